@@ -1,0 +1,108 @@
+# pinhole: plain Makefile. `make` builds build/pinhole; `make check` runs every test layer.
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKGS := libnftnl libmnl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wno-format-nonliteral -Wpointer-arith -Wvla
+# Generated scanner/parser code is not ours to polish: relaxed warnings for it only.
+GEN_WARN := -Wall -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Icompiler -Ibuild/gen
+CFLAGS ?=
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+SRCS := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+GEN_SRCS := build/gen/parser.c build/gen/scanner.c
+OBJS := $(patsubst compiler/%.c,build/obj/%.o,$(SRCS)) build/obj/parser.o build/obj/scanner.o
+SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
+
+.PHONY: all asan deps demo check test unit golden golden-update kernel install uninstall clean
+
+all: build/pinhole
+
+build/gen/parser.c build/gen/parser.h: grammar/parser.y
+	@mkdir -p build/gen
+	bison -Wall -Wno-counterexamples -o build/gen/parser.c --header=build/gen/parser.h $<
+
+build/gen/scanner.c build/gen/scanner.h: grammar/scanner.l build/gen/parser.h
+	@mkdir -p build/gen
+	flex -o build/gen/scanner.c --header-file=build/gen/scanner.h $<
+
+build/obj/%.o: compiler/%.c build/gen/parser.h build/gen/scanner.h $(wildcard compiler/*.h)
+	@mkdir -p build/obj
+	$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' $(CFLAGS) -c -o $@ $<
+
+build/obj/%.o: build/gen/%.c build/gen/parser.h build/gen/scanner.h $(wildcard compiler/*.h)
+	@mkdir -p build/obj
+	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(CFLAGS) -c -o $@ $<
+
+build/pinhole: build/obj/main.o $(OBJS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Sanitizer build (ASan + UBSan): the unit and golden suites run against it.
+build/asan/obj/%.o: compiler/%.c build/gen/parser.h build/gen/scanner.h $(wildcard compiler/*.h)
+	@mkdir -p build/asan/obj
+	$(CC) $(BASE_CFLAGS) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' -c -o $@ $<
+
+build/asan/obj/%.o: build/gen/%.c build/gen/parser.h build/gen/scanner.h $(wildcard compiler/*.h)
+	@mkdir -p build/asan/obj
+	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(SAN_FLAGS) -c -o $@ $<
+
+build/asan/pinhole: build/asan/obj/main.o $(SAN_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+asan: build/asan/pinhole
+
+build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS)
+	@mkdir -p build/tests
+	$(CC) $(BASE_CFLAGS) $(WARN) -Wno-missing-prototypes $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit \
+		-o $@ $< $(SAN_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
+
+# Installs the Debian packages the build and the tests need (as root; no-op when present).
+deps:
+	@tests/install-deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@echo "== build/pinhole compile examples/workstation.pin"
+	@build/pinhole compile examples/workstation.pin
+
+check: deps
+	@$(MAKE) --no-print-directory test
+
+test: all asan $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+	@tests/golden/run.sh
+	@tests/kernel/run.sh
+
+unit: asan $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+golden: all asan
+	@tests/golden/run.sh
+
+golden-update: all
+	@tests/golden/run.sh --update
+
+kernel: all
+	@tests/kernel/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pinhole/apps
+	install -m 0755 build/pinhole $(DESTDIR)$(PREFIX)/bin/pinhole
+	install -m 0644 stdlib-apps/*.pin $(DESTDIR)$(PREFIX)/share/pinhole/apps/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pinhole
+	rm -rf $(DESTDIR)$(PREFIX)/share/pinhole
+
+clean:
+	rm -rf build

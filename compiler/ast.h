@@ -1,0 +1,120 @@
+/* The syntax tree the parser builds: statements with locations, nothing resolved yet. */
+#ifndef PINHOLE_AST_H
+#define PINHOLE_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "ir.h"
+
+enum role { ROLE_NONE, ROLE_CLIENT, ROLE_SERVER, ROLE_ANY };
+
+/* An identifier or literal with the place it was written. */
+struct ast_word {
+	struct loc loc;
+	char *text;
+};
+typedef VEC(struct ast_word) ast_words;
+
+/* Something a rule allows: an app name, or a port literal such as tcp/8080. */
+struct ast_service {
+	struct loc loc;
+	char *name;       /* app name or the literal as written */
+	bool is_port;
+	uint8_t proto;    /* IR_TCP / IR_UDP for port literals */
+	struct ir_portrange ports;
+};
+
+struct ast_ports {
+	struct loc loc;
+	VEC(struct ir_portrange) r;
+	bool same;        /* "dport same": destination port equals source port */
+};
+
+struct ast_flow {
+	struct loc loc;
+	char *name;
+	enum role from, to;
+	bool both_ways;   /* "<->": either end may initiate */
+	uint8_t protos;   /* bit 0 tcp, bit 1 udp, bit 2 icmp */
+	struct ast_ports sport, dport;
+	ast_words icmp_types;
+	struct ast_word helper;     /* conntrack helper to attach to this flow */
+	struct ast_word related;    /* flow exists only as a child of this helper */
+	struct ast_word negotiated; /* text may be "" when no channel name was given */
+	bool is_negotiated, broadcast, fragments;
+	char *source;               /* citation */
+};
+enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4 };
+
+struct ast_app {
+	struct loc loc;
+	char *name;
+	char *description;
+	ast_words aliases;
+	char *source;
+	VEC(struct ast_flow) flows;
+};
+
+enum rule_action { ACT_ALLOW, ACT_DENY, ACT_REJECT };
+
+struct ast_rule {
+	enum rule_action action;
+	VEC(struct ast_service) services;
+	enum role role;            /* ROLE_NONE: gateway rule between zones */
+	struct loc role_loc;
+	bool has_from, has_to;
+	struct loc from_loc, to_loc;
+	ast_words from, to;        /* addresses, define names or zone names */
+	bool log;
+};
+
+enum stmt_kind {
+	STMT_RULE,
+	STMT_DEFINE,
+	STMT_ZONE,
+	STMT_STATELESS,       /* established only; */
+	STMT_LOG_UNMATCHED,   /* log unmatched; */
+	STMT_INCLUDE,
+	STMT_APP,
+};
+
+struct ast_stmt {
+	enum stmt_kind kind;
+	struct loc loc;                 /* the whole statement */
+	union {
+		struct ast_rule rule;
+		struct {
+			struct ast_word name;
+			ast_words addrs;
+		} define;
+		struct {
+			struct ast_word name;
+			ast_words ifaces;
+			ast_words addrs;
+		} zone;
+		struct ast_word include;  /* path as written */
+		struct ast_app *app;
+	} u;
+};
+
+struct ast_policy {
+	VEC(struct ast_stmt *) stmts;
+};
+
+void ast_words_free(ast_words *w);
+void ast_word_free(struct ast_word *w);
+void ast_ports_free(struct ast_ports *p);
+void ast_flow_free(struct ast_flow *f);
+void ast_app_free(struct ast_app *a);
+void ast_stmt_free(struct ast_stmt *s);
+void ast_policy_free(struct ast_policy *p);
+
+const char *role_name(enum role r);
+
+/* Parse one source into `out` (statements appended). Errors go to `diags`.
+ * Returns false if any error was reported. */
+bool parse_source(const struct source *src, struct ast_policy *out, struct diags *diags);
+
+#endif

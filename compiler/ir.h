@@ -1,0 +1,159 @@
+/*
+ * The IR: a flat, ordered list of normalized rules, each a conjunction of match fields plus an
+ * action and its provenance. It is the single source of truth: backends only render it, and
+ * explain/check only evaluate it (ir_eval). Every field left at its zero value means "any".
+ */
+#ifndef PINHOLE_IR_H
+#define PINHOLE_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Where a rule sits. PREROUTING carries only conntrack-helper assignments for inbound flows
+ * (the kernel wants helpers set before input); it never decides a verdict. */
+enum ir_hook { IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT, IR_HOOK_COUNT };
+
+enum ir_family { IR_ANY = 0, IR_V4 = 4, IR_V6 = 6 };
+
+/* IANA protocol numbers; 0 = any. IR_ICMP is ICMP on IPv4 and IR_ICMPV6 on IPv6: a rule with
+ * an ICMP protocol always has a concrete family. */
+enum { IR_ICMP = 1, IR_TCP = 6, IR_UDP = 17, IR_ICMPV6 = 58 };
+
+enum ir_action {
+	IR_ACCEPT,
+	IR_DROP,
+	IR_REJECT,     /* TCP reset for TCP, ICMP port unreachable otherwise */
+	IR_SET_HELPER, /* attach conntrack helper `helper` and continue */
+	IR_LOG,        /* log and continue (e.g. before the default drop) */
+};
+
+enum {
+	CT_NEW = 1 << 0,
+	CT_ESTABLISHED = 1 << 1,
+	CT_RELATED = 1 << 2,
+	CT_INVALID = 1 << 3,
+};
+
+enum {
+	TCPF_FIN = 0x01, TCPF_SYN = 0x02, TCPF_RST = 0x04,
+	TCPF_PSH = 0x08, TCPF_ACK = 0x10, TCPF_URG = 0x20,
+};
+
+struct ir_prefix {
+	uint8_t family;  /* IR_V4 or IR_V6 */
+	uint8_t len;     /* prefix length */
+	uint8_t addr[16];/* network order; IPv4 uses the first 4 bytes; host bits are zero */
+};
+
+/* Addresses of one family (rules are split per family). n == 0 means any. `name` is the
+ * define or zone the list came from, so backends can render a named set. */
+struct ir_addrset {
+	char *name;
+	size_t n;
+	struct ir_prefix *v;
+};
+
+struct ir_portrange { uint16_t lo, hi; };
+struct ir_portset {
+	size_t n; /* 0 = any */
+	struct ir_portrange *v;
+};
+
+struct ir_ifset {
+	size_t n; /* 0 = any */
+	char **v;
+};
+
+/* Provenance: the policy statement and the app flow a rule was made from. */
+struct ir_origin {
+	char *file;      /* policy file, NULL for built-in rules */
+	int line, col;
+	char *stmt;      /* the statement, normalized, e.g. "allow nfs server from 10.0.0.0/8" */
+	char *app;       /* app name, NULL for built-ins */
+	char *flow;      /* flow name inside the app */
+	char *flow_file; /* where the flow is defined */
+	int flow_line;
+	char *builtin;   /* e.g. "loopback", "established", "icmpv6-nd"; NULL otherwise */
+	bool reply;      /* stateless mode: the mirrored return rule of the flow */
+};
+
+struct ir_rule {
+	enum ir_hook hook;
+	uint8_t family;          /* enum ir_family */
+	struct ir_ifset iif, oif;
+	uint8_t l4proto;
+	struct ir_addrset saddr, daddr;
+	struct ir_portset sport, dport;
+	bool same_port;          /* destination port equals source port (sport gives the range) */
+	uint8_t tcp_flags_mask;  /* (flags & mask) == cmp */
+	uint8_t tcp_flags_cmp;
+	uint8_t tcp_flags_any;   /* non-zero: at least one of these flags is set */
+	uint8_t ct_state;        /* CT_* mask, 0 = any */
+	char *ct_helper;         /* match: connection expected by this helper type (related) */
+	int icmp_type;           /* -1 = any; per the rule's family */
+	bool fragment;           /* match only non-first fragments (no ports in them) */
+	enum ir_action action;
+	char *helper;            /* IR_SET_HELPER: name of the ct helper object */
+	bool log;
+	char *log_prefix;
+	struct ir_origin origin;
+};
+
+/* A conntrack helper object the ruleset declares. */
+struct ir_helper {
+	char *name;      /* object name in the table */
+	char *type;      /* kernel helper type, e.g. "ftp" */
+	uint8_t l4proto;
+};
+
+struct ir_ruleset {
+	VEC(struct ir_rule) rules;  /* evaluation order within each hook */
+	VEC(struct ir_helper) helpers;
+	bool stateless;
+};
+
+/* A concrete packet as this firewall sees it. */
+struct ir_packet {
+	enum ir_hook hook;
+	uint8_t family;
+	uint8_t l4proto;
+	uint8_t saddr[16], daddr[16];
+	uint16_t sport, dport;
+	uint8_t tcp_flags;
+	int icmp_type;
+	uint8_t ct_state;        /* one CT_* bit */
+	const char *ct_helper;   /* helper type of the master connection, for related packets */
+	const char *iif, *oif;   /* NULL = unknown / not loopback */
+	bool fragment;           /* a non-first fragment */
+};
+
+struct ir_verdict {
+	enum ir_action action;     /* IR_ACCEPT, IR_DROP or IR_REJECT */
+	const struct ir_rule *rule;/* deciding rule; NULL when the default policy decided */
+};
+
+struct ir_verdict ir_eval(const struct ir_ruleset *rs, const struct ir_packet *pkt);
+bool ir_rule_matches(const struct ir_rule *r, const struct ir_packet *pkt);
+
+/* Construction and teardown. */
+void ir_rule_init(struct ir_rule *r);
+struct ir_rule ir_rule_copy(const struct ir_rule *r);
+void ir_rule_free(struct ir_rule *r);
+void ir_origin_copy(struct ir_origin *dst, const struct ir_origin *src);
+void ir_origin_free(struct ir_origin *o);
+void ir_addrset_copy(struct ir_addrset *dst, const struct ir_addrset *src);
+void ir_addrset_free(struct ir_addrset *a);
+void ir_ruleset_free(struct ir_ruleset *rs);
+
+/* Formatting helpers shared by backends, explain and tests. */
+const char *ir_hook_name(enum ir_hook h);
+const char *ir_action_name(enum ir_action a);
+void ir_prefix_format(const struct ir_prefix *p, char *buf, size_t len); /* "10.0.0.0/8" */
+bool ir_prefix_contains(const struct ir_prefix *p, uint8_t family, const uint8_t *addr);
+/* "policy.pin:3 allow nfs server (nfs flow data, nfs.pin:12)" */
+char *ir_origin_describe(const struct ir_origin *o);
+
+#endif

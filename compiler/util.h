@@ -1,0 +1,46 @@
+/* Small allocation, string and growable-array helpers used everywhere. */
+#ifndef PINHOLE_UTIL_H
+#define PINHOLE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable array of elements of one type: VEC(T) declares {T *v; size_t n, cap;}. */
+#define VEC(T) struct { T *v; size_t n, cap; }
+#define VEC_PUSH(vec, item)                                                     \
+	do {                                                                    \
+		if ((vec).n == (vec).cap) {                                     \
+			(vec).cap = (vec).cap ? (vec).cap * 2 : 8;              \
+			(vec).v = xrealloc((vec).v, (vec).cap * sizeof(*(vec).v)); \
+		}                                                               \
+		(vec).v[(vec).n++] = (item);                                    \
+	} while (0)
+#define VEC_FREE(vec) do { free((vec).v); (vec).v = NULL; (vec).n = (vec).cap = 0; } while (0)
+
+/* A string builder that grows as needed; always NUL-terminated. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+void sb_putc(struct strbuf *sb, char c);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+char *sb_steal(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+/* Edit distance, for "did you mean". */
+size_t edit_distance(const char *a, const char *b);
+
+/* Read a whole file; returns NULL with errno set on failure. */
+char *read_file(const char *path, size_t *len);
+
+#endif
