@@ -11,7 +11,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat
 	-Wno-format-nonliteral -Wpointer-arith -Wvla
 # Generated scanner/parser code is not ours to polish: relaxed warnings for it only.
 GEN_WARN := -Wall -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Icompiler -Ibuild/gen
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Icompiler -Igrammar -Ibuild/gen
 CFLAGS ?=
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
 

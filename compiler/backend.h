@@ -1,0 +1,22 @@
+/* Backends render the IR; they never decide anything the IR did not say. */
+#ifndef PINHOLE_BACKEND_H
+#define PINHOLE_BACKEND_H
+
+#include <stdio.h>
+
+#include "ir.h"
+
+#define PINHOLE_TABLE "pinhole"
+
+struct render_info {
+	const char *policy;   /* policy file name, for the header comment */
+	const char *version;
+};
+
+/* nftables text for `nft -f`: replaces table inet pinhole in one transaction. */
+void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FILE *out);
+
+/* One rule's match expressions and verdict in nft syntax (no comment), for tests and explain. */
+char *nft_rule_text(const struct ir_rule *r);
+
+#endif

@@ -1,0 +1,28 @@
+/* The pinhole command line: one function per subcommand, shared option handling. */
+#ifndef PINHOLE_CLI_H
+#define PINHOLE_CLI_H
+
+#include "compile.h"
+
+/* Exit statuses (LANGUAGE.md): */
+enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_BAD_INPUT = 2, EXIT_INTERNAL = 3 };
+
+struct cli {
+	struct compile_opts copts;
+	VEC(const char *) libdirs;
+};
+
+int cmd_compile(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_explain(struct cli *cli, int argc, char **argv);
+int cmd_apps(struct cli *cli, int argc, char **argv);
+
+/* Handles -L DIR and --stateless/--stateful shared by subcommands; returns 1 if consumed
+ * (with *i advanced), 0 if not an option of ours, -1 on a usage error. */
+int cli_common_option(struct cli *cli, int argc, char **argv, int *i);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A flow written back in the policy language, e.g. "client -> server tcp dport 21 helper \"ftp\"". */
+char *flow_format(const struct ast_flow *f);
+
+#endif

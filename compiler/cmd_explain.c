@@ -1,0 +1,159 @@
+/* pinhole explain [--brief] POLICY PACKET|-: the verdict for one packet, down to the policy line. */
+#include <string.h>
+
+#include "backend.h"
+#include "cli.h"
+#include "packet.h"
+
+static const struct ast_flow *find_flow(const struct compilation *c, const struct ir_origin *o)
+{
+	const struct ast_app *app = library_find(&c->lib, o->app);
+	for (size_t i = 0; !app && i < c->res.port_apps.n; i++)
+		if (!strcmp(c->res.port_apps.v[i]->name, o->app))
+			app = c->res.port_apps.v[i];
+	if (!app)
+		return NULL;
+	for (size_t i = 0; i < app->flows.n; i++)
+		if (!strcmp(app->flows.v[i].name, o->flow))
+			return &app->flows.v[i];
+	return NULL;
+}
+
+static void print_brief(const struct ir_verdict *v, FILE *out)
+{
+	if (!v->rule)
+		fprintf(out, "%s default\n", ir_action_name(v->action));
+	else if (v->rule->origin.builtin)
+		fprintf(out, "%s built-in\n", ir_action_name(v->action));
+	else
+		fprintf(out, "%s %s:%d\n", ir_action_name(v->action), v->rule->origin.file, v->rule->origin.line);
+}
+
+/* The helper the kernel would attach to this connection's first packet, if any. */
+static const struct ir_rule *helper_rule(const struct ir_ruleset *rs, const struct ir_packet *p)
+{
+	struct ir_packet q = *p;
+	q.hook = p->hook == IR_INPUT ? IR_PREROUTING : p->hook;
+	for (size_t i = 0; i < rs->rules.n; i++)
+		if (rs->rules.v[i].action == IR_SET_HELPER && ir_rule_matches(&rs->rules.v[i], &q))
+			return &rs->rules.v[i];
+	return NULL;
+}
+
+static void print_full(const struct compilation *c, const struct ir_packet *p,
+		       const struct ir_verdict *v, FILE *out)
+{
+	char *desc = packet_describe(p);
+	fprintf(out, "packet:  %s\n", desc);
+	free(desc);
+	fprintf(out, "mode:    %s\n", c->ir.stateless ? "stateless (established only)" : "stateful");
+	fprintf(out, "verdict: %s\n", ir_action_name(v->action));
+	const struct ir_rule *r = v->rule;
+	if (!r) {
+		fprintf(out, "rule:    default (no rule matched; the %s chain's policy is drop)\n",
+			ir_hook_name(p->hook));
+		return;
+	}
+	if (r->origin.builtin) {
+		fprintf(out, "rule:    built-in: %s\n", r->origin.builtin);
+	} else {
+		char *line = compilation_source_line(c, r->origin.file, r->origin.line);
+		fprintf(out, "rule:    %s:%d: %s\n", r->origin.file, r->origin.line,
+			line ? line : r->origin.stmt);
+		free(line);
+		const struct ast_flow *f = find_flow(c, &r->origin);
+		char *ft = f ? flow_format(f) : NULL;
+		fprintf(out, "flow:    %s flow %s%s: %s (%s:%d)\n", r->origin.app, r->origin.flow,
+			r->origin.reply ? " (return traffic)" : "", ft ? ft : "?", r->origin.flow_file,
+			r->origin.flow_line);
+		free(ft);
+		if (f && f->source)
+			fprintf(out, "source:  %s\n", f->source);
+	}
+	char *nft = nft_rule_text(r);
+	fprintf(out, "nft:     %s  (chain %s)\n", nft, ir_hook_name(r->hook));
+	free(nft);
+	const struct ir_rule *h = v->action == IR_ACCEPT ? helper_rule(&c->ir, p) : NULL;
+	if (h && p->ct_state == CT_NEW)
+		fprintf(out, "helper:  conntrack helper '%s' attached to this connection\n", h->helper);
+}
+
+static int explain_one(const struct compilation *c, const char *text, bool brief, const char *where,
+		       int lineno)
+{
+	struct packet_text pt;
+	char *why = NULL;
+	int col = 1;
+	if (!packet_parse(text, &pt, &why, &col)) {
+		if (lineno)
+			fprintf(stderr, "%s:%d:%d: error: %s\n%s\n%*s^\n", where, lineno, col, why, text, col - 1, "");
+		else
+			fprintf(stderr, "pinhole explain: error: packet: %s\n  %s\n  %*s^\n", why, text, col - 1, "");
+		free(why);
+		if (brief && lineno)
+			puts("error");
+		return EXIT_BAD_INPUT;
+	}
+	struct ir_verdict v = ir_eval(&c->ir, &pt.pkt);
+	if (brief)
+		print_brief(&v, stdout);
+	else
+		print_full(c, &pt.pkt, &v, stdout);
+	return EXIT_OK;
+}
+
+int cmd_explain(struct cli *cli, int argc, char **argv)
+{
+	bool brief = false;
+	const char *policy = NULL;
+	struct strbuf packet = {0};
+	for (int i = 1; i < argc; i++) {
+		int r = policy ? 0 : cli_common_option(cli, argc, argv, &i);
+		if (r < 0)
+			return EXIT_BAD_INPUT;
+		if (r)
+			continue;
+		if (!policy && !strcmp(argv[i], "--brief")) {
+			brief = true;
+		} else if (!policy && argv[i][0] == '-' && argv[i][1]) {
+			sb_free(&packet);
+			return cli_usage_error("explain", "unknown option '%s'", argv[i]);
+		} else if (!policy) {
+			policy = argv[i];
+		} else {
+			sb_printf(&packet, "%s%s", packet.len ? " " : "", argv[i]);
+		}
+	}
+	if (!policy || !packet.len) {
+		sb_free(&packet);
+		return cli_usage_error("explain", "usage: pinhole explain [--brief] POLICY PACKET|-\n"
+				       "  e.g. pinhole explain fw.pin tcp 192.0.2.7:40000 -> 10.0.0.5:22 in");
+	}
+	struct compilation c;
+	bool ok = compile_policy(policy, &cli->copts, &c);
+	diag_print(&c.diags, stderr);
+	int rc = ok ? EXIT_OK : EXIT_BAD_INPUT;
+	if (ok && strcmp(packet.s, "-") != 0) {
+		rc = explain_one(&c, packet.s, brief, NULL, 0);
+	} else if (ok) {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+		int lineno = 0;
+		while ((len = getline(&line, &cap, stdin)) >= 0) {
+			lineno++;
+			if (len && line[len - 1] == '\n')
+				line[len - 1] = '\0';
+			if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
+				continue;
+			if (explain_one(&c, line, brief, "<stdin>", lineno) != EXIT_OK)
+				rc = EXIT_BAD_INPUT;
+			if (!brief)
+				putchar('\n');
+		}
+		free(line);
+	}
+	compilation_free(&c);
+	sb_free(&packet);
+	return rc;
+}

@@ -1,0 +1,73 @@
+#include <string.h>
+
+#include "compile.h"
+
+bool compile_library(const struct compile_opts *o, struct compilation *c)
+{
+	memset(c, 0, sizeof(*c));
+	struct libpath lp;
+	libpath_init(&lp, o->libdirs, o->nlibdirs);
+	if (!lp.dirs.n)
+		diag_error(&c->diags, NULL, "no app library found: pass -L DIR or set PINHOLE_LIB");
+	bool ok = lp.dirs.n && library_load(&c->lib, &lp, &c->srcs, &c->diags);
+	libpath_free(&lp);
+	for (size_t i = 0; i < c->lib.apps.n; i++)
+		if (!validate_app(c->lib.apps.v[i], &c->diags))
+			ok = false;
+	return ok;
+}
+
+bool compile_policy(const char *path, const struct compile_opts *o, struct compilation *c)
+{
+	bool ok = compile_library(o, c);
+	size_t first_src = c->srcs.n;
+	/* After a syntax error the remaining statements are still resolved, so that one run
+	 * reports every bad line; nothing is expanded then. */
+	bool parsed = load_policy(path, &c->srcs, &c->policy, &c->diags);
+	if (!ok || c->srcs.n == first_src)
+		return false;
+	if (parsed && c->policy.stmts.n == 0) {
+		struct loc at = {.src = c->srcs.v[first_src], .first_line = 1, .first_column = 1,
+				 .last_line = 1, .last_column = 1};
+		diag_error(&c->diags, &at, "empty policy: no statements (write at least one 'allow')");
+		return false;
+	}
+	library_add_policy_apps(&c->lib, &c->policy, &c->diags);
+	if (!resolve_policy(&c->policy, &c->lib, &c->res, &c->diags) || !parsed)
+		return false;
+	if (o->mode != MODE_AS_POLICY)
+		c->res.stateless = o->mode == MODE_STATELESS;
+	return expand_policy(&c->res, &c->ir, &c->diags);
+}
+
+void compilation_free(struct compilation *c)
+{
+	ir_ruleset_free(&c->ir);
+	resolved_free(&c->res);
+	library_free(&c->lib);
+	ast_policy_free(&c->policy);
+	diag_free(&c->diags);
+	sources_free(&c->srcs);
+}
+
+char *compilation_source_line(const struct compilation *c, const char *file, int line)
+{
+	for (size_t i = 0; i < c->srcs.n; i++) {
+		const struct source *s = c->srcs.v[i];
+		if (strcmp(s->name, file) != 0)
+			continue;
+		const char *p = s->text, *end = s->text + s->len;
+		for (int l = 1; l < line && p < end; l++) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl)
+				return NULL;
+			p = nl + 1;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		while (p < stop && (*p == ' ' || *p == '\t'))
+			p++;
+		return xstrndup(p, (size_t)(stop - p));
+	}
+	return NULL;
+}

@@ -1,0 +1,36 @@
+/* The whole front half of pinhole: file -> syntax tree -> resolved -> IR. */
+#ifndef PINHOLE_COMPILE_H
+#define PINHOLE_COMPILE_H
+
+#include "expand.h"
+#include "ir.h"
+#include "load.h"
+#include "resolve.h"
+
+enum mode_override { MODE_AS_POLICY, MODE_STATEFUL, MODE_STATELESS };
+
+struct compile_opts {
+	const char *const *libdirs; /* -L directories, searched first */
+	size_t nlibdirs;
+	enum mode_override mode;
+};
+
+struct compilation {
+	struct sources srcs;
+	struct diags diags;
+	struct ast_policy policy;
+	struct library lib;
+	struct resolved res;
+	struct ir_ruleset ir;
+};
+
+/* Loads only the app library (for `pinhole apps`). */
+bool compile_library(const struct compile_opts *o, struct compilation *c);
+/* Compiles a policy; false when any error was reported (c->diags says which). */
+bool compile_policy(const char *path, const struct compile_opts *o, struct compilation *c);
+void compilation_free(struct compilation *c);
+
+/* The source line `line` of a loaded file, without its newline (for explain). */
+char *compilation_source_line(const struct compilation *c, const char *file, int line);
+
+#endif

@@ -1,0 +1,632 @@
+/*
+ * Expansion of resolved rules into IR.
+ *
+ * A flow runs from its initiator to its responder; ports are always "initiator's sport,
+ * responder's dport". On a host, a flow whose initiator matches the host's role becomes an
+ * output rule towards the peer, one whose responder matches becomes an input rule from the
+ * peer. On a gateway, the `from` side plays client and the `to` side server, and rules land
+ * in the forward chain. Rules are grouped so that built-ins come first, then deny/reject, then
+ * allows, then the log of unmatched packets: deny wins over allow wherever it was written.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "expand.h"
+
+enum group { G_BUILTIN, G_DENY, G_ALLOW, G_TAIL, G_COUNT };
+
+struct exp {
+	const struct resolved *r;
+	struct diags *d;
+	struct ir_ruleset *rs;
+	VEC(struct ir_rule) g[G_COUNT];
+	size_t stmt_start[G_COUNT]; /* first rule of the statement being expanded, per group */
+	VEC(char *) warned;         /* warnings already given for this statement */
+};
+
+/* What one emitted direction of a flow needs to know. */
+struct dirctx {
+	const struct rrule *rr;
+	const struct ast_app *app;
+	const struct ast_flow *f;
+	enum ir_hook hook;
+	const struct peer *src, *dst; /* NULL = unrestricted */
+};
+
+char *stmt_text(const struct ast_stmt *s)
+{
+	const struct ast_rule *r = &s->u.rule;
+	static const char *const act[] = {"allow", "deny", "reject"};
+	struct strbuf sb = {0};
+	sb_puts(&sb, act[r->action]);
+	for (size_t i = 0; i < r->services.n; i++)
+		sb_printf(&sb, "%s%s", i ? ", " : " ", r->services.v[i].name);
+	if (r->role != ROLE_NONE)
+		sb_printf(&sb, " %s", role_name(r->role));
+	const ast_words *lists[2] = {&r->from, &r->to};
+	const bool has[2] = {r->has_from, r->has_to};
+	for (int k = 0; k < 2; k++) {
+		if (!has[k])
+			continue;
+		sb_puts(&sb, k ? " to" : " from");
+		for (size_t i = 0; i < lists[k]->n; i++)
+			sb_printf(&sb, "%s%s", i ? ", " : " ", lists[k]->v[i].text);
+	}
+	if (r->log)
+		sb_puts(&sb, " log");
+	return sb_steal(&sb);
+}
+
+static void origin_for(struct ir_origin *o, const struct dirctx *c)
+{
+	const struct ast_stmt *s = c->rr->stmt;
+	memset(o, 0, sizeof(*o));
+	o->file = xstrdup(s->loc.src->name);
+	o->line = s->loc.first_line;
+	o->col = s->loc.first_column;
+	o->stmt = stmt_text(s);
+	o->app = xstrdup(c->app->name);
+	o->flow = xstrdup(c->f->name);
+	/* Only the file name: generated rulesets must not depend on where the library lives
+	 * (`pinhole apps APP` gives the full path). */
+	const char *slash = strrchr(c->f->loc.src->name, '/');
+	o->flow_file = xstrdup(slash ? slash + 1 : c->f->loc.src->name);
+	o->flow_line = c->f->loc.first_line;
+}
+
+static bool same_strs(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool same_addrs(const struct ir_addrset *a, const struct ir_addrset *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
+}
+
+static bool same_ports(const struct ir_portset *a, const struct ir_portset *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
+}
+
+static bool same_ifs(const struct ir_ifset *a, const struct ir_ifset *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/* Same match and action: a symmetric flow (e.g. "any <-> any ... dport same") can yield the
+ * same rule twice from one statement; one is enough. */
+static bool same_rule(const struct ir_rule *a, const struct ir_rule *b)
+{
+	return a->hook == b->hook && a->family == b->family && a->l4proto == b->l4proto &&
+	       a->same_port == b->same_port && a->tcp_flags_mask == b->tcp_flags_mask &&
+	       a->tcp_flags_cmp == b->tcp_flags_cmp && a->tcp_flags_any == b->tcp_flags_any &&
+	       a->ct_state == b->ct_state && a->icmp_type == b->icmp_type &&
+	       a->fragment == b->fragment && a->action == b->action && a->log == b->log &&
+	       same_strs(a->ct_helper, b->ct_helper) && same_strs(a->helper, b->helper) &&
+	       same_ifs(&a->iif, &b->iif) && same_ifs(&a->oif, &b->oif) &&
+	       same_addrs(&a->saddr, &b->saddr) && same_addrs(&a->daddr, &b->daddr) &&
+	       same_ports(&a->sport, &b->sport) && same_ports(&a->dport, &b->dport);
+}
+
+static void push(struct exp *x, enum group g, struct ir_rule *r)
+{
+	for (size_t i = x->stmt_start[g]; i < x->g[g].n; i++) {
+		if (same_rule(&x->g[g].v[i], r)) {
+			ir_rule_free(r);
+			return;
+		}
+	}
+	VEC_PUSH(x->g[g], *r);
+}
+
+static void set_addrs(struct ir_addrset *dst, const struct peer *p, uint8_t family)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!p || !p->addrs.n)
+		return;
+	for (size_t i = 0; i < p->addrs.n; i++)
+		if (p->addrs.v[i].family == family)
+			dst->n++;
+	dst->v = xmalloc(dst->n * sizeof(*dst->v));
+	size_t k = 0;
+	for (size_t i = 0; i < p->addrs.n; i++)
+		if (p->addrs.v[i].family == family)
+			dst->v[k++] = p->addrs.v[i];
+	if (p->setname)
+		dst->name = xstrdup(p->setname);
+}
+
+static void set_ifaces(struct ir_ifset *dst, const struct peer *p)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!p || !p->zone)
+		return;
+	const ast_words *w = &p->zone->stmt->u.zone.ifaces;
+	dst->n = w->n;
+	dst->v = xmalloc(w->n * sizeof(char *));
+	for (size_t i = 0; i < w->n; i++)
+		dst->v[i] = xstrdup(w->v[i].text);
+}
+
+static void set_ports(struct ir_portset *dst, const struct ast_ports *p)
+{
+	dst->n = p->r.n;
+	dst->v = NULL;
+	if (p->r.n) {
+		dst->v = xmalloc(p->r.n * sizeof(*dst->v));
+		memcpy(dst->v, p->r.v, p->r.n * sizeof(*dst->v));
+	}
+}
+
+/* Which families a direction needs: restricted peers narrow it; ICMP and broadcasts need a
+ * concrete one. Returns a bit mask: 1 = v4, 2 = v6, 0 = nothing; *any = one rule for both. */
+static int families(const struct dirctx *c, bool *any)
+{
+	int fam = 3;
+	bool restricted = false;
+	const struct peer *ps[2] = {c->src, c->dst};
+	for (int k = 0; k < 2; k++) {
+		if (!ps[k] || !ps[k]->addrs.n)
+			continue;
+		restricted = true;
+		int here = 0;
+		for (size_t i = 0; i < ps[k]->addrs.n; i++)
+			here |= ps[k]->addrs.v[i].family == IR_V4 ? 1 : 2;
+		fam &= here;
+	}
+	if (c->f->broadcast) {
+		fam &= 1;
+		restricted = true;
+	}
+	*any = !restricted && !(c->f->protos & PROTO_BIT_ICMP);
+	return fam;
+}
+
+static const char *helper_object(struct exp *x, const char *type, uint8_t proto)
+{
+	char *name = xasprintf("ph_%s_%s", type, proto == IR_UDP ? "udp" : "tcp");
+	for (char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			*p = '_';
+	for (size_t i = 0; i < x->rs->helpers.n; i++) {
+		if (strcmp(x->rs->helpers.v[i].name, name) == 0) {
+			free(name);
+			return x->rs->helpers.v[i].name;
+		}
+	}
+	struct ir_helper h = {.name = name, .type = xstrdup(type), .l4proto = proto};
+	VEC_PUSH(x->rs->helpers, h);
+	return name;
+}
+
+static enum ir_hook reverse_hook(enum ir_hook h)
+{
+	return h == IR_INPUT ? IR_OUTPUT : h == IR_OUTPUT ? IR_INPUT : h;
+}
+
+static void swap_ifsets(struct ir_ifset *a, struct ir_ifset *b)
+{
+	struct ir_ifset t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Stateless mode: large datagrams arrive as fragments, and only the first one has ports.
+ * Admit the non-first fragments of this flow's protocol between the same peers. */
+static void emit_fragments(struct exp *x, const struct ir_rule *base)
+{
+	if (base->l4proto == IR_ICMP || base->l4proto == IR_ICMPV6)
+		return;
+	for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
+		if (base->family && base->family != fam)
+			continue;
+		struct ir_rule fr = ir_rule_copy(base);
+		fr.family = (uint8_t)fam;
+		free(fr.sport.v);
+		free(fr.dport.v);
+		fr.sport = (struct ir_portset){0};
+		fr.dport = (struct ir_portset){0};
+		fr.same_port = false;
+		fr.tcp_flags_any = 0;
+		fr.fragment = true;
+		push(x, G_ALLOW, &fr);
+	}
+}
+
+/* Stateless mode: the mirrored rule that admits the responder's answers. */
+static void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct ast_flow *f)
+{
+	struct ir_rule r = ir_rule_copy(fwd);
+	r.hook = reverse_hook(fwd->hook);
+	swap_ifsets(&r.iif, &r.oif);
+	struct ir_addrset ta = r.saddr;
+	r.saddr = r.daddr;
+	r.daddr = ta;
+	if (!r.same_port) { /* "to=from" answers on the same port pair */
+		struct ir_portset tp = r.sport;
+		r.sport = r.dport;
+		r.dport = tp;
+	}
+	r.origin.reply = true;
+	r.log = false;
+	if (r.l4proto == IR_TCP) {
+		/* After the SYN every segment carries ACK; a reset carries RST. A SYN alone does not pass. */
+		r.tcp_flags_any = TCPF_ACK | TCPF_RST;
+	} else if (r.l4proto == IR_ICMP || r.l4proto == IR_ICMPV6) {
+		int req = icmp_type_lookup("echo-request", r.family);
+		if (r.icmp_type >= 0 && r.icmp_type != req) {
+			ir_rule_free(&r);
+			return; /* only echo has an answer of its own */
+		}
+		if (r.icmp_type >= 0)
+			r.icmp_type = icmp_type_lookup("echo-reply", r.family);
+	}
+	if (f->fragments) {
+		emit_fragments(x, fwd);
+		emit_fragments(x, &r);
+	}
+	push(x, G_ALLOW, &r);
+}
+
+static void describe_ports(struct strbuf *sb, const char *what, const struct ir_portset *p)
+{
+	if (!p->n) {
+		sb_printf(sb, " from any port");
+		return;
+	}
+	sb_printf(sb, " %s port%s ", what, p->n > 1 || p->v[0].lo != p->v[0].hi ? "s" : "");
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].lo == p->v[i].hi)
+			sb_printf(sb, "%s%u", i ? "," : "", p->v[i].lo);
+		else
+			sb_printf(sb, "%s%u-%u", i ? "," : "", p->v[i].lo, p->v[i].hi);
+	}
+}
+
+/* Stateless fallback for a flow that needs state: say exactly what the static rule opens. */
+static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir_rule *r,
+			  const char *why)
+{
+	struct strbuf sb = {0};
+	sb_printf(&sb, "%s %s in stateless mode: flow '%s' %s; admitting %s", c->app->name,
+		  c->rr->role == ROLE_NONE ? "gateway rule" : role_name(c->rr->role), c->f->name, why,
+		  r->l4proto == IR_UDP ? "UDP" : "TCP");
+	const struct peer *peer = c->hook == IR_INPUT ? c->src : c->dst;
+	sb_puts(&sb, peer && peer->addrs.n ? " between the listed peers" : " from any peer");
+	if (r->sport.n)
+		describe_ports(&sb, "from", &r->sport);
+	else
+		sb_puts(&sb, " from any port");
+	if (r->dport.n)
+		describe_ports(&sb, "to", &r->dport);
+	else
+		sb_puts(&sb, " to any port");
+	sb_printf(&sb, " (%s)", c->hook == IR_INPUT ? "inbound" : c->hook == IR_OUTPUT ? "outbound" : "forwarded");
+	for (size_t i = 0; i < x->warned.n; i++) {
+		if (!strcmp(x->warned.v[i], sb.s)) {
+			sb_free(&sb);
+			return; /* the other family's rule opens the same hole */
+		}
+	}
+	diag_warning(x->d, &c->rr->stmt->loc, "%s", sb.s);
+	VEC_PUSH(x->warned, sb_steal(&sb));
+}
+
+static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int protobit)
+{
+	const struct ast_flow *f = c->f;
+	bool stateless = x->r->stateless;
+	struct ir_rule r;
+	ir_rule_init(&r);
+	r.hook = c->hook;
+	r.family = family;
+	r.l4proto = protobit == PROTO_BIT_TCP ? IR_TCP : protobit == PROTO_BIT_UDP ? IR_UDP
+		    : family == IR_V6 ? IR_ICMPV6 : IR_ICMP;
+	set_ifaces(&r.iif, c->src);
+	set_ifaces(&r.oif, c->dst);
+	if (family) {
+		set_addrs(&r.saddr, c->src, family);
+		set_addrs(&r.daddr, c->dst, family);
+	}
+	origin_for(&r.origin, c);
+	if (c->rr->log) {
+		r.log = true;
+		r.log_prefix = xasprintf("pinhole %s:%d ", r.origin.file, r.origin.line);
+	}
+	bool is_icmp = protobit == PROTO_BIT_ICMP;
+	if (!is_icmp) {
+		set_ports(&r.sport, &f->sport);
+		if (f->dport.same)
+			r.same_port = true;
+		else
+			set_ports(&r.dport, &f->dport);
+	}
+	if (is_icmp && f->icmp_types.n) {
+		/* One rule per type the family has. */
+		for (size_t i = 0; i < f->icmp_types.n; i++) {
+			int t = icmp_type_lookup(f->icmp_types.v[i].text, family);
+			if (t < 0)
+				continue;
+			struct ir_rule t_r = ir_rule_copy(&r);
+			t_r.icmp_type = t;
+			if (c->rr->action != ACT_ALLOW) {
+				t_r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
+				push(x, G_DENY, &t_r);
+				continue;
+			}
+			t_r.action = IR_ACCEPT;
+			if (stateless)
+				emit_reply(x, &t_r, f);
+			push(x, G_ALLOW, &t_r);
+		}
+		ir_rule_free(&r);
+		return;
+	}
+	if (c->rr->action != ACT_ALLOW) {
+		if (f->related.text) {
+			ir_rule_free(&r);
+			return; /* a helper's child cannot start on its own; nothing to deny */
+		}
+		r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
+		push(x, G_DENY, &r);
+		return;
+	}
+	r.action = IR_ACCEPT;
+	if (f->related.text && !stateless) {
+		/* Only what the helper expects: the exact address and port it read off the control
+		 * connection. The flow's ports are the stateless fallback, not needed here. */
+		free(r.sport.v);
+		free(r.dport.v);
+		r.sport = (struct ir_portset){0};
+		r.dport = (struct ir_portset){0};
+		r.same_port = false;
+		r.ct_state = CT_RELATED;
+		r.ct_helper = xstrdup(f->related.text);
+		push(x, G_ALLOW, &r);
+		return;
+	}
+	if (f->helper.text && !stateless) {
+		struct ir_rule h = ir_rule_copy(&r);
+		h.hook = c->hook == IR_INPUT ? IR_PREROUTING : c->hook;
+		h.action = IR_SET_HELPER;
+		h.ct_state = CT_NEW;
+		h.helper = xstrdup(helper_object(x, f->helper.text, r.l4proto));
+		h.log = false;
+		free(h.log_prefix);
+		h.log_prefix = NULL;
+		push(x, G_ALLOW, &h);
+	}
+	if (stateless && f->related.text) {
+		char *why = xasprintf("needs connection tracking (the '%s' helper)", f->related.text);
+		warn_fallback(x, c, &r, why);
+		free(why);
+	} else if (stateless && f->is_negotiated) {
+		warn_fallback(x, c, &r, "negotiates its port at run time");
+	}
+	if (stateless)
+		emit_reply(x, &r, f);
+	push(x, G_ALLOW, &r);
+}
+
+static void emit_direction(struct exp *x, const struct dirctx *c)
+{
+	bool any;
+	int fams = families(c, &any);
+	static const int protobits[] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ICMP};
+	for (size_t i = 0; i < 3; i++) {
+		if (!(c->f->protos & protobits[i]))
+			continue;
+		if (any) {
+			emit_one(x, c, IR_ANY, protobits[i]);
+			continue;
+		}
+		if (fams & 1)
+			emit_one(x, c, IR_V4, protobits[i]);
+		if (fams & 2)
+			emit_one(x, c, IR_V6, protobits[i]);
+	}
+}
+
+static bool role_at(enum role end, enum role host)
+{
+	return end == host || end == ROLE_ANY;
+}
+
+static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct ast_app *app,
+			     const struct ast_flow *f)
+{
+	const struct peer *peer = rr->role == ROLE_CLIENT ? &rr->server_side : &rr->client_side;
+	enum role restricted = rr->role == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT;
+	enum role ends[2][2] = {{f->from, f->to}, {f->to, f->from}};
+	int ndirs = f->both_ways && f->from != f->to ? 2 : 1;
+	bool done[IR_HOOK_COUNT] = {0};
+	bool noted = false;
+	for (int k = 0; k < ndirs; k++) {
+		enum role init = ends[k][0], resp = ends[k][1];
+		for (int side = 0; side < 2; side++) {
+			bool host_here = role_at(side == 0 ? init : resp, rr->role);
+			if (!host_here)
+				continue;
+			enum ir_hook hook = side == 0 ? IR_OUTPUT : IR_INPUT;
+			if (done[hook])
+				continue;
+			done[hook] = true;
+			enum role other = side == 0 ? resp : init;
+			if (peer->given && other != restricted && other != ROLE_ANY && !noted) {
+				diag_note(x->d, &peer->loc,
+					  "%s flow '%s' runs between %ss; this restriction applies to those peers too",
+					  app->name, f->name, role_name(other));
+				noted = true;
+			}
+			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
+					   .src = side == 1 && peer->given ? peer : NULL,
+					   .dst = side == 0 && peer->given ? peer : NULL};
+			emit_direction(x, &c);
+		}
+	}
+}
+
+static const struct peer *gw_side(const struct rrule *rr, enum role r)
+{
+	return r == ROLE_SERVER ? &rr->server_side : &rr->client_side;
+}
+
+static const struct peer *gw_other(const struct rrule *rr, enum role r)
+{
+	return r == ROLE_SERVER ? &rr->client_side : &rr->server_side;
+}
+
+static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const struct ast_app *app,
+				const struct ast_flow *f)
+{
+	const struct peer *src, *dst;
+	if (f->from == f->to) {
+		src = &rr->client_side; /* peers: from the `from` zone to the `to` zone */
+		dst = &rr->server_side;
+	} else if (f->from == ROLE_ANY) {
+		src = gw_other(rr, f->to);
+		dst = gw_side(rr, f->to);
+	} else if (f->to == ROLE_ANY) {
+		src = gw_side(rr, f->from);
+		dst = gw_other(rr, f->from);
+	} else {
+		src = gw_side(rr, f->from);
+		dst = gw_side(rr, f->to);
+	}
+	struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = IR_FORWARD, .src = src, .dst = dst};
+	emit_direction(x, &c);
+	if (f->both_ways) {
+		c.src = dst;
+		c.dst = src;
+		emit_direction(x, &c);
+	}
+}
+
+static void builtin(struct exp *x, enum ir_hook hook, uint8_t family, const char *what,
+		    struct ir_rule *r)
+{
+	r->hook = hook;
+	r->family = family;
+	r->origin.builtin = xstrdup(what);
+	push(x, G_BUILTIN, r);
+}
+
+static void builtin_icmp(struct exp *x, enum ir_hook hook, uint8_t family, const char *type,
+			 const char *what, uint8_t ct_state)
+{
+	struct ir_rule r;
+	ir_rule_init(&r);
+	r.l4proto = family == IR_V6 ? IR_ICMPV6 : IR_ICMP;
+	r.icmp_type = icmp_type_lookup(type, family);
+	r.ct_state = ct_state;
+	builtin(x, hook, family, what, &r);
+}
+
+static void emit_builtins(struct exp *x)
+{
+	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
+	static const char *const nd[] = {"nd-neighbor-solicit", "nd-neighbor-advert",
+					 "nd-router-solicit", "nd-router-advert"};
+	static const char *const errors4[] = {"destination-unreachable", "time-exceeded"};
+	static const char *const errors6[] = {"destination-unreachable", "packet-too-big", "time-exceeded"};
+	for (size_t h = 0; h < 3; h++) {
+		struct ir_rule r;
+		enum ir_hook hook = hooks[h];
+		if (hook != IR_FORWARD) {
+			ir_rule_init(&r);
+			r.action = IR_ACCEPT;
+			struct ir_ifset *lo = hook == IR_INPUT ? &r.iif : &r.oif;
+			lo->n = 1;
+			lo->v = xmalloc(sizeof(char *));
+			lo->v[0] = xstrdup("lo");
+			builtin(x, hook, IR_ANY, "loopback", &r);
+		}
+		if (!x->r->stateless) {
+			ir_rule_init(&r);
+			r.ct_state = CT_INVALID;
+			r.action = IR_DROP;
+			builtin(x, hook, IR_ANY, "invalid state", &r);
+			ir_rule_init(&r);
+			r.ct_state = CT_ESTABLISHED;
+			r.action = IR_ACCEPT;
+			builtin(x, hook, IR_ANY, "established connections", &r);
+			for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
+				ir_rule_init(&r);
+				r.ct_state = CT_RELATED;
+				r.l4proto = fam == IR_V6 ? IR_ICMPV6 : IR_ICMP;
+				builtin(x, hook, (uint8_t)fam, "ICMP errors of allowed connections", &r);
+			}
+		} else {
+			/* Without conntrack, ICMP errors are admitted by type so that path MTU
+			 * discovery and quick failures keep working. */
+			for (size_t i = 0; i < 2; i++)
+				builtin_icmp(x, hook, IR_V4, errors4[i], "ICMP errors (stateless)", 0);
+			for (size_t i = 0; i < 3; i++)
+				builtin_icmp(x, hook, IR_V6, errors6[i], "ICMPv6 errors (stateless)", 0);
+		}
+		if (hook != IR_FORWARD)
+			for (size_t i = 0; i < 4; i++)
+				builtin_icmp(x, hook, IR_V6, nd[i], "IPv6 neighbour discovery", 0);
+		else if (!x->r->stateless)
+			builtin_icmp(x, hook, IR_V6, "packet-too-big", "IPv6 path MTU discovery", 0);
+	}
+}
+
+static void emit_log_unmatched(struct exp *x)
+{
+	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
+	for (size_t h = 0; h < 3; h++) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.action = IR_LOG;
+		r.log = true;
+		r.log_prefix = xasprintf("pinhole drop %s ", ir_hook_name(hooks[h]));
+		builtin(x, hooks[h], IR_ANY, "log unmatched", &r);
+		/* builtin() filed it with the built-ins; move it to the tail. */
+		x->g[G_BUILTIN].n--;
+		push(x, G_TAIL, &r);
+	}
+}
+
+bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diags *d)
+{
+	size_t before = d->errors;
+	struct exp x = {.r = r, .d = d, .rs = out};
+	memset(out, 0, sizeof(*out));
+	out->stateless = r->stateless;
+	emit_builtins(&x);
+	for (size_t i = 0; i < r->rules.n; i++) {
+		const struct rrule *rr = &r->rules.v[i];
+		for (int g = 0; g < G_COUNT; g++)
+			x.stmt_start[g] = x.g[g].n;
+		for (size_t w = 0; w < x.warned.n; w++)
+			free(x.warned.v[w]);
+		x.warned.n = 0;
+		for (size_t a = 0; a < rr->apps.n; a++) {
+			const struct ast_app *app = rr->apps.v[a];
+			for (size_t k = 0; k < app->flows.n; k++) {
+				if (rr->role == ROLE_NONE)
+					expand_gateway_flow(&x, rr, app, &app->flows.v[k]);
+				else
+					expand_host_flow(&x, rr, app, &app->flows.v[k]);
+			}
+		}
+	}
+	for (size_t w = 0; w < x.warned.n; w++)
+		free(x.warned.v[w]);
+	VEC_FREE(x.warned);
+	if (r->log_unmatched)
+		emit_log_unmatched(&x);
+	for (int g = 0; g < G_COUNT; g++) {
+		for (size_t i = 0; i < x.g[g].n; i++)
+			VEC_PUSH(out->rules, x.g[g].v[i]);
+		VEC_FREE(x.g[g]);
+	}
+	return d->errors == before;
+}

@@ -1,0 +1,85 @@
+/* pinhole: firewall policy compiler. Dispatches to the subcommands in cmd_*.c. */
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef PINHOLE_VERSION
+#define PINHOLE_VERSION "dev"
+#endif
+
+static const char usage[] =
+	"usage: pinhole [-L DIR] COMMAND [ARGS]\n"
+	"\n"
+	"Compile a small firewall policy into a correct, minimal ruleset.\n"
+	"\n"
+	"commands:\n"
+	"  compile [-t nft] [-o FILE] POLICY   compile to an nftables ruleset (stdout by default)\n"
+	"  check POLICY...                     parse, resolve and lint; report every finding\n"
+	"  explain [--brief] POLICY PACKET     the verdict for one packet and the line that decided it;\n"
+	"                                      PACKET '-' reads one packet per line from stdin\n"
+	"  apps [APP]                          list the app library, or show one app's flows\n"
+	"\n"
+	"options:\n"
+	"  -L DIR         also search DIR for app definitions (before the standard library);\n"
+	"                 $PINHOLE_LIB (colon separated) does the same\n"
+	"  --stateless    compile as if the policy said 'established only;'\n"
+	"  --stateful     compile with connection tracking even if the policy says 'established only;'\n"
+	"  -h, --help     this help\n"
+	"  --version      print the version\n"
+	"\n"
+	"PACKET: PROTO SRC -> DST DIR [flags...], e.g.\n"
+	"  tcp 192.0.2.7:40000 -> 10.0.0.5:2049 in syn\n"
+	"  udp [fd00::7]:5353 -> [fd00::5]:53 out\n"
+	"  icmp 10.0.0.7 -> 10.0.0.5 in echo-request\n"
+	"  DIR is in, out or fwd; flags: syn ack fin rst psh urg, new established related invalid,\n"
+	"  iif NAME, oif NAME, helper TYPE, fragment.\n"
+	"\n"
+	"exit status: 0 success, 1 findings (check), 2 bad input or usage, 3 internal error.\n"
+	"The policy language: docs/language.md. The library: pinhole apps.\n";
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	int i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			VEC_FREE(cli.libdirs);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("pinhole %s\n", PINHOLE_VERSION);
+			VEC_FREE(cli.libdirs);
+			return EXIT_OK;
+		}
+		int r = cli_common_option(&cli, argc, argv, &i);
+		if (r < 0) {
+			VEC_FREE(cli.libdirs);
+			return EXIT_BAD_INPUT;
+		}
+		if (!r)
+			break;
+	}
+	if (i >= argc) {
+		fputs(usage, stderr);
+		VEC_FREE(cli.libdirs);
+		return EXIT_BAD_INPUT;
+	}
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *, int, char **);
+	} cmds[] = {
+		{"compile", cmd_compile},
+		{"check", cmd_check},
+		{"explain", cmd_explain},
+		{"apps", cmd_apps},
+	};
+	int rc = -1;
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+		if (!strcmp(argv[i], cmds[k].name))
+			rc = cmds[k].fn(&cli, argc - i, argv + i);
+	if (rc < 0)
+		rc = cli_usage_error(NULL, "unknown command '%s'", argv[i]);
+	VEC_FREE(cli.libdirs);
+	return rc;
+}

@@ -1,0 +1,324 @@
+/* Resolution: defines and zones, app checks, rules bound to apps and address lists. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolve.h"
+
+#define MAX_SAME_PORTS 256
+
+static size_t ports_count(const struct ast_ports *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->r.n; i++)
+		n += (size_t)(p->r.v[i].hi - p->r.v[i].lo) + 1;
+	return n;
+}
+
+bool validate_app(const struct ast_app *a, struct diags *d)
+{
+	size_t before = d->errors;
+	for (size_t i = 0; i < a->flows.n; i++) {
+		const struct ast_flow *f = &a->flows.v[i];
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(a->flows.v[j].name, f->name) == 0)
+				diag_error(d, &f->loc, "app '%s' has two flows named '%s'", a->name, f->name);
+		bool l4 = f->protos & (PROTO_BIT_TCP | PROTO_BIT_UDP);
+		bool icmp = f->protos & PROTO_BIT_ICMP;
+		if (icmp && (f->sport.r.n || f->dport.r.n || f->dport.same))
+			diag_error(d, &f->loc, "flow '%s': ICMP has no ports; put ports in a tcp/udp flow",
+				   f->name);
+		if (f->icmp_types.n && l4)
+			diag_error(d, &f->icmp_types.v[0].loc,
+				   "flow '%s': 'type' applies to icmp only; split the flow", f->name);
+		for (size_t j = 0; j < f->icmp_types.n; j++)
+			if (!icmp_type_name_known(f->icmp_types.v[j].text))
+				diag_error(d, &f->icmp_types.v[j].loc, "unknown ICMP type '%s'",
+					   f->icmp_types.v[j].text);
+		if (f->dport.same) {
+			if (!f->sport.r.n)
+				diag_error(d, &f->dport.loc, "'dport same' needs 'sport' to give the ports");
+			else if (ports_count(&f->sport) > MAX_SAME_PORTS)
+				diag_error(d, &f->dport.loc, "'dport same' over more than %d ports",
+					   MAX_SAME_PORTS);
+		}
+		const struct ast_word *hw[2] = {&f->helper, &f->related};
+		for (int k = 0; k < 2; k++) {
+			if (hw[k]->text && !helper_type_known(hw[k]->text))
+				diag_error(d, &hw[k]->loc,
+					   "no kernel conntrack helper '%s' (known: ftp, irc, sip, tftp, pptp, "
+					   "snmp, amanda, sane, netbios-ns, Q.931, RAS)", hw[k]->text);
+		}
+		if (f->helper.text && f->related.text)
+			diag_error(d, &f->related.loc, "a flow either attaches a helper or is its child, not both");
+		if (f->helper.text && (icmp || (f->protos & PROTO_BIT_TCP && f->protos & PROTO_BIT_UDP)))
+			diag_error(d, &f->helper.loc, "a helper attaches to one protocol: tcp or udp");
+		if (f->related.text && f->both_ways)
+			diag_error(d, &f->related.loc, "a helper's child flow has one direction; use '->'");
+		if (f->related.text && f->is_negotiated)
+			diag_error(d, &f->negotiated.loc, "'related' already says how the channel is negotiated");
+		if (f->broadcast && (f->protos != PROTO_BIT_UDP))
+			diag_error(d, &f->loc, "flow '%s': broadcasts are UDP only", f->name);
+	}
+	return d->errors == before;
+}
+
+static const struct define *find_define(const struct resolved *r, const char *name)
+{
+	for (size_t i = 0; i < r->defines.n; i++)
+		if (strcmp(r->defines.v[i].name, name) == 0)
+			return &r->defines.v[i];
+	return NULL;
+}
+
+static const struct zone *find_zone(const struct resolved *r, const char *name)
+{
+	for (size_t i = 0; i < r->zones.n; i++)
+		if (strcmp(r->zones.v[i].name, name) == 0)
+			return &r->zones.v[i];
+	return NULL;
+}
+
+static const char *suggest_name(const struct resolved *r, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+	for (size_t i = 0; i < r->defines.n; i++) {
+		size_t dist = edit_distance(name, r->defines.v[i].name);
+		if (dist < best_d) {
+			best_d = dist;
+			best = r->defines.v[i].name;
+		}
+	}
+	for (size_t i = 0; i < r->zones.n; i++) {
+		size_t dist = edit_distance(name, r->zones.v[i].name);
+		if (dist < best_d) {
+			best_d = dist;
+			best = r->zones.v[i].name;
+		}
+	}
+	return best;
+}
+
+/* Addresses written in a define or zone: literals only (names would need an order). */
+static void parse_literals(const ast_words *w, prefix_vec *out, struct diags *d)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct ir_prefix p;
+		char *why = NULL;
+		if (!prefix_parse(w->v[i].text, &p, &why)) {
+			diag_error(d, &w->v[i].loc, "%s", why);
+			free(why);
+			continue;
+		}
+		VEC_PUSH(*out, p);
+	}
+	prefixes_normalize(out);
+}
+
+static bool is_literal(const char *text)
+{
+	return (text[0] >= '0' && text[0] <= '9') || strchr(text, ':') != NULL;
+}
+
+/* A from/to list: literals and define names, or exactly one zone. */
+static void resolve_peer(struct resolved *r, const ast_words *w, const struct loc *kw,
+			 struct peer *out, struct diags *d)
+{
+	memset(out, 0, sizeof(*out));
+	out->given = true;
+	out->loc = *kw;
+	if (w->n)
+		out->loc.last_column = w->v[w->n - 1].loc.last_column;
+	for (size_t i = 0; i < w->n; i++) {
+		const struct ast_word *x = &w->v[i];
+		if (is_literal(x->text)) {
+			struct ir_prefix p;
+			char *why = NULL;
+			if (!prefix_parse(x->text, &p, &why)) {
+				diag_error(d, &x->loc, "%s", why);
+				free(why);
+			} else {
+				VEC_PUSH(out->addrs, p);
+			}
+			continue;
+		}
+		struct define *def = (struct define *)find_define(r, x->text);
+		const struct zone *z = find_zone(r, x->text);
+		if (def) {
+			def->used = true;
+			for (size_t j = 0; j < def->addrs.n; j++)
+				VEC_PUSH(out->addrs, def->addrs.v[j]);
+			if (w->n == 1)
+				out->setname = def->name;
+		} else if (z) {
+			if (w->n != 1) {
+				diag_error(d, &x->loc, "zone '%s' cannot be mixed with other addresses in one list",
+					   z->name);
+				continue;
+			}
+			out->zone = z;
+			out->setname = z->name;
+			for (size_t j = 0; j < z->addrs.n; j++)
+				VEC_PUSH(out->addrs, z->addrs.v[j]);
+		} else {
+			const char *s = suggest_name(r, x->text);
+			if (s)
+				diag_error(d, &x->loc, "unknown address name '%s'; did you mean '%s'?", x->text, s);
+			else
+				diag_error(d, &x->loc, "unknown address name '%s' (not a define or zone)", x->text);
+		}
+	}
+	if (prefixes_normalize(&out->addrs) && !out->setname)
+		diag_warning(d, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
+}
+
+static struct ast_app *port_app(const struct ast_service *s)
+{
+	struct ast_app *a = xcalloc(1, sizeof(*a));
+	a->name = xstrdup(s->name);
+	a->loc = s->loc;
+	a->description = xasprintf("port literal %s", s->name);
+	struct ast_flow f = {0};
+	f.name = xstrdup(s->name);
+	f.loc = s->loc;
+	f.from = ROLE_CLIENT;
+	f.to = ROLE_SERVER;
+	f.protos = s->proto == IR_UDP ? PROTO_BIT_UDP : PROTO_BIT_TCP;
+	f.dport.loc = s->loc;
+	VEC_PUSH(f.dport.r, s->ports);
+	VEC_PUSH(a->flows, f);
+	return a;
+}
+
+static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const struct library *lib,
+			 struct diags *d)
+{
+	const struct ast_rule *ar = &s->u.rule;
+	struct rrule rr = {.stmt = s, .action = ar->action, .role = ar->role, .log = ar->log};
+	for (size_t i = 0; i < ar->services.n; i++) {
+		const struct ast_service *svc = &ar->services.v[i];
+		if (svc->is_port) {
+			struct ast_app *a = port_app(svc);
+			VEC_PUSH(r->port_apps, a);
+			VEC_PUSH(rr.apps, a);
+			continue;
+		}
+		const struct ast_app *a = library_find(lib, svc->name);
+		if (!a) {
+			const char *sug = library_suggest(lib, svc->name);
+			if (sug)
+				diag_error(d, &svc->loc, "unknown app '%s'; did you mean '%s'?", svc->name, sug);
+			else if (!strcmp(svc->name, "tcp") || !strcmp(svc->name, "udp"))
+				diag_error(d, &svc->loc, "'%s' needs a port: %s/PORT", svc->name, svc->name);
+			else
+				diag_error(d, &svc->loc, "unknown app '%s' (see 'pinhole apps')", svc->name);
+			continue;
+		}
+		VEC_PUSH(rr.apps, a);
+	}
+	if (ar->role == ROLE_CLIENT && ar->has_from)
+		diag_error(d, &ar->from_loc, "with 'client' this host is the client side; "
+			   "use 'to' to restrict the servers it may reach");
+	if (ar->role == ROLE_SERVER && ar->has_to)
+		diag_error(d, &ar->to_loc, "with 'server' this host is the server side; "
+			   "use 'from' to restrict the clients it serves");
+	if (ar->role == ROLE_NONE && (!ar->has_from || !ar->has_to))
+		diag_error(d, &s->loc, "a rule needs a role ('client' or 'server'), "
+			   "or both 'from' and 'to' for traffic forwarded between zones");
+	if (ar->has_from)
+		resolve_peer(r, &ar->from, &ar->from_loc, &rr.client_side, d);
+	if (ar->has_to)
+		resolve_peer(r, &ar->to, &ar->to_loc, &rr.server_side, d);
+	VEC_PUSH(r->rules, rr);
+}
+
+static void collect_names(struct resolved *r, const struct ast_policy *p, struct diags *d)
+{
+	const struct ast_stmt *stateless = NULL, *logu = NULL;
+	for (size_t i = 0; i < p->stmts.n; i++) {
+		const struct ast_stmt *s = p->stmts.v[i];
+		const struct ast_word *name = NULL;
+		if (s->kind == STMT_DEFINE)
+			name = &s->u.define.name;
+		else if (s->kind == STMT_ZONE)
+			name = &s->u.zone.name;
+		else if (s->kind == STMT_STATELESS) {
+			if (stateless)
+				diag_warning(d, &s->loc, "'established only' is already given (line %d)",
+					     stateless->loc.first_line);
+			stateless = s;
+			r->stateless = true;
+		} else if (s->kind == STMT_LOG_UNMATCHED) {
+			if (logu)
+				diag_warning(d, &s->loc, "'log unmatched' is already given (line %d)",
+					     logu->loc.first_line);
+			logu = s;
+			r->log_unmatched = true;
+		}
+		if (!name)
+			continue;
+		const struct define *od = find_define(r, name->text);
+		const struct zone *oz = find_zone(r, name->text);
+		if (od || oz) {
+			const struct loc *prev = od ? &od->stmt->u.define.name.loc : &oz->stmt->u.zone.name.loc;
+			diag_error(d, &name->loc, "'%s' is already defined at %s:%d", name->text,
+				   prev->src->name, prev->first_line);
+			continue;
+		}
+		if (s->kind == STMT_DEFINE) {
+			struct define def = {.stmt = s, .name = name->text};
+			parse_literals(&s->u.define.addrs, &def.addrs, d);
+			VEC_PUSH(r->defines, def);
+		} else {
+			struct zone z = {.stmt = s, .name = name->text};
+			if (!s->u.zone.ifaces.n)
+				diag_error(d, &name->loc, "zone '%s' names no interface", name->text);
+			parse_literals(&s->u.zone.addrs, &z.addrs, d);
+			VEC_PUSH(r->zones, z);
+		}
+	}
+}
+
+bool resolve_policy(const struct ast_policy *p, const struct library *lib, struct resolved *out,
+		    struct diags *d)
+{
+	size_t before = d->errors;
+	memset(out, 0, sizeof(*out));
+	collect_names(out, p, d);
+	bool any_rule = false;
+	for (size_t i = 0; i < p->stmts.n; i++) {
+		const struct ast_stmt *s = p->stmts.v[i];
+		if (s->kind == STMT_APP)
+			validate_app(s->u.app, d);
+		if (s->kind == STMT_RULE) {
+			resolve_rule(out, s, lib, d);
+			any_rule = true;
+		}
+	}
+	if (!any_rule && d->errors == before && p->stmts.n)
+		diag_warning(d, &p->stmts.v[0]->loc, "the policy allows nothing: every packet will be dropped");
+	for (size_t i = 0; i < out->defines.n; i++)
+		if (!out->defines.v[i].used)
+			diag_warning(d, &out->defines.v[i].stmt->u.define.name.loc, "define '%s' is never used",
+				     out->defines.v[i].name);
+	return d->errors == before;
+}
+
+void resolved_free(struct resolved *r)
+{
+	for (size_t i = 0; i < r->rules.n; i++) {
+		VEC_FREE(r->rules.v[i].apps);
+		VEC_FREE(r->rules.v[i].client_side.addrs);
+		VEC_FREE(r->rules.v[i].server_side.addrs);
+	}
+	VEC_FREE(r->rules);
+	for (size_t i = 0; i < r->zones.n; i++)
+		VEC_FREE(r->zones.v[i].addrs);
+	VEC_FREE(r->zones);
+	for (size_t i = 0; i < r->defines.n; i++)
+		VEC_FREE(r->defines.v[i].addrs);
+	VEC_FREE(r->defines);
+	for (size_t i = 0; i < r->port_apps.n; i++)
+		ast_app_free(r->port_apps.v[i]);
+	VEC_FREE(r->port_apps);
+}

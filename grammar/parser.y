@@ -1,0 +1,284 @@
+/* pinhole grammar: pure, reentrant, locations everywhere, thin actions.
+ * Semantic checks (names, addresses, roles) live in compiler/, not here. */
+%define api.pure full
+%define parse.error custom
+%define api.token.prefix {TOK_}
+%locations
+%param {yyscan_t scanner}
+%parse-param {struct parse_ctx *ctx}
+
+%code requires {
+#include "ast.h"
+#include "scan.h"
+#define YYLTYPE struct loc
+#define YYLTYPE_IS_DECLARED 1
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                               \
+	do {                                                                      \
+		if (N) {                                                          \
+			(Cur).src = YYRHSLOC(Rhs, 1).src;                         \
+			(Cur).first_line = YYRHSLOC(Rhs, 1).first_line;           \
+			(Cur).first_column = YYRHSLOC(Rhs, 1).first_column;       \
+			(Cur).last_line = YYRHSLOC(Rhs, N).last_line;             \
+			(Cur).last_column = YYRHSLOC(Rhs, N).last_column;         \
+		} else {                                                          \
+			(Cur) = YYRHSLOC(Rhs, 0);                                 \
+			(Cur).first_line = (Cur).last_line;                       \
+			(Cur).first_column = (Cur).last_column;                   \
+		}                                                                 \
+	} while (0)
+typedef void *yyscan_t;
+struct parse_ctx {
+	struct ast_policy *out;
+	struct diags *diags;
+	int syntax_errors;
+};
+}
+
+%code {
+#include <stdlib.h>
+#include <string.h>
+#include "scanner.h"
+#include "parse_build.h"
+
+static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const char *msg)
+{
+	(void)scanner;
+	diag_error(ctx->diags, loc, "%s", msg);
+}
+}
+
+%union {
+	char *str;
+	struct ir_portrange range;
+	struct portlit portlit;
+	struct ast_stmt *stmt;
+	struct ast_app *app;
+	struct ast_flow *flow;
+	struct ast_service service;
+	ast_words words;
+	struct ast_ports ports;
+	enum role role;
+	int num;
+}
+
+%token ALLOW "allow" DENY "deny" REJECT "reject" CLIENT "client" SERVER "server"
+%token FROM "from" TO "to" DEFINE "define" ESTABLISHED "established" ONLY "only"
+%token LOG "log" UNMATCHED "unmatched" INCLUDE "include" ZONE "zone"
+%token INTERFACE "interface" ADDRESS "address" APP "app" ALIAS "alias" SOURCE "source"
+%token FLOW_KW "flow" ANY "any" TCP "tcp" UDP "udp" ICMP "icmp" SPORT "sport" DPORT "dport"
+%token SAME "same" TYPE "type" HELPER "helper" RELATED "related" NEGOTIATED "negotiated"
+%token BROADCAST "broadcast" FRAGMENTS "fragments" ARROW "->" BIARROW "<->"
+%token JUNK "invalid character"
+%token <str> IDENT "name" STRING "string" ADDR "address literal"
+%token <range> PORTRANGE "port"
+%token <portlit> PORTLIT "port literal"
+
+%type <stmt> rule rule_head define zone_head zone app_stmt
+%type <app> app_head app_body
+%type <flow> flow flow_head
+%type <service> service
+%type <words> names addrs iface_names
+%type <str> addr iface opt_string
+%type <ports> ports
+%type <role> role
+%type <num> action protos proto arrow
+
+%destructor { free($$); } <str>
+%destructor { ast_stmt_free($$); } <stmt>
+%destructor { ast_app_free($$); } <app>
+%destructor { ast_flow_free($$); free($$); } <flow>
+%destructor { free($$.name); } <service>
+%destructor { ast_words_free(&$$); } <words>
+%destructor { ast_ports_free(&$$); } <ports>
+
+%%
+
+policy:	%empty
+	| policy statement
+	;
+
+statement: rule ';'                 { stmt_finish(ctx, $1, &@$); }
+	| define ';'                { stmt_finish(ctx, $1, &@$); }
+	| zone                      { stmt_finish(ctx, $1, &@$); }
+	| app_stmt                  { stmt_finish(ctx, $1, &@$); }
+	| ESTABLISHED ONLY ';'      { stmt_finish(ctx, stmt_new(STMT_STATELESS), &@$); }
+	| LOG UNMATCHED ';'         { stmt_finish(ctx, stmt_new(STMT_LOG_UNMATCHED), &@$); }
+	| INCLUDE STRING ';'        { stmt_finish(ctx, stmt_include($2, &@2), &@$); }
+	| error ';'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }
+	| error '}'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }
+	;
+
+action:	ALLOW     { $$ = ACT_ALLOW; }
+	| DENY    { $$ = ACT_DENY; }
+	| REJECT  { $$ = ACT_REJECT; }
+	;
+
+rule:	rule_head
+	| rule CLIENT               { $$ = $1; rule_set_role(ctx, $$, ROLE_CLIENT, &@2); }
+	| rule SERVER               { $$ = $1; rule_set_role(ctx, $$, ROLE_SERVER, &@2); }
+	| rule FROM addrs           { $$ = $1; rule_set_peer(ctx, $$, true, &$3, &@2); }
+	| rule TO addrs             { $$ = $1; rule_set_peer(ctx, $$, false, &$3, &@2); }
+	| rule LOG                  { $$ = $1; $$->u.rule.log = true; }
+	;
+
+rule_head: action service           { $$ = rule_new($1, &$2); }
+	| rule_head ',' service     { $$ = $1; rule_add_service($$, &$3); }
+	;
+
+service: IDENT                      { $$ = service_app($1, &@1); }
+	| PORTLIT                   { $$ = service_port(&$1, &@1); }
+	;
+
+addrs:	addr                        { $$ = (ast_words){0}; words_push(&$$, $1, &@1); }
+	| addrs ',' addr            { $$ = $1; words_push(&$$, $3, &@3); }
+	;
+
+addr:	ADDR | IDENT ;
+
+define:	DEFINE IDENT '=' addrs       { $$ = stmt_define($2, &@2, &$4); }
+	;
+
+zone:	zone_head '}'
+	;
+
+zone_head: ZONE IDENT '{'           { $$ = stmt_zone($2, &@2); }
+	| zone_head INTERFACE iface_names ';' { $$ = $1; zone_add_ifaces($$, &$3); }
+	| zone_head ADDRESS addrs ';'   { $$ = $1; zone_add_addrs($$, &$3); }
+	| zone_head error ';'       { $$ = $1; yyerrok; }
+	;
+
+iface_names: iface                  { $$ = (ast_words){0}; words_push(&$$, $1, &@1); }
+	| iface_names ',' iface     { $$ = $1; words_push(&$$, $3, &@3); }
+	;
+
+iface:	IDENT | STRING ;
+
+names:	IDENT                       { $$ = (ast_words){0}; words_push(&$$, $1, &@1); }
+	| names ',' IDENT           { $$ = $1; words_push(&$$, $3, &@3); }
+	;
+
+opt_string: %empty                  { $$ = NULL; }
+	| STRING
+	;
+
+app_stmt: app_body '}'              { $$ = stmt_app($1); }
+	;
+
+app_head: APP IDENT opt_string      { $$ = app_new($2, &@2, $3); }
+	| app_head ALIAS names      { $$ = $1; app_add_aliases($$, &$3); }
+	;
+
+app_body: app_head '{'              { $$ = $1; }
+	| app_body SOURCE STRING ';' { $$ = $1; app_set_source(ctx, $$, $3, &@3); }
+	| app_body flow ';'         { $$ = $1; app_add_flow($$, $2); }
+	| app_body error ';'        { $$ = $1; yyerrok; }
+	;
+
+flow:	flow_head
+	| flow SPORT ports          { $$ = $1; flow_set_ports(ctx, &$$->sport, &$3, "sport"); }
+	| flow DPORT ports          { $$ = $1; flow_set_ports(ctx, &$$->dport, &$3, "dport"); }
+	| flow DPORT SAME           { $$ = $1; flow_set_same(ctx, $$, &@3); }
+	| flow TYPE names           { $$ = $1; flow_add_types($$, &$3); }
+	| flow HELPER STRING        { $$ = $1; flow_set_word(ctx, &$$->helper, $3, &@3, "helper"); }
+	| flow RELATED STRING       { $$ = $1; flow_set_word(ctx, &$$->related, $3, &@3, "related"); }
+	| flow NEGOTIATED           { $$ = $1; flow_set_negotiated(ctx, $$, NULL, &@2); }
+	| flow NEGOTIATED IDENT     { $$ = $1; flow_set_negotiated(ctx, $$, $3, &@3); }
+	| flow BROADCAST            { $$ = $1; $$->broadcast = true; }
+	| flow FRAGMENTS            { $$ = $1; $$->fragments = true; }
+	| flow SOURCE STRING        { $$ = $1; flow_set_source(ctx, $$, $3, &@3); }
+	;
+
+flow_head: FLOW_KW IDENT ':' role arrow role protos
+	                            { $$ = flow_new($2, &@2, $4, $6, $5, $7); }
+	;
+
+role:	CLIENT   { $$ = ROLE_CLIENT; }
+	| SERVER { $$ = ROLE_SERVER; }
+	| ANY    { $$ = ROLE_ANY; }
+	;
+
+arrow:	ARROW    { $$ = 0; }
+	| BIARROW { $$ = 1; }
+	;
+
+protos:	proto
+	| protos ',' proto          { $$ = $1 | $3; }
+	;
+
+proto:	TCP      { $$ = PROTO_BIT_TCP; }
+	| UDP    { $$ = PROTO_BIT_UDP; }
+	| ICMP   { $$ = PROTO_BIT_ICMP; }
+	;
+
+ports:	PORTRANGE                   { $$ = (struct ast_ports){.loc = @1}; VEC_PUSH($$.r, $1); }
+	| ports ',' PORTRANGE       { $$ = $1; $$.loc.last_column = @3.last_column; VEC_PUSH($$.r, $3); }
+	;
+
+%%
+
+/* Keywords and punctuation quoted ('allow', ';'); token classes described (name, port). */
+static const char *token_desc(yysymbol_kind_t k)
+{
+	static char buf[8][48];
+	static int slot;
+	switch (k) {
+	case YYSYMBOL_YYEOF: return "end of file";
+	case YYSYMBOL_IDENT: return "name";
+	case YYSYMBOL_STRING: return "string";
+	case YYSYMBOL_ADDR: return "address";
+	case YYSYMBOL_PORTRANGE: return "port";
+	case YYSYMBOL_PORTLIT: return "port literal";
+	case YYSYMBOL_JUNK: return "invalid character";
+	default: break;
+	}
+	const char *name = yysymbol_name(k);
+	char *b = buf[slot++ % 8];
+	if (name[0] == '\'')
+		return name; /* punctuation already reads ';' */
+	snprintf(b, sizeof(buf[0]), "'%s'", name);
+	return b;
+}
+
+static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, struct parse_ctx *ctx)
+{
+	(void)scanner;
+	ctx->syntax_errors++;
+	yysymbol_kind_t got = yypcontext_token(pctx);
+	/* The scanner already described an invalid character; one message is enough. */
+	if (got == YYSYMBOL_JUNK)
+		return 0;
+	yysymbol_kind_t expected[YYNTOKENS];
+	int n = yypcontext_expected_tokens(pctx, expected, YYNTOKENS);
+	struct strbuf sb = {0};
+	sb_printf(&sb, "unexpected %s", token_desc(got));
+	bool semicolon = false;
+	for (int i = 0; i < n; i++)
+		semicolon |= strcmp(yysymbol_name(expected[i]), "';'") == 0;
+	if (semicolon && n > 5)
+		sb_puts(&sb, "; missing ';' at the end of the statement?");
+	if (n > 0 && n <= 5) {
+		for (int i = 0; i < n; i++)
+			sb_printf(&sb, "%s%s", i == 0 ? ", expecting " : i == n - 1 ? " or " : ", ",
+				  token_desc(expected[i]));
+	}
+	diag_error(ctx->diags, yypcontext_location(pctx), "%s", sb.s);
+	sb_free(&sb);
+	return 0;
+}
+
+bool parse_source(const struct source *src, struct ast_policy *out, struct diags *diags)
+{
+	struct scan_extra extra = {.src = src, .diags = diags, .line = 1, .col = 1};
+	struct parse_ctx ctx = {.out = out, .diags = diags};
+	size_t errors_before = diags->errors;
+	yyscan_t scanner;
+	if (yylex_init_extra(&extra, &scanner) != 0) {
+		diag_error(diags, NULL, "cannot start the scanner");
+		return false;
+	}
+	YY_BUFFER_STATE buf = yy_scan_bytes(src->text, (int)src->len, scanner);
+	yyparse(scanner, &ctx);
+	yy_delete_buffer(buf, scanner);
+	yylex_destroy(scanner);
+	return diags->errors == errors_before;
+}
