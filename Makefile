@@ -56,10 +56,10 @@ build/asan/obj/%.o: build/gen/%.c build/gen/parser.h build/gen/scanner.h $(wildc
 	@mkdir -p build/asan/obj
 	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(SAN_FLAGS) -c -o $@ $<
 
-build/asan/pinhole: build/asan/obj/main.o $(SAN_OBJS)
+build/pinhole-asan: build/asan/obj/main.o $(SAN_OBJS)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
-asan: build/asan/pinhole
+asan: build/pinhole-asan
 
 build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS)
 	@mkdir -p build/tests

@@ -1,0 +1,55 @@
+/* Shared helpers for the cmocka unit tests: compile policy text in memory. */
+#ifndef PINHOLE_UNIT_H
+#define PINHOLE_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compile.h"
+
+/* The library of the source tree, whatever the test's working directory. */
+#ifndef UNIT_LIBDIR
+#define UNIT_LIBDIR "stdlib-apps"
+#endif
+
+/* Writes `text` to a temporary policy file and compiles it; returns the compilation
+ * (caller frees with unit_free). *ok says whether compilation succeeded. */
+static inline struct compilation *unit_compile(const char *text, bool *ok)
+{
+	char path[] = "/tmp/pinhole-unit-XXXXXX.pin";
+	int fd = mkstemps(path, 4);
+	assert_true(fd >= 0);
+	size_t len = strlen(text);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	static const char *dirs[] = {UNIT_LIBDIR};
+	struct compile_opts o = {.libdirs = dirs, .nlibdirs = 1};
+	struct compilation *c = malloc(sizeof(*c));
+	*ok = compile_policy(path, &o, c);
+	unlink(path);
+	return c;
+}
+
+static inline void unit_free(struct compilation *c)
+{
+	compilation_free(c);
+	free(c);
+}
+
+/* First diagnostic message containing `needle`, or NULL. */
+static inline const struct diag *unit_find_diag(const struct compilation *c, const char *needle)
+{
+	for (size_t i = 0; i < c->diags.n; i++)
+		if (strstr(c->diags.v[i].msg, needle))
+			return &c->diags.v[i];
+	return NULL;
+}
+
+#endif
