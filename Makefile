@@ -24,7 +24,7 @@ SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 
-.PHONY: all asan deps demo check test unit golden golden-update kernel install uninstall clean
+.PHONY: all asan deps demo check test unit golden cli golden-update kernel install uninstall clean
 
 all: build/pinhole
 
@@ -81,6 +81,7 @@ check: deps
 test: all asan $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 	@tests/golden/run.sh
+	@tests/cli/run.sh
 	@tests/kernel/run.sh
 
 unit: asan $(UNIT_BINS)
@@ -88,6 +89,9 @@ unit: asan $(UNIT_BINS)
 
 golden: all asan
 	@tests/golden/run.sh
+
+cli: all asan
+	@tests/cli/run.sh
 
 golden-update: all
 	@tests/golden/run.sh --update
