@@ -25,6 +25,10 @@ char *nft_rule_text(const struct ir_rule *r);
 bool ipt_render(const struct ir_ruleset *rs, uint8_t family, const struct render_info *info,
 		FILE *out);
 
+/* The restore-file lines one rule becomes (with any chain it needs), for tests and explain;
+ * the rule must pass ipt_check. */
+char *ipt_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family);
+
 /* The first rule of `family` that iptables could not take exactly (an interface name it would
  * read differently, a value out of range), with *why saying what (caller frees); NULL if none. */
 const struct ir_rule *ipt_check(const struct ir_ruleset *rs, uint8_t family, char **why);

@@ -367,7 +367,7 @@ static void warn_stateless(struct exp *x, const struct dirctx *c, const struct i
 			: xstrdup("negotiates its port at run time");
 		warn_fallback(x, c, r, why);
 		free(why);
-	} else if (!r->dport.n && !r->same_port) {
+	} else if (!r->dport.n && !r->same_port && (r->l4proto == IR_TCP || r->l4proto == IR_UDP)) {
 		/* The return rule's source port is the responder's port: without one, replies
 		 * are bound to no service port. */
 		warn_fallback(x, c, r, "names no responder port, so its replies come from any port");

@@ -501,6 +501,22 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 	free(comment);
 }
 
+char *ipt_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family)
+{
+	struct emitter e = {.rs = rs, .family = family};
+	emit_rule(&e, r);
+	struct strbuf sb = {0};
+	sb_puts(&sb, e.raw.s ? e.raw.s : "");
+	sb_puts(&sb, e.gate_decls.s ? e.gate_decls.s : "");
+	sb_puts(&sb, e.filter.s ? e.filter.s : "");
+	sb_puts(&sb, e.gates.s ? e.gates.s : "");
+	sb_free(&e.raw);
+	sb_free(&e.filter);
+	sb_free(&e.gate_decls);
+	sb_free(&e.gates);
+	return sb_steal(&sb);
+}
+
 static bool has_rules_of(const struct ir_ruleset *rs, uint8_t family)
 {
 	for (size_t i = 0; i < rs->rules.n; i++)
