@@ -279,6 +279,32 @@ static void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct as
 }
 
 /* "port 20", "ports 1024-65535", "ports 139,445"; "any port" when unrestricted. */
+/* Stateless mode: a TCP reject answers with a reset that the host sends through its own
+ * output hook (also for forwarded traffic), where no conntrack admits it as related. Admit
+ * exactly that reset: from the rejected port back to the sender, RST set. Rejects of other
+ * protocols answer with ICMP destination unreachable, which the stateless built-ins admit. */
+static void emit_reset_answer(struct exp *x, const struct ir_rule *rej)
+{
+	struct ir_rule r = ir_rule_copy(rej);
+	r.hook = IR_OUTPUT;
+	swap_ifsets(&r.iif, &r.oif);
+	for (size_t i = 0; i < r.iif.n; i++)
+		free(r.iif.v[i]);
+	free(r.iif.v);
+	r.iif = (struct ir_ifset){0}; /* sent by this host */
+	struct ir_addrset ta = r.saddr;
+	r.saddr = r.daddr;
+	r.daddr = ta;
+	struct ir_portset tp = r.sport;
+	r.sport = r.dport;
+	r.dport = tp;
+	r.tcp_flags_any = TCPF_RST;
+	r.action = IR_ACCEPT;
+	r.log = false;
+	r.origin.reply = true;
+	push(x, G_ALLOW, &r);
+}
+
 static void describe_ports(struct strbuf *sb, const struct ir_portset *p, bool local)
 {
 	if (!p->n) {
@@ -430,6 +456,8 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			return; /* a helper's child cannot start on its own; nothing to deny */
 		}
 		r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
+		if (stateless && r.action == IR_REJECT && r.l4proto == IR_TCP)
+			emit_reset_answer(x, &r);
 		push(x, G_DENY, &r);
 		return;
 	}

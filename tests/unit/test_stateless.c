@@ -89,6 +89,27 @@ static void test_fragments(void **state)
 	unit_free(c);
 }
 
+static void test_reject_answers(void **state)
+{
+	(void)state;
+	/* Without conntrack, the reset a TCP reject sends (through this host's output hook, even
+	 * for forwarded traffic) needs a rule of its own; ICMP unreachables have the built-ins. */
+	struct compilation *c = ok_compile("established only;\nreject tcp/113 server from 10.0.0.0/8;\n"
+					   "reject udp/69 server;");
+	expect(c, "tcp 10.1.2.3:40000 -> 10.0.0.5:113 in syn", IR_REJECT);
+	expect(c, "tcp 10.0.0.5:113 -> 10.1.2.3:40000 out rst ack", IR_ACCEPT);
+	expect(c, "tcp 10.0.0.5:113 -> 10.1.2.3:40000 out syn ack", IR_DROP);
+	expect(c, "tcp 10.0.0.5:113 -> 192.0.2.3:40000 out rst", IR_DROP);
+	expect(c, "icmp 10.0.0.5 -> 192.0.2.3 out destination-unreachable", IR_ACCEPT);
+	unit_free(c);
+	c = ok_compile("established only;\nzone lan { interface lan0; address 10.1.0.0/24; }\n"
+		       "zone wan { interface wan0; }\nreject tcp/113 from wan to lan;");
+	expect(c, "tcp 203.0.113.2:40000 -> 10.1.0.2:113 fwd iif wan0 oif lan0 syn", IR_REJECT);
+	expect(c, "tcp 10.1.0.2:113 -> 203.0.113.2:40000 out oif wan0 rst ack", IR_ACCEPT);
+	expect(c, "tcp 10.1.0.2:113 -> 203.0.113.2:40000 out oif lan0 rst ack", IR_DROP);
+	unit_free(c);
+}
+
 /* Every warning of one compilation, in order, one per line. */
 static char *warnings(const char *policy)
 {
@@ -188,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_ack_bit),
 		cmocka_unit_test(test_udp_icmp_same_port),
 		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_reject_answers),
 		cmocka_unit_test(test_warnings_helper),
 		cmocka_unit_test(test_warnings_negotiated),
 		cmocka_unit_test(test_warnings_unbound_replies),
