@@ -6,14 +6,16 @@
  * output rule towards the peer, one whose responder matches becomes an input rule from the
  * peer. On a gateway, the `from` side plays client and the `to` side server, and rules land
  * in the forward chain. Rules are grouped so that built-ins come first, then deny/reject, then
- * allows, then the log of unmatched packets: deny wins over allow wherever it was written.
+ * allows, then the probes apps reject (flow option `reject`), then the log of unmatched
+ * packets: deny wins over allow wherever it was written, and any allow wins over an app's
+ * reject of a probe.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "expand.h"
 
-enum group { G_BUILTIN, G_DENY, G_ALLOW, G_TAIL, G_COUNT };
+enum group { G_BUILTIN, G_DENY, G_ALLOW, G_REJECT_FLOW, G_TAIL, G_COUNT };
 
 struct exp {
 	const struct resolved *r;
@@ -274,6 +276,34 @@ static void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct as
 	push(x, G_ALLOW, &r);
 }
 
+/* A TCP reject answers with a reset, sent by this host through its output hook (also when
+ * it rejects forwarded traffic). Stateful mode admits it by a built-in (the reset carries the
+ * rejected packet's conntrack entry as related); stateless mode needs this mirrored rule, which
+ * admits resets and nothing else. */
+static void emit_reset_reply(struct exp *x, const struct ir_rule *rej)
+{
+	if (rej->l4proto != IR_TCP || rej->hook == IR_OUTPUT)
+		return; /* an output reject answers a local socket, over loopback */
+	struct ir_rule r = ir_rule_copy(rej);
+	r.hook = IR_OUTPUT;
+	for (size_t i = 0; i < r.oif.n; i++)
+		free(r.oif.v[i]);
+	free(r.oif.v);
+	r.oif = r.iif; /* the reset leaves where the probe came in */
+	r.iif = (struct ir_ifset){0};
+	struct ir_addrset ta = r.saddr;
+	r.saddr = r.daddr;
+	r.daddr = ta;
+	struct ir_portset tp = r.sport;
+	r.sport = r.dport;
+	r.dport = tp;
+	r.tcp_flags_any = TCPF_RST;
+	r.action = IR_ACCEPT;
+	r.origin.reply = true;
+	r.log = false;
+	push(x, G_ALLOW, &r);
+}
+
 static void describe_ports(struct strbuf *sb, const char *what, const struct ir_portset *p)
 {
 	if (!p->n) {
@@ -368,12 +398,28 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		ir_rule_free(&r);
 		return;
 	}
+	if (f->reject) {
+		/* Only the side that receives the probe answers it, after every allow (an explicit
+		 * allow of that port still wins). Deny and reject statements leave it alone: the
+		 * probe is not something the app allows. */
+		if (c->rr->action != ACT_ALLOW || c->hook == IR_OUTPUT) {
+			ir_rule_free(&r);
+			return;
+		}
+		r.action = IR_REJECT;
+		if (stateless)
+			emit_reset_reply(x, &r);
+		push(x, G_REJECT_FLOW, &r);
+		return;
+	}
 	if (c->rr->action != ACT_ALLOW) {
 		if (f->related.text) {
 			ir_rule_free(&r);
 			return; /* a helper's child cannot start on its own; nothing to deny */
 		}
 		r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
+		if (stateless && r.action == IR_REJECT)
+			emit_reset_reply(x, &r);
 		push(x, G_DENY, &r);
 		return;
 	}
@@ -578,6 +624,26 @@ static void emit_builtins(struct exp *x)
 	}
 }
 
+/* Stateful mode: the reset a TCP reject sends carries the rejected packet's conntrack entry
+ * as related, and the output chain would drop it like any new packet. Only when some rule
+ * rejects TCP, so that policies without rejects keep their built-ins. */
+static void emit_reset_builtin(struct exp *x)
+{
+	bool any = false;
+	for (int g = G_DENY; g < G_COUNT && !any; g++)
+		for (size_t i = 0; i < x->g[g].n && !any; i++)
+			any = x->g[g].v[i].action == IR_REJECT && x->g[g].v[i].l4proto == IR_TCP;
+	if (!any || x->r->stateless)
+		return;
+	struct ir_rule r;
+	ir_rule_init(&r);
+	r.l4proto = IR_TCP;
+	r.tcp_flags_any = TCPF_RST;
+	r.ct_state = CT_RELATED;
+	r.action = IR_ACCEPT;
+	builtin(x, IR_OUTPUT, IR_ANY, "TCP resets sent by reject rules", &r);
+}
+
 static void emit_log_unmatched(struct exp *x)
 {
 	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
@@ -610,17 +676,20 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 		x.warned.n = 0;
 		for (size_t a = 0; a < rr->apps.n; a++) {
 			const struct ast_app *app = rr->apps.v[a];
-			for (size_t k = 0; k < app->flows.n; k++) {
+			/* A bundle's flows keep the app that defines them, for provenance. */
+			for (size_t k = 0; k < app->all_flows.n; k++) {
+				const struct flow_ref *fr = &app->all_flows.v[k];
 				if (rr->role == ROLE_NONE)
-					expand_gateway_flow(&x, rr, app, &app->flows.v[k]);
+					expand_gateway_flow(&x, rr, fr->app, fr->flow);
 				else
-					expand_host_flow(&x, rr, app, &app->flows.v[k]);
+					expand_host_flow(&x, rr, fr->app, fr->flow);
 			}
 		}
 	}
 	for (size_t w = 0; w < x.warned.n; w++)
 		free(x.warned.v[w]);
 	VEC_FREE(x.warned);
+	emit_reset_builtin(&x);
 	if (r->log_unmatched)
 		emit_log_unmatched(&x);
 	for (int g = 0; g < G_COUNT; g++) {
