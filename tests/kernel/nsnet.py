@@ -15,6 +15,7 @@ flow; they do raise for harness errors (unknown address, nft failure).
 import atexit
 import collections
 import ctypes
+import errno
 import ipaddress
 import itertools
 import json
@@ -32,7 +33,7 @@ import time
 __all__ = [
     "NsError", "preflight", "ns_run", "in_ns", "socket_in", "Topology", "host_topology",
     "gateway_topology", "owner_of", "topology_of", "load_nft", "install_probe", "read_probe",
-    "Seen", "probe_seen", "tcp_connect", "udp_exchange", "icmp_echo", "ftp_transfer",
+    "Seen", "probe_seen", "tcp_connect", "tcp_outcome", "udp_exchange", "udp_outcome", "icmp_echo", "ftp_transfer",
     "crafted_tcp", "send_raw", "hook_for", "HOST", "GATEWAY",
 ]
 
@@ -142,7 +143,6 @@ GATEWAY = {
 }
 
 _topologies = {}   # ns name -> Topology
-_owners = {}       # normalized address -> ns name
 _ns_counter = itertools.count(1)
 
 
@@ -190,10 +190,7 @@ class Topology:
                 lines.append(f"addr add {c} dev {dev} nodad")
             else:
                 lines.append(f"addr add {c} dev {dev}")
-            a = _norm(c.split("/")[0])
-            self.addrs[ns].append(a)
-            with _lock:
-                _owners[a] = ns
+            self.addrs[ns].append(_norm(c.split("/")[0]))
         return lines
 
     def owner(self, addr):
@@ -215,9 +212,6 @@ class Topology:
             subprocess.run([IP, "netns", "del", name], capture_output=True)
             with _lock:
                 _topologies.pop(name, None)
-                for a in self.addrs.get(name, []):
-                    if _owners.get(a) == name:
-                        del _owners[a]
 
     def __enter__(self):
         return self
@@ -264,12 +258,10 @@ def gateway_topology():
     return t._create(setup)
 
 
-def owner_of(addr):
-    """Namespace (created by this process) that owns addr."""
-    try:
-        return _owners[_norm(addr)]
-    except KeyError:
-        raise KeyError(f"{addr} is not an address of any live test namespace") from None
+def owner_of(addr, near):
+    """Namespace owning addr in the topology that namespace `near` belongs to (several
+    topologies with the same addresses may be alive at once)."""
+    return topology_of(near).owner(addr)
 
 
 def topology_of(ns):
@@ -483,8 +475,10 @@ class _NsServers:
             from pyftpdlib.handlers import ActiveDTP, FTPHandler
             from pyftpdlib.ioloop import IOLoop
             from pyftpdlib.servers import FTPServer
-            if not os.environ.get("NSNET_DEBUG"):
-                logging.getLogger("pyftpdlib").setLevel(logging.CRITICAL)
+            flog = logging.getLogger("pyftpdlib")
+            if not flog.handlers:  # stops pyftpdlib from configuring stderr logging itself
+                flog.addHandler(logging.NullHandler())
+            flog.propagate = bool(os.environ.get("NSNET_DEBUG"))
 
             class Port20DTP(ActiveDTP):
                 """Active-mode data connections from port 20, as real servers (and the ftp
@@ -549,10 +543,17 @@ def _close_servers(ns):
 
 # --------------------------------------------------------------------------- probes
 
-def tcp_connect(client_ns, src, sport, dst, dport, *, server_ns=None, timeout=1.0):
-    """TCP from src:sport (0 = ephemeral) in client_ns to an echo server on dst:dport (started
-    in server_ns, default: the namespace owning dst). True = connect + exchange both ways."""
-    _srv(server_ns or owner_of(dst)).tcp_echo(dst, dport)
+def _outcome(e):
+    if isinstance(e, socket.timeout):
+        return "timeout"
+    return errno.errorcode.get(e.errno, str(e)) if e.errno else str(e)
+
+
+def tcp_outcome(client_ns, src, sport, dst, dport, *, server_ns=None, timeout=1.0):
+    """Like tcp_connect but says how it ended: "ok", "timeout" (silently dropped), or the errno
+    name of a fast failure ("ECONNREFUSED" = TCP reset or ICMP port unreachable came back,
+    "EHOSTUNREACH", "EPERM" ...), or "garbled" if the echo was wrong."""
+    _srv(server_ns or owner_of(dst, client_ns)).tcp_echo(dst, dport)
     s = socket_in(client_ns, _family(dst), socket.SOCK_STREAM)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -568,39 +569,53 @@ def tcp_connect(client_ns, src, sport, dst, dport, *, server_ns=None, timeout=1.
             if not chunk:
                 break
             data += chunk
-        ok = data == b"echo " + msg
-        log.debug("tcp %s:%s -> %s:%s %s", src, sport, dst, dport, ok)
-        return ok
+        res = "ok" if data == b"echo " + msg else "garbled"
     except OSError as e:
-        log.debug("tcp %s:%s -> %s:%s: %s", src, sport, dst, dport, e)
-        return False
+        res = _outcome(e)
     finally:
         s.close()
+    log.debug("tcp %s:%s -> %s:%s: %s", src, sport, dst, dport, res)
+    return res
+
+
+def tcp_connect(client_ns, src, sport, dst, dport, *, server_ns=None, timeout=1.0):
+    """TCP from src:sport (0 = ephemeral) in client_ns to an echo server on dst:dport (started
+    in server_ns, default: the namespace owning dst in client_ns's topology). True = connect + exchange both ways."""
+    return tcp_outcome(client_ns, src, sport, dst, dport, server_ns=server_ns,
+                       timeout=timeout) == "ok"
+
+
+def udp_outcome(client_ns, src, sport, dst, dport, *, server_ns=None, timeout=1.0):
+    """Like udp_exchange but says how it ended: "ok", "timeout", or an errno name
+    ("ECONNREFUSED" = ICMP port unreachable came back, "EPERM" = own output chain dropped it)."""
+    _srv(server_ns or owner_of(dst, client_ns)).udp_echo(dst, dport)
+    s = socket_in(client_ns, _family(dst), socket.SOCK_DGRAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((src, sport))
+        s.connect((dst, dport))  # connected: only dst:dport's datagrams, ICMP errors reported
+        msg = b"dgram %d %d" % (os.getpid(), next(_seq))
+        s.send(msg)
+        deadline = time.monotonic() + timeout
+        res = "timeout"
+        while time.monotonic() < deadline:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            if s.recv(2048) == b"echo " + msg:
+                res = "ok"
+                break
+    except OSError as e:
+        res = _outcome(e)
+    finally:
+        s.close()
+    log.debug("udp %s:%s -> %s:%s: %s", src, sport, dst, dport, res)
+    return res
 
 
 def udp_exchange(client_ns, src, sport, dst, dport, *, server_ns=None, timeout=1.0):
     """One datagram src:sport -> dst:dport, echoed by a server in the namespace owning dst.
     True = the echo came back (so the return path is open too)."""
-    _srv(server_ns or owner_of(dst)).udp_echo(dst, dport)
-    s = socket_in(client_ns, _family(dst), socket.SOCK_DGRAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((src, sport))
-        s.settimeout(timeout)
-        msg = b"dgram %d %d" % (os.getpid(), next(_seq))
-        s.sendto(msg, (dst, dport))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            s.settimeout(max(0.01, deadline - time.monotonic()))
-            data, peer = s.recvfrom(2048)
-            if data == b"echo " + msg and _norm(peer[0]) == _norm(dst) and peer[1] == dport:
-                return True
-        return False
-    except OSError as e:
-        log.debug("udp %s:%s -> %s:%s: %s", src, sport, dst, dport, e)
-        return False
-    finally:
-        s.close()
+    return udp_outcome(client_ns, src, sport, dst, dport, server_ns=server_ns,
+                       timeout=timeout) == "ok"
 
 
 def _csum(b):
