@@ -373,6 +373,7 @@ class _NsServers:
         self.sockets = []
         self.threads = []
         self.tcp, self.udp, self.ftp = {}, {}, {}
+        self.procs, self.dirs = [], []
 
     def _thread(self, target, *args):
         t = threading.Thread(target=target, args=args, daemon=True, name=f"srv:{self.ns}")
@@ -448,7 +449,10 @@ class _NsServers:
                 pass
 
     def ftp_server(self, addr):
-        """Start (once) an anonymous read-only FTP server on addr:21; return the file's bytes."""
+        """Start (once) an anonymous read-only FTP server on addr:21; return the file's bytes.
+
+        It runs as its own process (ftpd.py under `ip netns exec`), which keeps pyftpdlib's
+        event loop and its file descriptors away from the probe threads of this process."""
         key = _norm(addr)
         with self.lock:
             if key in self.ftp:
@@ -457,61 +461,21 @@ class _NsServers:
                 raise NsError(f"{addr}:21 is taken by a TCP echo server")
             content = os.urandom(48 * 1024)
             d = tempfile.mkdtemp(prefix="ph-ftp-")
+            self.dirs.append(d)
             with open(os.path.join(d, "probe.bin"), "wb") as f:
                 f.write(content)
-            ready = threading.Event()
-            err = []
-            self._thread(self._ftp_loop, addr, d, ready, err)
-            ready.wait(5)
-            if err:
-                raise NsError(f"FTP server on {addr} in {self.ns}: {err[0]}")
+            argv = [IP, "netns", "exec", self.ns, "/usr/bin/python3", _FTPD, addr, d]
+            if os.environ.get("NSNET_DEBUG"):
+                argv.append("debug")
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                    text=True, start_new_session=True)
+            self.procs.append(proc)
+            line = _readline_timeout(proc.stdout, 10)
+            if line.strip() != "ready":
+                raise NsError(f"FTP server on {addr} in {self.ns} did not start "
+                              f"(exit {proc.poll()})")
             self.ftp[key] = content
             return content
-
-    def _ftp_loop(self, addr, root, ready, err):
-        try:
-            _setns(self.ns)  # this thread is private to the server: all its sockets live in ns
-            from pyftpdlib.authorizers import DummyAuthorizer
-            from pyftpdlib.handlers import ActiveDTP, FTPHandler
-            from pyftpdlib.ioloop import IOLoop
-            from pyftpdlib.servers import FTPServer
-            flog = logging.getLogger("pyftpdlib")
-            if not flog.handlers:  # stops pyftpdlib from configuring stderr logging itself
-                flog.addHandler(logging.NullHandler())
-            flog.propagate = bool(os.environ.get("NSNET_DEBUG"))
-
-            class Port20DTP(ActiveDTP):
-                """Active-mode data connections from port 20, as real servers (and the ftp
-                conntrack helper's expectation) have them; pyftpdlib picks a random port."""
-                timeout = 3
-
-                def connect_af_unspecified(self, a, source_address=None):
-                    if source_address:
-                        source_address = (source_address[0], 20)
-                    return super().connect_af_unspecified(a, source_address)
-
-                def bind(self, a):
-                    self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    return super().bind(a)
-
-            auth = DummyAuthorizer()
-            auth.add_anonymous(root)
-            handler = type("Handler", (FTPHandler,), {
-                "authorizer": auth, "active_dtp": Port20DTP, "timeout": 10,
-                "banner": "pinhole test ftp"})
-            ioloop = IOLoop()
-            server = FTPServer((addr, 21), handler, ioloop=ioloop)
-        except BaseException as e:
-            err.append(e)
-            ready.set()
-            return
-        ready.set()
-        try:
-            while not self.stop.is_set():
-                ioloop.loop(0.05, blocking=False)
-        finally:
-            server.close_all()
-            shutil.rmtree(root, ignore_errors=True)
 
     def close(self):
         self.stop.set()
@@ -520,11 +484,29 @@ class _NsServers:
                 s.close()
             except OSError:
                 pass
+        for p in self.procs:  # only the servers this object started, by pid
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(3)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for d in self.dirs:
+            shutil.rmtree(d, ignore_errors=True)
         for t in self.threads:
             t.join(2)
 
 
 _servers = {}
+_FTPD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ftpd.py")
+
+
+def _readline_timeout(f, timeout):
+    """One line from a pipe, or "" after timeout seconds."""
+    import select
+    r, _, _ = select.select([f], [], [], timeout)
+    return f.readline() if r else ""
 
 
 def _srv(ns):
