@@ -2,13 +2,18 @@
 """Anonymous read-only FTP server for the kernel tests: ftpd.py ADDR ROOT.
 
 Started by nsnet under `ip netns exec NS`, in its own process. Prints "ready" once listening
-on ADDR:21.
+on ADDR:21; exits when its stdin reaches EOF (the test process died) or on SIGTERM, removing
+ROOT if it is one of nsnet's ph-ftp-* directories.
 Active-mode data connections come from port 20, as real servers (and the ftp conntrack
 helper's expectation) have them; pyftpdlib would use a random port.
 """
 import logging
+import os
+import shutil
+import signal
 import socket
 import sys
+import threading
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import ActiveDTP, FTPHandler
@@ -37,6 +42,7 @@ class Port20DTP(ActiveDTP):
 
 
 def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the cleanup in finally
     addr, root = sys.argv[1], sys.argv[2]
     debug = len(sys.argv) > 3 and sys.argv[3] == "debug"
     flog = logging.getLogger("pyftpdlib")
@@ -49,8 +55,23 @@ def main():
         "authorizer": auth, "active_dtp": Port20DTP, "timeout": 30,
         "banner": "pinhole test ftp"})
     server = FTPServer((addr, 21), handler)
+
+    def watch_parent():
+        # stdin is a pipe from the test process: EOF means it is gone (even if SIGKILLed)
+        sys.stdin.read()
+        cleanup()
+        os._exit(0)
+
+    def cleanup():
+        if os.path.basename(root).startswith("ph-ftp-"):
+            shutil.rmtree(root, ignore_errors=True)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
     print("ready", flush=True)
-    server.serve_forever(timeout=0.5, handle_exit=True)
+    try:
+        server.serve_forever(timeout=0.5, handle_exit=True)
+    finally:
+        cleanup()
 
 
 if __name__ == "__main__":

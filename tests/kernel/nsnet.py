@@ -2,8 +2,9 @@
 """nsnet: throwaway network namespaces, ruleset loading and traffic probes for pinhole's
 kernel tests.
 
-Safety: everything happens in namespaces this module creates (names "ph-<pid>-<n>-<role>")
-and deletes again (Topology.close, atexit, SIGTERM/SIGHUP). Every `nft`, `ip` and `sysctl`
+Safety: everything happens in namespaces this module creates (named "ph-<pid>-<n>-<role>";
+under run.sh "ph-run<its pid>-<pid>-<n>-<role>") and deletes again (Topology.close, atexit,
+SIGTERM/SIGHUP). Every `nft`, `ip` and `sysctl`
 runs under `ip netns exec NS`; sockets are opened from a short-lived thread that joined the
 namespace with setns(2) (a socket keeps the namespace it was created in), so no probe ever
 touches the machine's own namespace. Run with /usr/bin/python3 (Debian's, which has scapy and
@@ -156,7 +157,8 @@ class Topology:
     def __init__(self, kind, roles):
         self.kind = kind
         n = next(_ns_counter)
-        self.ns = {r: f"ph-{os.getpid()}-{n}-{r}" for r in roles}
+        prefix = os.environ.get("PH_NS_PREFIX", "ph-")  # run.sh: ph-run<its pid>-
+        self.ns = {r: f"{prefix}{os.getpid()}-{n}-{r}" for r in roles}
         for r, name in self.ns.items():
             setattr(self, r, name)
         self.firewall = self.ns["fw" if kind == "host" else "gw"]
@@ -467,7 +469,11 @@ class _NsServers:
             argv = [IP, "netns", "exec", self.ns, "/usr/bin/python3", _FTPD, addr, d]
             if os.environ.get("NSNET_DEBUG"):
                 argv.append("debug")
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            debug = bool(os.environ.get("NSNET_DEBUG"))
+            # stdin stays open: ftpd exits when it sees EOF, i.e. when this process is gone.
+            # stderr must not be inherited, or a killed test's pipe to run.sh never closes.
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.PIPE,
+                                    stderr=None if debug else subprocess.DEVNULL,
                                     text=True, start_new_session=True)
             self.procs.append(proc)
             line = _readline_timeout(proc.stdout, 10)
@@ -492,6 +498,11 @@ class _NsServers:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+            for f in (p.stdin, p.stdout):
+                try:
+                    f.close()
+                except OSError:
+                    pass
         for d in self.dirs:
             shutil.rmtree(d, ignore_errors=True)
         for t in self.threads:
