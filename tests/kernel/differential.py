@@ -11,7 +11,6 @@ to the sender; dropped = neither) and compares with `pinhole explain --brief POL
 The binary comes from $PINHOLE, default build/pinhole under the repository root.
 """
 import dataclasses
-import ipaddress
 import os
 import random
 import socket
@@ -299,9 +298,9 @@ def kernel_verdicts(topo, packets, settle=0.3):
 
 
 def _quiet_icmp_ratelimit(ns):
-    """Rejects answer with ICMP errors, which the kernel rate-limits per destination (a burst
-    of 6, then one a second): a burst of rejected packets would look dropped. Lift the limit in
-    the firewall namespace only."""
+    """Rejects answer with ICMP errors, which the kernel rate-limits per destination (of 40
+    rejected datagrams to one peer, 6 got an answer): a burst of rejected packets would look
+    dropped. Lift the limit in the firewall namespace only."""
     nsnet.ns_run(ns, ["sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"])
     nsnet.ns_run(ns, ["sysctl", "-qw", "net.ipv4.icmp_msgs_per_sec=1000000",
                       "net.ipv4.icmp_msgs_burst=1000000"], check=False)

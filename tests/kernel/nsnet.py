@@ -69,11 +69,10 @@ def preflight():
     for tool in ("nft",):
         if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
             return f"{tool} not installed"
-    try:
-        import scapy  # noqa: F401
-        import pyftpdlib  # noqa: F401
-    except ImportError as e:
-        return f"python module missing ({e}); run with /usr/bin/python3"
+    import importlib.util
+    for mod in ("scapy", "pyftpdlib"):
+        if importlib.util.find_spec(mod) is None:
+            return f"python module {mod} missing; run with /usr/bin/python3"
     return None
 
 

@@ -10,7 +10,6 @@ import os
 import stat
 import sys
 import tempfile
-import textwrap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import differential as D  # noqa: E402
@@ -202,6 +201,22 @@ def kernel_fact_cases():
              lambda t: N.tcp_outcome(t.peer, "fd00:a::7", 0, "fd00:a::5", 113), want),
             ("tftp v4 outcome",
              lambda t: N.udp_outcome(t.peer, "10.0.0.7", 0, "10.0.0.5", 69), want)]))
+    #    The same for a reject in forward: the answer leaves through the gateway's own output.
+    gw_out = ("\n\tchain output {\n\t\ttype filter hook output priority 0; policy drop;\n"
+              "\t\tct state established accept\n"
+              "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept@R@\n\t}\n}\n")
+    gw_strict = GATEWAY.rstrip().rstrip("}") + gw_out.replace("@R@", "")
+    gw_related = GATEWAY.rstrip().rstrip("}") + gw_out.replace("@R@", REJECT_SUPPORT)
+    for name, rs, want in (("gateway output chain, strict", gw_strict, "timeout"),
+                           ("gateway output chain accepting related rst", gw_related,
+                            "ECONNREFUSED")):
+        facts.append(Case(f"fact: forward reject vs {name}", "gateway", rs, [
+            ("ident wan->lan v4 outcome",
+             lambda t: N.tcp_outcome(t.wan, "203.0.113.2", 0, "10.1.0.2", 113), want),
+            ("ident wan->lan v6 outcome",
+             lambda t: N.tcp_outcome(t.wan, "2001:db8:2::2", 0, "fd00:1::2", 113), want),
+            ("http lan->wan (control)",
+             lambda t: N.tcp_connect(t.lan, "10.1.0.2", 0, "203.0.113.2", 80), True)]))
     # 2. with nf_conntrack_tcp_loose=1 (the default) a bare ACK or data segment with no
     #    connection behind it is picked up as `ct state new`, so `tcp dport 22 ct state new
     #    accept` admits it; a FIN, SYN-ACK or RST out of the blue is `invalid`. Only a SYN
