@@ -93,7 +93,7 @@ golden: all asan
 cli: all asan
 	@tests/cli/run.sh
 
-golden-update: all
+golden-update: all asan
 	@tests/golden/run.sh --update
 
 kernel: all

@@ -578,6 +578,59 @@ static void emit_builtins(struct exp *x)
 	}
 }
 
+/* A reject answers with a TCP reset that the kernel sends through this host's own output
+ * hook (also for a forwarded connection). Conntrack marks it related; without conntrack it is
+ * a bare RST from the rejected port. Admit exactly that, or the client waits for a timeout. */
+static void emit_reject_answers(struct exp *x)
+{
+	bool any_tcp = false;
+	VEC(struct ir_rule) answers = {0};
+	for (int g = 0; g < G_COUNT; g++) {
+		for (size_t i = 0; i < x->g[g].n; i++) {
+			const struct ir_rule *r = &x->g[g].v[i];
+			if (r->action != IR_REJECT || r->l4proto != IR_TCP)
+				continue;
+			any_tcp = true;
+			if (!x->r->stateless)
+				continue;
+			struct ir_rule a = ir_rule_copy(r);
+			a.hook = IR_OUTPUT;
+			for (size_t k = 0; k < a.iif.n; k++)
+				free(a.iif.v[k]);
+			for (size_t k = 0; k < a.oif.n; k++)
+				free(a.oif.v[k]);
+			free(a.iif.v);
+			free(a.oif.v);
+			a.iif = a.oif = (struct ir_ifset){0};
+			struct ir_addrset t = a.saddr;
+			a.saddr = a.daddr;
+			a.daddr = t;
+			struct ir_portset tp = a.sport;
+			a.sport = a.dport;
+			a.dport = tp;
+			a.tcp_flags_mask = TCPF_RST;
+			a.tcp_flags_cmp = TCPF_RST;
+			a.action = IR_ACCEPT;
+			a.log = false;
+			a.origin.reply = true;
+			VEC_PUSH(answers, a);
+		}
+	}
+	for (size_t i = 0; i < answers.n; i++)
+		push(x, G_ALLOW, &answers.v[i]);
+	VEC_FREE(answers);
+	if (any_tcp && !x->r->stateless) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.l4proto = IR_TCP;
+		r.tcp_flags_mask = TCPF_RST;
+		r.tcp_flags_cmp = TCPF_RST;
+		r.ct_state = CT_RELATED;
+		r.action = IR_ACCEPT;
+		builtin(x, IR_OUTPUT, IR_ANY, "TCP resets answering a reject", &r);
+	}
+}
+
 static void emit_log_unmatched(struct exp *x)
 {
 	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
@@ -621,6 +674,9 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 	for (size_t w = 0; w < x.warned.n; w++)
 		free(x.warned.v[w]);
 	VEC_FREE(x.warned);
+	for (int g = 0; g < G_COUNT; g++)
+		x.stmt_start[g] = x.g[g].n;
+	emit_reject_answers(&x);
 	if (r->log_unmatched)
 		emit_log_unmatched(&x);
 	for (int g = 0; g < G_COUNT; g++) {
