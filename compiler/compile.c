@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "lint.h"
 
 bool compile_library(const struct compile_opts *o, struct compilation *c)
 {
@@ -37,7 +38,10 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 		return false;
 	if (o->mode != MODE_AS_POLICY)
 		c->res.stateless = o->mode == MODE_STATELESS;
-	return expand_policy(&c->res, &c->ir, &c->diags);
+	if (!expand_policy(&c->res, &c->ir, &c->diags))
+		return false;
+	lint_policy(&c->res, &c->ir, &c->diags);
+	return true;
 }
 
 void compilation_free(struct compilation *c)
