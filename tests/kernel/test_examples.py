@@ -155,15 +155,7 @@ def main():
         cases.append(Case(name, kind, rs, TRAFFIC[name]))
         diffs.append((name, path, kind))
     ktest.run_cases(suite, cases)
-    for name, path, kind in diffs:
-        label = f"{name}: differential ({N_PACKETS} packets, seed {SEED})"
-        try:
-            res = D.differential(path, kind, N_PACKETS, SEED)
-        except Exception as e:  # noqa: BLE001 - reported as a failure with its message
-            suite.error(label, e)
-            continue
-        suite.check(label, res.ok, res.summary(limit=20))
-        print(f"# {res.summary(limit=0)}", flush=True)
+    ktest.run_differentials(suite, diffs, N_PACKETS, SEED)
     suite.finish()
 
 
