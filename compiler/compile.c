@@ -2,6 +2,7 @@
 
 #include "bundle.h"
 #include "compile.h"
+#include "lint.h"
 
 bool compile_library(const struct compile_opts *o, struct compilation *c)
 {
@@ -41,7 +42,10 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 		return false;
 	if (o->mode != MODE_AS_POLICY)
 		c->res.stateless = o->mode == MODE_STATELESS;
-	return expand_policy(&c->res, &c->ir, &c->diags);
+	if (!expand_policy(&c->res, &c->ir, &c->diags))
+		return false;
+	lint_policy(&c->res, &c->ir, &c->diags);
+	return true;
 }
 
 void compilation_free(struct compilation *c)

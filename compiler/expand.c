@@ -276,34 +276,6 @@ static void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct as
 	push(x, G_ALLOW, &r);
 }
 
-/* A TCP reject answers with a reset, sent by this host through its output hook (also when
- * it rejects forwarded traffic). Stateful mode admits it by a built-in (the reset carries the
- * rejected packet's conntrack entry as related); stateless mode needs this mirrored rule, which
- * admits resets and nothing else. */
-static void emit_reset_reply(struct exp *x, const struct ir_rule *rej)
-{
-	if (rej->l4proto != IR_TCP || rej->hook == IR_OUTPUT)
-		return; /* an output reject answers a local socket, over loopback */
-	struct ir_rule r = ir_rule_copy(rej);
-	r.hook = IR_OUTPUT;
-	for (size_t i = 0; i < r.oif.n; i++)
-		free(r.oif.v[i]);
-	free(r.oif.v);
-	r.oif = r.iif; /* the reset leaves where the probe came in */
-	r.iif = (struct ir_ifset){0};
-	struct ir_addrset ta = r.saddr;
-	r.saddr = r.daddr;
-	r.daddr = ta;
-	struct ir_portset tp = r.sport;
-	r.sport = r.dport;
-	r.dport = tp;
-	r.tcp_flags_any = TCPF_RST;
-	r.action = IR_ACCEPT;
-	r.origin.reply = true;
-	r.log = false;
-	push(x, G_ALLOW, &r);
-}
-
 static void describe_ports(struct strbuf *sb, const char *what, const struct ir_portset *p)
 {
 	if (!p->n) {
@@ -407,8 +379,6 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			return;
 		}
 		r.action = IR_REJECT;
-		if (stateless)
-			emit_reset_reply(x, &r);
 		push(x, G_REJECT_FLOW, &r);
 		return;
 	}
@@ -418,8 +388,6 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			return; /* a helper's child cannot start on its own; nothing to deny */
 		}
 		r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
-		if (stateless && r.action == IR_REJECT)
-			emit_reset_reply(x, &r);
 		push(x, G_DENY, &r);
 		return;
 	}
@@ -624,24 +592,57 @@ static void emit_builtins(struct exp *x)
 	}
 }
 
-/* Stateful mode: the reset a TCP reject sends carries the rejected packet's conntrack entry
- * as related, and the output chain would drop it like any new packet. Only when some rule
- * rejects TCP, so that policies without rejects keep their built-ins. */
-static void emit_reset_builtin(struct exp *x)
+/* A reject answers with a TCP reset that the kernel sends through this host's own output
+ * hook (also for a forwarded connection). Conntrack marks it related; without conntrack it is
+ * a bare RST from the rejected port. Admit exactly that, or the client waits for a timeout. */
+static void emit_reject_answers(struct exp *x)
 {
-	bool any = false;
-	for (int g = G_DENY; g < G_COUNT && !any; g++)
-		for (size_t i = 0; i < x->g[g].n && !any; i++)
-			any = x->g[g].v[i].action == IR_REJECT && x->g[g].v[i].l4proto == IR_TCP;
-	if (!any || x->r->stateless)
-		return;
-	struct ir_rule r;
-	ir_rule_init(&r);
-	r.l4proto = IR_TCP;
-	r.tcp_flags_any = TCPF_RST;
-	r.ct_state = CT_RELATED;
-	r.action = IR_ACCEPT;
-	builtin(x, IR_OUTPUT, IR_ANY, "TCP resets sent by reject rules", &r);
+	bool any_tcp = false;
+	VEC(struct ir_rule) answers = {0};
+	for (int g = 0; g < G_COUNT; g++) {
+		for (size_t i = 0; i < x->g[g].n; i++) {
+			const struct ir_rule *r = &x->g[g].v[i];
+			if (r->action != IR_REJECT || r->l4proto != IR_TCP)
+				continue;
+			any_tcp = true;
+			if (!x->r->stateless)
+				continue;
+			struct ir_rule a = ir_rule_copy(r);
+			a.hook = IR_OUTPUT;
+			for (size_t k = 0; k < a.iif.n; k++)
+				free(a.iif.v[k]);
+			for (size_t k = 0; k < a.oif.n; k++)
+				free(a.oif.v[k]);
+			free(a.iif.v);
+			free(a.oif.v);
+			a.iif = a.oif = (struct ir_ifset){0};
+			struct ir_addrset t = a.saddr;
+			a.saddr = a.daddr;
+			a.daddr = t;
+			struct ir_portset tp = a.sport;
+			a.sport = a.dport;
+			a.dport = tp;
+			a.tcp_flags_mask = TCPF_RST;
+			a.tcp_flags_cmp = TCPF_RST;
+			a.action = IR_ACCEPT;
+			a.log = false;
+			a.origin.reply = true;
+			VEC_PUSH(answers, a);
+		}
+	}
+	for (size_t i = 0; i < answers.n; i++)
+		push(x, G_ALLOW, &answers.v[i]);
+	VEC_FREE(answers);
+	if (any_tcp && !x->r->stateless) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.l4proto = IR_TCP;
+		r.tcp_flags_mask = TCPF_RST;
+		r.tcp_flags_cmp = TCPF_RST;
+		r.ct_state = CT_RELATED;
+		r.action = IR_ACCEPT;
+		builtin(x, IR_OUTPUT, IR_ANY, "TCP resets answering a reject", &r);
+	}
 }
 
 static void emit_log_unmatched(struct exp *x)
@@ -689,7 +690,9 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 	for (size_t w = 0; w < x.warned.n; w++)
 		free(x.warned.v[w]);
 	VEC_FREE(x.warned);
-	emit_reset_builtin(&x);
+	for (int g = 0; g < G_COUNT; g++)
+		x.stmt_start[g] = x.g[g].n;
+	emit_reject_answers(&x);
 	if (r->log_unmatched)
 		emit_log_unmatched(&x);
 	for (int g = 0; g < G_COUNT; g++) {
