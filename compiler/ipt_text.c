@@ -429,6 +429,18 @@ static size_t slice_ports(const struct ir_portset *p, size_t **start)
 	return n;
 }
 
+/* Helpers the kernel has for IPv4 only (nf_conntrack_irc, _pptp, _netbios_ns and _snmp
+ * register no IPv6 helper): ip6tables' CT target cannot name them, and nft's inet helper
+ * objects apply them to IPv4 only. */
+static bool helper_ipv4_only(const char *type)
+{
+	static const char *const v4only[] = {"irc", "pptp", "netbios-ns", "snmp"};
+	for (size_t i = 0; i < sizeof(v4only) / sizeof(v4only[0]); i++)
+		if (!strcmp(type, v4only[i]))
+			return true;
+	return false;
+}
+
 static void emit_rule(struct emitter *e, const struct ir_rule *r)
 {
 	/* Helpers are assigned in the raw table, before conntrack sees the packet: a CT template
@@ -441,6 +453,13 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 	bool use_oif = !(raw && hook == IR_PREROUTING);
 	struct strbuf *out = raw ? &e->raw : &e->filter;
 	char *comment = comment_text(r);
+	if (raw && e->family == IR_V6 && helper_ipv4_only(find_helper(e->rs, r->helper)->type)) {
+		/* Nothing to assign: the helper's children never appear on IPv6 (nor with nft). */
+		sb_printf(out, "# not on IPv6, the kernel's %s helper is IPv4 only: %s\n",
+			  find_helper(e->rs, r->helper)->type, comment);
+		free(comment);
+		return;
+	}
 	char *gate = r->fragment && e->family == IR_V6 ? frag_gate(e, r, comment) : NULL;
 
 	/* "to=from": iptables cannot compare two header fields, so one line per port. */

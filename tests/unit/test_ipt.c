@@ -216,6 +216,15 @@ static void test_helpers_in_raw(void **state)
 	got = ipt_rule_text(&rs, &r, IR_V6);
 	assert_string_equal(got, "-A PINHOLE-OUTPUT -o wan0 -p tcp -m tcp --dport 21" C " -j CT --helper ftp\n");
 	free(got);
+	/* The kernel's irc helper is IPv4 only: ip6tables could not load its assignment. */
+	h = (struct ir_helper){.name = "ph_irc_tcp", .type = "irc", .l4proto = IR_TCP};
+	r.helper = "ph_irc_tcp";
+	got = ipt_rule_text(&rs, &r, IR_V4);
+	assert_string_equal(got, "-A PINHOLE-OUTPUT -o wan0 -p tcp -m tcp --dport 21" C " -j CT --helper irc\n");
+	free(got);
+	got = ipt_rule_text(&rs, &r, IR_V6);
+	assert_string_equal(got, "# not on IPv6, the kernel's irc helper is IPv4 only: built-in rule: t\n");
+	free(got);
 }
 
 static void expect_refused(const struct ir_rule *r, uint8_t family, const char *why_part)
