@@ -29,7 +29,7 @@ import differential as D  # noqa: E402
 import ktest  # noqa: E402
 import nsnet as N  # noqa: E402
 
-N_PACKETS = int(os.environ.get("PH_DIFF_N", "300"))
+N_PACKETS = int(os.environ.get("PH_BACKENDS_DIFF_N", "1000"))
 SEED = int(os.environ.get("PH_DIFF_SEED", "1"))
 VARIANT = os.environ.get("PH_IPT_VARIANT", "legacy")
 FORMS = [("nft", "stateful"), ("nft", "stateless"), ("iptables", "stateful"),
