@@ -29,6 +29,7 @@ void ast_flow_free(struct ast_flow *f)
 	ast_word_free(&f->helper);
 	ast_word_free(&f->related);
 	ast_word_free(&f->negotiated);
+	ast_words_free(&f->on);
 	free(f->source);
 }
 

@@ -43,11 +43,20 @@ struct ast_flow {
 	struct ast_word helper;     /* conntrack helper to attach to this flow */
 	struct ast_word related;    /* flow exists only as a child of this helper */
 	struct ast_word negotiated; /* text may be "" when no channel name was given */
+	/* `on FLOW, ...`: the app's control flows whose peers the negotiated channel is scoped
+	 * to; `timeout D`: how long a peer stays eligible after its last control packet. */
+	struct loc on_loc;
+	ast_words on;
+	struct loc timeout_loc;
+	uint32_t timeout;           /* seconds; 0 = not given (the default applies) */
 	bool is_negotiated, broadcast, fragments;
 	bool reject;                /* a probe the receiving side answers with a reset/unreachable */
 	char *source;               /* citation */
 };
 enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4 };
+
+/* Scoped negotiated channels: how long a peer stays eligible by default, and the bounds. */
+enum { SCOPE_TIMEOUT_DEFAULT = 600, SCOPE_TIMEOUT_MIN = 1, SCOPE_TIMEOUT_MAX = 86400 };
 
 struct ast_app;
 

@@ -1,4 +1,5 @@
 /* The grammar's node builders: small, no semantics beyond "said twice". */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,38 @@ void flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, 
 	}
 	f->is_negotiated = true;
 	f->negotiated = (struct ast_word){.loc = *loc, .text = name ? name : xstrdup("")};
+}
+
+void flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, const struct loc *loc)
+{
+	if (f->on.n) {
+		diag_error(ctx->diags, loc, "'on' given twice in one flow");
+		ast_words_free(flows);
+		return;
+	}
+	f->on = *flows;
+	f->on_loc = *loc;
+}
+
+/* "30s", "10m", "1h": seconds, within the bounds a scoped channel's timer may have. */
+void flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(text, &end, 10);
+	unsigned long unit = !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
+	if (f->timeout) {
+		diag_error(ctx->diags, loc, "'timeout' given twice in one flow");
+	} else if (!unit) {
+		diag_error(ctx->diags, loc, "'%s' is not a duration: write a number with s, m or h "
+			   "(e.g. 30s, 10m, 1h)", text);
+	} else if (errno || n > SCOPE_TIMEOUT_MAX / unit || n * unit < SCOPE_TIMEOUT_MIN) {
+		diag_error(ctx->diags, loc, "timeout %s is out of range (1s to 24h)", text);
+	} else {
+		f->timeout = (uint32_t)(n * unit);
+		f->timeout_loc = *loc;
+	}
+	free(text);
 }
 
 void flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)

@@ -1,8 +1,10 @@
 /* The IR evaluator: decides one concrete packet. It is the oracle every backend is tested
  * against, and the core of `pinhole explain`. It mirrors how the kernel walks a chain: rules of
  * the packet's hook in order, non-terminal actions continue, the first verdict wins, and the
- * chain policy (drop) decides when nothing matched. */
+ * chain policy (drop) decides when nothing matched. Dynamic sets live in an optional state,
+ * updated as the kernel updates its sets: by the packets that meet an IR_SET_ADD rule. */
 #include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir.h"
@@ -45,7 +47,70 @@ static bool has_ports(const struct ir_rule *r)
 	return r->sport.n || r->dport.n || r->same_port || r->tcp_flags_mask || r->tcp_flags_any;
 }
 
+static const uint8_t *peer_addr(const struct ir_setref *ref, const struct ir_packet *p)
+{
+	return ref->src ? p->saddr : p->daddr;
+}
+
+static size_t addr_len(uint8_t family)
+{
+	return family == IR_V6 ? 16 : 4;
+}
+
+static struct ir_state_entry *state_find(const struct ir_state *st, const char *set,
+					 uint8_t family, const uint8_t *addr)
+{
+	for (size_t i = 0; st && i < st->v.n; i++) {
+		struct ir_state_entry *e = &st->v.v[i];
+		if (e->family == family && !strcmp(e->set, set) &&
+		    !memcmp(e->addr, addr, addr_len(family)))
+			return e;
+	}
+	return NULL;
+}
+
+bool ir_state_member(const struct ir_state *st, const char *set, uint8_t family,
+		     const uint8_t *addr)
+{
+	if (st && st->assume_member)
+		return true;
+	const struct ir_state_entry *e = state_find(st, set, family, addr);
+	return e && st->now_ms < e->expires_ms;
+}
+
+/* nft `update @set { addr }` and xt_recent `--set`: add the address, or refresh its timer;
+ * the refreshed entry moves to the end (most recent). */
+static void state_record(struct ir_state *st, const struct ir_ruleset *rs, const struct ir_rule *r,
+			 const struct ir_packet *p)
+{
+	const struct ir_dynset *ds = ir_dynset_find(rs, r->add_set.name);
+	if (!st || !ds || st->assume_member)
+		return;
+	const uint8_t *addr = peer_addr(&r->add_set, p);
+	struct ir_state_entry e = {.set = ds->name, .family = p->family,
+				   .expires_ms = st->now_ms + (uint64_t)ds->timeout * 1000};
+	memcpy(e.addr, addr, addr_len(p->family));
+	struct ir_state_entry *old = state_find(st, ds->name, p->family, addr);
+	if (old) {
+		size_t i = (size_t)(old - st->v.v);
+		memmove(old, old + 1, (st->v.n - i - 1) * sizeof(*old));
+		st->v.n--;
+	}
+	VEC_PUSH(st->v, e);
+}
+
+void ir_state_free(struct ir_state *st)
+{
+	VEC_FREE(st->v);
+}
+
 bool ir_rule_matches(const struct ir_rule *r, const struct ir_packet *p)
+{
+	return ir_rule_matches_state(r, p, NULL);
+}
+
+bool ir_rule_matches_state(const struct ir_rule *r, const struct ir_packet *p,
+			   const struct ir_state *st)
 {
 	if (r->hook != p->hook)
 		return false;
@@ -82,17 +147,28 @@ bool ir_rule_matches(const struct ir_rule *r, const struct ir_packet *p)
 		return false;
 	if (r->ct_helper && (!p->ct_helper || strcmp(r->ct_helper, p->ct_helper) != 0))
 		return false;
+	if (r->in_set.name &&
+	    !ir_state_member(st, r->in_set.name, p->family, peer_addr(&r->in_set, p)))
+		return false;
 	return true;
 }
 
 struct ir_verdict ir_eval(const struct ir_ruleset *rs, const struct ir_packet *pkt)
 {
+	return ir_eval_state(rs, pkt, NULL);
+}
+
+struct ir_verdict ir_eval_state(const struct ir_ruleset *rs, const struct ir_packet *pkt,
+				struct ir_state *st)
+{
 	for (size_t i = 0; i < rs->rules.n; i++) {
 		const struct ir_rule *r = &rs->rules.v[i];
-		if (!ir_rule_matches(r, pkt))
+		if (!ir_rule_matches_state(r, pkt, st))
 			continue;
 		if (r->action == IR_ACCEPT || r->action == IR_DROP || r->action == IR_REJECT)
 			return (struct ir_verdict){.action = r->action, .rule = r};
+		if (r->action == IR_SET_ADD)
+			state_record(st, rs, r, pkt);
 	}
 	if (pkt->hook == IR_PREROUTING)
 		return (struct ir_verdict){.action = IR_ACCEPT, .rule = NULL};

@@ -8,14 +8,16 @@
  * in the forward chain. Rules are grouped so that built-ins come first, then deny/reject, then
  * allows, then the probes apps reject (flow option `reject`), then the log of unmatched
  * packets: deny wins over allow wherever it was written, and any allow wins over an app's
- * reject of a probe.
+ * reject of a probe. Before them all, the established packets of control flows refresh the
+ * sets that scope negotiated channels (they decide nothing).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "expand.h"
+#include "scope.h"
 
-enum group { G_BUILTIN, G_DENY, G_ALLOW, G_REJECT_FLOW, G_TAIL, G_COUNT };
+enum group { G_SCOPE, G_BUILTIN, G_DENY, G_ALLOW, G_REJECT_FLOW, G_TAIL, G_COUNT };
 
 struct exp {
 	const struct resolved *r;
@@ -92,6 +94,11 @@ static bool same_ports(const struct ir_portset *a, const struct ir_portset *b)
 	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
 }
 
+static bool same_setref(const struct ir_setref *a, const struct ir_setref *b)
+{
+	return same_strs(a->name, b->name) && (!a->name || a->src == b->src);
+}
+
 static bool same_ifs(const struct ir_ifset *a, const struct ir_ifset *b)
 {
 	if (a->n != b->n)
@@ -112,6 +119,7 @@ static bool same_rule(const struct ir_rule *a, const struct ir_rule *b)
 	       a->ct_state == b->ct_state && a->icmp_type == b->icmp_type &&
 	       a->fragment == b->fragment && a->action == b->action && a->log == b->log &&
 	       same_strs(a->ct_helper, b->ct_helper) && same_strs(a->helper, b->helper) &&
+	       same_setref(&a->in_set, &b->in_set) && same_setref(&a->add_set, &b->add_set) &&
 	       same_ifs(&a->iif, &b->iif) && same_ifs(&a->oif, &b->oif) &&
 	       same_addrs(&a->saddr, &b->saddr) && same_addrs(&a->daddr, &b->daddr) &&
 	       same_ports(&a->sport, &b->sport) && same_ports(&a->dport, &b->dport);
@@ -259,6 +267,7 @@ static void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct as
 		r.sport = r.dport;
 		r.dport = tp;
 	}
+	r.in_set.src = !r.in_set.src; /* the same peer, at the other end */
 	r.origin.reply = true;
 	r.log = false;
 	if (r.l4proto == IR_TCP) {
@@ -297,34 +306,44 @@ static void describe_ports(struct strbuf *sb, const struct ir_portset *p, bool l
 	}
 }
 
-/* Who is at a remote end: "any server", "clients in office", "servers in 192.0.2.7". Both
- * families are named at once, so the IPv4 and IPv6 rules give the same sentence. */
-static void describe_peer(struct strbuf *sb, const struct peer *p, enum role role)
+/* Who is at a remote end: "any server", "clients in office", "servers in 192.0.2.7", and
+ * for a scoped channel "servers that used realplayer flow rtsp within 10m". Both families are
+ * named at once, so the IPv4 and IPv6 rules give the same sentence. */
+static void describe_peer(struct strbuf *sb, const struct peer *p, enum role role,
+			  const struct ir_dynset *scope)
 {
 	const char *who = role == ROLE_CLIENT ? "client" : role == ROLE_SERVER ? "server" : "peer";
+	char *sc = scope ? scope_describe(scope) : NULL;
 	if (!p || (!p->addrs.n && !p->setname)) {
-		sb_printf(sb, "any %s", who);
+		if (sc)
+			sb_puts(sb, sc);
+		else
+			sb_printf(sb, "any %s", who);
+		free(sc);
 		return;
 	}
 	sb_printf(sb, "%ss in ", who);
 	if (p->setname) {
 		sb_puts(sb, p->setname);
-		return;
+	} else {
+		for (size_t i = 0; i < p->addrs.n; i++) {
+			char buf[64];
+			ir_prefix_format(&p->addrs.v[i], buf, sizeof(buf));
+			sb_printf(sb, "%s%s", i ? ", " : "", buf);
+		}
 	}
-	for (size_t i = 0; i < p->addrs.n; i++) {
-		char buf[64];
-		ir_prefix_format(&p->addrs.v[i], buf, sizeof(buf));
-		sb_printf(sb, "%s%s", i ? ", " : "", buf);
-	}
+	if (sc) /* "servers in office" + "servers that used ..." */
+		sb_printf(sb, " %s", sc + strlen(who) + 2);
+	free(sc);
 }
 
 static void describe_end(struct strbuf *sb, const struct ir_portset *ports, const struct peer *p,
-			 enum role role, bool local)
+			 enum role role, bool local, const struct ir_dynset *scope)
 {
 	describe_ports(sb, ports, local);
 	if (!local) {
 		sb_puts(sb, " of ");
-		describe_peer(sb, p, role);
+		describe_peer(sb, p, role, scope);
 	}
 }
 
@@ -337,12 +356,15 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 	sb_printf(&sb, "%s %s in stateless mode admits %s from ", c->app->name,
 		  c->rr->role == ROLE_NONE ? "gateway rule" : role_name(c->rr->role),
 		  r->l4proto == IR_UDP ? "UDP" : "TCP");
-	describe_end(&sb, &r->sport, c->src, c->src_role, c->hook == IR_OUTPUT);
+	const struct ir_dynset *scope = ir_dynset_find(x->rs, r->in_set.name);
+	describe_end(&sb, &r->sport, c->src, c->src_role, c->hook == IR_OUTPUT,
+		     scope && r->in_set.src ? scope : NULL);
 	sb_puts(&sb, " to ");
 	if (r->same_port)
 		sb_puts(&sb, "the same port");
 	else
-		describe_end(&sb, &r->dport, c->dst, c->dst_role, c->hook == IR_INPUT);
+		describe_end(&sb, &r->dport, c->dst, c->dst_role, c->hook == IR_INPUT,
+			     scope && !r->in_set.src ? scope : NULL);
 	sb_printf(&sb, " (and replies%s): flow '%s' %s",
 		  r->l4proto == IR_TCP ? " with ACK or RST set" : "", c->f->name, why);
 	for (size_t i = 0; i < x->warned.n; i++) {
@@ -364,15 +386,67 @@ static void warn_stateless(struct exp *x, const struct dirctx *c, const struct i
 		warn_fallback(x, c, r, why);
 		free(why);
 	} else if (f->is_negotiated) {
-		char *why = f->negotiated.text && f->negotiated.text[0]
-			? xasprintf("negotiates its port at run time (%s)", f->negotiated.text)
-			: xstrdup("negotiates its port at run time");
-		warn_fallback(x, c, r, why);
-		free(why);
+		struct strbuf why = {0};
+		sb_puts(&why, "negotiates its port at run time");
+		if (f->negotiated.text && f->negotiated.text[0])
+			sb_printf(&why, " (%s)", f->negotiated.text);
+		warn_fallback(x, c, r, why.s);
+		sb_free(&why);
 	} else if (!r->dport.n && !r->same_port && (r->l4proto == IR_TCP || r->l4proto == IR_UDP)) {
 		/* The return rule's source port is the responder's port: without one, replies
 		 * are bound to no service port. */
 		warn_fallback(x, c, r, "names no responder port, so its replies come from any port");
+	}
+}
+
+/* A scoped channel's rules, and its control flows' set updates, exist for allows only: a
+ * deny or reject of the app stays as broad as written. */
+static bool scoped(const struct dirctx *c)
+{
+	return c->f->on.n && c->rr->action == ACT_ALLOW;
+}
+
+/* The end of this direction where the statement's peer is: the role its sets hold. */
+static bool peer_is_src(const struct dirctx *c)
+{
+	return c->src_role == scope_peer_role(c->rr);
+}
+
+/* Just before the accept of a control flow: record the peer in the set of every channel of
+ * the app scoped to this flow, for exactly the packets the accept admits. With conntrack,
+ * the connection's later packets pass the built-in rule for established connections before
+ * they get here, so a copy for them comes before the built-ins: every packet of the
+ * connection keeps the peer's timer fresh. */
+static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct ir_rule *acc)
+{
+	if (c->rr->action != ACT_ALLOW || !scope_is_control(c->app, c->f))
+		return;
+	for (size_t i = 0; i < c->app->flows.n; i++) {
+		const struct ast_flow *data = &c->app->flows.v[i];
+		bool on = false;
+		for (size_t k = 0; k < data->on.n; k++)
+			on |= !strcmp(data->on.v[k].text, c->f->name);
+		if (!on)
+			continue;
+		for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
+			if (acc->family && acc->family != fam)
+				continue;
+			struct ir_rule a = ir_rule_copy(acc);
+			a.family = (uint8_t)fam;
+			a.action = IR_SET_ADD;
+			a.add_set.name = xstrdup(scope_set(x->rs, x->r, c->app, data, scope_peer_role(c->rr),
+							   c->hook == IR_FORWARD, (uint8_t)fam));
+			a.add_set.src = peer_is_src(c);
+			a.log = false;
+			free(a.log_prefix);
+			a.log_prefix = NULL;
+			if (!x->r->stateless) {
+				struct ir_rule e = ir_rule_copy(&a);
+				e.ct_state = CT_ESTABLISHED;
+				push(x, G_SCOPE, &e);
+			}
+			push(x, G_ALLOW, &a); /* two channels on one set: push() keeps one */
+		}
 	}
 }
 
@@ -393,6 +467,11 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		set_addrs(&r.daddr, c->dst, family);
 	}
 	origin_for(&r.origin, c);
+	if (scoped(c)) {
+		r.in_set.name = xstrdup(scope_set(x->rs, x->r, c->app, f, scope_peer_role(c->rr),
+						  c->hook == IR_FORWARD, family));
+		r.in_set.src = peer_is_src(c);
+	}
 	if (c->rr->log) {
 		r.log = true;
 		r.log_prefix = xasprintf("pinhole %s:%d ", r.origin.file, r.origin.line);
@@ -421,6 +500,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			t_r.action = IR_ACCEPT;
 			if (stateless)
 				emit_reply(x, &t_r, f);
+			emit_scope_adds(x, c, &t_r);
 			push(x, G_ALLOW, &t_r);
 		}
 		ir_rule_free(&r);
@@ -476,6 +556,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		warn_stateless(x, c, &r);
 		emit_reply(x, &r, f);
 	}
+	emit_scope_adds(x, c, &r);
 	push(x, G_ALLOW, &r);
 }
 
@@ -483,6 +564,8 @@ static void emit_direction(struct exp *x, const struct dirctx *c)
 {
 	bool any;
 	int fams = families(c, &any);
+	if (scoped(c))
+		any = false; /* a set holds addresses of one family */
 	static const int protobits[] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ICMP};
 	for (size_t i = 0; i < 3; i++) {
 		if (!(c->f->protos & protobits[i]))

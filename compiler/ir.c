@@ -94,6 +94,8 @@ struct ir_rule ir_rule_copy(const struct ir_rule *r)
 	ir_addrset_copy(&c.daddr, &r->daddr);
 	portset_copy(&c.sport, &r->sport);
 	portset_copy(&c.dport, &r->dport);
+	c.in_set.name = dup_or_null(r->in_set.name);
+	c.add_set.name = dup_or_null(r->add_set.name);
 	c.ct_helper = dup_or_null(r->ct_helper);
 	c.helper = dup_or_null(r->helper);
 	c.log_prefix = dup_or_null(r->log_prefix);
@@ -109,6 +111,8 @@ void ir_rule_free(struct ir_rule *r)
 	ir_addrset_free(&r->daddr);
 	free(r->sport.v);
 	free(r->dport.v);
+	free(r->in_set.name);
+	free(r->add_set.name);
 	free(r->ct_helper);
 	free(r->helper);
 	free(r->log_prefix);
@@ -126,6 +130,44 @@ void ir_ruleset_free(struct ir_ruleset *rs)
 		free(rs->helpers.v[i].type);
 	}
 	VEC_FREE(rs->helpers);
+	for (size_t i = 0; i < rs->dynsets.n; i++)
+		ir_dynset_free(&rs->dynsets.v[i]);
+	VEC_FREE(rs->dynsets);
+}
+
+void ir_dynset_free(struct ir_dynset *s)
+{
+	free(s->name);
+	free(s->app);
+	free(s->flows);
+	free(s->peer);
+	memset(s, 0, sizeof(*s));
+}
+
+const struct ir_dynset *ir_dynset_find(const struct ir_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; name && i < rs->dynsets.n; i++)
+		if (!strcmp(rs->dynsets.v[i].name, name))
+			return &rs->dynsets.v[i];
+	return NULL;
+}
+
+void ir_duration_format(uint32_t seconds, char *buf, size_t len)
+{
+	static const struct { uint32_t n; char unit; } units[] = {{3600, 'h'}, {60, 'm'}, {1, 's'}};
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < 3 && used < len; i++) {
+		if (seconds / units[i].n == 0)
+			continue;
+		int w = snprintf(buf + used, len - used, "%u%c", seconds / units[i].n, units[i].unit);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+		seconds %= units[i].n;
+	}
+	if (!used)
+		snprintf(buf, len, "0s");
 }
 
 const char *ir_hook_name(enum ir_hook h)
@@ -148,6 +190,7 @@ const char *ir_action_name(enum ir_action a)
 	case IR_REJECT: return "reject";
 	case IR_SET_HELPER: return "set-helper";
 	case IR_LOG: return "log";
+	case IR_SET_ADD: return "record";
 	}
 	return "?";
 }

@@ -28,6 +28,8 @@ enum ir_action {
 	IR_REJECT,     /* TCP reset for TCP, ICMP port unreachable otherwise */
 	IR_SET_HELPER, /* attach conntrack helper `helper` and continue */
 	IR_LOG,        /* log and continue (e.g. before the default drop) */
+	IR_SET_ADD,    /* record an address of the packet in a dynamic set (or refresh its
+			* timer) and continue: the peers of a control flow */
 };
 
 enum {
@@ -80,6 +82,12 @@ struct ir_origin {
 	bool reply;      /* stateless mode: the mirrored return rule of the flow */
 };
 
+/* A dynamic set and which address of the packet goes with it (the peer's). */
+struct ir_setref {
+	char *name;      /* NULL = none */
+	bool src;        /* the packet's source address; else its destination address */
+};
+
 struct ir_rule {
 	enum ir_hook hook;
 	uint8_t family;          /* enum ir_family */
@@ -95,7 +103,9 @@ struct ir_rule {
 	char *ct_helper;         /* match: connection expected by this helper type (related) */
 	int icmp_type;           /* -1 = any; per the rule's family */
 	bool fragment;           /* match only non-first fragments (no ports in them) */
+	struct ir_setref in_set; /* match: that address is in the dynamic set (not timed out) */
 	enum ir_action action;
+	struct ir_setref add_set;/* IR_SET_ADD: record that address in the dynamic set */
 	char *helper;            /* IR_SET_HELPER: name of the ct helper object */
 	bool log;
 	char *log_prefix;
@@ -109,9 +119,22 @@ struct ir_helper {
 	uint8_t l4proto;
 };
 
+/* A set the packet path fills (IR_SET_ADD) and scoped rules look up: the peers that used an
+ * app's control flows lately. Each address expires `timeout` seconds after its last refresh. */
+struct ir_dynset {
+	char *name;      /* e.g. "ph_realplayer_servers_v4"; one family per set */
+	uint8_t family;
+	uint32_t timeout;/* seconds */
+	char *app;       /* what fills it, for explain and comments: app, */
+	char *flows;     /* its control flows ("pna, rtsp, rtsp-http"), */
+	char *peer;      /* and the role the recorded peers play ("server", "client") */
+	bool forward;    /* filled and read by forwarded traffic (a gateway rule) */
+};
+
 struct ir_ruleset {
 	VEC(struct ir_rule) rules;  /* evaluation order within each hook */
 	VEC(struct ir_helper) helpers;
+	VEC(struct ir_dynset) dynsets;
 	bool stateless;
 };
 
@@ -135,8 +158,34 @@ struct ir_verdict {
 	const struct ir_rule *rule;/* deciding rule; NULL when the default policy decided */
 };
 
+/* What the packet path has recorded in dynamic sets so far, for evaluating packets in order
+ * (`explain POLICY -`, the differential test): addresses with their expiry, least recently
+ * refreshed first. No wall clock: `now_ms` is whatever the caller says (0 throughout = no
+ * element ever expires). */
+struct ir_state_entry {
+	const char *set;         /* a dynset name of the ruleset evaluated */
+	uint8_t family;
+	uint8_t addr[16];
+	uint64_t expires_ms;
+};
+struct ir_state {
+	VEC(struct ir_state_entry) v;
+	uint64_t now_ms;
+	bool assume_member;      /* what-if: every address is in every set (explain's hint) */
+};
+
+/* ir_eval decides with empty sets; ir_eval_state reads and updates `st` (NULL = empty sets,
+ * nothing recorded): IR_SET_ADD rules met before the verdict record the packet's peer. */
 struct ir_verdict ir_eval(const struct ir_ruleset *rs, const struct ir_packet *pkt);
+struct ir_verdict ir_eval_state(const struct ir_ruleset *rs, const struct ir_packet *pkt,
+				struct ir_state *st);
 bool ir_rule_matches(const struct ir_rule *r, const struct ir_packet *pkt);
+bool ir_rule_matches_state(const struct ir_rule *r, const struct ir_packet *pkt,
+			   const struct ir_state *st);
+bool ir_state_member(const struct ir_state *st, const char *set, uint8_t family,
+		     const uint8_t *addr);
+void ir_state_free(struct ir_state *st);
+const struct ir_dynset *ir_dynset_find(const struct ir_ruleset *rs, const char *name);
 
 /* Construction and teardown. */
 void ir_rule_init(struct ir_rule *r);
@@ -147,6 +196,7 @@ void ir_origin_free(struct ir_origin *o);
 void ir_addrset_copy(struct ir_addrset *dst, const struct ir_addrset *src);
 void ir_addrset_free(struct ir_addrset *a);
 void ir_ruleset_free(struct ir_ruleset *rs);
+void ir_dynset_free(struct ir_dynset *s);
 
 /* Formatting helpers shared by backends, explain and tests. */
 const char *ir_hook_name(enum ir_hook h);
@@ -155,5 +205,7 @@ void ir_prefix_format(const struct ir_prefix *p, char *buf, size_t len); /* "10.
 bool ir_prefix_contains(const struct ir_prefix *p, uint8_t family, const uint8_t *addr);
 /* "policy.pin:3 allow nfs server (nfs flow data, nfs.pin:12)" */
 char *ir_origin_describe(const struct ir_origin *o);
+/* "10m", "1h30m", "45s" */
+void ir_duration_format(uint32_t seconds, char *buf, size_t len);
 
 #endif

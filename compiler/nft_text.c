@@ -6,6 +6,8 @@
 
 /* nft's comment limit is 128 bytes; provenance is cut to fit. */
 #define NFT_COMMENT_MAX 127
+/* Peers a dynamic set holds at most; further new peers are not recorded until some expire. */
+#define NFT_DYNSET_SIZE 65535
 
 static const char *fam_kw(uint8_t family)
 {
@@ -138,6 +140,10 @@ static void put_verdict(struct strbuf *sb, const struct ir_rule *r)
 	case IR_REJECT: sb_puts(sb, r->l4proto == IR_TCP ? "reject with tcp reset" : "reject"); break;
 	case IR_SET_HELPER: sb_printf(sb, "ct helper set \"%s\"", r->helper); break;
 	case IR_LOG: break; /* the log statement above is the whole action */
+	case IR_SET_ADD: /* add the peer, or refresh its timer; the rule decides nothing */
+		sb_printf(sb, "update @%s { %s %s }", r->add_set.name, fam_kw(r->family),
+			  r->add_set.src ? "saddr" : "daddr");
+		break;
 	}
 	while (sb->len && sb->s[sb->len - 1] == ' ')
 		sb->s[--sb->len] = '\0';
@@ -148,11 +154,14 @@ char *nft_rule_text(const struct ir_rule *r)
 	struct strbuf sb = {0};
 	put_ifaces(&sb, "iifname", &r->iif);
 	put_ifaces(&sb, "oifname", &r->oif);
-	bool addrs = r->saddr.n || r->daddr.n;
+	bool addrs = r->saddr.n || r->daddr.n || r->in_set.name;
 	if (r->family && !addrs && r->l4proto != IR_ICMP && r->l4proto != IR_ICMPV6)
 		sb_printf(&sb, "meta nfproto %s ", r->family == IR_V6 ? "ipv6" : "ipv4");
 	put_addrs(&sb, "saddr", r->family, &r->saddr);
 	put_addrs(&sb, "daddr", r->family, &r->daddr);
+	if (r->in_set.name)
+		sb_printf(&sb, "%s %s @%s ", fam_kw(r->family), r->in_set.src ? "saddr" : "daddr",
+			  r->in_set.name);
 	if (r->fragment)
 		sb_puts(&sb, r->family == IR_V6 ? "frag frag-off != 0 " : "ip frag-off & 0x1fff != 0 ");
 	const char *proto = r->l4proto == IR_UDP ? "udp" : "tcp";
@@ -275,6 +284,16 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 		sb_free(&sb);
 	}
 	VEC_FREE(sets);
+	for (size_t i = 0; i < rs->dynsets.n; i++) {
+		/* Filled from the packet path (`update`); each peer expires `timeout` after its
+		 * last control packet. */
+		const struct ir_dynset *ds = &rs->dynsets.v[i];
+		char t[32];
+		ir_duration_format(ds->timeout, t, sizeof(t));
+		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tsize %d\n\t\tflags dynamic,timeout\n"
+			"\t\ttimeout %s\n\t}\n\n", ds->name, ds->family == IR_V6 ? "ipv6_addr" : "ipv4_addr",
+			NFT_DYNSET_SIZE, t);
+	}
 	static const enum ir_hook order[] = {IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT};
 	bool first_chain = true;
 	for (size_t h = 0; h < 4; h++) {

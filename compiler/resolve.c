@@ -31,6 +31,66 @@ static void validate_reject(const struct ast_flow *f, struct diags *d)
 		diag_error(d, &f->loc, "flow '%s': a rejected probe has one direction; use '->'", f->name);
 }
 
+static bool client_server(const struct ast_flow *f)
+{
+	return f->from != f->to && f->from != ROLE_ANY && f->to != ROLE_ANY;
+}
+
+/* `negotiated ... on FLOW, ...`: the channel is opened only to peers that used one of these
+ * flows of the same app lately. That peer must be the peer of the channel: both flows run
+ * between a client and a server, and the control flow is one the app opens for real. */
+static void validate_scope(const struct ast_app *a, const struct ast_flow *f, struct diags *d)
+{
+	if (f->timeout && !f->on.n)
+		diag_error(d, &f->timeout_loc, "flow '%s': 'timeout' applies to a negotiated channel "
+			   "scoped with 'on'", f->name);
+	if (!f->on.n)
+		return;
+	if (!f->is_negotiated) {
+		diag_error(d, &f->on_loc, "flow '%s': 'on' names the flows a negotiated channel is "
+			   "agreed on; add 'negotiated'", f->name);
+		return;
+	}
+	if (!client_server(f)) {
+		diag_error(d, &f->on_loc, "flow '%s' runs between %ss: its peer is not the peer of a "
+			   "control flow, so it cannot be scoped; leave out 'on'", f->name,
+			   role_name(f->from == ROLE_ANY ? f->to : f->from));
+		return;
+	}
+	if (f->broadcast)
+		diag_error(d, &f->on_loc, "flow '%s': a broadcast has no single peer to scope it to",
+			   f->name);
+	for (size_t i = 0; i < f->on.n; i++) {
+		const struct ast_word *w = &f->on.v[i];
+		const struct ast_flow *c = NULL;
+		for (size_t j = 0; j < a->flows.n && !c; j++)
+			if (!strcmp(a->flows.v[j].name, w->text))
+				c = &a->flows.v[j];
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(f->on.v[j].text, w->text))
+				diag_error(d, &w->loc, "flow '%s' is named twice after 'on'", w->text);
+		if (!c)
+			diag_error(d, &w->loc, "app '%s' has no flow '%s' (a channel is scoped by a flow "
+				   "of its own app)", a->name, w->text);
+		else if (c == f)
+			diag_error(d, &w->loc, "flow '%s' cannot be negotiated on itself", f->name);
+		else if (c->related.text)
+			diag_error(d, &w->loc, "flow '%s' is a child of the '%s' helper, not a control "
+				   "connection of its own", c->name, c->related.text);
+		else if (c->is_negotiated)
+			diag_error(d, &w->loc, "flow '%s' is negotiated itself; name the flow it is "
+				   "agreed on", c->name);
+		else if (c->reject)
+			diag_error(d, &w->loc, "flow '%s' is a rejected probe, never opened", c->name);
+		else if (c->broadcast)
+			diag_error(d, &w->loc, "flow '%s' carries broadcasts: no single peer to remember",
+				   c->name);
+		else if (!client_server(c))
+			diag_error(d, &w->loc, "flow '%s' does not run between a client and a server: "
+				   "its peer cannot be told apart", c->name);
+	}
+}
+
 bool validate_app(const struct ast_app *a, struct diags *d)
 {
 	size_t before = d->errors;
@@ -77,6 +137,7 @@ bool validate_app(const struct ast_app *a, struct diags *d)
 			diag_error(d, &f->loc, "flow '%s': broadcasts are UDP only", f->name);
 		if (f->reject)
 			validate_reject(f, d);
+		validate_scope(a, f, d);
 	}
 	return d->errors == before;
 }

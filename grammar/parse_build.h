@@ -42,6 +42,8 @@ void flow_add_types(struct ast_flow *f, ast_words *types);
 void flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, const struct loc *loc,
 		   const char *what);
 void flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, const struct loc *loc);
+void flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, const struct loc *loc);
+void flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
 void flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
 
 #endif

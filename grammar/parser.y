@@ -69,8 +69,9 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token FLOW_KW "flow" ANY "any" TCP "tcp" UDP "udp" ICMP "icmp" SPORT "sport" DPORT "dport"
 %token SAME "same" TYPE "type" HELPER "helper" RELATED "related" NEGOTIATED "negotiated"
 %token BROADCAST "broadcast" FRAGMENTS "fragments" ARROW "->" BIARROW "<->"
+%token ON "on" TIMEOUT "timeout"
 %token JUNK "invalid character"
-%token <str> IDENT "name" STRING "string" ADDR "address literal"
+%token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration"
 %token <range> PORTRANGE "port"
 %token <portlit> PORTLIT "port literal"
 
@@ -185,6 +186,8 @@ flow:	flow_head
 	| flow RELATED STRING       { $$ = $1; flow_set_word(ctx, &$$->related, $3, &@3, "related"); }
 	| flow NEGOTIATED           { $$ = $1; flow_set_negotiated(ctx, $$, NULL, &@2); }
 	| flow NEGOTIATED IDENT     { $$ = $1; flow_set_negotiated(ctx, $$, $3, &@3); }
+	| flow ON names             { $$ = $1; flow_set_on(ctx, $$, &$3, &@2); }
+	| flow TIMEOUT DURATION     { $$ = $1; flow_set_timeout(ctx, $$, $3, &@3); }
 	| flow BROADCAST            { $$ = $1; $$->broadcast = true; }
 	| flow FRAGMENTS            { $$ = $1; $$->fragments = true; }
 	| flow REJECT               { $$ = $1; $$->reject = true; }
@@ -231,6 +234,7 @@ static const char *token_desc(yysymbol_kind_t k)
 	case YYSYMBOL_ADDR: return "address";
 	case YYSYMBOL_PORTRANGE: return "port";
 	case YYSYMBOL_PORTLIT: return "port literal";
+	case YYSYMBOL_DURATION: return "duration";
 	case YYSYMBOL_JUNK: return "invalid character";
 	default: break;
 	}

@@ -169,10 +169,22 @@ static void test_warnings_negotiated(void **state)
 		"msn client in stateless mode admits TCP from any port of any client to local port "
 		"6891 (and replies with ACK or RST set): flow 'file' negotiates its port at run time "
 		"(msn)\n");
+	/* A scoped channel names who may use the hole: the peers of its control flow. */
 	expect_warnings("established only;\nallow nfs client to 192.0.2.0/24, 2001:db8::/32;",
 		"nfs client in stateless mode admits UDP from local ports 1001-1023 to ports 513-1023 "
-		"of servers in 192.0.2.0/24, 2001:db8::/32 (and replies): flow 'mountd' negotiates "
-		"its port at run time (portmap)\n");
+		"of servers in 192.0.2.0/24, 2001:db8::/32 that used nfs flow portmap within 10m "
+		"(and replies): flow 'mountd' negotiates its port at run time (portmap)\n");
+	expect_warnings("established only;\nallow mms client;",
+		"mms client in stateless mode admits UDP from ports 1024-4999 of servers that used mms "
+		"flow control within 10m to local ports 7000-7001 (and replies): flow 'data' "
+		"negotiates its port at run time (mms)\n");
+	expect_warnings("established only;\napp v { flow c1: client -> server tcp dport 9000;\n"
+			"flow c2: client -> server udp dport 9001;\n"
+			"flow d: server -> client udp dport 9100 negotiated on c1, c2 timeout 90s; }\n"
+			"allow v client;",
+		"v client in stateless mode admits UDP from any port of servers that used v flow c1 "
+		"or c2 within 1m30s to local port 9100 (and replies): flow 'd' negotiates its port at "
+		"run time\n");
 	/* A channel without a name, and a same-port flow. */
 	expect_warnings("established only;\n"
 			"app x { flow f: client -> server udp sport 5000-5001 dport same negotiated; }\n"
@@ -182,8 +194,9 @@ static void test_warnings_negotiated(void **state)
 	/* Once per statement and hole, not once per family. */
 	char *w = warnings("established only;\nallow nfs server from 10.0.0.0/8, fd00::/8;");
 	assert_non_null(strstr(w, "nfs server in stateless mode admits UDP from ports 1001-1023 of "
-				  "clients in 10.0.0.0/8, fd00::/8 to local ports 513-1023 (and replies): "
-				  "flow 'mountd' negotiates its port at run time (portmap)\n"));
+				  "clients in 10.0.0.0/8, fd00::/8 that used nfs flow portmap within 10m to "
+				  "local ports 513-1023 (and replies): flow 'mountd' negotiates its port at "
+				  "run time (portmap)\n"));
 	assert_null(strchr(strchr(w, '\n') + 1, '\n'));
 	free(w);
 }

@@ -1,0 +1,110 @@
+/* Scoped negotiated channels: naming and declaring the dynamic sets of peers. */
+#include <string.h>
+
+#include "scope.h"
+
+enum role scope_peer_role(const struct rrule *rr)
+{
+	return rr->role == ROLE_CLIENT || rr->role == ROLE_NONE ? ROLE_SERVER : ROLE_CLIENT;
+}
+
+bool scope_is_control(const struct ast_app *app, const struct ast_flow *f)
+{
+	for (size_t i = 0; i < app->flows.n; i++)
+		for (size_t k = 0; k < app->flows.v[i].on.n; k++)
+			if (!strcmp(app->flows.v[i].on.v[k].text, f->name))
+				return true;
+	return false;
+}
+
+/* The control flows as written, "pna, rtsp, rtsp-http". */
+static char *flow_list(const struct ast_flow *f)
+{
+	struct strbuf sb = {0};
+	for (size_t i = 0; i < f->on.n; i++)
+		sb_printf(&sb, "%s%s", i ? ", " : "", f->on.v[i].text);
+	return sb_steal(&sb);
+}
+
+static void put_ident(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+		sb_putc(sb, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_');
+	}
+}
+
+/* Is `name` taken: by another dynamic set, or as the rendered name of a define's or zone's
+ * set (NAME_v4, NAME_v6)? */
+static bool taken(const struct ir_ruleset *rs, const struct resolved *res, const char *name)
+{
+	if (ir_dynset_find(rs, name))
+		return true;
+	for (size_t i = 0; i < res->defines.n + res->zones.n; i++) {
+		const char *d = i < res->defines.n ? res->defines.v[i].name
+			        : res->zones.v[i - res->defines.n].name;
+		struct strbuf sb = {0};
+		put_ident(&sb, d);
+		bool same = !strncmp(sb.s, name, sb.len) &&
+			    (!strcmp(name + sb.len, "_v4") || !strcmp(name + sb.len, "_v6"));
+		sb_free(&sb);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, const struct ast_app *app,
+		      const struct ast_flow *data, enum role peer, bool forward, uint8_t family)
+{
+	uint32_t timeout = data->timeout ? data->timeout : SCOPE_TIMEOUT_DEFAULT;
+	char *flows = flow_list(data);
+	const char *peer_name = role_name(peer);
+	for (size_t i = 0; i < rs->dynsets.n; i++) {
+		const struct ir_dynset *ds = &rs->dynsets.v[i];
+		if (ds->family == family && ds->timeout == timeout && ds->forward == forward &&
+		    !strcmp(ds->app, app->name) && !strcmp(ds->flows, flows) &&
+		    !strcmp(ds->peer, peer_name)) {
+			free(flows);
+			return ds->name;
+		}
+	}
+	/* ph_APP[_CHANNEL]_servers[_fwd]_v4; a number before the family when taken */
+	struct strbuf base = {0};
+	sb_puts(&base, "ph_");
+	put_ident(&base, app->name);
+	const char *chan = data->negotiated.text;
+	if (chan && chan[0] && strcmp(chan, app->name)) {
+		sb_putc(&base, '_');
+		put_ident(&base, chan);
+	}
+	sb_printf(&base, "_%ss%s", peer_name, forward ? "_fwd" : "");
+	const char *fam = family == IR_V6 ? "_v6" : "_v4";
+	char *name = xasprintf("%s%s", base.s, fam);
+	for (int k = 2; taken(rs, res, name); k++) {
+		free(name);
+		name = xasprintf("%s_%d%s", base.s, k, fam);
+	}
+	sb_free(&base);
+	struct ir_dynset ds = {.name = name, .family = family, .timeout = timeout,
+			       .app = xstrdup(app->name), .flows = flows, .peer = xstrdup(peer_name),
+			       .forward = forward};
+	VEC_PUSH(rs->dynsets, ds);
+	return name;
+}
+
+char *scope_describe(const struct ir_dynset *ds)
+{
+	char t[32];
+	ir_duration_format(ds->timeout, t, sizeof(t));
+	struct strbuf sb = {0};
+	sb_printf(&sb, "%ss that used %s flow ", ds->peer, ds->app);
+	/* "a, b, c" -> "a, b or c" */
+	const char *last = strrchr(ds->flows, ',');
+	if (last)
+		sb_printf(&sb, "%.*s or%s", (int)(last - ds->flows), ds->flows, last + 1);
+	else
+		sb_puts(&sb, ds->flows);
+	sb_printf(&sb, " within %s", t);
+	return sb_steal(&sb);
+}

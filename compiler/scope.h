@@ -1,0 +1,25 @@
+/* Scoped negotiated channels (`negotiated NAME on FLOW, ...`): the dynamic sets that hold the
+ * peers of an app's control flows, and the words explain and warnings use for them. */
+#ifndef PINHOLE_SCOPE_H
+#define PINHOLE_SCOPE_H
+
+#include "ir.h"
+#include "resolve.h"
+
+/* The role of the peers a statement's sets hold: a host's peer is the other role; a gateway
+ * remembers the server side (the peer of the hosts on the client side). */
+enum role scope_peer_role(const struct rrule *rr);
+
+/* Is `f` a control flow of some scoped flow of `app`? */
+bool scope_is_control(const struct ast_app *app, const struct ast_flow *f);
+
+/* The dynamic set of scoped flow `data` for this statement's perspective and family,
+ * declared in `rs` on first use. The name is unique in the ruleset and never the name of a
+ * define's or zone's set. Returns the name (owned by rs). */
+const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, const struct ast_app *app,
+		      const struct ast_flow *data, enum role peer, bool forward, uint8_t family);
+
+/* "servers that used realplayer flow pna, rtsp or rtsp-http within 10m" */
+char *scope_describe(const struct ir_dynset *ds);
+
+#endif
