@@ -50,6 +50,29 @@ static void print_role(const struct ast_app *a, enum role r)
 	sb_free(&rejects);
 }
 
+/* What the static fallback of a negotiated channel opens, and to whom. */
+static void show_negotiated(const struct flow_ref *fr)
+{
+	const struct ast_flow *f = fr->flow;
+	printf("    %-18s the port is negotiated at run time; the ports above are the static fallback,\n", "");
+	if (f->on.n) {
+		char t[32];
+		ir_duration_format(f->timeout ? f->timeout : SCOPE_TIMEOUT_DEFAULT, t, sizeof(t));
+		printf("    %-18s scoped: open only to peers that used flow ", "");
+		for (size_t i = 0; i < f->on.n; i++)
+			printf("%s%s", i == 0 ? "" : i == f->on.n - 1 ? " or " : ", ", f->on.v[i].text);
+		printf(" with this host\n    %-18s within the last %s (on a gateway: to the servers its "
+		       "clients used)\n", "", t);
+	} else if (f->from == f->to || f->from == ROLE_ANY || f->to == ROLE_ANY) {
+		printf("    %-18s not scoped: it runs between %ss, so its peer is not the peer of a control\n"
+		       "    %-18s flow of %s; the fallback is open to every peer\n", "",
+		       role_name(f->from == ROLE_ANY ? f->to : f->from), "", fr->app->name);
+	} else {
+		printf("    %-18s not scoped: the definition names no control flow ('on'); the fallback\n"
+		       "    %-18s is open to every peer\n", "", "");
+	}
+}
+
 static void show_flow(const struct ast_app *a, const struct flow_ref *fr)
 {
 	const struct ast_flow *f = fr->flow;
@@ -65,7 +88,7 @@ static void show_flow(const struct ast_app *a, const struct flow_ref *fr)
 	if (f->source)
 		printf("    %-18s source: %s\n", "", f->source);
 	if (f->is_negotiated)
-		printf("    %-18s the port is negotiated at run time; the ports above are the static fallback\n", "");
+		show_negotiated(fr);
 	if (f->related.text)
 		printf("    %-18s admitted as a child of the '%s' conntrack helper (stateful mode)\n", "",
 		       f->related.text);

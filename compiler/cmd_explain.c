@@ -1,9 +1,14 @@
-/* pinhole explain [--brief] POLICY PACKET|-: the verdict for one packet, down to the policy line. */
+/* pinhole explain [--brief] POLICY PACKET|-: the verdict for one packet, down to the policy line.
+ * Packets read from stdin are judged in order, as the kernel would see them: a control flow's
+ * packet records its peer in a dynamic set, and a later packet of the scoped channel from that
+ * peer finds it there. A single packet meets empty sets. */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "backend.h"
 #include "cli.h"
 #include "packet.h"
+#include "scope.h"
 
 static const struct ast_flow *find_flow(const struct compilation *c, const struct ir_origin *o)
 {
@@ -40,6 +45,75 @@ static const struct ir_rule *helper_rule(const struct ir_ruleset *rs, const stru
 	return NULL;
 }
 
+static void put_addr(FILE *out, uint8_t family, const uint8_t *addr)
+{
+	char buf[INET6_ADDRSTRLEN];
+	inet_ntop(family == IR_V6 ? AF_INET6 : AF_INET, addr, buf, sizeof(buf));
+	fputs(buf, out);
+}
+
+/* The data flows a dynamic set opens: "realplayer flow data, data-realone". */
+static void put_opened(const struct ir_ruleset *rs, const char *set, FILE *out)
+{
+	const char *app = NULL;
+	const char *seen[32];
+	size_t n = 0;
+	for (size_t i = 0; i < rs->rules.n && n < 32; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		if (!r->in_set.name || strcmp(r->in_set.name, set) || !r->origin.flow)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < n; k++)
+			dup |= !strcmp(seen[k], r->origin.flow);
+		if (dup)
+			continue;
+		if (!app) {
+			app = r->origin.app;
+			fprintf(out, "%s flow ", app);
+		}
+		fprintf(out, "%s%s", n ? ", " : "", r->origin.flow);
+		seen[n++] = r->origin.flow;
+	}
+}
+
+/* Scoped channels: the peers this packet records (rules met before the verdict), and, when
+ * it is not accepted, whether it would be had its peer used a control flow lately. */
+static void print_scope(const struct compilation *c, const struct ir_packet *p,
+			const struct ir_verdict *v, FILE *out)
+{
+	for (size_t i = 0; i < c->ir.rules.n && &c->ir.rules.v[i] != v->rule; i++) {
+		const struct ir_rule *r = &c->ir.rules.v[i];
+		const struct ir_dynset *ds = ir_dynset_find(&c->ir, r->add_set.name);
+		if (r->action != IR_SET_ADD || !ds || !ir_rule_matches(r, p))
+			continue;
+		char t[32];
+		ir_duration_format(ds->timeout, t, sizeof(t));
+		fprintf(out, "records: %s ", ds->peer);
+		put_addr(out, p->family, r->add_set.src ? p->saddr : p->daddr);
+		fprintf(out, " in set %s for %s (it opens ", ds->name, t);
+		put_opened(&c->ir, ds->name, out);
+		fputs(" to it)\n", out);
+	}
+	if (v->action == IR_ACCEPT)
+		return;
+	struct ir_state any = {.assume_member = true};
+	struct ir_verdict w = ir_eval_state(&c->ir, p, &any);
+	const struct ir_dynset *ds = w.rule ? ir_dynset_find(&c->ir, w.rule->in_set.name) : NULL;
+	if (w.action != IR_ACCEPT || !ds)
+		return;
+	char t[32];
+	ir_duration_format(ds->timeout, t, sizeof(t));
+	fputs("scoped:  would be accepted after ", out);
+	put_addr(out, p->family, w.rule->in_set.src ? p->saddr : p->daddr);
+	const char *last = strrchr(ds->flows, ',');
+	if (last)
+		fprintf(out, " used flow %.*s or%s", (int)(last - ds->flows), ds->flows, last + 1);
+	else
+		fprintf(out, " used flow %s", ds->flows);
+	fprintf(out, " of %s within %s (%s:%d, %s flow %s; set %s)\n", ds->app, t, w.rule->origin.file,
+		w.rule->origin.line, w.rule->origin.app, w.rule->origin.flow, ds->name);
+}
+
 static void print_full(const struct compilation *c, const struct ir_packet *p,
 		       const struct ir_verdict *v, FILE *out)
 {
@@ -48,6 +122,7 @@ static void print_full(const struct compilation *c, const struct ir_packet *p,
 	free(desc);
 	fprintf(out, "mode:    %s\n", c->ir.stateless ? "stateless (established only)" : "stateful");
 	fprintf(out, "verdict: %s\n", ir_action_name(v->action));
+	print_scope(c, p, v, out);
 	const struct ir_rule *r = v->rule;
 	if (!r) {
 		fprintf(out, "rule:    default (no rule matched; the %s chain's policy is drop)\n",
@@ -78,8 +153,8 @@ static void print_full(const struct compilation *c, const struct ir_packet *p,
 		fprintf(out, "helper:  conntrack helper '%s' attached to this connection\n", h->helper);
 }
 
-static int explain_one(const struct compilation *c, const char *text, bool brief, const char *where,
-		       int lineno)
+static int explain_one(const struct compilation *c, struct ir_state *st, const char *text,
+		       bool brief, const char *where, int lineno)
 {
 	struct packet_text pt;
 	char *why = NULL;
@@ -94,7 +169,7 @@ static int explain_one(const struct compilation *c, const char *text, bool brief
 			puts("error");
 		return EXIT_BAD_INPUT;
 	}
-	struct ir_verdict v = ir_eval(&c->ir, &pt.pkt);
+	struct ir_verdict v = ir_eval_state(&c->ir, &pt.pkt, st);
 	if (brief)
 		print_brief(&v, stdout);
 	else
@@ -133,8 +208,9 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 	bool ok = compile_policy(policy, &cli->copts, &c);
 	diag_print(&c.diags, stderr);
 	int rc = ok ? EXIT_OK : EXIT_BAD_INPUT;
+	struct ir_state st = {0};
 	if (ok && strcmp(packet.s, "-") != 0) {
-		rc = explain_one(&c, packet.s, brief, NULL, 0);
+		rc = explain_one(&c, &st, packet.s, brief, NULL, 0);
 	} else if (ok) {
 		char *line = NULL;
 		size_t cap = 0;
@@ -146,13 +222,14 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 				line[len - 1] = '\0';
 			if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
 				continue;
-			if (explain_one(&c, line, brief, "<stdin>", lineno) != EXIT_OK)
+			if (explain_one(&c, &st, line, brief, "<stdin>", lineno) != EXIT_OK)
 				rc = EXIT_BAD_INPUT;
 			if (!brief)
 				putchar('\n');
 		}
 		free(line);
 	}
+	ir_state_free(&st);
 	compilation_free(&c);
 	sb_free(&packet);
 	return rc;

@@ -44,6 +44,13 @@ char *flow_format(const struct ast_flow *f)
 		sb_printf(&sb, " related \"%s\"", f->related.text);
 	if (f->is_negotiated)
 		sb_printf(&sb, " negotiated%s%s", f->negotiated.text[0] ? " " : "", f->negotiated.text);
+	for (size_t i = 0; i < f->on.n; i++)
+		sb_printf(&sb, "%s%s", i ? ", " : " on ", f->on.v[i].text);
+	if (f->timeout) {
+		char t[32];
+		ir_duration_format(f->timeout, t, sizeof(t));
+		sb_printf(&sb, " timeout %s", t);
+	}
 	if (f->broadcast)
 		sb_puts(&sb, " broadcast");
 	if (f->fragments)

@@ -11,7 +11,9 @@
  *
  * iptables has no sets here (plain iptables, no ipset), one interface per rule and at most 15
  * ports per multiport match, so one IR rule may become several lines: the cross product of its
- * interfaces, prefixes and port chunks, all with the same comment and target.
+ * interfaces, prefixes and port chunks, all with the same comment and target. The dynamic sets
+ * of scoped channels are xt_recent lists: `--set` records (and refreshes) a peer, `--rcheck
+ * --seconds N` admits a peer recorded within N seconds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #define IPT_LOG_PREFIX_MAX 29 /* LOG target: 30 bytes with the NUL */
 #define IPT_IFNAME_MAX 15     /* IFNAMSIZ - 1 */
 #define IPT_MULTIPORT_MAX 15  /* xt_multiport: a range takes two of the 15 slots */
+#define IPT_RECENT_NAME_MAX 199 /* xt_recent: 200 bytes with the NUL */
 
 static const char *chain_name(enum ir_hook h)
 {
@@ -93,6 +96,28 @@ static const struct ir_helper *find_helper(const struct ir_ruleset *rs, const ch
 	return NULL;
 }
 
+/* An xt_recent list: a dynamic set of this family, with a name the match can hold. */
+static char *check_setref(const struct ir_ruleset *rs, const struct ir_setref *ref, uint8_t family)
+{
+	if (!ref->name)
+		return NULL;
+	const struct ir_dynset *ds = ir_dynset_find(rs, ref->name);
+	if (!ds || ds->family != family)
+		return xasprintf("dynamic set '%s' is not a set of this family", ref->name);
+	size_t n = strlen(ref->name);
+	if (!n || n > IPT_RECENT_NAME_MAX)
+		return xasprintf("dynamic set name '%s' does not fit an xt_recent list name", ref->name);
+	for (size_t i = 0; i < n; i++) {
+		char c = ref->name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return xasprintf("dynamic set name '%s' has a character iptables cannot take",
+					 ref->name);
+	}
+	if (!ds->timeout)
+		return xasprintf("dynamic set '%s' has no timeout", ref->name);
+	return NULL;
+}
+
 static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family)
 {
 	char *why = NULL;
@@ -108,8 +133,16 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 		why = check_addrs(&r->saddr, family);
 	if (!why)
 		why = check_addrs(&r->daddr, family);
+	if (!why)
+		why = check_setref(rs, &r->in_set, family);
+	if (!why)
+		why = check_setref(rs, &r->add_set, family);
 	if (why)
 		return why;
+	if ((r->in_set.name || r->add_set.name) && r->family != family)
+		return xstrdup("a dynamic set in a rule without a family");
+	if ((r->action == IR_SET_ADD) != (r->add_set.name != NULL))
+		return xstrdup("a dynamic set update without its set");
 	switch (r->l4proto) {
 	case 0: case IR_TCP: case IR_UDP:
 		break;
@@ -338,6 +371,22 @@ static void put_other_matches(struct strbuf *sb, const struct ir_rule *r, bool r
 		sb_printf(sb, " -m helper --helper %s", r->ct_helper);
 }
 
+/* xt_recent, written as *-save prints it back: the peer is in the list (seen within the
+ * set's timeout), or the rule records it. --mask is the full address: one peer per entry. */
+static void put_recent(struct strbuf *sb, const struct ir_ruleset *rs, const struct ir_setref *ref,
+		       bool record, uint8_t family)
+{
+	if (!ref->name)
+		return;
+	const char *mask = family == IR_V6 ? "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" : "255.255.255.255";
+	if (record)
+		sb_printf(sb, " -m recent --set --name %s", ref->name);
+	else
+		sb_printf(sb, " -m recent --rcheck --seconds %u --name %s",
+			  ir_dynset_find(rs, ref->name)->timeout, ref->name);
+	sb_printf(sb, " --mask %s --%s", mask, ref->src ? "rsource" : "rdest");
+}
+
 static void put_target(struct strbuf *sb, const struct ir_ruleset *rs, const struct ir_rule *r,
 		       uint8_t family)
 {
@@ -360,6 +409,8 @@ static void put_target(struct strbuf *sb, const struct ir_ruleset *rs, const str
 		free(p);
 		break;
 	}
+	case IR_SET_ADD:
+		break; /* no target: the recent match records the peer, and the chain goes on */
 	}
 }
 
@@ -386,7 +437,7 @@ static void put_line(struct emitter *e, struct strbuf *sb, const char *chain, co
 	}
 	struct strbuf t = {0};
 	put_target(&t, e->rs, r, e->family);
-	sb_printf(sb, "-A %s%s%s\n", chain, matches, t.s);
+	sb_printf(sb, "-A %s%s%s\n", chain, matches, t.s ? t.s : "");
 	sb_free(&t);
 }
 
@@ -506,6 +557,8 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 			put_l4(&m, r, r->sport.v + ss[i], ss[i + 1] - ss[i],
 			       r->dport.v + ds[j], ds[j + 1] - ds[j]);
 		put_other_matches(&m, r, raw);
+		put_recent(&m, e->rs, &r->in_set, false, e->family);
+		put_recent(&m, e->rs, &r->add_set, true, e->family);
 		sb_printf(&m, " -m comment --comment \"%s\"", comment);
 		if (gate)
 			sb_printf(out, "-A %s%s -j %s\n", chain, m.s, gate);

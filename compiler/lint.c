@@ -113,6 +113,9 @@ bool ir_rule_covers(const struct ir_rule *a, const struct ir_rule *b)
 		return false;
 	if (a->ct_helper && !same_str(a->ct_helper, b->ct_helper))
 		return false;
+	/* A rule scoped to a dynamic set covers only rules scoped to the same set and end. */
+	if (a->in_set.name && (!same_str(a->in_set.name, b->in_set.name) || a->in_set.src != b->in_set.src))
+		return false;
 	return a->icmp_type < 0 || a->icmp_type == b->icmp_type;
 }
 
