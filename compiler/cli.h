@@ -22,6 +22,11 @@ int cmd_apps(struct cli *cli, int argc, char **argv);
 int cli_common_option(struct cli *cli, int argc, char **argv, int *i);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* explain's lines about scoped channels: the peers a packet records, and what a scoped rule
+ * that did not match waits for. */
+void explain_scope(const struct compilation *c, const struct ir_packet *p,
+		   const struct ir_verdict *v, FILE *out);
+
 /* A flow written back in the policy language, e.g. "client -> server tcp dport 21 helper \"ftp\"". */
 char *flow_format(const struct ast_flow *f);
 

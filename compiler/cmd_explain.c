@@ -78,8 +78,8 @@ static void put_opened(const struct ir_ruleset *rs, const char *set, FILE *out)
 
 /* Scoped channels: the peers this packet records (rules met before the verdict), and, when
  * it is not accepted, whether it would be had its peer used a control flow lately. */
-static void print_scope(const struct compilation *c, const struct ir_packet *p,
-			const struct ir_verdict *v, FILE *out)
+void explain_scope(const struct compilation *c, const struct ir_packet *p,
+		   const struct ir_verdict *v, FILE *out)
 {
 	for (size_t i = 0; i < c->ir.rules.n && &c->ir.rules.v[i] != v->rule; i++) {
 		const struct ir_rule *r = &c->ir.rules.v[i];
@@ -122,7 +122,7 @@ static void print_full(const struct compilation *c, const struct ir_packet *p,
 	free(desc);
 	fprintf(out, "mode:    %s\n", c->ir.stateless ? "stateless (established only)" : "stateful");
 	fprintf(out, "verdict: %s\n", ir_action_name(v->action));
-	print_scope(c, p, v, out);
+	explain_scope(c, p, v, out);
 	const struct ir_rule *r = v->rule;
 	if (!r) {
 		fprintf(out, "rule:    default (no rule matched; the %s chain's policy is drop)\n",

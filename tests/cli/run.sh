@@ -66,9 +66,23 @@ printf 'tcp 10.0.0.7:1 -> 10.0.0.5:22 in\n# comment\n\ntcp 10.0.0.5:1 -> 192.0.2
 if [ "$(cat "$tmp/brief")" = "$(printf 'accept %s:1\naccept %s:2\ndrop default' "$tmp/ex.pin" "$tmp/ex.pin")" ]; then
 	pass=$((pass + 1)); else echo "cli: FAIL explain --brief batch:"; cat "$tmp/brief"; fail=$((fail + 1)); fi
 
+# explain and scoped channels: a single packet meets empty sets (and says what it waits for);
+# a batch carries the sets from line to line, as the kernel does.
+printf 'allow realplayer client;\n' > "$tmp/rp.pin"
+expect explain-scoped 0 '^scoped: +would be accepted after 192\.0\.2\.7 used flow pna, rtsp or rtsp-http of realplayer within 10m' \
+	"$bin" explain "$tmp/rp.pin" 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in'
+expect explain-records 0 '^records: server 192\.0\.2\.7 in set ph_realplayer_servers_v4 for 10m' \
+	"$bin" explain "$tmp/rp.pin" 'tcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn'
+printf 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in\ntcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn\nudp 192.0.2.7:5000 -> 10.0.0.5:7000 in\nudp 192.0.2.8:5000 -> 10.0.0.5:7000 in\n' > "$tmp/rp.pkts"
+"$bin" explain --brief "$tmp/rp.pin" - < "$tmp/rp.pkts" > "$tmp/brief" 2>&1
+if [ "$(cat "$tmp/brief")" = "$(printf 'drop default\naccept %s:1\naccept %s:1\ndrop default' "$tmp/rp.pin" "$tmp/rp.pin")" ]; then
+	pass=$((pass + 1)); else echo "cli: FAIL explain --brief batch with a scoped channel:"; cat "$tmp/brief"; fail=$((fail + 1)); fi
+
 # apps and the library search path
 expect apps-list 0 '^ssh +Secure shell' "$bin" apps
 expect apps-show 0 'control +client -> server tcp dport 21 helper "ftp"' "$bin" apps ftp
+expect apps-scoped 0 'scoped: open only to peers that used flow pna, rtsp or rtsp-http with this host' "$bin" apps realplayer
+expect apps-not-scoped 0 'not scoped: it runs between clients' "$bin" apps msn
 expect apps-unknown 2 "did you mean 'ftp'" "$bin" apps ftpp
 mkdir -p "$tmp/lib"
 printf 'app mygame "My game" { flow play: client -> server udp dport 27015; }\n' > "$tmp/lib/mygame.pin"
