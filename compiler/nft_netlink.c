@@ -21,23 +21,12 @@
 
 #include "backend.h"
 #include "nft_netlink.h"
-
-/* nft's datatype numbers (set key types) and protocol descriptors (set "typeof" userdata),
- * from nftables' datatype.h and proto.h; they are part of what nft stores in the kernel. */
-enum {
-	DT_IPADDR = 7, DT_IP6ADDR = 8, DT_INET_SERVICE = 13, DT_IFNAME = 41,
-	DT_CONCAT_SHIFT = 6,
-};
-enum { BO_INVALID = 0, BO_HOST = 1, BO_BIG = 2 };           /* enum byteorder */
-enum { EXPR_PAYLOAD = 7, EXPR_META = 9, EXPR_CONCAT = 13 }; /* enum expr_types */
-enum { PD_UDP = 6, PD_TCP = 8, PD_IP = 12, PD_IP6 = 13 };    /* enum proto_desc_id */
-enum { F_SPORT = 1, F_DPORT = 2, F_IP_SADDR = 11, F_IP_DADDR = 12, F_IP6_SADDR = 8, F_IP6_DADDR = 9 };
+#include "nft_nlset.h"
 
 /* nft's `ct state` bits (enum ip_conntrack_info based) and ct helper name length. */
 enum { NFT_CTS_INVALID = 1, NFT_CTS_ESTABLISHED = 2, NFT_CTS_RELATED = 4, NFT_CTS_NEW = 8 };
 #define CT_HELPER_NAME_LEN 16
 #define IFNAME_LEN 16
-#define KEY_MAX 16
 
 struct build {
 	struct nl_ruleset *out;
@@ -131,7 +120,7 @@ static void cmp_u8(struct rule_ctx *c, uint8_t v)
 /* reg1 = (reg1 & mask) ^ 0, then compare: nft's form of a masked match. */
 static void bitwise(struct rule_ctx *c, const void *mask, uint32_t len)
 {
-	static const uint8_t zero[KEY_MAX];
+	static const uint8_t zero[NL_KEY_MAX];
 	struct nftnl_expr *e = expr(c, "bitwise");
 	if (!e)
 		return;
@@ -195,213 +184,17 @@ static void need_l4(struct rule_ctx *c, uint8_t proto)
 	c->l4 = true;
 }
 
-/* ---- big-endian keys, ranges and anonymous sets ---- */
-
-struct krange {
-	uint8_t lo[KEY_MAX], hi[KEY_MAX];
-};
-typedef VEC(struct krange) kranges;
-
-static bool key_inc(uint8_t *k, size_t len) /* false on overflow (k was all ones) */
-{
-	for (size_t i = len; i-- > 0;)
-		if (++k[i] != 0)
-			return true;
-	return false;
-}
-
-static bool key_is_max(const uint8_t *k, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (k[i] != 0xff)
-			return false;
-	return true;
-}
-
-static bool key_is_zero(const uint8_t *k, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (k[i])
-			return false;
-	return true;
-}
-
-static size_t g_cmp_len; /* qsort has no context argument; ranges are sorted one set at a time */
-static int range_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct krange *)a)->lo, ((const struct krange *)b)->lo, g_cmp_len);
-}
-
-/* Anonymous interval sets: nft merges overlapping and adjacent ranges. */
-static void ranges_merge(kranges *v, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < v->n; i++) {
-		if (n) {
-			struct krange *last = &v->v[n - 1];
-			uint8_t next[KEY_MAX];
-			memcpy(next, last->hi, len);
-			bool ok = key_inc(next, len);
-			if (!ok || memcmp(next, v->v[i].lo, len) >= 0) {
-				if (memcmp(v->v[i].hi, last->hi, len) > 0)
-					memcpy(last->hi, v->v[i].hi, len);
-				continue;
-			}
-		}
-		v->v[n++] = v->v[i];
-	}
-	v->n = n;
-}
-
-struct set_spec {
-	const char *name;   /* NULL: anonymous */
-	uint32_t key_type, key_len;
-	uint32_t byteorder;
-	bool interval;
-	/* typeof userdata of anonymous sets: an expression type and its fields */
-	uint32_t typeof_expr;
-	uint32_t tf[2][2];  /* payload: {desc, field}; meta: {key}; concat: two payload pairs */
-};
-
-static void put_typeof(struct nftnl_udata_buf *u, const struct set_spec *s)
-{
-	struct nftnl_udata *top = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_KEY_TYPEOF);
-	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_TYPEOF_EXPR, s->typeof_expr);
-	struct nftnl_udata *data = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_TYPEOF_DATA);
-	if (s->typeof_expr == EXPR_META) {
-		nftnl_udata_put_u32(u, 0, s->tf[0][0]);
-	} else if (s->typeof_expr == EXPR_PAYLOAD) {
-		nftnl_udata_put_u32(u, 0, s->tf[0][0]);
-		nftnl_udata_put_u32(u, 1, s->tf[0][1]);
-	} else { /* concatenation of two payload fields */
-		for (int i = 0; i < 2; i++) {
-			struct nftnl_udata *sub = nftnl_udata_nest_start(u, (uint8_t)i);
-			nftnl_udata_put_u32(u, 0, EXPR_PAYLOAD);
-			struct nftnl_udata *sd = nftnl_udata_nest_start(u, 1);
-			nftnl_udata_put_u32(u, 0, s->tf[i][0]);
-			nftnl_udata_put_u32(u, 1, s->tf[i][1]);
-			nftnl_udata_nest_end(u, sd);
-			nftnl_udata_nest_end(u, sub);
-		}
-	}
-	nftnl_udata_nest_end(u, data);
-	nftnl_udata_nest_end(u, top);
-}
-
-static void set_udata(struct build *b, struct nftnl_set *s, const struct set_spec *sp)
-{
-	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-	if (!u) {
-		fail(b, ENOMEM);
-		return;
-	}
-	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, sp->byteorder);
-	if (!sp->name) {
-		if (sp->interval)
-			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_MERGE_ELEMENTS, 1);
-		put_typeof(u, sp);
-	}
-	if (nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u)) < 0)
-		fail(b, ENOMEM);
-	nftnl_udata_buf_free(u);
-}
-
-static void add_elem(struct build *b, struct nftnl_set *s, const uint8_t *key, uint32_t len, bool end, bool open)
-{
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	if (!e) {
-		fail(b, ENOMEM);
-		return;
-	}
-	if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len) < 0)
-		fail(b, ENOMEM);
-	if (end)
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	if (open) { /* a range that runs to the largest key has no end element */
-		uint8_t ud[8];
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(sizeof(ud));
-		if (u) {
-			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS, NFTNL_SET_ELEM_F_INTERVAL_OPEN);
-			if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
-					       nftnl_udata_buf_len(u)) < 0)
-				fail(b, ENOMEM);
-			nftnl_udata_buf_free(u);
-		} else {
-			fail(b, ENOMEM);
-		}
-	}
-	nftnl_set_elem_add(s, e);
-}
-
-/* Elements as nft sends them: for interval sets an end element at zero when the first range
- * does not start there, then each range's start and (range end + 1) flagged as an end; a range
- * up to the largest key is "open" (no end element). Returns the set's declared size. */
-static uint32_t add_elems(struct build *b, struct nftnl_set *s, kranges *v, const struct set_spec *sp)
-{
-	uint32_t len = sp->key_len, n = 0;
-	if (!sp->interval) {
-		for (size_t i = 0; i < v->n; i++, n++)
-			add_elem(b, s, v->v[i].lo, len, false, false);
-		return n;
-	}
-	g_cmp_len = len;
-	qsort(v->v, v->n, sizeof(*v->v), range_cmp);
-	if (!sp->name)
-		ranges_merge(v, len);
-	if (v->n && !key_is_zero(v->v[0].lo, len)) {
-		static const uint8_t zero[KEY_MAX];
-		add_elem(b, s, zero, len, true, false);
-		n++;
-	}
-	for (size_t i = 0; i < v->n; i++) {
-		bool open = key_is_max(v->v[i].hi, len);
-		add_elem(b, s, v->v[i].lo, len, false, open);
-		n += 2; /* nft counts the end of an open range too */
-		if (!open) {
-			uint8_t end[KEY_MAX];
-			memcpy(end, v->v[i].hi, len);
-			key_inc(end, len);
-			add_elem(b, s, end, len, true, false);
-		}
-	}
-	return n;
-}
-
-static struct nftnl_set *new_set(struct build *b, const struct set_spec *sp, kranges *elems)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	if (!s) {
-		fail(b, ENOMEM);
-		return NULL;
-	}
-	const struct nl_ruleset *out = b->out;
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, out->family);
-	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, out->table) < 0 ||
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, sp->name ? sp->name : "__set%d") < 0)
-		fail(b, ENOMEM);
-	uint32_t flags = sp->name ? 0 : NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
-	if (sp->interval)
-		flags |= NFT_SET_INTERVAL;
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->set_id);
-	uint32_t size = add_elems(b, s, elems, sp);
-	if (!sp->name)
-		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
-	set_udata(b, s, sp);
-	return s;
-}
-
 /* An anonymous set for one rule, created just before it, looked up from register 1. */
 static void anon_lookup(struct rule_ctx *c, const struct ir_rule *r, const struct set_spec *sp, kranges *elems)
 {
-	struct nftnl_set *s = new_set(c->b, sp, elems);
-	if (!s)
+	struct build *b = c->b;
+	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, sp, elems);
+	if (!s) {
+		fail(b, errno);
 		return;
-	uint32_t id = nftnl_set_get_u32(s, NFTNL_SET_ID);
-	push(c->b, NL_SET, s, r);
-	lookup(c, "__set%d", id);
+	}
+	push(b, NL_SET, s, r);
+	lookup(c, "__set%d", b->set_id);
 }
 
 /* ---- matches, in nft_rule_text() order ---- */
@@ -477,12 +270,12 @@ static void match_addrs(struct rule_ctx *c, const struct ir_rule *r, const struc
 	}
 	if (a->n == 1) {
 		const struct ir_prefix *p = &a->v[0];
-		if (p->len % 8 == 0) { /* nft loads only the prefix bytes */
+		if (p->len && p->len % 8 == 0) { /* nft loads only the prefix bytes */
 			uint32_t n = p->len / 8;
 			payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, off, n, NFT_REG_1);
 			cmp(c, NFT_CMP_EQ, p->addr, n);
 		} else {
-			uint8_t mask[16] = {0};
+			uint8_t mask[NL_KEY_MAX] = {0};
 			for (unsigned bit = 0; bit < p->len; bit++)
 				mask[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
 			payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, off, len, NFT_REG_1);
@@ -817,7 +610,11 @@ static void build_named_set(struct build *b, const struct ir_ruleset *rs, const 
 		prefix_range(&ns->set->v[i], &k, sp.key_len);
 		VEC_PUSH(v, k);
 	}
-	push(b, NL_SET, new_set(b, &sp, &v), first_set_user(rs, ns));
+	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &sp, &v);
+	if (!s)
+		fail(b, errno);
+	else
+		push(b, NL_SET, s, first_set_user(rs, ns));
 	VEC_FREE(v);
 	free(name);
 }
