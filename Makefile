@@ -24,7 +24,7 @@ SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 
-.PHONY: all asan deps demo check test unit golden golden-update kernel install uninstall clean
+.PHONY: all asan deps demo check test unit golden cli fuzz golden-update kernel install uninstall clean
 
 all: build/pinhole
 
@@ -81,6 +81,7 @@ check: deps
 test: all asan $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 	@tests/golden/run.sh
+	@tests/cli/run.sh
 	@tests/kernel/run.sh
 
 unit: asan $(UNIT_BINS)
@@ -89,11 +90,25 @@ unit: asan $(UNIT_BINS)
 golden: all asan
 	@tests/golden/run.sh
 
+cli: all asan
+	@tests/cli/run.sh
+
 golden-update: all
 	@tests/golden/run.sh --update
 
 kernel: all
 	@tests/kernel/run.sh
+
+# Coverage-guided fuzzing of the whole front end (clang's libFuzzer; not part of `check`).
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(SRCS) build/gen/parser.c build/gen/scanner.c
+build/fuzz_policy: tests/fuzz/fuzz_policy.c $(FUZZ_SRCS) build/gen/parser.h build/gen/scanner.h
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Icompiler -Igrammar -Ibuild/gen \
+		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_policy.c $(FUZZ_SRCS)
+
+fuzz: build/fuzz_policy
+	@mkdir -p build/fuzz-corpus
+	build/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz-corpus tests/fuzz/corpus
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pinhole/apps

@@ -127,7 +127,7 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 	if (!policy || !packet.len) {
 		sb_free(&packet);
 		return cli_usage_error("explain", "usage: pinhole explain [--brief] POLICY PACKET|-\n"
-				       "  e.g. pinhole explain fw.pin tcp 192.0.2.7:40000 -> 10.0.0.5:22 in");
+				       "  e.g. pinhole explain fw.pin 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'");
 	}
 	struct compilation c;
 	bool ok = compile_policy(policy, &cli->copts, &c);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "compile.h"
 
 /* The library of the source tree, whatever the test's working directory. */

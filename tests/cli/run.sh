@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Command-line behaviour: exit codes, check/explain/apps output, the library search path,
+# and an installed copy finding its installed library. Runs the sanitizer build.
+set -u
+cd "$(dirname "$0")/../.."
+bin=${PINHOLE:-build/pinhole-asan}
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# expect NAME EXIT_STATUS REGEX COMMAND...: status must match, and REGEX (if any) must occur
+# in stdout+stderr.
+expect() {
+	local name=$1 want=$2 re=$3
+	shift 3
+	"$@" >"$tmp/out" 2>&1
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "cli: FAIL $name: exit $rc, expected $want"; sed 's/^/    /' "$tmp/out" | head -20
+		fail=$((fail + 1)); return
+	fi
+	if [ -n "$re" ] && ! grep -Eq -- "$re" "$tmp/out"; then
+		echo "cli: FAIL $name: output lacks /$re/"; sed 's/^/    /' "$tmp/out" | head -20
+		fail=$((fail + 1)); return
+	fi
+	pass=$((pass + 1))
+}
+
+printf 'allow ssh client;\n' > "$tmp/clean.pin"
+printf 'define unused = 10.0.0.0/8;\nallow ssh client;\n' > "$tmp/warn.pin"
+printf 'allow ssh client\n' > "$tmp/bad.pin"
+printf 'allow ssh server from 10.0.0.0/8;\nallow http client;\n' > "$tmp/ex.pin"
+
+expect version 0 '^pinhole [0-9]+\.[0-9]+\.[0-9]+$' "$bin" --version
+expect help 0 'explain \[--brief\] POLICY PACKET' "$bin" --help
+expect no-args 2 'usage: pinhole' "$bin"
+expect unknown-command 2 "unknown command 'frobnicate'" "$bin" frobnicate
+expect unknown-option 2 "unknown option '--nope'" "$bin" compile --nope "$tmp/clean.pin"
+expect unknown-target 2 "unknown target 'pf'" "$bin" compile -t pf "$tmp/clean.pin"
+expect missing-file 2 "cannot read '$tmp/none.pin'" "$bin" compile "$tmp/none.pin"
+expect check-clean 0 '' "$bin" check "$tmp/clean.pin"
+expect check-findings 1 "warning: define 'unused' is never used" "$bin" check "$tmp/warn.pin"
+expect check-errors 2 'bad.pin:1:17: error' "$bin" check "$tmp/clean.pin" "$tmp/bad.pin" "$tmp/warn.pin"
+expect compile-stdout 0 'table inet pinhole \{' "$bin" compile "$tmp/clean.pin"
+
+# -o: written on success, never written (nor left behind) on failure.
+expect compile-o 0 '' "$bin" compile -o "$tmp/ok.nft" "$tmp/clean.pin"
+if grep -q 'tcp dport 22 accept' "$tmp/ok.nft" 2>/dev/null; then pass=$((pass + 1)); else
+	echo "cli: FAIL compile -o wrote no ruleset"; fail=$((fail + 1)); fi
+echo stale > "$tmp/keep.nft"
+expect compile-o-error 2 'error' "$bin" compile -o "$tmp/keep.nft" "$tmp/bad.pin"
+if [ "$(cat "$tmp/keep.nft")" = stale ] && [ -z "$(ls "$tmp" | grep '\.tmp\.')" ]; then pass=$((pass + 1)); else
+	echo "cli: FAIL a failed compile touched the output file"; fail=$((fail + 1)); fi
+
+# explain: verdict line, the deciding FILE:LINE and flow, or `default`.
+expect explain-accept 0 '^verdict: accept' "$bin" explain "$tmp/ex.pin" 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'
+expect explain-line 0 "^rule: +$tmp/ex.pin:1: allow ssh server from 10.0.0.0/8;" "$bin" explain "$tmp/ex.pin" 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'
+expect explain-flow 0 '^flow: +ssh flow session' "$bin" explain "$tmp/ex.pin" 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'
+expect explain-default 0 '^rule: +default' "$bin" explain "$tmp/ex.pin" 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'
+expect explain-words 0 '^verdict: drop' "$bin" explain "$tmp/ex.pin" tcp 192.0.2.7:40000 '->' 10.0.0.5:22 in
+expect explain-bad-packet 2 'direction must be in, out or fwd' "$bin" explain "$tmp/ex.pin" 'tcp 1.2.3.4:1 -> 1.2.3.5:2 up'
+printf 'tcp 10.0.0.7:1 -> 10.0.0.5:22 in\n# comment\n\ntcp 10.0.0.5:1 -> 192.0.2.9:80 out\ntcp 192.0.2.7:1 -> 10.0.0.5:22 in\n' > "$tmp/pkts"
+"$bin" explain --brief "$tmp/ex.pin" - < "$tmp/pkts" > "$tmp/brief" 2>&1
+if [ "$(cat "$tmp/brief")" = "$(printf 'accept %s:1\naccept %s:2\ndrop default' "$tmp/ex.pin" "$tmp/ex.pin")" ]; then
+	pass=$((pass + 1)); else echo "cli: FAIL explain --brief batch:"; cat "$tmp/brief"; fail=$((fail + 1)); fi
+
+# apps and the library search path
+expect apps-list 0 '^ssh +Secure shell' "$bin" apps
+expect apps-show 0 'control +client -> server tcp dport 21 helper "ftp"' "$bin" apps ftp
+expect apps-unknown 2 "did you mean 'ftp'" "$bin" apps ftpp
+mkdir -p "$tmp/lib"
+printf 'app mygame "My game" { flow play: client -> server udp dport 27015; }\n' > "$tmp/lib/mygame.pin"
+printf 'allow mygame client;\n' > "$tmp/game.pin"
+expect lib-missing 2 "unknown app 'mygame'" "$bin" compile "$tmp/game.pin"
+expect lib-flag 0 'udp dport 27015 accept' "$bin" -L "$tmp/lib" compile "$tmp/game.pin"
+expect lib-env 0 'udp dport 27015 accept' env PINHOLE_LIB="$tmp/lib" "$bin" compile "$tmp/game.pin"
+printf 'allow ssh client;\n' > "$tmp/lib/broken.pin"
+expect lib-only-apps 2 "broken.pin:1:1: error: an app library file holds only 'app' definitions" \
+	"$bin" -L "$tmp/lib" apps
+
+# An installed copy, away from the source tree, finds its installed library.
+make --no-print-directory install PREFIX=/opt/ph DESTDIR="$tmp/root" >/dev/null 2>&1
+cp "$tmp/clean.pin" "$tmp/root/clean.pin"
+expect installed 0 'tcp dport 22 accept' "$tmp/root/opt/ph/bin/pinhole" compile "$tmp/root/clean.pin"
+expect installed-apps 0 "defined: $tmp/root/opt/ph/bin/../share/pinhole/apps/ssh.pin" "$tmp/root/opt/ph/bin/pinhole" apps ssh
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,102 @@
+/* Evaluator: the oracle. Verdicts and deciding rules for concrete packets. */
+#include "packet.h"
+#include "unit.h"
+
+static struct ir_verdict eval_text(const struct compilation *c, const char *pkt)
+{
+	static struct packet_text pt; /* static: the packet points into it */
+	char *why = NULL;
+	int col;
+	if (!packet_parse(pkt, &pt, &why, &col))
+		fail_msg("bad packet '%s': %s", pkt, why);
+	return ir_eval(&c->ir, &pt.pkt);
+}
+
+static void expect(const struct compilation *c, const char *pkt, enum ir_action action, int line)
+{
+	struct ir_verdict v = eval_text(c, pkt);
+	if (v.action != action)
+		fail_msg("%s: %s, expected %s", pkt, ir_action_name(v.action), ir_action_name(action));
+	if (line == 0)
+		assert_null(v.rule);
+	else if (line < 0)
+		assert_true(v.rule && v.rule->origin.builtin);
+	else
+		assert_true(v.rule && v.rule->origin.line == line);
+}
+
+static const char policy[] =
+	"define office = 10.0.0.0/8, fd00:a::/64;\n"     /* 1 */
+	"allow ssh server from office;\n"                 /* 2 */
+	"allow http client;\n"                            /* 3 */
+	"reject tcp/113 server;\n"                        /* 4 */
+	"allow ftp client;\n"                             /* 5 */
+	"allow smb server from 10.0.0.0/8;\n";            /* 6 */
+
+static void test_stateful_verdicts(void **state)
+{
+	(void)state;
+	bool ok;
+	struct compilation *c = unit_compile(policy, &ok);
+	assert_true(ok);
+	expect(c, "tcp 10.0.0.7:40000 -> 10.0.0.5:22 in", IR_ACCEPT, 2);
+	expect(c, "tcp [fd00:a::7]:40000 -> [fd00:a::5]:22 in", IR_ACCEPT, 2);
+	expect(c, "tcp 192.0.2.7:40000 -> 10.0.0.5:22 in", IR_DROP, 0);
+	expect(c, "tcp 10.0.0.7:40000 -> 10.0.0.5:23 in", IR_DROP, 0);
+	expect(c, "tcp 10.0.0.5:40000 -> 192.0.2.7:80 out", IR_ACCEPT, 3);
+	expect(c, "tcp 192.0.2.7:80 -> 10.0.0.5:40000 in", IR_DROP, 0); /* no connection: new */
+	expect(c, "tcp 192.0.2.7:80 -> 10.0.0.5:40000 in ack established", IR_ACCEPT, -1);
+	expect(c, "tcp 192.0.2.7:40000 -> 10.0.0.5:113 in", IR_REJECT, 4);
+	expect(c, "tcp 192.0.2.7:20 -> 10.0.0.5:40000 in related helper ftp", IR_ACCEPT, 5);
+	expect(c, "tcp 192.0.2.7:20 -> 10.0.0.5:40000 in related helper irc", IR_DROP, 0);
+	expect(c, "udp 10.0.0.7:137 -> 10.255.255.255:137 in", IR_ACCEPT, 6);
+	expect(c, "udp 10.0.0.7:137 -> 10.0.0.5:138 in", IR_DROP, 0); /* to=from only */
+	expect(c, "tcp 10.0.0.5:139 -> 10.0.0.7:1030 out", IR_ACCEPT, 6);
+	expect(c, "tcp 10.0.0.5:139 -> 192.0.2.7:1030 out", IR_DROP, 0);
+	expect(c, "tcp 10.0.0.5:40000 -> 10.0.0.7:22 out invalid", IR_DROP, -1);
+	expect(c, "tcp 127.0.0.1:40000 -> 127.0.0.1:9 in", IR_ACCEPT, -1);
+	expect(c, "icmpv6 fe80::1 -> fe80::2 in nd-neighbor-solicit", IR_ACCEPT, -1);
+	expect(c, "icmp 192.0.2.7 -> 10.0.0.5 in echo-request", IR_DROP, 0);
+	unit_free(c);
+}
+
+static void test_stateless_verdicts(void **state)
+{
+	(void)state;
+	bool ok;
+	struct compilation *c = unit_compile("established only;\nallow http client;\nallow nfs client;\n", &ok);
+	assert_true(ok);
+	expect(c, "tcp 192.0.2.7:80 -> 10.0.0.5:40000 in syn ack", IR_ACCEPT, 2);
+	expect(c, "tcp 192.0.2.7:80 -> 10.0.0.5:40000 in ack", IR_ACCEPT, 2);
+	expect(c, "tcp 192.0.2.7:80 -> 10.0.0.5:40000 in rst", IR_ACCEPT, 2);
+	expect(c, "tcp 192.0.2.7:80 -> 10.0.0.5:40000 in syn", IR_DROP, 0);
+	expect(c, "tcp 192.0.2.7:81 -> 10.0.0.5:40000 in ack", IR_DROP, 0);
+	expect(c, "udp 192.0.2.7:2049 -> 10.0.0.5:1010 in", IR_ACCEPT, 3);
+	expect(c, "udp [2001:db8::7]:0 -> [2001:db8::5]:0 in fragment", IR_ACCEPT, 3);
+	expect(c, "tcp [2001:db8::7]:0 -> [2001:db8::5]:0 in fragment", IR_DROP, 0);
+	unit_free(c);
+}
+
+static void test_gateway_interfaces(void **state)
+{
+	(void)state;
+	bool ok;
+	struct compilation *c = unit_compile("zone lan { interface lan0; }\nzone wan { interface \"wan*\"; }\n"
+					     "allow https from lan to wan;\n", &ok);
+	assert_true(ok);
+	expect(c, "tcp 10.1.0.2:40000 -> 203.0.113.2:443 fwd iif lan0 oif wan0", IR_ACCEPT, 3);
+	expect(c, "tcp 10.1.0.2:40000 -> 203.0.113.2:443 fwd iif lan0 oif wan7", IR_ACCEPT, 3);
+	expect(c, "tcp 203.0.113.2:40000 -> 10.1.0.2:443 fwd iif wan0 oif lan0", IR_DROP, 0);
+	expect(c, "tcp 10.1.0.2:40000 -> 203.0.113.2:443 fwd", IR_DROP, 0);
+	unit_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stateful_verdicts),
+		cmocka_unit_test(test_stateless_verdicts),
+		cmocka_unit_test(test_gateway_interfaces),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
