@@ -56,9 +56,9 @@ int nl_msgmap_lookup(const struct nl_msgmap *m, uint32_t seq);
 int nl_batch_replace(struct nftnl_batch *b, const struct nl_ruleset *rs, uint32_t seq, bool commit,
 		     struct nl_msgmap *map);
 
-/* Turns objects read from the kernel into objects that re-create them: drops handles and
- * counters of use, renames anonymous sets for the kernel to number them again and points the
- * rules' set references at them by transaction id. Returns 0 or -1 with errno. */
+/* Turns objects read from the kernel into objects that re-create them: drops handles, use
+ * counts and counters, gives every set a transaction id and points the rules' set references
+ * at it. Returns 0 or -1 with errno. */
 int nl_prepare_recreate(struct nl_ruleset *rs);
 
 #endif

@@ -1,7 +1,9 @@
 /* Objects read back from the kernel, made ready to be sent again (the saved ruleset that
  * `apply --confirm` restores). The kernel's own bookkeeping goes (handles, use counts,
- * counters, table ownership); anonymous sets get "__set%d" names and fresh transaction ids,
- * and every rule expression that refers to one is pointed at its id. */
+ * counters, table ownership). Every set gets a fresh transaction id and every rule expression
+ * that names it gets that id too. Anonymous sets keep the names the kernel gave them
+ * ("__set3"): the table is new, so they cannot clash, and rules still find them by name
+ * (renaming expressions in place would leak in libnftnl 1.2.4, whose setters do not free). */
 #include <errno.h>
 #include <string.h>
 
@@ -16,8 +18,7 @@
 #include "nft_netlink.h"
 
 struct set_ref {
-	char *old;   /* the kernel's name, e.g. "__set3" */
-	char *name;  /* name to send */
+	const char *name;
 	uint32_t id;
 };
 typedef VEC(struct set_ref) set_refs;
@@ -25,7 +26,7 @@ typedef VEC(struct set_ref) set_refs;
 static const struct set_ref *ref_of(const set_refs *refs, const char *name)
 {
 	for (size_t i = 0; name && i < refs->n; i++)
-		if (!strcmp(refs->v[i].old, name))
+		if (!strcmp(refs->v[i].name, name))
 			return &refs->v[i];
 	return NULL;
 }
@@ -45,22 +46,18 @@ static int relink_rule(struct nftnl_rule *r, const set_refs *refs)
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
 	if (!it)
 		return -1;
-	int rc = 0;
 	for (struct nftnl_expr *e; (e = nftnl_expr_iter_next(it));) {
 		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 		for (size_t k = 0; k < sizeof(set_users) / sizeof(set_users[0]); k++) {
 			if (strcmp(name, set_users[k].expr) != 0 || !nftnl_expr_is_set(e, set_users[k].name))
 				continue;
 			const struct set_ref *ref = ref_of(refs, nftnl_expr_get_str(e, set_users[k].name));
-			if (!ref)
-				continue;
-			if (nftnl_expr_set_str(e, set_users[k].name, ref->name) < 0)
-				rc = -1;
-			nftnl_expr_set_u32(e, set_users[k].id, ref->id);
+			if (ref)
+				nftnl_expr_set_u32(e, set_users[k].id, ref->id);
 		}
 	}
 	nftnl_expr_iter_destroy(it);
-	return rc;
+	return 0;
 }
 
 int nl_prepare_recreate(struct nl_ruleset *rs)
@@ -98,17 +95,11 @@ int nl_prepare_recreate(struct nl_ruleset *rs)
 					nftnl_chain_unset(o, NFTNL_CHAIN_FLAGS);
 			}
 			break;
-		case NL_SET: {
-			const char *name = nftnl_set_get_str(o, NFTNL_SET_NAME);
-			bool anon = nftnl_set_get_u32(o, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS;
-			struct set_ref ref = {xstrdup(name), xstrdup(anon ? "__set%d" : name), ++id};
-			VEC_PUSH(refs, ref);
+		case NL_SET:
+			VEC_PUSH(refs, ((struct set_ref){nftnl_set_get_str(o, NFTNL_SET_NAME), ++id}));
 			nftnl_set_unset(o, NFTNL_SET_HANDLE);
-			if (anon && nftnl_set_set_str(o, NFTNL_SET_NAME, "__set%d") < 0)
-				rc = -1;
 			nftnl_set_set_u32(o, NFTNL_SET_ID, id);
 			break;
-		}
 		case NL_RULE:
 			nftnl_rule_unset(o, NFTNL_RULE_HANDLE);
 			nftnl_rule_unset(o, NFTNL_RULE_POSITION);
@@ -118,10 +109,6 @@ int nl_prepare_recreate(struct nl_ruleset *rs)
 				rc = -1;
 			break;
 		}
-	}
-	for (size_t i = 0; i < refs.n; i++) {
-		free(refs.v[i].old);
-		free(refs.v[i].name);
 	}
 	VEC_FREE(refs);
 	if (rc < 0)

@@ -220,9 +220,12 @@ static int parse_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Elements arrive into the set object they belong to. */
+/* Elements arrive into the set object they belong to. libnftnl 1.2.4 overwrites the set's
+ * table and name from each message without freeing them: drop them first (it restores them). */
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
+	nftnl_set_unset(data, NFTNL_SET_TABLE);
+	nftnl_set_unset(data, NFTNL_SET_NAME);
 	if (nftnl_set_elems_nlmsg_parse(nlh, data) < 0)
 		return MNL_CB_ERROR;
 	return MNL_CB_OK;
