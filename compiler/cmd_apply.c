@@ -266,6 +266,7 @@ static int apply_confirmed(struct live *lv, const struct apply_opts *o)
 {
 	/* Save the table as it is, and check now that it can be re-created, before changing it. */
 	struct nl_ruleset saved;
+	struct confirm cf = {.sfd = -1};
 	int rc = live_read(lv, &saved);
 	if (rc != EXIT_OK)
 		return rc;
@@ -277,12 +278,16 @@ static int apply_confirmed(struct live *lv, const struct apply_opts *o)
 	} else if ((rc = send_replace(lv, &saved, false, "checking that the current ruleset can be restored")) != EXIT_OK) {
 		live_error(lv, rc, "the current table inet %s could not be restored later, so --confirm cannot "
 				   "protect this change; nothing was applied", PINHOLE_TABLE);
-	} else if ((rc = send_replace(lv, &lv->want, true, "apply")) == EXIT_OK) {
+	} else if (confirm_begin(&cf) < 0) {
+		rc = live_error(lv, EXIT_INTERNAL, "cannot set up the confirmation signals: %s", strerror(errno));
+	} else if ((rc = send_replace(lv, &lv->want, true, "apply")) != EXIT_OK) {
+		confirm_end(&cf);
+	} else {
 		fprintf(stderr,
 			"pinhole apply: new ruleset active. Keep it? Type 'yes' within %u seconds, or run\n"
 			"  kill -USR1 %d  (e.g. from a new login); otherwise the previous ruleset comes back.\n",
 			o->confirm, (int)getpid());
-		enum confirm_result res = confirm_wait(STDIN_FILENO, o->confirm, stderr);
+		enum confirm_result res = confirm_wait(&cf, STDIN_FILENO, o->confirm, stderr);
 		if (res == CONFIRM_YES) {
 			printf("applied %s to table inet %s (confirmed)\n", lv->policy, PINHOLE_TABLE);
 		} else {
@@ -297,6 +302,7 @@ static int apply_confirmed(struct live *lv, const struct apply_opts *o)
 				rc = EXIT_INTERNAL;
 			}
 		}
+		confirm_end(&cf); /* only now: a SIGTERM during the rollback must not cut it short */
 	}
 	nl_ruleset_free(&saved);
 	return rc;

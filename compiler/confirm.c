@@ -31,19 +31,52 @@ static void trim(char *s)
 	memmove(s, s + k, strlen(s + k) + 1);
 }
 
-enum confirm_result confirm_wait(int in_fd, unsigned seconds, FILE *talk)
+static void signal_set(sigset_t *set)
 {
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old_hup, old_pipe;
-	sigaction(SIGHUP, &ign, &old_hup);
-	sigaction(SIGPIPE, &ign, &old_pipe);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+}
 
+int confirm_begin(struct confirm *c)
+{
+	sigset_t set;
+	signal_set(&set);
+	if (sigprocmask(SIG_BLOCK, &set, &c->old_mask) < 0)
+		return -1;
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigaction(SIGHUP, &ign, &c->old_hup);
+	sigaction(SIGPIPE, &ign, &c->old_pipe);
+	c->sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (c->sfd < 0) {
+		int e = errno;
+		confirm_end(c);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void confirm_end(struct confirm *c)
+{
+	if (c->sfd >= 0)
+		close(c->sfd);
+	c->sfd = -1;
+	sigaction(SIGHUP, &c->old_hup, NULL);
+	sigaction(SIGPIPE, &c->old_pipe, NULL);
+	/* Signals that came after the answer must not kill us now: drain them while blocked. */
+	sigset_t set;
+	signal_set(&set);
+	struct timespec zero = {0, 0};
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+	sigprocmask(SIG_SETMASK, &c->old_mask, NULL);
+}
+
+enum confirm_result confirm_wait(struct confirm *c, int in_fd, unsigned seconds, FILE *talk)
+{
+	int sfd = c->sfd;
 	enum confirm_result res = CONFIRM_TIMEOUT;
 	long long deadline = now_ms() + (long long)seconds * 1000;
 	char line[256];
@@ -59,7 +92,7 @@ enum confirm_result confirm_wait(int in_fd, unsigned seconds, FILE *talk)
 			break;
 		if (r <= 0)
 			continue;
-		if (sfd >= 0 && (p[0].revents & POLLIN)) {
+		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				res = si.ssi_signo == SIGUSR1 ? CONFIRM_YES : CONFIRM_REFUSED;
@@ -84,28 +117,13 @@ enum confirm_result confirm_wait(int in_fd, unsigned seconds, FILE *talk)
 			memmove(line, line + n, used - n + 1);
 			used -= n;
 			trim(word);
-			if (!strcasecmp(word, "yes")) {
-				res = CONFIRM_YES;
-				goto out;
-			}
-			if (!strcasecmp(word, "no")) {
-				res = CONFIRM_REFUSED;
-				goto out;
-			}
+			if (!strcasecmp(word, "yes"))
+				return CONFIRM_YES;
+			if (!strcasecmp(word, "no"))
+				return CONFIRM_REFUSED;
 			if (talk && *word)
 				fprintf(talk, "pinhole: type 'yes' to keep the new ruleset, 'no' to roll back now\n");
 		}
 	}
-out:
-	if (sfd >= 0)
-		close(sfd);
-	sigaction(SIGHUP, &old_hup, NULL);
-	sigaction(SIGPIPE, &old_pipe, NULL);
-	/* A signal that arrived after we stopped listening must not kill us before the
-	 * rollback: drain it while still blocked. */
-	struct timespec zero = {0, 0};
-	while (sigtimedwait(&set, NULL, &zero) > 0)
-		;
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	return res;
 }

@@ -142,7 +142,10 @@ static enum confirm_result answer(const char *input, bool close_input, unsigned 
 		close(fd[1]);
 	FILE *talk = tmpfile();
 	long long t0 = ms_now();
-	enum confirm_result r = confirm_wait(fd[0], secs, talk);
+	struct confirm c;
+	assert_int_equal(confirm_begin(&c), 0);
+	enum confirm_result r = confirm_wait(&c, fd[0], secs, talk);
+	confirm_end(&c);
 	*took = ms_now() - t0;
 	fclose(talk);
 	close(fd[0]);
@@ -173,25 +176,32 @@ static void test_confirm_by_input(void **state)
 static void test_confirm_by_signal(void **state)
 {
 	(void)state;
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	/* a pending SIGUSR1 (kill -USR1 PID) confirms ... */
+	struct confirm c;
+	/* a SIGUSR1 (kill -USR1 PID) confirms, even one that came before the wait began: between
+	 * confirm_begin and confirm_wait is where the ruleset changes */
+	assert_int_equal(confirm_begin(&c), 0);
 	raise(SIGUSR1);
 	long long t0 = ms_now();
-	assert_int_equal(confirm_wait(-1, 5, NULL), CONFIRM_YES);
+	assert_int_equal(confirm_wait(&c, -1, 5, NULL), CONFIRM_YES);
 	assert_true(ms_now() - t0 < 2000);
-	/* ... SIGTERM rolls back at once */
+	confirm_end(&c);
+	/* SIGTERM and SIGINT roll back at once */
+	assert_int_equal(confirm_begin(&c), 0);
 	raise(SIGTERM);
-	assert_int_equal(confirm_wait(-1, 5, NULL), CONFIRM_REFUSED);
-	/* and neither is left pending afterwards */
+	assert_int_equal(confirm_wait(&c, -1, 5, NULL), CONFIRM_REFUSED);
+	confirm_end(&c);
+	assert_int_equal(confirm_begin(&c), 0);
+	raise(SIGINT);
+	assert_int_equal(confirm_wait(&c, -1, 5, NULL), CONFIRM_REFUSED);
+	/* a second signal after the answer is discarded, and a lost terminal is ignored */
+	raise(SIGTERM);
+	raise(SIGHUP);
+	confirm_end(&c);
 	sigset_t pending;
 	sigpending(&pending);
 	assert_false(sigismember(&pending, SIGUSR1));
 	assert_false(sigismember(&pending, SIGTERM));
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	assert_false(sigismember(&pending, SIGINT));
 }
 
 int main(void)
