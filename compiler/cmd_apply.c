@@ -43,24 +43,6 @@ static long long ms_since(const struct timespec *t0)
 
 /* ---- kernel errors, told against the policy ---- */
 
-static bool origin_loc(const struct compilation *c, const struct ir_origin *o, struct loc *loc)
-{
-	if (!o->file || o->line <= 0)
-		return false;
-	for (size_t i = 0; i < c->srcs.n; i++) {
-		if (strcmp(c->srcs.v[i]->name, o->file) != 0)
-			continue;
-		char *line = compilation_source_line(c, o->file, o->line);
-		int col = o->col > 0 ? o->col : 1;
-		int width = line ? (int)strlen(line) : 1;
-		free(line);
-		*loc = (struct loc){.src = c->srcs.v[i], .first_line = o->line, .first_column = col,
-				    .last_line = o->line, .last_column = col + (width > 0 ? width - 1 : 0)};
-		return true;
-	}
-	return false;
-}
-
 static void what_failed(struct strbuf *sb, const struct nl_obj *o)
 {
 	switch (o->kind) {
@@ -118,7 +100,7 @@ static void report_rejects(const struct live *lv, const struct nl_ruleset *rs, c
 			sb_printf(&sb, " (%s)", e->msg);
 		struct loc loc;
 		const struct ir_rule *r = idx >= 0 ? rs->objs.v[idx].rule : NULL;
-		bool at = r && origin_loc(&lv->c, &r->origin, &loc);
+		bool at = r && live_origin_loc(&lv->c, &r->origin, &loc);
 		diag_error(&d, at ? &loc : NULL, "%s", sb.s);
 		if (r && !r->origin.builtin) {
 			char *text = nft_rule_text(r);
@@ -154,6 +136,9 @@ static int send_replace(struct live *lv, const struct nl_ruleset *rs, bool commi
 			int e = errno;
 			rc = live_error(lv, EXIT_INTERNAL, "cannot send the batch to the kernel: %s%s", strerror(e),
 					e == EPERM ? " (needs root: CAP_NET_ADMIN)" : "");
+		} else if (r > 0 && errs.v[0].err == EPERM) { /* not the policy's fault */
+			rc = live_error(lv, EXIT_INTERNAL, "the kernel refused: %s (needs root: CAP_NET_ADMIN); "
+					"nothing was changed", strerror(EPERM));
 		} else if (r > 0) {
 			report_rejects(lv, rs, &map, &errs, doing);
 			rc = EXIT_FINDINGS;

@@ -19,6 +19,24 @@ int live_error(const struct live *lv, int status, const char *fmt, ...)
 	return status;
 }
 
+bool live_origin_loc(const struct compilation *c, const struct ir_origin *o, struct loc *loc)
+{
+	if (!o->file || o->line <= 0)
+		return false;
+	for (size_t i = 0; i < c->srcs.n; i++) {
+		if (strcmp(c->srcs.v[i]->name, o->file) != 0)
+			continue;
+		char *line = compilation_source_line(c, o->file, o->line);
+		int col = o->col > 0 ? o->col : 1;
+		int width = line ? (int)strlen(line) : 1;
+		free(line);
+		*loc = (struct loc){.src = c->srcs.v[i], .first_line = o->line, .first_column = col,
+				    .last_line = o->line, .last_column = col + (width > 0 ? width - 1 : 0)};
+		return true;
+	}
+	return false;
+}
+
 int live_compile(struct live *lv, struct cli *cli, const char *cmd, const char *policy)
 {
 	memset(lv, 0, sizeof(*lv));
@@ -29,9 +47,21 @@ int live_compile(struct live *lv, struct cli *cli, const char *cmd, const char *
 	diag_print(&lv->c.diags, stderr);
 	if (!ok)
 		return EXIT_BAD_INPUT;
-	if (nl_from_ir(&lv->c.ir, &lv->want) < 0)
-		return live_error(lv, errno == EINVAL ? EXIT_BAD_INPUT : EXIT_INTERNAL,
-				  "cannot build the netlink ruleset: %s", strerror(errno));
+	if (nl_from_ir(&lv->c.ir, &lv->want) < 0) {
+		int e = errno;
+		const struct ir_rule *r = lv->want.bad_rule;
+		struct loc at;
+		if (e == EINVAL && r && live_origin_loc(&lv->c, &r->origin, &at)) {
+			struct diags d = {0};
+			diag_error(&d, &at, "%s", lv->want.why);
+			diag_print(&d, stderr);
+			diag_free(&d);
+			return EXIT_BAD_INPUT;
+		}
+		if (e == EINVAL)
+			return live_error(lv, EXIT_BAD_INPUT, "%s", lv->want.why);
+		return live_error(lv, EXIT_INTERNAL, "cannot build the netlink ruleset: %s", strerror(e));
+	}
 	lv->built = true;
 	return EXIT_OK;
 }

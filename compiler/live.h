@@ -23,6 +23,9 @@ int live_connect(struct live *lv, const char *netns);
 int live_read(struct live *lv, struct nl_ruleset *have);
 void live_free(struct live *lv);
 
+/* Where a rule's policy statement is, for diagnostics; false for built-in rules. */
+bool live_origin_loc(const struct compilation *c, const struct ir_origin *o, struct loc *loc);
+
 /* "pinhole CMD: error: ..." on stderr; returns `status`. */
 int live_error(const struct live *lv, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

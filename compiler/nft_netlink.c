@@ -32,12 +32,24 @@ struct build {
 	struct nl_ruleset *out;
 	uint32_t set_id;
 	int err; /* first errno, 0 while all is well */
+	const struct ir_rule *bad_rule;
+	char why[128];
 };
 
 static void fail(struct build *b, int err)
 {
 	if (!b->err)
 		b->err = err;
+}
+
+/* IR that nftables cannot express: refuse it rather than load something else. */
+static void invalid(struct build *b, const struct ir_rule *r, const char *why)
+{
+	if (b->err)
+		return;
+	b->err = EINVAL;
+	b->bad_rule = r;
+	snprintf(b->why, sizeof(b->why), "%s", why);
 }
 
 static void push(struct build *b, enum nl_kind kind, void *o, const struct ir_rule *r)
@@ -218,6 +230,14 @@ static void match_ifaces(struct rule_ctx *c, const struct ir_rule *r, const stru
 {
 	if (!s->n)
 		return;
+	for (size_t i = 0; i < s->n; i++)
+		if (strlen(s->v[i]) >= IFNAME_LEN) { /* nft: "String exceeds maximum length of 16" */
+			char why[128];
+			snprintf(why, sizeof(why), "interface name '%.40s' is longer than %d characters",
+				 s->v[i], IFNAME_LEN - 1);
+			invalid(c->b, r, why);
+			return;
+		}
 	meta_load(c, in ? NFT_META_IIFNAME : NFT_META_OIFNAME);
 	if (s->n == 1) {
 		size_t n = strlen(s->v[0]);
@@ -465,8 +485,10 @@ static void statements(struct rule_ctx *c, const struct ir_rule *r)
 		if (!e)
 			break;
 		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_HELPER);
-		if (!r->helper || nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, r->helper) < 0)
-			fail(c->b, r->helper ? ENOMEM : EINVAL);
+		if (!r->helper)
+			invalid(c->b, r, "a helper assignment without a helper");
+		else if (nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, r->helper) < 0)
+			fail(c->b, ENOMEM);
 		add(c, e);
 		break;
 	}
@@ -699,6 +721,8 @@ int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out)
 	link_named_sets(out);
 	if (b.err) {
 		nl_ruleset_free(out);
+		out->bad_rule = b.bad_rule;
+		snprintf(out->why, sizeof(out->why), "%s", b.why);
 		errno = b.err;
 		return -1;
 	}

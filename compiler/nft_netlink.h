@@ -28,12 +28,16 @@ struct nl_ruleset {
 	VEC(struct nl_obj) objs;
 	uint32_t family;            /* NFPROTO_INET */
 	char table[64];
+	/* Set by nl_from_ir on EINVAL: the rule nftables cannot express, and why. */
+	const struct ir_rule *bad_rule;
+	char why[128];
 };
 
 /* Builds the objects for the IR: the same table, helpers, sets, chains and rules (comments as
  * rule userdata) that the nft text backend writes, each rule's expressions in the order nft
  * 1.0.6 emits for that text, so both ways of loading give the same kernel ruleset.
- * Returns 0, or -1 with errno (ENOMEM; EINVAL for IR the backend cannot express). */
+ * Returns 0, or -1 with errno (ENOMEM; EINVAL for IR nftables cannot express, with
+ * out->bad_rule and out->why saying which and why). */
 int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out);
 void nl_ruleset_init(struct nl_ruleset *nl, uint32_t family, const char *table);
 void nl_ruleset_free(struct nl_ruleset *nl);

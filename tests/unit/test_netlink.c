@@ -2,6 +2,7 @@
  * the kernel would receive it) and check the attributes; the semantic diff and the re-creation
  * of a saved table. No root needed: nothing is sent. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -909,6 +910,31 @@ static void test_recreate_saved_table(void **state)
 	fixture_free(&f);
 }
 
+/* What nftables cannot express is refused at its policy line, never cut down to fit. */
+static void test_refuses_what_nft_cannot_express(void **state)
+{
+	(void)state;
+	bool ok;
+	struct compilation *c = unit_compile("zone a { interface abcdefghijklmnop; }\nzone b { interface eth0; }\n"
+					     "allow ssh from a to b;\n", &ok);
+	assert_true(ok);
+	struct nl_ruleset rs;
+	assert_int_equal(nl_from_ir(&c->ir, &rs), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(rs.bad_rule);
+	assert_int_equal(rs.bad_rule->origin.line, 3);
+	assert_non_null(strstr(rs.why, "'abcdefghijklmnop' is longer than 15 characters"));
+	assert_int_equal(rs.objs.n, 0);
+	unit_free(c);
+	/* 15 characters is fine */
+	c = unit_compile("zone a { interface abcdefghijklmno; }\nzone b { interface eth0; }\n"
+			 "allow ssh from a to b;\n", &ok);
+	assert_true(ok);
+	assert_int_equal(nl_from_ir(&c->ir, &rs), 0);
+	nl_ruleset_free(&rs);
+	unit_free(c);
+}
+
 /* Restoring "no table": the batch only creates and deletes it. */
 static void test_replace_with_nothing(void **state)
 {
@@ -947,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_diff_finds_differences),
 		cmocka_unit_test(test_recreate_saved_table),
 		cmocka_unit_test(test_replace_with_nothing),
+		cmocka_unit_test(test_refuses_what_nft_cannot_express),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
