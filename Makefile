@@ -79,10 +79,7 @@ check: deps
 	@$(MAKE) --no-print-directory test
 
 test: all asan $(UNIT_BINS)
-	@tests/run-unit.sh $(UNIT_BINS)
-	@tests/golden/run.sh
-	@tests/cli/run.sh
-	@tests/kernel/run.sh
+	@tests/run-all.sh $(UNIT_BINS)
 
 unit: asan $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
@@ -93,7 +90,7 @@ golden: all asan
 cli: all asan
 	@tests/cli/run.sh
 
-golden-update: all
+golden-update: all asan
 	@tests/golden/run.sh --update
 
 kernel: all

@@ -43,6 +43,8 @@ void ast_app_free(struct ast_app *a)
 	for (size_t i = 0; i < a->flows.n; i++)
 		ast_flow_free(&a->flows.v[i]);
 	VEC_FREE(a->flows);
+	ast_words_free(&a->uses);
+	VEC_FREE(a->all_flows);
 	free(a);
 }
 

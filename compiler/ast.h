@@ -44,9 +44,20 @@ struct ast_flow {
 	struct ast_word related;    /* flow exists only as a child of this helper */
 	struct ast_word negotiated; /* text may be "" when no channel name was given */
 	bool is_negotiated, broadcast, fragments;
+	bool reject;                /* a probe the receiving side answers with a reset/unreachable */
 	char *source;               /* citation */
 };
 enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4 };
+
+struct ast_app;
+
+/* One flow an app expands to: its own, or one of an app it uses (provenance names that app). */
+struct flow_ref {
+	const struct ast_app *app;
+	const struct ast_flow *flow;
+};
+
+enum uses_state { USES_PENDING, USES_RESOLVING, USES_DONE };
 
 struct ast_app {
 	struct loc loc;
@@ -55,6 +66,11 @@ struct ast_app {
 	ast_words aliases;
 	char *source;
 	VEC(struct ast_flow) flows;
+	ast_words uses;                  /* `uses APP, ...;` as written */
+	/* Filled by bundle resolution (compiler/bundle.c): own flows, then those of the used
+	 * apps, each once. Expansion and `pinhole apps` read this, never `flows` alone. */
+	VEC(struct flow_ref) all_flows;
+	enum uses_state uses_state;
 };
 
 enum rule_action { ACT_ALLOW, ACT_DENY, ACT_REJECT };

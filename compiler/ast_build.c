@@ -138,6 +138,11 @@ void app_add_aliases(struct ast_app *a, ast_words *names)
 	words_append(&a->aliases, names);
 }
 
+void app_add_uses(struct ast_app *a, ast_words *names)
+{
+	words_append(&a->uses, names);
+}
+
 void app_set_source(struct parse_ctx *ctx, struct ast_app *a, char *text, const struct loc *loc)
 {
 	if (a->source) {

@@ -8,22 +8,69 @@ static bool at(enum role end, enum role r)
 	return end == r || end == ROLE_ANY;
 }
 
+/* A flow's name as `pinhole apps` shows it: a used app's flows carry that app's name. */
+static void put_flow_name(struct strbuf *sb, const struct ast_app *a, const struct flow_ref *fr)
+{
+	if (fr->app != a)
+		sb_printf(sb, "%s/", fr->app->name);
+	sb_puts(sb, fr->flow->name);
+}
+
 static void print_role(const struct ast_app *a, enum role r)
 {
-	struct strbuf opens = {0}, accepts = {0};
-	for (size_t i = 0; i < a->flows.n; i++) {
-		const struct ast_flow *f = &a->flows.v[i];
+	struct strbuf opens = {0}, accepts = {0}, rejects = {0};
+	for (size_t i = 0; i < a->all_flows.n; i++) {
+		const struct flow_ref *fr = &a->all_flows.v[i];
+		const struct ast_flow *f = fr->flow;
 		bool o = at(f->from, r) || (f->both_ways && at(f->to, r));
 		bool in = at(f->to, r) || (f->both_ways && at(f->from, r));
-		if (o)
-			sb_printf(&opens, "%s%s", opens.len ? ", " : "", f->name);
-		if (in)
-			sb_printf(&accepts, "%s%s", accepts.len ? ", " : "", f->name);
+		if (f->reject) {
+			if (in) { /* only the side that receives a probe answers it */
+				sb_puts(&rejects, rejects.len ? ", " : "");
+				put_flow_name(&rejects, a, fr);
+			}
+			continue;
+		}
+		if (o) {
+			sb_puts(&opens, opens.len ? ", " : "");
+			put_flow_name(&opens, a, fr);
+		}
+		if (in) {
+			sb_puts(&accepts, accepts.len ? ", " : "");
+			put_flow_name(&accepts, a, fr);
+		}
 	}
-	printf("  allow %s %s: opens %s; accepts %s\n", a->name, role_name(r),
+	printf("  allow %s %s: opens %s; accepts %s", a->name, role_name(r),
 	       opens.len ? opens.s : "nothing", accepts.len ? accepts.s : "nothing");
+	if (rejects.len)
+		printf("; rejects %s", rejects.s);
+	putchar('\n');
 	sb_free(&opens);
 	sb_free(&accepts);
+	sb_free(&rejects);
+}
+
+static void show_flow(const struct ast_app *a, const struct flow_ref *fr)
+{
+	const struct ast_flow *f = fr->flow;
+	struct strbuf name = {0};
+	put_flow_name(&name, a, fr);
+	char *t = flow_format(f);
+	printf("    %-18s %s\n", name.s, t);
+	free(t);
+	sb_free(&name);
+	if (fr->app != a)
+		printf("    %-18s from app %s (%s:%d)\n", "", fr->app->name, f->loc.src->name,
+		       f->loc.first_line);
+	if (f->source)
+		printf("    %-18s source: %s\n", "", f->source);
+	if (f->is_negotiated)
+		printf("    %-18s the port is negotiated at run time; the ports above are the static fallback\n", "");
+	if (f->related.text)
+		printf("    %-18s admitted as a child of the '%s' conntrack helper (stateful mode)\n", "",
+		       f->related.text);
+	if (f->reject)
+		printf("    %-18s answered at once (TCP reset, ICMP port unreachable) unless another rule allows it\n", "");
 }
 
 static void show_app(const struct ast_app *a)
@@ -38,22 +85,17 @@ static void show_app(const struct ast_app *a)
 	printf("  defined: %s:%d\n", a->loc.src->name, a->loc.first_line);
 	if (a->source)
 		printf("  source:  %s\n", a->source);
+	if (a->uses.n) {
+		printf("  uses:   ");
+		for (size_t i = 0; i < a->uses.n; i++)
+			printf("%s%s", i ? ", " : " ", a->uses.v[i].text);
+		putchar('\n');
+	}
 	print_role(a, ROLE_CLIENT);
 	print_role(a, ROLE_SERVER);
 	printf("  flows:\n");
-	for (size_t i = 0; i < a->flows.n; i++) {
-		const struct ast_flow *f = &a->flows.v[i];
-		char *t = flow_format(f);
-		printf("    %-12s %s\n", f->name, t);
-		free(t);
-		if (f->source)
-			printf("    %-12s source: %s\n", "", f->source);
-		if (f->is_negotiated)
-			printf("    %-12s the port is negotiated at run time; the ports above are the static fallback\n", "");
-		if (f->related.text)
-			printf("    %-12s admitted as a child of the '%s' conntrack helper (stateful mode)\n", "",
-			       f->related.text);
-	}
+	for (size_t i = 0; i < a->all_flows.n; i++)
+		show_flow(a, &a->all_flows.v[i]);
 }
 
 static int cmp_app(const void *a, const void *b)
@@ -93,7 +135,7 @@ int cmd_apps(struct cli *cli, int argc, char **argv)
 		memcpy(sorted, c.lib.apps.v, c.lib.apps.n * sizeof(*sorted));
 		qsort(sorted, c.lib.apps.n, sizeof(*sorted), cmp_app);
 		for (size_t i = 0; i < c.lib.apps.n; i++)
-			printf("%-14s %s\n", sorted[i]->name, sorted[i]->description ? sorted[i]->description : "");
+			printf("%-18s %s\n", sorted[i]->name, sorted[i]->description ? sorted[i]->description : "");
 		free(sorted);
 	}
 	compilation_free(&c);

@@ -1,6 +1,8 @@
 #include <string.h>
 
+#include "bundle.h"
 #include "compile.h"
+#include "lint.h"
 
 bool compile_library(const struct compile_opts *o, struct compilation *c)
 {
@@ -14,6 +16,8 @@ bool compile_library(const struct compile_opts *o, struct compilation *c)
 	for (size_t i = 0; i < c->lib.apps.n; i++)
 		if (!validate_app(c->lib.apps.v[i], &c->diags))
 			ok = false;
+	if (!library_resolve_uses(&c->lib, &c->diags))
+		ok = false;
 	return ok;
 }
 
@@ -33,11 +37,15 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 		return false;
 	}
 	library_add_policy_apps(&c->lib, &c->policy, &c->diags);
-	if (!resolve_policy(&c->policy, &c->lib, &c->res, &c->diags) || !parsed)
+	bool bundles = library_resolve_uses(&c->lib, &c->diags); /* the policy's own apps */
+	if (!resolve_policy(&c->policy, &c->lib, &c->res, &c->diags) || !parsed || !bundles)
 		return false;
 	if (o->mode != MODE_AS_POLICY)
 		c->res.stateless = o->mode == MODE_STATELESS;
-	return expand_policy(&c->res, &c->ir, &c->diags);
+	if (!expand_policy(&c->res, &c->ir, &c->diags))
+		return false;
+	lint_policy(&c->res, &c->ir, &c->diags);
+	return true;
 }
 
 void compilation_free(struct compilation *c)

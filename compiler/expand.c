@@ -6,14 +6,16 @@
  * output rule towards the peer, one whose responder matches becomes an input rule from the
  * peer. On a gateway, the `from` side plays client and the `to` side server, and rules land
  * in the forward chain. Rules are grouped so that built-ins come first, then deny/reject, then
- * allows, then the log of unmatched packets: deny wins over allow wherever it was written.
+ * allows, then the probes apps reject (flow option `reject`), then the log of unmatched
+ * packets: deny wins over allow wherever it was written, and any allow wins over an app's
+ * reject of a probe.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "expand.h"
 
-enum group { G_BUILTIN, G_DENY, G_ALLOW, G_TAIL, G_COUNT };
+enum group { G_BUILTIN, G_DENY, G_ALLOW, G_REJECT_FLOW, G_TAIL, G_COUNT };
 
 struct exp {
 	const struct resolved *r;
@@ -368,6 +370,18 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		ir_rule_free(&r);
 		return;
 	}
+	if (f->reject) {
+		/* Only the side that receives the probe answers it, after every allow (an explicit
+		 * allow of that port still wins). Deny and reject statements leave it alone: the
+		 * probe is not something the app allows. */
+		if (c->rr->action != ACT_ALLOW || c->hook == IR_OUTPUT) {
+			ir_rule_free(&r);
+			return;
+		}
+		r.action = IR_REJECT;
+		push(x, G_REJECT_FLOW, &r);
+		return;
+	}
 	if (c->rr->action != ACT_ALLOW) {
 		if (f->related.text) {
 			ir_rule_free(&r);
@@ -578,6 +592,59 @@ static void emit_builtins(struct exp *x)
 	}
 }
 
+/* A reject answers with a TCP reset that the kernel sends through this host's own output
+ * hook (also for a forwarded connection). Conntrack marks it related; without conntrack it is
+ * a bare RST from the rejected port. Admit exactly that, or the client waits for a timeout. */
+static void emit_reject_answers(struct exp *x)
+{
+	bool any_tcp = false;
+	VEC(struct ir_rule) answers = {0};
+	for (int g = 0; g < G_COUNT; g++) {
+		for (size_t i = 0; i < x->g[g].n; i++) {
+			const struct ir_rule *r = &x->g[g].v[i];
+			if (r->action != IR_REJECT || r->l4proto != IR_TCP)
+				continue;
+			any_tcp = true;
+			if (!x->r->stateless)
+				continue;
+			struct ir_rule a = ir_rule_copy(r);
+			a.hook = IR_OUTPUT;
+			for (size_t k = 0; k < a.iif.n; k++)
+				free(a.iif.v[k]);
+			for (size_t k = 0; k < a.oif.n; k++)
+				free(a.oif.v[k]);
+			free(a.iif.v);
+			free(a.oif.v);
+			a.iif = a.oif = (struct ir_ifset){0};
+			struct ir_addrset t = a.saddr;
+			a.saddr = a.daddr;
+			a.daddr = t;
+			struct ir_portset tp = a.sport;
+			a.sport = a.dport;
+			a.dport = tp;
+			a.tcp_flags_mask = TCPF_RST;
+			a.tcp_flags_cmp = TCPF_RST;
+			a.action = IR_ACCEPT;
+			a.log = false;
+			a.origin.reply = true;
+			VEC_PUSH(answers, a);
+		}
+	}
+	for (size_t i = 0; i < answers.n; i++)
+		push(x, G_ALLOW, &answers.v[i]);
+	VEC_FREE(answers);
+	if (any_tcp && !x->r->stateless) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.l4proto = IR_TCP;
+		r.tcp_flags_mask = TCPF_RST;
+		r.tcp_flags_cmp = TCPF_RST;
+		r.ct_state = CT_RELATED;
+		r.action = IR_ACCEPT;
+		builtin(x, IR_OUTPUT, IR_ANY, "TCP resets answering a reject", &r);
+	}
+}
+
 static void emit_log_unmatched(struct exp *x)
 {
 	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
@@ -610,17 +677,22 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 		x.warned.n = 0;
 		for (size_t a = 0; a < rr->apps.n; a++) {
 			const struct ast_app *app = rr->apps.v[a];
-			for (size_t k = 0; k < app->flows.n; k++) {
+			/* A bundle's flows keep the app that defines them, for provenance. */
+			for (size_t k = 0; k < app->all_flows.n; k++) {
+				const struct flow_ref *fr = &app->all_flows.v[k];
 				if (rr->role == ROLE_NONE)
-					expand_gateway_flow(&x, rr, app, &app->flows.v[k]);
+					expand_gateway_flow(&x, rr, fr->app, fr->flow);
 				else
-					expand_host_flow(&x, rr, app, &app->flows.v[k]);
+					expand_host_flow(&x, rr, fr->app, fr->flow);
 			}
 		}
 	}
 	for (size_t w = 0; w < x.warned.n; w++)
 		free(x.warned.v[w]);
 	VEC_FREE(x.warned);
+	for (int g = 0; g < G_COUNT; g++)
+		x.stmt_start[g] = x.g[g].n;
+	emit_reject_answers(&x);
 	if (r->log_unmatched)
 		emit_log_unmatched(&x);
 	for (int g = 0; g < G_COUNT; g++) {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "resolve.h"
 
 #define MAX_SAME_PORTS 256
@@ -12,6 +13,22 @@ static size_t ports_count(const struct ast_ports *p)
 	for (size_t i = 0; i < p->r.n; i++)
 		n += (size_t)(p->r.v[i].hi - p->r.v[i].lo) + 1;
 	return n;
+}
+
+/* A rejected flow is a probe answered at once, never opened: nothing that opens or widens a
+ * connection goes with it. */
+static void validate_reject(const struct ast_flow *f, struct diags *d)
+{
+	const char *what = f->helper.text ? "helper" : f->related.text ? "related"
+			   : f->is_negotiated ? "negotiated" : f->broadcast ? "broadcast"
+			   : f->fragments ? "fragments" : NULL;
+	if (what)
+		diag_error(d, &f->loc, "flow '%s': a rejected flow is never opened; '%s' does not apply",
+			   f->name, what);
+	if (f->protos & PROTO_BIT_ICMP)
+		diag_error(d, &f->loc, "flow '%s': 'reject' answers tcp and udp probes only", f->name);
+	if (f->both_ways)
+		diag_error(d, &f->loc, "flow '%s': a rejected probe has one direction; use '->'", f->name);
 }
 
 bool validate_app(const struct ast_app *a, struct diags *d)
@@ -58,6 +75,8 @@ bool validate_app(const struct ast_app *a, struct diags *d)
 			diag_error(d, &f->negotiated.loc, "'related' already says how the channel is negotiated");
 		if (f->broadcast && (f->protos != PROTO_BIT_UDP))
 			diag_error(d, &f->loc, "flow '%s': broadcasts are UDP only", f->name);
+		if (f->reject)
+			validate_reject(f, d);
 	}
 	return d->errors == before;
 }
@@ -187,6 +206,7 @@ static struct ast_app *port_app(const struct ast_service *s)
 	f.dport.loc = s->loc;
 	VEC_PUSH(f.dport.r, s->ports);
 	VEC_PUSH(a->flows, f);
+	app_own_flows(a);
 	return a;
 }
 

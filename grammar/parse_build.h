@@ -29,6 +29,7 @@ void words_push(ast_words *w, char *text, const struct loc *loc);
 
 struct ast_app *app_new(char *name, const struct loc *loc, char *description);
 void app_add_aliases(struct ast_app *a, ast_words *names);
+void app_add_uses(struct ast_app *a, ast_words *names);
 void app_set_source(struct parse_ctx *ctx, struct ast_app *a, char *text, const struct loc *loc);
 void app_add_flow(struct ast_app *a, struct ast_flow *f);
 

@@ -65,6 +65,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token FROM "from" TO "to" DEFINE "define" ESTABLISHED "established" ONLY "only"
 %token LOG "log" UNMATCHED "unmatched" INCLUDE "include" ZONE "zone"
 %token INTERFACE "interface" ADDRESS "address" APP "app" ALIAS "alias" SOURCE "source"
+%token USES "uses"
 %token FLOW_KW "flow" ANY "any" TCP "tcp" UDP "udp" ICMP "icmp" SPORT "sport" DPORT "dport"
 %token SAME "same" TYPE "type" HELPER "helper" RELATED "related" NEGOTIATED "negotiated"
 %token BROADCAST "broadcast" FRAGMENTS "fragments" ARROW "->" BIARROW "<->"
@@ -170,6 +171,7 @@ app_head: APP IDENT opt_string      { $$ = app_new($2, &@2, $3); }
 
 app_body: app_head '{'              { $$ = $1; }
 	| app_body SOURCE STRING ';' { $$ = $1; app_set_source(ctx, $$, $3, &@3); }
+	| app_body USES names ';'   { $$ = $1; app_add_uses($$, &$3); }
 	| app_body flow ';'         { $$ = $1; app_add_flow($$, $2); }
 	| app_body error ';'        { $$ = $1; yyerrok; }
 	;
@@ -185,6 +187,7 @@ flow:	flow_head
 	| flow NEGOTIATED IDENT     { $$ = $1; flow_set_negotiated(ctx, $$, $3, &@3); }
 	| flow BROADCAST            { $$ = $1; $$->broadcast = true; }
 	| flow FRAGMENTS            { $$ = $1; $$->fragments = true; }
+	| flow REJECT               { $$ = $1; $$->reject = true; }
 	| flow SOURCE STRING        { $$ = $1; flow_set_source(ctx, $$, $3, &@3); }
 	;
 

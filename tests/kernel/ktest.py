@@ -110,3 +110,22 @@ def run_cases(suite, cases, parallel=4):
                     suite.error(name, err)
                 else:
                     suite.expect(name, got, want)
+
+
+def run_differentials(suite, policies, n_packets, seed, workers=4):
+    """Differential runs (kernel verdict vs `pinhole explain`) for (name, path, topology)
+    triples, in parallel; one assertion each, with the mismatches as its detail."""
+    import concurrent.futures
+    import differential
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+        futs = [ex.submit(differential.differential, path, kind, n_packets, seed)
+                for _, path, kind in policies]
+        for (name, _, _), f in zip(policies, futs):
+            label = f"{name}: differential ({n_packets} packets, seed {seed})"
+            try:
+                res = f.result()
+            except Exception as e:  # noqa: BLE001 - reported as a failure with its message
+                suite.error(label, e)
+                continue
+            suite.check(label, res.ok, res.summary(limit=20))
+            print(f"# {res.summary(limit=0)}", flush=True)

@@ -9,7 +9,6 @@ For tests/kernel/policies/*.pin (topology named by a "# kernel-topology: host|ga
 Contract checks: a bad policy makes `pinhole compile` exit 2. examples/*.pin must compile and
 load. Without the binary the whole file is skipped (exit 77; run.sh fails it under CI=true).
 """
-import concurrent.futures
 import glob
 import os
 import subprocess
@@ -177,17 +176,7 @@ def main():
 
     ktest.run_cases(suite, cases)
 
-    with concurrent.futures.ThreadPoolExecutor(4) as ex:
-        futs = [ex.submit(D.differential, path, kind, N_PACKETS, SEED) for _, path, kind in diffs]
-        for (name, _, _), f in zip(diffs, futs):
-            label = f"{name}: differential ({N_PACKETS} packets, seed {SEED})"
-            try:
-                res = f.result()
-            except Exception as e:
-                suite.error(label, e)
-                continue
-            suite.check(label, res.ok, res.summary(limit=20))
-            print(f"# {res.summary(limit=0)}", flush=True)
+    ktest.run_differentials(suite, diffs, N_PACKETS, SEED)
     suite.finish()
 
 
