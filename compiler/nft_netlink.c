@@ -382,6 +382,22 @@ static void match_ports(struct rule_ctx *c, const struct ir_rule *r, const struc
 	VEC_FREE(v);
 }
 
+static bool single_port(const struct ir_portset *p)
+{
+	return p->n == 1 && p->v[0].lo == p->v[0].hi;
+}
+
+/* nft merges equality matches on adjacent header fields into one load when the result fits
+ * 32 bits: `udp sport 67 udp dport 68` is one 4-byte compare at the transport header. */
+static void match_port_pair(struct rule_ctx *c, uint16_t sport, uint16_t dport)
+{
+	uint8_t both[4];
+	port_be(sport, both);
+	port_be(dport, both + 2);
+	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4, NFT_REG_1);
+	cmp(c, NFT_CMP_EQ, both, 4);
+}
+
 /* "to=from": `udp sport . udp dport { p . p, ... }`, a concatenation looked up in a set. */
 static void match_same_port(struct rule_ctx *c, const struct ir_rule *r)
 {
@@ -538,8 +554,12 @@ static void build_rule(struct build *b, const struct ir_rule *r)
 		l4_implied = true;
 	} else if (r->sport.n || r->dport.n) {
 		need_l4(&c, proto);
-		match_ports(&c, r, &r->sport, true);
-		match_ports(&c, r, &r->dport, false);
+		if (single_port(&r->sport) && single_port(&r->dport)) {
+			match_port_pair(&c, r->sport.v[0].lo, r->dport.v[0].lo);
+		} else {
+			match_ports(&c, r, &r->sport, true);
+			match_ports(&c, r, &r->dport, false);
+		}
 		l4_implied = true;
 	}
 	if (r->l4proto == IR_TCP && (r->tcp_flags_mask || r->tcp_flags_any)) {

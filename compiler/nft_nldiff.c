@@ -325,10 +325,14 @@ static char *canon_obj(struct nftnl_obj *o)
 	struct strbuf sb = {0};
 	uint32_t type = nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE);
 	if (type == NFT_OBJECT_CT_HELPER) {
-		sb_printf(&sb, "ct helper type \"%s\" l3proto %u l4proto %u",
-			  nftnl_obj_get_str(o, NFTNL_OBJ_CT_HELPER_NAME),
-			  nftnl_obj_get_u16(o, NFTNL_OBJ_CT_HELPER_L3PROTO),
+		/* Asked for inet, the kernel keeps ip or ip6 when it has that helper for one family
+		 * only (irc, snmp, ...): all three mean "wherever the kernel can". */
+		uint16_t l3 = nftnl_obj_get_u16(o, NFTNL_OBJ_CT_HELPER_L3PROTO);
+		bool inet = l3 == NFPROTO_INET || l3 == NFPROTO_IPV4 || l3 == NFPROTO_IPV6;
+		sb_printf(&sb, "ct helper type \"%s\" protocol %u", nftnl_obj_get_str(o, NFTNL_OBJ_CT_HELPER_NAME),
 			  nftnl_obj_get_u8(o, NFTNL_OBJ_CT_HELPER_L4PROTO));
+		if (!inet)
+			sb_printf(&sb, " l3proto %u", l3);
 	} else { /* pinhole makes only helpers; others are compared by type and name */
 		sb_printf(&sb, "object type %u", type);
 	}

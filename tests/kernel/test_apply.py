@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Kernel tests of `pinhole apply` and `pinhole status` (netlink, no nft at run time).
 
-  - apply of every example and test policy gives the same ruleset as `pinhole compile | nft -f`
+  - apply of every example, kernel test policy and golden case gives the same ruleset as `pinhole compile | nft -f`
     (identical `nft list table`, identical bytecode, `pinhole status` matching in both) and the
     same kernel verdicts on the same random packets; the test policies' known traffic passes
     or not as it should after an apply (FTP through the helpers included);
@@ -104,13 +104,14 @@ def with_others(topo):
 
 
 def policy_topology(path):
-    if os.path.basename(path) == "gateway.pin" and "/examples/" in path:
-        return "gateway"
+    """The topology a policy is written for: its "# kernel-topology:" line, else gateway when
+    it names the gateway topology's interfaces."""
     with open(path) as f:
-        for line in f:
-            if line.startswith("# kernel-topology:"):
-                return line.split(":", 1)[1].strip()
-    return "host"
+        text = f.read()
+    for line in text.splitlines():
+        if line.startswith("# kernel-topology:"):
+            return line.split(":", 1)[1].strip()
+    return "gateway" if re.search(r"interface\s+lan0", text) else "host"
 
 
 def write_policy(tmp, name, text):
@@ -517,7 +518,8 @@ def main():
     suite = ktest.Suite("apply")
     import test_compiler  # the known traffic of the test policies
     policies = sorted(glob.glob(os.path.join(REPO, "examples", "*.pin"))) + \
-        sorted(glob.glob(os.path.join(HERE, "policies", "*.pin")))
+        sorted(glob.glob(os.path.join(HERE, "policies", "*.pin"))) + \
+        sorted(glob.glob(os.path.join(REPO, "tests", "golden", "cases", "*.pin")))
     jobs = []
     with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(4) as ex:
         for path in policies:

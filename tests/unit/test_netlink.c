@@ -448,6 +448,26 @@ static void test_address_and_port_match(void **state)
 	fixture_free(&f);
 }
 
+/* nft joins equality matches on adjacent header fields into one load when the result fits a
+ * 32-bit register: both single ports become one 4-byte compare; two IPv4 addresses do not. */
+static void test_adjacent_fields(void **state)
+{
+	(void)state;
+	struct fixture f;
+	build_text(&f, "app dh \"d\" { flow a: client -> server udp sport 68 dport 67; }\n"
+		       "allow dh client to 192.0.2.1;\n");
+	const struct nftnl_rule *r = rule_for(&f, IR_OUTPUT, IR_V4, 2);
+	static const char *const names[] = {"meta", "cmp", "payload", "cmp", "meta", "cmp", "payload", "cmp",
+					    "immediate", NULL};
+	expect_names(r, names);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 2), NFTNL_EXPR_PAYLOAD_OFFSET), 16); /* daddr */
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 2), NFTNL_EXPR_PAYLOAD_LEN), 4);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 6), NFTNL_EXPR_PAYLOAD_OFFSET), 0);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 6), NFTNL_EXPR_PAYLOAD_LEN), 4);
+	expect_data(expr_at(r, 7), NFTNL_EXPR_CMP_DATA, ((uint8_t[]){0, 68, 0, 67}), 4);
+	fixture_free(&f);
+}
+
 static void test_unaligned_and_zero_prefix(void **state)
 {
 	(void)state;
@@ -964,6 +984,7 @@ int main(void)
 		cmocka_unit_test(test_chains_and_table),
 		cmocka_unit_test(test_address_and_port_match),
 		cmocka_unit_test(test_unaligned_and_zero_prefix),
+		cmocka_unit_test(test_adjacent_fields),
 		cmocka_unit_test(test_anonymous_port_sets),
 		cmocka_unit_test(test_named_sets),
 		cmocka_unit_test(test_interfaces),
