@@ -32,4 +32,24 @@ struct named_set {
 typedef VEC(struct named_set) named_sets;
 void nft_collect_sets(const struct ir_ruleset *rs, named_sets *sets);
 
+/* iptables-restore text of the rules of one family: IR_V4 for iptables-restore, IR_V6 for
+ * ip6tables-restore, both with --noflush (pinhole's own chains only; docs/iptables.md).
+ * Returns false, writing nothing, when ipt_check finds a rule it cannot render exactly. */
+bool ipt_render(const struct ir_ruleset *rs, uint8_t family, const struct render_info *info,
+		FILE *out);
+
+/* The restore-file lines one rule becomes (with any chain it needs), for tests and explain;
+ * the rule must pass ipt_check. */
+char *ipt_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family);
+
+/* The first rule of `family` that iptables could not take exactly (an interface name it would
+ * read differently, a value out of range), with *why saying what (caller frees); NULL if none. */
+const struct ir_rule *ipt_check(const struct ir_ruleset *rs, uint8_t family, char **why);
+
+/* Warnings for compiling one family only: a policy with no rules of that family, and one whose
+ * other family stays unfiltered unless the other file is loaded too. */
+struct diags;
+void ipt_family_warnings(const struct ir_ruleset *rs, uint8_t family, const char *policy,
+			 struct diags *d);
+
 #endif

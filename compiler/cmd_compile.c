@@ -1,4 +1,4 @@
-/* pinhole compile [-t nft] [-o FILE] POLICY */
+/* pinhole compile [-t nft|iptables|ip6tables] [-o FILE] POLICY */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,12 +10,23 @@
 #define PINHOLE_VERSION "dev"
 #endif
 
+/* family: 0 for nft (both families), IR_V4 / IR_V6 for iptables / ip6tables. */
+static void render(const struct compilation *c, uint8_t family, const struct render_info *info,
+		   FILE *out)
+{
+	if (!family)
+		nft_render(&c->ir, info, out);
+	else
+		ipt_render(&c->ir, family, info, out); /* checked by check_target() before */
+}
+
 /* Writes to FILE.tmp and renames, so a failed run never leaves a partial or stale file. */
-static int write_output(const struct compilation *c, const char *policy, const char *path)
+static int write_output(const struct compilation *c, uint8_t family, const char *policy,
+			const char *path)
 {
 	struct render_info info = {.policy = policy, .version = PINHOLE_VERSION};
 	if (!path) {
-		nft_render(&c->ir, &info, stdout);
+		render(c, family, &info, stdout);
 		return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 	}
 	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
@@ -25,7 +36,7 @@ static int write_output(const struct compilation *c, const char *policy, const c
 		free(tmp);
 		return EXIT_BAD_INPUT;
 	}
-	nft_render(&c->ir, &info, f);
+	render(c, family, &info, f);
 	int failed = ferror(f);
 	failed |= fclose(f) != 0;
 	if (failed || rename(tmp, path) != 0) {
@@ -36,6 +47,29 @@ static int write_output(const struct compilation *c, const char *policy, const c
 	}
 	free(tmp);
 	return EXIT_OK;
+}
+
+/* iptables targets: what this family's file leaves out, and anything it could not say exactly
+ * (reported at the policy statement the rule came from). */
+static bool check_target(struct compilation *c, uint8_t family, const char *policy)
+{
+	ipt_family_warnings(&c->ir, family, policy, &c->diags);
+	char *why = NULL;
+	const struct ir_rule *r = ipt_check(&c->ir, family, &why);
+	if (!r)
+		return true;
+	struct loc at = {0};
+	for (size_t i = 0; r->origin.file && i < c->srcs.n; i++) {
+		if (!strcmp(c->srcs.v[i]->name, r->origin.file)) {
+			at = (struct loc){.src = c->srcs.v[i], .first_line = r->origin.line,
+					  .first_column = r->origin.col, .last_line = r->origin.line,
+					  .last_column = r->origin.col};
+		}
+	}
+	diag_error(&c->diags, at.src ? &at : NULL, "cannot write this rule for %s: %s",
+		   family == IR_V6 ? "ip6tables" : "iptables", why);
+	free(why);
+	return false;
 }
 
 int cmd_compile(struct cli *cli, int argc, char **argv)
@@ -61,13 +95,22 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (!policy)
-		return cli_usage_error("compile", "which policy? pinhole compile [-t nft] [-o FILE] POLICY");
-	if (strcmp(target, "nft") != 0)
-		return cli_usage_error("compile", "unknown target '%s' (available: nft)", target);
+		return cli_usage_error("compile", "which policy? pinhole compile [-t nft|iptables|ip6tables] [-o FILE] POLICY");
+	uint8_t family;
+	if (!strcmp(target, "nft"))
+		family = 0;
+	else if (!strcmp(target, "iptables"))
+		family = IR_V4;
+	else if (!strcmp(target, "ip6tables"))
+		family = IR_V6;
+	else
+		return cli_usage_error("compile", "unknown target '%s' (available: nft, iptables, ip6tables)", target);
 	struct compilation c;
 	bool ok = compile_policy(policy, &cli->copts, &c);
+	if (ok && family)
+		ok = check_target(&c, family, policy);
 	diag_print(&c.diags, stderr);
-	int rc = ok ? write_output(&c, policy, out) : EXIT_BAD_INPUT;
+	int rc = ok ? write_output(&c, family, policy, out) : EXIT_BAD_INPUT;
 	compilation_free(&c);
 	return rc;
 }

@@ -33,6 +33,7 @@ struct dirctx {
 	const struct ast_flow *f;
 	enum ir_hook hook;
 	const struct peer *src, *dst; /* NULL = unrestricted */
+	enum role src_role, dst_role; /* the app roles at either end (for warnings) */
 };
 
 char *stmt_text(const struct ast_stmt *s)
@@ -120,6 +121,9 @@ static void push(struct exp *x, enum group g, struct ir_rule *r)
 {
 	for (size_t i = x->stmt_start[g]; i < x->g[g].n; i++) {
 		if (same_rule(&x->g[g].v[i], r)) {
+			/* A symmetric flow's rule and another direction's mirrored return rule can
+			 * coincide: the rule is then not only return traffic. */
+			x->g[g].v[i].origin.reply &= r->origin.reply;
 			ir_rule_free(r);
 			return;
 		}
@@ -276,13 +280,15 @@ static void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct as
 	push(x, G_ALLOW, &r);
 }
 
-static void describe_ports(struct strbuf *sb, const char *what, const struct ir_portset *p)
+/* "port 20", "ports 1024-65535", "ports 139,445"; "any port" when unrestricted. */
+static void describe_ports(struct strbuf *sb, const struct ir_portset *p, bool local)
 {
 	if (!p->n) {
-		sb_printf(sb, " from any port");
+		sb_puts(sb, local ? "any local port" : "any port");
 		return;
 	}
-	sb_printf(sb, " %s port%s ", what, p->n > 1 || p->v[0].lo != p->v[0].hi ? "s" : "");
+	sb_printf(sb, "%sport%s ", local ? "local " : "",
+		  p->n > 1 || p->v[0].lo != p->v[0].hi ? "s" : "");
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->v[i].lo == p->v[i].hi)
 			sb_printf(sb, "%s%u", i ? "," : "", p->v[i].lo);
@@ -291,25 +297,54 @@ static void describe_ports(struct strbuf *sb, const char *what, const struct ir_
 	}
 }
 
-/* Stateless fallback for a flow that needs state: say exactly what the static rule opens. */
+/* Who is at a remote end: "any server", "clients in office", "servers in 192.0.2.7". Both
+ * families are named at once, so the IPv4 and IPv6 rules give the same sentence. */
+static void describe_peer(struct strbuf *sb, const struct peer *p, enum role role)
+{
+	const char *who = role == ROLE_CLIENT ? "client" : role == ROLE_SERVER ? "server" : "peer";
+	if (!p || (!p->addrs.n && !p->setname)) {
+		sb_printf(sb, "any %s", who);
+		return;
+	}
+	sb_printf(sb, "%ss in ", who);
+	if (p->setname) {
+		sb_puts(sb, p->setname);
+		return;
+	}
+	for (size_t i = 0; i < p->addrs.n; i++) {
+		char buf[64];
+		ir_prefix_format(&p->addrs.v[i], buf, sizeof(buf));
+		sb_printf(sb, "%s%s", i ? ", " : "", buf);
+	}
+}
+
+static void describe_end(struct strbuf *sb, const struct ir_portset *ports, const struct peer *p,
+			 enum role role, bool local)
+{
+	describe_ports(sb, ports, local);
+	if (!local) {
+		sb_puts(sb, " of ");
+		describe_peer(sb, p, role);
+	}
+}
+
+/* Stateless fallback for a flow that cannot be filtered exactly without state: say exactly
+ * what the static rule (and its mirrored return rule) opens, once per statement. */
 static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir_rule *r,
 			  const char *why)
 {
 	struct strbuf sb = {0};
-	sb_printf(&sb, "%s %s in stateless mode: flow '%s' %s; admitting %s", c->app->name,
-		  c->rr->role == ROLE_NONE ? "gateway rule" : role_name(c->rr->role), c->f->name, why,
+	sb_printf(&sb, "%s %s in stateless mode admits %s from ", c->app->name,
+		  c->rr->role == ROLE_NONE ? "gateway rule" : role_name(c->rr->role),
 		  r->l4proto == IR_UDP ? "UDP" : "TCP");
-	const struct peer *peer = c->hook == IR_INPUT ? c->src : c->dst;
-	sb_puts(&sb, peer && peer->addrs.n ? " between the listed peers" : " from any peer");
-	if (r->sport.n)
-		describe_ports(&sb, "from", &r->sport);
+	describe_end(&sb, &r->sport, c->src, c->src_role, c->hook == IR_OUTPUT);
+	sb_puts(&sb, " to ");
+	if (r->same_port)
+		sb_puts(&sb, "the same port");
 	else
-		sb_puts(&sb, " from any port");
-	if (r->dport.n)
-		describe_ports(&sb, "to", &r->dport);
-	else
-		sb_puts(&sb, " to any port");
-	sb_printf(&sb, " (%s)", c->hook == IR_INPUT ? "inbound" : c->hook == IR_OUTPUT ? "outbound" : "forwarded");
+		describe_end(&sb, &r->dport, c->dst, c->dst_role, c->hook == IR_INPUT);
+	sb_printf(&sb, " (and replies%s): flow '%s' %s",
+		  r->l4proto == IR_TCP ? " with ACK or RST set" : "", c->f->name, why);
 	for (size_t i = 0; i < x->warned.n; i++) {
 		if (!strcmp(x->warned.v[i], sb.s)) {
 			sb_free(&sb);
@@ -318,6 +353,27 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 	}
 	diag_warning(x->d, &c->rr->stmt->loc, "%s", sb.s);
 	VEC_PUSH(x->warned, sb_steal(&sb));
+}
+
+/* Stateless mode: every flow that needs state says what its static rules open instead. */
+static void warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r)
+{
+	const struct ast_flow *f = c->f;
+	if (f->related.text) {
+		char *why = xasprintf("needs connection tracking (the '%s' helper)", f->related.text);
+		warn_fallback(x, c, r, why);
+		free(why);
+	} else if (f->is_negotiated) {
+		char *why = f->negotiated.text && f->negotiated.text[0]
+			? xasprintf("negotiates its port at run time (%s)", f->negotiated.text)
+			: xstrdup("negotiates its port at run time");
+		warn_fallback(x, c, r, why);
+		free(why);
+	} else if (!r->dport.n && !r->same_port && (r->l4proto == IR_TCP || r->l4proto == IR_UDP)) {
+		/* The return rule's source port is the responder's port: without one, replies
+		 * are bound to no service port. */
+		warn_fallback(x, c, r, "names no responder port, so its replies come from any port");
+	}
 }
 
 static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int protobit)
@@ -416,15 +472,10 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		h.log_prefix = NULL;
 		push(x, G_ALLOW, &h);
 	}
-	if (stateless && f->related.text) {
-		char *why = xasprintf("needs connection tracking (the '%s' helper)", f->related.text);
-		warn_fallback(x, c, &r, why);
-		free(why);
-	} else if (stateless && f->is_negotiated) {
-		warn_fallback(x, c, &r, "negotiates its port at run time");
-	}
-	if (stateless)
+	if (stateless) {
+		warn_stateless(x, c, &r);
 		emit_reply(x, &r, f);
+	}
 	push(x, G_ALLOW, &r);
 }
 
@@ -480,7 +531,8 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 			}
 			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
 					   .src = side == 1 && peer->given ? peer : NULL,
-					   .dst = side == 0 && peer->given ? peer : NULL};
+					   .dst = side == 0 && peer->given ? peer : NULL,
+					   .src_role = init, .dst_role = resp};
 			emit_direction(x, &c);
 		}
 	}
@@ -513,11 +565,14 @@ static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const str
 		src = gw_side(rr, f->from);
 		dst = gw_side(rr, f->to);
 	}
-	struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = IR_FORWARD, .src = src, .dst = dst};
+	struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = IR_FORWARD, .src = src, .dst = dst,
+			   .src_role = f->from, .dst_role = f->to};
 	emit_direction(x, &c);
 	if (f->both_ways) {
 		c.src = dst;
 		c.dst = src;
+		c.src_role = f->to;
+		c.dst_role = f->from;
 		emit_direction(x, &c);
 	}
 }

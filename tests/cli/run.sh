@@ -31,6 +31,7 @@ printf 'allow ssh client;\n' > "$tmp/clean.pin"
 printf 'define unused = 10.0.0.0/8;\nallow ssh client;\n' > "$tmp/warn.pin"
 printf 'allow ssh client\n' > "$tmp/bad.pin"
 printf 'allow ssh server from 10.0.0.0/8;\nallow http client;\n' > "$tmp/ex.pin"
+printf 'allow ftp client;\n' > "$tmp/ftp.pin"
 
 expect version 0 '^pinhole [0-9]+\.[0-9]+\.[0-9]+$' "$bin" --version
 expect help 0 'explain \[--brief\] POLICY PACKET' "$bin" --help
@@ -78,6 +79,21 @@ expect lib-env 0 'udp dport 27015 accept' env PINHOLE_LIB="$tmp/lib" "$bin" comp
 printf 'allow ssh client;\n' > "$tmp/lib/broken.pin"
 expect lib-only-apps 2 "broken.pin:1:1: error: an app library file holds only 'app' definitions" \
 	"$bin" -L "$tmp/lib" apps
+
+# iptables targets: one family per file, warnings for what the file leaves out, and rules
+# iptables could not store exactly refused at their policy line, with nothing written.
+printf 'allow ssh server from fd00::/8;\n' > "$tmp/v6.pin"
+expect ipt-stdout 0 '^-A PINHOLE-INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 ' "$bin" compile -t iptables "$tmp/ex.pin"
+expect ipt-dual-stack 0 'warning: .*IPv6 traffic stays unfiltered unless the ip6tables file' "$bin" compile -t iptables "$tmp/ex.pin"
+expect ip6t-v6 0 '^-A PINHOLE-INPUT -s fd00::/8 -p tcp -m tcp --dport 22 ' "$bin" compile -t ip6tables "$tmp/v6.pin"
+expect ipt-no-v4 0 'warning: .*has no IPv4 rules: the iptables file holds only the built-in rules' "$bin" compile -t iptables "$tmp/v6.pin"
+expect ipt-stateless 0 "ftp client in stateless mode admits TCP from port 20 of any server" "$bin" compile --stateless -t iptables "$tmp/ftp.pin"
+printf 'zone lan { interface "a-very-long-ifname"; }\nzone wan { interface wan0; }\nallow ssh from lan to wan;\n' > "$tmp/ifname.pin"
+echo stale > "$tmp/keep.ipt"
+expect ipt-ifname 2 "ifname.pin:3:1: error: cannot write this rule for iptables: interface name 'a-very-long-ifname' is longer than 15" \
+	"$bin" compile -t iptables -o "$tmp/keep.ipt" "$tmp/ifname.pin"
+if [ "$(cat "$tmp/keep.ipt")" = stale ] && [ -z "$(ls "$tmp" | grep '\.tmp\.')" ]; then pass=$((pass + 1)); else
+	echo "cli: FAIL a refused iptables compile touched the output file"; fail=$((fail + 1)); fi
 
 # An installed copy, away from the source tree, finds its installed library.
 make --no-print-directory install PREFIX=/opt/ph DESTDIR="$tmp/root" >/dev/null 2>&1

@@ -122,7 +122,7 @@ static void test_stateless_fallback_warns(void **state)
 	const struct diag *d = unit_find_diag(c, "flow 'data-active' needs connection tracking");
 	assert_non_null(d);
 	assert_int_equal(d->sev, SEV_WARNING);
-	assert_non_null(strstr(d->msg, "from port 20 to ports 1024-65535 (inbound)"));
+	assert_non_null(strstr(d->msg, "admits TCP from port 20 of any server to local ports 1024-65535"));
 	unit_free(c);
 }
 

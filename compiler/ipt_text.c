@@ -1,0 +1,619 @@
+/*
+ * iptables-restore backend: the IR's rules of one family as a file for `iptables-restore
+ * --noflush` (IPv4) or `ip6tables-restore --noflush` (IPv6).
+ *
+ * pinhole keeps to chains of its own (PINHOLE-INPUT, -FORWARD, -OUTPUT in the filter table,
+ * PINHOLE-PREROUTING and -OUTPUT in the raw table for conntrack helpers), so loading never
+ * flushes what other software keeps in the same tables. Each `:PINHOLE-...` line creates the
+ * chain or, under --noflush, empties it; the built-in chains only need one jump each, added
+ * once by the load commands in the header (docs/iptables.md). The default drop is the last
+ * rule of each filter chain.
+ *
+ * iptables has no sets here (plain iptables, no ipset), one interface per rule and at most 15
+ * ports per multiport match, so one IR rule may become several lines: the cross product of its
+ * interfaces, prefixes and port chunks, all with the same comment and target.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "resolve.h"
+
+#define IPT_COMMENT_MAX 255   /* xt_comment: 256 bytes with the NUL */
+#define IPT_LOG_PREFIX_MAX 29 /* LOG target: 30 bytes with the NUL */
+#define IPT_IFNAME_MAX 15     /* IFNAMSIZ - 1 */
+#define IPT_MULTIPORT_MAX 15  /* xt_multiport: a range takes two of the 15 slots */
+
+static const char *chain_name(enum ir_hook h)
+{
+	switch (h) {
+	case IR_PREROUTING: return "PINHOLE-PREROUTING";
+	case IR_INPUT: return "PINHOLE-INPUT";
+	case IR_FORWARD: return "PINHOLE-FORWARD";
+	case IR_OUTPUT: return "PINHOLE-OUTPUT";
+	case IR_HOOK_COUNT: break;
+	}
+	return "?";
+}
+
+static bool in_family(const struct ir_rule *r, uint8_t family)
+{
+	return !r->family || r->family == family;
+}
+
+/* ---- range checks: nothing reaches iptables that it would store differently ---- */
+
+/* iptables matches a trailing '+' as a wildcard where the IR (like nft) writes '*'. A '+'
+ * anywhere, or a '*' not at the end, would change meaning; quotes and blanks would break
+ * the restore file. */
+static char *check_ifname(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0)
+		return xstrdup("an empty interface name cannot be matched");
+	if (n > IPT_IFNAME_MAX)
+		return xasprintf("interface name '%s' is longer than %d characters", name,
+				 IPT_IFNAME_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '*' && i == n - 1 && n > 1)
+			continue;
+		if (c == '*' || c == '+')
+			return xasprintf("interface name '%s': iptables knows only a trailing '*' wildcard "
+					 "(written '+'), and no literal '+'", name);
+		if (c <= ' ' || c == '"' || c == '\'' || c == '\\' || c == '/' || c == ':' || c >= 0x7f)
+			return xasprintf("interface name '%s' has a character iptables cannot take", name);
+	}
+	return NULL;
+}
+
+static char *check_ports(const struct ir_portset *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].lo > p->v[i].hi)
+			return xasprintf("port range %u-%u runs backwards", p->v[i].lo, p->v[i].hi);
+	return NULL;
+}
+
+static char *check_addrs(const struct ir_addrset *a, uint8_t family)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct ir_prefix *p = &a->v[i];
+		if (p->family != family || p->len > (family == IR_V6 ? 128 : 32))
+			return xstrdup("an address of the wrong family or prefix length");
+	}
+	return NULL;
+}
+
+static const struct ir_helper *find_helper(const struct ir_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->helpers.n; i++)
+		if (!strcmp(rs->helpers.v[i].name, name))
+			return &rs->helpers.v[i];
+	return NULL;
+}
+
+static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family)
+{
+	char *why = NULL;
+	const struct ir_ifset *ifs[2] = {&r->iif, &r->oif};
+	for (int k = 0; k < 2 && !why; k++)
+		for (size_t i = 0; i < ifs[k]->n && !why; i++)
+			why = check_ifname(ifs[k]->v[i]);
+	if (!why)
+		why = check_ports(&r->sport);
+	if (!why)
+		why = check_ports(&r->dport);
+	if (!why)
+		why = check_addrs(&r->saddr, family);
+	if (!why)
+		why = check_addrs(&r->daddr, family);
+	if (why)
+		return why;
+	switch (r->l4proto) {
+	case 0: case IR_TCP: case IR_UDP:
+		break;
+	case IR_ICMP:
+		if (family != IR_V4)
+			return xstrdup("ICMP in an IPv6 rule");
+		break;
+	case IR_ICMPV6:
+		if (family != IR_V6)
+			return xstrdup("ICMPv6 in an IPv4 rule");
+		break;
+	default:
+		return xasprintf("protocol %u is not rendered", r->l4proto);
+	}
+	if ((r->sport.n || r->dport.n || r->same_port) && r->l4proto != IR_TCP && r->l4proto != IR_UDP)
+		return xstrdup("ports without TCP or UDP");
+	if ((r->tcp_flags_mask || r->tcp_flags_any) && r->l4proto != IR_TCP)
+		return xstrdup("TCP flags without TCP");
+	if ((r->tcp_flags_cmp & ~r->tcp_flags_mask) || ((r->tcp_flags_mask | r->tcp_flags_any) & ~0x3f))
+		return xstrdup("TCP flags outside FIN,SYN,RST,PSH,ACK,URG");
+	if (r->icmp_type > 255 || (r->icmp_type >= 0 && r->l4proto != IR_ICMP && r->l4proto != IR_ICMPV6))
+		return xasprintf("ICMP type %d cannot be matched", r->icmp_type);
+	if (r->fragment && (r->sport.n || r->dport.n || r->same_port || r->tcp_flags_mask ||
+			    r->tcp_flags_any || r->icmp_type >= 0))
+		return xstrdup("a non-first fragment has no transport header to match");
+	if (r->ct_helper && !helper_type_known(r->ct_helper))
+		return xasprintf("unknown conntrack helper '%s'", r->ct_helper);
+	if (r->ct_state & ~(CT_NEW | CT_ESTABLISHED | CT_RELATED | CT_INVALID))
+		return xstrdup("unknown conntrack state");
+	if (r->hook == IR_PREROUTING && r->action != IR_SET_HELPER)
+		return xstrdup("a verdict in prerouting");
+	if (r->action == IR_SET_HELPER) {
+		const struct ir_helper *h = r->helper ? find_helper(rs, r->helper) : NULL;
+		if (!h || !helper_type_known(h->type))
+			return xasprintf("unknown conntrack helper object '%s'", r->helper ? r->helper : "");
+		if (r->l4proto != IR_TCP && r->l4proto != IR_UDP)
+			return xstrdup("a conntrack helper needs TCP or UDP");
+		if (r->hook == IR_INPUT)
+			return xstrdup("a conntrack helper assigned in input");
+		if (r->ct_state & ~CT_NEW)
+			return xstrdup("a conntrack helper assigned to packets of existing connections");
+	}
+	return NULL;
+}
+
+const struct ir_rule *ipt_check(const struct ir_ruleset *rs, uint8_t family, char **why)
+{
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		if (!in_family(r, family))
+			continue;
+		char *w = check_rule(rs, r, family);
+		if (w) {
+			*why = w;
+			return r;
+		}
+	}
+	*why = NULL;
+	return NULL;
+}
+
+/* ---- one rule: a fixed part and the alternatives that multiply it ---- */
+
+/* Printable comment text: the provenance, without quotes or control characters. */
+static char *comment_text(const struct ir_rule *r)
+{
+	char *desc = ir_origin_describe(&r->origin);
+	if (strlen(desc) > IPT_COMMENT_MAX)
+		desc[IPT_COMMENT_MAX] = '\0';
+	for (char *p = desc; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '\'';
+	return desc;
+}
+
+/* The LOG target takes 29 characters of prefix; nft's longer "pinhole FILE:LINE " loses the
+ * directories first, then the start of the file name, never the line number. */
+static char *log_prefix(const struct ir_rule *r)
+{
+	const char *p = r->log_prefix ? r->log_prefix : "pinhole ";
+	char *out;
+	if (strlen(p) <= IPT_LOG_PREFIX_MAX) {
+		out = xstrdup(p);
+	} else if (r->origin.file) {
+		const char *slash = strrchr(r->origin.file, '/');
+		const char *base = slash ? slash + 1 : r->origin.file;
+		char *tail = xasprintf(":%d ", r->origin.line);
+		size_t room = IPT_LOG_PREFIX_MAX - strlen("pinhole ") - strlen(tail);
+		size_t bl = strlen(base);
+		out = xasprintf("pinhole %s%s", bl > room ? base + (bl - room) : base, tail);
+		free(tail);
+	} else {
+		out = xstrndup(p, IPT_LOG_PREFIX_MAX);
+	}
+	for (char *q = out; *q; q++)
+		if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q == 0x7f)
+			*q = '\'';
+	return out;
+}
+
+static void put_ifname(struct strbuf *sb, const char *opt, const char *name)
+{
+	size_t n = strlen(name);
+	if (n && name[n - 1] == '*')
+		sb_printf(sb, " %s %.*s+", opt, (int)(n - 1), name);
+	else
+		sb_printf(sb, " %s %s", opt, name);
+}
+
+/* Always with its length, as iptables-save writes it back. */
+static void put_prefix(struct strbuf *sb, const char *opt, const struct ir_prefix *p)
+{
+	char buf[64];
+	ir_prefix_format(p, buf, sizeof(buf));
+	sb_printf(sb, "%s%s", opt, buf);
+	if (!strchr(buf, '/'))
+		sb_printf(sb, "/%u", p->len);
+}
+
+static void put_range(struct strbuf *sb, const struct ir_portrange *p)
+{
+	if (p->lo == p->hi)
+		sb_printf(sb, "%u", p->lo);
+	else
+		sb_printf(sb, "%u:%u", p->lo, p->hi);
+}
+
+static void put_flags(struct strbuf *sb, uint8_t flags)
+{
+	static const struct { uint8_t bit; const char *name; } names[] = {
+		{TCPF_FIN, "FIN"}, {TCPF_SYN, "SYN"}, {TCPF_RST, "RST"},
+		{TCPF_PSH, "PSH"}, {TCPF_ACK, "ACK"}, {TCPF_URG, "URG"},
+	};
+	if (!flags) {
+		sb_puts(sb, "NONE");
+		return;
+	}
+	bool first = true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (flags & names[i].bit) {
+			sb_printf(sb, "%s%s", first ? "" : ",", names[i].name);
+			first = false;
+		}
+	}
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case IR_TCP: return "tcp";
+	case IR_UDP: return "udp";
+	case IR_ICMP: return "icmp";
+	case IR_ICMPV6: return "ipv6-icmp";
+	}
+	return "?";
+}
+
+/* The transport part of one line: a -m tcp/-m udp match with the single port ranges and the
+ * TCP flags (iptables takes each option once per match), then multiport matches for port
+ * lists. sport/dport: [from, to) slices of the rule's port sets. */
+static void put_l4(struct strbuf *sb, const struct ir_rule *r, const struct ir_portrange *sport,
+		   size_t ns, const struct ir_portrange *dport, size_t nd)
+{
+	const char *pr = r->l4proto == IR_UDP ? "udp" : "tcp";
+	bool flags = r->l4proto == IR_TCP && (r->tcp_flags_mask || r->tcp_flags_any);
+	if (ns == 1 || nd == 1 || flags) {
+		sb_printf(sb, " -m %s", pr);
+		if (ns == 1) {
+			sb_puts(sb, " --sport ");
+			put_range(sb, sport);
+		}
+		if (nd == 1) {
+			sb_puts(sb, " --dport ");
+			put_range(sb, dport);
+		}
+		if (r->tcp_flags_mask) {
+			sb_puts(sb, " --tcp-flags ");
+			put_flags(sb, r->tcp_flags_mask);
+			sb_putc(sb, ' ');
+			put_flags(sb, r->tcp_flags_cmp);
+		}
+		if (r->tcp_flags_any) {
+			/* "at least one of these set" is "not all of them clear"; one --tcp-flags
+			 * per match, so a second test needs a second match. */
+			sb_puts(sb, r->tcp_flags_mask ? " -m tcp ! --tcp-flags " : " ! --tcp-flags ");
+			put_flags(sb, r->tcp_flags_any);
+			sb_puts(sb, " NONE");
+		}
+	}
+	const struct ir_portrange *lists[2] = {sport, dport};
+	const size_t ns_nd[2] = {ns, nd};
+	for (int k = 0; k < 2; k++) {
+		if (ns_nd[k] < 2)
+			continue;
+		sb_printf(sb, " -m multiport --%s ", k ? "dports" : "sports");
+		for (size_t i = 0; i < ns_nd[k]; i++) {
+			if (i)
+				sb_putc(sb, ',');
+			put_range(sb, &lists[k][i]);
+		}
+	}
+}
+
+/* After the transport part: ICMP type, conntrack state, helper. In the raw table conntrack
+ * has not run yet: a state match would see every packet as INVALID there. */
+static void put_other_matches(struct strbuf *sb, const struct ir_rule *r, bool raw)
+{
+	if (r->icmp_type >= 0) {
+		if (r->l4proto == IR_ICMPV6)
+			sb_printf(sb, " -m icmp6 --icmpv6-type %d", r->icmp_type);
+		else
+			sb_printf(sb, " -m icmp --icmp-type %d", r->icmp_type);
+	}
+	if (r->ct_state && !raw) {
+		static const char *const names[] = {"NEW", "ESTABLISHED", "RELATED", "INVALID"};
+		bool first = true;
+		sb_puts(sb, " -m conntrack --ctstate ");
+		for (int i = 0; i < 4; i++) {
+			if (r->ct_state & (1 << i)) {
+				sb_printf(sb, "%s%s", first ? "" : ",", names[i]);
+				first = false;
+			}
+		}
+	}
+	if (r->ct_helper)
+		sb_printf(sb, " -m helper --helper %s", r->ct_helper);
+}
+
+static void put_target(struct strbuf *sb, const struct ir_ruleset *rs, const struct ir_rule *r,
+		       uint8_t family)
+{
+	switch (r->action) {
+	case IR_ACCEPT: sb_puts(sb, " -j ACCEPT"); break;
+	case IR_DROP: sb_puts(sb, " -j DROP"); break;
+	case IR_REJECT:
+		if (r->l4proto == IR_TCP)
+			sb_puts(sb, " -j REJECT --reject-with tcp-reset");
+		else
+			sb_printf(sb, " -j REJECT --reject-with %s",
+				  family == IR_V6 ? "icmp6-port-unreachable" : "icmp-port-unreachable");
+		break;
+	case IR_SET_HELPER:
+		sb_printf(sb, " -j CT --helper %s", find_helper(rs, r->helper)->type);
+		break;
+	case IR_LOG: {
+		char *p = log_prefix(r);
+		sb_printf(sb, " -j LOG --log-prefix \"%s\"", p);
+		free(p);
+		break;
+	}
+	}
+}
+
+/* The file is assembled from parts, because every chain must be declared before any rule
+ * jumps to it and the fragment gates are only known while rules are written. */
+struct emitter {
+	const struct ir_ruleset *rs;
+	uint8_t family;
+	struct strbuf raw;        /* raw table rules (helpers) */
+	struct strbuf filter;     /* filter table rules of pinhole's three chains */
+	struct strbuf gate_decls; /* ":PINHOLE-FRAG-N - [0:0]" lines */
+	struct strbuf gates;      /* their rules */
+	int n_gates;
+};
+
+/* One line, preceded by its LOG line when the rule also logs: same matches, same comment. */
+static void put_line(struct emitter *e, struct strbuf *sb, const char *chain, const struct ir_rule *r,
+		     const char *matches)
+{
+	if (r->log && r->action != IR_LOG) {
+		char *p = log_prefix(r);
+		sb_printf(sb, "-A %s%s -j LOG --log-prefix \"%s\"\n", chain, matches, p);
+		free(p);
+	}
+	struct strbuf t = {0};
+	put_target(&t, e->rs, r, e->family);
+	sb_printf(sb, "-A %s%s%s\n", chain, matches, t.s);
+	sb_free(&t);
+}
+
+/* ip6tables has no -f, and its frag match can say "first fragment" but not "not the first",
+ * so a rule for non-first fragments jumps to a chain of its own that returns first fragments
+ * and applies the rule's verdict to the rest. */
+static char *frag_gate(struct emitter *e, const struct ir_rule *r, const char *comment)
+{
+	char *name = xasprintf("PINHOLE-FRAG-%d", ++e->n_gates);
+	sb_printf(&e->gate_decls, ":%s - [0:0]\n", name);
+	sb_printf(&e->gates, "-A %s -m frag --fragfirst -m comment --comment \"%s\" -j RETURN\n",
+		  name, comment);
+	struct strbuf m = {0};
+	if (r->l4proto)
+		sb_printf(&m, " -p %s", proto_name(r->l4proto));
+	sb_printf(&m, " -m comment --comment \"%s\"", comment);
+	put_line(e, &e->gates, name, r, m.s);
+	sb_free(&m);
+	return name;
+}
+
+/* Splits a port set into slices that each fit one match: a single range goes to -m tcp/udp,
+ * lists to multiport (at most 15 slots, a range taking two). Returns the number of slices;
+ * slice k is v[start[k] .. start[k+1]). An empty set is one empty slice. */
+static size_t slice_ports(const struct ir_portset *p, size_t **start)
+{
+	size_t n = 0, used = IPT_MULTIPORT_MAX;
+	*start = xmalloc((p->n + 2) * sizeof(size_t));
+	for (size_t i = 0; i < p->n; i++) {
+		size_t slots = p->v[i].lo == p->v[i].hi ? 1 : 2;
+		if (used + slots > IPT_MULTIPORT_MAX) {
+			(*start)[n++] = i;
+			used = 0;
+		}
+		used += slots;
+	}
+	if (!n)
+		(*start)[n++] = 0;
+	(*start)[n] = p->n;
+	return n;
+}
+
+/* Helpers the kernel has for IPv4 only (nf_conntrack_irc, _pptp, _netbios_ns and _snmp
+ * register no IPv6 helper): ip6tables' CT target cannot name them, and nft's inet helper
+ * objects apply them to IPv4 only. */
+static bool helper_ipv4_only(const char *type)
+{
+	static const char *const v4only[] = {"irc", "pptp", "netbios-ns", "snmp"};
+	for (size_t i = 0; i < sizeof(v4only) / sizeof(v4only[0]); i++)
+		if (!strcmp(type, v4only[i]))
+			return true;
+	return false;
+}
+
+static void emit_rule(struct emitter *e, const struct ir_rule *r)
+{
+	/* Helpers are assigned in the raw table, before conntrack sees the packet: a CT template
+	 * only applies to a new connection (so `ct state new` is implied), and the output
+	 * interface of forwarded traffic is not known yet, so the helper may watch a few more
+	 * connections than the forward rule names; only the filter rules decide what passes. */
+	bool raw = r->action == IR_SET_HELPER;
+	enum ir_hook hook = raw && r->hook == IR_FORWARD ? IR_PREROUTING : r->hook;
+	const char *chain = chain_name(hook);
+	bool use_oif = !(raw && hook == IR_PREROUTING);
+	struct strbuf *out = raw ? &e->raw : &e->filter;
+	char *comment = comment_text(r);
+	if (raw && e->family == IR_V6 && helper_ipv4_only(find_helper(e->rs, r->helper)->type)) {
+		/* Nothing to assign: the helper's children never appear on IPv6 (nor with nft). */
+		sb_printf(out, "# not on IPv6, the kernel's %s helper is IPv4 only: %s\n",
+			  find_helper(e->rs, r->helper)->type, comment);
+		free(comment);
+		return;
+	}
+	char *gate = r->fragment && e->family == IR_V6 ? frag_gate(e, r, comment) : NULL;
+
+	/* "to=from": iptables cannot compare two header fields, so one line per port. */
+	struct ir_portset same = {0};
+	if (r->same_port) {
+		for (size_t i = 0; i < r->sport.n; i++)
+			same.n += (size_t)r->sport.v[i].hi - r->sport.v[i].lo + 1;
+		same.v = xmalloc(same.n * sizeof(*same.v));
+		size_t k = 0;
+		for (size_t i = 0; i < r->sport.n; i++)
+			for (unsigned p = r->sport.v[i].lo; p <= r->sport.v[i].hi; p++)
+				same.v[k++] = (struct ir_portrange){(uint16_t)p, (uint16_t)p};
+	}
+	size_t *ss, *ds;
+	size_t nss = r->same_port ? same.n : slice_ports(&r->sport, &ss);
+	size_t nds = r->same_port ? 1 : slice_ports(&r->dport, &ds);
+	if (r->same_port)
+		ss = ds = NULL;
+
+	size_t n_iif = r->iif.n ? r->iif.n : 1, n_oif = use_oif && r->oif.n ? r->oif.n : 1;
+	size_t n_s = r->saddr.n ? r->saddr.n : 1, n_d = r->daddr.n ? r->daddr.n : 1;
+	for (size_t a = 0; a < n_s; a++)
+	for (size_t b = 0; b < n_d; b++)
+	for (size_t c = 0; c < n_iif; c++)
+	for (size_t d = 0; d < n_oif; d++)
+	for (size_t i = 0; i < nss; i++)
+	for (size_t j = 0; j < nds; j++) {
+		struct strbuf m = {0};
+		if (r->saddr.n)
+			put_prefix(&m, " -s ", &r->saddr.v[a]);
+		if (r->daddr.n)
+			put_prefix(&m, " -d ", &r->daddr.v[b]);
+		if (r->iif.n)
+			put_ifname(&m, "-i", r->iif.v[c]);
+		if (use_oif && r->oif.n)
+			put_ifname(&m, "-o", r->oif.v[d]);
+		if (r->l4proto)
+			sb_printf(&m, " -p %s", proto_name(r->l4proto));
+		if (r->fragment)
+			sb_puts(&m, e->family == IR_V6 ? " -m frag" : " -f"); /* any fragment header */
+		if (r->same_port)
+			put_l4(&m, r, &same.v[i], 1, &same.v[i], 1);
+		else if (r->l4proto == IR_TCP || r->l4proto == IR_UDP)
+			put_l4(&m, r, r->sport.v + ss[i], ss[i + 1] - ss[i],
+			       r->dport.v + ds[j], ds[j + 1] - ds[j]);
+		put_other_matches(&m, r, raw);
+		sb_printf(&m, " -m comment --comment \"%s\"", comment);
+		if (gate)
+			sb_printf(out, "-A %s%s -j %s\n", chain, m.s, gate);
+		else
+			put_line(e, out, chain, r, m.s);
+		sb_free(&m);
+	}
+	free(ss);
+	free(ds);
+	free(same.v);
+	free(gate);
+	free(comment);
+}
+
+char *ipt_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family)
+{
+	struct emitter e = {.rs = rs, .family = family};
+	emit_rule(&e, r);
+	struct strbuf sb = {0};
+	sb_puts(&sb, e.raw.s ? e.raw.s : "");
+	sb_puts(&sb, e.gate_decls.s ? e.gate_decls.s : "");
+	sb_puts(&sb, e.filter.s ? e.filter.s : "");
+	sb_puts(&sb, e.gates.s ? e.gates.s : "");
+	sb_free(&e.raw);
+	sb_free(&e.filter);
+	sb_free(&e.gate_decls);
+	sb_free(&e.gates);
+	return sb_steal(&sb);
+}
+
+static bool has_rules_of(const struct ir_ruleset *rs, uint8_t family)
+{
+	for (size_t i = 0; i < rs->rules.n; i++)
+		if (!rs->rules.v[i].origin.builtin && in_family(&rs->rules.v[i], family))
+			return true;
+	return false;
+}
+
+void ipt_family_warnings(const struct ir_ruleset *rs, uint8_t family, const char *policy,
+			 struct diags *d)
+{
+	uint8_t other = family == IR_V6 ? IR_V4 : IR_V6;
+	const char *fam = family == IR_V6 ? "IPv6" : "IPv4", *ofam = other == IR_V6 ? "IPv6" : "IPv4";
+	const char *tool = family == IR_V6 ? "ip6tables" : "iptables";
+	const char *otool = other == IR_V6 ? "ip6tables" : "iptables";
+	if (!has_rules_of(rs, family))
+		diag_warning(d, NULL, "%s has no %s rules: the %s file holds only the built-in rules "
+			     "and drops all other %s traffic", policy, fam, tool, fam);
+	if (has_rules_of(rs, other))
+		diag_warning(d, NULL, "%s also has %s rules: %s traffic stays unfiltered unless the "
+			     "%s file (pinhole compile -t %s) is loaded too", policy, ofam, ofam, otool, otool);
+}
+
+static void put_header(const struct ir_ruleset *rs, uint8_t family, const struct render_info *info,
+		       FILE *out)
+{
+	const char *tool = family == IR_V6 ? "ip6tables" : "iptables";
+	fprintf(out, "# Generated by pinhole %s from %s (%s mode, %s rules). Do not edit: change the policy.\n",
+		info->version, info->policy, rs->stateless ? "stateless" : "stateful",
+		family == IR_V6 ? "IPv6" : "IPv4");
+	fprintf(out,
+		"# Load as root, with the same %s variant (legacy or nft) as any other rules:\n"
+		"#   %s-restore -w --noflush FILE\n"
+		"#   for c in INPUT FORWARD OUTPUT; do %s -w -C $c -j PINHOLE-$c 2>/dev/null ||\n"
+		"#     %s -w -I $c 1 -j PINHOLE-$c; done\n"
+		"#   for c in PREROUTING OUTPUT; do %s -w -t raw -C $c -j PINHOLE-$c 2>/dev/null ||\n"
+		"#     %s -w -t raw -I $c 1 -j PINHOLE-$c; done\n"
+		"# --noflush leaves other software's rules (e.g. Docker's) alone: each :PINHOLE-... line\n"
+		"# creates that chain or empties it, and each table is committed at once. The jumps are\n"
+		"# added only if missing. Address lists are written one rule per prefix (no ipset).\n"
+		"# Unloading and ordering with other software: docs/iptables.md.\n",
+		tool, tool, tool, tool, tool, tool);
+}
+
+bool ipt_render(const struct ir_ruleset *rs, uint8_t family, const struct render_info *info,
+		FILE *out)
+{
+	char *why = NULL;
+	if (ipt_check(rs, family, &why)) {
+		free(why);
+		return false;
+	}
+	struct emitter e = {.rs = rs, .family = family};
+	static const enum ir_hook order[] = {IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT};
+	for (size_t h = 0; h < 4; h++) {
+		/* raw table: prerouting helpers first, then output ones; filter: in hook order */
+		for (size_t i = 0; i < rs->rules.n; i++) {
+			const struct ir_rule *r = &rs->rules.v[i];
+			bool raw = r->action == IR_SET_HELPER;
+			enum ir_hook at = raw && r->hook == IR_FORWARD ? IR_PREROUTING : r->hook;
+			if (at == order[h] && in_family(r, family))
+				emit_rule(&e, r);
+		}
+		if (order[h] != IR_PREROUTING)
+			sb_printf(&e.filter, "-A %s -m comment --comment \"default policy: drop\" -j DROP\n",
+				  chain_name(order[h]));
+	}
+	put_header(rs, family, info, out);
+	fputs("*raw\n:PINHOLE-PREROUTING - [0:0]\n:PINHOLE-OUTPUT - [0:0]\n", out);
+	fputs(e.raw.s ? e.raw.s : "", out);
+	fputs("COMMIT\n*filter\n:PINHOLE-INPUT - [0:0]\n:PINHOLE-FORWARD - [0:0]\n:PINHOLE-OUTPUT - [0:0]\n", out);
+	fputs(e.gate_decls.s ? e.gate_decls.s : "", out);
+	fputs(e.filter.s ? e.filter.s : "", out);
+	fputs(e.gates.s ? e.gates.s : "", out);
+	fputs("COMMIT\n", out);
+	sb_free(&e.raw);
+	sb_free(&e.filter);
+	sb_free(&e.gate_decls);
+	sb_free(&e.gates);
+	return true;
+}
