@@ -5,6 +5,8 @@
     (identical `nft list table`, identical bytecode, `pinhole status` matching in both) and the
     same kernel verdicts on the same random packets; the test policies' known traffic passes
     or not as it should after an apply (FTP through the helpers included);
+  - the same for every library app (both roles, gateway; stateful and stateless), each
+    loaded over the previous table;
   - a batch the kernel rejects (a helper type/protocol pair it lacks, or a fault injected with
     PINHOLE_TEST_REJECT_LINE) changes nothing, and the error names the policy line;
   - --confirm: no confirmation (timeout, end of input, SIGTERM, "no") restores the previous
@@ -188,6 +190,39 @@ def traffic(suite, name, path, kind, probes):
                 suite.expect(f"{name} traffic: {pn}: as with nft -f ({want})", fb.result(), want)
             except Exception as e:
                 suite.error(f"{name} traffic: {pn}", e)
+
+
+def library_apps(suite, tmp):
+    """Every library app in both host roles and on a gateway (the golden per-app policy),
+    stateful and stateless, loaded one after the other over the previous table both ways:
+    the same listing and bytecode, and status agrees."""
+    apps = []
+    for f in sorted(glob.glob(os.path.join(REPO, "stdlib-apps", "*.pin"))):
+        with open(f) as fh:
+            apps += re.findall(r"^app ([A-Za-z_][A-Za-z0-9_.-]*)", fh.read(), flags=re.M)
+    with N.host_topology() as a, N.host_topology() as b:
+        keep = with_others(b)
+        for app in apps:
+            path = write_policy(tmp, f"app-{app}.pin",
+                                "zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }\n"
+                                "zone wan { interface \"wan*\"; }\n"
+                                f"allow {app} client;\n"
+                                f"allow {app} server from 192.0.2.0/24, 2001:db8::/64;\n"
+                                f"allow {app} from lan to wan;\n")
+            for mode in ("--stateful", "--stateless"):
+                name = f"library app {app} {mode[2:]}"
+                r = subprocess.run([BIN, mode, "compile", path], capture_output=True, text=True)
+                N.load_nft(a.firewall, r.stdout)
+                r = pinhole(mode, "apply", "--netns", b.firewall, path)
+                st = pinhole(mode, "status", "--netns", b.firewall, path)
+                la, lb = listing(a.firewall), listing(b.firewall)
+                ba, bb = bytecode(a.firewall), bytecode(b.firewall)
+                suite.check(f"{name}: apply = nft -f (listing, bytecode, status)",
+                            r.returncode == 0 and la == lb and ba == bb and st.returncode == 0,
+                            f"apply {r.returncode} {r.stderr[-300:]}; status {st.returncode} "
+                            f"{st.stdout[-300:]}; listing same {la == lb}; "
+                            f"bytecode: {first_difference(ba, bb) if ba != bb else 'same'}")
+        suite.expect("library apps: other tables untouched", others(b.firewall), keep)
 
 
 # --------------------------------------------------------------------------- rejection
@@ -530,6 +565,7 @@ def main():
             if probes:
                 jobs.append((f"{name}: traffic", ex.submit(traffic, suite, name, path,
                                                            policy_topology(path), probes)))
+        jobs.append(("library apps", ex.submit(library_apps, suite, tmp)))
         jobs.append(("rejection", ex.submit(rejection, suite, tmp)))
         jobs.append(("confirm", ex.submit(confirm, suite)))
         jobs.append(("lockout", ex.submit(lockout, suite, tmp)))
