@@ -19,6 +19,19 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 /* One rule's match expressions and verdict in nft syntax (no comment), for tests and explain. */
 char *nft_rule_text(const struct ir_rule *r);
 
+/* The pieces both nft backends (text and netlink) must agree on: a rule's comment (its
+ * provenance, cut and sanitized), the name of a define's or zone's set, and the named sets
+ * in the order they are declared. */
+char *nft_rule_comment(const struct ir_rule *r);
+char *nft_set_name(const char *name, uint8_t family);
+struct named_set {
+	const char *name;
+	uint8_t family;
+	const struct ir_addrset *set;
+};
+typedef VEC(struct named_set) named_sets;
+void nft_collect_sets(const struct ir_ruleset *rs, named_sets *sets);
+
 /* iptables-restore text of the rules of one family: IR_V4 for iptables-restore, IR_V6 for
  * ip6tables-restore, both with --noflush (pinhole's own chains only; docs/iptables.md).
  * Returns false, writing nothing, when ipt_check finds a rule it cannot render exactly. */

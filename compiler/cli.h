@@ -16,6 +16,8 @@ int cmd_compile(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_explain(struct cli *cli, int argc, char **argv);
 int cmd_apps(struct cli *cli, int argc, char **argv);
+int cmd_apply(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
 
 /* Handles -L DIR and --stateless/--stateful shared by subcommands; returns 1 if consumed
  * (with *i advanced), 0 if not an option of ours, -1 on a usage error. */

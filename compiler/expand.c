@@ -62,10 +62,11 @@ char *stmt_text(const struct ast_stmt *s)
 	return sb_steal(&sb);
 }
 
-static void origin_for(struct ir_origin *o, const struct dirctx *c)
+static void origin_for(const struct exp *x, struct ir_origin *o, const struct dirctx *c)
 {
 	const struct ast_stmt *s = c->rr->stmt;
 	memset(o, 0, sizeof(*o));
+	o->stmt_no = (int)(c->rr - x->r->rules.v) + 1;
 	o->file = xstrdup(s->loc.src->name);
 	o->line = s->loc.first_line;
 	o->col = s->loc.first_column;
@@ -466,7 +467,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		set_addrs(&r.saddr, c->src, family);
 		set_addrs(&r.daddr, c->dst, family);
 	}
-	origin_for(&r.origin, c);
+	origin_for(x, &r.origin, c);
 	if (scoped(c)) {
 		r.in_set.name = xstrdup(scope_set(x->rs, x->r, c->app, f, scope_peer_role(c->rr),
 						  c->hook == IR_FORWARD, family));

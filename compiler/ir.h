@@ -80,6 +80,7 @@ struct ir_origin {
 	int flow_line;
 	char *builtin;   /* e.g. "loopback", "established", "icmpv6-nd"; NULL otherwise */
 	bool reply;      /* stateless mode: the mirrored return rule of the flow */
+	int stmt_no;     /* 1-based index of the rule statement in the policy; 0 for built-ins */
 };
 
 /* A dynamic set and which address of the packet goes with it (the peer's). */

@@ -1,3 +1,5 @@
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -144,77 +146,185 @@ bool ir_rules_overlap(const struct ir_rule *a, const struct ir_rule *b)
 /* Rules that decide a verdict for a statement (helper assignment and logs are not). */
 static bool deciding(const struct ir_rule *r)
 {
-	return !r->origin.builtin && (r->action == IR_ACCEPT || r->action == IR_DROP ||
-				      r->action == IR_REJECT);
+	return r->origin.stmt_no > 0 && (r->action == IR_ACCEPT || r->action == IR_DROP ||
+					 r->action == IR_REJECT);
 }
 
-static bool from_stmt(const struct ir_rule *r, const struct ast_stmt *s)
+/*
+ * Candidate index for "which rules could cover this one": a rule covers another only if it
+ * has the same hook and contains the other's first destination port. Rules are filed under
+ * (hook, protocol, port) for each port of small ranges, and in a per-(hook, protocol) list
+ * when they have no port or a wide range. A lookup then sees a handful of rules, not all:
+ * a 10,000-line policy lints in milliseconds, not hours.
+ */
+#define WIDE_RANGE 64
+
+struct cand_index {
+	uint32_t *keys;   /* open addressing: key + 1, 0 = empty */
+	int *heads;       /* first entry of the bucket */
+	size_t cap;       /* power of two */
+	struct { int rule, next; } *ent;
+	size_t n, ent_cap;
+};
+
+static uint32_t cand_key(enum ir_hook hook, uint8_t proto, uint32_t port, bool wide)
 {
-	return r->origin.file && !strcmp(r->origin.file, s->loc.src->name) &&
-	       r->origin.line == s->loc.first_line && r->origin.col == s->loc.first_column;
+	return ((uint32_t)hook << 26) | ((uint32_t)proto << 18) | ((uint32_t)wide << 17) | port;
 }
 
-/* An allow whose every rule another statement already makes: it adds nothing. The other
- * statement must be written earlier, or be strictly broader, so that of two identical lines
- * only the second is reported. */
-static void lint_redundant(const struct rrule *rr, size_t index, const struct resolved *res,
-			   const struct ir_ruleset *ir, struct diags *d)
+static size_t cand_slot(const struct cand_index *ix, uint32_t key)
 {
-	const struct ast_stmt *s = rr->stmt;
-	int by_line = 0;
-	size_t mine = 0;
+	size_t i = (key * 2654435761u) & (ix->cap - 1);
+	while (ix->keys[i] && ix->keys[i] != key + 1)
+		i = (i + 1) & (ix->cap - 1);
+	return i;
+}
+
+static void cand_add(struct cand_index *ix, uint32_t key, int rule)
+{
+	size_t i = cand_slot(ix, key);
+	if (!ix->keys[i]) {
+		ix->keys[i] = key + 1;
+		ix->heads[i] = -1;
+	}
+	if (ix->n == ix->ent_cap) {
+		ix->ent_cap = ix->ent_cap ? ix->ent_cap * 2 : 256;
+		ix->ent = xrealloc(ix->ent, ix->ent_cap * sizeof(*ix->ent));
+	}
+	ix->ent[ix->n].rule = rule;
+	ix->ent[ix->n].next = ix->heads[i];
+	ix->heads[i] = (int)ix->n++;
+}
+
+static int cand_first(const struct cand_index *ix, uint32_t key)
+{
+	size_t i = cand_slot(ix, key);
+	return ix->keys[i] ? ix->heads[i] : -1;
+}
+
+static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
+{
+	size_t entries = 0;
+	for (size_t i = 0; i < ir->rules.n; i++) {
+		const struct ir_rule *r = &ir->rules.v[i];
+		if (!deciding(r))
+			continue;
+		entries++;
+		for (size_t k = 0; k < r->dport.n; k++)
+			if (r->dport.v[k].hi - r->dport.v[k].lo < WIDE_RANGE)
+				entries += (size_t)(r->dport.v[k].hi - r->dport.v[k].lo) + 1;
+	}
+	ix->cap = 16;
+	while (ix->cap < entries * 2)
+		ix->cap *= 2;
+	ix->keys = xcalloc(ix->cap, sizeof(*ix->keys));
+	ix->heads = xcalloc(ix->cap, sizeof(*ix->heads));
+	for (size_t i = 0; i < ir->rules.n; i++) {
+		const struct ir_rule *r = &ir->rules.v[i];
+		if (!deciding(r))
+			continue;
+		bool wide = r->dport.n == 0 || r->same_port;
+		for (size_t k = 0; k < r->dport.n && !wide; k++)
+			wide = r->dport.v[k].hi - r->dport.v[k].lo >= WIDE_RANGE;
+		if (wide) {
+			cand_add(ix, cand_key(r->hook, r->l4proto, 0, true), (int)i);
+			continue;
+		}
+		for (size_t k = 0; k < r->dport.n; k++)
+			for (uint32_t p = r->dport.v[k].lo; p <= r->dport.v[k].hi; p++)
+				cand_add(ix, cand_key(r->hook, r->l4proto, p, false), (int)i);
+	}
+}
+
+static void cand_free(struct cand_index *ix)
+{
+	free(ix->keys);
+	free(ix->heads);
+	free(ix->ent);
+}
+
+/* A rule of another statement that covers `b`: written earlier, or strictly broader (so of
+ * two identical lines only the second is reported). Returns its line, or 0. */
+static int covering_line(const struct cand_index *ix, const struct ir_ruleset *ir,
+			 const struct ir_rule *b)
+{
+	uint32_t keys[4];
+	size_t nk = 0;
+	static const uint8_t any = 0;
+	keys[nk++] = cand_key(b->hook, b->l4proto, 0, true);
+	keys[nk++] = cand_key(b->hook, any, 0, true);
+	if (b->dport.n && !b->same_port)
+		keys[nk++] = cand_key(b->hook, b->l4proto, b->dport.v[0].lo, false);
+	for (size_t k = 0; k < nk; k++) {
+		if (k == 1 && b->l4proto == any)
+			continue;
+		for (int e = cand_first(ix, keys[k]); e >= 0; e = ix->ent[e].next) {
+			const struct ir_rule *a = &ir->rules.v[ix->ent[e].rule];
+			if (a->origin.stmt_no == b->origin.stmt_no || a->action != b->action)
+				continue;
+			if (ir_rule_covers(a, b) &&
+			    (a->origin.stmt_no < b->origin.stmt_no || !ir_rule_covers(b, a)))
+				return a->origin.line;
+		}
+	}
+	return 0;
+}
+
+/* An allow whose every rule another statement already makes adds nothing. */
+static void lint_redundant(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d)
+{
+	size_t nstmt = res->rules.n;
+	int *by_line = xcalloc(nstmt + 1, sizeof(*by_line));   /* a covering line per statement */
+	bool *open = xcalloc(nstmt + 1, sizeof(*open));        /* has a rule nobody covers */
+	bool *has = xcalloc(nstmt + 1, sizeof(*has));
+	struct cand_index ix = {0};
+	cand_build(&ix, ir);
 	for (size_t i = 0; i < ir->rules.n; i++) {
 		const struct ir_rule *b = &ir->rules.v[i];
-		if (!deciding(b) || !from_stmt(b, s))
+		int s = b->origin.stmt_no;
+		if (!deciding(b) || s > (int)nstmt || open[s] || res->rules.v[s - 1].action != ACT_ALLOW)
 			continue;
-		mine++;
-		bool covered = false;
-		for (size_t j = 0; j < ir->rules.n && !covered; j++) {
-			const struct ir_rule *a = &ir->rules.v[j];
-			if (!deciding(a) || a->action != b->action || from_stmt(a, s) || !a->origin.file)
-				continue;
-			bool earlier = false;
-			for (size_t k = 0; k < index; k++)
-				earlier |= from_stmt(a, res->rules.v[k].stmt);
-			if (ir_rule_covers(a, b) && (earlier || !ir_rule_covers(b, a))) {
-				covered = true;
-				by_line = a->origin.line;
-			}
-		}
-		if (!covered)
-			return;
+		has[s] = true;
+		int line = covering_line(&ix, ir, b);
+		if (line)
+			by_line[s] = line;
+		else
+			open[s] = true;
 	}
-	if (mine)
-		diag_warning(d, &s->loc, "this statement adds nothing: what it allows is already allowed "
-			     "(e.g. by line %d)", by_line);
+	for (size_t s = 1; s <= nstmt; s++)
+		if (has[s] && !open[s])
+			diag_warning(d, &res->rules.v[s - 1].stmt->loc, "this statement adds nothing: what it "
+				     "allows is already allowed (e.g. by line %d)", by_line[s]);
+	cand_free(&ix);
+	free(by_line);
+	free(open);
+	free(has);
 }
 
 /* A deny that meets no allow closes nothing: the default policy drops it anyway. (A reject
  * still has an effect: it answers instead of staying silent.) */
-static void lint_useless_deny(const struct rrule *rr, const struct ir_ruleset *ir, struct diags *d)
+static void lint_useless_deny(size_t index, const struct resolved *res, const struct ir_ruleset *ir,
+			      struct diags *d)
 {
-	const struct ast_stmt *s = rr->stmt;
+	int s = (int)index + 1;
 	for (size_t i = 0; i < ir->rules.n; i++) {
 		const struct ir_rule *b = &ir->rules.v[i];
-		if (!deciding(b) || !from_stmt(b, s))
+		if (b->origin.stmt_no != s || !deciding(b))
 			continue;
 		for (size_t j = 0; j < ir->rules.n; j++) {
 			const struct ir_rule *a = &ir->rules.v[j];
-			if (a->action == IR_ACCEPT && !a->origin.builtin && ir_rules_overlap(a, b))
+			if (a->action == IR_ACCEPT && a->origin.stmt_no > 0 && ir_rules_overlap(a, b))
 				return;
 		}
 	}
-	diag_warning(d, &s->loc, "this deny closes nothing: no allow lets such traffic in, and the "
-		     "default policy already drops it");
+	diag_warning(d, &res->rules.v[index].stmt->loc, "this deny closes nothing: no allow lets such "
+		     "traffic in, and the default policy already drops it");
 }
 
 void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d)
 {
-	for (size_t i = 0; i < res->rules.n; i++) {
-		const struct rrule *rr = &res->rules.v[i];
-		if (rr->action == ACT_ALLOW)
-			lint_redundant(rr, i, res, ir, d);
-		else if (rr->action == ACT_DENY)
-			lint_useless_deny(rr, ir, d);
-	}
+	lint_redundant(res, ir, d);
+	for (size_t i = 0; i < res->rules.n; i++)
+		if (res->rules.v[i].action == ACT_DENY)
+			lint_useless_deny(i, res, ir, d);
 }

@@ -20,6 +20,13 @@ static const char usage[] =
 	"  explain [--brief] POLICY PACKET     the verdict for one packet and the line that decided it;\n"
 	"                                      PACKET '-' reads one packet per line from stdin\n"
 	"  apps [APP]                          list the app library, or show one app's flows\n"
+	"  apply [OPTIONS] POLICY              load the policy into the kernel in one transaction\n"
+	"                                      (netlink, no nft needed); replaces table inet pinhole\n"
+	"      --dry-run          let the kernel check it and show what would change; commit nothing\n"
+	"      --netns NAME       work in network namespace NAME (ip netns)\n"
+	"      --confirm SECONDS  roll back unless confirmed in time: type 'yes', or send SIGUSR1\n"
+	"      --allow-lockout    apply even if the new policy would cut this SSH session\n"
+	"  status [--netns NAME] POLICY        does the kernel run this policy? lists differences\n"
 	"\n"
 	"options:\n"
 	"  -L DIR         also search DIR for app definitions (before the standard library);\n"
@@ -36,7 +43,8 @@ static const char usage[] =
 	"  DIR is in, out or fwd; flags: syn ack fin rst psh urg, new established related invalid,\n"
 	"  iif NAME, oif NAME, helper TYPE, fragment.\n"
 	"\n"
-	"exit status: 0 success, 1 findings (check), 2 bad input or usage, 3 internal error.\n"
+	"exit status: 0 success, 1 findings (check), not applied (apply: kernel refused, lockout\n"
+	"guard, rolled back) or differs (status), 2 bad input or usage, 3 internal error.\n"
 	"The policy language: docs/language.md. The library: pinhole apps.\n";
 
 int main(int argc, char **argv)
@@ -75,6 +83,8 @@ int main(int argc, char **argv)
 		{"check", cmd_check},
 		{"explain", cmd_explain},
 		{"apps", cmd_apps},
+		{"apply", cmd_apply},
+		{"status", cmd_status},
 	};
 	int rc = -1;
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)

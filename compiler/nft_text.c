@@ -219,7 +219,7 @@ char *nft_rule_text(const struct ir_rule *r)
 	return sb_steal(&sb);
 }
 
-static void put_comment(FILE *out, const struct ir_rule *r)
+char *nft_rule_comment(const struct ir_rule *r)
 {
 	char *desc = ir_origin_describe(&r->origin);
 	size_t n = strlen(desc);
@@ -228,18 +228,24 @@ static void put_comment(FILE *out, const struct ir_rule *r)
 	for (char *p = desc; *p; p++)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
 			*p = '\'';
+	return desc;
+}
+
+static void put_comment(FILE *out, const struct ir_rule *r)
+{
+	char *desc = nft_rule_comment(r);
 	fprintf(out, " comment \"%s\"", desc);
 	free(desc);
 }
 
-struct named_set {
-	const char *name;
-	uint8_t family;
-	const struct ir_addrset *set;
-};
-typedef VEC(struct named_set) named_sets;
+char *nft_set_name(const char *name, uint8_t family)
+{
+	struct strbuf sb = {0};
+	set_name(&sb, name, family);
+	return sb_steal(&sb);
+}
 
-static void collect_sets(const struct ir_ruleset *rs, named_sets *sets)
+void nft_collect_sets(const struct ir_ruleset *rs, named_sets *sets)
 {
 	for (size_t i = 0; i < rs->rules.n; i++) {
 		const struct ir_addrset *as[2] = {&rs->rules.v[i].saddr, &rs->rules.v[i].daddr};
@@ -272,7 +278,7 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 			h->name, h->type, h->l4proto == IR_UDP ? "udp" : "tcp");
 	}
 	named_sets sets = {0};
-	collect_sets(rs, &sets);
+	nft_collect_sets(rs, &sets);
 	for (size_t i = 0; i < sets.n; i++) {
 		struct strbuf sb = {0};
 		set_name(&sb, sets.v[i].name, sets.v[i].family);

@@ -115,5 +115,13 @@ cp "$tmp/clean.pin" "$tmp/root/clean.pin"
 expect installed 0 'tcp dport 22 accept' "$tmp/root/opt/ph/bin/pinhole" compile "$tmp/root/clean.pin"
 expect installed-apps 0 "defined: $tmp/root/opt/ph/bin/../share/pinhole/apps/ssh.pin" "$tmp/root/opt/ph/bin/pinhole" apps ssh
 
+# A large policy compiles and lints quickly (the lint once grew with the cube of its size).
+python3 -c "
+for i in range(10000):
+    print(f'allow tcp/{1024 + i} server from 10.{i // 256 % 256}.{i % 256}.0/24;' if i % 2 else
+          f'allow udp/{1024 + i} client to 198.51.{i // 256 % 256}.{i % 256};')
+" > "$tmp/big.pin"
+expect big-policy-in-time 0 '' timeout 60 "$bin" check "$tmp/big.pin"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,367 @@
+/* pinhole apply [--dry-run] [--netns NAME] [--confirm SECONDS] [--allow-lockout] POLICY
+ *
+ * Loads the policy straight from the IR as one nf_tables transaction (no nft binary), which
+ * replaces table inet pinhole and nothing else. A rejected message aborts the whole
+ * transaction and is reported against the policy line it came from. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+
+#include "backend.h"
+#include "confirm.h"
+#include "live.h"
+#include "lockout.h"
+#include "nft_nldiff.h"
+
+#define MAX_REPORTED 10
+
+struct apply_opts {
+	const char *policy, *netns;
+	bool dry_run, allow_lockout;
+	unsigned confirm; /* seconds, 0: no confirmation */
+};
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000LL + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* ---- kernel errors, told against the policy ---- */
+
+static void what_failed(struct strbuf *sb, const struct nl_obj *o)
+{
+	switch (o->kind) {
+	case NL_TABLE:
+		sb_printf(sb, "table inet %s", PINHOLE_TABLE);
+		return;
+	case NL_CHAIN:
+		sb_printf(sb, "base chain '%s'", nftnl_chain_get_str(o->o, NFTNL_CHAIN_NAME));
+		return;
+	case NL_OBJ:
+		sb_printf(sb, "conntrack helper object '%s' (helper \"%s\", protocol %s)",
+			  nftnl_obj_get_str(o->o, NFTNL_OBJ_NAME), nftnl_obj_get_str(o->o, NFTNL_OBJ_CT_HELPER_NAME),
+			  nftnl_obj_get_u8(o->o, NFTNL_OBJ_CT_HELPER_L4PROTO) == IPPROTO_UDP ? "udp" : "tcp");
+		break;
+	case NL_SET:
+		if (nftnl_set_get_u32(o->o, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
+			sb_puts(sb, "the element list of a rule");
+		else
+			sb_printf(sb, "set '%s'", nftnl_set_get_str(o->o, NFTNL_SET_NAME));
+		break;
+	case NL_RULE:
+		sb_printf(sb, "a rule in chain %s", nftnl_rule_get_str(o->o, NFTNL_RULE_CHAIN));
+		break;
+	}
+	if (!o->rule)
+		return;
+	const struct ir_origin *g = &o->rule->origin;
+	if (g->builtin) {
+		sb_printf(sb, " (built-in rule: %s)", g->builtin);
+		return;
+	}
+	sb_printf(sb, " for '%s'", g->stmt ? g->stmt : "?");
+	if (g->app)
+		sb_printf(sb, " (%s flow %s, %s:%d)", g->app, g->flow ? g->flow : "?",
+			  g->flow_file ? g->flow_file : "?", g->flow_line);
+}
+
+/* Each refused message becomes a diagnostic at the policy line behind it. */
+static void report_rejects(const struct live *lv, const struct nl_ruleset *rs, const struct nl_msgmap *map,
+			   const nl_errors *errs, const char *doing)
+{
+	struct diags d = {0};
+	size_t shown = 0;
+	for (size_t i = 0; i < errs->n && shown < MAX_REPORTED; i++, shown++) {
+		const struct nl_error *e = &errs->v[i];
+		int idx = nl_msgmap_lookup(map, e->seq);
+		struct strbuf sb = {0};
+		sb_printf(&sb, "the kernel rejected ");
+		if (idx >= 0)
+			what_failed(&sb, &rs->objs.v[idx]);
+		else
+			sb_puts(&sb, "the transaction");
+		sb_printf(&sb, ": %s", strerror(e->err));
+		if (e->msg)
+			sb_printf(&sb, " (%s)", e->msg);
+		struct loc loc;
+		const struct ir_rule *r = idx >= 0 ? rs->objs.v[idx].rule : NULL;
+		bool at = r && live_origin_loc(&lv->c, &r->origin, &loc);
+		diag_error(&d, at ? &loc : NULL, "%s", sb.s);
+		if (r && !r->origin.builtin) {
+			char *text = nft_rule_text(r);
+			diag_note(&d, NULL, "%s: %s", rs->objs.v[idx].kind == NL_RULE ? "the rule" : "first used by the rule",
+				  text);
+			free(text);
+		}
+		sb_free(&sb);
+	}
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (errs->n > shown)
+		fprintf(stderr, "pinhole %s: ... and %zu more rejected message%s\n", lv->cmd, errs->n - shown,
+			errs->n - shown == 1 ? "" : "s");
+	fprintf(stderr, "pinhole %s: nothing was changed: the kernel aborted the whole transaction (%s)\n",
+		lv->cmd, doing);
+}
+
+/* Sends `rs` as the replacement of the table. EXIT_OK, EXIT_FINDINGS when the kernel refused
+ * (reported), or EXIT_INTERNAL. */
+static int send_replace(struct live *lv, const struct nl_ruleset *rs, bool commit, const char *doing)
+{
+	struct nftnl_batch *b = nl_batch_alloc();
+	struct nl_msgmap map = {0};
+	nl_errors errs = {0};
+	int rc = EXIT_OK;
+	if (!b || nl_batch_replace(b, rs, lv->sock.seq, commit, &map) < 0) {
+		rc = live_error(lv, EXIT_INTERNAL, "cannot build the batch: %s", strerror(errno));
+	} else {
+		lv->sock.seq += (uint32_t)map.obj.n;
+		int r = nl_send_batch(&lv->sock, b, &errs);
+		if (r < 0) {
+			int e = errno;
+			rc = live_error(lv, EXIT_INTERNAL, "cannot send the batch to the kernel: %s%s", strerror(e),
+					e == EPERM ? " (needs root: CAP_NET_ADMIN)" : "");
+		} else if (r > 0 && errs.v[0].err == EPERM) { /* not the policy's fault */
+			rc = live_error(lv, EXIT_INTERNAL, "the kernel refused: %s (needs root: CAP_NET_ADMIN); "
+					"nothing was changed", strerror(EPERM));
+		} else if (r > 0) {
+			report_rejects(lv, rs, &map, &errs, doing);
+			rc = EXIT_FINDINGS;
+		}
+	}
+	nl_errors_free(&errs);
+	nl_msgmap_free(&map);
+	if (b)
+		nftnl_batch_free(b);
+	return rc;
+}
+
+/* ---- lockout guard ---- */
+
+static int lockout_guard(const struct live *lv, const struct apply_opts *o)
+{
+	const char *env = getenv("SSH_CONNECTION");
+	if (!env || !*env)
+		return EXIT_OK;
+	struct ssh_session s;
+	if (!ssh_session_parse(env, &s)) {
+		if (o->allow_lockout)
+			return EXIT_OK;
+		return live_error(lv, EXIT_FINDINGS,
+				  "cannot read SSH_CONNECTION='%s', so cannot check that this SSH session "
+				  "survives the new policy; pass --allow-lockout to apply anyway", env);
+	}
+	ssh_session_route(&s); /* without it, interface-bound rules cannot match: safer */
+	struct lockout_probe p[LOCKOUT_PROBES];
+	int refused = lockout_check(&lv->c.ir, &s, p);
+	if (!refused)
+		return EXIT_OK;
+	char who[160];
+	ssh_session_format(&s, who, sizeof(who));
+	FILE *out = stderr;
+	fprintf(out, "pinhole %s: %s %s would cut the SSH session this command runs in\n"
+		     "  (SSH_CONNECTION: %s%s%s):\n",
+		lv->cmd, o->allow_lockout ? "warning:" : "refusing:", lv->policy, who,
+		s.iface[0] ? ", interface " : "", s.iface);
+	for (int i = 0; i < LOCKOUT_PROBES; i++) {
+		fprintf(out, "    %-36s %s", p[i].what, ir_action_name(p[i].v.action));
+		if (!p[i].v.rule) {
+			fprintf(out, " (no rule matched: the %s chain's policy is drop)\n", ir_hook_name(p[i].pkt.hook));
+		} else {
+			char *why = ir_origin_describe(&p[i].v.rule->origin);
+			fprintf(out, " (%s)\n", why);
+			free(why);
+		}
+	}
+	if (o->allow_lockout) {
+		fprintf(out, "  --allow-lockout given: applying anyway.\n");
+		return EXIT_OK;
+	}
+	fprintf(out, "  Allow ssh from where you are (e.g. 'allow ssh server from ADDRESS;'), or pass\n"
+		     "  --allow-lockout (best with --confirm SECONDS, which rolls back unless you confirm).\n");
+	return EXIT_FINDINGS;
+}
+
+/* ---- test hook ---- */
+
+/* Test-only fault injection (tests/kernel): PINHOLE_TEST_REJECT_LINE=N makes the first rule of
+ * policy line N jump to a chain that does not exist, which the kernel refuses. */
+static void inject_fault(struct nl_ruleset *rs)
+{
+	const char *env = getenv("PINHOLE_TEST_REJECT_LINE");
+	if (!env || !*env)
+		return;
+	int line = atoi(env);
+	for (size_t i = 0; i < rs->objs.n; i++) {
+		struct nl_obj *o = &rs->objs.v[i];
+		if (o->kind != NL_RULE || !o->rule || o->rule->origin.builtin || o->rule->origin.line != line)
+			continue;
+		struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+		if (!e)
+			return;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "pinhole-test-no-such-chain");
+		nftnl_rule_add_expr(o->o, e);
+		return;
+	}
+}
+
+/* ---- the command ---- */
+
+static int dry_run(struct live *lv)
+{
+	struct nl_ruleset have;
+	int rc = live_read(lv, &have);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = send_replace(lv, &lv->want, false, "dry run");
+	if (rc == EXIT_OK) {
+		struct strbuf diff = {0};
+		size_t n = nl_diff(&lv->want, &have, &diff);
+		printf("dry run: the kernel accepts the new ruleset for table inet %s (not committed)\n", PINHOLE_TABLE);
+		if (n)
+			printf("changes against the running table (%zu):\n", n);
+		else
+			printf("no changes: the kernel already runs %s\n", lv->policy);
+		for (char *line = n ? strtok(diff.s, "\n") : NULL; line; line = strtok(NULL, "\n"))
+			printf("  %s\n", line);
+		sb_free(&diff);
+	}
+	nl_ruleset_free(&have);
+	return rc;
+}
+
+static int apply_confirmed(struct live *lv, const struct apply_opts *o)
+{
+	/* Save the table as it is, and check now that it can be re-created, before changing it. */
+	struct nl_ruleset saved;
+	struct confirm cf = {.sfd = -1};
+	int rc = live_read(lv, &saved);
+	if (rc != EXIT_OK)
+		return rc;
+	bool had_table = false;
+	for (size_t i = 0; i < saved.objs.n; i++)
+		had_table |= saved.objs.v[i].kind == NL_TABLE;
+	if (nl_prepare_recreate(&saved) < 0) {
+		rc = live_error(lv, EXIT_INTERNAL, "cannot prepare the saved ruleset: %s", strerror(errno));
+	} else if ((rc = send_replace(lv, &saved, false, "checking that the current ruleset can be restored")) != EXIT_OK) {
+		live_error(lv, rc, "the current table inet %s could not be restored later, so --confirm cannot "
+				   "protect this change; nothing was applied", PINHOLE_TABLE);
+	} else if (confirm_begin(&cf) < 0) {
+		rc = live_error(lv, EXIT_INTERNAL, "cannot set up the confirmation signals: %s", strerror(errno));
+	} else if ((rc = send_replace(lv, &lv->want, true, "apply")) != EXIT_OK) {
+		confirm_end(&cf);
+	} else {
+		fprintf(stderr,
+			"pinhole apply: new ruleset active. Keep it? Type 'yes' within %u seconds, or run\n"
+			"  kill -USR1 %d  (e.g. from a new login); otherwise the previous ruleset comes back.\n",
+			o->confirm, (int)getpid());
+		enum confirm_result res = confirm_wait(&cf, STDIN_FILENO, o->confirm, stderr);
+		if (res == CONFIRM_YES) {
+			printf("applied %s to table inet %s (confirmed)\n", lv->policy, PINHOLE_TABLE);
+		} else {
+			rc = send_replace(lv, &saved, true, "rollback");
+			if (rc == EXIT_OK) {
+				fprintf(stderr, "pinhole apply: %s: restored the previous %s\n",
+					res == CONFIRM_TIMEOUT ? "not confirmed in time" : "not confirmed",
+					had_table ? "table inet pinhole" : "state (no table inet pinhole)");
+				rc = EXIT_FINDINGS;
+			} else {
+				live_error(lv, EXIT_INTERNAL, "ROLLBACK FAILED: the new ruleset is still active");
+				rc = EXIT_INTERNAL;
+			}
+		}
+		confirm_end(&cf); /* only now: a SIGTERM during the rollback must not cut it short */
+	}
+	nl_ruleset_free(&saved);
+	return rc;
+}
+
+static int parse_opts(struct cli *cli, int argc, char **argv, struct apply_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		int r = cli_common_option(cli, argc, argv, &i);
+		if (r < 0)
+			return EXIT_BAD_INPUT;
+		if (r)
+			continue;
+		const char *a = argv[i];
+		if (!strcmp(a, "--dry-run")) {
+			o->dry_run = true;
+		} else if (!strcmp(a, "--allow-lockout")) {
+			o->allow_lockout = true;
+		} else if (!strcmp(a, "--netns") || !strcmp(a, "--confirm")) {
+			if (i + 1 >= argc)
+				return cli_usage_error("apply", "%s needs an argument", a);
+			const char *v = argv[++i];
+			if (a[2] == 'n') {
+				o->netns = v;
+				continue;
+			}
+			char *end;
+			errno = 0;
+			unsigned long s = strtoul(v, &end, 10);
+			if (errno || *end || end == v || s == 0 || s > 86400)
+				return cli_usage_error("apply", "--confirm wants a number of seconds (1-86400), not '%s'", v);
+			o->confirm = (unsigned)s;
+		} else if (a[0] == '-' && a[1]) {
+			return cli_usage_error("apply", "unknown option '%s'", a);
+		} else if (o->policy) {
+			return cli_usage_error("apply", "one policy at a time ('%s' and '%s')", o->policy, a);
+		} else {
+			o->policy = a;
+		}
+	}
+	if (!o->policy)
+		return cli_usage_error("apply", "which policy? pinhole apply [--dry-run] [--netns NAME] "
+						"[--confirm SECONDS] [--allow-lockout] POLICY");
+	if (o->dry_run && o->confirm)
+		return cli_usage_error("apply", "--dry-run changes nothing, so there is nothing to --confirm");
+	return EXIT_OK;
+}
+
+int cmd_apply(struct cli *cli, int argc, char **argv)
+{
+	struct apply_opts o;
+	int rc = parse_opts(cli, argc, argv, &o);
+	if (rc != EXIT_OK)
+		return rc;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct live lv;
+	rc = live_compile(&lv, cli, "apply", o.policy);
+	if (rc == EXIT_OK) {
+		inject_fault(&lv.want);
+		rc = live_connect(&lv, o.netns);
+	}
+	if (rc == EXIT_OK)
+		rc = lockout_guard(&lv, &o);
+	if (rc == EXIT_OK && o.dry_run) {
+		rc = dry_run(&lv);
+	} else if (rc == EXIT_OK && o.confirm) {
+		rc = apply_confirmed(&lv, &o);
+	} else if (rc == EXIT_OK && (rc = send_replace(&lv, &lv.want, true, "apply")) == EXIT_OK) {
+		struct nl_counts k = nl_count(&lv.want);
+		printf("applied %s to table inet %s: %zu rules in %zu chains, %zu sets, %zu helpers (%lld ms)\n",
+		       o.policy, PINHOLE_TABLE, k.rules, k.chains, k.sets, k.objs, ms_since(&t0));
+	}
+	live_free(&lv);
+	return rc;
+}

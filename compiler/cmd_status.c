@@ -1,0 +1,56 @@
+/* pinhole status [--netns NAME] POLICY: does the kernel run what the policy compiles to?
+ * Exit 0 when table inet pinhole matches, 1 when it differs (each difference is listed). */
+#include <string.h>
+
+#include "backend.h"
+#include "live.h"
+#include "nft_nldiff.h"
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	const char *policy = NULL, *netns = NULL;
+	for (int i = 1; i < argc; i++) {
+		int r = cli_common_option(cli, argc, argv, &i);
+		if (r < 0)
+			return EXIT_BAD_INPUT;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "--netns")) {
+			if (i + 1 >= argc)
+				return cli_usage_error("status", "--netns needs a namespace name");
+			netns = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cli_usage_error("status", "unknown option '%s'", argv[i]);
+		} else if (policy) {
+			return cli_usage_error("status", "one policy at a time ('%s' and '%s')", policy, argv[i]);
+		} else {
+			policy = argv[i];
+		}
+	}
+	if (!policy)
+		return cli_usage_error("status", "which policy? pinhole status [--netns NAME] POLICY");
+	struct live lv;
+	int rc = live_compile(&lv, cli, "status", policy);
+	if (rc == EXIT_OK)
+		rc = live_connect(&lv, netns);
+	struct nl_ruleset have;
+	if (rc == EXIT_OK && (rc = live_read(&lv, &have)) == EXIT_OK) {
+		struct strbuf diff = {0};
+		size_t n = nl_diff(&lv.want, &have, &diff);
+		struct nl_counts k = nl_count(&lv.want);
+		if (n == 0) {
+			printf("table inet %s matches %s (%zu rules in %zu chains, %zu sets, %zu helpers)\n",
+			       PINHOLE_TABLE, policy, k.rules, k.chains, k.sets, k.objs);
+		} else {
+			printf("table inet %s differs from %s (%zu difference%s):\n", PINHOLE_TABLE, policy, n,
+			       n == 1 ? "" : "s");
+			for (char *line = strtok(diff.s, "\n"); line; line = strtok(NULL, "\n"))
+				printf("  %s\n", line);
+			rc = EXIT_FINDINGS;
+		}
+		sb_free(&diff);
+		nl_ruleset_free(&have);
+	}
+	live_free(&lv);
+	return rc;
+}

@@ -1,0 +1,102 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+
+#include "backend.h"
+#include "live.h"
+#include "netns.h"
+
+int live_error(const struct live *lv, int status, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "pinhole %s: error: ", lv->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+bool live_origin_loc(const struct compilation *c, const struct ir_origin *o, struct loc *loc)
+{
+	if (!o->file || o->line <= 0)
+		return false;
+	for (size_t i = 0; i < c->srcs.n; i++) {
+		if (strcmp(c->srcs.v[i]->name, o->file) != 0)
+			continue;
+		char *line = compilation_source_line(c, o->file, o->line);
+		int col = o->col > 0 ? o->col : 1;
+		int width = line ? (int)strlen(line) : 1;
+		free(line);
+		*loc = (struct loc){.src = c->srcs.v[i], .first_line = o->line, .first_column = col,
+				    .last_line = o->line, .last_column = col + (width > 0 ? width - 1 : 0)};
+		return true;
+	}
+	return false;
+}
+
+int live_compile(struct live *lv, struct cli *cli, const char *cmd, const char *policy)
+{
+	memset(lv, 0, sizeof(*lv));
+	lv->cmd = cmd;
+	lv->policy = policy;
+	bool ok = compile_policy(policy, &cli->copts, &lv->c);
+	lv->compiled = true;
+	diag_print(&lv->c.diags, stderr);
+	if (!ok)
+		return EXIT_BAD_INPUT;
+	if (nl_from_ir(&lv->c.ir, &lv->want) < 0) {
+		int e = errno;
+		const struct ir_rule *r = lv->want.bad_rule;
+		struct loc at;
+		if (e == EINVAL && r && live_origin_loc(&lv->c, &r->origin, &at)) {
+			struct diags d = {0};
+			diag_error(&d, &at, "%s", lv->want.why);
+			diag_print(&d, stderr);
+			diag_free(&d);
+			return EXIT_BAD_INPUT;
+		}
+		if (e == EINVAL)
+			return live_error(lv, EXIT_BAD_INPUT, "%s", lv->want.why);
+		return live_error(lv, EXIT_INTERNAL, "cannot build the netlink ruleset: %s", strerror(e));
+	}
+	lv->built = true;
+	return EXIT_OK;
+}
+
+int live_connect(struct live *lv, const char *netns)
+{
+	if (netns && netns_enter(netns) < 0) {
+		int e = errno;
+		if (e == ENOENT || e == EINVAL)
+			return live_error(lv, EXIT_BAD_INPUT, "no network namespace '%s' (%s/%s): %s", netns,
+					  NETNS_RUN_DIR, netns, strerror(e));
+		return live_error(lv, EXIT_INTERNAL, "cannot enter network namespace '%s': %s%s", netns,
+				  strerror(e), e == EPERM ? " (needs root)" : "");
+	}
+	if (nl_sock_open(&lv->sock) < 0) {
+		int e = errno;
+		return live_error(lv, EXIT_INTERNAL, "cannot open an nf_tables netlink socket: %s", strerror(e));
+	}
+	return EXIT_OK;
+}
+
+int live_read(struct live *lv, struct nl_ruleset *have)
+{
+	if (nl_read_table(&lv->sock, NFPROTO_INET, PINHOLE_TABLE, have) == 0)
+		return EXIT_OK;
+	int e = errno;
+	return live_error(lv, EXIT_INTERNAL, "cannot read table inet %s: %s%s", PINHOLE_TABLE, strerror(e),
+			  e == EPERM ? " (needs root: CAP_NET_ADMIN)" : "");
+}
+
+void live_free(struct live *lv)
+{
+	nl_sock_close(&lv->sock);
+	if (lv->built)
+		nl_ruleset_free(&lv->want);
+	if (lv->compiled)
+		compilation_free(&lv->c);
+}

@@ -1,0 +1,32 @@
+/* What `apply` and `status` share: the policy compiled into netlink objects, the network
+ * namespace entered, an nf_tables socket, and messages that say what went wrong. */
+#ifndef PINHOLE_LIVE_H
+#define PINHOLE_LIVE_H
+
+#include "cli.h"
+#include "nft_nlsock.h"
+
+struct live {
+	const char *cmd;          /* "apply" or "status", for messages */
+	const char *policy;
+	struct compilation c;
+	struct nl_ruleset want;   /* what the policy compiles to */
+	struct nl_sock sock;
+	bool compiled, built;
+};
+
+/* Compiles the policy and builds its objects; returns EXIT_OK or the exit status to give. */
+int live_compile(struct live *lv, struct cli *cli, const char *cmd, const char *policy);
+/* Enters namespace `netns` (if not NULL) and opens nf_tables; EXIT_OK or an exit status. */
+int live_connect(struct live *lv, const char *netns);
+/* Reads table inet pinhole as the kernel holds it; EXIT_OK or an exit status. */
+int live_read(struct live *lv, struct nl_ruleset *have);
+void live_free(struct live *lv);
+
+/* Where a rule's policy statement is, for diagnostics; false for built-in rules. */
+bool live_origin_loc(const struct compilation *c, const struct ir_origin *o, struct loc *loc);
+
+/* "pinhole CMD: error: ..." on stderr; returns `status`. */
+int live_error(const struct live *lv, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

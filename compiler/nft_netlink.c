@@ -1,0 +1,765 @@
+/* nftables netlink backend: IR -> libnftnl objects.
+ *
+ * Each rule is linearized the way nft 1.0.6 linearizes the text nft_rule_text() writes for
+ * it: the same match order, the same implicit dependencies (`meta nfproto` before a network
+ * header match, `meta l4proto` before a transport header match, each once per rule), the same
+ * payload lengths, anonymous sets with the same flags, elements and userdata, and the same
+ * reject type. `pinhole status` and the kernel tests check the result against `nft -f`. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "backend.h"
+#include "nft_netlink.h"
+#include "nft_nlset.h"
+
+/* nft's `ct state` bits (enum ip_conntrack_info based) and ct helper name length. */
+enum { NFT_CTS_INVALID = 1, NFT_CTS_ESTABLISHED = 2, NFT_CTS_RELATED = 4, NFT_CTS_NEW = 8 };
+#define CT_HELPER_NAME_LEN 16
+#define IFNAME_LEN 16
+
+struct build {
+	struct nl_ruleset *out;
+	uint32_t set_id;
+	int err; /* first errno, 0 while all is well */
+	const struct ir_rule *bad_rule;
+	char why[128];
+};
+
+static void fail(struct build *b, int err)
+{
+	if (!b->err)
+		b->err = err;
+}
+
+/* IR that nftables cannot express: refuse it rather than load something else. */
+static void invalid(struct build *b, const struct ir_rule *r, const char *why)
+{
+	if (b->err)
+		return;
+	b->err = EINVAL;
+	b->bad_rule = r;
+	snprintf(b->why, sizeof(b->why), "%s", why);
+}
+
+static void push(struct build *b, enum nl_kind kind, void *o, const struct ir_rule *r)
+{
+	if (!o) {
+		fail(b, ENOMEM);
+		return;
+	}
+	VEC_PUSH(b->out->objs, ((struct nl_obj){kind, o, r}));
+}
+
+/* ---- expressions ---- */
+
+/* Per-rule state: which dependencies nft would already have emitted. */
+struct rule_ctx {
+	struct build *b;
+	struct nftnl_rule *r;
+	uint8_t nfproto;   /* NFPROTO_IPV4/IPV6 once matched, else 0 */
+	bool l4;           /* meta l4proto matched */
+};
+
+static struct nftnl_expr *expr(struct rule_ctx *c, const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+	if (!e)
+		fail(c->b, ENOMEM);
+	return e;
+}
+
+static void add(struct rule_ctx *c, struct nftnl_expr *e)
+{
+	if (e)
+		nftnl_rule_add_expr(c->r, e);
+}
+
+static void set_data(struct rule_ctx *c, struct nftnl_expr *e, uint16_t attr, const void *d, uint32_t len)
+{
+	if (nftnl_expr_set(e, attr, d, len) < 0)
+		fail(c->b, ENOMEM);
+}
+
+static void meta_load(struct rule_ctx *c, uint32_t key)
+{
+	struct nftnl_expr *e = expr(c, "meta");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	add(c, e);
+}
+
+static void payload_load(struct rule_ctx *c, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr(c, "payload");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	add(c, e);
+}
+
+static void cmp(struct rule_ctx *c, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr(c, "cmp");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	set_data(c, e, NFTNL_EXPR_CMP_DATA, data, len);
+	add(c, e);
+}
+
+static void cmp_u8(struct rule_ctx *c, uint8_t v)
+{
+	cmp(c, NFT_CMP_EQ, &v, 1);
+}
+
+/* reg1 = (reg1 & mask) ^ 0, then compare: nft's form of a masked match. */
+static void bitwise(struct rule_ctx *c, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[NL_KEY_MAX];
+	struct nftnl_expr *e = expr(c, "bitwise");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	set_data(c, e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	set_data(c, e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	add(c, e);
+}
+
+static void lookup(struct rule_ctx *c, const char *set, uint32_t set_id)
+{
+	struct nftnl_expr *e = expr(c, "lookup");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set) < 0)
+		fail(c->b, ENOMEM);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	add(c, e);
+}
+
+static void ct_load(struct rule_ctx *c, uint32_t key)
+{
+	struct nftnl_expr *e = expr(c, "ct");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add(c, e);
+}
+
+static void verdict(struct rule_ctx *c, uint32_t v)
+{
+	struct nftnl_expr *e = expr(c, "immediate");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, v);
+	add(c, e);
+}
+
+/* nft puts the implied network protocol in front of a header match once per rule. */
+static void need_nfproto(struct rule_ctx *c, uint8_t family)
+{
+	uint8_t nfp = family == IR_V6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	if (c->nfproto)
+		return;
+	meta_load(c, NFT_META_NFPROTO);
+	cmp_u8(c, nfp);
+	c->nfproto = nfp;
+}
+
+static void need_l4(struct rule_ctx *c, uint8_t proto)
+{
+	if (c->l4)
+		return;
+	meta_load(c, NFT_META_L4PROTO);
+	cmp_u8(c, proto);
+	c->l4 = true;
+}
+
+/* An anonymous set for one rule, created just before it, looked up from register 1. */
+static void anon_lookup(struct rule_ctx *c, const struct ir_rule *r, const struct set_spec *sp, kranges *elems)
+{
+	struct build *b = c->b;
+	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, sp, elems);
+	if (!s) {
+		fail(b, errno);
+		return;
+	}
+	push(b, NL_SET, s, r);
+	lookup(c, "__set%d", b->set_id);
+}
+
+/* ---- matches, in nft_rule_text() order ---- */
+
+static void ifname_key(const char *name, struct krange *k)
+{
+	memset(k, 0, sizeof(*k));
+	size_t n = strlen(name);
+	bool wild = n && name[n - 1] == '*';
+	if (wild)
+		n--;
+	if (n > IFNAME_LEN)
+		n = IFNAME_LEN;
+	memcpy(k->lo, name, n);
+	memcpy(k->hi, name, n);
+	if (wild)
+		memset(k->hi + n, 0xff, IFNAME_LEN - n);
+}
+
+static void match_ifaces(struct rule_ctx *c, const struct ir_rule *r, const struct ir_ifset *s, bool in)
+{
+	if (!s->n)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		if (strlen(s->v[i]) >= IFNAME_LEN) { /* nft: "String exceeds maximum length of 16" */
+			char why[128];
+			snprintf(why, sizeof(why), "interface name '%.40s' is longer than %d characters",
+				 s->v[i], IFNAME_LEN - 1);
+			invalid(c->b, r, why);
+			return;
+		}
+	meta_load(c, in ? NFT_META_IIFNAME : NFT_META_OIFNAME);
+	if (s->n == 1) {
+		size_t n = strlen(s->v[0]);
+		if (n && s->v[0][n - 1] == '*') { /* prefix match: compare only the prefix */
+			cmp(c, NFT_CMP_EQ, s->v[0], (uint32_t)(n - 1));
+		} else {
+			uint8_t buf[IFNAME_LEN] = {0};
+			memcpy(buf, s->v[0], n < IFNAME_LEN ? n : IFNAME_LEN);
+			cmp(c, NFT_CMP_EQ, buf, IFNAME_LEN);
+		}
+		return;
+	}
+	struct set_spec sp = {.key_type = DT_IFNAME, .key_len = IFNAME_LEN, .byteorder = BO_HOST,
+			      .typeof_expr = EXPR_META,
+			      .tf = {{in ? NFT_META_IIFNAME : NFT_META_OIFNAME, 0}}};
+	kranges v = {0};
+	for (size_t i = 0; i < s->n; i++) {
+		struct krange k;
+		ifname_key(s->v[i], &k);
+		sp.interval |= memcmp(k.lo, k.hi, IFNAME_LEN) != 0;
+		VEC_PUSH(v, k);
+	}
+	anon_lookup(c, r, &sp, &v);
+	VEC_FREE(v);
+}
+
+static void prefix_range(const struct ir_prefix *p, struct krange *k, size_t len)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->lo, p->addr, len);
+	memcpy(k->hi, p->addr, len);
+	for (size_t bit = p->len; bit < len * 8; bit++)
+		k->hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+}
+
+static void match_addrs(struct rule_ctx *c, const struct ir_rule *r, const struct ir_addrset *a, bool src)
+{
+	if (!a->n)
+		return;
+	bool v6 = r->family == IR_V6;
+	uint32_t len = v6 ? 16 : 4;
+	uint32_t off = v6 ? (src ? 8 : 24) : (src ? 12 : 16);
+	need_nfproto(c, r->family);
+	if (a->name) {
+		char *name = nft_set_name(a->name, r->family);
+		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, off, len, NFT_REG_1);
+		lookup(c, name, 0); /* the set id is filled in once named sets are known */
+		free(name);
+		return;
+	}
+	if (a->n == 1) {
+		const struct ir_prefix *p = &a->v[0];
+		if (p->len && p->len % 8 == 0) { /* nft loads only the prefix bytes */
+			uint32_t n = p->len / 8;
+			payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, off, n, NFT_REG_1);
+			cmp(c, NFT_CMP_EQ, p->addr, n);
+		} else {
+			uint8_t mask[NL_KEY_MAX] = {0};
+			for (unsigned bit = 0; bit < p->len; bit++)
+				mask[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+			payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, off, len, NFT_REG_1);
+			bitwise(c, mask, len);
+			cmp(c, NFT_CMP_EQ, p->addr, len);
+		}
+		return;
+	}
+	struct set_spec sp = {.key_type = v6 ? DT_IP6ADDR : DT_IPADDR, .key_len = len, .byteorder = BO_BIG,
+			      .typeof_expr = EXPR_PAYLOAD,
+			      .tf = {{v6 ? PD_IP6 : PD_IP,
+				      v6 ? (src ? F_IP6_SADDR : F_IP6_DADDR) : (src ? F_IP_SADDR : F_IP_DADDR)}}};
+	kranges v = {0};
+	for (size_t i = 0; i < a->n; i++) {
+		struct krange k;
+		prefix_range(&a->v[i], &k, len);
+		sp.interval |= a->v[i].len != len * 8;
+		VEC_PUSH(v, k);
+	}
+	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, off, len, NFT_REG_1);
+	anon_lookup(c, r, &sp, &v);
+	VEC_FREE(v);
+}
+
+static void match_fragment(struct rule_ctx *c, const struct ir_rule *r)
+{
+	static const uint8_t zero[2];
+	need_nfproto(c, r->family);
+	if (r->family == IR_V6) { /* frag frag-off != 0 */
+		static const uint8_t mask[2] = {0xff, 0xf8};
+		struct nftnl_expr *e = expr(c, "exthdr");
+		if (!e)
+			return;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_DREG, NFT_REG_1);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_EXTHDR_TYPE, 44 /* IPPROTO_FRAGMENT */);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_OFFSET, 2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_LEN, 2);
+		add(c, e);
+		bitwise(c, mask, 2);
+	} else { /* ip frag-off & 0x1fff != 0 */
+		static const uint8_t mask[2] = {0x1f, 0xff};
+		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, 6, 2, NFT_REG_1);
+		bitwise(c, mask, 2);
+	}
+	cmp(c, NFT_CMP_NEQ, zero, 2);
+}
+
+static void port_be(uint16_t p, uint8_t *out)
+{
+	out[0] = (uint8_t)(p >> 8);
+	out[1] = (uint8_t)p;
+}
+
+static void match_ports(struct rule_ctx *c, const struct ir_rule *r, const struct ir_portset *p, bool src)
+{
+	if (!p->n)
+		return;
+	uint32_t off = src ? 0 : 2;
+	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, off, 2, NFT_REG_1);
+	if (p->n == 1) {
+		uint8_t lo[2], hi[2];
+		port_be(p->v[0].lo, lo);
+		port_be(p->v[0].hi, hi);
+		if (p->v[0].lo == p->v[0].hi) {
+			cmp(c, NFT_CMP_EQ, lo, 2);
+		} else {
+			cmp(c, NFT_CMP_GTE, lo, 2);
+			cmp(c, NFT_CMP_LTE, hi, 2);
+		}
+		return;
+	}
+	struct set_spec sp = {.key_type = DT_INET_SERVICE, .key_len = 2, .byteorder = BO_BIG,
+			      .typeof_expr = EXPR_PAYLOAD,
+			      .tf = {{r->l4proto == IR_UDP ? PD_UDP : PD_TCP, src ? F_SPORT : F_DPORT}}};
+	kranges v = {0};
+	for (size_t i = 0; i < p->n; i++) {
+		struct krange k = {{0}, {0}};
+		port_be(p->v[i].lo, k.lo);
+		port_be(p->v[i].hi, k.hi);
+		sp.interval |= p->v[i].lo != p->v[i].hi;
+		VEC_PUSH(v, k);
+	}
+	anon_lookup(c, r, &sp, &v);
+	VEC_FREE(v);
+}
+
+static bool single_port(const struct ir_portset *p)
+{
+	return p->n == 1 && p->v[0].lo == p->v[0].hi;
+}
+
+/* nft merges equality matches on adjacent header fields into one load when the result fits
+ * 32 bits: `udp sport 67 udp dport 68` is one 4-byte compare at the transport header. */
+static void match_port_pair(struct rule_ctx *c, uint16_t sport, uint16_t dport)
+{
+	uint8_t both[4];
+	port_be(sport, both);
+	port_be(dport, both + 2);
+	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4, NFT_REG_1);
+	cmp(c, NFT_CMP_EQ, both, 4);
+}
+
+/* "to=from": `udp sport . udp dport { p . p, ... }`, a concatenation looked up in a set. */
+static void match_same_port(struct rule_ctx *c, const struct ir_rule *r)
+{
+	uint32_t pd = r->l4proto == IR_UDP ? PD_UDP : PD_TCP;
+	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1);
+	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+	struct set_spec sp = {.key_type = DT_INET_SERVICE << DT_CONCAT_SHIFT | DT_INET_SERVICE,
+			      .key_len = 8, .byteorder = BO_INVALID, .typeof_expr = EXPR_CONCAT,
+			      .tf = {{pd, F_SPORT}, {pd, F_DPORT}}};
+	kranges v = {0};
+	for (size_t i = 0; i < r->sport.n; i++)
+		for (unsigned p = r->sport.v[i].lo; p <= r->sport.v[i].hi; p++) {
+			struct krange k = {{0}, {0}};
+			port_be((uint16_t)p, k.lo);     /* each field padded to a 4-byte register */
+			port_be((uint16_t)p, k.lo + 4);
+			memcpy(k.hi, k.lo, 8);
+			VEC_PUSH(v, k);
+		}
+	anon_lookup(c, r, &sp, &v);
+	VEC_FREE(v);
+}
+
+static void match_tcp_flags(struct rule_ctx *c, const struct ir_rule *r)
+{
+	static const uint8_t zero = 0;
+	if (r->tcp_flags_mask) {
+		payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
+		bitwise(c, &r->tcp_flags_mask, 1);
+		cmp(c, NFT_CMP_EQ, &r->tcp_flags_cmp, 1);
+	}
+	if (r->tcp_flags_any) {
+		payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
+		bitwise(c, &r->tcp_flags_any, 1);
+		cmp(c, NFT_CMP_NEQ, &zero, 1);
+	}
+}
+
+static void match_ct_state(struct rule_ctx *c, uint8_t st)
+{
+	uint32_t bits = 0, zero = 0;
+	if (st & CT_NEW)
+		bits |= NFT_CTS_NEW;
+	if (st & CT_ESTABLISHED)
+		bits |= NFT_CTS_ESTABLISHED;
+	if (st & CT_RELATED)
+		bits |= NFT_CTS_RELATED;
+	if (st & CT_INVALID)
+		bits |= NFT_CTS_INVALID;
+	ct_load(c, NFT_CT_STATE);
+	bitwise(c, &bits, 4);
+	cmp(c, NFT_CMP_NEQ, &zero, 4);
+}
+
+static void match_ct_helper(struct rule_ctx *c, const char *type)
+{
+	uint8_t buf[CT_HELPER_NAME_LEN] = {0};
+	size_t n = strlen(type);
+	memcpy(buf, type, n < CT_HELPER_NAME_LEN ? n : CT_HELPER_NAME_LEN - 1);
+	ct_load(c, NFT_CT_HELPER);
+	cmp(c, NFT_CMP_EQ, buf, CT_HELPER_NAME_LEN);
+}
+
+static void statements(struct rule_ctx *c, const struct ir_rule *r)
+{
+	if (r->log && r->log_prefix) {
+		struct nftnl_expr *e = expr(c, "log");
+		if (e) {
+			if (nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, r->log_prefix) < 0)
+				fail(c->b, ENOMEM);
+			add(c, e);
+		}
+	}
+	switch (r->action) {
+	case IR_ACCEPT:
+		verdict(c, NF_ACCEPT);
+		break;
+	case IR_DROP:
+		verdict(c, NF_DROP);
+		break;
+	case IR_REJECT: {
+		struct nftnl_expr *e = expr(c, "reject");
+		if (!e)
+			break;
+		/* nft picks the ICMP flavour from the network protocol the rule already matched. */
+		uint32_t type = NFT_REJECT_ICMPX_UNREACH;
+		uint8_t code = NFT_REJECT_ICMPX_PORT_UNREACH;
+		if (r->l4proto == IR_TCP) {
+			type = NFT_REJECT_TCP_RST;
+			code = 0;
+		} else if (c->nfproto) {
+			type = NFT_REJECT_ICMP_UNREACH;
+			code = c->nfproto == NFPROTO_IPV6 ? 4 /* ICMPV6_PORT_UNREACH */ : 3 /* ICMP_PORT_UNREACH */;
+		}
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+		add(c, e);
+		break;
+	}
+	case IR_SET_HELPER: {
+		struct nftnl_expr *e = expr(c, "objref");
+		if (!e)
+			break;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_HELPER);
+		if (!r->helper)
+			invalid(c->b, r, "a helper assignment without a helper");
+		else if (nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, r->helper) < 0)
+			fail(c->b, ENOMEM);
+		add(c, e);
+		break;
+	}
+	case IR_LOG:
+		break; /* the log statement above is the whole action */
+	}
+}
+
+static void rule_comment(struct build *b, struct nftnl_rule *nr, const struct ir_rule *r)
+{
+	char *comment = nft_rule_comment(r);
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	if (!u || !nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, comment) ||
+	    nftnl_rule_set_data(nr, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u)) < 0)
+		fail(b, ENOMEM);
+	if (u)
+		nftnl_udata_buf_free(u);
+	free(comment);
+}
+
+static void build_rule(struct build *b, const struct ir_rule *r)
+{
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	if (!nr) {
+		fail(b, ENOMEM);
+		return;
+	}
+	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, b->out->family);
+	if (nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, b->out->table) < 0 ||
+	    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ir_hook_name(r->hook)) < 0)
+		fail(b, ENOMEM);
+	struct rule_ctx c = {.b = b, .r = nr};
+	match_ifaces(&c, r, &r->iif, true);
+	match_ifaces(&c, r, &r->oif, false);
+	bool addrs = r->saddr.n || r->daddr.n;
+	if (r->family && !addrs && r->l4proto != IR_ICMP && r->l4proto != IR_ICMPV6)
+		need_nfproto(&c, r->family); /* `meta nfproto ipv4|ipv6` */
+	match_addrs(&c, r, &r->saddr, true);
+	match_addrs(&c, r, &r->daddr, false);
+	if (r->fragment)
+		match_fragment(&c, r);
+	uint8_t proto = r->l4proto == IR_UDP ? IR_UDP : IR_TCP;
+	bool l4_implied = false;
+	if (r->same_port) {
+		need_l4(&c, proto);
+		match_same_port(&c, r);
+		l4_implied = true;
+	} else if (r->sport.n || r->dport.n) {
+		need_l4(&c, proto);
+		if (single_port(&r->sport) && single_port(&r->dport)) {
+			match_port_pair(&c, r->sport.v[0].lo, r->dport.v[0].lo);
+		} else {
+			match_ports(&c, r, &r->sport, true);
+			match_ports(&c, r, &r->dport, false);
+		}
+		l4_implied = true;
+	}
+	if (r->l4proto == IR_TCP && (r->tcp_flags_mask || r->tcp_flags_any)) {
+		need_l4(&c, IR_TCP);
+		match_tcp_flags(&c, r);
+		l4_implied = true;
+	}
+	if (r->icmp_type >= 0) {
+		need_nfproto(&c, r->family);
+		need_l4(&c, r->l4proto == IR_ICMPV6 ? IR_ICMPV6 : IR_ICMP);
+		payload_load(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		cmp_u8(&c, (uint8_t)r->icmp_type);
+		l4_implied = true;
+	}
+	if (r->l4proto && !l4_implied) { /* `meta l4proto X` */
+		meta_load(&c, NFT_META_L4PROTO);
+		cmp_u8(&c, r->l4proto);
+		c.l4 = true;
+	}
+	if (r->ct_state)
+		match_ct_state(&c, r->ct_state);
+	if (r->ct_helper)
+		match_ct_helper(&c, r->ct_helper);
+	statements(&c, r);
+	rule_comment(b, nr, r);
+	push(b, NL_RULE, nr, r);
+}
+
+/* ---- table, helpers, named sets, chains ---- */
+
+static void build_table(struct build *b)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	if (t) {
+		nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, b->out->family);
+		if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, b->out->table) < 0)
+			fail(b, ENOMEM);
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+	}
+	push(b, NL_TABLE, t, NULL);
+}
+
+static const struct ir_rule *first_helper_user(const struct ir_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->rules.n; i++)
+		if (rs->rules.v[i].helper && !strcmp(rs->rules.v[i].helper, name))
+			return &rs->rules.v[i];
+	return NULL;
+}
+
+static void build_helper(struct build *b, const struct ir_ruleset *rs, const struct ir_helper *h)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	if (o) {
+		nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, b->out->family);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_CT_HELPER);
+		nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, b->out->table);
+		nftnl_obj_set_str(o, NFTNL_OBJ_NAME, h->name);
+		nftnl_obj_set_str(o, NFTNL_OBJ_CT_HELPER_NAME, h->type);
+		if (!nftnl_obj_is_set(o, NFTNL_OBJ_NAME) || !nftnl_obj_is_set(o, NFTNL_OBJ_CT_HELPER_NAME))
+			fail(b, ENOMEM);
+		nftnl_obj_set_u16(o, NFTNL_OBJ_CT_HELPER_L3PROTO, NFPROTO_INET);
+		nftnl_obj_set_u8(o, NFTNL_OBJ_CT_HELPER_L4PROTO, h->l4proto == IR_UDP ? IPPROTO_UDP : IPPROTO_TCP);
+	}
+	push(b, NL_OBJ, o, first_helper_user(rs, h->name));
+}
+
+static const struct ir_rule *first_set_user(const struct ir_ruleset *rs, const struct named_set *s)
+{
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		if (r->family != s->family)
+			continue;
+		if ((r->saddr.name && r->saddr.n && !strcmp(r->saddr.name, s->name)) ||
+		    (r->daddr.name && r->daddr.n && !strcmp(r->daddr.name, s->name)))
+			return r;
+	}
+	return NULL;
+}
+
+static void build_named_set(struct build *b, const struct ir_ruleset *rs, const struct named_set *ns)
+{
+	bool v6 = ns->family == IR_V6;
+	char *name = nft_set_name(ns->name, ns->family);
+	struct set_spec sp = {.name = name, .key_type = v6 ? DT_IP6ADDR : DT_IPADDR,
+			      .key_len = v6 ? 16 : 4, .byteorder = BO_BIG, .interval = true};
+	kranges v = {0};
+	for (size_t i = 0; i < ns->set->n; i++) {
+		struct krange k;
+		prefix_range(&ns->set->v[i], &k, sp.key_len);
+		VEC_PUSH(v, k);
+	}
+	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &sp, &v);
+	if (!s)
+		fail(b, errno);
+	else
+		push(b, NL_SET, s, first_set_user(rs, ns));
+	VEC_FREE(v);
+	free(name);
+}
+
+static const uint32_t hooknum[IR_HOOK_COUNT] = {
+	[IR_PREROUTING] = NF_INET_PRE_ROUTING, [IR_INPUT] = NF_INET_LOCAL_IN,
+	[IR_FORWARD] = NF_INET_FORWARD, [IR_OUTPUT] = NF_INET_LOCAL_OUT,
+};
+
+static void build_chain(struct build *b, enum ir_hook hook)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	if (ch) {
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, b->out->family);
+		if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, b->out->table) < 0 ||
+		    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, ir_hook_name(hook)) < 0 ||
+		    nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter") < 0)
+			fail(b, ENOMEM);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, hooknum[hook]);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, 0); /* priority filter */
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, hook == IR_PREROUTING ? NF_ACCEPT : NF_DROP);
+	}
+	push(b, NL_CHAIN, ch, NULL);
+}
+
+/* Named-set lookups were built before the sets had ids; give them the ids now. */
+static void link_named_sets(struct nl_ruleset *out)
+{
+	for (size_t i = 0; i < out->objs.n; i++) {
+		if (out->objs.v[i].kind != NL_RULE)
+			continue;
+		struct nftnl_expr_iter *it = nftnl_expr_iter_create(out->objs.v[i].o);
+		if (!it)
+			continue;
+		for (struct nftnl_expr *e; (e = nftnl_expr_iter_next(it));) {
+			if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") != 0 ||
+			    nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID) != 0)
+				continue;
+			const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+			for (size_t j = 0; j < out->objs.n; j++)
+				if (out->objs.v[j].kind == NL_SET &&
+				    !strcmp(nftnl_set_get_str(out->objs.v[j].o, NFTNL_SET_NAME), name))
+					nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID,
+							   nftnl_set_get_u32(out->objs.v[j].o, NFTNL_SET_ID));
+		}
+		nftnl_expr_iter_destroy(it);
+	}
+}
+
+void nl_ruleset_init(struct nl_ruleset *nl, uint32_t family, const char *table)
+{
+	memset(nl, 0, sizeof(*nl));
+	nl->family = family;
+	snprintf(nl->table, sizeof(nl->table), "%s", table);
+}
+
+int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out)
+{
+	nl_ruleset_init(out, NFPROTO_INET, PINHOLE_TABLE);
+	struct build b = {.out = out};
+	build_table(&b);
+	for (size_t i = 0; i < rs->helpers.n; i++)
+		build_helper(&b, rs, &rs->helpers.v[i]);
+	named_sets sets = {0};
+	nft_collect_sets(rs, &sets);
+	for (size_t i = 0; i < sets.n; i++)
+		build_named_set(&b, rs, &sets.v[i]);
+	VEC_FREE(sets);
+	static const enum ir_hook order[] = {IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT};
+	for (size_t h = 0; h < 4; h++) {
+		bool any = false;
+		for (size_t i = 0; i < rs->rules.n && !any; i++)
+			any = rs->rules.v[i].hook == order[h];
+		if (order[h] == IR_PREROUTING && !any)
+			continue; /* only needed for helper assignment */
+		build_chain(&b, order[h]);
+	}
+	for (size_t h = 0; h < 4; h++)
+		for (size_t i = 0; i < rs->rules.n; i++)
+			if (rs->rules.v[i].hook == order[h])
+				build_rule(&b, &rs->rules.v[i]);
+	link_named_sets(out);
+	if (b.err) {
+		nl_ruleset_free(out);
+		out->bad_rule = b.bad_rule;
+		snprintf(out->why, sizeof(out->why), "%s", b.why);
+		errno = b.err;
+		return -1;
+	}
+	return 0;
+}
+
+void nl_ruleset_free(struct nl_ruleset *nl)
+{
+	for (size_t i = 0; i < nl->objs.n; i++) {
+		void *o = nl->objs.v[i].o;
+		switch (nl->objs.v[i].kind) {
+		case NL_TABLE: nftnl_table_free(o); break;
+		case NL_OBJ: nftnl_obj_free(o); break;
+		case NL_SET: nftnl_set_free(o); break;
+		case NL_CHAIN: nftnl_chain_free(o); break;
+		case NL_RULE: nftnl_rule_free(o); break;
+		}
+	}
+	VEC_FREE(nl->objs);
+}
