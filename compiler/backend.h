@@ -31,6 +31,9 @@ struct named_set {
 };
 typedef VEC(struct named_set) named_sets;
 void nft_collect_sets(const struct ir_ruleset *rs, named_sets *sets);
+/* Peers a dynamic set (IR dynsets) holds at most; further new peers are not recorded until
+ * some expire. */
+#define NFT_DYNSET_SIZE 65535
 
 /* iptables-restore text of the rules of one family: IR_V4 for iptables-restore, IR_V6 for
  * ip6tables-restore, both with --noflush (pinhole's own chains only; docs/iptables.md).

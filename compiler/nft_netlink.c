@@ -320,6 +320,20 @@ static void match_addrs(struct rule_ctx *c, const struct ir_rule *r, const struc
 	VEC_FREE(v);
 }
 
+/* `ip saddr @ph_..._v4`: the peer's address looked up in a dynamic set. */
+static void match_dynset(struct rule_ctx *c, const struct ir_rule *r)
+{
+	bool v6 = r->family == IR_V6;
+	if (!r->family) {
+		invalid(c->b, r, "a dynamic set match without a family");
+		return;
+	}
+	need_nfproto(c, r->family);
+	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, v6 ? (r->in_set.src ? 8 : 24) : (r->in_set.src ? 12 : 16),
+		     v6 ? 16 : 4, NFT_REG_1);
+	lookup(c, r->in_set.name, 0); /* the set id is filled in once named sets are known */
+}
+
 static void match_fragment(struct rule_ctx *c, const struct ir_rule *r)
 {
 	static const uint8_t zero[2];
@@ -510,6 +524,26 @@ static void statements(struct rule_ctx *c, const struct ir_rule *r)
 	}
 	case IR_LOG:
 		break; /* the log statement above is the whole action */
+	case IR_SET_ADD: { /* update @set { ip daddr }: the address into register 1, then dynset */
+		if (!r->add_set.name || !r->family) {
+			invalid(c->b, r, "a dynamic set update without its set or family");
+			break;
+		}
+		bool v6 = r->family == IR_V6;
+		need_nfproto(c, r->family);
+		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER,
+			     v6 ? (r->add_set.src ? 8 : 24) : (r->add_set.src ? 12 : 16), v6 ? 16 : 4, NFT_REG_1);
+		struct nftnl_expr *e = expr(c, "dynset");
+		if (!e)
+			break;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+		if (nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, r->add_set.name) < 0)
+			fail(c->b, ENOMEM);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, 0); /* filled in with the named sets' */
+		add(c, e);
+		break;
+	}
 	}
 }
 
@@ -539,11 +573,13 @@ static void build_rule(struct build *b, const struct ir_rule *r)
 	struct rule_ctx c = {.b = b, .r = nr};
 	match_ifaces(&c, r, &r->iif, true);
 	match_ifaces(&c, r, &r->oif, false);
-	bool addrs = r->saddr.n || r->daddr.n;
+	bool addrs = r->saddr.n || r->daddr.n || r->in_set.name;
 	if (r->family && !addrs && r->l4proto != IR_ICMP && r->l4proto != IR_ICMPV6)
 		need_nfproto(&c, r->family); /* `meta nfproto ipv4|ipv6` */
 	match_addrs(&c, r, &r->saddr, true);
 	match_addrs(&c, r, &r->daddr, false);
+	if (r->in_set.name)
+		match_dynset(&c, r);
 	if (r->fragment)
 		match_fragment(&c, r);
 	uint8_t proto = r->l4proto == IR_UDP ? IR_UDP : IR_TCP;
@@ -661,6 +697,32 @@ static void build_named_set(struct build *b, const struct ir_ruleset *rs, const 
 	free(name);
 }
 
+static const struct ir_rule *first_dynset_user(const struct ir_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		if ((r->in_set.name && !strcmp(r->in_set.name, name)) ||
+		    (r->add_set.name && !strcmp(r->add_set.name, name)))
+			return r;
+	}
+	return NULL;
+}
+
+/* A set the packet path fills: empty, with a timeout for what it learns. */
+static void build_dynset(struct build *b, const struct ir_ruleset *rs, const struct ir_dynset *ds)
+{
+	bool v6 = ds->family == IR_V6;
+	struct set_spec sp = {.name = ds->name, .key_type = v6 ? DT_IP6ADDR : DT_IPADDR,
+			      .key_len = v6 ? 16 : 4, .byteorder = BO_BIG, .dynamic = true,
+			      .timeout = (uint64_t)ds->timeout * 1000, .size = NFT_DYNSET_SIZE};
+	kranges none = {0};
+	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &sp, &none);
+	if (!s)
+		fail(b, errno);
+	else
+		push(b, NL_SET, s, first_dynset_user(rs, ds->name));
+}
+
 static const uint32_t hooknum[IR_HOOK_COUNT] = {
 	[IR_PREROUTING] = NF_INET_PRE_ROUTING, [IR_INPUT] = NF_INET_LOCAL_IN,
 	[IR_FORWARD] = NF_INET_FORWARD, [IR_OUTPUT] = NF_INET_LOCAL_OUT,
@@ -682,7 +744,8 @@ static void build_chain(struct build *b, enum ir_hook hook)
 	push(b, NL_CHAIN, ch, NULL);
 }
 
-/* Named-set lookups were built before the sets had ids; give them the ids now. */
+/* Named-set lookups and dynamic set updates were built before the sets had ids; give them
+ * the ids now. */
 static void link_named_sets(struct nl_ruleset *out)
 {
 	for (size_t i = 0; i < out->objs.n; i++) {
@@ -692,14 +755,17 @@ static void link_named_sets(struct nl_ruleset *out)
 		if (!it)
 			continue;
 		for (struct nftnl_expr *e; (e = nftnl_expr_iter_next(it));) {
-			if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") != 0 ||
-			    nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID) != 0)
+			bool dyn = !strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "dynset");
+			uint16_t name_attr = dyn ? NFTNL_EXPR_DYNSET_SET_NAME : NFTNL_EXPR_LOOKUP_SET;
+			uint16_t id_attr = dyn ? NFTNL_EXPR_DYNSET_SET_ID : NFTNL_EXPR_LOOKUP_SET_ID;
+			if ((!dyn && strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") != 0) ||
+			    nftnl_expr_get_u32(e, id_attr) != 0)
 				continue;
-			const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+			const char *name = nftnl_expr_get_str(e, name_attr);
 			for (size_t j = 0; j < out->objs.n; j++)
 				if (out->objs.v[j].kind == NL_SET &&
 				    !strcmp(nftnl_set_get_str(out->objs.v[j].o, NFTNL_SET_NAME), name))
-					nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID,
+					nftnl_expr_set_u32(e, id_attr,
 							   nftnl_set_get_u32(out->objs.v[j].o, NFTNL_SET_ID));
 		}
 		nftnl_expr_iter_destroy(it);
@@ -725,6 +791,8 @@ int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out)
 	for (size_t i = 0; i < sets.n; i++)
 		build_named_set(&b, rs, &sets.v[i]);
 	VEC_FREE(sets);
+	for (size_t i = 0; i < rs->dynsets.n; i++)
+		build_dynset(&b, rs, &rs->dynsets.v[i]);
 	static const enum ir_hook order[] = {IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT};
 	for (size_t h = 0; h < 4; h++) {
 		bool any = false;

@@ -1,7 +1,9 @@
 /* Semantic comparison of two table snapshots. Every object is reduced to a canonical line:
  * set elements become sorted ranges (the kernel returns hash sets in any order), anonymous
  * sets are inlined where rules look them up (the kernel renames them), attributes the kernel
- * fills in by itself (log level, lookup flags) are dropped when they hold the default. */
+ * fills in by itself (log level, lookup flags) are dropped when they hold the default. The
+ * elements of dynamic sets (peers of control flows, learnt by the packet path) are runtime
+ * state, not part of the comparison. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -176,6 +178,13 @@ static const char *type_name(uint32_t t)
 	return NULL;
 }
 
+/* A set the packet path fills (`update @set`): its elements are the peers seen lately, state
+ * of the running firewall, never drift from the policy. */
+static bool is_dynamic(const struct nftnl_set *s)
+{
+	return nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_EVAL;
+}
+
 static void put_set_header(struct strbuf *sb, const struct nftnl_set *s)
 {
 	static const struct { uint32_t bit; const char *name; } fl[] = {
@@ -200,6 +209,8 @@ static void put_set_header(struct strbuf *sb, const struct nftnl_set *s)
 			  nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN));
 	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT))
 		sb_printf(sb, " timeout %llu", (unsigned long long)nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
+	if (is_dynamic(s) && nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE))
+		sb_printf(sb, " size %u", nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE));
 	sb_putc(sb, ' ');
 }
 
@@ -246,6 +257,21 @@ static void put_expr(struct strbuf *sb, const struct nl_ruleset *rs, const struc
 			sb_printf(sb, " dreg %u", nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG));
 		if (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS))
 			sb_printf(sb, " flags 0x%x", nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS));
+		sb_puts(sb, " ] ");
+		return;
+	}
+	if (!strcmp(name, "dynset")) { /* the kernel reports a timeout of 0 that nft never sends */
+		sb_printf(sb, "[ dynset op %u reg_key %u set %s", nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP),
+			  nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY),
+			  nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_SET_NAME)
+				  ? nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME) : "?");
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_SREG_DATA))
+			sb_printf(sb, " sreg_data %u", nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA));
+		if (nftnl_expr_get_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT))
+			sb_printf(sb, " timeout %llu",
+				  (unsigned long long)nftnl_expr_get_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT));
+		if (nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_FLAGS))
+			sb_printf(sb, " flags 0x%x", nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_FLAGS));
 		sb_puts(sb, " ] ");
 		return;
 	}
@@ -343,7 +369,10 @@ static char *canon_set(const struct nftnl_set *s)
 {
 	struct strbuf sb = {0};
 	put_set_header(&sb, s);
-	put_elems(&sb, s);
+	if (is_dynamic(s))
+		sb_puts(&sb, "{ filled at run time }");
+	else
+		put_elems(&sb, s);
 	return sb_steal(&sb);
 }
 

@@ -1,4 +1,4 @@
-/* Sets as nft 1.0.6 sends them: for interval sets an end element at zero when the first
+/* Sets as nft 1.0.6 sends them (dynamic ones empty, with their flags, timeout and size): for interval sets an end element at zero when the first
  * range does not start there, then each range's start and (end + 1) flagged as an interval
  * end, a range reaching the largest key marked "open" instead; anonymous interval sets have
  * overlapping and adjacent ranges merged; userdata records key byte order and, for anonymous
@@ -183,7 +183,13 @@ struct nftnl_set *nl_set_new(uint32_t family, const char *table, uint32_t id, co
 	uint32_t flags = sp->name ? 0 : NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
 	if (sp->interval)
 		flags |= NFT_SET_INTERVAL;
+	if (sp->dynamic)
+		flags |= NFT_SET_TIMEOUT | NFT_SET_EVAL;
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	if (sp->dynamic) {
+		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, sp->timeout);
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, sp->size);
+	}
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);

@@ -32,6 +32,9 @@ struct set_spec {
 	uint32_t key_type, key_len;
 	uint32_t byteorder;
 	bool interval;
+	bool dynamic;       /* filled from the packet path: `flags dynamic,timeout` */
+	uint64_t timeout;   /* dynamic: milliseconds */
+	uint32_t size;      /* dynamic: most elements */
 	/* typeof userdata of anonymous sets: an expression type and its fields */
 	uint32_t typeof_expr;
 	uint32_t tf[2][2];  /* payload: {desc, field}; meta: {key}; concat: two payload pairs */

@@ -6,8 +6,6 @@
 
 /* nft's comment limit is 128 bytes; provenance is cut to fit. */
 #define NFT_COMMENT_MAX 127
-/* Peers a dynamic set holds at most; further new peers are not recorded until some expire. */
-#define NFT_DYNSET_SIZE 65535
 
 static const char *fam_kw(uint8_t family)
 {

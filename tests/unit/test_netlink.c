@@ -584,6 +584,70 @@ static void test_named_sets(void **state)
 	fixture_free(&f);
 }
 
+/* Scoped channels: an empty set the packet path fills (timeout, size, dynamic), updated by
+ * the control flow's rules and looked up by the channel's. */
+static void test_dynamic_sets(void **state)
+{
+	(void)state;
+	struct fixture f;
+	build_text(&f, "allow realplayer client to 192.0.2.7;\n");
+	const struct nftnl_set *ds = NULL;
+	size_t sets = 0;
+	for (size_t i = 0; i < f.got.rs.objs.n; i++) {
+		const struct nl_obj *o = &f.got.rs.objs.v[i];
+		if (o->kind != NL_SET)
+			continue;
+		sets++;
+		ds = o->o;
+		assert_non_null(f.want.objs.v[i].rule); /* told against its first user */
+	}
+	assert_int_equal(sets, 1); /* IPv4 peers only: no IPv6 set */
+	assert_string_equal(nftnl_set_get_str(ds, NFTNL_SET_NAME), "ph_realplayer_servers_v4");
+	assert_int_equal(nftnl_set_get_u32(ds, NFTNL_SET_FLAGS), NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	assert_int_equal(nftnl_set_get_u32(ds, NFTNL_SET_KEY_TYPE), 7);
+	assert_int_equal(nftnl_set_get_u32(ds, NFTNL_SET_KEY_LEN), 4);
+	assert_int_equal(nftnl_set_get_u64(ds, NFTNL_SET_TIMEOUT), 600000);
+	assert_int_equal(nftnl_set_get_u32(ds, NFTNL_SET_DESC_SIZE), NFT_DYNSET_SIZE);
+	expect_elems(ds, "");
+	/* The first output rule of line 1: established pna packets refresh the server. */
+	const struct nftnl_rule *r = rule_for(&f, IR_OUTPUT, IR_V4, 1);
+	static const char *const upd[] = {"meta", "cmp", "payload", "cmp", "meta", "cmp", "payload", "cmp",
+					  "ct", "bitwise", "cmp", "payload", "dynset", NULL};
+	expect_names(r, upd);
+	const struct nftnl_expr *ld = expr_at(r, 11), *dy = expr_at(r, 12);
+	assert_int_equal(nftnl_expr_get_u32(ld, NFTNL_EXPR_PAYLOAD_OFFSET), 16); /* ip daddr */
+	assert_int_equal(nftnl_expr_get_u32(ld, NFTNL_EXPR_PAYLOAD_LEN), 4);
+	assert_int_equal(nftnl_expr_get_u32(dy, NFTNL_EXPR_DYNSET_OP), NFT_DYNSET_OP_UPDATE);
+	assert_int_equal(nftnl_expr_get_u32(dy, NFTNL_EXPR_DYNSET_SREG_KEY), NFT_REG_1);
+	assert_string_equal(nftnl_expr_get_str(dy, NFTNL_EXPR_DYNSET_SET_NAME), "ph_realplayer_servers_v4");
+	assert_int_equal(nftnl_expr_get_u32(dy, NFTNL_EXPR_DYNSET_SET_ID), nftnl_set_get_u32(ds, NFTNL_SET_ID));
+	assert_false(nftnl_expr_is_set(dy, NFTNL_EXPR_DYNSET_TIMEOUT)); /* the set's timeout applies */
+	/* The data flow: the source address looked up in the set. */
+	r = rule_for(&f, IR_INPUT, IR_V4, 1);
+	static const char *const look[] = {"meta", "cmp", "payload", "cmp", "payload", "lookup", "meta",
+					   "cmp", "payload", "cmp", "immediate", NULL};
+	expect_names(r, look);
+	const struct nftnl_expr *lk = expr_at(r, 5);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 4), NFTNL_EXPR_PAYLOAD_OFFSET), 12); /* ip saddr */
+	assert_string_equal(nftnl_expr_get_str(lk, NFTNL_EXPR_LOOKUP_SET), "ph_realplayer_servers_v4");
+	assert_int_equal(nftnl_expr_get_u32(lk, NFTNL_EXPR_LOOKUP_SET_ID), nftnl_set_get_u32(ds, NFTNL_SET_ID));
+	/* status: peers the set learnt, and the timeout of 0 the kernel reports on each update,
+	 * are no drift; another set timeout is. */
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	static const uint8_t peer[4] = {192, 0, 2, 7};
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, peer, 4);
+	nftnl_set_elem_add((struct nftnl_set *)ds, e);
+	nftnl_expr_set_u64((struct nftnl_expr *)dy, NFTNL_EXPR_DYNSET_TIMEOUT, 0);
+	struct strbuf d = {0};
+	assert_int_equal(nl_diff(&f.want, &f.got.rs, &d), 0);
+	nftnl_set_set_u64((struct nftnl_set *)ds, NFTNL_SET_TIMEOUT, 60000);
+	assert_int_equal(nl_diff(&f.want, &f.got.rs, &d), 1);
+	assert_non_null(strstr(d.s, "set ph_realplayer_servers_v4 differs"));
+	assert_non_null(strstr(d.s, "{ filled at run time }"));
+	sb_free(&d);
+	fixture_free(&f);
+}
+
 static void test_interfaces(void **state)
 {
 	(void)state;
@@ -987,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_adjacent_fields),
 		cmocka_unit_test(test_anonymous_port_sets),
 		cmocka_unit_test(test_named_sets),
+		cmocka_unit_test(test_dynamic_sets),
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_helpers_and_ct),
 		cmocka_unit_test(test_reject_flavours),
