@@ -8,11 +8,18 @@ NEW), reads the kernel's verdict for each (accepted = reached nsnet's probe tabl
 pinhole's chains; rejected = not accepted and a TCP reset or ICMP unreachable for it came back
 to the sender; dropped = neither) and compares with `pinhole explain --brief POLICY -`.
 
+Packets are sent in the order explain judges them, because a scoped channel's verdict depends
+on what came before: a control flow's packet records its peer in a dynamic set. When the
+compiled ruleset has such sets, some packets come in pairs built from its rules: a control
+packet (the rules that `update` a set) and then a channel packet (the rules that look the set
+up) with the same peer, or the channel packet alone, or from another address of that peer.
+
 The binary comes from $PINHOLE, default build/pinhole under the repository root.
 """
 import dataclasses
 import os
 import random
+import re
 import socket
 import struct
 import subprocess
@@ -131,14 +138,141 @@ def _endpoints(topo):
             ("fwd", topo.wan, wan, lan, "wan0", "lan0", "forward")]
 
 
-def generate(topo, n, seed):
-    """n random packets for topo, each with a 5-tuple used by no other packet either way."""
+@dataclasses.dataclass
+class Shape:
+    """What one scoped rule of a compiled ruleset matches: enough to build a packet for it."""
+    chain: str          # input / output / forward
+    family: int
+    proto: str          # tcp / udp
+    sport: list         # [(lo, hi)], [] = any
+    dport: list
+    iif: str            # gateway: the interface it comes in on, or None
+    oif: str
+    peer_is_src: bool   # the address the set holds is the packet's source
+
+
+_RANGE = r"(\d+(?:-\d+)?|\{ [\d, -]+ \})"
+
+
+def _ranges(text):
+    out = []
+    for part in text.strip("{} ").split(","):
+        lo, _, hi = part.strip().partition("-")
+        out.append((int(lo), int(hi or lo)))
+    return out
+
+
+def scoped_shapes(ruleset):
+    """{set name: {"update": [Shape], "lookup": [Shape]}} from compiled nft text: the rules
+    that record a peer (new packets only: the refreshers of established connections are left
+    out) and the rules that admit it."""
+    shapes, chain = {}, None
+    for line in ruleset.splitlines():
+        m = re.match(r"\s*chain (\w+) \{", line)
+        if m:
+            chain = m.group(1)
+            continue
+        body = line.split(' comment "')[0]
+        if "@ph_" not in body or "ct state" in body:
+            continue
+        upd = re.search(r"update @(\w+) \{ (ip6?) (saddr|daddr) \}", body)
+        look = re.search(r"(ip6?) (saddr|daddr) @(ph_\w+)", body)
+        proto = re.search(r"\b(tcp|udp) (?:sport|dport)|meta l4proto (tcp|udp)", body)
+        if not (upd or look) or not proto:
+            continue
+        name, fam, end = (upd.group(1), upd.group(2), upd.group(3)) if upd else \
+            (look.group(3), look.group(1), look.group(2))
+        ports = {}
+        for kw in ("sport", "dport"):
+            pm = re.search(rf"\b(?:tcp|udp) {kw} {_RANGE}", body)
+            ports[kw] = _ranges(pm.group(1)) if pm else []
+        iif = re.search(r'iifname "([^"*]+)"', body)
+        oif = re.search(r'oifname "([^"*]+)"', body)
+        shapes.setdefault(name, {"update": [], "lookup": []})["update" if upd else "lookup"].append(
+            Shape(chain, 6 if fam == "ip6" else 4, proto.group(1) or proto.group(2),
+                  ports["sport"], ports["dport"], iif and iif.group(1), oif and oif.group(1),
+                  end == "saddr"))
+    return {k: v for k, v in shapes.items() if v["update"] and v["lookup"]}
+
+
+def _fits(shape, end):
+    """Does an endpoint of _endpoints() carry packets of this shape?"""
+    direction, _, _, _, iif, oif, hook = end
+    return hook == shape.chain and (not shape.iif or shape.iif == iif) and \
+        (not shape.oif or shape.oif == oif)
+
+
+def _shaped(rng, topo, shape, peer, used):
+    """A packet of `shape` with `peer` at the end the set holds, or None."""
+    ends = [e for e in _endpoints(topo) if _fits(shape, e)]
+    if not ends:
+        return None
+    direction, sender, srcs, dsts, iif, oif, hook = rng.choice(ends)
+    if shape.peer_is_src:
+        if peer not in srcs[shape.family]:
+            return None
+        src, dst = peer, rng.choice(dsts[shape.family])
+    else:
+        if peer not in dsts[shape.family]:
+            return None
+        src, dst = rng.choice(srcs[shape.family]), peer
+    for _ in range(20):
+        def pick(ranges):
+            lo, hi = rng.choice(ranges) if ranges else (1024, 65535)
+            return rng.randint(lo, hi)
+        sport, dport = pick(shape.sport), pick(shape.dport)
+        key = (shape.proto, frozenset(((src, sport), (dst, dport))))
+        if key not in used and (src, sport) != (dst, dport):
+            used.add(key)
+            return Packet(direction, shape.proto, shape.family, src, sport, dst, dport, sender,
+                          iif, oif, hook)
+    return None
+
+
+def _peers(topo, shape):
+    """Addresses that can be at the peer's end of packets of this shape."""
+    out = []
+    for e in _endpoints(topo):
+        if _fits(shape, e):
+            out += (e[2] if shape.peer_is_src else e[3])[shape.family]
+    return sorted(set(out))
+
+
+def _scoped_packets(rng, topo, shapes, used):
+    """A control packet and then a channel packet for the same peer; sometimes the channel
+    packet alone, or for another address of that peer, or nothing fits."""
+    name = rng.choice(sorted(shapes))
+    upd = rng.choice(shapes[name]["update"])
+    look = rng.choice(shapes[name]["lookup"])
+    peers = [a for a in _peers(topo, upd) if a in _peers(topo, look)]
+    if not peers:
+        return []
+    peer = rng.choice(peers)
+    out = []
+    r = rng.random()
+    if r < 0.8:
+        out.append(_shaped(rng, topo, upd, peer, used))
+    other = [a for a in peers if a != peer]
+    if r >= 0.9 and other:
+        peer = rng.choice(other)
+    out.append(_shaped(rng, topo, look, peer, used))
+    return [p for p in out if p is not None]
+
+
+def generate(topo, n, seed, ruleset=None):
+    """n random packets for topo, each with a 5-tuple used by no other packet either way;
+    with the compiled `ruleset` (nft text), some of them control/channel pairs of its scoped
+    channels."""
     rng = random.Random(seed)
     ends = _endpoints(topo)
+    shapes = scoped_shapes(ruleset) if ruleset else {}
     used = set()
     icmp_ids = iter(rng.sample(range(1, WARMUP_ID), n))
     out = []
     while len(out) < n:
+        if shapes and rng.random() < 0.15:
+            out += _scoped_packets(rng, topo, shapes, used)[:n - len(out)]
+            continue
         direction, sender, srcs, dsts, iif, oif, hook = rng.choice(ends)
         family = rng.choice((4, 6))
         src, dst = rng.choice(srcs[family]), rng.choice(dsts[family])
@@ -270,19 +404,30 @@ def kernel_verdicts(topo, packets, settle=0.3):
     senders = sorted({p.sender for p in packets})
     sniffers = {ns: _Sniffer(ns) for ns in senders}
     errors = [None] * len(packets)
+    socks = {}
     try:
-        for ns in senders:
-            idx = [i for i, p in enumerate(packets) if p.sender == ns]
-            for start in range(0, len(idx), 50):
-                chunk = idx[start:start + 50]
-                errs = nsnet.send_raw(ns, [packets[i].scapy() for i in chunk])
-                for i, e in zip(chunk, errs):
-                    if e is not None:
-                        errors[i] = nsnet._outcome(e)
+        # In list order: explain judges them in that order, and a scoped channel's verdict
+        # depends on the control packets before it.
+        for i, p in enumerate(packets):
+            key = (p.sender, p.family)
+            if key not in socks:
+                socks[key] = nsnet.socket_in(p.sender, socket.AF_INET6 if p.family == 6
+                                             else socket.AF_INET, socket.SOCK_RAW,
+                                             socket.IPPROTO_RAW)
+            prev = packets[i - 1].sender if i else p.sender
+            if prev != p.sender and prev != fw:
+                time.sleep(0.002)  # the other namespace's packet reaches the firewall first
+            try:
+                socks[key].sendto(bytes(p.scapy()), (p.dst, 0))
+            except OSError as e:
+                errors[i] = nsnet._outcome(e)
+            if i % 50 == 49:
                 time.sleep(0.005)
         time.sleep(settle)
         seen = nsnet.read_probe(fw)
     finally:
+        for s in socks.values():
+            s.close()
         frames = [f for s in sniffers.values() for f in s.drain()]
     rejected = _rejections(frames)
     verdicts = []
@@ -318,7 +463,7 @@ def differential(policy_path, topology="host", n_packets=200, seed=1, *, pinhole
         _quiet_icmp_ratelimit(topo.firewall)
         nsnet.load_nft(topo.firewall, ruleset)
         nsnet.install_probe(topo.firewall)
-        packets = generate(topo, n_packets, seed)
+        packets = generate(topo, n_packets, seed, ruleset)
         oracle = explain(policy_path, packets, pinhole)
         kernel, errors = kernel_verdicts(topo, packets)
     finally:

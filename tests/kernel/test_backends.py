@@ -17,6 +17,7 @@ form, on a fresh namespace topology:
 import concurrent.futures
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -306,6 +307,29 @@ def big_udp(client_ns, server_ns, src, sport, dst, dport, size, timeout=1.0):
         s.close()
 
 
+def _matches(shape, line):
+    """Could this explain line be a packet of a scoped rule's shape (protocol and ports)?"""
+    m = re.match(r"(tcp|udp) \[?([^\s\]]+?)\]?:(\d+) -> \[?([^\s\]]+?)\]?:(\d+) ", line or "")
+    if not m or m.group(1) != shape.proto:
+        return False
+    def fits(port, ranges):
+        return not ranges or any(lo <= port <= hi for lo, hi in ranges)
+    return fits(int(m.group(3)), shape.sport) and fits(int(m.group(5)), shape.dport)
+
+
+def scoped_waves(probes, lines_of, shapes):
+    """Probes whose packets a scoped channel's rules may judge depend on the control packets
+    before them: they run after every other probe (whose control packets record their peers),
+    together, or one at a time if one of them could record a peer itself."""
+    def hits(p, kind):
+        return any(_matches(sh, ln) for sets in shapes.values() for sh in sets[kind]
+                   for ln in lines_of[p])
+    late = [i for i, p in enumerate(probes) if hits(i, "lookup")]
+    if any(hits(i, "update") for i in late):
+        return late, [[i] for i in late]
+    return late, [late] if late else []
+
+
 def waves(probes):
     """Groups of probes to run one after the other, each group at once. A probe that binds a
     fixed client port must not share that address and port with another running probe, and
@@ -501,7 +525,7 @@ def differential(policy, kind, backend, mode, n, seed):
         D._quiet_icmp_ratelimit(topo.firewall)
         load_form(topo.firewall, files)
         N.install_probe(topo.firewall)
-        packets = D.generate(topo, n, seed)
+        packets = D.generate(topo, n, seed, pinhole("compile", f"--{mode}", "-t", "nft", policy))
         rng = random.Random(seed)
         if mode == "stateless":
             for i, p in enumerate(packets):
@@ -539,11 +563,16 @@ def run_form(suite, example, kind, backend, mode):
             return
         suite.check(f"{label}: loads, and reloads over itself", True)
         probes = probes_for(example)
-        lines, spans = [], []
-        for p in probes:
-            pk = p.packets(topo, stateless)
-            spans.append((len(lines), len(pk)))
-            lines += pk
+        lines_of = [p.packets(topo, stateless) for p in probes]
+        shapes = D.scoped_shapes(pinhole("compile", f"--{mode}", "-t", "nft", policy))
+        late, late_waves = scoped_waves(probes, lines_of, shapes)
+        plan = [[i for i in w if i not in late] for w in waves(probes)] + late_waves
+        # explain judges the packets in the order the waves send them
+        lines, spans = [], [None] * len(probes)
+        for w in plan:
+            for i in w:
+                spans[i] = (len(lines), len(lines_of[i]))
+                lines += lines_of[i]
         verdicts = explain(policy, mode, lines)
         wants = [p.want(verdicts[a:a + n]) for p, (a, n) in zip(probes, spans)]
         names = [p.name for p in probes]
@@ -553,7 +582,7 @@ def run_form(suite, example, kind, backend, mode):
                 suite.expect(f"{label}: IR meaning: {pname}", wants[names.index(pname)], want)
         futs = [None] * len(probes)
         with concurrent.futures.ThreadPoolExecutor(48) as pool:
-            for wave in waves(probes):
+            for wave in plan:
                 for i in wave:
                     futs[i] = pool.submit(probes[i].run, topo)
                 concurrent.futures.wait([futs[i] for i in wave])

@@ -10,7 +10,10 @@ direction, a neighbouring port (source and destination), and, under `from`/`to`
 10.0.0.0/24, fd00:a::/64, a peer outside that restriction. What each probe should meet is
 decided here, from the flows alone (class Model), not by the compiler: a broadcast flow is
 IPv4 only, a helper's child (`related`) is no new connection, a `reject` flow is answered with
-a reset by the side that receives it.
+a reset by the side that receives it, a channel negotiated `on` control flows is open only to
+peers that used one of them. The probes such a channel decides run twice, each time on a fresh
+topology: before any control traffic (all dropped) and after a real exchange on a control flow
+with every peer address (as the static ports say).
 
 Dedicated cases exercise what plain probes cannot: subnet-directed broadcasts (SMB 137-138,
 to=from), DHCP's broadcast request from 0.0.0.0 and broadcast answer, FTP active and passive
@@ -83,11 +86,12 @@ class Flow:
     related: str = None
     broadcast: bool = False
     reject: bool = False
+    on: list = None       # control flows of a scoped negotiated channel
     options: str = ""
 
 
 KEYWORDS = {"sport", "dport", "type", "helper", "related", "negotiated", "broadcast",
-            "fragments", "reject"}
+            "fragments", "reject", "on", "timeout"}
 FLOW_LINE = re.compile(r"^    (\S+)\s+(client|server|any) (->|<->) (client|server|any) (.*)$")
 
 
@@ -129,6 +133,14 @@ def parse_flow(name, init, arrow, resp, rest):
         elif kw == "negotiated":
             if i < len(toks) and toks[i] not in KEYWORDS:
                 i += 1
+        elif kw == "on":
+            f.on = []
+            while i < len(toks) and (toks[i] == "," or toks[i] not in KEYWORDS):
+                if toks[i] != ",":
+                    f.on.append(toks[i])
+                i += 1
+        elif kw == "timeout":
+            i += 1
         elif kw == "broadcast":
             f.broadcast = True
         elif kw == "reject":
@@ -167,9 +179,10 @@ def in_range(port, ranges):
 class Model:
     """What `allow APP ROLE [restriction]` lets start, read from the app's flows only."""
 
-    def __init__(self, flows, role, restricted=False, stateless=False):
+    def __init__(self, flows, role, restricted=False, stateless=False, primed=False):
         self.flows, self.role, self.restricted = flows, role, restricted
         self.stateless = stateless
+        self.primed = primed  # the peer used the control flows of the scoped channels
 
     def decide(self, direction, proto, fam, peer, sport, dport):
         """accept / reject / drop for a new connection (or ICMP echo request) the host sends
@@ -189,6 +202,8 @@ class Model:
         verdict = "drop"
         for f in self.flows:
             if f.related or proto not in f.protos or (f.broadcast and fam != 4):
+                continue
+            if f.on and not self.primed:
                 continue
             ends = [(f.init, f.resp)] + ([(f.resp, f.init)] if f.both else [])
             for a, b in ends:
@@ -385,26 +400,83 @@ def probe_cases(title, ruleset, items, model):
     return cases
 
 
+def control_exchange(flows, role, ctl_name, fam, outside):
+    """A real exchange on the control flow `ctl_name` between the host (playing `role`) and
+    the peer, as the flow runs (returns nothing: a restriction may drop it)."""
+    c = next(f for f in flows if f.name == ctl_name)
+    direction = "out" if role_at(c.init, role) else "in"
+    proto = "tcp" if "tcp" in c.protos else "udp"
+    sport = c.sport[0][0] if c.sport else _eph()
+    p = Probe(direction, proto, fam, sport, c.dport[0][0] if c.dport else 40123, outside)
+
+    def run(topo):
+        src_ns, src, dst_ns, dst = p.ends(topo)
+        fn = N.tcp_outcome if proto == "tcp" else N.udp_outcome
+        fn(src_ns, src, p.sport, dst, p.dport, server_ns=dst_ns, timeout=BLOCK_TIMEOUT)
+    return run
+
+
+def primer(flows, role):
+    """Setup for a topology: every scoped channel's first control flow used with every peer
+    address (inside and outside a restriction, both families)."""
+    steps = [control_exchange(flows, role, f.on[0], fam, outside)
+             for f in flows if f.on for fam in (4, 6) for outside in (False, True)]
+
+    def setup(topo):
+        for step in steps:
+            step(topo)
+    return setup
+
+
+def scoped_cases(title, ruleset, items, model, flows, role):
+    """Probes a scoped channel decides: on a topology where no peer used a control flow, and
+    on one where every peer did."""
+    cases = []
+    for primed in (False, True):
+        m = Model(model.flows, model.role, model.restricted, model.stateless, primed)
+        label = f"{title}, {'after' if primed else 'before'} control traffic"
+        for c in probe_cases(label, ruleset, items, m):
+            if primed:
+                c.setup = primer(flows, role)
+            cases.append(c)
+    return cases
+
+
+def split_scoped(items, model):
+    """(probes whose verdict does not depend on control traffic, probes whose verdict does)"""
+    primed = Model(model.flows, model.role, model.restricted, model.stateless, True)
+    plain, scoped = [], []
+    for p, why in items:
+        args = (p.direction, p.proto, p.fam, p.peer_addr(), p.sport, p.dport)
+        (scoped if model.decide(*args) != primed.decide(*args) else plain).append((p, why))
+    return plain, scoped
+
+
 def app_role_cases(app, role, flows, stateless=False):
     """The unrestricted policy with every flow probe, and the restricted one with the probes
     that pass, from inside and from outside the restriction."""
     mode = "established only;\n" if stateless else ""
     title = f"{'stateless ' if stateless else ''}allow {app} {role}"
     model = Model(flows, role, stateless=stateless)
+    pmodel = Model(flows, role, stateless=stateless, primed=True)
     items = flow_probes(flows, role, model)
-    cases = probe_cases(title, compile_policy(f"{mode}allow {app} {role};\n"),
-                        list(items.items()), model)
+    ruleset = compile_policy(f"{mode}allow {app} {role};\n")
+    plain, scoped = split_scoped(list(items.items()), model)
+    cases = probe_cases(title, ruleset, plain, model)
+    cases += scoped_cases(title, ruleset, scoped, model, flows, role)
     kw = "to" if role == "client" else "from"
     rmodel = Model(flows, role, restricted=True, stateless=stateless)
     ritems = []
     for p, why in items.items():
-        if model.decide(p.direction, p.proto, p.fam, PEER[p.fam], p.sport, p.dport) == "drop":
+        if pmodel.decide(p.direction, p.proto, p.fam, PEER[p.fam], p.sport, p.dport) == "drop":
             continue
         ritems.append((p, why))
         ritems.append((dataclasses.replace(p, outside=True), why))
-    cases += probe_cases(f"{title} {kw} {INSIDE_TEXT}",
-                         compile_policy(f"{mode}allow {app} {role} {kw} {INSIDE_TEXT};\n"),
-                         ritems, rmodel)
+    rtitle = f"{title} {kw} {INSIDE_TEXT}"
+    rruleset = compile_policy(f"{mode}allow {app} {role} {kw} {INSIDE_TEXT};\n")
+    plain, scoped = split_scoped(ritems, rmodel)
+    cases += probe_cases(rtitle, rruleset, plain, rmodel)
+    cases += scoped_cases(rtitle, rruleset, scoped, rmodel, flows, role)
     return cases
 
 
