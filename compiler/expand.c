@@ -435,8 +435,9 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 			struct ir_rule a = ir_rule_copy(acc);
 			a.family = (uint8_t)fam;
 			a.action = IR_SET_ADD;
-			a.add_set.name = xstrdup(scope_set(x->rs, x->r, c->app, data, scope_peer_role(c->rr),
-							   c->hook == IR_FORWARD, (uint8_t)fam));
+			a.add_set.name = xstrdup(scope_set(x->rs, x->r, acc->origin.stmt_no, c->app, data,
+							   scope_peer_role(c->rr), c->hook == IR_FORWARD,
+							   (uint8_t)fam));
 			a.add_set.src = peer_is_src(c);
 			a.log = false;
 			free(a.log_prefix);
@@ -469,8 +470,8 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 	}
 	origin_for(x, &r.origin, c);
 	if (scoped(c)) {
-		r.in_set.name = xstrdup(scope_set(x->rs, x->r, c->app, f, scope_peer_role(c->rr),
-						  c->hook == IR_FORWARD, family));
+		r.in_set.name = xstrdup(scope_set(x->rs, x->r, r.origin.stmt_no, c->app, f,
+						  scope_peer_role(c->rr), c->hook == IR_FORWARD, family));
 		r.in_set.src = peer_is_src(c);
 	}
 	if (c->rr->log) {

@@ -130,6 +130,7 @@ struct ir_dynset {
 	char *flows;     /* its control flows ("pna, rtsp, rtsp-http"), */
 	char *peer;      /* and the role the recorded peers play ("server", "client") */
 	bool forward;    /* filled and read by forwarded traffic (a gateway rule) */
+	int stmt_no;     /* the statement (origin.stmt_no) whose control flows fill it */
 };
 
 struct ir_ruleset {

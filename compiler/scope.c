@@ -54,8 +54,9 @@ static bool taken(const struct ir_ruleset *rs, const struct resolved *res, const
 	return false;
 }
 
-const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, const struct ast_app *app,
-		      const struct ast_flow *data, enum role peer, bool forward, uint8_t family)
+const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, int stmt_no,
+		      const struct ast_app *app, const struct ast_flow *data, enum role peer,
+		      bool forward, uint8_t family)
 {
 	uint32_t timeout = data->timeout ? data->timeout : SCOPE_TIMEOUT_DEFAULT;
 	char *flows = flow_list(data);
@@ -63,7 +64,7 @@ const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, const s
 	for (size_t i = 0; i < rs->dynsets.n; i++) {
 		const struct ir_dynset *ds = &rs->dynsets.v[i];
 		if (ds->family == family && ds->timeout == timeout && ds->forward == forward &&
-		    !strcmp(ds->app, app->name) && !strcmp(ds->flows, flows) &&
+		    ds->stmt_no == stmt_no && !strcmp(ds->app, app->name) && !strcmp(ds->flows, flows) &&
 		    !strcmp(ds->peer, peer_name)) {
 			free(flows);
 			return ds->name;
@@ -88,7 +89,7 @@ const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, const s
 	sb_free(&base);
 	struct ir_dynset ds = {.name = name, .family = family, .timeout = timeout,
 			       .app = xstrdup(app->name), .flows = flows, .peer = xstrdup(peer_name),
-			       .forward = forward};
+			       .forward = forward, .stmt_no = stmt_no};
 	VEC_PUSH(rs->dynsets, ds);
 	return name;
 }

@@ -13,11 +13,14 @@ enum role scope_peer_role(const struct rrule *rr);
 /* Is `f` a control flow of some scoped flow of `app`? */
 bool scope_is_control(const struct ast_app *app, const struct ast_flow *f);
 
-/* The dynamic set of scoped flow `data` for this statement's perspective and family,
- * declared in `rs` on first use. The name is unique in the ruleset and never the name of a
- * define's or zone's set. Returns the name (owned by rs). */
-const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, const struct ast_app *app,
-		      const struct ast_flow *data, enum role peer, bool forward, uint8_t family);
+/* The dynamic set of scoped flow `data` under statement `stmt_no` (its peer role and hook
+ * class follow from the statement) and family, declared in `rs` on first use. Each statement
+ * has sets of its own: the peers one statement's control flows met never open another
+ * statement's channel (another zone's clients, say). The name is unique in the ruleset and
+ * never the name of a define's or zone's set. Returns the name (owned by rs). */
+const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, int stmt_no,
+		      const struct ast_app *app, const struct ast_flow *data, enum role peer,
+		      bool forward, uint8_t family);
 
 /* "servers that used realplayer flow pna, rtsp or rtsp-http within 10m" */
 char *scope_describe(const struct ir_dynset *ds);

@@ -137,13 +137,15 @@ static void test_host_server_restricted(void **state)
 		     "flow d: server -> client udp dport 9100 negotiated on c; }\n"
 		     "allow w server from 10.0.0.0/8;", IR_OUTPUT,
 		"ip daddr 10.0.0.0/8 ip daddr @ph_w_clients_v4 udp dport 9100 accept\n");
-	/* Client and server roles never share a set: the peers play other roles. */
+	/* Each statement has sets of its own (client and server roles remember peers of other
+	 * roles; two client statements, other peers). */
 	expect_dynsets("app w { flow c: client -> server tcp dport 9000;\n"
 		       "flow d: server -> client udp dport 9100 negotiated on c; }\n"
 		       "allow w server from 10.0.0.0/8; allow w client; allow w client to 192.0.2.0/24;",
 		"ph_w_clients_v4 v4 600s client w/c\n"
 		"ph_w_servers_v4 v4 600s server w/c\n"
-		"ph_w_servers_v6 v6 600s server w/c\n");
+		"ph_w_servers_v6 v6 600s server w/c\n"
+		"ph_w_servers_2_v4 v4 600s server w/c\n");
 }
 
 static void test_library_channels(void **state)
@@ -180,6 +182,25 @@ static void test_gateway(void **state)
 		"iifname \"lan0\" oifname \"wan0\" ip saddr @lan_v4 udp dport 1755 accept\n"
 		"iifname \"wan0\" oifname \"lan0\" ip daddr @lan_v4 ip saddr @ph_mms_servers_fwd_v4 udp sport 1024-4999 udp dport 7000-7001 accept\n");
 	expect_dynsets(gw, "ph_mms_servers_fwd_v4 v4 600s server mms/control fwd\n");
+	/* A server one zone's clients used opens nothing to another zone's clients. */
+	struct compilation *c = ok_compile("zone lan { interface lan0; }\nzone dmz { interface dmz0; }\n"
+					   "zone wan { interface wan0; }\n"
+					   "allow mms from lan to wan;\nallow mms from dmz to wan;");
+	struct ir_state st = {0};
+	struct packet_text pt;
+	char *why = NULL;
+	int col;
+	assert_true(packet_parse("tcp 10.1.0.2:40000 -> 203.0.113.2:1755 fwd iif lan0 oif wan0 syn",
+				 &pt, &why, &col));
+	assert_int_equal(ir_eval_state(&c->ir, &pt.pkt, &st).action, IR_ACCEPT);
+	assert_true(packet_parse("udp 203.0.113.2:2000 -> 10.2.0.2:7000 fwd iif wan0 oif dmz0", &pt, &why,
+				 &col));
+	assert_int_equal(ir_eval_state(&c->ir, &pt.pkt, &st).action, IR_DROP);
+	assert_true(packet_parse("udp 203.0.113.2:2000 -> 10.1.0.2:7000 fwd iif wan0 oif lan0", &pt, &why,
+				 &col));
+	assert_int_equal(ir_eval_state(&c->ir, &pt.pkt, &st).action, IR_ACCEPT);
+	ir_state_free(&st);
+	unit_free(c);
 }
 
 static void test_deny_stays_broad(void **state)
