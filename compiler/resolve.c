@@ -313,6 +313,22 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 	VEC_PUSH(r->rules, rr);
 }
 
+/* Linux interface names hold at most 15 bytes (IFNAMSIZ - 1); a trailing '*' matches a
+ * prefix. Anything else could never match, or would be cut by the kernel. */
+static void check_ifname(const struct ast_word *w, struct diags *d)
+{
+	size_t len = strlen(w->text);
+	const char *star = strchr(w->text, '*');
+	if (len == 0)
+		diag_error(d, &w->loc, "empty interface name");
+	else if (len > 15)
+		diag_error(d, &w->loc, "interface name '%s' is longer than 15 characters", w->text);
+	else if (star && star != w->text + len - 1)
+		diag_error(d, &w->loc, "interface name '%s': only a trailing '*' wildcard is possible", w->text);
+	else if (strpbrk(w->text, " /\"\t"))
+		diag_error(d, &w->loc, "interface name '%s' has a character no interface name can have", w->text);
+}
+
 static void collect_names(struct resolved *r, const struct ast_policy *p, struct diags *d)
 {
 	const struct ast_stmt *stateless = NULL, *logu = NULL;
@@ -354,6 +370,8 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 			struct zone z = {.stmt = s, .name = name->text};
 			if (!s->u.zone.ifaces.n)
 				diag_error(d, &name->loc, "zone '%s' names no interface", name->text);
+			for (size_t k = 0; k < s->u.zone.ifaces.n; k++)
+				check_ifname(&s->u.zone.ifaces.v[k], d);
 			parse_literals(&s->u.zone.addrs, &z.addrs, d);
 			VEC_PUSH(r->zones, z);
 		}

@@ -604,7 +604,8 @@ def run_form(suite, example, kind, backend, mode):
             try:
                 got = N.crafted_tcp(getattr(topo, role), src, sport, dst, dport, flags)
                 suite.expect(f"{label}: crafted {cname} ({flags} {ep(src, sport)} -> "
-                             f"{ep(dst, dport)}) passes", got, want)
+                             f"{ep(dst, dport)}) {'passes' if want else 'is dropped'}",
+                             got, want)
             except Exception as e:
                 suite.error(f"{label}: crafted {cname}", e)
         _close_big_servers(set(topo.ns.values()))
