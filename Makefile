@@ -101,7 +101,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRCS := $(SRCS) build/gen/parser.c build/gen/scanner.c
 build/fuzz_policy: tests/fuzz/fuzz_policy.c $(FUZZ_SRCS) build/gen/parser.h build/gen/scanner.h
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Icompiler -Igrammar -Ibuild/gen \
-		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_policy.c $(FUZZ_SRCS)
+		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_policy.c $(FUZZ_SRCS) $(PKG_LIBS)
 
 fuzz: build/fuzz_policy
 	@mkdir -p build/fuzz-corpus
