@@ -1,0 +1,145 @@
+/* Built-in rules every ruleset has (loopback, conntrack states, ICMP that IPv6 and path MTU
+ * discovery need), the answers to rejects, and the log of unmatched packets. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "expand_int.h"
+
+static void builtin(struct exp *x, enum ir_hook hook, uint8_t family, const char *what,
+		    struct ir_rule *r)
+{
+	r->hook = hook;
+	r->family = family;
+	r->origin.builtin = xstrdup(what);
+	push(x, G_BUILTIN, r);
+}
+
+static void builtin_icmp(struct exp *x, enum ir_hook hook, uint8_t family, const char *type,
+			 const char *what, uint8_t ct_state)
+{
+	struct ir_rule r;
+	ir_rule_init(&r);
+	r.l4proto = family == IR_V6 ? IR_ICMPV6 : IR_ICMP;
+	r.icmp_type = icmp_type_lookup(type, family);
+	r.ct_state = ct_state;
+	builtin(x, hook, family, what, &r);
+}
+
+void emit_builtins(struct exp *x)
+{
+	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
+	static const char *const nd[] = {"nd-neighbor-solicit", "nd-neighbor-advert",
+					 "nd-router-solicit", "nd-router-advert"};
+	static const char *const errors4[] = {"destination-unreachable", "time-exceeded"};
+	static const char *const errors6[] = {"destination-unreachable", "packet-too-big", "time-exceeded"};
+	for (size_t h = 0; h < 3; h++) {
+		struct ir_rule r;
+		enum ir_hook hook = hooks[h];
+		if (hook != IR_FORWARD) {
+			ir_rule_init(&r);
+			r.action = IR_ACCEPT;
+			struct ir_ifset *lo = hook == IR_INPUT ? &r.iif : &r.oif;
+			lo->n = 1;
+			lo->v = xmalloc(sizeof(char *));
+			lo->v[0] = xstrdup("lo");
+			builtin(x, hook, IR_ANY, "loopback", &r);
+		}
+		if (!x->r->stateless) {
+			ir_rule_init(&r);
+			r.ct_state = CT_INVALID;
+			r.action = IR_DROP;
+			builtin(x, hook, IR_ANY, "invalid state", &r);
+			ir_rule_init(&r);
+			r.ct_state = CT_ESTABLISHED;
+			r.action = IR_ACCEPT;
+			builtin(x, hook, IR_ANY, "established connections", &r);
+			for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
+				ir_rule_init(&r);
+				r.ct_state = CT_RELATED;
+				r.l4proto = fam == IR_V6 ? IR_ICMPV6 : IR_ICMP;
+				builtin(x, hook, (uint8_t)fam, "ICMP errors of allowed connections", &r);
+			}
+		} else {
+			/* Without conntrack, ICMP errors are admitted by type so that path MTU
+			 * discovery and quick failures keep working. */
+			for (size_t i = 0; i < 2; i++)
+				builtin_icmp(x, hook, IR_V4, errors4[i], "ICMP errors (stateless)", 0);
+			for (size_t i = 0; i < 3; i++)
+				builtin_icmp(x, hook, IR_V6, errors6[i], "ICMPv6 errors (stateless)", 0);
+		}
+		if (hook != IR_FORWARD)
+			for (size_t i = 0; i < 4; i++)
+				builtin_icmp(x, hook, IR_V6, nd[i], "IPv6 neighbour discovery", 0);
+		else if (!x->r->stateless)
+			builtin_icmp(x, hook, IR_V6, "packet-too-big", "IPv6 path MTU discovery", 0);
+	}
+}
+
+/* A reject answers with a TCP reset that the kernel sends through this host's own output
+ * hook (also for a forwarded connection). Conntrack marks it related; without conntrack it is
+ * a bare RST from the rejected port. Admit exactly that, or the client waits for a timeout. */
+void emit_reject_answers(struct exp *x)
+{
+	bool any_tcp = false;
+	VEC(struct ir_rule) answers = {0};
+	for (int g = 0; g < G_COUNT; g++) {
+		for (size_t i = 0; i < x->g[g].n; i++) {
+			const struct ir_rule *r = &x->g[g].v[i];
+			if (r->action != IR_REJECT || r->l4proto != IR_TCP)
+				continue;
+			any_tcp = true;
+			if (!x->r->stateless)
+				continue;
+			struct ir_rule a = ir_rule_copy(r);
+			a.hook = IR_OUTPUT;
+			for (size_t k = 0; k < a.iif.n; k++)
+				free(a.iif.v[k]);
+			for (size_t k = 0; k < a.oif.n; k++)
+				free(a.oif.v[k]);
+			free(a.iif.v);
+			free(a.oif.v);
+			a.iif = a.oif = (struct ir_ifset){0};
+			struct ir_addrset t = a.saddr;
+			a.saddr = a.daddr;
+			a.daddr = t;
+			struct ir_portset tp = a.sport;
+			a.sport = a.dport;
+			a.dport = tp;
+			a.tcp_flags_mask = TCPF_RST;
+			a.tcp_flags_cmp = TCPF_RST;
+			a.action = IR_ACCEPT;
+			a.log = false;
+			a.origin.reply = true;
+			VEC_PUSH(answers, a);
+		}
+	}
+	for (size_t i = 0; i < answers.n; i++)
+		push(x, G_ALLOW, &answers.v[i]);
+	VEC_FREE(answers);
+	if (any_tcp && !x->r->stateless) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.l4proto = IR_TCP;
+		r.tcp_flags_mask = TCPF_RST;
+		r.tcp_flags_cmp = TCPF_RST;
+		r.ct_state = CT_RELATED;
+		r.action = IR_ACCEPT;
+		builtin(x, IR_OUTPUT, IR_ANY, "TCP resets answering a reject", &r);
+	}
+}
+
+void emit_log_unmatched(struct exp *x)
+{
+	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
+	for (size_t h = 0; h < 3; h++) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.action = IR_LOG;
+		r.log = true;
+		r.log_prefix = xasprintf("pinhole drop %s ", ir_hook_name(hooks[h]));
+		builtin(x, hooks[h], IR_ANY, "log unmatched", &r);
+		/* builtin() filed it with the built-ins; move it to the tail. */
+		x->g[G_BUILTIN].n--;
+		push(x, G_TAIL, &r);
+	}
+}

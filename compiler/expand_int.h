@@ -1,0 +1,42 @@
+/* Internal to the expander (expand*.c): the expansion context and the helpers its parts
+ * share. Nothing outside compiler/expand*.c includes this. */
+#ifndef PINHOLE_EXPAND_INT_H
+#define PINHOLE_EXPAND_INT_H
+
+#include "expand.h"
+
+enum group { G_SCOPE, G_BUILTIN, G_DENY, G_ALLOW, G_REJECT_FLOW, G_TAIL, G_COUNT };
+
+struct exp {
+	const struct resolved *r;
+	struct diags *d;
+	struct ir_ruleset *rs;
+	VEC(struct ir_rule) g[G_COUNT];
+	size_t stmt_start[G_COUNT]; /* first rule of the statement being expanded, per group */
+	VEC(char *) warned;         /* warnings already given for this statement */
+};
+
+/* What one emitted direction of a flow needs to know. */
+struct dirctx {
+	const struct rrule *rr;
+	const struct ast_app *app;
+	const struct ast_flow *f;
+	enum ir_hook hook;
+	const struct peer *src, *dst; /* NULL = unrestricted */
+	enum role src_role, dst_role; /* the app roles at either end (for warnings) */
+};
+
+/* Adds a rule to a group, unless the statement being expanded already made the same one. */
+void push(struct exp *x, enum group g, struct ir_rule *r);
+
+/* expand_stateless.c: without conntrack, answers need rules of their own. */
+void swap_ifsets(struct ir_ifset *a, struct ir_ifset *b);
+void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct ast_flow *f);
+void warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r);
+
+/* expand_builtin.c: what every ruleset has, whatever the policy says. */
+void emit_builtins(struct exp *x);
+void emit_reject_answers(struct exp *x);
+void emit_log_unmatched(struct exp *x);
+
+#endif
