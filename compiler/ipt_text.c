@@ -289,17 +289,6 @@ static void put_flags(struct strbuf *sb, uint8_t flags)
 	}
 }
 
-static const char *proto_name(uint8_t p)
-{
-	switch (p) {
-	case IR_TCP: return "tcp";
-	case IR_UDP: return "udp";
-	case IR_ICMP: return "icmp";
-	case IR_ICMPV6: return "ipv6-icmp";
-	}
-	return "?";
-}
-
 /* The transport part of one line: a -m tcp/-m udp match with the single port ranges and the
  * TCP flags (iptables takes each option once per match), then multiport matches for port
  * lists. sport/dport: [from, to) slices of the rule's port sets. */
@@ -452,7 +441,7 @@ static char *frag_gate(struct emitter *e, const struct ir_rule *r, const char *c
 		  name, comment);
 	struct strbuf m = {0};
 	if (r->l4proto)
-		sb_printf(&m, " -p %s", proto_name(r->l4proto));
+		sb_printf(&m, " -p %s", ir_proto_name(r->l4proto));
 	sb_printf(&m, " -m comment --comment \"%s\"", comment);
 	put_line(e, &e->gates, name, r, m.s);
 	sb_free(&m);
@@ -548,7 +537,7 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 		if (use_oif && r->oif.n)
 			put_ifname(&m, "-o", r->oif.v[d]);
 		if (r->l4proto)
-			sb_printf(&m, " -p %s", proto_name(r->l4proto));
+			sb_printf(&m, " -p %s", ir_proto_name(r->l4proto));
 		if (r->fragment)
 			sb_puts(&m, e->family == IR_V6 ? " -m frag" : " -f"); /* any fragment header */
 		if (r->same_port)

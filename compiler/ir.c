@@ -182,6 +182,17 @@ const char *ir_hook_name(enum ir_hook h)
 	return "?";
 }
 
+const char *ir_proto_name(uint8_t p)
+{
+	switch (p) {
+	case IR_TCP: return "tcp";
+	case IR_UDP: return "udp";
+	case IR_ICMP: return "icmp";
+	case IR_ICMPV6: return "ipv6-icmp";
+	}
+	return "?";
+}
+
 const char *ir_action_name(enum ir_action a)
 {
 	switch (a) {

@@ -203,6 +203,7 @@ void ir_dynset_free(struct ir_dynset *s);
 /* Formatting helpers shared by backends, explain and tests. */
 const char *ir_hook_name(enum ir_hook h);
 const char *ir_action_name(enum ir_action a);
+const char *ir_proto_name(uint8_t l4proto); /* nft's names: tcp, udp, icmp, ipv6-icmp */
 void ir_prefix_format(const struct ir_prefix *p, char *buf, size_t len); /* "10.0.0.0/8" */
 bool ir_prefix_contains(const struct ir_prefix *p, uint8_t family, const uint8_t *addr);
 /* "policy.pin:3 allow nfs server (nfs flow data, nfs.pin:12)" */

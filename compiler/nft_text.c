@@ -117,17 +117,6 @@ static void put_ct_state(struct strbuf *sb, uint8_t st)
 	sb_putc(sb, ' ');
 }
 
-static const char *proto_name(uint8_t p)
-{
-	switch (p) {
-	case IR_TCP: return "tcp";
-	case IR_UDP: return "udp";
-	case IR_ICMP: return "icmp";
-	case IR_ICMPV6: return "ipv6-icmp";
-	}
-	return "?";
-}
-
 static void put_verdict(struct strbuf *sb, const struct ir_rule *r)
 {
 	if (r->log && r->log_prefix)
@@ -208,7 +197,7 @@ char *nft_rule_text(const struct ir_rule *r)
 		l4_implied = true;
 	}
 	if (r->l4proto && !l4_implied)
-		sb_printf(&sb, "meta l4proto %s ", proto_name(r->l4proto));
+		sb_printf(&sb, "meta l4proto %s ", ir_proto_name(r->l4proto));
 	if (r->ct_state)
 		put_ct_state(&sb, r->ct_state);
 	if (r->ct_helper)

@@ -3,16 +3,6 @@
 #include "backend.h"
 #include "unit.h"
 
-static struct compilation *must_compile(const char *text)
-{
-	bool ok;
-	struct compilation *c = unit_compile(text, &ok);
-	for (size_t i = 0; !ok && i < c->diags.n; i++)
-		print_error("%s\n", c->diags.v[i].msg);
-	assert_true(ok);
-	return c;
-}
-
 /* The rule of this hook whose nft text is `text`, or NULL. */
 static const struct ir_rule *find_rule(const struct compilation *c, enum ir_hook hook, const char *text)
 {
@@ -40,7 +30,7 @@ static size_t app_rules(const struct compilation *c)
 static void ad_names_the_real_apps(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile("allow ad client;\n");
+	struct compilation *c = unit_compile_ok("allow ad client;\n");
 	static const struct { const char *rule, *app, *flow, *file; } want[] = {
 		{"tcp dport 389 accept", "ldap", "query", "ldap.pin"},
 		{"udp dport 389 accept", "ldap", "query-udp", "ldap.pin"},
@@ -67,7 +57,7 @@ static void ad_names_the_real_apps(void **state)
 static void policy_bundle(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile(
+	struct compilation *c = unit_compile_ok(
 		"app office \"office services\" {\n"
 		"    flow print: client -> server tcp dport 631 source \"RFC 8010\";\n"
 		"    uses ad, dns, https;\n"
@@ -88,7 +78,7 @@ static void policy_bundle(void **state)
 static void aliases_and_roles(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile(
+	struct compilation *c = unit_compile_ok(
 		"app chat \"chat\" { uses msn-messenger, irc-dcc; }\n"
 		"allow chat server from 10.0.0.0/8;\n");
 	assert_non_null(find_rule(c, IR_INPUT, "ip saddr 10.0.0.0/8 tcp dport 1863 accept"));
@@ -157,7 +147,7 @@ static void empty_app(void **state)
 static void policy_cannot_change_library_bundles(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile(
+	struct compilation *c = unit_compile_ok(
 		"app dns \"my dns\" { flow q: client -> server udp dport 5353 source \"x\"; }\n"
 		"allow ad client;\n");
 	assert_non_null(find_rule(c, IR_OUTPUT, "udp dport 53 accept"));

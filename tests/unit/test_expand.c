@@ -2,35 +2,10 @@
 #include "backend.h"
 #include "unit.h"
 
-/* Rules of one hook, not built in, rendered as nft text, one per line. */
-static char *rules_of(const struct compilation *c, enum ir_hook hook)
-{
-	struct strbuf sb = {0};
-	for (size_t i = 0; i < c->ir.rules.n; i++) {
-		const struct ir_rule *r = &c->ir.rules.v[i];
-		if (r->hook != hook || r->origin.builtin)
-			continue;
-		char *t = nft_rule_text(r);
-		sb_printf(&sb, "%s\n", t);
-		free(t);
-	}
-	return sb_steal(&sb);
-}
-
-static struct compilation *ok_compile(const char *text)
-{
-	bool ok;
-	struct compilation *c = unit_compile(text, &ok);
-	if (!ok)
-		diag_print(&c->diags, stderr);
-	assert_true(ok);
-	return c;
-}
-
 static void expect_rules(const char *policy, enum ir_hook hook, const char *want)
 {
-	struct compilation *c = ok_compile(policy);
-	char *got = rules_of(c, hook);
+	struct compilation *c = unit_compile_ok(policy);
+	char *got = unit_rules_of(c, hook);
 	if (strcmp(got, want) != 0)
 		fail_msg("policy: %s\nhook %s\nwant:\n%s\ngot:\n%s", policy, ir_hook_name(hook), want, got);
 	free(got);
@@ -75,7 +50,7 @@ static void test_helper_assignment(void **state)
 	expect_rules("allow ftp client;", IR_INPUT, "meta l4proto tcp ct state related ct helper \"ftp\" accept\n");
 	/* A server assigns the helper before input, in prerouting. */
 	expect_rules("allow ftp server;", IR_PREROUTING, "tcp dport 21 ct state new ct helper set \"ph_ftp_tcp\"\n");
-	struct compilation *c = ok_compile("allow ftp server; allow ftp client;");
+	struct compilation *c = unit_compile_ok("allow ftp server; allow ftp client;");
 	assert_int_equal(c->ir.helpers.n, 1);
 	assert_string_equal(c->ir.helpers.v[0].type, "ftp");
 	unit_free(c);
@@ -107,7 +82,7 @@ static void test_stateless_mirrors_returns(void **state)
 	expect_rules("established only;\nallow dns client;", IR_INPUT,
 		     "udp sport 53 accept\ntcp sport 53 tcp flags & (rst | ack) != 0 accept\n");
 	/* No conntrack in stateless mode, not even built in. */
-	struct compilation *c = ok_compile("established only;\nallow ssh server;");
+	struct compilation *c = unit_compile_ok("established only;\nallow ssh server;");
 	for (size_t i = 0; i < c->ir.rules.n; i++)
 		assert_int_equal(c->ir.rules.v[i].ct_state, 0);
 	unit_free(c);
@@ -129,7 +104,7 @@ static void test_stateless_fallback_warns(void **state)
 static void test_log_unmatched_is_last(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile("allow ssh client;\nlog unmatched;");
+	struct compilation *c = unit_compile_ok("allow ssh client;\nlog unmatched;");
 	const struct ir_rule *last = &c->ir.rules.v[c->ir.rules.n - 1];
 	assert_int_equal(last->action, IR_LOG);
 	unit_free(c);
@@ -138,7 +113,7 @@ static void test_log_unmatched_is_last(void **state)
 static void test_provenance(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile("# x\nallow nfs server from 10.0.0.0/8;");
+	struct compilation *c = unit_compile_ok("# x\nallow nfs server from 10.0.0.0/8;");
 	bool seen = false;
 	for (size_t i = 0; i < c->ir.rules.n; i++) {
 		const struct ir_origin *o = &c->ir.rules.v[i].origin;

@@ -24,16 +24,6 @@ static enum ir_action verdict(const struct compilation *c, const char *packet, c
 	return v.action;
 }
 
-static struct compilation *must_compile(const char *text)
-{
-	bool ok;
-	struct compilation *c = unit_compile(text, &ok);
-	for (size_t i = 0; !ok && i < c->diags.n; i++)
-		print_error("%s\n", c->diags.v[i].msg);
-	assert_true(ok);
-	return c;
-}
-
 static size_t count_rules(const struct compilation *c, enum ir_hook hook, enum ir_action action)
 {
 	size_t n = 0;
@@ -48,7 +38,7 @@ static const char *const probe6 = "tcp [fd00:a::7]:40000 -> [fd00:a::5]:80 in sy
 static void server_rejects_the_probe(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile("allow smb server;\n");
+	struct compilation *c = unit_compile_ok("allow smb server;\n");
 	const struct ir_rule *r;
 	assert_int_equal(verdict(c, probe4, &r), IR_REJECT);
 	assert_non_null(r);
@@ -72,7 +62,7 @@ static void an_explicit_allow_wins(void **state)
 		"allow http server;\nallow smb server;\n",
 	};
 	for (size_t p = 0; p < 3; p++) {
-		struct compilation *c = must_compile(policies[p]);
+		struct compilation *c = unit_compile_ok(policies[p]);
 		const struct ir_rule *r;
 		assert_int_equal(verdict(c, probe4, &r), IR_ACCEPT);
 		assert_string_not_equal(r->origin.app, "smb");
@@ -96,10 +86,10 @@ static void an_explicit_allow_wins(void **state)
 static void deny_statements_leave_the_probe_alone(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile("deny tcp/80 server;\nallow smb server;\n");
+	struct compilation *c = unit_compile_ok("deny tcp/80 server;\nallow smb server;\n");
 	assert_int_equal(verdict(c, probe4, NULL), IR_DROP);
 	unit_free(c);
-	c = must_compile("allow http server;\ndeny smb server;\n");
+	c = unit_compile_ok("allow http server;\ndeny smb server;\n");
 	assert_int_equal(verdict(c, probe4, NULL), IR_ACCEPT);
 	assert_int_equal(count_rules(c, IR_INPUT, IR_REJECT), 0);
 	unit_free(c);
@@ -109,7 +99,7 @@ static void deny_statements_leave_the_probe_alone(void **state)
 static void client_side_has_no_rule(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile("allow smb client;\n");
+	struct compilation *c = unit_compile_ok("allow smb client;\n");
 	assert_int_equal(count_rules(c, IR_OUTPUT, IR_REJECT) + count_rules(c, IR_INPUT, IR_REJECT), 0);
 	assert_int_equal(verdict(c, "tcp 10.0.0.5:40000 -> 10.0.0.7:80 out syn new", NULL), IR_DROP);
 	unit_free(c);
@@ -118,7 +108,7 @@ static void client_side_has_no_rule(void **state)
 static void restriction_applies(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile("allow smb server from 10.0.0.0/24;\n");
+	struct compilation *c = unit_compile_ok("allow smb server from 10.0.0.0/24;\n");
 	assert_int_equal(verdict(c, probe4, NULL), IR_REJECT);
 	assert_int_equal(verdict(c, "tcp 192.0.2.7:40000 -> 192.0.2.5:80 in syn new", NULL), IR_DROP);
 	assert_int_equal(verdict(c, probe6, NULL), IR_DROP); /* an IPv4-only restriction */
@@ -131,10 +121,10 @@ static void stateful_reset_builtin(void **state)
 {
 	(void)state;
 	static const char *const rst = "tcp 10.0.0.5:80 -> 10.0.0.7:40000 out rst ack related";
-	struct compilation *c = must_compile("allow ssh server;\n");
+	struct compilation *c = unit_compile_ok("allow ssh server;\n");
 	assert_int_equal(verdict(c, rst, NULL), IR_DROP);
 	unit_free(c);
-	c = must_compile("allow smb server;\n");
+	c = unit_compile_ok("allow smb server;\n");
 	const struct ir_rule *r;
 	assert_int_equal(verdict(c, rst, &r), IR_ACCEPT);
 	assert_non_null(r->origin.builtin);
@@ -142,7 +132,7 @@ static void stateful_reset_builtin(void **state)
 	assert_int_equal(verdict(c, "tcp 10.0.0.5:80 -> 10.0.0.7:40000 out syn ack related", NULL), IR_DROP);
 	unit_free(c);
 	/* a reject statement needs it as well, forwarded traffic too (the gateway sends it) */
-	c = must_compile("zone lan { interface lan0; }\nzone wan { interface wan0; }\n"
+	c = unit_compile_ok("zone lan { interface lan0; }\nzone wan { interface wan0; }\n"
 			 "reject tcp/113 from wan to lan;\n");
 	assert_int_equal(verdict(c, "tcp 10.1.0.2:113 -> 203.0.113.2:40000 out rst ack related", NULL),
 			 IR_ACCEPT);
@@ -153,13 +143,13 @@ static void stateful_reset_builtin(void **state)
 static void stateless_reset_reply(void **state)
 {
 	(void)state;
-	struct compilation *c = must_compile("established only;\nallow smb server from 10.0.0.0/24;\n");
+	struct compilation *c = unit_compile_ok("established only;\nallow smb server from 10.0.0.0/24;\n");
 	assert_int_equal(verdict(c, "tcp 10.0.0.5:80 -> 10.0.0.7:40000 out rst ack", NULL), IR_ACCEPT);
 	assert_int_equal(verdict(c, "tcp 10.0.0.5:80 -> 10.0.0.7:40000 out syn ack", NULL), IR_DROP);
 	assert_int_equal(verdict(c, "tcp 10.0.0.5:80 -> 10.0.0.7:40000 out ack", NULL), IR_DROP);
 	assert_int_equal(verdict(c, "tcp 10.0.0.5:80 -> 192.0.2.7:40000 out rst ack", NULL), IR_DROP);
 	unit_free(c);
-	c = must_compile("established only;\nreject tcp/113 server;\n");
+	c = unit_compile_ok("established only;\nreject tcp/113 server;\n");
 	assert_int_equal(verdict(c, "tcp 10.0.0.5:113 -> 10.0.0.7:40000 out rst ack", NULL), IR_ACCEPT);
 	unit_free(c);
 }

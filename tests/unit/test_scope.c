@@ -5,35 +5,10 @@
 #include "packet.h"
 #include "unit.h"
 
-static struct compilation *ok_compile(const char *text)
-{
-	bool ok;
-	struct compilation *c = unit_compile(text, &ok);
-	if (!ok)
-		diag_print(&c->diags, stderr);
-	assert_true(ok);
-	return c;
-}
-
-/* Rules of one hook, not built in, as nft text, one per line. */
-static char *rules_of(const struct compilation *c, enum ir_hook hook)
-{
-	struct strbuf sb = {0};
-	for (size_t i = 0; i < c->ir.rules.n; i++) {
-		const struct ir_rule *r = &c->ir.rules.v[i];
-		if (r->hook != hook || r->origin.builtin)
-			continue;
-		char *t = nft_rule_text(r);
-		sb_printf(&sb, "%s\n", t);
-		free(t);
-	}
-	return sb_steal(&sb);
-}
-
 static void expect_rules(const char *policy, enum ir_hook hook, const char *want)
 {
-	struct compilation *c = ok_compile(policy);
-	char *got = rules_of(c, hook);
+	struct compilation *c = unit_compile_ok(policy);
+	char *got = unit_rules_of(c, hook);
 	if (strcmp(got, want) != 0)
 		fail_msg("policy: %s\nhook %s\nwant:\n%s\ngot:\n%s", policy, ir_hook_name(hook), want, got);
 	free(got);
@@ -54,7 +29,7 @@ static char *dynsets_of(const struct compilation *c)
 
 static void expect_dynsets(const char *policy, const char *want)
 {
-	struct compilation *c = ok_compile(policy);
+	struct compilation *c = unit_compile_ok(policy);
 	char *got = dynsets_of(c);
 	if (strcmp(got, want) != 0)
 		fail_msg("policy: %s\nwant:\n%s\ngot:\n%s", policy, want, got);
@@ -72,7 +47,7 @@ static void expect_dynsets(const char *policy, const char *want)
 static void test_syntax_round_trip(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile(APP_V "allow v client;");
+	struct compilation *c = unit_compile_ok(APP_V "allow v client;");
 	const struct ast_app *v = NULL;
 	for (size_t i = 0; i < c->policy.stmts.n && !v; i++)
 		if (c->policy.stmts.v[i]->kind == STMT_APP)
@@ -183,7 +158,7 @@ static void test_gateway(void **state)
 		"iifname \"wan0\" oifname \"lan0\" ip daddr @lan_v4 ip saddr @ph_mms_servers_fwd_v4 udp sport 1024-4999 udp dport 7000-7001 accept\n");
 	expect_dynsets(gw, "ph_mms_servers_fwd_v4 v4 600s server mms/control fwd\n");
 	/* A server one zone's clients used opens nothing to another zone's clients. */
-	struct compilation *c = ok_compile("zone lan { interface lan0; }\nzone dmz { interface dmz0; }\n"
+	struct compilation *c = unit_compile_ok("zone lan { interface lan0; }\nzone dmz { interface dmz0; }\n"
 					   "zone wan { interface wan0; }\n"
 					   "allow mms from lan to wan;\nallow mms from dmz to wan;");
 	struct ir_state st = {0};
@@ -259,7 +234,7 @@ static void test_bundle_keeps_the_defining_app(void **state)
 static void test_nft_render(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile(APP_V "allow v client;");
+	struct compilation *c = unit_compile_ok(APP_V "allow v client;");
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -291,7 +266,7 @@ static const struct ir_rule *rule_with(const struct compilation *c, const char *
 static void test_ipt_render(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile(APP_V "allow v client;");
+	struct compilation *c = unit_compile_ok(APP_V "allow v client;");
 	char *t = ipt_rule_text(&c->ir, rule_with(c, "ph_v_vid_servers_v4", false, IR_V4), IR_V4);
 	assert_non_null(strstr(t, "-A PINHOLE-INPUT -p udp -m udp --dport 9100 -m recent --rcheck "
 				  "--seconds 90 --name ph_v_vid_servers_v4 --mask 255.255.255.255 "
@@ -339,7 +314,7 @@ static void expect_v(const struct compilation *c, struct ir_state *st, const cha
 static void test_state_records_in_order(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile("allow realplayer client;");
+	struct compilation *c = unit_compile_ok("allow realplayer client;");
 	struct ir_state st = {0};
 	/* Nobody used a control flow yet; without a state, nobody ever has. */
 	expect_v(c, &st, "udp 192.0.2.7:5000 -> 10.0.0.5:7000 in", IR_DROP);
@@ -367,7 +342,7 @@ static void test_state_records_in_order(void **state)
 static void test_state_expires(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile(APP_V "allow v client;");
+	struct compilation *c = unit_compile_ok(APP_V "allow v client;");
 	struct ir_state st = {0};
 	expect_v(c, &st, "udp 10.0.0.5:40000 -> 192.0.2.7:9001 out", IR_ACCEPT);
 	st.now_ms = 89999;
@@ -389,7 +364,7 @@ static void test_state_only_admitted_packets_record(void **state)
 	(void)state;
 	/* A control packet the policy drops records nothing: the update sits right before the
 	 * accept, after every deny. Invalid packets stop at the built-ins. */
-	struct compilation *c = ok_compile("deny tcp/554 client to 192.0.2.9;\nallow realplayer client;");
+	struct compilation *c = unit_compile_ok("deny tcp/554 client to 192.0.2.9;\nallow realplayer client;");
 	struct ir_state st = {0};
 	expect_v(c, &st, "tcp 10.0.0.5:40000 -> 192.0.2.9:554 out syn", IR_DROP);
 	expect_v(c, &st, "tcp 10.0.0.5:40000 -> 192.0.2.9:554 out ack invalid", IR_DROP);
@@ -397,7 +372,7 @@ static void test_state_only_admitted_packets_record(void **state)
 	expect_v(c, &st, "udp 192.0.2.9:5000 -> 10.0.0.5:7000 in", IR_DROP);
 	/* Server side: the client's packets record the client. */
 	unit_free(c);
-	c = ok_compile("allow nfs server from 10.0.0.0/8;");
+	c = unit_compile_ok("allow nfs server from 10.0.0.0/8;");
 	expect_v(c, &st, "udp 10.0.0.7:1010 -> 10.0.0.5:700 in", IR_DROP);
 	expect_v(c, &st, "udp 10.0.0.7:1010 -> 10.0.0.5:111 in", IR_ACCEPT);
 	expect_v(c, &st, "udp 10.0.0.7:1010 -> 10.0.0.5:700 in", IR_ACCEPT);

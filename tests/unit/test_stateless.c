@@ -3,16 +3,6 @@
 #include "packet.h"
 #include "unit.h"
 
-static struct compilation *ok_compile(const char *text)
-{
-	bool ok;
-	struct compilation *c = unit_compile(text, &ok);
-	if (!ok)
-		diag_print(&c->diags, stderr);
-	assert_true(ok);
-	return c;
-}
-
 static void expect(const struct compilation *c, const char *pkt, enum ir_action want)
 {
 	struct packet_text pt;
@@ -28,7 +18,7 @@ static void expect(const struct compilation *c, const char *pkt, enum ir_action 
 static void test_tcp_ack_bit(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile("established only;\nallow http client;\nallow ssh server;");
+	struct compilation *c = unit_compile_ok("established only;\nallow http client;\nallow ssh server;");
 	/* The client's own connection: out with SYN, the server's SYN+ACK and ACKs back. */
 	expect(c, "tcp 10.0.0.5:40000 -> 192.0.2.7:80 out syn", IR_ACCEPT);
 	expect(c, "tcp 192.0.2.7:80 -> 10.0.0.5:40000 in syn ack", IR_ACCEPT);
@@ -52,7 +42,7 @@ static void test_tcp_ack_bit(void **state)
 static void test_udp_icmp_same_port(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile("established only;\nallow dns, ping client;\n"
+	struct compilation *c = unit_compile_ok("established only;\nallow dns, ping client;\n"
 					   "allow smb server from 10.0.0.0/8;");
 	expect(c, "udp 192.0.2.53:53 -> 10.0.0.5:40000 in", IR_ACCEPT);
 	expect(c, "udp 192.0.2.53:54 -> 10.0.0.5:40000 in", IR_DROP);
@@ -76,7 +66,7 @@ static void test_udp_icmp_same_port(void **state)
 static void test_fragments(void **state)
 {
 	(void)state;
-	struct compilation *c = ok_compile("established only;\nallow nfs client to 10.0.0.0/8, fd00::/8;");
+	struct compilation *c = unit_compile_ok("established only;\nallow nfs client to 10.0.0.0/8, fd00::/8;");
 	expect(c, "udp [fd00::9]:0 -> [fd00::5]:0 in fragment", IR_ACCEPT);
 	expect(c, "udp 10.0.0.9:0 -> 10.0.0.5:0 in fragment", IR_ACCEPT);
 	expect(c, "udp [2001:db8::9]:0 -> [fd00::5]:0 in fragment", IR_DROP);
@@ -84,7 +74,7 @@ static void test_fragments(void **state)
 	expect(c, "udp [fd00::5]:0 -> [fd00::9]:0 out fragment", IR_ACCEPT);
 	unit_free(c);
 	/* Only flows marked `fragments` get them. */
-	c = ok_compile("established only;\nallow dns client;");
+	c = unit_compile_ok("established only;\nallow dns client;");
 	expect(c, "udp 192.0.2.53:0 -> 10.0.0.5:0 in fragment", IR_DROP);
 	unit_free(c);
 }
@@ -94,7 +84,7 @@ static void test_reject_answers(void **state)
 	(void)state;
 	/* Without conntrack, the reset a TCP reject sends (through this host's output hook, even
 	 * for forwarded traffic) needs a rule of its own; ICMP unreachables have the built-ins. */
-	struct compilation *c = ok_compile("established only;\nreject tcp/113 server from 10.0.0.0/8;\n"
+	struct compilation *c = unit_compile_ok("established only;\nreject tcp/113 server from 10.0.0.0/8;\n"
 					   "reject udp/69 server;");
 	expect(c, "tcp 10.1.2.3:40000 -> 10.0.0.5:113 in syn", IR_REJECT);
 	expect(c, "tcp 10.0.0.5:113 -> 10.1.2.3:40000 out rst ack", IR_ACCEPT);
@@ -102,7 +92,7 @@ static void test_reject_answers(void **state)
 	expect(c, "tcp 10.0.0.5:113 -> 192.0.2.3:40000 out rst", IR_DROP);
 	expect(c, "icmp 10.0.0.5 -> 192.0.2.3 out destination-unreachable", IR_ACCEPT);
 	unit_free(c);
-	c = ok_compile("established only;\nzone lan { interface lan0; address 10.1.0.0/24; }\n"
+	c = unit_compile_ok("established only;\nzone lan { interface lan0; address 10.1.0.0/24; }\n"
 		       "zone wan { interface wan0; }\nreject tcp/113 from wan to lan;");
 	expect(c, "tcp 203.0.113.2:40000 -> 10.1.0.2:113 fwd iif wan0 oif lan0 syn", IR_REJECT);
 	expect(c, "tcp 10.1.0.2:113 -> 203.0.113.2:40000 out oif wan0 rst ack", IR_ACCEPT);
@@ -113,7 +103,7 @@ static void test_reject_answers(void **state)
 /* Every warning of one compilation, in order, one per line. */
 static char *warnings(const char *policy)
 {
-	struct compilation *c = ok_compile(policy);
+	struct compilation *c = unit_compile_ok(policy);
 	struct strbuf sb = {0};
 	for (size_t i = 0; i < c->diags.n; i++)
 		if (c->diags.v[i].sev == SEV_WARNING)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cli.h"
 #include "compile.h"
 
@@ -42,6 +43,32 @@ static inline void unit_free(struct compilation *c)
 {
 	compilation_free(c);
 	free(c);
+}
+
+/* Compiles `text` and fails the test (printing the diagnostics) unless it compiles. */
+static inline struct compilation *unit_compile_ok(const char *text)
+{
+	bool ok;
+	struct compilation *c = unit_compile(text, &ok);
+	if (!ok)
+		diag_print(&c->diags, stderr);
+	assert_true(ok);
+	return c;
+}
+
+/* The rules of one hook, built-ins left out, as nft text, one per line (caller frees). */
+static inline char *unit_rules_of(const struct compilation *c, enum ir_hook hook)
+{
+	struct strbuf sb = {0};
+	for (size_t i = 0; i < c->ir.rules.n; i++) {
+		const struct ir_rule *r = &c->ir.rules.v[i];
+		if (r->hook != hook || r->origin.builtin)
+			continue;
+		char *t = nft_rule_text(r);
+		sb_printf(&sb, "%s\n", t);
+		free(t);
+	}
+	return sb_steal(&sb);
 }
 
 /* First diagnostic message containing `needle`, or NULL. */
