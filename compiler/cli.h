@@ -23,6 +23,8 @@ int cmd_status(struct cli *cli, int argc, char **argv);
  * (with *i advanced), 0 if not an option of ours, -1 on a usage error. */
 int cli_common_option(struct cli *cli, int argc, char **argv, int *i);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An argument that is no option of the command: the one POLICY it takes, or a usage error. */
+int cli_policy_arg(const char *cmd, const char *arg, const char **policy);
 
 /* explain's lines about scoped channels: the peers a packet records, and what a scoped rule
  * that did not match waits for. */

@@ -31,6 +31,16 @@ int cli_common_option(struct cli *cli, int argc, char **argv, int *i)
 	return 0;
 }
 
+int cli_policy_arg(const char *cmd, const char *arg, const char **policy)
+{
+	if (arg[0] == '-' && arg[1])
+		return cli_usage_error(cmd, "unknown option '%s'", arg);
+	if (*policy)
+		return cli_usage_error(cmd, "one policy at a time ('%s' and '%s')", *policy, arg);
+	*policy = arg;
+	return EXIT_OK;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

@@ -321,12 +321,8 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct apply_opts 
 			if (errno || *end || end == v || s == 0 || s > 86400)
 				return cli_usage_error("apply", "--confirm wants a number of seconds (1-86400), not '%s'", v);
 			o->confirm = (unsigned)s;
-		} else if (a[0] == '-' && a[1]) {
-			return cli_usage_error("apply", "unknown option '%s'", a);
-		} else if (o->policy) {
-			return cli_usage_error("apply", "one policy at a time ('%s' and '%s')", o->policy, a);
-		} else {
-			o->policy = a;
+		} else if (cli_policy_arg("apply", a, &o->policy) != EXIT_OK) {
+			return EXIT_BAD_INPUT;
 		}
 	}
 	if (!o->policy)

@@ -86,12 +86,8 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 				return cli_usage_error("compile", "%s needs an argument", argv[i]);
 			*(argv[i][1] == 'o' ? &out : &target) = argv[i + 1];
 			i++;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage_error("compile", "unknown option '%s'", argv[i]);
-		} else if (policy) {
-			return cli_usage_error("compile", "one policy at a time ('%s' and '%s')", policy, argv[i]);
-		} else {
-			policy = argv[i];
+		} else if (cli_policy_arg("compile", argv[i], &policy) != EXIT_OK) {
+			return EXIT_BAD_INPUT;
 		}
 	}
 	if (!policy)

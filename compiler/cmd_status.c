@@ -19,12 +19,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			if (i + 1 >= argc)
 				return cli_usage_error("status", "--netns needs a namespace name");
 			netns = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage_error("status", "unknown option '%s'", argv[i]);
-		} else if (policy) {
-			return cli_usage_error("status", "one policy at a time ('%s' and '%s')", policy, argv[i]);
-		} else {
-			policy = argv[i];
+		} else if (cli_policy_arg("status", argv[i], &policy) != EXIT_OK) {
+			return EXIT_BAD_INPUT;
 		}
 	}
 	if (!policy)
