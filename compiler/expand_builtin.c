@@ -92,19 +92,9 @@ void emit_reject_answers(struct exp *x)
 				continue;
 			struct ir_rule a = ir_rule_copy(r);
 			a.hook = IR_OUTPUT;
-			for (size_t k = 0; k < a.iif.n; k++)
-				free(a.iif.v[k]);
-			for (size_t k = 0; k < a.oif.n; k++)
-				free(a.oif.v[k]);
-			free(a.iif.v);
-			free(a.oif.v);
-			a.iif = a.oif = (struct ir_ifset){0};
-			struct ir_addrset t = a.saddr;
-			a.saddr = a.daddr;
-			a.daddr = t;
-			struct ir_portset tp = a.sport;
-			a.sport = a.dport;
-			a.dport = tp;
+			ir_rule_mirror(&a);
+			ir_ifset_free(&a.iif); /* it leaves from this host, whatever the interfaces */
+			ir_ifset_free(&a.oif);
 			a.tcp_flags_mask = TCPF_RST;
 			a.tcp_flags_cmp = TCPF_RST;
 			a.action = IR_ACCEPT;

@@ -30,7 +30,6 @@ struct dirctx {
 void push(struct exp *x, enum group g, struct ir_rule *r);
 
 /* expand_stateless.c: without conntrack, answers need rules of their own. */
-void swap_ifsets(struct ir_ifset *a, struct ir_ifset *b);
 void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct ast_flow *f);
 void warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r);
 

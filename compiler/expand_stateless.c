@@ -11,13 +11,6 @@ static enum ir_hook reverse_hook(enum ir_hook h)
 	return h == IR_INPUT ? IR_OUTPUT : h == IR_OUTPUT ? IR_INPUT : h;
 }
 
-void swap_ifsets(struct ir_ifset *a, struct ir_ifset *b)
-{
-	struct ir_ifset t = *a;
-	*a = *b;
-	*b = t;
-}
-
 /* Stateless mode: large datagrams arrive as fragments, and only the first one has ports.
  * Admit the non-first fragments of this flow's protocol between the same peers. */
 static void emit_fragments(struct exp *x, const struct ir_rule *base)
@@ -45,16 +38,7 @@ void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct ast_flow 
 {
 	struct ir_rule r = ir_rule_copy(fwd);
 	r.hook = reverse_hook(fwd->hook);
-	swap_ifsets(&r.iif, &r.oif);
-	struct ir_addrset ta = r.saddr;
-	r.saddr = r.daddr;
-	r.daddr = ta;
-	if (!r.same_port) { /* "to=from" answers on the same port pair */
-		struct ir_portset tp = r.sport;
-		r.sport = r.dport;
-		r.dport = tp;
-	}
-	r.in_set.src = !r.in_set.src; /* the same peer, at the other end */
+	ir_rule_mirror(&r);
 	r.origin.reply = true;
 	r.log = false;
 	if (r.l4proto == IR_TCP) {

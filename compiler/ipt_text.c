@@ -212,9 +212,7 @@ static char *comment_text(const struct ir_rule *r)
 	char *desc = ir_origin_describe(&r->origin);
 	if (strlen(desc) > IPT_COMMENT_MAX)
 		desc[IPT_COMMENT_MAX] = '\0';
-	for (char *p = desc; *p; p++)
-		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
-			*p = '\'';
+	quote_safe(desc);
 	return desc;
 }
 
@@ -237,9 +235,7 @@ static char *log_prefix(const struct ir_rule *r)
 	} else {
 		out = xstrndup(p, IPT_LOG_PREFIX_MAX);
 	}
-	for (char *q = out; *q; q++)
-		if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q == 0x7f)
-			*q = '\'';
+	quote_safe(out);
 	return out;
 }
 

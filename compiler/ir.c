@@ -77,12 +77,28 @@ static void ifset_copy(struct ir_ifset *dst, const struct ir_ifset *src)
 	}
 }
 
-static void ifset_free(struct ir_ifset *s)
+void ir_ifset_free(struct ir_ifset *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i]);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
+}
+
+void ir_rule_mirror(struct ir_rule *r)
+{
+	struct ir_ifset ti = r->iif;
+	r->iif = r->oif;
+	r->oif = ti;
+	struct ir_addrset ta = r->saddr;
+	r->saddr = r->daddr;
+	r->daddr = ta;
+	if (!r->same_port) { /* "to=from" answers on the same port pair */
+		struct ir_portset tp = r->sport;
+		r->sport = r->dport;
+		r->dport = tp;
+	}
+	r->in_set.src = !r->in_set.src; /* the same peer, at the other end */
 }
 
 struct ir_rule ir_rule_copy(const struct ir_rule *r)
@@ -105,8 +121,8 @@ struct ir_rule ir_rule_copy(const struct ir_rule *r)
 
 void ir_rule_free(struct ir_rule *r)
 {
-	ifset_free(&r->iif);
-	ifset_free(&r->oif);
+	ir_ifset_free(&r->iif);
+	ir_ifset_free(&r->oif);
 	ir_addrset_free(&r->saddr);
 	ir_addrset_free(&r->daddr);
 	free(r->sport.v);

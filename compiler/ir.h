@@ -192,6 +192,11 @@ const struct ir_dynset *ir_dynset_find(const struct ir_ruleset *rs, const char *
 /* Construction and teardown. */
 void ir_rule_init(struct ir_rule *r);
 struct ir_rule ir_rule_copy(const struct ir_rule *r);
+/* The same packets seen coming back: interfaces, addresses and ports swap ends (a same-port
+ * rule keeps its pair), and a dynamic-set match looks at the other end. The hook is the
+ * caller's to choose. */
+void ir_rule_mirror(struct ir_rule *r);
+void ir_ifset_free(struct ir_ifset *s);
 void ir_rule_free(struct ir_rule *r);
 void ir_origin_copy(struct ir_origin *dst, const struct ir_origin *src);
 void ir_origin_free(struct ir_origin *o);

@@ -212,9 +212,7 @@ char *nft_rule_comment(const struct ir_rule *r)
 	size_t n = strlen(desc);
 	if (n > NFT_COMMENT_MAX)
 		desc[NFT_COMMENT_MAX] = '\0';
-	for (char *p = desc; *p; p++)
-		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-			*p = '\'';
+	quote_safe(desc);
 	return desc;
 }
 

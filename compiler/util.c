@@ -119,6 +119,13 @@ void sb_free(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
+void quote_safe(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p == '"' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+			*p = '\'';
+}
+
 size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

@@ -38,6 +38,10 @@ void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 char *sb_steal(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
 
+/* Replaces what cannot stand inside a double-quoted nft or iptables string (quotes,
+ * backslashes, control bytes, DEL) with an apostrophe, in place. */
+void quote_safe(char *s);
+
 /* Edit distance, for "did you mean". */
 size_t edit_distance(const char *a, const char *b);
 
