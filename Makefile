@@ -11,15 +11,22 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat
 	-Wno-format-nonliteral -Wpointer-arith -Wvla
 # Generated scanner/parser code is not ours to polish: relaxed warnings for it only.
 GEN_WARN := -Wall -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Icompiler -Igrammar -Ibuild/gen
+
+# One folder per stage of the pipeline (docs/ARCHITECTURE.md); headers are found by name.
+SRC_DIRS := compiler compiler/common compiler/front compiler/ir compiler/analysis \
+	compiler/backend compiler/backend/nft compiler/backend/iptables compiler/cli grammar
+INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(INCLUDES)
 CFLAGS ?=
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
+DEPFLAGS = -MMD -MP
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-SRCS := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+SRCS := $(filter-out compiler/cli/main.c,$(wildcard $(addsuffix /*.c,$(SRC_DIRS))))
 GEN_SRCS := build/gen/parser.c build/gen/scanner.c
-OBJS := $(patsubst compiler/%.c,build/obj/%.o,$(SRCS)) build/obj/parser.o build/obj/scanner.o
+GEN_HDRS := build/gen/parser.h build/gen/scanner.h
+OBJS := $(patsubst %.c,build/obj/%.o,$(SRCS)) build/obj/gen/parser.o build/obj/gen/scanner.o
 SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
@@ -36,35 +43,37 @@ build/gen/scanner.c build/gen/scanner.h: grammar/scanner.l build/gen/parser.h
 	@mkdir -p build/gen
 	flex -o build/gen/scanner.c --header-file=build/gen/scanner.h $<
 
-build/obj/%.o: compiler/%.c build/gen/parser.h build/gen/scanner.h $(wildcard compiler/*.h)
-	@mkdir -p build/obj
-	$(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' $(CFLAGS) -c -o $@ $<
+build/obj/%.o: %.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' $(CFLAGS) -c -o $@ $<
 
-build/obj/%.o: build/gen/%.c build/gen/parser.h build/gen/scanner.h $(wildcard compiler/*.h)
-	@mkdir -p build/obj
-	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(CFLAGS) -c -o $@ $<
+build/obj/gen/%.o: build/gen/%.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(DEPFLAGS) $(CFLAGS) -c -o $@ $<
 
-build/pinhole: build/obj/main.o $(OBJS)
+build/pinhole: build/obj/compiler/cli/main.o $(OBJS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Sanitizer build (ASan + UBSan): the unit and golden suites run against it.
-build/asan/obj/%.o: compiler/%.c build/gen/parser.h build/gen/scanner.h $(wildcard compiler/*.h)
-	@mkdir -p build/asan/obj
-	$(CC) $(BASE_CFLAGS) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' -c -o $@ $<
+build/asan/obj/%.o: %.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' -c -o $@ $<
 
-build/asan/obj/%.o: build/gen/%.c build/gen/parser.h build/gen/scanner.h $(wildcard compiler/*.h)
-	@mkdir -p build/asan/obj
-	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(SAN_FLAGS) -c -o $@ $<
+build/asan/obj/gen/%.o: build/gen/%.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(DEPFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
-build/pinhole-asan: build/asan/obj/main.o $(SAN_OBJS)
+build/pinhole-asan: build/asan/obj/compiler/cli/main.o $(SAN_OBJS)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 asan: build/pinhole-asan
 
 build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS)
 	@mkdir -p build/tests
-	$(CC) $(BASE_CFLAGS) $(WARN) -Wno-missing-prototypes $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit \
+	$(CC) $(BASE_CFLAGS) $(WARN) -Wno-missing-prototypes $(DEPFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit \
 		-o $@ $< $(SAN_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
 
 # Installs the Debian packages the build and the tests need (as root; no-op when present).
 deps:
@@ -98,9 +107,9 @@ kernel: all
 
 # Coverage-guided fuzzing of the whole front end (clang's libFuzzer; not part of `check`).
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := $(SRCS) build/gen/parser.c build/gen/scanner.c
-build/fuzz_policy: tests/fuzz/fuzz_policy.c $(FUZZ_SRCS) build/gen/parser.h build/gen/scanner.h
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Icompiler -Igrammar -Ibuild/gen \
+FUZZ_SRCS := $(SRCS) $(GEN_SRCS)
+build/fuzz_policy: tests/fuzz/fuzz_policy.c $(FUZZ_SRCS) $(GEN_HDRS)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) \
 		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_policy.c $(FUZZ_SRCS) $(PKG_LIBS)
 
 fuzz: build/fuzz_policy
