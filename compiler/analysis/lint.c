@@ -94,31 +94,100 @@ static bool same_str(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* Does match `a` (NULL: the rule has none of this kind, so any packet) let through every
+ * packet that `b` (NULL likewise) lets through? */
+static bool match_covers(enum ir_match_kind k, const struct ir_match *a, const struct ir_match *b)
+{
+	if (!a)
+		switch (k) {
+		case IR_M_FRAGMENT: /* only rules of the same kind of packet compare */
+		case IR_M_SAME_PORT:
+		case IR_M_TCP_FLAGS:
+		case IR_M_TCP_FLAGS_ANY:
+			return !b;
+		case IR_M_IIF:
+		case IR_M_OIF:
+		case IR_M_SADDR:
+		case IR_M_DADDR:
+		case IR_M_IN_SET:
+		case IR_M_L4PROTO:
+		case IR_M_SPORT:
+		case IR_M_DPORT:
+		case IR_M_ICMP_TYPE:
+		case IR_M_CT_STATE:
+		case IR_M_CT_HELPER:
+			return true;
+		}
+	if (!b)
+		return false;
+	switch (k) {
+	case IR_M_IIF:
+	case IR_M_OIF:
+		return ifs_cover(&a->u.ifs, &b->u.ifs);
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		return prefixes_cover(&a->u.addrs, &b->u.addrs);
+	case IR_M_IN_SET: /* a set covers only the same set, looked up at the same end */
+		return same_str(a->u.set.name, b->u.set.name) && a->u.set.src == b->u.set.src;
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+	case IR_M_SAME_PORT:
+		return ports_cover(&a->u.ports, &b->u.ports);
+	case IR_M_CT_STATE:
+		return !(b->u.ct_state & ~a->u.ct_state);
+	case IR_M_FRAGMENT:
+	case IR_M_L4PROTO:
+	case IR_M_TCP_FLAGS:
+	case IR_M_TCP_FLAGS_ANY:
+	case IR_M_ICMP_TYPE:
+	case IR_M_CT_HELPER:
+		return ir_match_equal(a, b);
+	}
+	return false;
+}
+
+/* Can a packet pass both `a` and `b` (either NULL: any packet)? Kinds this cannot tell
+ * cheaply answer yes, so a deny is only called useless when it surely is. */
+static bool match_overlaps(enum ir_match_kind k, const struct ir_match *a, const struct ir_match *b)
+{
+	if (!a || !b)
+		return true;
+	switch (k) {
+	case IR_M_IIF:
+	case IR_M_OIF:
+		return !ifs_disjoint(&a->u.ifs, &b->u.ifs);
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		return prefixes_overlap(&a->u.addrs, &b->u.addrs);
+	case IR_M_L4PROTO:
+		return a->u.proto == b->u.proto;
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+		return ports_overlap(&a->u.ports, &b->u.ports);
+	case IR_M_CT_STATE:
+		return (a->u.ct_state & b->u.ct_state) != 0;
+	case IR_M_ICMP_TYPE:
+		return a->u.icmp_type == b->u.icmp_type;
+	case IR_M_IN_SET:
+	case IR_M_FRAGMENT:
+	case IR_M_SAME_PORT:
+	case IR_M_TCP_FLAGS:
+	case IR_M_TCP_FLAGS_ANY:
+	case IR_M_CT_HELPER:
+		return true;
+	}
+	return true;
+}
+
 bool ir_rule_covers(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->hook != b->hook || (a->family && a->family != b->family))
 		return false;
-	if (a->l4proto && a->l4proto != b->l4proto)
-		return false;
-	if (!ifs_cover(&a->iif, &b->iif) || !ifs_cover(&a->oif, &b->oif))
-		return false;
-	if (!prefixes_cover(&a->saddr, &b->saddr) || !prefixes_cover(&a->daddr, &b->daddr))
-		return false;
-	if (a->same_port != b->same_port || a->fragment != b->fragment)
-		return false;
-	if (!ports_cover(&a->sport, &b->sport) || !ports_cover(&a->dport, &b->dport))
-		return false;
-	if (a->tcp_flags_mask != b->tcp_flags_mask || a->tcp_flags_cmp != b->tcp_flags_cmp ||
-	    a->tcp_flags_any != b->tcp_flags_any)
-		return false;
-	if (a->ct_state && (!b->ct_state || (b->ct_state & ~a->ct_state)))
-		return false;
-	if (a->ct_helper && !same_str(a->ct_helper, b->ct_helper))
-		return false;
-	/* A rule scoped to a dynamic set covers only rules scoped to the same set and end. */
-	if (a->in_set.name && (!same_str(a->in_set.name, b->in_set.name) || a->in_set.src != b->in_set.src))
-		return false;
-	return a->icmp_type < 0 || a->icmp_type == b->icmp_type;
+	for (int k = 0; k < IR_MATCH_KINDS; k++)
+		if (!match_covers((enum ir_match_kind)k, ir_match_get(a, (enum ir_match_kind)k),
+				  ir_match_get(b, (enum ir_match_kind)k)))
+			return false;
+	return true;
 }
 
 bool ir_rules_overlap(const struct ir_rule *a, const struct ir_rule *b)
@@ -127,19 +196,15 @@ bool ir_rules_overlap(const struct ir_rule *a, const struct ir_rule *b)
 		return false;
 	if (a->family && b->family && a->family != b->family)
 		return false;
-	if (a->l4proto && b->l4proto && a->l4proto != b->l4proto)
-		return false;
-	if (ifs_disjoint(&a->iif, &b->iif) || ifs_disjoint(&a->oif, &b->oif))
-		return false;
-	if (!prefixes_overlap(&a->saddr, &b->saddr) || !prefixes_overlap(&a->daddr, &b->daddr))
-		return false;
-	if (!a->same_port && !b->same_port &&
-	    (!ports_overlap(&a->sport, &b->sport) || !ports_overlap(&a->dport, &b->dport)))
-		return false;
-	if (a->ct_state && b->ct_state && !(a->ct_state & b->ct_state))
-		return false;
-	if (a->icmp_type >= 0 && b->icmp_type >= 0 && a->icmp_type != b->icmp_type)
-		return false;
+	/* A same-port rule's ports are not compared against plain port ranges. */
+	bool same = ir_match_get(a, IR_M_SAME_PORT) || ir_match_get(b, IR_M_SAME_PORT);
+	for (int k = 0; k < IR_MATCH_KINDS; k++) {
+		enum ir_match_kind kind = (enum ir_match_kind)k;
+		if (same && (kind == IR_M_SPORT || kind == IR_M_DPORT))
+			continue;
+		if (!match_overlaps(kind, ir_match_get(a, kind), ir_match_get(b, kind)))
+			return false;
+	}
 	return true;
 }
 
@@ -210,9 +275,10 @@ static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
 		if (!deciding(r))
 			continue;
 		entries++;
-		for (size_t k = 0; k < r->dport.n; k++)
-			if (r->dport.v[k].hi - r->dport.v[k].lo < WIDE_RANGE)
-				entries += (size_t)(r->dport.v[k].hi - r->dport.v[k].lo) + 1;
+		const struct ir_portset *dp = ir_rule_ports(r, IR_M_DPORT);
+		for (size_t k = 0; dp && k < dp->n; k++)
+			if (dp->v[k].hi - dp->v[k].lo < WIDE_RANGE)
+				entries += (size_t)(dp->v[k].hi - dp->v[k].lo) + 1;
 	}
 	ix->cap = 16;
 	while (ix->cap < entries * 2)
@@ -223,16 +289,18 @@ static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
 		const struct ir_rule *r = &ir->rules.v[i];
 		if (!deciding(r))
 			continue;
-		bool wide = r->dport.n == 0 || r->same_port;
-		for (size_t k = 0; k < r->dport.n && !wide; k++)
-			wide = r->dport.v[k].hi - r->dport.v[k].lo >= WIDE_RANGE;
+		const struct ir_portset *dp = ir_rule_ports(r, IR_M_DPORT);
+		uint8_t proto = ir_rule_proto(r);
+		bool wide = !dp || !dp->n || ir_match_get(r, IR_M_SAME_PORT);
+		for (size_t k = 0; !wide && k < dp->n; k++)
+			wide = dp->v[k].hi - dp->v[k].lo >= WIDE_RANGE;
 		if (wide) {
-			cand_add(ix, cand_key(r->hook, r->l4proto, 0, true), (int)i);
+			cand_add(ix, cand_key(r->hook, proto, 0, true), (int)i);
 			continue;
 		}
-		for (size_t k = 0; k < r->dport.n; k++)
-			for (uint32_t p = r->dport.v[k].lo; p <= r->dport.v[k].hi; p++)
-				cand_add(ix, cand_key(r->hook, r->l4proto, p, false), (int)i);
+		for (size_t k = 0; k < dp->n; k++)
+			for (uint32_t p = dp->v[k].lo; p <= dp->v[k].hi; p++)
+				cand_add(ix, cand_key(r->hook, proto, p, false), (int)i);
 	}
 }
 
@@ -251,12 +319,14 @@ static int covering_line(const struct cand_index *ix, const struct ir_ruleset *i
 	uint32_t keys[4];
 	size_t nk = 0;
 	static const uint8_t any = 0;
-	keys[nk++] = cand_key(b->hook, b->l4proto, 0, true);
+	uint8_t proto = ir_rule_proto(b);
+	const struct ir_portset *dp = ir_rule_ports(b, IR_M_DPORT);
+	keys[nk++] = cand_key(b->hook, proto, 0, true);
 	keys[nk++] = cand_key(b->hook, any, 0, true);
-	if (b->dport.n && !b->same_port)
-		keys[nk++] = cand_key(b->hook, b->l4proto, b->dport.v[0].lo, false);
+	if (dp && dp->n)
+		keys[nk++] = cand_key(b->hook, proto, dp->v[0].lo, false);
 	for (size_t k = 0; k < nk; k++) {
-		if (k == 1 && b->l4proto == any)
+		if (k == 1 && proto == any)
 			continue;
 		for (int e = cand_first(ix, keys[k]); e >= 0; e = ix->ent[e].next) {
 			const struct ir_rule *a = &ir->rules.v[ix->ent[e].rule];

@@ -13,27 +13,13 @@ struct render_info {
 	const char *version;
 };
 
-/* nftables text for `nft -f`: replaces table inet pinhole in one transaction. */
+/* nftables text for `nft -f`: replaces table inet pinhole in one transaction. The rules must
+ * pass nft_check() (nft_lower.h). */
 void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FILE *out);
 
-/* One rule's match expressions and verdict in nft syntax (no comment), for tests and explain. */
-char *nft_rule_text(const struct ir_rule *r);
-
-/* The pieces both nft backends (text and netlink) must agree on: a rule's comment (its
- * provenance, cut and sanitized), the name of a define's or zone's set, and the named sets
- * in the order they are declared. */
-char *nft_rule_comment(const struct ir_rule *r);
-char *nft_set_name(const char *name, uint8_t family);
-struct named_set {
-	const char *name;
-	uint8_t family;
-	const struct ir_addrset *set;
-};
-typedef VEC(struct named_set) named_sets;
-void nft_collect_sets(const struct ir_ruleset *rs, named_sets *sets);
-/* Peers a dynamic set (IR dynsets) holds at most; further new peers are not recorded until
- * some expire. */
-#define NFT_DYNSET_SIZE 65535
+/* One rule's match expressions and verdict in nft syntax (no comment), for tests and explain;
+ * names of sets and helper objects as the ruleset `rs` declares them. */
+char *nft_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r);
 
 /* iptables-restore text of the rules of one family: IR_V4 for iptables-restore, IR_V6 for
  * ip6tables-restore, both with --noflush (pinhole's own chains only; docs/iptables.md).

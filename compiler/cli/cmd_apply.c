@@ -103,7 +103,7 @@ static void report_rejects(const struct live *lv, const struct nl_ruleset *rs, c
 		bool at = r && live_origin_loc(&lv->c, &r->origin, &loc);
 		diag_error(&d, at ? &loc : NULL, "%s", sb.s);
 		if (r && !r->origin.builtin) {
-			char *text = nft_rule_text(r);
+			char *text = nft_rule_text(&lv->c.ir, r);
 			diag_note(&d, NULL, "%s: %s", rs->objs.v[idx].kind == NL_RULE ? "the rule" : "first used by the rule",
 				  text);
 			free(text);

@@ -5,6 +5,7 @@
 
 #include "backend.h"
 #include "cli.h"
+#include "nft_lower.h"
 
 #ifndef PINHOLE_VERSION
 #define PINHOLE_VERSION "dev"
@@ -17,7 +18,7 @@ static void render(const struct compilation *c, uint8_t family, const struct ren
 	if (!family)
 		nft_render(&c->ir, info, out);
 	else
-		ipt_render(&c->ir, family, info, out); /* checked by check_target() before */
+		ipt_render(&c->ir, family, info, out); /* both checked by check_target() before */
 }
 
 /* Writes to FILE.tmp and renames, so a failed run never leaves a partial or stale file. */
@@ -49,13 +50,14 @@ static int write_output(const struct compilation *c, uint8_t family, const char 
 	return EXIT_OK;
 }
 
-/* iptables targets: what this family's file leaves out, and anything it could not say exactly
- * (reported at the policy statement the rule came from). */
+/* What the target could not say exactly, reported at the policy statement the rule came from;
+ * for the iptables targets also what this family's file leaves out. */
 static bool check_target(struct compilation *c, uint8_t family, const char *policy)
 {
-	ipt_family_warnings(&c->ir, family, policy, &c->diags);
+	if (family)
+		ipt_family_warnings(&c->ir, family, policy, &c->diags);
 	char *why = NULL;
-	const struct ir_rule *r = ipt_check(&c->ir, family, &why);
+	const struct ir_rule *r = family ? ipt_check(&c->ir, family, &why) : nft_check(&c->ir, &why);
 	if (!r)
 		return true;
 	struct loc at = {0};
@@ -67,7 +69,7 @@ static bool check_target(struct compilation *c, uint8_t family, const char *poli
 		}
 	}
 	diag_error(&c->diags, at.src ? &at : NULL, "cannot write this rule for %s: %s",
-		   family == IR_V6 ? "ip6tables" : "iptables", why);
+		   family == IR_V6 ? "ip6tables" : family ? "iptables" : "nftables", why);
 	free(why);
 	return false;
 }
@@ -103,7 +105,7 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("compile", "unknown target '%s' (available: nft, iptables, ip6tables)", target);
 	struct compilation c;
 	bool ok = compile_policy(policy, &cli->copts, &c);
-	if (ok && family)
+	if (ok)
 		ok = check_target(&c, family, policy);
 	diag_print(&c.diags, stderr);
 	int rc = ok ? write_output(&c, family, policy, out) : EXIT_BAD_INPUT;

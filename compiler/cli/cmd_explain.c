@@ -60,7 +60,8 @@ static void put_opened(const struct ir_ruleset *rs, const char *set, FILE *out)
 	size_t n = 0;
 	for (size_t i = 0; i < rs->rules.n && n < 32; i++) {
 		const struct ir_rule *r = &rs->rules.v[i];
-		if (!r->in_set.name || strcmp(r->in_set.name, set) || !r->origin.flow)
+		const struct ir_setref *in = ir_rule_in_set(r);
+		if (!in || !in->name || strcmp(in->name, set) || !r->origin.flow)
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < n; k++)
@@ -98,13 +99,14 @@ void explain_scope(const struct compilation *c, const struct ir_packet *p,
 		return;
 	struct ir_state any = {.assume_member = true};
 	struct ir_verdict w = ir_eval_state(&c->ir, p, &any);
-	const struct ir_dynset *ds = w.rule ? ir_dynset_find(&c->ir, w.rule->in_set.name) : NULL;
+	const struct ir_setref *in = w.rule ? ir_rule_in_set(w.rule) : NULL;
+	const struct ir_dynset *ds = in ? ir_dynset_find(&c->ir, in->name) : NULL;
 	if (w.action != IR_ACCEPT || !ds)
 		return;
 	char t[32];
 	ir_duration_format(ds->timeout, t, sizeof(t));
 	fputs("scoped:  would be accepted after ", out);
-	put_addr(out, p->family, w.rule->in_set.src ? p->saddr : p->daddr);
+	put_addr(out, p->family, in->src ? p->saddr : p->daddr);
 	const char *last = strrchr(ds->flows, ',');
 	if (last)
 		fprintf(out, " used flow %.*s or%s", (int)(last - ds->flows), ds->flows, last + 1);
@@ -145,7 +147,7 @@ static void print_full(const struct compilation *c, const struct ir_packet *p,
 		if (f && f->source)
 			fprintf(out, "source:  %s\n", f->source);
 	}
-	char *nft = nft_rule_text(r);
+	char *nft = nft_rule_text(&c->ir, r);
 	fprintf(out, "nft:     %s  (chain %s)\n", nft, ir_hook_name(r->hook));
 	free(nft);
 	const struct ir_rule *h = v->action == IR_ACCEPT ? helper_rule(&c->ir, p) : NULL;

@@ -1,7 +1,8 @@
 /* ICMP type names shared by both families, and the kernel's conntrack helper types. */
 #include <string.h>
 
-#include "resolve.h"
+#include "icmp.h"
+#include "ir.h"
 
 static const struct {
 	const char *name;

@@ -4,6 +4,7 @@
 
 #include "addr.h"
 #include "ast.h"
+#include "icmp.h"
 #include "load.h"
 
 struct zone {
@@ -46,14 +47,6 @@ struct resolved {
 	bool stateless;
 	bool log_unmatched;
 };
-
-/* Known kernel conntrack helper types (case matters). */
-bool helper_type_known(const char *type);
-
-/* ICMP type by name for a family; -1 when that family has no such type. */
-int icmp_type_lookup(const char *name, uint8_t family);
-bool icmp_type_name_known(const char *name);
-const char *icmp_type_name(int type, uint8_t family);
 
 bool validate_app(const struct ast_app *a, struct diags *d);
 bool resolve_policy(const struct ast_policy *p, const struct library *lib, struct resolved *out,

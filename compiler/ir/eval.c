@@ -42,11 +42,6 @@ static bool if_in(const struct ir_ifset *set, const char *name)
 	return false;
 }
 
-static bool has_ports(const struct ir_rule *r)
-{
-	return r->sport.n || r->dport.n || r->same_port || r->tcp_flags_mask || r->tcp_flags_any;
-}
-
 static const uint8_t *peer_addr(const struct ir_setref *ref, const struct ir_packet *p)
 {
 	return ref->src ? p->saddr : p->daddr;
@@ -109,6 +104,46 @@ bool ir_rule_matches(const struct ir_rule *r, const struct ir_packet *p)
 	return ir_rule_matches_state(r, p, NULL);
 }
 
+/* One match against the packet. A non-first fragment carries no transport header: port,
+ * flag and type matches fail on it. */
+static bool match_test(const struct ir_match *m, const struct ir_packet *p, const struct ir_state *st)
+{
+	switch (m->kind) {
+	case IR_M_IIF:
+		return if_in(&m->u.ifs, p->iif);
+	case IR_M_OIF:
+		return if_in(&m->u.ifs, p->oif);
+	case IR_M_SADDR:
+		return addr_in(&m->u.addrs, p->family, p->saddr);
+	case IR_M_DADDR:
+		return addr_in(&m->u.addrs, p->family, p->daddr);
+	case IR_M_IN_SET:
+		return !m->u.set.name ||
+		       ir_state_member(st, m->u.set.name, p->family, peer_addr(&m->u.set, p));
+	case IR_M_FRAGMENT:
+		return p->fragment;
+	case IR_M_L4PROTO:
+		return m->u.proto == p->l4proto;
+	case IR_M_SPORT:
+		return !p->fragment && port_in(&m->u.ports, p->sport);
+	case IR_M_DPORT:
+		return !p->fragment && port_in(&m->u.ports, p->dport);
+	case IR_M_SAME_PORT:
+		return !p->fragment && port_in(&m->u.ports, p->sport) && p->sport == p->dport;
+	case IR_M_TCP_FLAGS:
+		return !p->fragment && (p->tcp_flags & m->u.flags.mask) == m->u.flags.cmp;
+	case IR_M_TCP_FLAGS_ANY:
+		return !p->fragment && (p->tcp_flags & m->u.flags.mask);
+	case IR_M_ICMP_TYPE:
+		return !p->fragment && p->icmp_type == m->u.icmp_type;
+	case IR_M_CT_STATE:
+		return !m->u.ct_state || (m->u.ct_state & p->ct_state);
+	case IR_M_CT_HELPER:
+		return p->ct_helper && m->u.helper && !strcmp(m->u.helper, p->ct_helper);
+	}
+	return false;
+}
+
 bool ir_rule_matches_state(const struct ir_rule *r, const struct ir_packet *p,
 			   const struct ir_state *st)
 {
@@ -116,40 +151,9 @@ bool ir_rule_matches_state(const struct ir_rule *r, const struct ir_packet *p,
 		return false;
 	if (r->family && r->family != p->family)
 		return false;
-	if (!if_in(&r->iif, p->iif) || !if_in(&r->oif, p->oif))
-		return false;
-	if (r->l4proto && r->l4proto != p->l4proto)
-		return false;
-	if (r->saddr.n && !addr_in(&r->saddr, p->family, p->saddr))
-		return false;
-	if (r->daddr.n && !addr_in(&r->daddr, p->family, p->daddr))
-		return false;
-	/* A non-first fragment carries no transport header: port, flag and type matches fail. */
-	if (p->fragment && (has_ports(r) || r->icmp_type >= 0))
-		return false;
-	if (r->fragment && !p->fragment)
-		return false;
-	if (!p->fragment) {
-		if (!port_in(&r->sport, p->sport))
+	for (size_t i = 0; i < r->match.n; i++)
+		if (!match_test(&r->match.v[i], p, st))
 			return false;
-		if (!port_in(&r->dport, p->dport))
-			return false;
-		if (r->same_port && p->sport != p->dport)
-			return false;
-		if (r->tcp_flags_mask && (p->tcp_flags & r->tcp_flags_mask) != r->tcp_flags_cmp)
-			return false;
-		if (r->tcp_flags_any && !(p->tcp_flags & r->tcp_flags_any))
-			return false;
-		if (r->icmp_type >= 0 && r->icmp_type != p->icmp_type)
-			return false;
-	}
-	if (r->ct_state && !(r->ct_state & p->ct_state))
-		return false;
-	if (r->ct_helper && (!p->ct_helper || strcmp(r->ct_helper, p->ct_helper) != 0))
-		return false;
-	if (r->in_set.name &&
-	    !ir_state_member(st, r->in_set.name, p->family, peer_addr(&r->in_set, p)))
-		return false;
 	return true;
 }
 

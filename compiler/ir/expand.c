@@ -60,56 +60,10 @@ static void origin_for(const struct exp *x, struct ir_origin *o, const struct di
 	o->flow_line = c->f->loc.first_line;
 }
 
-static bool same_strs(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static bool same_addrs(const struct ir_addrset *a, const struct ir_addrset *b)
-{
-	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
-}
-
-static bool same_ports(const struct ir_portset *a, const struct ir_portset *b)
-{
-	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
-}
-
-static bool same_setref(const struct ir_setref *a, const struct ir_setref *b)
-{
-	return same_strs(a->name, b->name) && (!a->name || a->src == b->src);
-}
-
-static bool same_ifs(const struct ir_ifset *a, const struct ir_ifset *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return false;
-	return true;
-}
-
-/* Same match and action: a symmetric flow (e.g. "any <-> any ... dport same") can yield the
- * same rule twice from one statement; one is enough. */
-static bool same_rule(const struct ir_rule *a, const struct ir_rule *b)
-{
-	return a->hook == b->hook && a->family == b->family && a->l4proto == b->l4proto &&
-	       a->same_port == b->same_port && a->tcp_flags_mask == b->tcp_flags_mask &&
-	       a->tcp_flags_cmp == b->tcp_flags_cmp && a->tcp_flags_any == b->tcp_flags_any &&
-	       a->ct_state == b->ct_state && a->icmp_type == b->icmp_type &&
-	       a->fragment == b->fragment && a->action == b->action && a->log == b->log &&
-	       same_strs(a->ct_helper, b->ct_helper) && same_strs(a->helper, b->helper) &&
-	       same_setref(&a->in_set, &b->in_set) && same_setref(&a->add_set, &b->add_set) &&
-	       same_ifs(&a->iif, &b->iif) && same_ifs(&a->oif, &b->oif) &&
-	       same_addrs(&a->saddr, &b->saddr) && same_addrs(&a->daddr, &b->daddr) &&
-	       same_ports(&a->sport, &b->sport) && same_ports(&a->dport, &b->dport);
-}
-
 void push(struct exp *x, enum group g, struct ir_rule *r)
 {
 	for (size_t i = x->stmt_start[g]; i < x->g[g].n; i++) {
-		if (same_rule(&x->g[g].v[i], r)) {
+		if (ir_rule_equal(&x->g[g].v[i], r)) {
 			/* A symmetric flow's rule and another direction's mirrored return rule can
 			 * coincide: the rule is then not only return traffic. */
 			x->g[g].v[i].origin.reply &= r->origin.reply;
@@ -120,43 +74,40 @@ void push(struct exp *x, enum group g, struct ir_rule *r)
 	VEC_PUSH(x->g[g], *r);
 }
 
-static void set_addrs(struct ir_addrset *dst, const struct peer *p, uint8_t family)
+/* The peer's addresses of one family as a match; none when the peer is unrestricted. */
+static void put_addrs(struct ir_rule *r, enum ir_match_kind k, const struct peer *p, uint8_t family)
 {
-	memset(dst, 0, sizeof(*dst));
 	if (!p || !p->addrs.n)
 		return;
+	struct ir_addrset *dst = &ir_match_put(r, k)->u.addrs;
 	for (size_t i = 0; i < p->addrs.n; i++)
 		if (p->addrs.v[i].family == family)
 			dst->n++;
 	dst->v = xmalloc(dst->n * sizeof(*dst->v));
-	size_t k = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < p->addrs.n; i++)
 		if (p->addrs.v[i].family == family)
-			dst->v[k++] = p->addrs.v[i];
+			dst->v[n++] = p->addrs.v[i];
 	if (p->setname)
 		dst->name = xstrdup(p->setname);
 }
 
-static void set_ifaces(struct ir_ifset *dst, const struct peer *p)
+static void put_ifaces(struct ir_rule *r, enum ir_match_kind k, const struct peer *p)
 {
-	memset(dst, 0, sizeof(*dst));
-	if (!p || !p->zone)
+	if (!p || !p->zone || !p->zone->stmt->u.zone.ifaces.n)
 		return;
 	const ast_words *w = &p->zone->stmt->u.zone.ifaces;
+	struct ir_ifset *dst = &ir_match_put(r, k)->u.ifs;
 	dst->n = w->n;
 	dst->v = xmalloc(w->n * sizeof(char *));
 	for (size_t i = 0; i < w->n; i++)
 		dst->v[i] = xstrdup(w->v[i].text);
 }
 
-static void set_ports(struct ir_portset *dst, const struct ast_ports *p)
+static void put_ports(struct ir_rule *r, enum ir_match_kind k, const struct ast_ports *p)
 {
-	dst->n = p->r.n;
-	dst->v = NULL;
-	if (p->r.n) {
-		dst->v = xmalloc(p->r.n * sizeof(*dst->v));
-		memcpy(dst->v, p->r.v, p->r.n * sizeof(*dst->v));
-	}
+	if (p->r.n)
+		ir_rule_set_ports(r, k, p->r.v, p->r.n);
 }
 
 /* Which families a direction needs: restricted peers narrow it; ICMP and broadcasts need a
@@ -181,23 +132,6 @@ static int families(const struct dirctx *c, bool *any)
 	}
 	*any = !restricted && !(c->f->protos & PROTO_BIT_ICMP);
 	return fam;
-}
-
-static const char *helper_object(struct exp *x, const char *type, uint8_t proto)
-{
-	char *name = xasprintf("ph_%s_%s", type, proto == IR_UDP ? "udp" : "tcp");
-	for (char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-			*p = '_';
-	for (size_t i = 0; i < x->rs->helpers.n; i++) {
-		if (strcmp(x->rs->helpers.v[i].name, name) == 0) {
-			free(name);
-			return x->rs->helpers.v[i].name;
-		}
-	}
-	struct ir_helper h = {.name = name, .type = xstrdup(type), .l4proto = proto};
-	VEC_PUSH(x->rs->helpers, h);
-	return name;
 }
 
 /* A scoped channel's rules, and its control flows' set updates, exist for allows only: a
@@ -235,16 +169,14 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 			struct ir_rule a = ir_rule_copy(acc);
 			a.family = (uint8_t)fam;
 			a.action = IR_SET_ADD;
-			a.add_set.name = xstrdup(scope_set(x->rs, x->r, acc->origin.stmt_no, c->app, data,
+			a.add_set.name = xstrdup(scope_set(x->rs, acc->origin.stmt_no, c->app, data,
 							   scope_peer_role(c->rr), c->hook == IR_FORWARD,
 							   (uint8_t)fam));
 			a.add_set.src = peer_is_src(c);
 			a.log = false;
-			free(a.log_prefix);
-			a.log_prefix = NULL;
 			if (!x->r->stateless) {
 				struct ir_rule e = ir_rule_copy(&a);
-				e.ct_state = CT_ESTABLISHED;
+				ir_rule_set_ct_state(&e, CT_ESTABLISHED);
 				push(x, G_SCOPE, &e);
 			}
 			push(x, G_ALLOW, &a); /* two channels on one set: push() keeps one */
@@ -260,31 +192,30 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 	ir_rule_init(&r);
 	r.hook = c->hook;
 	r.family = family;
-	r.l4proto = protobit == PROTO_BIT_TCP ? IR_TCP : protobit == PROTO_BIT_UDP ? IR_UDP
-		    : family == IR_V6 ? IR_ICMPV6 : IR_ICMP;
-	set_ifaces(&r.iif, c->src);
-	set_ifaces(&r.oif, c->dst);
+	put_ifaces(&r, IR_M_IIF, c->src);
+	put_ifaces(&r, IR_M_OIF, c->dst);
 	if (family) {
-		set_addrs(&r.saddr, c->src, family);
-		set_addrs(&r.daddr, c->dst, family);
+		put_addrs(&r, IR_M_SADDR, c->src, family);
+		put_addrs(&r, IR_M_DADDR, c->dst, family);
 	}
+	ir_rule_set_proto(&r, protobit == PROTO_BIT_TCP ? IR_TCP : protobit == PROTO_BIT_UDP ? IR_UDP
+			  : family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
 	origin_for(x, &r.origin, c);
 	if (scoped(c)) {
-		r.in_set.name = xstrdup(scope_set(x->rs, x->r, r.origin.stmt_no, c->app, f,
-						  scope_peer_role(c->rr), c->hook == IR_FORWARD, family));
-		r.in_set.src = peer_is_src(c);
+		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
+		in->name = xstrdup(scope_set(x->rs, r.origin.stmt_no, c->app, f,
+					     scope_peer_role(c->rr), c->hook == IR_FORWARD, family));
+		in->src = peer_is_src(c);
 	}
-	if (c->rr->log) {
-		r.log = true;
-		r.log_prefix = xasprintf("pinhole %s:%d ", r.origin.file, r.origin.line);
-	}
+	r.log = c->rr->log;
 	bool is_icmp = protobit == PROTO_BIT_ICMP;
 	if (!is_icmp) {
-		set_ports(&r.sport, &f->sport);
-		if (f->dport.same)
-			r.same_port = true;
-		else
-			set_ports(&r.dport, &f->dport);
+		if (f->dport.same) {
+			put_ports(&r, IR_M_SAME_PORT, &f->sport);
+		} else {
+			put_ports(&r, IR_M_SPORT, &f->sport);
+			put_ports(&r, IR_M_DPORT, &f->dport);
+		}
 	}
 	if (is_icmp && f->icmp_types.n) {
 		/* One rule per type the family has. */
@@ -293,7 +224,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			if (t < 0)
 				continue;
 			struct ir_rule t_r = ir_rule_copy(&r);
-			t_r.icmp_type = t;
+			ir_rule_set_icmp_type(&t_r, (uint8_t)t);
 			if (c->rr->action != ACT_ALLOW) {
 				t_r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
 				push(x, G_DENY, &t_r);
@@ -333,13 +264,11 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 	if (f->related.text && !stateless) {
 		/* Only what the helper expects: the exact address and port it read off the control
 		 * connection. The flow's ports are the stateless fallback, not needed here. */
-		free(r.sport.v);
-		free(r.dport.v);
-		r.sport = (struct ir_portset){0};
-		r.dport = (struct ir_portset){0};
-		r.same_port = false;
-		r.ct_state = CT_RELATED;
-		r.ct_helper = xstrdup(f->related.text);
+		ir_match_del(&r, IR_M_SPORT);
+		ir_match_del(&r, IR_M_DPORT);
+		ir_match_del(&r, IR_M_SAME_PORT);
+		ir_rule_set_ct_state(&r, CT_RELATED);
+		ir_match_put(&r, IR_M_CT_HELPER)->u.helper = xstrdup(f->related.text);
 		push(x, G_ALLOW, &r);
 		return;
 	}
@@ -347,11 +276,9 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		struct ir_rule h = ir_rule_copy(&r);
 		h.hook = c->hook == IR_INPUT ? IR_PREROUTING : c->hook;
 		h.action = IR_SET_HELPER;
-		h.ct_state = CT_NEW;
-		h.helper = xstrdup(helper_object(x, f->helper.text, r.l4proto));
+		ir_rule_set_ct_state(&h, CT_NEW);
+		h.helper = xstrdup(f->helper.text);
 		h.log = false;
-		free(h.log_prefix);
-		h.log_prefix = NULL;
 		push(x, G_ALLOW, &h);
 	}
 	if (stateless) {

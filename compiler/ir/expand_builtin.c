@@ -19,9 +19,10 @@ static void builtin_icmp(struct exp *x, enum ir_hook hook, uint8_t family, const
 {
 	struct ir_rule r;
 	ir_rule_init(&r);
-	r.l4proto = family == IR_V6 ? IR_ICMPV6 : IR_ICMP;
-	r.icmp_type = icmp_type_lookup(type, family);
-	r.ct_state = ct_state;
+	ir_rule_set_proto(&r, family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
+	ir_rule_set_icmp_type(&r, (uint8_t)icmp_type_lookup(type, family));
+	if (ct_state)
+		ir_rule_set_ct_state(&r, ct_state);
 	builtin(x, hook, family, what, &r);
 }
 
@@ -38,25 +39,22 @@ void emit_builtins(struct exp *x)
 		if (hook != IR_FORWARD) {
 			ir_rule_init(&r);
 			r.action = IR_ACCEPT;
-			struct ir_ifset *lo = hook == IR_INPUT ? &r.iif : &r.oif;
-			lo->n = 1;
-			lo->v = xmalloc(sizeof(char *));
-			lo->v[0] = xstrdup("lo");
+			ir_rule_set_ifname(&r, hook == IR_INPUT ? IR_M_IIF : IR_M_OIF, "lo");
 			builtin(x, hook, IR_ANY, "loopback", &r);
 		}
 		if (!x->r->stateless) {
 			ir_rule_init(&r);
-			r.ct_state = CT_INVALID;
+			ir_rule_set_ct_state(&r, CT_INVALID);
 			r.action = IR_DROP;
 			builtin(x, hook, IR_ANY, "invalid state", &r);
 			ir_rule_init(&r);
-			r.ct_state = CT_ESTABLISHED;
+			ir_rule_set_ct_state(&r, CT_ESTABLISHED);
 			r.action = IR_ACCEPT;
 			builtin(x, hook, IR_ANY, "established connections", &r);
 			for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
 				ir_rule_init(&r);
-				r.ct_state = CT_RELATED;
-				r.l4proto = fam == IR_V6 ? IR_ICMPV6 : IR_ICMP;
+				ir_rule_set_ct_state(&r, CT_RELATED);
+				ir_rule_set_proto(&r, fam == IR_V6 ? IR_ICMPV6 : IR_ICMP);
 				builtin(x, hook, (uint8_t)fam, "ICMP errors of allowed connections", &r);
 			}
 		} else {
@@ -85,7 +83,7 @@ void emit_reject_answers(struct exp *x)
 	for (int g = 0; g < G_COUNT; g++) {
 		for (size_t i = 0; i < x->g[g].n; i++) {
 			const struct ir_rule *r = &x->g[g].v[i];
-			if (r->action != IR_REJECT || r->l4proto != IR_TCP)
+			if (r->action != IR_REJECT || ir_rule_proto(r) != IR_TCP)
 				continue;
 			any_tcp = true;
 			if (!x->r->stateless)
@@ -93,10 +91,9 @@ void emit_reject_answers(struct exp *x)
 			struct ir_rule a = ir_rule_copy(r);
 			a.hook = IR_OUTPUT;
 			ir_rule_mirror(&a);
-			ir_ifset_free(&a.iif); /* it leaves from this host, whatever the interfaces */
-			ir_ifset_free(&a.oif);
-			a.tcp_flags_mask = TCPF_RST;
-			a.tcp_flags_cmp = TCPF_RST;
+			ir_match_del(&a, IR_M_IIF); /* it leaves from this host, whatever the interfaces */
+			ir_match_del(&a, IR_M_OIF);
+			ir_rule_set_tcp_flags(&a, IR_M_TCP_FLAGS, TCPF_RST, TCPF_RST);
 			a.action = IR_ACCEPT;
 			a.log = false;
 			a.origin.reply = true;
@@ -109,10 +106,9 @@ void emit_reject_answers(struct exp *x)
 	if (any_tcp && !x->r->stateless) {
 		struct ir_rule r;
 		ir_rule_init(&r);
-		r.l4proto = IR_TCP;
-		r.tcp_flags_mask = TCPF_RST;
-		r.tcp_flags_cmp = TCPF_RST;
-		r.ct_state = CT_RELATED;
+		ir_rule_set_proto(&r, IR_TCP);
+		ir_rule_set_tcp_flags(&r, IR_M_TCP_FLAGS, TCPF_RST, TCPF_RST);
+		ir_rule_set_ct_state(&r, CT_RELATED);
 		r.action = IR_ACCEPT;
 		builtin(x, IR_OUTPUT, IR_ANY, "TCP resets answering a reject", &r);
 	}
@@ -126,7 +122,6 @@ void emit_log_unmatched(struct exp *x)
 		ir_rule_init(&r);
 		r.action = IR_LOG;
 		r.log = true;
-		r.log_prefix = xasprintf("pinhole drop %s ", ir_hook_name(hooks[h]));
 		builtin(x, hooks[h], IR_ANY, "log unmatched", &r);
 		/* builtin() filed it with the built-ins; move it to the tail. */
 		x->g[G_BUILTIN].n--;

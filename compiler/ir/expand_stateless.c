@@ -15,20 +15,19 @@ static enum ir_hook reverse_hook(enum ir_hook h)
  * Admit the non-first fragments of this flow's protocol between the same peers. */
 static void emit_fragments(struct exp *x, const struct ir_rule *base)
 {
-	if (base->l4proto == IR_ICMP || base->l4proto == IR_ICMPV6)
+	uint8_t proto = ir_rule_proto(base);
+	if (proto == IR_ICMP || proto == IR_ICMPV6)
 		return;
 	for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
 		if (base->family && base->family != fam)
 			continue;
 		struct ir_rule fr = ir_rule_copy(base);
 		fr.family = (uint8_t)fam;
-		free(fr.sport.v);
-		free(fr.dport.v);
-		fr.sport = (struct ir_portset){0};
-		fr.dport = (struct ir_portset){0};
-		fr.same_port = false;
-		fr.tcp_flags_any = 0;
-		fr.fragment = true;
+		ir_match_del(&fr, IR_M_SPORT);
+		ir_match_del(&fr, IR_M_DPORT);
+		ir_match_del(&fr, IR_M_SAME_PORT);
+		ir_match_del(&fr, IR_M_TCP_FLAGS_ANY);
+		ir_match_put(&fr, IR_M_FRAGMENT);
 		push(x, G_ALLOW, &fr);
 	}
 }
@@ -41,17 +40,19 @@ void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct ast_flow 
 	ir_rule_mirror(&r);
 	r.origin.reply = true;
 	r.log = false;
-	if (r.l4proto == IR_TCP) {
+	uint8_t proto = ir_rule_proto(&r);
+	int type = ir_rule_icmp_type(&r);
+	if (proto == IR_TCP) {
 		/* After the SYN every segment carries ACK; a reset carries RST. A SYN alone does not pass. */
-		r.tcp_flags_any = TCPF_ACK | TCPF_RST;
-	} else if (r.l4proto == IR_ICMP || r.l4proto == IR_ICMPV6) {
+		ir_rule_set_tcp_flags(&r, IR_M_TCP_FLAGS_ANY, TCPF_ACK | TCPF_RST, 0);
+	} else if (proto == IR_ICMP || proto == IR_ICMPV6) {
 		int req = icmp_type_lookup("echo-request", r.family);
-		if (r.icmp_type >= 0 && r.icmp_type != req) {
+		if (type >= 0 && type != req) {
 			ir_rule_free(&r);
 			return; /* only echo has an answer of its own */
 		}
-		if (r.icmp_type >= 0)
-			r.icmp_type = icmp_type_lookup("echo-reply", r.family);
+		if (type >= 0)
+			ir_rule_set_icmp_type(&r, (uint8_t)icmp_type_lookup("echo-reply", r.family));
 	}
 	if (f->fragments) {
 		emit_fragments(x, fwd);
@@ -63,7 +64,7 @@ void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct ast_flow 
 /* "port 20", "ports 1024-65535", "ports 139,445"; "any port" when unrestricted. */
 static void describe_ports(struct strbuf *sb, const struct ir_portset *p, bool local)
 {
-	if (!p->n) {
+	if (!p || !p->n) {
 		sb_puts(sb, local ? "any local port" : "any port");
 		return;
 	}
@@ -126,18 +127,20 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 	struct strbuf sb = {0};
 	sb_printf(&sb, "%s %s in stateless mode admits %s from ", c->app->name,
 		  c->rr->role == ROLE_NONE ? "gateway rule" : role_name(c->rr->role),
-		  r->l4proto == IR_UDP ? "UDP" : "TCP");
-	const struct ir_dynset *scope = ir_dynset_find(x->rs, r->in_set.name);
-	describe_end(&sb, &r->sport, c->src, c->src_role, c->hook == IR_OUTPUT,
-		     scope && r->in_set.src ? scope : NULL);
+		  ir_rule_proto(r) == IR_UDP ? "UDP" : "TCP");
+	const struct ir_setref *in = ir_rule_in_set(r);
+	const struct ir_dynset *scope = in ? ir_dynset_find(x->rs, in->name) : NULL;
+	const struct ir_portset *same = ir_rule_ports(r, IR_M_SAME_PORT);
+	describe_end(&sb, same ? same : ir_rule_ports(r, IR_M_SPORT), c->src, c->src_role,
+		     c->hook == IR_OUTPUT, scope && in->src ? scope : NULL);
 	sb_puts(&sb, " to ");
-	if (r->same_port)
+	if (same)
 		sb_puts(&sb, "the same port");
 	else
-		describe_end(&sb, &r->dport, c->dst, c->dst_role, c->hook == IR_INPUT,
-			     scope && !r->in_set.src ? scope : NULL);
+		describe_end(&sb, ir_rule_ports(r, IR_M_DPORT), c->dst, c->dst_role, c->hook == IR_INPUT,
+			     scope && !in->src ? scope : NULL);
 	sb_printf(&sb, " (and replies%s): flow '%s' %s",
-		  r->l4proto == IR_TCP ? " with ACK or RST set" : "", c->f->name, why);
+		  ir_rule_proto(r) == IR_TCP ? " with ACK or RST set" : "", c->f->name, why);
 	for (size_t i = 0; i < x->warned.n; i++) {
 		if (!strcmp(x->warned.v[i], sb.s)) {
 			sb_free(&sb);
@@ -163,7 +166,8 @@ void warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule 
 			sb_printf(&why, " (%s)", f->negotiated.text);
 		warn_fallback(x, c, r, why.s);
 		sb_free(&why);
-	} else if (!r->dport.n && !r->same_port && (r->l4proto == IR_TCP || r->l4proto == IR_UDP)) {
+	} else if (!ir_rule_ports(r, IR_M_DPORT) && !ir_rule_ports(r, IR_M_SAME_PORT) &&
+		   (ir_rule_proto(r) == IR_TCP || ir_rule_proto(r) == IR_UDP)) {
 		/* The return rule's source port is the responder's port: without one, replies
 		 * are bound to no service port. */
 		warn_fallback(x, c, r, "names no responder port, so its replies come from any port");

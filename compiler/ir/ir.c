@@ -8,7 +8,6 @@
 void ir_rule_init(struct ir_rule *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->icmp_type = -1;
 }
 
 static char *dup_or_null(const char *s)
@@ -56,7 +55,7 @@ void ir_addrset_free(struct ir_addrset *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static void portset_copy(struct ir_portset *dst, const struct ir_portset *src)
+void ir_portset_copy(struct ir_portset *dst, const struct ir_portset *src)
 {
 	dst->n = src->n;
 	dst->v = NULL;
@@ -66,7 +65,7 @@ static void portset_copy(struct ir_portset *dst, const struct ir_portset *src)
 	}
 }
 
-static void ifset_copy(struct ir_ifset *dst, const struct ir_ifset *src)
+void ir_ifset_copy(struct ir_ifset *dst, const struct ir_ifset *src)
 {
 	dst->n = src->n;
 	dst->v = NULL;
@@ -85,55 +84,329 @@ void ir_ifset_free(struct ir_ifset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* ---- matches ---- */
+
+void ir_match_copy(struct ir_match *dst, const struct ir_match *src)
+{
+	*dst = *src;
+	switch (src->kind) {
+	case IR_M_IIF:
+	case IR_M_OIF:
+		ir_ifset_copy(&dst->u.ifs, &src->u.ifs);
+		break;
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		ir_addrset_copy(&dst->u.addrs, &src->u.addrs);
+		break;
+	case IR_M_IN_SET:
+		dst->u.set.name = dup_or_null(src->u.set.name);
+		break;
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+	case IR_M_SAME_PORT:
+		ir_portset_copy(&dst->u.ports, &src->u.ports);
+		break;
+	case IR_M_CT_HELPER:
+		dst->u.helper = dup_or_null(src->u.helper);
+		break;
+	case IR_M_FRAGMENT:
+	case IR_M_L4PROTO:
+	case IR_M_TCP_FLAGS:
+	case IR_M_TCP_FLAGS_ANY:
+	case IR_M_ICMP_TYPE:
+	case IR_M_CT_STATE:
+		break; /* plain values */
+	}
+}
+
+void ir_match_free(struct ir_match *m)
+{
+	switch (m->kind) {
+	case IR_M_IIF:
+	case IR_M_OIF:
+		ir_ifset_free(&m->u.ifs);
+		break;
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		ir_addrset_free(&m->u.addrs);
+		break;
+	case IR_M_IN_SET:
+		free(m->u.set.name);
+		break;
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+	case IR_M_SAME_PORT:
+		free(m->u.ports.v);
+		break;
+	case IR_M_CT_HELPER:
+		free(m->u.helper);
+		break;
+	case IR_M_FRAGMENT:
+	case IR_M_L4PROTO:
+	case IR_M_TCP_FLAGS:
+	case IR_M_TCP_FLAGS_ANY:
+	case IR_M_ICMP_TYPE:
+	case IR_M_CT_STATE:
+		break;
+	}
+	memset(&m->u, 0, sizeof(m->u));
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool same_ifs(const struct ir_ifset *a, const struct ir_ifset *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/* Addresses compare by prefix only: the set name is how a backend may render them. */
+static bool same_addrs(const struct ir_addrset *a, const struct ir_addrset *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
+}
+
+static bool same_ports(const struct ir_portset *a, const struct ir_portset *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
+}
+
+static bool same_setref(const struct ir_setref *a, const struct ir_setref *b)
+{
+	return same_str(a->name, b->name) && (!a->name || a->src == b->src);
+}
+
+bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case IR_M_IIF:
+	case IR_M_OIF:
+		return same_ifs(&a->u.ifs, &b->u.ifs);
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		return same_addrs(&a->u.addrs, &b->u.addrs);
+	case IR_M_IN_SET:
+		return same_setref(&a->u.set, &b->u.set);
+	case IR_M_FRAGMENT:
+		return true;
+	case IR_M_L4PROTO:
+		return a->u.proto == b->u.proto;
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+	case IR_M_SAME_PORT:
+		return same_ports(&a->u.ports, &b->u.ports);
+	case IR_M_TCP_FLAGS:
+		return a->u.flags.mask == b->u.flags.mask && a->u.flags.cmp == b->u.flags.cmp;
+	case IR_M_TCP_FLAGS_ANY:
+		return a->u.flags.mask == b->u.flags.mask;
+	case IR_M_ICMP_TYPE:
+		return a->u.icmp_type == b->u.icmp_type;
+	case IR_M_CT_STATE:
+		return a->u.ct_state == b->u.ct_state;
+	case IR_M_CT_HELPER:
+		return same_str(a->u.helper, b->u.helper);
+	}
+	return false;
+}
+
+const struct ir_match *ir_match_get(const struct ir_rule *r, enum ir_match_kind k)
+{
+	for (size_t i = 0; i < r->match.n; i++) {
+		if (r->match.v[i].kind == k)
+			return &r->match.v[i];
+		if (r->match.v[i].kind > k)
+			break; /* sorted by kind */
+	}
+	return NULL;
+}
+
+struct ir_match *ir_match_put(struct ir_rule *r, enum ir_match_kind k)
+{
+	size_t i = 0;
+	while (i < r->match.n && r->match.v[i].kind < k)
+		i++;
+	if (i < r->match.n && r->match.v[i].kind == k) {
+		ir_match_free(&r->match.v[i]);
+		return &r->match.v[i];
+	}
+	VEC_PUSH(r->match, (struct ir_match){.kind = k});
+	memmove(&r->match.v[i + 1], &r->match.v[i], (r->match.n - 1 - i) * sizeof(*r->match.v));
+	memset(&r->match.v[i], 0, sizeof(r->match.v[i]));
+	r->match.v[i].kind = k;
+	return &r->match.v[i];
+}
+
+void ir_match_del(struct ir_rule *r, enum ir_match_kind k)
+{
+	for (size_t i = 0; i < r->match.n; i++) {
+		if (r->match.v[i].kind != k)
+			continue;
+		ir_match_free(&r->match.v[i]);
+		memmove(&r->match.v[i], &r->match.v[i + 1], (r->match.n - 1 - i) * sizeof(*r->match.v));
+		r->match.n--;
+		return;
+	}
+}
+
+uint8_t ir_rule_proto(const struct ir_rule *r)
+{
+	const struct ir_match *m = ir_match_get(r, IR_M_L4PROTO);
+	return m ? m->u.proto : 0;
+}
+
+uint8_t ir_rule_ct_state(const struct ir_rule *r)
+{
+	const struct ir_match *m = ir_match_get(r, IR_M_CT_STATE);
+	return m ? m->u.ct_state : 0;
+}
+
+const struct ir_portset *ir_rule_ports(const struct ir_rule *r, enum ir_match_kind k)
+{
+	const struct ir_match *m = ir_match_get(r, k);
+	return m ? &m->u.ports : NULL;
+}
+
+const struct ir_addrset *ir_rule_addrs(const struct ir_rule *r, enum ir_match_kind k)
+{
+	const struct ir_match *m = ir_match_get(r, k);
+	return m ? &m->u.addrs : NULL;
+}
+
+const struct ir_setref *ir_rule_in_set(const struct ir_rule *r)
+{
+	const struct ir_match *m = ir_match_get(r, IR_M_IN_SET);
+	return m ? &m->u.set : NULL;
+}
+
+int ir_rule_icmp_type(const struct ir_rule *r)
+{
+	const struct ir_match *m = ir_match_get(r, IR_M_ICMP_TYPE);
+	return m ? m->u.icmp_type : -1;
+}
+
+void ir_rule_set_proto(struct ir_rule *r, uint8_t proto)
+{
+	ir_match_put(r, IR_M_L4PROTO)->u.proto = proto;
+}
+
+void ir_rule_set_ct_state(struct ir_rule *r, uint8_t ct_state)
+{
+	ir_match_put(r, IR_M_CT_STATE)->u.ct_state = ct_state;
+}
+
+void ir_rule_set_icmp_type(struct ir_rule *r, uint8_t type)
+{
+	ir_match_put(r, IR_M_ICMP_TYPE)->u.icmp_type = type;
+}
+
+void ir_rule_set_tcp_flags(struct ir_rule *r, enum ir_match_kind k, uint8_t mask, uint8_t cmp)
+{
+	ir_match_put(r, k)->u.flags = (struct ir_tcpflags){mask, cmp};
+}
+
+void ir_rule_set_ports(struct ir_rule *r, enum ir_match_kind k, const struct ir_portrange *v,
+		       size_t n)
+{
+	struct ir_portset src = {n, (struct ir_portrange *)v};
+	ir_portset_copy(&ir_match_put(r, k)->u.ports, &src);
+}
+
+void ir_rule_set_ifname(struct ir_rule *r, enum ir_match_kind k, const char *name)
+{
+	struct ir_ifset *s = &ir_match_put(r, k)->u.ifs;
+	s->n = 1;
+	s->v = xmalloc(sizeof(char *));
+	s->v[0] = xstrdup(name);
+}
+
+/* ---- rules ---- */
+
+static enum ir_match_kind mirrored_kind(enum ir_match_kind k)
+{
+	switch (k) {
+	case IR_M_IIF: return IR_M_OIF;
+	case IR_M_OIF: return IR_M_IIF;
+	case IR_M_SADDR: return IR_M_DADDR;
+	case IR_M_DADDR: return IR_M_SADDR;
+	case IR_M_SPORT: return IR_M_DPORT;
+	case IR_M_DPORT: return IR_M_SPORT;
+	case IR_M_IN_SET:
+	case IR_M_FRAGMENT:
+	case IR_M_L4PROTO:
+	case IR_M_SAME_PORT: /* "to=from" answers on the same port pair */
+	case IR_M_TCP_FLAGS:
+	case IR_M_TCP_FLAGS_ANY:
+	case IR_M_ICMP_TYPE:
+	case IR_M_CT_STATE:
+	case IR_M_CT_HELPER:
+		break;
+	}
+	return k;
+}
+
+static int match_cmp(const void *a, const void *b)
+{
+	const struct ir_match *x = a, *y = b;
+	return (int)x->kind - (int)y->kind;
+}
+
 void ir_rule_mirror(struct ir_rule *r)
 {
-	struct ir_ifset ti = r->iif;
-	r->iif = r->oif;
-	r->oif = ti;
-	struct ir_addrset ta = r->saddr;
-	r->saddr = r->daddr;
-	r->daddr = ta;
-	if (!r->same_port) { /* "to=from" answers on the same port pair */
-		struct ir_portset tp = r->sport;
-		r->sport = r->dport;
-		r->dport = tp;
+	for (size_t i = 0; i < r->match.n; i++) {
+		struct ir_match *m = &r->match.v[i];
+		m->kind = mirrored_kind(m->kind);
+		if (m->kind == IR_M_IN_SET)
+			m->u.set.src = !m->u.set.src; /* the same peer, at the other end */
 	}
-	r->in_set.src = !r->in_set.src; /* the same peer, at the other end */
+	qsort(r->match.v, r->match.n, sizeof(*r->match.v), match_cmp); /* kinds are unique */
 }
 
 struct ir_rule ir_rule_copy(const struct ir_rule *r)
 {
 	struct ir_rule c = *r;
-	ifset_copy(&c.iif, &r->iif);
-	ifset_copy(&c.oif, &r->oif);
-	ir_addrset_copy(&c.saddr, &r->saddr);
-	ir_addrset_copy(&c.daddr, &r->daddr);
-	portset_copy(&c.sport, &r->sport);
-	portset_copy(&c.dport, &r->dport);
-	c.in_set.name = dup_or_null(r->in_set.name);
+	c.match.v = NULL;
+	c.match.n = c.match.cap = 0;
+	for (size_t i = 0; i < r->match.n; i++) {
+		struct ir_match m;
+		ir_match_copy(&m, &r->match.v[i]);
+		VEC_PUSH(c.match, m);
+	}
 	c.add_set.name = dup_or_null(r->add_set.name);
-	c.ct_helper = dup_or_null(r->ct_helper);
 	c.helper = dup_or_null(r->helper);
-	c.log_prefix = dup_or_null(r->log_prefix);
 	ir_origin_copy(&c.origin, &r->origin);
 	return c;
 }
 
 void ir_rule_free(struct ir_rule *r)
 {
-	ir_ifset_free(&r->iif);
-	ir_ifset_free(&r->oif);
-	ir_addrset_free(&r->saddr);
-	ir_addrset_free(&r->daddr);
-	free(r->sport.v);
-	free(r->dport.v);
-	free(r->in_set.name);
+	for (size_t i = 0; i < r->match.n; i++)
+		ir_match_free(&r->match.v[i]);
+	VEC_FREE(r->match);
 	free(r->add_set.name);
-	free(r->ct_helper);
 	free(r->helper);
-	free(r->log_prefix);
 	ir_origin_free(&r->origin);
 	memset(r, 0, sizeof(*r));
+}
+
+bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b)
+{
+	if (a->hook != b->hook || a->family != b->family || a->action != b->action ||
+	    a->log != b->log || a->match.n != b->match.n || !same_str(a->helper, b->helper) ||
+	    !same_setref(&a->add_set, &b->add_set))
+		return false;
+	for (size_t i = 0; i < a->match.n; i++)
+		if (!ir_match_equal(&a->match.v[i], &b->match.v[i]))
+			return false;
+	return true;
 }
 
 void ir_ruleset_free(struct ir_ruleset *rs)
@@ -141,11 +414,6 @@ void ir_ruleset_free(struct ir_ruleset *rs)
 	for (size_t i = 0; i < rs->rules.n; i++)
 		ir_rule_free(&rs->rules.v[i]);
 	VEC_FREE(rs->rules);
-	for (size_t i = 0; i < rs->helpers.n; i++) {
-		free(rs->helpers.v[i].name);
-		free(rs->helpers.v[i].type);
-	}
-	VEC_FREE(rs->helpers);
 	for (size_t i = 0; i < rs->dynsets.n; i++)
 		ir_dynset_free(&rs->dynsets.v[i]);
 	VEC_FREE(rs->dynsets);

@@ -1,7 +1,7 @@
 /*
- * The IR: a flat, ordered list of normalized rules, each a conjunction of match fields plus an
- * action and its provenance. It is the single source of truth: backends only render it, and
- * explain/check only evaluate it (ir_eval). Every field left at its zero value means "any".
+ * The IR: a flat, ordered list of normalized rules, each a conjunction of typed matches plus
+ * an action and its provenance. It is the single source of truth: backends only render it,
+ * and explain/check only evaluate it (ir_eval). A match that is absent means "any".
  */
 #ifndef PINHOLE_IR_H
 #define PINHOLE_IR_H
@@ -89,35 +89,61 @@ struct ir_setref {
 	bool src;        /* the packet's source address; else its destination address */
 };
 
-struct ir_rule {
-	enum ir_hook hook;
-	uint8_t family;          /* enum ir_family */
-	struct ir_ifset iif, oif;
-	uint8_t l4proto;
-	struct ir_addrset saddr, daddr;
-	struct ir_portset sport, dport;
-	bool same_port;          /* destination port equals source port (sport gives the range) */
-	uint8_t tcp_flags_mask;  /* (flags & mask) == cmp */
-	uint8_t tcp_flags_cmp;
-	uint8_t tcp_flags_any;   /* non-zero: at least one of these flags is set */
-	uint8_t ct_state;        /* CT_* mask, 0 = any */
-	char *ct_helper;         /* match: connection expected by this helper type (related) */
-	int icmp_type;           /* -1 = any; per the rule's family */
-	bool fragment;           /* match only non-first fragments (no ports in them) */
-	struct ir_setref in_set; /* match: that address is in the dynamic set (not timed out) */
-	enum ir_action action;
-	struct ir_setref add_set;/* IR_SET_ADD: record that address in the dynamic set */
-	char *helper;            /* IR_SET_HELPER: name of the ct helper object */
-	bool log;
-	char *log_prefix;
-	struct ir_origin origin;
+struct ir_tcpflags {
+	uint8_t mask;    /* TCP_FLAGS: (flags & mask) == cmp; TCP_FLAGS_ANY: flags & mask != 0 */
+	uint8_t cmp;
 };
 
-/* A conntrack helper object the ruleset declares. */
-struct ir_helper {
-	char *name;      /* object name in the table */
-	char *type;      /* kernel helper type, e.g. "ftp" */
-	uint8_t l4proto;
+/*
+ * One condition on a packet. A rule holds at most one match of each kind, sorted by kind:
+ * the enum's order is the canonical order every renderer writes them in. Each consumer
+ * (copy, free, equality, eval, lint, every backend) switches on the kind with no `default`,
+ * and the build uses -Wswitch-enum, so a new kind names every place that must learn it.
+ */
+enum ir_match_kind {
+	IR_M_IIF,           /* .ifs: the input interface is one of these (trailing '*' = prefix) */
+	IR_M_OIF,           /* .ifs: the output interface */
+	IR_M_SADDR,         /* .addrs: source address in one of these prefixes */
+	IR_M_DADDR,         /* .addrs: destination address */
+	IR_M_IN_SET,        /* .set: that address of the packet is in a dynamic set (not expired) */
+	IR_M_FRAGMENT,      /* (none): a non-first fragment (no transport header) */
+	IR_M_L4PROTO,       /* .proto: IR_TCP, IR_UDP, IR_ICMP or IR_ICMPV6 */
+	IR_M_SPORT,         /* .ports: source port in these ranges */
+	IR_M_DPORT,         /* .ports: destination port */
+	IR_M_SAME_PORT,     /* .ports: source port in these ranges and destination port equal to it */
+	IR_M_TCP_FLAGS,     /* .flags: (flags & mask) == cmp */
+	IR_M_TCP_FLAGS_ANY, /* .flags.mask: at least one of these flags set */
+	IR_M_ICMP_TYPE,     /* .icmp_type, per the rule's family */
+	IR_M_CT_STATE,      /* .ct_state: a CT_* mask; the connection is in one of these states */
+	IR_M_CT_HELPER,     /* .helper: the connection was expected by this helper type (related) */
+};
+enum { IR_MATCH_KINDS = IR_M_CT_HELPER + 1 };
+
+struct ir_match {
+	enum ir_match_kind kind;
+	union {
+		struct ir_ifset ifs;
+		struct ir_addrset addrs;
+		struct ir_setref set;
+		uint8_t proto;
+		struct ir_portset ports;
+		struct ir_tcpflags flags;
+		uint8_t icmp_type;
+		uint8_t ct_state;
+		char *helper;
+	} u;
+};
+
+struct ir_rule {
+	enum ir_hook hook;
+	uint8_t family;          /* enum ir_family; IR_ANY = one rule for both */
+	VEC(struct ir_match) match; /* a conjunction; empty = every packet of the hook */
+	enum ir_action action;
+	struct ir_setref add_set;/* IR_SET_ADD: record that address in the dynamic set */
+	char *helper;            /* IR_SET_HELPER: the kernel helper type ("ftp"), for the rule's
+				  * protocol; each backend declares and names its own objects */
+	bool log;                /* also log the packet (each backend words its prefix) */
+	struct ir_origin origin;
 };
 
 /* A set the packet path fills (IR_SET_ADD) and scoped rules look up: the peers that used an
@@ -135,7 +161,6 @@ struct ir_dynset {
 
 struct ir_ruleset {
 	VEC(struct ir_rule) rules;  /* evaluation order within each hook */
-	VEC(struct ir_helper) helpers;
 	VEC(struct ir_dynset) dynsets;
 	bool stateless;
 };
@@ -192,12 +217,41 @@ const struct ir_dynset *ir_dynset_find(const struct ir_ruleset *rs, const char *
 /* Construction and teardown. */
 void ir_rule_init(struct ir_rule *r);
 struct ir_rule ir_rule_copy(const struct ir_rule *r);
+void ir_rule_free(struct ir_rule *r);
+/* Same conditions, action, statements and log: the rule is the same (provenance aside). */
+bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b);
 /* The same packets seen coming back: interfaces, addresses and ports swap ends (a same-port
- * rule keeps its pair), and a dynamic-set match looks at the other end. The hook is the
+ * match keeps its pair), and a dynamic-set match looks at the other end. The hook is the
  * caller's to choose. */
 void ir_rule_mirror(struct ir_rule *r);
+
+/* Matches of a rule, by kind. */
+const struct ir_match *ir_match_get(const struct ir_rule *r, enum ir_match_kind k);
+/* A fresh, zeroed match of kind k in its place (an existing one of that kind is freed). */
+struct ir_match *ir_match_put(struct ir_rule *r, enum ir_match_kind k);
+void ir_match_del(struct ir_rule *r, enum ir_match_kind k);
+void ir_match_copy(struct ir_match *dst, const struct ir_match *src);
+void ir_match_free(struct ir_match *m);
+bool ir_match_equal(const struct ir_match *a, const struct ir_match *b);
+/* Shorthands for the matches most code asks about: 0 / NULL when the rule has none. */
+uint8_t ir_rule_proto(const struct ir_rule *r);
+uint8_t ir_rule_ct_state(const struct ir_rule *r);
+const struct ir_portset *ir_rule_ports(const struct ir_rule *r, enum ir_match_kind k);
+const struct ir_addrset *ir_rule_addrs(const struct ir_rule *r, enum ir_match_kind k);
+const struct ir_setref *ir_rule_in_set(const struct ir_rule *r);
+int ir_rule_icmp_type(const struct ir_rule *r); /* -1 = none */
+/* Setters for the simple kinds. */
+void ir_rule_set_proto(struct ir_rule *r, uint8_t proto);
+void ir_rule_set_ct_state(struct ir_rule *r, uint8_t ct_state);
+void ir_rule_set_icmp_type(struct ir_rule *r, uint8_t type);
+void ir_rule_set_tcp_flags(struct ir_rule *r, enum ir_match_kind k, uint8_t mask, uint8_t cmp);
+void ir_rule_set_ports(struct ir_rule *r, enum ir_match_kind k, const struct ir_portrange *v,
+		       size_t n);
+void ir_rule_set_ifname(struct ir_rule *r, enum ir_match_kind k, const char *name);
+
+void ir_ifset_copy(struct ir_ifset *dst, const struct ir_ifset *src);
 void ir_ifset_free(struct ir_ifset *s);
-void ir_rule_free(struct ir_rule *r);
+void ir_portset_copy(struct ir_portset *dst, const struct ir_portset *src);
 void ir_origin_copy(struct ir_origin *dst, const struct ir_origin *src);
 void ir_origin_free(struct ir_origin *o);
 void ir_addrset_copy(struct ir_addrset *dst, const struct ir_addrset *src);

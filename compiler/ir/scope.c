@@ -34,27 +34,7 @@ static void put_ident(struct strbuf *sb, const char *s)
 	}
 }
 
-/* Is `name` taken: by another dynamic set, or as the rendered name of a define's or zone's
- * set (NAME_v4, NAME_v6)? */
-static bool taken(const struct ir_ruleset *rs, const struct resolved *res, const char *name)
-{
-	if (ir_dynset_find(rs, name))
-		return true;
-	for (size_t i = 0; i < res->defines.n + res->zones.n; i++) {
-		const char *d = i < res->defines.n ? res->defines.v[i].name
-			        : res->zones.v[i - res->defines.n].name;
-		struct strbuf sb = {0};
-		put_ident(&sb, d);
-		bool same = !strncmp(sb.s, name, sb.len) &&
-			    (!strcmp(name + sb.len, "_v4") || !strcmp(name + sb.len, "_v6"));
-		sb_free(&sb);
-		if (same)
-			return true;
-	}
-	return false;
-}
-
-const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, int stmt_no,
+const char *scope_set(struct ir_ruleset *rs, int stmt_no,
 		      const struct ast_app *app, const struct ast_flow *data, enum role peer,
 		      bool forward, uint8_t family)
 {
@@ -82,7 +62,7 @@ const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, int stm
 	sb_printf(&base, "_%ss%s", peer_name, forward ? "_fwd" : "");
 	const char *fam = family == IR_V6 ? "_v6" : "_v4";
 	char *name = xasprintf("%s%s", base.s, fam);
-	for (int k = 2; taken(rs, res, name); k++) {
+	for (int k = 2; ir_dynset_find(rs, name); k++) {
 		free(name);
 		name = xasprintf("%s_%d%s", base.s, k, fam);
 	}

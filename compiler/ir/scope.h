@@ -16,9 +16,10 @@ bool scope_is_control(const struct ast_app *app, const struct ast_flow *f);
 /* The dynamic set of scoped flow `data` under statement `stmt_no` (its peer role and hook
  * class follow from the statement) and family, declared in `rs` on first use. Each statement
  * has sets of its own: the peers one statement's control flows met never open another
- * statement's channel (another zone's clients, say). The name is unique in the ruleset and
- * never the name of a define's or zone's set. Returns the name (owned by rs). */
-const char *scope_set(struct ir_ruleset *rs, const struct resolved *res, int stmt_no,
+ * statement's channel (another zone's clients, say). The name is unique among the dynamic
+ * sets (a backend that also names other sets moves it aside if it must). Returns the name
+ * (owned by rs). */
+const char *scope_set(struct ir_ruleset *rs, int stmt_no,
 		      const struct ast_app *app, const struct ast_flow *data, enum role peer,
 		      bool forward, uint8_t family);
 

@@ -19,7 +19,8 @@
 #include <string.h>
 
 #include "backend.h"
-#include "resolve.h"
+#include "diag.h"
+#include "icmp.h"
 
 #define IPT_COMMENT_MAX 255   /* xt_comment: 256 bytes with the NUL */
 #define IPT_LOG_PREFIX_MAX 29 /* LOG target: 30 bytes with the NUL */
@@ -42,6 +43,54 @@ static const char *chain_name(enum ir_hook h)
 static bool in_family(const struct ir_rule *r, uint8_t family)
 {
 	return !r->family || r->family == family;
+}
+
+/* A rule's matches decoded into the shape iptables writes them in: each kind goes to its
+ * option, whatever order; absent ones stay empty (any). The switch names every kind. */
+struct ipt_view {
+	struct ir_ifset iif, oif;
+	uint8_t l4proto;
+	struct ir_addrset saddr, daddr;
+	struct ir_portset sport, dport; /* a same-port match keeps its ports in sport */
+	bool same_port;
+	uint8_t tcp_flags_mask, tcp_flags_cmp, tcp_flags_any;
+	uint8_t ct_state;
+	const char *ct_helper;
+	int icmp_type;                  /* -1 = any */
+	bool fragment;
+	struct ir_setref in_set;
+};
+
+static void view_of(const struct ir_rule *r, struct ipt_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->icmp_type = -1;
+	for (size_t i = 0; i < r->match.n; i++) {
+		const struct ir_match *m = &r->match.v[i];
+		switch (m->kind) {
+		case IR_M_IIF: v->iif = m->u.ifs; break;
+		case IR_M_OIF: v->oif = m->u.ifs; break;
+		case IR_M_SADDR: v->saddr = m->u.addrs; break;
+		case IR_M_DADDR: v->daddr = m->u.addrs; break;
+		case IR_M_IN_SET: v->in_set = m->u.set; break;
+		case IR_M_FRAGMENT: v->fragment = true; break;
+		case IR_M_L4PROTO: v->l4proto = m->u.proto; break;
+		case IR_M_SPORT: v->sport = m->u.ports; break;
+		case IR_M_DPORT: v->dport = m->u.ports; break;
+		case IR_M_SAME_PORT:
+			v->sport = m->u.ports;
+			v->same_port = true;
+			break;
+		case IR_M_TCP_FLAGS:
+			v->tcp_flags_mask = m->u.flags.mask;
+			v->tcp_flags_cmp = m->u.flags.cmp;
+			break;
+		case IR_M_TCP_FLAGS_ANY: v->tcp_flags_any = m->u.flags.mask; break;
+		case IR_M_ICMP_TYPE: v->icmp_type = m->u.icmp_type; break;
+		case IR_M_CT_STATE: v->ct_state = m->u.ct_state; break;
+		case IR_M_CT_HELPER: v->ct_helper = m->u.helper; break;
+		}
+	}
 }
 
 /* ---- range checks: nothing reaches iptables that it would store differently ---- */
@@ -88,14 +137,6 @@ static char *check_addrs(const struct ir_addrset *a, uint8_t family)
 	return NULL;
 }
 
-static const struct ir_helper *find_helper(const struct ir_ruleset *rs, const char *name)
-{
-	for (size_t i = 0; i < rs->helpers.n; i++)
-		if (!strcmp(rs->helpers.v[i].name, name))
-			return &rs->helpers.v[i];
-	return NULL;
-}
-
 /* An xt_recent list: a dynamic set of this family, with a name the match can hold. */
 static char *check_setref(const struct ir_ruleset *rs, const struct ir_setref *ref, uint8_t family)
 {
@@ -121,29 +162,31 @@ static char *check_setref(const struct ir_ruleset *rs, const struct ir_setref *r
 static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family)
 {
 	char *why = NULL;
-	const struct ir_ifset *ifs[2] = {&r->iif, &r->oif};
+	struct ipt_view view, *v = &view;
+	view_of(r, v);
+	const struct ir_ifset *ifs[2] = {&v->iif, &v->oif};
 	for (int k = 0; k < 2 && !why; k++)
 		for (size_t i = 0; i < ifs[k]->n && !why; i++)
 			why = check_ifname(ifs[k]->v[i]);
 	if (!why)
-		why = check_ports(&r->sport);
+		why = check_ports(&v->sport);
 	if (!why)
-		why = check_ports(&r->dport);
+		why = check_ports(&v->dport);
 	if (!why)
-		why = check_addrs(&r->saddr, family);
+		why = check_addrs(&v->saddr, family);
 	if (!why)
-		why = check_addrs(&r->daddr, family);
+		why = check_addrs(&v->daddr, family);
 	if (!why)
-		why = check_setref(rs, &r->in_set, family);
+		why = check_setref(rs, &v->in_set, family);
 	if (!why)
 		why = check_setref(rs, &r->add_set, family);
 	if (why)
 		return why;
-	if ((r->in_set.name || r->add_set.name) && r->family != family)
+	if ((v->in_set.name || r->add_set.name) && r->family != family)
 		return xstrdup("a dynamic set in a rule without a family");
 	if ((r->action == IR_SET_ADD) != (r->add_set.name != NULL))
 		return xstrdup("a dynamic set update without its set");
-	switch (r->l4proto) {
+	switch (v->l4proto) {
 	case 0: case IR_TCP: case IR_UDP:
 		break;
 	case IR_ICMP:
@@ -155,34 +198,33 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 			return xstrdup("ICMPv6 in an IPv4 rule");
 		break;
 	default:
-		return xasprintf("protocol %u is not rendered", r->l4proto);
+		return xasprintf("protocol %u is not rendered", v->l4proto);
 	}
-	if ((r->sport.n || r->dport.n || r->same_port) && r->l4proto != IR_TCP && r->l4proto != IR_UDP)
+	if ((v->sport.n || v->dport.n || v->same_port) && v->l4proto != IR_TCP && v->l4proto != IR_UDP)
 		return xstrdup("ports without TCP or UDP");
-	if ((r->tcp_flags_mask || r->tcp_flags_any) && r->l4proto != IR_TCP)
+	if ((v->tcp_flags_mask || v->tcp_flags_any) && v->l4proto != IR_TCP)
 		return xstrdup("TCP flags without TCP");
-	if ((r->tcp_flags_cmp & ~r->tcp_flags_mask) || ((r->tcp_flags_mask | r->tcp_flags_any) & ~0x3f))
+	if ((v->tcp_flags_cmp & ~v->tcp_flags_mask) || ((v->tcp_flags_mask | v->tcp_flags_any) & ~0x3f))
 		return xstrdup("TCP flags outside FIN,SYN,RST,PSH,ACK,URG");
-	if (r->icmp_type > 255 || (r->icmp_type >= 0 && r->l4proto != IR_ICMP && r->l4proto != IR_ICMPV6))
-		return xasprintf("ICMP type %d cannot be matched", r->icmp_type);
-	if (r->fragment && (r->sport.n || r->dport.n || r->same_port || r->tcp_flags_mask ||
-			    r->tcp_flags_any || r->icmp_type >= 0))
+	if (v->icmp_type > 255 || (v->icmp_type >= 0 && v->l4proto != IR_ICMP && v->l4proto != IR_ICMPV6))
+		return xasprintf("ICMP type %d cannot be matched", v->icmp_type);
+	if (v->fragment && (v->sport.n || v->dport.n || v->same_port || v->tcp_flags_mask ||
+			    v->tcp_flags_any || v->icmp_type >= 0))
 		return xstrdup("a non-first fragment has no transport header to match");
-	if (r->ct_helper && !helper_type_known(r->ct_helper))
-		return xasprintf("unknown conntrack helper '%s'", r->ct_helper);
-	if (r->ct_state & ~(CT_NEW | CT_ESTABLISHED | CT_RELATED | CT_INVALID))
+	if (v->ct_helper && !helper_type_known(v->ct_helper))
+		return xasprintf("unknown conntrack helper '%s'", v->ct_helper);
+	if (v->ct_state & ~(CT_NEW | CT_ESTABLISHED | CT_RELATED | CT_INVALID))
 		return xstrdup("unknown conntrack state");
 	if (r->hook == IR_PREROUTING && r->action != IR_SET_HELPER)
 		return xstrdup("a verdict in prerouting");
 	if (r->action == IR_SET_HELPER) {
-		const struct ir_helper *h = r->helper ? find_helper(rs, r->helper) : NULL;
-		if (!h || !helper_type_known(h->type))
-			return xasprintf("unknown conntrack helper object '%s'", r->helper ? r->helper : "");
-		if (r->l4proto != IR_TCP && r->l4proto != IR_UDP)
+		if (!r->helper || !helper_type_known(r->helper))
+			return xasprintf("unknown conntrack helper '%s'", r->helper ? r->helper : "");
+		if (v->l4proto != IR_TCP && v->l4proto != IR_UDP)
 			return xstrdup("a conntrack helper needs TCP or UDP");
 		if (r->hook == IR_INPUT)
 			return xstrdup("a conntrack helper assigned in input");
-		if (r->ct_state & ~CT_NEW)
+		if (v->ct_state & ~CT_NEW)
 			return xstrdup("a conntrack helper assigned to packets of existing connections");
 	}
 	return NULL;
@@ -216,24 +258,23 @@ static char *comment_text(const struct ir_rule *r)
 	return desc;
 }
 
-/* The LOG target takes 29 characters of prefix; nft's longer "pinhole FILE:LINE " loses the
- * directories first, then the start of the file name, never the line number. */
+/* The LOG target takes 29 characters of prefix: "pinhole FILE:LINE " loses the directories
+ * first, then the start of the file name, never the line number; what falls through to the
+ * default drop logs as "pinhole drop HOOK ". */
 static char *log_prefix(const struct ir_rule *r)
 {
-	const char *p = r->log_prefix ? r->log_prefix : "pinhole ";
 	char *out;
-	if (strlen(p) <= IPT_LOG_PREFIX_MAX) {
-		out = xstrdup(p);
-	} else if (r->origin.file) {
-		const char *slash = strrchr(r->origin.file, '/');
-		const char *base = slash ? slash + 1 : r->origin.file;
-		char *tail = xasprintf(":%d ", r->origin.line);
-		size_t room = IPT_LOG_PREFIX_MAX - strlen("pinhole ") - strlen(tail);
-		size_t bl = strlen(base);
-		out = xasprintf("pinhole %s%s", bl > room ? base + (bl - room) : base, tail);
-		free(tail);
+	if (!r->origin.file) {
+		out = xasprintf("pinhole drop %s ", ir_hook_name(r->hook));
 	} else {
-		out = xstrndup(p, IPT_LOG_PREFIX_MAX);
+		char *tail = xasprintf(":%d ", r->origin.line);
+		const char *slash = strrchr(r->origin.file, '/');
+		const char *name = strlen("pinhole ") + strlen(r->origin.file) + strlen(tail) <= IPT_LOG_PREFIX_MAX
+				   ? r->origin.file : slash ? slash + 1 : r->origin.file;
+		size_t room = IPT_LOG_PREFIX_MAX - strlen("pinhole ") - strlen(tail);
+		size_t bl = strlen(name);
+		out = xasprintf("pinhole %s%s", bl > room ? name + (bl - room) : name, tail);
+		free(tail);
 	}
 	quote_safe(out);
 	return out;
@@ -288,11 +329,11 @@ static void put_flags(struct strbuf *sb, uint8_t flags)
 /* The transport part of one line: a -m tcp/-m udp match with the single port ranges and the
  * TCP flags (iptables takes each option once per match), then multiport matches for port
  * lists. sport/dport: [from, to) slices of the rule's port sets. */
-static void put_l4(struct strbuf *sb, const struct ir_rule *r, const struct ir_portrange *sport,
+static void put_l4(struct strbuf *sb, const struct ipt_view *v, const struct ir_portrange *sport,
 		   size_t ns, const struct ir_portrange *dport, size_t nd)
 {
-	const char *pr = r->l4proto == IR_UDP ? "udp" : "tcp";
-	bool flags = r->l4proto == IR_TCP && (r->tcp_flags_mask || r->tcp_flags_any);
+	const char *pr = v->l4proto == IR_UDP ? "udp" : "tcp";
+	bool flags = v->l4proto == IR_TCP && (v->tcp_flags_mask || v->tcp_flags_any);
 	if (ns == 1 || nd == 1 || flags) {
 		sb_printf(sb, " -m %s", pr);
 		if (ns == 1) {
@@ -303,17 +344,17 @@ static void put_l4(struct strbuf *sb, const struct ir_rule *r, const struct ir_p
 			sb_puts(sb, " --dport ");
 			put_range(sb, dport);
 		}
-		if (r->tcp_flags_mask) {
+		if (v->tcp_flags_mask) {
 			sb_puts(sb, " --tcp-flags ");
-			put_flags(sb, r->tcp_flags_mask);
+			put_flags(sb, v->tcp_flags_mask);
 			sb_putc(sb, ' ');
-			put_flags(sb, r->tcp_flags_cmp);
+			put_flags(sb, v->tcp_flags_cmp);
 		}
-		if (r->tcp_flags_any) {
+		if (v->tcp_flags_any) {
 			/* "at least one of these set" is "not all of them clear"; one --tcp-flags
 			 * per match, so a second test needs a second match. */
-			sb_puts(sb, r->tcp_flags_mask ? " -m tcp ! --tcp-flags " : " ! --tcp-flags ");
-			put_flags(sb, r->tcp_flags_any);
+			sb_puts(sb, v->tcp_flags_mask ? " -m tcp ! --tcp-flags " : " ! --tcp-flags ");
+			put_flags(sb, v->tcp_flags_any);
 			sb_puts(sb, " NONE");
 		}
 	}
@@ -333,27 +374,27 @@ static void put_l4(struct strbuf *sb, const struct ir_rule *r, const struct ir_p
 
 /* After the transport part: ICMP type, conntrack state, helper. In the raw table conntrack
  * has not run yet: a state match would see every packet as INVALID there. */
-static void put_other_matches(struct strbuf *sb, const struct ir_rule *r, bool raw)
+static void put_other_matches(struct strbuf *sb, const struct ipt_view *v, bool raw)
 {
-	if (r->icmp_type >= 0) {
-		if (r->l4proto == IR_ICMPV6)
-			sb_printf(sb, " -m icmp6 --icmpv6-type %d", r->icmp_type);
+	if (v->icmp_type >= 0) {
+		if (v->l4proto == IR_ICMPV6)
+			sb_printf(sb, " -m icmp6 --icmpv6-type %d", v->icmp_type);
 		else
-			sb_printf(sb, " -m icmp --icmp-type %d", r->icmp_type);
+			sb_printf(sb, " -m icmp --icmp-type %d", v->icmp_type);
 	}
-	if (r->ct_state && !raw) {
+	if (v->ct_state && !raw) {
 		static const char *const names[] = {"NEW", "ESTABLISHED", "RELATED", "INVALID"};
 		bool first = true;
 		sb_puts(sb, " -m conntrack --ctstate ");
 		for (int i = 0; i < 4; i++) {
-			if (r->ct_state & (1 << i)) {
+			if (v->ct_state & (1 << i)) {
 				sb_printf(sb, "%s%s", first ? "" : ",", names[i]);
 				first = false;
 			}
 		}
 	}
-	if (r->ct_helper)
-		sb_printf(sb, " -m helper --helper %s", r->ct_helper);
+	if (v->ct_helper)
+		sb_printf(sb, " -m helper --helper %s", v->ct_helper);
 }
 
 /* xt_recent, written as *-save prints it back: the peer is in the list (seen within the
@@ -372,21 +413,21 @@ static void put_recent(struct strbuf *sb, const struct ir_ruleset *rs, const str
 	sb_printf(sb, " --mask %s --%s", mask, ref->src ? "rsource" : "rdest");
 }
 
-static void put_target(struct strbuf *sb, const struct ir_ruleset *rs, const struct ir_rule *r,
+static void put_target(struct strbuf *sb, const struct ir_rule *r,
 		       uint8_t family)
 {
 	switch (r->action) {
 	case IR_ACCEPT: sb_puts(sb, " -j ACCEPT"); break;
 	case IR_DROP: sb_puts(sb, " -j DROP"); break;
 	case IR_REJECT:
-		if (r->l4proto == IR_TCP)
+		if (ir_rule_proto(r) == IR_TCP)
 			sb_puts(sb, " -j REJECT --reject-with tcp-reset");
 		else
 			sb_printf(sb, " -j REJECT --reject-with %s",
 				  family == IR_V6 ? "icmp6-port-unreachable" : "icmp-port-unreachable");
 		break;
 	case IR_SET_HELPER:
-		sb_printf(sb, " -j CT --helper %s", find_helper(rs, r->helper)->type);
+		sb_printf(sb, " -j CT --helper %s", r->helper);
 		break;
 	case IR_LOG: {
 		char *p = log_prefix(r);
@@ -421,7 +462,7 @@ static void put_line(struct emitter *e, struct strbuf *sb, const char *chain, co
 		free(p);
 	}
 	struct strbuf t = {0};
-	put_target(&t, e->rs, r, e->family);
+	put_target(&t, r, e->family);
 	sb_printf(sb, "-A %s%s%s\n", chain, matches, t.s ? t.s : "");
 	sb_free(&t);
 }
@@ -436,8 +477,8 @@ static char *frag_gate(struct emitter *e, const struct ir_rule *r, const char *c
 	sb_printf(&e->gates, "-A %s -m frag --fragfirst -m comment --comment \"%s\" -j RETURN\n",
 		  name, comment);
 	struct strbuf m = {0};
-	if (r->l4proto)
-		sb_printf(&m, " -p %s", ir_proto_name(r->l4proto));
+	if (ir_rule_proto(r))
+		sb_printf(&m, " -p %s", ir_proto_name(ir_rule_proto(r)));
 	sb_printf(&m, " -m comment --comment \"%s\"", comment);
 	put_line(e, &e->gates, name, r, m.s);
 	sb_free(&m);
@@ -489,34 +530,36 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 	bool use_oif = !(raw && hook == IR_PREROUTING);
 	struct strbuf *out = raw ? &e->raw : &e->filter;
 	char *comment = comment_text(r);
-	if (raw && e->family == IR_V6 && helper_ipv4_only(find_helper(e->rs, r->helper)->type)) {
+	struct ipt_view view, *v = &view;
+	view_of(r, v);
+	if (raw && e->family == IR_V6 && helper_ipv4_only(r->helper)) {
 		/* Nothing to assign: the helper's children never appear on IPv6 (nor with nft). */
 		sb_printf(out, "# not on IPv6, the kernel's %s helper is IPv4 only: %s\n",
-			  find_helper(e->rs, r->helper)->type, comment);
+			  r->helper, comment);
 		free(comment);
 		return;
 	}
-	char *gate = r->fragment && e->family == IR_V6 ? frag_gate(e, r, comment) : NULL;
+	char *gate = v->fragment && e->family == IR_V6 ? frag_gate(e, r, comment) : NULL;
 
 	/* "to=from": iptables cannot compare two header fields, so one line per port. */
 	struct ir_portset same = {0};
-	if (r->same_port) {
-		for (size_t i = 0; i < r->sport.n; i++)
-			same.n += (size_t)r->sport.v[i].hi - r->sport.v[i].lo + 1;
+	if (v->same_port) {
+		for (size_t i = 0; i < v->sport.n; i++)
+			same.n += (size_t)v->sport.v[i].hi - v->sport.v[i].lo + 1;
 		same.v = xmalloc(same.n * sizeof(*same.v));
 		size_t k = 0;
-		for (size_t i = 0; i < r->sport.n; i++)
-			for (unsigned p = r->sport.v[i].lo; p <= r->sport.v[i].hi; p++)
+		for (size_t i = 0; i < v->sport.n; i++)
+			for (unsigned p = v->sport.v[i].lo; p <= v->sport.v[i].hi; p++)
 				same.v[k++] = (struct ir_portrange){(uint16_t)p, (uint16_t)p};
 	}
 	size_t *ss, *ds;
-	size_t nss = r->same_port ? same.n : slice_ports(&r->sport, &ss);
-	size_t nds = r->same_port ? 1 : slice_ports(&r->dport, &ds);
-	if (r->same_port)
+	size_t nss = v->same_port ? same.n : slice_ports(&v->sport, &ss);
+	size_t nds = v->same_port ? 1 : slice_ports(&v->dport, &ds);
+	if (v->same_port)
 		ss = ds = NULL;
 
-	size_t n_iif = r->iif.n ? r->iif.n : 1, n_oif = use_oif && r->oif.n ? r->oif.n : 1;
-	size_t n_s = r->saddr.n ? r->saddr.n : 1, n_d = r->daddr.n ? r->daddr.n : 1;
+	size_t n_iif = v->iif.n ? v->iif.n : 1, n_oif = use_oif && v->oif.n ? v->oif.n : 1;
+	size_t n_s = v->saddr.n ? v->saddr.n : 1, n_d = v->daddr.n ? v->daddr.n : 1;
 	for (size_t a = 0; a < n_s; a++)
 	for (size_t b = 0; b < n_d; b++)
 	for (size_t c = 0; c < n_iif; c++)
@@ -524,25 +567,25 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 	for (size_t i = 0; i < nss; i++)
 	for (size_t j = 0; j < nds; j++) {
 		struct strbuf m = {0};
-		if (r->saddr.n)
-			put_prefix(&m, " -s ", &r->saddr.v[a]);
-		if (r->daddr.n)
-			put_prefix(&m, " -d ", &r->daddr.v[b]);
-		if (r->iif.n)
-			put_ifname(&m, "-i", r->iif.v[c]);
-		if (use_oif && r->oif.n)
-			put_ifname(&m, "-o", r->oif.v[d]);
-		if (r->l4proto)
-			sb_printf(&m, " -p %s", ir_proto_name(r->l4proto));
-		if (r->fragment)
+		if (v->saddr.n)
+			put_prefix(&m, " -s ", &v->saddr.v[a]);
+		if (v->daddr.n)
+			put_prefix(&m, " -d ", &v->daddr.v[b]);
+		if (v->iif.n)
+			put_ifname(&m, "-i", v->iif.v[c]);
+		if (use_oif && v->oif.n)
+			put_ifname(&m, "-o", v->oif.v[d]);
+		if (v->l4proto)
+			sb_printf(&m, " -p %s", ir_proto_name(v->l4proto));
+		if (v->fragment)
 			sb_puts(&m, e->family == IR_V6 ? " -m frag" : " -f"); /* any fragment header */
-		if (r->same_port)
-			put_l4(&m, r, &same.v[i], 1, &same.v[i], 1);
-		else if (r->l4proto == IR_TCP || r->l4proto == IR_UDP)
-			put_l4(&m, r, r->sport.v + ss[i], ss[i + 1] - ss[i],
-			       r->dport.v + ds[j], ds[j + 1] - ds[j]);
-		put_other_matches(&m, r, raw);
-		put_recent(&m, e->rs, &r->in_set, false, e->family);
+		if (v->same_port)
+			put_l4(&m, v, &same.v[i], 1, &same.v[i], 1);
+		else if (v->l4proto == IR_TCP || v->l4proto == IR_UDP)
+			put_l4(&m, v, v->sport.v + ss[i], ss[i + 1] - ss[i],
+			       v->dport.v + ds[j], ds[j + 1] - ds[j]);
+		put_other_matches(&m, v, raw);
+		put_recent(&m, e->rs, &v->in_set, false, e->family);
 		put_recent(&m, e->rs, &r->add_set, true, e->family);
 		sb_printf(&m, " -m comment --comment \"%s\"", comment);
 		if (gate)

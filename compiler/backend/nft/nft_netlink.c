@@ -1,10 +1,10 @@
-/* nftables netlink backend: IR -> libnftnl objects.
+/* nftables netlink backend: the lowered rules (nft_lower.h) as libnftnl objects.
  *
- * Each rule is linearized the way nft 1.0.6 linearizes the text nft_rule_text() writes for
- * it: the same match order, the same implicit dependencies (`meta nfproto` before a network
- * header match, `meta l4proto` before a transport header match, each once per rule), the same
- * payload lengths, anonymous sets with the same flags, elements and userdata, and the same
- * reject type. `pinhole status` and the kernel tests check the result against `nft -f`. */
+ * Each step becomes the expressions nft 1.0.6 sends for the text nft_text.c writes for it: the
+ * same payload lengths, anonymous sets with the same flags, elements and userdata, and the
+ * same reject type. What a rule is made of was decided once, by the lowering; this file only
+ * says how each step looks on the wire. tests/agree compares both forms for every golden
+ * policy, and `pinhole status` and the kernel tests check the result against `nft -f`. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -20,13 +20,14 @@
 #include <libnftnl/udata.h>
 
 #include "backend.h"
+#include "nft_lower.h"
 #include "nft_netlink.h"
 #include "nft_nlset.h"
 
 /* nft's `ct state` bits (enum ip_conntrack_info based) and ct helper name length. */
 enum { NFT_CTS_INVALID = 1, NFT_CTS_ESTABLISHED = 2, NFT_CTS_RELATED = 4, NFT_CTS_NEW = 8 };
 #define CT_HELPER_NAME_LEN 16
-#define IFNAME_LEN 16
+#define IFNAME_LEN NFT_IFNAME_LEN
 
 struct build {
 	struct nl_ruleset *out;
@@ -63,12 +64,11 @@ static void push(struct build *b, enum nl_kind kind, void *o, const struct ir_ru
 
 /* ---- expressions ---- */
 
-/* Per-rule state: which dependencies nft would already have emitted. */
+/* The rule being built. */
 struct rule_ctx {
 	struct build *b;
 	struct nftnl_rule *r;
-	uint8_t nfproto;   /* NFPROTO_IPV4/IPV6 once matched, else 0 */
-	bool l4;           /* meta l4proto matched */
+	const struct ir_rule *ir;
 };
 
 static struct nftnl_expr *expr(struct rule_ctx *c, const char *name)
@@ -176,26 +176,6 @@ static void verdict(struct rule_ctx *c, uint32_t v)
 	add(c, e);
 }
 
-/* nft puts the implied network protocol in front of a header match once per rule. */
-static void need_nfproto(struct rule_ctx *c, uint8_t family)
-{
-	uint8_t nfp = family == IR_V6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-	if (c->nfproto)
-		return;
-	meta_load(c, NFT_META_NFPROTO);
-	cmp_u8(c, nfp);
-	c->nfproto = nfp;
-}
-
-static void need_l4(struct rule_ctx *c, uint8_t proto)
-{
-	if (c->l4)
-		return;
-	meta_load(c, NFT_META_L4PROTO);
-	cmp_u8(c, proto);
-	c->l4 = true;
-}
-
 /* An anonymous set for one rule, created just before it, looked up from register 1. */
 static void anon_lookup(struct rule_ctx *c, const struct ir_rule *r, const struct set_spec *sp, kranges *elems)
 {
@@ -209,7 +189,7 @@ static void anon_lookup(struct rule_ctx *c, const struct ir_rule *r, const struc
 	lookup(c, "__set%d", b->set_id);
 }
 
-/* ---- matches, in nft_rule_text() order ---- */
+/* ---- steps ---- */
 
 static void ifname_key(const char *name, struct krange *k)
 {
@@ -226,18 +206,8 @@ static void ifname_key(const char *name, struct krange *k)
 		memset(k->hi + n, 0xff, IFNAME_LEN - n);
 }
 
-static void match_ifaces(struct rule_ctx *c, const struct ir_rule *r, const struct ir_ifset *s, bool in)
+static void step_ifname(struct rule_ctx *c, const struct ir_ifset *s, bool in)
 {
-	if (!s->n)
-		return;
-	for (size_t i = 0; i < s->n; i++)
-		if (strlen(s->v[i]) >= IFNAME_LEN) { /* nft: "String exceeds maximum length of 16" */
-			char why[128];
-			snprintf(why, sizeof(why), "interface name '%.40s' is longer than %d characters",
-				 s->v[i], IFNAME_LEN - 1);
-			invalid(c->b, r, why);
-			return;
-		}
 	meta_load(c, in ? NFT_META_IIFNAME : NFT_META_OIFNAME);
 	if (s->n == 1) {
 		size_t n = strlen(s->v[0]);
@@ -260,7 +230,7 @@ static void match_ifaces(struct rule_ctx *c, const struct ir_rule *r, const stru
 		sp.interval |= memcmp(k.lo, k.hi, IFNAME_LEN) != 0;
 		VEC_PUSH(v, k);
 	}
-	anon_lookup(c, r, &sp, &v);
+	anon_lookup(c, c->ir, &sp, &v);
 	VEC_FREE(v);
 }
 
@@ -273,19 +243,25 @@ static void prefix_range(const struct ir_prefix *p, struct krange *k, size_t len
 		k->hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
 }
 
-static void match_addrs(struct rule_ctx *c, const struct ir_rule *r, const struct ir_addrset *a, bool src)
+/* The network header offset of an address, and its length. */
+static uint32_t addr_offset(uint8_t family, bool src)
 {
-	if (!a->n)
-		return;
-	bool v6 = r->family == IR_V6;
-	uint32_t len = v6 ? 16 : 4;
-	uint32_t off = v6 ? (src ? 8 : 24) : (src ? 12 : 16);
-	need_nfproto(c, r->family);
-	if (a->name) {
-		char *name = nft_set_name(a->name, r->family);
+	return family == IR_V6 ? (src ? 8 : 24) : (src ? 12 : 16);
+}
+
+static uint32_t addr_len(uint8_t family)
+{
+	return family == IR_V6 ? 16 : 4;
+}
+
+static void step_addr(struct rule_ctx *c, const struct nft_step *st)
+{
+	const struct ir_addrset *a = st->u.addr.addrs;
+	bool v6 = st->family == IR_V6, src = st->src;
+	uint32_t len = addr_len(st->family), off = addr_offset(st->family, src);
+	if (st->u.addr.set) {
 		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, off, len, NFT_REG_1);
-		lookup(c, name, 0); /* the set id is filled in once named sets are known */
-		free(name);
+		lookup(c, st->u.addr.set, 0); /* the set id is filled in once named sets are known */
 		return;
 	}
 	if (a->n == 1) {
@@ -316,29 +292,14 @@ static void match_addrs(struct rule_ctx *c, const struct ir_rule *r, const struc
 		VEC_PUSH(v, k);
 	}
 	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, off, len, NFT_REG_1);
-	anon_lookup(c, r, &sp, &v);
+	anon_lookup(c, c->ir, &sp, &v);
 	VEC_FREE(v);
 }
 
-/* `ip saddr @ph_..._v4`: the peer's address looked up in a dynamic set. */
-static void match_dynset(struct rule_ctx *c, const struct ir_rule *r)
-{
-	bool v6 = r->family == IR_V6;
-	if (!r->family) {
-		invalid(c->b, r, "a dynamic set match without a family");
-		return;
-	}
-	need_nfproto(c, r->family);
-	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, v6 ? (r->in_set.src ? 8 : 24) : (r->in_set.src ? 12 : 16),
-		     v6 ? 16 : 4, NFT_REG_1);
-	lookup(c, r->in_set.name, 0); /* the set id is filled in once named sets are known */
-}
-
-static void match_fragment(struct rule_ctx *c, const struct ir_rule *r)
+static void step_fragment(struct rule_ctx *c, uint8_t family)
 {
 	static const uint8_t zero[2];
-	need_nfproto(c, r->family);
-	if (r->family == IR_V6) { /* frag frag-off != 0 */
+	if (family == IR_V6) { /* frag frag-off != 0 */
 		static const uint8_t mask[2] = {0xff, 0xf8};
 		struct nftnl_expr *e = expr(c, "exthdr");
 		if (!e)
@@ -363,12 +324,10 @@ static void port_be(uint16_t p, uint8_t *out)
 	out[1] = (uint8_t)p;
 }
 
-static void match_ports(struct rule_ctx *c, const struct ir_rule *r, const struct ir_portset *p, bool src)
+static void step_ports(struct rule_ctx *c, const struct nft_step *st)
 {
-	if (!p->n)
-		return;
-	uint32_t off = src ? 0 : 2;
-	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, off, 2, NFT_REG_1);
+	const struct ir_portset *p = st->u.ports;
+	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, st->src ? 0 : 2, 2, NFT_REG_1);
 	if (p->n == 1) {
 		uint8_t lo[2], hi[2];
 		port_be(p->v[0].lo, lo);
@@ -383,7 +342,7 @@ static void match_ports(struct rule_ctx *c, const struct ir_rule *r, const struc
 	}
 	struct set_spec sp = {.key_type = DT_INET_SERVICE, .key_len = 2, .byteorder = BO_BIG,
 			      .typeof_expr = EXPR_PAYLOAD,
-			      .tf = {{r->l4proto == IR_UDP ? PD_UDP : PD_TCP, src ? F_SPORT : F_DPORT}}};
+			      .tf = {{st->proto == IR_UDP ? PD_UDP : PD_TCP, st->src ? F_SPORT : F_DPORT}}};
 	kranges v = {0};
 	for (size_t i = 0; i < p->n; i++) {
 		struct krange k = {{0}, {0}};
@@ -392,18 +351,12 @@ static void match_ports(struct rule_ctx *c, const struct ir_rule *r, const struc
 		sp.interval |= p->v[i].lo != p->v[i].hi;
 		VEC_PUSH(v, k);
 	}
-	anon_lookup(c, r, &sp, &v);
+	anon_lookup(c, c->ir, &sp, &v);
 	VEC_FREE(v);
 }
 
-static bool single_port(const struct ir_portset *p)
-{
-	return p->n == 1 && p->v[0].lo == p->v[0].hi;
-}
-
-/* nft merges equality matches on adjacent header fields into one load when the result fits
- * 32 bits: `udp sport 67 udp dport 68` is one 4-byte compare at the transport header. */
-static void match_port_pair(struct rule_ctx *c, uint16_t sport, uint16_t dport)
+/* `udp sport 67 udp dport 68` is one 4-byte compare at the transport header. */
+static void step_port_pair(struct rule_ctx *c, uint16_t sport, uint16_t dport)
 {
 	uint8_t both[4];
 	port_be(sport, both);
@@ -413,43 +366,39 @@ static void match_port_pair(struct rule_ctx *c, uint16_t sport, uint16_t dport)
 }
 
 /* "to=from": `udp sport . udp dport { p . p, ... }`, a concatenation looked up in a set. */
-static void match_same_port(struct rule_ctx *c, const struct ir_rule *r)
+static void step_same_port(struct rule_ctx *c, const struct nft_step *st)
 {
-	uint32_t pd = r->l4proto == IR_UDP ? PD_UDP : PD_TCP;
+	uint32_t pd = st->proto == IR_UDP ? PD_UDP : PD_TCP;
 	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1);
 	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
 	struct set_spec sp = {.key_type = DT_INET_SERVICE << DT_CONCAT_SHIFT | DT_INET_SERVICE,
 			      .key_len = 8, .byteorder = BO_INVALID, .typeof_expr = EXPR_CONCAT,
 			      .tf = {{pd, F_SPORT}, {pd, F_DPORT}}};
 	kranges v = {0};
-	for (size_t i = 0; i < r->sport.n; i++)
-		for (unsigned p = r->sport.v[i].lo; p <= r->sport.v[i].hi; p++) {
+	for (size_t i = 0; i < st->u.ports->n; i++)
+		for (unsigned p = st->u.ports->v[i].lo; p <= st->u.ports->v[i].hi; p++) {
 			struct krange k = {{0}, {0}};
 			port_be((uint16_t)p, k.lo);     /* each field padded to a 4-byte register */
 			port_be((uint16_t)p, k.lo + 4);
 			memcpy(k.hi, k.lo, 8);
 			VEC_PUSH(v, k);
 		}
-	anon_lookup(c, r, &sp, &v);
+	anon_lookup(c, c->ir, &sp, &v);
 	VEC_FREE(v);
 }
 
-static void match_tcp_flags(struct rule_ctx *c, const struct ir_rule *r)
+static void step_tcp_flags(struct rule_ctx *c, const struct nft_step *st)
 {
 	static const uint8_t zero = 0;
-	if (r->tcp_flags_mask) {
-		payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
-		bitwise(c, &r->tcp_flags_mask, 1);
-		cmp(c, NFT_CMP_EQ, &r->tcp_flags_cmp, 1);
-	}
-	if (r->tcp_flags_any) {
-		payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
-		bitwise(c, &r->tcp_flags_any, 1);
+	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
+	bitwise(c, &st->u.flags.mask, 1);
+	if (st->u.flags.any)
 		cmp(c, NFT_CMP_NEQ, &zero, 1);
-	}
+	else
+		cmp(c, NFT_CMP_EQ, &st->u.flags.cmp, 1);
 }
 
-static void match_ct_state(struct rule_ctx *c, uint8_t st)
+static void step_ct_state(struct rule_ctx *c, uint8_t st)
 {
 	uint32_t bits = 0, zero = 0;
 	if (st & CT_NEW)
@@ -465,7 +414,7 @@ static void match_ct_state(struct rule_ctx *c, uint8_t st)
 	cmp(c, NFT_CMP_NEQ, &zero, 4);
 }
 
-static void match_ct_helper(struct rule_ctx *c, const char *type)
+static void step_ct_helper(struct rule_ctx *c, const char *type)
 {
 	uint8_t buf[CT_HELPER_NAME_LEN] = {0};
 	size_t n = strlen(type);
@@ -474,153 +423,170 @@ static void match_ct_helper(struct rule_ctx *c, const char *type)
 	cmp(c, NFT_CMP_EQ, buf, CT_HELPER_NAME_LEN);
 }
 
-static void statements(struct rule_ctx *c, const struct ir_rule *r)
+static void step_log(struct rule_ctx *c, const char *prefix)
 {
-	if (r->log && r->log_prefix) {
-		struct nftnl_expr *e = expr(c, "log");
-		if (e) {
-			if (nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, r->log_prefix) < 0)
-				fail(c->b, ENOMEM);
-			add(c, e);
-		}
+	struct nftnl_expr *e = expr(c, "log");
+	if (!e)
+		return;
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix) < 0)
+		fail(c->b, ENOMEM);
+	add(c, e);
+}
+
+static void step_reject(struct rule_ctx *c, const struct nft_step *st)
+{
+	struct nftnl_expr *e = expr(c, "reject");
+	if (!e)
+		return;
+	uint32_t type = NFT_REJECT_ICMPX_UNREACH;
+	uint8_t code = NFT_REJECT_ICMPX_PORT_UNREACH;
+	switch (st->u.reject) {
+	case NFT_REJECT_TCP_RESET:
+		type = NFT_REJECT_TCP_RST;
+		code = 0;
+		break;
+	case NFT_REJECT_ICMP_PORT:
+		type = NFT_REJECT_ICMP_UNREACH;
+		code = st->family == IR_V6 ? 4 /* ICMPV6_PORT_UNREACH */ : 3 /* ICMP_PORT_UNREACH */;
+		break;
+	case NFT_REJECT_ICMPX_PORT:
+		break;
 	}
-	switch (r->action) {
-	case IR_ACCEPT:
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+	add(c, e);
+}
+
+static void step_helper_set(struct rule_ctx *c, const char *obj)
+{
+	struct nftnl_expr *e = expr(c, "objref");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_HELPER);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, obj) < 0)
+		fail(c->b, ENOMEM);
+	add(c, e);
+}
+
+/* update @set { ip daddr }: the address into register 1, then dynset. */
+static void step_set_update(struct rule_ctx *c, const struct nft_step *st)
+{
+	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, st->src),
+		     addr_len(st->family), NFT_REG_1);
+	struct nftnl_expr *e = expr(c, "dynset");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, st->u.set) < 0)
+		fail(c->b, ENOMEM);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, 0); /* filled in with the named sets' */
+	add(c, e);
+}
+
+static void build_step(struct rule_ctx *c, const struct nft_step *st)
+{
+	switch (st->kind) {
+	case NS_NFPROTO:
+		meta_load(c, NFT_META_NFPROTO);
+		cmp_u8(c, st->u.nfproto == IR_V6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		break;
+	case NS_L4PROTO:
+		meta_load(c, NFT_META_L4PROTO);
+		cmp_u8(c, st->u.l4proto);
+		break;
+	case NS_IFNAME:
+		step_ifname(c, st->u.ifs, st->src);
+		break;
+	case NS_ADDR:
+		step_addr(c, st);
+		break;
+	case NS_SET_LOOKUP: /* `ip saddr @ph_..._v4`: the peer's address looked up */
+		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, st->src),
+			     addr_len(st->family), NFT_REG_1);
+		lookup(c, st->u.set, 0); /* the set id is filled in once named sets are known */
+		break;
+	case NS_FRAGMENT:
+		step_fragment(c, st->family);
+		break;
+	case NS_PORTS:
+		step_ports(c, st);
+		break;
+	case NS_PORT_PAIR:
+		step_port_pair(c, st->u.pair.sport, st->u.pair.dport);
+		break;
+	case NS_SAME_PORT:
+		step_same_port(c, st);
+		break;
+	case NS_TCP_FLAGS:
+		step_tcp_flags(c, st);
+		break;
+	case NS_ICMP_TYPE:
+		payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		cmp_u8(c, st->u.icmp_type);
+		break;
+	case NS_CT_STATE:
+		step_ct_state(c, st->u.ct_state);
+		break;
+	case NS_CT_HELPER:
+		step_ct_helper(c, st->u.ct_helper);
+		break;
+	case NS_LOG:
+		step_log(c, st->u.log_prefix);
+		break;
+	case NS_ACCEPT:
 		verdict(c, NF_ACCEPT);
 		break;
-	case IR_DROP:
+	case NS_DROP:
 		verdict(c, NF_DROP);
 		break;
-	case IR_REJECT: {
-		struct nftnl_expr *e = expr(c, "reject");
-		if (!e)
-			break;
-		/* nft picks the ICMP flavour from the network protocol the rule already matched. */
-		uint32_t type = NFT_REJECT_ICMPX_UNREACH;
-		uint8_t code = NFT_REJECT_ICMPX_PORT_UNREACH;
-		if (r->l4proto == IR_TCP) {
-			type = NFT_REJECT_TCP_RST;
-			code = 0;
-		} else if (c->nfproto) {
-			type = NFT_REJECT_ICMP_UNREACH;
-			code = c->nfproto == NFPROTO_IPV6 ? 4 /* ICMPV6_PORT_UNREACH */ : 3 /* ICMP_PORT_UNREACH */;
-		}
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
-		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
-		add(c, e);
+	case NS_REJECT:
+		step_reject(c, st);
 		break;
-	}
-	case IR_SET_HELPER: {
-		struct nftnl_expr *e = expr(c, "objref");
-		if (!e)
-			break;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_HELPER);
-		if (!r->helper)
-			invalid(c->b, r, "a helper assignment without a helper");
-		else if (nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, r->helper) < 0)
-			fail(c->b, ENOMEM);
-		add(c, e);
+	case NS_HELPER_SET:
+		step_helper_set(c, st->u.helper_obj);
 		break;
-	}
-	case IR_LOG:
-		break; /* the log statement above is the whole action */
-	case IR_SET_ADD: { /* update @set { ip daddr }: the address into register 1, then dynset */
-		if (!r->add_set.name || !r->family) {
-			invalid(c->b, r, "a dynamic set update without its set or family");
-			break;
-		}
-		bool v6 = r->family == IR_V6;
-		need_nfproto(c, r->family);
-		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER,
-			     v6 ? (r->add_set.src ? 8 : 24) : (r->add_set.src ? 12 : 16), v6 ? 16 : 4, NFT_REG_1);
-		struct nftnl_expr *e = expr(c, "dynset");
-		if (!e)
-			break;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-		if (nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, r->add_set.name) < 0)
-			fail(c->b, ENOMEM);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, 0); /* filled in with the named sets' */
-		add(c, e);
+	case NS_SET_UPDATE:
+		step_set_update(c, st);
 		break;
-	}
 	}
 }
 
-static void rule_comment(struct build *b, struct nftnl_rule *nr, const struct ir_rule *r)
+static void rule_comment(struct build *b, struct nftnl_rule *nr, const char *comment)
 {
-	char *comment = nft_rule_comment(r);
 	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	if (!u || !nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, comment) ||
 	    nftnl_rule_set_data(nr, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u)) < 0)
 		fail(b, ENOMEM);
 	if (u)
 		nftnl_udata_buf_free(u);
-	free(comment);
 }
 
-static void build_rule(struct build *b, const struct ir_rule *r)
+static void build_rule(struct build *b, const struct nft_plan *p, const struct ir_rule *r)
 {
+	struct nft_lowered l;
+	char *why = NULL;
+	if (!nft_lower_rule(p, r, &l, &why)) {
+		invalid(b, r, why);
+		free(why);
+		nft_lowered_free(&l);
+		return;
+	}
 	struct nftnl_rule *nr = nftnl_rule_alloc();
 	if (!nr) {
 		fail(b, ENOMEM);
+		nft_lowered_free(&l);
 		return;
 	}
 	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, b->out->family);
 	if (nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, b->out->table) < 0 ||
 	    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ir_hook_name(r->hook)) < 0)
 		fail(b, ENOMEM);
-	struct rule_ctx c = {.b = b, .r = nr};
-	match_ifaces(&c, r, &r->iif, true);
-	match_ifaces(&c, r, &r->oif, false);
-	bool addrs = r->saddr.n || r->daddr.n || r->in_set.name;
-	if (r->family && !addrs && r->l4proto != IR_ICMP && r->l4proto != IR_ICMPV6)
-		need_nfproto(&c, r->family); /* `meta nfproto ipv4|ipv6` */
-	match_addrs(&c, r, &r->saddr, true);
-	match_addrs(&c, r, &r->daddr, false);
-	if (r->in_set.name)
-		match_dynset(&c, r);
-	if (r->fragment)
-		match_fragment(&c, r);
-	uint8_t proto = r->l4proto == IR_UDP ? IR_UDP : IR_TCP;
-	bool l4_implied = false;
-	if (r->same_port) {
-		need_l4(&c, proto);
-		match_same_port(&c, r);
-		l4_implied = true;
-	} else if (r->sport.n || r->dport.n) {
-		need_l4(&c, proto);
-		if (single_port(&r->sport) && single_port(&r->dport)) {
-			match_port_pair(&c, r->sport.v[0].lo, r->dport.v[0].lo);
-		} else {
-			match_ports(&c, r, &r->sport, true);
-			match_ports(&c, r, &r->dport, false);
-		}
-		l4_implied = true;
-	}
-	if (r->l4proto == IR_TCP && (r->tcp_flags_mask || r->tcp_flags_any)) {
-		need_l4(&c, IR_TCP);
-		match_tcp_flags(&c, r);
-		l4_implied = true;
-	}
-	if (r->icmp_type >= 0) {
-		need_nfproto(&c, r->family);
-		need_l4(&c, r->l4proto == IR_ICMPV6 ? IR_ICMPV6 : IR_ICMP);
-		payload_load(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-		cmp_u8(&c, (uint8_t)r->icmp_type);
-		l4_implied = true;
-	}
-	if (r->l4proto && !l4_implied) { /* `meta l4proto X` */
-		meta_load(&c, NFT_META_L4PROTO);
-		cmp_u8(&c, r->l4proto);
-		c.l4 = true;
-	}
-	if (r->ct_state)
-		match_ct_state(&c, r->ct_state);
-	if (r->ct_helper)
-		match_ct_helper(&c, r->ct_helper);
-	statements(&c, r);
-	rule_comment(b, nr, r);
+	struct rule_ctx c = {.b = b, .r = nr, .ir = r};
+	for (size_t i = 0; i < l.steps.n; i++)
+		build_step(&c, &l.steps.v[i]);
+	rule_comment(b, nr, l.comment);
+	nft_lowered_free(&l);
 	push(b, NL_RULE, nr, r);
 }
 
@@ -638,15 +604,7 @@ static void build_table(struct build *b)
 	push(b, NL_TABLE, t, NULL);
 }
 
-static const struct ir_rule *first_helper_user(const struct ir_ruleset *rs, const char *name)
-{
-	for (size_t i = 0; i < rs->rules.n; i++)
-		if (rs->rules.v[i].helper && !strcmp(rs->rules.v[i].helper, name))
-			return &rs->rules.v[i];
-	return NULL;
-}
-
-static void build_helper(struct build *b, const struct ir_ruleset *rs, const struct ir_helper *h)
+static void build_helper(struct build *b, const struct nft_helper_obj *h)
 {
 	struct nftnl_obj *o = nftnl_obj_alloc();
 	if (o) {
@@ -658,69 +616,43 @@ static void build_helper(struct build *b, const struct ir_ruleset *rs, const str
 		if (!nftnl_obj_is_set(o, NFTNL_OBJ_NAME) || !nftnl_obj_is_set(o, NFTNL_OBJ_CT_HELPER_NAME))
 			fail(b, ENOMEM);
 		nftnl_obj_set_u16(o, NFTNL_OBJ_CT_HELPER_L3PROTO, NFPROTO_INET);
-		nftnl_obj_set_u8(o, NFTNL_OBJ_CT_HELPER_L4PROTO, h->l4proto == IR_UDP ? IPPROTO_UDP : IPPROTO_TCP);
+		nftnl_obj_set_u8(o, NFTNL_OBJ_CT_HELPER_L4PROTO, h->proto == IR_UDP ? IPPROTO_UDP : IPPROTO_TCP);
 	}
-	push(b, NL_OBJ, o, first_helper_user(rs, h->name));
+	push(b, NL_OBJ, o, h->user);
 }
 
-static const struct ir_rule *first_set_user(const struct ir_ruleset *rs, const struct named_set *s)
-{
-	for (size_t i = 0; i < rs->rules.n; i++) {
-		const struct ir_rule *r = &rs->rules.v[i];
-		if (r->family != s->family)
-			continue;
-		if ((r->saddr.name && r->saddr.n && !strcmp(r->saddr.name, s->name)) ||
-		    (r->daddr.name && r->daddr.n && !strcmp(r->daddr.name, s->name)))
-			return r;
-	}
-	return NULL;
-}
-
-static void build_named_set(struct build *b, const struct ir_ruleset *rs, const struct named_set *ns)
+static void build_named_set(struct build *b, const struct nft_named_set *ns)
 {
 	bool v6 = ns->family == IR_V6;
-	char *name = nft_set_name(ns->name, ns->family);
-	struct set_spec sp = {.name = name, .key_type = v6 ? DT_IP6ADDR : DT_IPADDR,
+	struct set_spec sp = {.name = ns->name, .key_type = v6 ? DT_IP6ADDR : DT_IPADDR,
 			      .key_len = v6 ? 16 : 4, .byteorder = BO_BIG, .interval = true};
 	kranges v = {0};
-	for (size_t i = 0; i < ns->set->n; i++) {
+	for (size_t i = 0; i < ns->addrs->n; i++) {
 		struct krange k;
-		prefix_range(&ns->set->v[i], &k, sp.key_len);
+		prefix_range(&ns->addrs->v[i], &k, sp.key_len);
 		VEC_PUSH(v, k);
 	}
 	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &sp, &v);
 	if (!s)
 		fail(b, errno);
 	else
-		push(b, NL_SET, s, first_set_user(rs, ns));
+		push(b, NL_SET, s, ns->user);
 	VEC_FREE(v);
-	free(name);
-}
-
-static const struct ir_rule *first_dynset_user(const struct ir_ruleset *rs, const char *name)
-{
-	for (size_t i = 0; i < rs->rules.n; i++) {
-		const struct ir_rule *r = &rs->rules.v[i];
-		if ((r->in_set.name && !strcmp(r->in_set.name, name)) ||
-		    (r->add_set.name && !strcmp(r->add_set.name, name)))
-			return r;
-	}
-	return NULL;
 }
 
 /* A set the packet path fills: empty, with a timeout for what it learns. */
-static void build_dynset(struct build *b, const struct ir_ruleset *rs, const struct ir_dynset *ds)
+static void build_dynset(struct build *b, const struct nft_dyn_set *d)
 {
-	bool v6 = ds->family == IR_V6;
-	struct set_spec sp = {.name = ds->name, .key_type = v6 ? DT_IP6ADDR : DT_IPADDR,
+	bool v6 = d->ds->family == IR_V6;
+	struct set_spec sp = {.name = d->name, .key_type = v6 ? DT_IP6ADDR : DT_IPADDR,
 			      .key_len = v6 ? 16 : 4, .byteorder = BO_BIG, .dynamic = true,
-			      .timeout = (uint64_t)ds->timeout * 1000, .size = NFT_DYNSET_SIZE};
+			      .timeout = (uint64_t)d->ds->timeout * 1000, .size = NFT_DYNSET_SIZE};
 	kranges none = {0};
 	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &sp, &none);
 	if (!s)
 		fail(b, errno);
 	else
-		push(b, NL_SET, s, first_dynset_user(rs, ds->name));
+		push(b, NL_SET, s, d->user);
 }
 
 static const uint32_t hooknum[IR_HOOK_COUNT] = {
@@ -782,30 +714,25 @@ void nl_ruleset_init(struct nl_ruleset *nl, uint32_t family, const char *table)
 int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out)
 {
 	nl_ruleset_init(out, NFPROTO_INET, PINHOLE_TABLE);
+	out->ir = rs;
 	struct build b = {.out = out};
+	struct nft_plan p;
+	nft_plan_build(rs, &p);
 	build_table(&b);
-	for (size_t i = 0; i < rs->helpers.n; i++)
-		build_helper(&b, rs, &rs->helpers.v[i]);
-	named_sets sets = {0};
-	nft_collect_sets(rs, &sets);
-	for (size_t i = 0; i < sets.n; i++)
-		build_named_set(&b, rs, &sets.v[i]);
-	VEC_FREE(sets);
-	for (size_t i = 0; i < rs->dynsets.n; i++)
-		build_dynset(&b, rs, &rs->dynsets.v[i]);
-	static const enum ir_hook order[] = {IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT};
-	for (size_t h = 0; h < 4; h++) {
-		bool any = false;
-		for (size_t i = 0; i < rs->rules.n && !any; i++)
-			any = rs->rules.v[i].hook == order[h];
-		if (order[h] == IR_PREROUTING && !any)
-			continue; /* only needed for helper assignment */
-		build_chain(&b, order[h]);
-	}
-	for (size_t h = 0; h < 4; h++)
+	for (size_t i = 0; i < p.helpers.n; i++)
+		build_helper(&b, &p.helpers.v[i]);
+	for (size_t i = 0; i < p.sets.n; i++)
+		build_named_set(&b, &p.sets.v[i]);
+	for (size_t i = 0; i < p.dynsets.n; i++)
+		build_dynset(&b, &p.dynsets.v[i]);
+	for (int h = 0; h < IR_HOOK_COUNT; h++)
+		if (p.chain[h])
+			build_chain(&b, (enum ir_hook)h);
+	for (int h = 0; h < IR_HOOK_COUNT; h++)
 		for (size_t i = 0; i < rs->rules.n; i++)
-			if (rs->rules.v[i].hook == order[h])
-				build_rule(&b, &rs->rules.v[i]);
+			if ((int)rs->rules.v[i].hook == h)
+				build_rule(&b, &p, &rs->rules.v[i]);
+	nft_plan_free(&p);
 	link_named_sets(out);
 	if (b.err) {
 		nl_ruleset_free(out);

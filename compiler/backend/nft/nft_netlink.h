@@ -27,6 +27,7 @@ struct nl_obj {
 struct nl_ruleset {
 	VEC(struct nl_obj) objs;
 	uint32_t family;            /* NFPROTO_INET */
+	const struct ir_ruleset *ir;/* what nl_from_ir built it from; NULL when read from the kernel */
 	char table[64];
 	/* Set by nl_from_ir on EINVAL: the rule nftables cannot express, and why. */
 	const struct ir_rule *bad_rule;

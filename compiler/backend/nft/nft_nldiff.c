@@ -463,6 +463,7 @@ static size_t diff_named(const struct nl_ruleset *want, const struct nl_ruleset 
 struct crule {
 	const struct nl_obj *o;
 	char *text;
+	const struct ir_ruleset *ir; /* what the policy side was built from */
 };
 typedef VEC(struct crule) crules;
 
@@ -471,15 +472,15 @@ static void chain_rules(const struct nl_ruleset *rs, const char *chain, crules *
 	for (size_t i = 0; i < rs->objs.n; i++) {
 		const struct nl_obj *o = &rs->objs.v[i];
 		if (o->kind == NL_RULE && !strcmp(obj_name(o), chain))
-			VEC_PUSH(*out, ((struct crule){o, canon_rule(rs, o->o)}));
+			VEC_PUSH(*out, ((struct crule){o, canon_rule(rs, o->o), rs->ir}));
 	}
 }
 
 static void describe_rule(struct strbuf *out, const char *chain, const char *what, const struct crule *r)
 {
 	sb_printf(out, "chain %s: rule %s: ", chain, what);
-	if (r->o->rule) {
-		char *text = nft_rule_text(r->o->rule);
+	if (r->o->rule && r->ir) {
+		char *text = nft_rule_text(r->ir, r->o->rule);
 		char *where = ir_origin_describe(&r->o->rule->origin);
 		sb_printf(out, "%s  (%s)\n", text, where);
 		free(text);

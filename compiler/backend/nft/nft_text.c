@@ -2,24 +2,12 @@
 #include <string.h>
 
 #include "backend.h"
-#include "resolve.h"
-
-/* nft's comment limit is 128 bytes; provenance is cut to fit. */
-#define NFT_COMMENT_MAX 127
+#include "icmp.h"
+#include "nft_lower.h"
 
 static const char *fam_kw(uint8_t family)
 {
 	return family == IR_V6 ? "ip6" : "ip";
-}
-
-/* Named sets: define and zone names, made nft-safe and suffixed with the family. */
-static void set_name(struct strbuf *sb, const char *name, uint8_t family)
-{
-	for (const char *p = name; *p; p++) {
-		char c = *p;
-		sb_putc(sb, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_');
-	}
-	sb_puts(sb, family == IR_V6 ? "_v6" : "_v4");
 }
 
 static void put_prefixes(struct strbuf *sb, const struct ir_prefix *v, size_t n)
@@ -29,24 +17,6 @@ static void put_prefixes(struct strbuf *sb, const struct ir_prefix *v, size_t n)
 		ir_prefix_format(&v[i], buf, sizeof(buf));
 		sb_printf(sb, "%s%s", i ? ", " : "", buf);
 	}
-}
-
-static void put_addrs(struct strbuf *sb, const char *dir, uint8_t family, const struct ir_addrset *a)
-{
-	if (!a->n)
-		return;
-	sb_printf(sb, "%s %s ", fam_kw(family), dir);
-	if (a->name) {
-		sb_putc(sb, '@');
-		set_name(sb, a->name, family);
-	} else if (a->n == 1) {
-		put_prefixes(sb, a->v, 1);
-	} else {
-		sb_puts(sb, "{ ");
-		put_prefixes(sb, a->v, a->n);
-		sb_puts(sb, " }");
-	}
-	sb_putc(sb, ' ');
 }
 
 static void put_range(struct strbuf *sb, const struct ir_portrange *r)
@@ -59,8 +29,6 @@ static void put_range(struct strbuf *sb, const struct ir_portrange *r)
 
 static void put_ports(struct strbuf *sb, const char *proto, const char *dir, const struct ir_portset *p)
 {
-	if (!p->n)
-		return;
 	sb_printf(sb, "%s %s ", proto, dir);
 	if (p->n == 1) {
 		put_range(sb, &p->v[0]);
@@ -78,8 +46,6 @@ static void put_ports(struct strbuf *sb, const char *proto, const char *dir, con
 
 static void put_ifaces(struct strbuf *sb, const char *kw, const struct ir_ifset *s)
 {
-	if (!s->n)
-		return;
 	sb_printf(sb, "%s ", kw);
 	if (s->n > 1)
 		sb_puts(sb, "{ ");
@@ -117,198 +83,194 @@ static void put_ct_state(struct strbuf *sb, uint8_t st)
 	sb_putc(sb, ' ');
 }
 
-static void put_verdict(struct strbuf *sb, const struct ir_rule *r)
+static const char *proto_kw(uint8_t proto)
 {
-	if (r->log && r->log_prefix)
-		sb_printf(sb, "log prefix \"%s\" ", r->log_prefix);
-	switch (r->action) {
-	case IR_ACCEPT: sb_puts(sb, "accept"); break;
-	case IR_DROP: sb_puts(sb, "drop"); break;
-	case IR_REJECT: sb_puts(sb, r->l4proto == IR_TCP ? "reject with tcp reset" : "reject"); break;
-	case IR_SET_HELPER: sb_printf(sb, "ct helper set \"%s\"", r->helper); break;
-	case IR_LOG: break; /* the log statement above is the whole action */
-	case IR_SET_ADD: /* add the peer, or refresh its timer; the rule decides nothing */
-		sb_printf(sb, "update @%s { %s %s }", r->add_set.name, fam_kw(r->family),
-			  r->add_set.src ? "saddr" : "daddr");
-		break;
-	}
-	while (sb->len && sb->s[sb->len - 1] == ' ')
-		sb->s[--sb->len] = '\0';
+	return proto == IR_UDP ? "udp" : "tcp";
 }
 
-char *nft_rule_text(const struct ir_rule *r)
+/* One step in nft syntax, followed by a blank. The dependencies nft adds by itself are left
+ * out, as nft itself would print them. */
+static void put_step(struct strbuf *sb, const struct nft_step *s)
 {
-	struct strbuf sb = {0};
-	put_ifaces(&sb, "iifname", &r->iif);
-	put_ifaces(&sb, "oifname", &r->oif);
-	bool addrs = r->saddr.n || r->daddr.n || r->in_set.name;
-	if (r->family && !addrs && r->l4proto != IR_ICMP && r->l4proto != IR_ICMPV6)
-		sb_printf(&sb, "meta nfproto %s ", r->family == IR_V6 ? "ipv6" : "ipv4");
-	put_addrs(&sb, "saddr", r->family, &r->saddr);
-	put_addrs(&sb, "daddr", r->family, &r->daddr);
-	if (r->in_set.name)
-		sb_printf(&sb, "%s %s @%s ", fam_kw(r->family), r->in_set.src ? "saddr" : "daddr",
-			  r->in_set.name);
-	if (r->fragment)
-		sb_puts(&sb, r->family == IR_V6 ? "frag frag-off != 0 " : "ip frag-off & 0x1fff != 0 ");
-	const char *proto = r->l4proto == IR_UDP ? "udp" : "tcp";
-	bool l4_implied = false;
-	if (r->same_port) {
-		/* nft cannot compare two header fields, so "to=from" is a set of port pairs. */
-		sb_printf(&sb, "%s sport . %s dport { ", proto, proto);
+	switch (s->kind) {
+	case NS_NFPROTO:
+		if (!s->implicit)
+			sb_printf(sb, "meta nfproto %s ", s->u.nfproto == IR_V6 ? "ipv6" : "ipv4");
+		break;
+	case NS_L4PROTO:
+		if (!s->implicit)
+			sb_printf(sb, "meta l4proto %s ", ir_proto_name(s->u.l4proto));
+		break;
+	case NS_IFNAME:
+		put_ifaces(sb, s->src ? "iifname" : "oifname", s->u.ifs);
+		break;
+	case NS_ADDR:
+		sb_printf(sb, "%s %s ", fam_kw(s->family), s->src ? "saddr" : "daddr");
+		if (s->u.addr.set) {
+			sb_printf(sb, "@%s", s->u.addr.set);
+		} else if (s->u.addr.addrs->n == 1) {
+			put_prefixes(sb, s->u.addr.addrs->v, 1);
+		} else {
+			sb_puts(sb, "{ ");
+			put_prefixes(sb, s->u.addr.addrs->v, s->u.addr.addrs->n);
+			sb_puts(sb, " }");
+		}
+		sb_putc(sb, ' ');
+		break;
+	case NS_SET_LOOKUP:
+		sb_printf(sb, "%s %s @%s ", fam_kw(s->family), s->src ? "saddr" : "daddr", s->u.set);
+		break;
+	case NS_FRAGMENT:
+		sb_puts(sb, s->family == IR_V6 ? "frag frag-off != 0 " : "ip frag-off & 0x1fff != 0 ");
+		break;
+	case NS_PORTS:
+		put_ports(sb, proto_kw(s->proto), s->src ? "sport" : "dport", s->u.ports);
+		break;
+	case NS_PORT_PAIR:
+		sb_printf(sb, "%s sport %u %s dport %u ", proto_kw(s->proto), s->u.pair.sport,
+			  proto_kw(s->proto), s->u.pair.dport);
+		break;
+	case NS_SAME_PORT: {
+		const char *pr = proto_kw(s->proto);
+		sb_printf(sb, "%s sport . %s dport { ", pr, pr);
 		bool first = true;
-		for (size_t i = 0; i < r->sport.n; i++)
-			for (unsigned p = r->sport.v[i].lo; p <= r->sport.v[i].hi; p++) {
-				sb_printf(&sb, "%s%u . %u", first ? "" : ", ", p, p);
+		for (size_t i = 0; i < s->u.ports->n; i++)
+			for (unsigned p = s->u.ports->v[i].lo; p <= s->u.ports->v[i].hi; p++) {
+				sb_printf(sb, "%s%u . %u", first ? "" : ", ", p, p);
 				first = false;
 			}
-		sb_puts(&sb, " } ");
-		l4_implied = true;
-	} else if (r->sport.n || r->dport.n) {
-		put_ports(&sb, proto, "sport", &r->sport);
-		put_ports(&sb, proto, "dport", &r->dport);
-		l4_implied = true;
+		sb_puts(sb, " } ");
+		break;
 	}
-	if (r->l4proto == IR_TCP && (r->tcp_flags_mask || r->tcp_flags_any)) {
-		if (r->tcp_flags_mask) {
-			sb_puts(&sb, "tcp flags & (");
-			put_flags(&sb, r->tcp_flags_mask);
-			sb_puts(&sb, ") == ");
-			if (r->tcp_flags_cmp)
-				put_flags(&sb, r->tcp_flags_cmp);
-			else
-				sb_puts(&sb, "0x0");
-			sb_putc(&sb, ' ');
+	case NS_TCP_FLAGS:
+		sb_puts(sb, "tcp flags & (");
+		put_flags(sb, s->u.flags.mask);
+		if (s->u.flags.any) {
+			sb_puts(sb, ") != 0 ");
+			break;
 		}
-		if (r->tcp_flags_any) {
-			sb_puts(&sb, "tcp flags & (");
-			put_flags(&sb, r->tcp_flags_any);
-			sb_puts(&sb, ") != 0 ");
-		}
-		l4_implied = true;
-	}
-	if (r->icmp_type >= 0) {
-		const char *name = icmp_type_name(r->icmp_type, r->family);
-		const char *kw = r->l4proto == IR_ICMPV6 ? "icmpv6" : "icmp";
-		if (name)
-			sb_printf(&sb, "%s type %s ", kw, name);
+		sb_puts(sb, ") == ");
+		if (s->u.flags.cmp)
+			put_flags(sb, s->u.flags.cmp);
 		else
-			sb_printf(&sb, "%s type %d ", kw, r->icmp_type);
-		l4_implied = true;
+			sb_puts(sb, "0x0");
+		sb_putc(sb, ' ');
+		break;
+	case NS_ICMP_TYPE: {
+		const char *name = icmp_type_name(s->u.icmp_type, s->family);
+		const char *kw = s->proto == IR_ICMPV6 ? "icmpv6" : "icmp";
+		if (name)
+			sb_printf(sb, "%s type %s ", kw, name);
+		else
+			sb_printf(sb, "%s type %d ", kw, s->u.icmp_type);
+		break;
 	}
-	if (r->l4proto && !l4_implied)
-		sb_printf(&sb, "meta l4proto %s ", ir_proto_name(r->l4proto));
-	if (r->ct_state)
-		put_ct_state(&sb, r->ct_state);
-	if (r->ct_helper)
-		sb_printf(&sb, "ct helper \"%s\" ", r->ct_helper);
-	put_verdict(&sb, r);
-	return sb_steal(&sb);
+	case NS_CT_STATE:
+		put_ct_state(sb, s->u.ct_state);
+		break;
+	case NS_CT_HELPER:
+		sb_printf(sb, "ct helper \"%s\" ", s->u.ct_helper);
+		break;
+	case NS_LOG:
+		sb_printf(sb, "log prefix \"%s\" ", s->u.log_prefix);
+		break;
+	case NS_ACCEPT:
+		sb_puts(sb, "accept ");
+		break;
+	case NS_DROP:
+		sb_puts(sb, "drop ");
+		break;
+	case NS_REJECT:
+		sb_puts(sb, s->u.reject == NFT_REJECT_TCP_RESET ? "reject with tcp reset " : "reject ");
+		break;
+	case NS_HELPER_SET:
+		sb_printf(sb, "ct helper set \"%s\" ", s->u.helper_obj);
+		break;
+	case NS_SET_UPDATE:
+		sb_printf(sb, "update @%s { %s %s } ", s->u.set, fam_kw(s->family),
+			  s->src ? "saddr" : "daddr");
+		break;
+	}
 }
 
-char *nft_rule_comment(const struct ir_rule *r)
-{
-	char *desc = ir_origin_describe(&r->origin);
-	size_t n = strlen(desc);
-	if (n > NFT_COMMENT_MAX)
-		desc[NFT_COMMENT_MAX] = '\0';
-	quote_safe(desc);
-	return desc;
-}
-
-static void put_comment(FILE *out, const struct ir_rule *r)
-{
-	char *desc = nft_rule_comment(r);
-	fprintf(out, " comment \"%s\"", desc);
-	free(desc);
-}
-
-char *nft_set_name(const char *name, uint8_t family)
+static char *lowered_text(const struct nft_lowered *l)
 {
 	struct strbuf sb = {0};
-	set_name(&sb, name, family);
+	for (size_t i = 0; i < l->steps.n; i++)
+		put_step(&sb, &l->steps.v[i]);
+	while (sb.len && sb.s[sb.len - 1] == ' ')
+		sb.s[--sb.len] = '\0';
 	return sb_steal(&sb);
 }
 
-void nft_collect_sets(const struct ir_ruleset *rs, named_sets *sets)
+char *nft_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r)
 {
-	for (size_t i = 0; i < rs->rules.n; i++) {
-		const struct ir_addrset *as[2] = {&rs->rules.v[i].saddr, &rs->rules.v[i].daddr};
-		for (int k = 0; k < 2; k++) {
-			if (!as[k]->name || !as[k]->n)
-				continue;
-			bool seen = false;
-			for (size_t j = 0; j < sets->n; j++)
-				if (!strcmp(sets->v[j].name, as[k]->name) && sets->v[j].family == rs->rules.v[i].family)
-					seen = true;
-			if (!seen)
-				VEC_PUSH(*sets, ((struct named_set){as[k]->name, rs->rules.v[i].family, as[k]}));
-		}
-	}
+	struct nft_plan p;
+	nft_plan_build(rs, &p);
+	struct nft_lowered l;
+	nft_lower_rule(&p, r, &l, NULL);
+	char *text = lowered_text(&l);
+	nft_lowered_free(&l);
+	nft_plan_free(&p);
+	return text;
 }
 
 static const char *const chain_prio = "filter";
 
 void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FILE *out)
 {
+	struct nft_plan p;
+	nft_plan_build(rs, &p);
 	fprintf(out, "# Generated by pinhole %s from %s (%s mode). Do not edit: change the policy.\n",
 		info->version, info->policy, rs->stateless ? "stateless" : "stateful");
 	fprintf(out, "# Load with: nft -f FILE. Replaces table inet %s in one transaction;\n"
 		     "# other tables are left alone.\n", PINHOLE_TABLE);
 	fprintf(out, "table inet %s {}\ndelete table inet %s\n\ntable inet %s {\n",
 		PINHOLE_TABLE, PINHOLE_TABLE, PINHOLE_TABLE);
-	for (size_t i = 0; i < rs->helpers.n; i++) {
-		const struct ir_helper *h = &rs->helpers.v[i];
+	for (size_t i = 0; i < p.helpers.n; i++) {
+		const struct nft_helper_obj *h = &p.helpers.v[i];
 		fprintf(out, "\tct helper %s {\n\t\ttype \"%s\" protocol %s\n\t\tl3proto inet\n\t}\n\n",
-			h->name, h->type, h->l4proto == IR_UDP ? "udp" : "tcp");
+			h->name, h->type, h->proto == IR_UDP ? "udp" : "tcp");
 	}
-	named_sets sets = {0};
-	nft_collect_sets(rs, &sets);
-	for (size_t i = 0; i < sets.n; i++) {
+	for (size_t i = 0; i < p.sets.n; i++) {
+		const struct nft_named_set *ns = &p.sets.v[i];
 		struct strbuf sb = {0};
-		set_name(&sb, sets.v[i].name, sets.v[i].family);
-		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\telements = { ", sb.s,
-			sets.v[i].family == IR_V6 ? "ipv6_addr" : "ipv4_addr");
-		sb_free(&sb);
-		put_prefixes(&sb, sets.v[i].set->v, sets.v[i].set->n);
-		fprintf(out, "%s }\n\t}\n\n", sb.s);
+		put_prefixes(&sb, ns->addrs->v, ns->addrs->n);
+		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\telements = { %s }\n\t}\n\n",
+			ns->name, ns->family == IR_V6 ? "ipv6_addr" : "ipv4_addr", sb.s);
 		sb_free(&sb);
 	}
-	VEC_FREE(sets);
-	for (size_t i = 0; i < rs->dynsets.n; i++) {
+	for (size_t i = 0; i < p.dynsets.n; i++) {
 		/* Filled from the packet path (`update`); each peer expires `timeout` after its
 		 * last control packet. */
-		const struct ir_dynset *ds = &rs->dynsets.v[i];
+		const struct ir_dynset *ds = p.dynsets.v[i].ds;
 		char t[32];
 		ir_duration_format(ds->timeout, t, sizeof(t));
 		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tsize %d\n\t\tflags dynamic,timeout\n"
-			"\t\ttimeout %s\n\t}\n\n", ds->name, ds->family == IR_V6 ? "ipv6_addr" : "ipv4_addr",
-			NFT_DYNSET_SIZE, t);
+			"\t\ttimeout %s\n\t}\n\n", p.dynsets.v[i].name,
+			ds->family == IR_V6 ? "ipv6_addr" : "ipv4_addr", NFT_DYNSET_SIZE, t);
 	}
-	static const enum ir_hook order[] = {IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT};
 	bool first_chain = true;
-	for (size_t h = 0; h < 4; h++) {
-		enum ir_hook hook = order[h];
-		bool any = false;
-		for (size_t i = 0; i < rs->rules.n && !any; i++)
-			any = rs->rules.v[i].hook == hook;
-		if (hook == IR_PREROUTING && !any)
-			continue; /* only needed for helper assignment */
+	for (int hook = 0; hook < IR_HOOK_COUNT; hook++) {
+		if (!p.chain[hook])
+			continue;
 		fprintf(out, "%s\tchain %s {\n\t\ttype filter hook %s priority %s; policy %s;\n",
 			first_chain ? "" : "\n", ir_hook_name(hook), ir_hook_name(hook),
 			chain_prio, hook == IR_PREROUTING ? "accept" : "drop");
 		for (size_t i = 0; i < rs->rules.n; i++) {
 			const struct ir_rule *r = &rs->rules.v[i];
-			if (r->hook != hook)
+			if ((int)r->hook != hook)
 				continue;
-			char *text = nft_rule_text(r);
-			fprintf(out, "\t\t%s", text);
+			struct nft_lowered l;
+			nft_lower_rule(&p, r, &l, NULL); /* nft_check() has vetted the rules */
+			char *text = lowered_text(&l);
+			fprintf(out, "\t\t%s comment \"%s\"\n", text, l.comment);
 			free(text);
-			put_comment(out, r);
-			fputc('\n', out);
+			nft_lowered_free(&l);
 		}
 		fputs("\t}\n", out);
 		first_chain = false;
 	}
 	fputs("}\n", out);
+	nft_plan_free(&p);
 }

@@ -1,0 +1,424 @@
+/* IR -> nft rules as steps (see nft_lower.h): names first, then each rule. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft_lower.h"
+
+/* ---- names: helper objects, define and zone sets, dynamic sets ---- */
+
+static void put_ident(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+		sb_putc(sb, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_');
+	}
+}
+
+static const char *fam_suffix(uint8_t family)
+{
+	return family == IR_V6 ? "_v6" : "_v4";
+}
+
+static const char *helper_obj(const struct nft_plan *p, const char *type, uint8_t proto)
+{
+	for (size_t i = 0; i < p->helpers.n; i++)
+		if (!strcmp(p->helpers.v[i].type, type) && p->helpers.v[i].proto == proto)
+			return p->helpers.v[i].name;
+	return NULL;
+}
+
+static const char *named_set(const struct nft_plan *p, const char *ir_name, uint8_t family)
+{
+	for (size_t i = 0; i < p->sets.n; i++)
+		if (!strcmp(p->sets.v[i].ir_name, ir_name) && p->sets.v[i].family == family)
+			return p->sets.v[i].name;
+	return NULL;
+}
+
+const char *nft_plan_dynset_name(const struct nft_plan *p, const char *ir_name)
+{
+	for (size_t i = 0; ir_name && i < p->dynsets.n; i++)
+		if (!strcmp(p->dynsets.v[i].ds->name, ir_name))
+			return p->dynsets.v[i].name;
+	return NULL;
+}
+
+static bool name_taken(const struct nft_plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->sets.n; i++)
+		if (!strcmp(p->sets.v[i].name, name))
+			return true;
+	for (size_t i = 0; i < p->dynsets.n; i++)
+		if (!strcmp(p->dynsets.v[i].name, name))
+			return true;
+	return false;
+}
+
+/* A dynamic set keeps the IR's name unless a define's or zone's set has it: then a number
+ * goes before the family suffix ("ph_mms_servers_2_v4"). */
+static char *dynset_name(const struct nft_plan *p, const struct ir_dynset *ds)
+{
+	if (!name_taken(p, ds->name))
+		return xstrdup(ds->name);
+	size_t n = strlen(ds->name);
+	const char *fam = fam_suffix(ds->family);
+	size_t base = n >= 3 && !strcmp(ds->name + n - 3, fam) ? n - 3 : n;
+	for (int k = 2;; k++) {
+		char *name = xasprintf("%.*s_%d%s", (int)base, ds->name, k, fam);
+		if (!name_taken(p, name))
+			return name;
+		free(name);
+	}
+}
+
+static const struct ir_rule *first_dynset_user(const struct ir_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		const struct ir_setref *in = ir_rule_in_set(r);
+		if ((in && in->name && !strcmp(in->name, name)) ||
+		    (r->add_set.name && !strcmp(r->add_set.name, name)))
+			return r;
+	}
+	return NULL;
+}
+
+void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		p->chain[r->hook] = true;
+		uint8_t proto = ir_rule_proto(r) == IR_UDP ? IR_UDP : IR_TCP;
+		if (r->action == IR_SET_HELPER && r->helper && !helper_obj(p, r->helper, proto)) {
+			struct strbuf sb = {0};
+			sb_puts(&sb, "ph_");
+			put_ident(&sb, r->helper);
+			sb_puts(&sb, proto == IR_UDP ? "_udp" : "_tcp");
+			VEC_PUSH(p->helpers, ((struct nft_helper_obj){sb_steal(&sb), r->helper, proto, r}));
+		}
+		static const enum ir_match_kind ends[] = {IR_M_SADDR, IR_M_DADDR};
+		for (int k = 0; k < 2; k++) {
+			const struct ir_addrset *a = ir_rule_addrs(r, ends[k]);
+			if (!a || !a->name || !a->n || named_set(p, a->name, r->family))
+				continue;
+			struct strbuf sb = {0};
+			put_ident(&sb, a->name);
+			sb_puts(&sb, fam_suffix(r->family));
+			VEC_PUSH(p->sets, ((struct nft_named_set){sb_steal(&sb), a->name, r->family, a, r}));
+		}
+	}
+	/* Base chains always filter input, forward and output; prerouting only assigns helpers. */
+	p->chain[IR_INPUT] = p->chain[IR_FORWARD] = p->chain[IR_OUTPUT] = true;
+	for (size_t i = 0; i < rs->dynsets.n; i++) {
+		const struct ir_dynset *ds = &rs->dynsets.v[i];
+		struct nft_dyn_set d = {dynset_name(p, ds), ds, first_dynset_user(rs, ds->name)};
+		VEC_PUSH(p->dynsets, d);
+	}
+}
+
+void nft_plan_free(struct nft_plan *p)
+{
+	for (size_t i = 0; i < p->helpers.n; i++)
+		free(p->helpers.v[i].name);
+	for (size_t i = 0; i < p->sets.n; i++)
+		free(p->sets.v[i].name);
+	for (size_t i = 0; i < p->dynsets.n; i++)
+		free(p->dynsets.v[i].name);
+	VEC_FREE(p->helpers);
+	VEC_FREE(p->sets);
+	VEC_FREE(p->dynsets);
+}
+
+/* ---- one rule ---- */
+
+struct lower {
+	const struct nft_plan *plan;
+	const struct ir_rule *r;
+	struct nft_lowered *out;
+	uint8_t nfproto;   /* network protocol matched so far (explicitly or as a dependency) */
+	bool l4;           /* transport protocol matched so far */
+	char *why;         /* first thing nftables cannot express */
+};
+
+static void invalid(struct lower *l, char *why)
+{
+	if (!l->why)
+		l->why = why;
+	else
+		free(why);
+}
+
+static struct nft_step *step(struct lower *l, enum nft_step_kind kind)
+{
+	VEC_PUSH(l->out->steps, ((struct nft_step){.kind = kind, .family = l->r->family}));
+	return &l->out->steps.v[l->out->steps.n - 1];
+}
+
+/* nft puts the implied network protocol in front of a header match, once per rule. */
+static void need_nfproto(struct lower *l)
+{
+	if (l->nfproto)
+		return;
+	if (!l->r->family) {
+		invalid(l, xstrdup("a network header match in a rule without a family"));
+		return;
+	}
+	struct nft_step *s = step(l, NS_NFPROTO);
+	s->implicit = true;
+	s->u.nfproto = l->r->family;
+	l->nfproto = l->r->family;
+}
+
+static void need_l4(struct lower *l, uint8_t proto)
+{
+	if (l->l4)
+		return;
+	struct nft_step *s = step(l, NS_L4PROTO);
+	s->implicit = true;
+	s->u.l4proto = proto;
+	l->l4 = true;
+}
+
+/* The transport protocol that port and flag matches read: what the rule says, else TCP. */
+static uint8_t port_proto(const struct ir_rule *r)
+{
+	return ir_rule_proto(r) == IR_UDP ? IR_UDP : IR_TCP;
+}
+
+static bool single_port(const struct ir_portset *p)
+{
+	return p && p->n == 1 && p->v[0].lo == p->v[0].hi;
+}
+
+/* Does a later header match already imply `meta l4proto`? */
+static bool l4_implied(const struct ir_rule *r)
+{
+	return ir_match_get(r, IR_M_SPORT) || ir_match_get(r, IR_M_DPORT) ||
+	       ir_match_get(r, IR_M_SAME_PORT) || ir_match_get(r, IR_M_ICMP_TYPE) ||
+	       (ir_rule_proto(r) == IR_TCP &&
+		(ir_match_get(r, IR_M_TCP_FLAGS) || ir_match_get(r, IR_M_TCP_FLAGS_ANY)));
+}
+
+static void lower_ifname(struct lower *l, const struct ir_match *m)
+{
+	for (size_t i = 0; i < m->u.ifs.n; i++)
+		if (strlen(m->u.ifs.v[i]) >= NFT_IFNAME_LEN) { /* nft: "String exceeds maximum length of 16" */
+			invalid(l, xasprintf("interface name '%.40s' is longer than %d characters",
+					     m->u.ifs.v[i], NFT_IFNAME_LEN - 1));
+			return;
+		}
+	struct nft_step *s = step(l, NS_IFNAME);
+	s->src = m->kind == IR_M_IIF;
+	s->u.ifs = &m->u.ifs;
+}
+
+static void lower_match(struct lower *l, const struct ir_match *m)
+{
+	const struct ir_rule *r = l->r;
+	struct nft_step *s;
+	switch (m->kind) {
+	case IR_M_IIF:
+	case IR_M_OIF:
+		lower_ifname(l, m);
+		break;
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		need_nfproto(l);
+		s = step(l, NS_ADDR);
+		s->src = m->kind == IR_M_SADDR;
+		s->u.addr.addrs = &m->u.addrs;
+		s->u.addr.set = m->u.addrs.name ? named_set(l->plan, m->u.addrs.name, r->family) : NULL;
+		break;
+	case IR_M_IN_SET:
+		need_nfproto(l);
+		s = step(l, NS_SET_LOOKUP);
+		s->src = m->u.set.src;
+		s->u.set = nft_plan_dynset_name(l->plan, m->u.set.name);
+		if (!s->u.set)
+			invalid(l, xasprintf("dynamic set '%s' is not declared", m->u.set.name));
+		break;
+	case IR_M_FRAGMENT:
+		need_nfproto(l);
+		step(l, NS_FRAGMENT);
+		break;
+	case IR_M_L4PROTO:
+		if (!l4_implied(r)) { /* `meta l4proto X` */
+			s = step(l, NS_L4PROTO);
+			s->u.l4proto = m->u.proto;
+			l->l4 = true;
+		}
+		break;
+	case IR_M_SPORT:
+	case IR_M_DPORT: {
+		need_l4(l, port_proto(r));
+		const struct ir_portset *sp = ir_rule_ports(r, IR_M_SPORT), *dp = ir_rule_ports(r, IR_M_DPORT);
+		if (single_port(sp) && single_port(dp)) {
+			/* nft merges equality matches on adjacent header fields into one load when
+			 * the result fits 32 bits: `udp sport 67 udp dport 68`. */
+			if (m->kind == IR_M_DPORT)
+				break; /* the pair was lowered with the source port */
+			s = step(l, NS_PORT_PAIR);
+			s->u.pair.sport = sp->v[0].lo;
+			s->u.pair.dport = dp->v[0].lo;
+		} else {
+			s = step(l, NS_PORTS);
+			s->src = m->kind == IR_M_SPORT;
+			s->u.ports = &m->u.ports;
+		}
+		s->proto = port_proto(r);
+		break;
+	}
+	case IR_M_SAME_PORT:
+		/* nft cannot compare two header fields, so "to=from" is a set of port pairs. */
+		need_l4(l, port_proto(r));
+		s = step(l, NS_SAME_PORT);
+		s->proto = port_proto(r);
+		s->u.ports = &m->u.ports;
+		break;
+	case IR_M_TCP_FLAGS:
+	case IR_M_TCP_FLAGS_ANY:
+		if (ir_rule_proto(r) != IR_TCP) {
+			invalid(l, xstrdup("TCP flags without TCP"));
+			break;
+		}
+		need_l4(l, IR_TCP);
+		s = step(l, NS_TCP_FLAGS);
+		s->proto = IR_TCP;
+		s->u.flags.mask = m->u.flags.mask;
+		s->u.flags.cmp = m->u.flags.cmp;
+		s->u.flags.any = m->kind == IR_M_TCP_FLAGS_ANY;
+		break;
+	case IR_M_ICMP_TYPE: {
+		uint8_t proto = ir_rule_proto(r) == IR_ICMPV6 ? IR_ICMPV6 : IR_ICMP;
+		need_nfproto(l);
+		need_l4(l, proto);
+		s = step(l, NS_ICMP_TYPE);
+		s->proto = proto;
+		s->u.icmp_type = m->u.icmp_type;
+		break;
+	}
+	case IR_M_CT_STATE:
+		step(l, NS_CT_STATE)->u.ct_state = m->u.ct_state;
+		break;
+	case IR_M_CT_HELPER:
+		step(l, NS_CT_HELPER)->u.ct_helper = m->u.helper;
+		break;
+	}
+}
+
+/* "pinhole FILE:LINE " for a statement's log, "pinhole drop HOOK " for what falls through. */
+static char *log_prefix(const struct ir_rule *r)
+{
+	if (r->origin.file)
+		return xasprintf("pinhole %s:%d ", r->origin.file, r->origin.line);
+	return xasprintf("pinhole drop %s ", ir_hook_name(r->hook));
+}
+
+static void lower_action(struct lower *l)
+{
+	const struct ir_rule *r = l->r;
+	struct nft_step *s;
+	if (r->log || r->action == IR_LOG) {
+		l->out->log_prefix = log_prefix(r);
+		step(l, NS_LOG)->u.log_prefix = l->out->log_prefix;
+	}
+	switch (r->action) {
+	case IR_ACCEPT:
+		step(l, NS_ACCEPT);
+		break;
+	case IR_DROP:
+		step(l, NS_DROP);
+		break;
+	case IR_REJECT:
+		/* nft picks the ICMP flavour from the network protocol the rule already matched. */
+		step(l, NS_REJECT)->u.reject = ir_rule_proto(r) == IR_TCP ? NFT_REJECT_TCP_RESET
+					       : l->nfproto ? NFT_REJECT_ICMP_PORT : NFT_REJECT_ICMPX_PORT;
+		break;
+	case IR_SET_HELPER: {
+		const char *obj = r->helper ? helper_obj(l->plan, r->helper, port_proto(r)) : NULL;
+		if (!obj) {
+			invalid(l, xstrdup("a helper assignment without a helper"));
+			break;
+		}
+		step(l, NS_HELPER_SET)->u.helper_obj = obj;
+		break;
+	}
+	case IR_LOG:
+		break; /* the log statement is the whole action */
+	case IR_SET_ADD: { /* add the peer, or refresh its timer; the rule decides nothing */
+		const char *set = nft_plan_dynset_name(l->plan, r->add_set.name);
+		if (!set || !r->family) {
+			invalid(l, xstrdup("a dynamic set update without its set or family"));
+			break;
+		}
+		need_nfproto(l);
+		s = step(l, NS_SET_UPDATE);
+		s->src = r->add_set.src;
+		s->u.set = set;
+		break;
+	}
+	}
+}
+
+bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
+		    char **why)
+{
+	memset(out, 0, sizeof(*out));
+	out->rule = r;
+	struct lower l = {.plan = p, .r = r, .out = out};
+	bool addrs = ir_match_get(r, IR_M_SADDR) || ir_match_get(r, IR_M_DADDR) ||
+		     ir_match_get(r, IR_M_IN_SET);
+	uint8_t proto = ir_rule_proto(r);
+	bool nfproto_first = r->family && !addrs && proto != IR_ICMP && proto != IR_ICMPV6;
+	for (size_t i = 0; i < r->match.n; i++) {
+		const struct ir_match *m = &r->match.v[i];
+		/* `meta nfproto` when the family is all that says it: after the interfaces. */
+		if (nfproto_first && m->kind > IR_M_OIF && !l.nfproto) {
+			struct nft_step *s = step(&l, NS_NFPROTO);
+			s->u.nfproto = r->family;
+			l.nfproto = r->family;
+		}
+		lower_match(&l, m);
+	}
+	if (nfproto_first && !l.nfproto) {
+		struct nft_step *s = step(&l, NS_NFPROTO);
+		s->u.nfproto = r->family;
+		l.nfproto = r->family;
+	}
+	lower_action(&l);
+	char *desc = ir_origin_describe(&r->origin);
+	if (strlen(desc) > NFT_COMMENT_MAX)
+		desc[NFT_COMMENT_MAX] = '\0';
+	quote_safe(desc);
+	out->comment = desc;
+	if (why)
+		*why = l.why;
+	else
+		free(l.why);
+	return !l.why;
+}
+
+void nft_lowered_free(struct nft_lowered *l)
+{
+	VEC_FREE(l->steps);
+	free(l->log_prefix);
+	free(l->comment);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct ir_rule *nft_check(const struct ir_ruleset *rs, char **why)
+{
+	struct nft_plan p;
+	nft_plan_build(rs, &p);
+	const struct ir_rule *bad = NULL;
+	*why = NULL;
+	for (size_t i = 0; i < rs->rules.n && !bad; i++) {
+		struct nft_lowered lr;
+		if (!nft_lower_rule(&p, &rs->rules.v[i], &lr, why))
+			bad = &rs->rules.v[i];
+		nft_lowered_free(&lr);
+	}
+	nft_plan_free(&p);
+	return bad;
+}

@@ -1,0 +1,120 @@
+/* The one nft lowering: the IR as nft rules made of steps, decided once for both ways of
+ * loading them. The text printer (nft_text.c) writes each step in nft syntax; the netlink
+ * builder (nft_netlink.c) turns each into the expressions nft 1.0.6 sends for that text. So
+ * the two cannot drift apart: every choice (names of sets and helper objects, the implicit
+ * `meta nfproto` / `meta l4proto` dependencies, merging a port pair into one compare, one
+ * value or a set, the reject type) is made here. */
+#ifndef PINHOLE_NFT_LOWER_H
+#define PINHOLE_NFT_LOWER_H
+
+#include "ir.h"
+
+/* Peers a dynamic set holds at most; further new peers are not recorded until some expire. */
+#define NFT_DYNSET_SIZE 65535
+/* nft's comment limit is 128 bytes; provenance is cut to fit. */
+#define NFT_COMMENT_MAX 127
+#define NFT_IFNAME_LEN 16 /* IFNAMSIZ, with the NUL */
+
+/* The table's declarations, in the order both forms create them, each with the first rule
+ * that uses it (netlink errors about it are reported at that rule's policy line). */
+struct nft_helper_obj {
+	char *name;                 /* "ph_ftp_tcp" */
+	const char *type;           /* kernel helper type */
+	uint8_t proto;              /* IR_TCP or IR_UDP */
+	const struct ir_rule *user;
+};
+struct nft_named_set {              /* a define's or zone's addresses of one family */
+	char *name;                 /* "office_v4" */
+	const char *ir_name;
+	uint8_t family;
+	const struct ir_addrset *addrs;
+	const struct ir_rule *user;
+};
+struct nft_dyn_set {                /* a set the packet path fills (IR dynsets) */
+	char *name;                 /* the IR's name, moved aside if a named set has it */
+	const struct ir_dynset *ds;
+	const struct ir_rule *user;
+};
+struct nft_plan {
+	VEC(struct nft_helper_obj) helpers;
+	VEC(struct nft_named_set) sets;
+	VEC(struct nft_dyn_set) dynsets;
+	bool chain[IR_HOOK_COUNT];  /* which base chains the table has */
+};
+
+void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p);
+void nft_plan_free(struct nft_plan *p);
+const char *nft_plan_dynset_name(const struct nft_plan *p, const char *ir_name);
+
+enum nft_step_kind {
+	/* matches */
+	NS_NFPROTO,    /* meta nfproto ipv4|ipv6 */
+	NS_L4PROTO,    /* meta l4proto P */
+	NS_IFNAME,     /* iifname / oifname: one name (trailing '*' = prefix) or a set */
+	NS_ADDR,       /* ip|ip6 saddr|daddr: one prefix, an anonymous set, or @named */
+	NS_SET_LOOKUP, /* ip|ip6 saddr|daddr @dynamic */
+	NS_FRAGMENT,   /* a non-first fragment */
+	NS_PORTS,      /* tcp|udp sport|dport: one port or range, or a set */
+	NS_PORT_PAIR,  /* one sport and one dport, compared as one 4-byte value */
+	NS_SAME_PORT,  /* tcp|udp sport . dport { p . p, ... } */
+	NS_TCP_FLAGS,  /* tcp flags & mask == cmp, or != 0 */
+	NS_ICMP_TYPE,  /* icmp|icmpv6 type T */
+	NS_CT_STATE,
+	NS_CT_HELPER,  /* ct helper "type" */
+	/* statements */
+	NS_LOG,        /* log prefix "..." */
+	NS_ACCEPT,
+	NS_DROP,
+	NS_REJECT,
+	NS_HELPER_SET, /* ct helper set "object" */
+	NS_SET_UPDATE, /* update @set { ip saddr } */
+};
+
+enum nft_reject { NFT_REJECT_TCP_RESET, NFT_REJECT_ICMP_PORT, NFT_REJECT_ICMPX_PORT };
+
+struct nft_step {
+	enum nft_step_kind kind;
+	/* NS_NFPROTO / NS_L4PROTO: a dependency nft adds by itself in front of a header match;
+	 * the text leaves it out, the netlink form sends it. */
+	bool implicit;
+	bool src;               /* addresses, set lookups and updates, ports: which end */
+	uint8_t family;         /* IR_V4 / IR_V6 where the step reads a network header */
+	uint8_t proto;          /* transport protocol of port, flag and ICMP steps */
+	union {
+		uint8_t nfproto;                 /* NS_NFPROTO: IR_V4 / IR_V6 */
+		uint8_t l4proto;                 /* NS_L4PROTO */
+		const struct ir_ifset *ifs;      /* NS_IFNAME (src: input interface) */
+		struct {
+			const struct ir_addrset *addrs;
+			const char *set;         /* named set, or NULL: the prefixes themselves */
+		} addr;                          /* NS_ADDR */
+		const char *set;                 /* NS_SET_LOOKUP, NS_SET_UPDATE */
+		const struct ir_portset *ports;  /* NS_PORTS, NS_SAME_PORT */
+		struct { uint16_t sport, dport; } pair;
+		struct { uint8_t mask, cmp; bool any; } flags; /* any: (flags & mask) != 0 */
+		uint8_t icmp_type;
+		uint8_t ct_state;
+		const char *ct_helper;
+		const char *log_prefix;          /* NS_LOG (owned by the lowered rule) */
+		enum nft_reject reject;          /* NS_REJECT */
+		const char *helper_obj;          /* NS_HELPER_SET */
+	} u;
+};
+
+struct nft_lowered {
+	const struct ir_rule *rule;
+	VEC(struct nft_step) steps; /* matches in canonical order, then statements */
+	char *log_prefix;
+	char *comment;              /* the provenance, cut and quote-safe */
+};
+
+/* Lowers one rule. Returns false (with *why, caller frees) for IR nftables cannot express;
+ * `out` is then still complete enough to free. */
+bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
+		    char **why);
+void nft_lowered_free(struct nft_lowered *l);
+
+/* The first rule nftables could not take, with *why (caller frees); NULL if none. */
+const struct ir_rule *nft_check(const struct ir_ruleset *rs, char **why);
+
+#endif

@@ -1,0 +1,17 @@
+/* ICMP type names for both families, and the kernel's conntrack helper types: tables the front
+ * end checks policies against and the backends render with. */
+#ifndef PINHOLE_ICMP_H
+#define PINHOLE_ICMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Known kernel conntrack helper types (case matters). */
+bool helper_type_known(const char *type);
+
+/* ICMP type by name for a family; -1 when that family has no such type. */
+int icmp_type_lookup(const char *name, uint8_t family);
+bool icmp_type_name_known(const char *name);
+const char *icmp_type_name(int type, uint8_t family);
+
+#endif
