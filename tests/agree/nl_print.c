@@ -21,7 +21,8 @@
  *    attributes are left out of the printed chain here, and the object's two names replaced
  *    by "(null)" in its printed line; they are not lost: each is printed
  *    afterwards as a "# chain NAME policy VERDICT" or "# object NAME" line, which run.sh
- *    compares with the chain and ct helper declarations in the nft text.
+ *    compares with the chain and ct helper declarations in the nft text. nft does not dump
+ *    the table at all; its family, name and flags become a "# table" line the same way.
  *  - Set elements: nft sends a set's declaration and its elements in two messages and dumps
  *    them as two records, the second a set object holding only its table, name and elements
  *    (so its flags print as 0). pinhole adds the elements to the set object itself. The set
@@ -39,6 +40,7 @@
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
+#include <libnftnl/table.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +155,19 @@ static int print_ruleset(struct nl_ruleset *nl)
 {
 	VEC(char *) trailer = {0};
 	int rc = 0;
+	/* nft 1.0.6 does not dump the table at all: its family, name and flags go to the trailer. */
+	for (size_t i = 0; i < nl->objs.n && rc == 0; i++) {
+		if (nl->objs.v[i].kind != NL_TABLE)
+			continue;
+		struct nftnl_table *t = nl->objs.v[i].o;
+		uint32_t family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+		char *line = NULL;
+		if (asprintf(&line, "# table %s %s flags %u", family == NFPROTO_INET ? "inet" : "(not inet)",
+			     nftnl_table_get_str(t, NFTNL_TABLE_NAME), nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS)) < 0)
+			rc = -1;
+		else
+			VEC_PUSH(trailer, line);
+	}
 	for (size_t i = 0; i < nl->objs.n && rc == 0; i++) {
 		if (nl->objs.v[i].kind != NL_CHAIN)
 			continue;

@@ -9,8 +9,8 @@
 #     libnftnl's printers, the way nft prints its own (see the comment in nl_print.c);
 #   - both dumps must be equal record by record: every chain, ct helper object, set (with its
 #     elements) and rule with its expressions and comment.
-# nft does not print chain names, chain policies and object names (it adds them to the
-# messages after printing); they are compared with the declarations in the nft text instead.
+# nft does not print the table, chain names, chain policies and object names (it adds them to
+# the messages after printing); they are compared with the declarations in the nft text.
 # Prints "agree: N passed, N failed" (N = policies x modes) and, for a mismatch, the first
 # record that differs. Without nft or a working `unshare -rn`: exit 77 (a failure under CI=true).
 set -u
@@ -40,11 +40,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 
-# What nft leaves out of its dump, from the text nft read: "# chain NAME policy P" for each
-# chain and "# object NAME" for each ct helper, in the order nl_print prints them (chains,
-# then objects, each in declaration order).
+# What nft leaves out of its dump, from the text nft read: "# table FAMILY NAME flags 0" for
+# the table declaration with contents (pinhole's text sets no table flags), "# chain NAME
+# policy P" for each chain and "# object NAME" for each ct helper, in the order nl_print
+# prints them (table, chains, objects, each in declaration order).
 text_trailer() {
-	awk '/^\tchain [^ ]+ \{$/ { chains[++nc] = $2; policy[nc] = "none" }
+	awk '/^table [a-z0-9]+ [^ ]+ \{$/ { print "# table " $2 " " $3 " flags 0" }
+	     /^\tchain [^ ]+ \{$/ { chains[++nc] = $2; policy[nc] = "none" }
 	     /^\t\ttype .* policy [a-z]+;$/ && nc { p = $NF; sub(/;$/, "", p); policy[nc] = p }
 	     /^\tct helper [^ ]+ \{$/ { objs[++no] = $3 }
 	     END { for (i = 1; i <= nc; i++) print "# chain " chains[i] " policy " policy[i]
@@ -69,8 +71,8 @@ first_difference() {
 	sed -n "${k}p" "$tmp/rec.nft" | tr '\037' '\n' >"$tmp/one.nft"
 	sed -n "${k}p" "$tmp/rec.nl" | tr '\037' '\n' >"$tmp/one.nl"
 	echo "  first difference at record $k of $(wc -l <"$tmp/rec.nft") (nft) / $(wc -l <"$tmp/rec.nl") (netlink):"
-	diff -u --label "nft --debug=netlink (text)" --label "nl_from_ir (pinhole apply)" \
-		"$tmp/one.nft" "$tmp/one.nl" | head -40 | sed 's/^/  /'
+	diff -U 1000 --label "nft --debug=netlink (text)" --label "nl_from_ir (pinhole apply)" \
+		"$tmp/one.nft" "$tmp/one.nl" | head -60 | sed 's/^/  /'
 }
 
 # agree_case POLICY MODE DIR: compile POLICY in DIR both ways and compare.
