@@ -31,7 +31,7 @@ SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 
-.PHONY: all asan deps demo check test unit golden cli fuzz golden-update kernel install uninstall clean
+.PHONY: all asan deps demo check test unit golden agree cli fuzz golden-update kernel install uninstall clean
 
 all: build/pinhole
 
@@ -73,6 +73,13 @@ build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS)
 	$(CC) $(BASE_CFLAGS) $(WARN) -Wno-missing-prototypes $(DEPFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit \
 		-o $@ $< $(SAN_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
 
+# The agree layer's printer: pinhole's netlink objects in nft --debug=netlink's format.
+AGREE_BIN := build/agree/nl_print
+$(AGREE_BIN): tests/agree/nl_print.c $(SAN_OBJS)
+	@mkdir -p build/agree
+	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) \
+		-o $@ $< $(SAN_OBJS) $(PKG_LIBS)
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # Installs the Debian packages the build and the tests need (as root; no-op when present).
@@ -87,7 +94,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory test
 
-test: all asan $(UNIT_BINS)
+test: all asan $(UNIT_BINS) $(AGREE_BIN)
 	@tests/run-all.sh $(UNIT_BINS)
 
 unit: asan $(UNIT_BINS)
@@ -95,6 +102,9 @@ unit: asan $(UNIT_BINS)
 
 golden: all asan
 	@tests/golden/run.sh
+
+agree: all asan $(AGREE_BIN)
+	@tests/agree/run.sh
 
 cli: all asan
 	@tests/cli/run.sh

@@ -10,6 +10,7 @@
 # --update rewrites the expected files from the current compiler.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/golden/policies.sh
 update=0
 [ "${1:-}" = "--update" ] && update=1
 bin=$PWD/build/pinhole-asan
@@ -67,7 +68,7 @@ check_case() {
 # Every mode and target: NAME.{stateful,stateless}.{nft,ipt,ip6t}.
 check_forms() { # policy expected-prefix [dir]
 	local mode target ext
-	for mode in stateful stateless; do
+	for mode in $golden_modes; do
 		for target in nft iptables ip6tables; do
 			case $target in nft) ext=nft ;; iptables) ext=ipt ;; ip6tables) ext=ip6t ;; esac
 			check_case "$1" "$2.$mode.$ext" $target --$mode "${3:-.}"
@@ -87,18 +88,9 @@ done
 
 # One policy per library app: both host roles and a gateway rule, IPv4 and IPv6 peers.
 mkdir -p "$tmp/apps" tests/golden/apps
-for file in stdlib-apps/*.pin; do
-	for app in $(sed -n 's/^app \([A-Za-z_][A-Za-z0-9_.-]*\).*/\1/p' "$file"); do
-		cat >"$tmp/apps/$app.pin" <<EOF
-# Golden policy for the library app $app.
-zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }
-zone wan { interface "wan*"; }
-allow $app client;
-allow $app server from 192.0.2.0/24, 2001:db8::/64;
-allow $app from lan to wan;
-EOF
-		check_forms "$app.pin" "$PWD/tests/golden/apps/$app" "$tmp/apps"
-	done
+for app in $(golden_apps); do
+	golden_app_policy "$app" >"$tmp/apps/$app.pin"
+	check_forms "$app.pin" "$PWD/tests/golden/apps/$app" "$tmp/apps"
 done
 
 for pol in tests/golden/bad/*.pin; do
