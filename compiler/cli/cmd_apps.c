@@ -16,11 +16,11 @@ static void put_flow_name(struct strbuf *sb, const struct ast_app *a, const stru
 	sb_puts(sb, fr->flow->name);
 }
 
-static void print_role(const struct ast_app *a, enum role r)
+static void print_role(const struct ast_app *a, const flow_refs *flows, enum role r)
 {
 	struct strbuf opens = {0}, accepts = {0}, rejects = {0};
-	for (size_t i = 0; i < a->all_flows.n; i++) {
-		const struct flow_ref *fr = &a->all_flows.v[i];
+	for (size_t i = 0; i < flows->n; i++) {
+		const struct flow_ref *fr = &flows->v[i];
 		const struct ast_flow *f = fr->flow;
 		bool o = at(f->from, r) || (f->both_ways && at(f->to, r));
 		bool in = at(f->to, r) || (f->both_ways && at(f->from, r));
@@ -96,7 +96,7 @@ static void show_flow(const struct ast_app *a, const struct flow_ref *fr)
 		printf("    %-18s answered at once (TCP reset, ICMP port unreachable) unless another rule allows it\n", "");
 }
 
-static void show_app(const struct ast_app *a)
+static void show_app(const struct ast_app *a, const flow_refs *flows)
 {
 	printf("%s: %s\n", a->name, a->description ? a->description : "");
 	if (a->aliases.n) {
@@ -114,11 +114,11 @@ static void show_app(const struct ast_app *a)
 			printf("%s%s", i ? ", " : " ", a->uses.v[i].text);
 		putchar('\n');
 	}
-	print_role(a, ROLE_CLIENT);
-	print_role(a, ROLE_SERVER);
+	print_role(a, flows, ROLE_CLIENT);
+	print_role(a, flows, ROLE_SERVER);
 	printf("  flows:\n");
-	for (size_t i = 0; i < a->all_flows.n; i++)
-		show_flow(a, &a->all_flows.v[i]);
+	for (size_t i = 0; i < flows->n; i++)
+		show_flow(a, &flows->v[i]);
 }
 
 static int cmp_app(const void *a, const void *b)
@@ -145,8 +145,9 @@ int cmd_apps(struct cli *cli, int argc, char **argv)
 	int rc = ok ? EXIT_OK : EXIT_BAD_INPUT;
 	if (ok && name) {
 		const struct ast_app *a = library_find(&c.lib, name);
-		if (a) {
-			show_app(a);
+		const flow_refs *flows = a ? library_flows(&c.lib, a) : NULL;
+		if (flows) {
+			show_app(a, flows);
 		} else {
 			const char *s = library_suggest(&c.lib, name);
 			fprintf(stderr, "pinhole apps: error: no app '%s'%s%s%s\n", name,

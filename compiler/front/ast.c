@@ -45,7 +45,6 @@ void ast_app_free(struct ast_app *a)
 		ast_flow_free(&a->flows.v[i]);
 	VEC_FREE(a->flows);
 	ast_words_free(&a->uses);
-	VEC_FREE(a->all_flows);
 	free(a);
 }
 

@@ -58,16 +58,6 @@ enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4 };
 /* Scoped negotiated channels: how long a peer stays eligible by default, and the bounds. */
 enum { SCOPE_TIMEOUT_DEFAULT = 600, SCOPE_TIMEOUT_MIN = 1, SCOPE_TIMEOUT_MAX = 86400 };
 
-struct ast_app;
-
-/* One flow an app expands to: its own, or one of an app it uses (provenance names that app). */
-struct flow_ref {
-	const struct ast_app *app;
-	const struct ast_flow *flow;
-};
-
-enum uses_state { USES_PENDING, USES_RESOLVING, USES_DONE };
-
 struct ast_app {
 	struct loc loc;
 	char *name;
@@ -75,11 +65,7 @@ struct ast_app {
 	ast_words aliases;
 	char *source;
 	VEC(struct ast_flow) flows;
-	ast_words uses;                  /* `uses APP, ...;` as written */
-	/* Filled by bundle resolution (compiler/bundle.c): own flows, then those of the used
-	 * apps, each once. Expansion and `pinhole apps` read this, never `flows` alone. */
-	VEC(struct flow_ref) all_flows;
-	enum uses_state uses_state;
+	ast_words uses;                  /* `uses APP, ...;` as written (bundle.c resolves them) */
 };
 
 enum rule_action { ACT_ALLOW, ACT_DENY, ACT_REJECT };

@@ -1,24 +1,29 @@
 /* Bundle resolution: depth first over `uses`, each app once; the path being resolved is kept
- * so that a cycle can be reported as the whole loop. */
+ * so that a cycle can be reported as the whole loop. The results live in the library
+ * (lib->expanded), by index, because resolving one app may add entries for others. */
 #include <string.h>
 
 #include "bundle.h"
 
 typedef VEC(const struct ast_app *) app_stack;
 
-static void add_ref(struct ast_app *a, const struct ast_app *owner, const struct ast_flow *f)
+static size_t entry_of(struct library *lib, const struct ast_app *a)
 {
-	for (size_t i = 0; i < a->all_flows.n; i++)
-		if (a->all_flows.v[i].flow == f)
-			return; /* reached twice (e.g. two used apps share one): one copy is enough */
-	VEC_PUSH(a->all_flows, ((struct flow_ref){.app = owner, .flow = f}));
+	for (size_t i = 0; i < lib->expanded.n; i++)
+		if (lib->expanded.v[i].app == a)
+			return i;
+	VEC_PUSH(lib->expanded, ((struct app_flows){.app = a, .state = USES_PENDING}));
+	return lib->expanded.n - 1;
 }
 
-void app_own_flows(struct ast_app *a)
+static void add_ref(struct library *lib, size_t into, const struct ast_app *owner,
+		    const struct ast_flow *f)
 {
-	for (size_t i = 0; i < a->flows.n; i++)
-		add_ref(a, a, &a->flows.v[i]);
-	a->uses_state = USES_DONE;
+	flow_refs *v = &lib->expanded.v[into].flows;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].flow == f)
+			return; /* reached twice (e.g. two used apps share one): one copy is enough */
+	VEC_PUSH(*v, ((struct flow_ref){.app = owner, .flow = f}));
 }
 
 static void report_cycle(const app_stack *path, const struct ast_app *a, const struct ast_word *w,
@@ -35,19 +40,20 @@ static void report_cycle(const app_stack *path, const struct ast_app *a, const s
 	sb_free(&sb);
 }
 
-static bool resolve(struct ast_app *a, const struct library *lib, app_stack *path, struct diags *d)
+static bool resolve(struct library *lib, size_t ai, app_stack *path, struct diags *d)
 {
 	bool ok = true;
-	a->uses_state = USES_RESOLVING;
+	const struct ast_app *a = lib->expanded.v[ai].app;
+	lib->expanded.v[ai].state = USES_RESOLVING;
 	VEC_PUSH(*path, a);
 	for (size_t i = 0; i < a->flows.n; i++)
-		add_ref(a, a, &a->flows.v[i]);
+		add_ref(lib, ai, a, &a->flows.v[i]);
 	for (size_t i = 0; i < a->uses.n; i++) {
 		const struct ast_word *w = &a->uses.v[i];
 		/* Library apps never see the policy's own apps: they are resolved before those
 		 * are added, so a policy cannot change what a library bundle means. */
-		const struct ast_app *found = library_find(lib, w->text);
-		if (!found) {
+		const struct ast_app *u = library_find(lib, w->text);
+		if (!u) {
 			const char *s = library_suggest(lib, w->text);
 			if (s)
 				diag_error(d, &w->loc, "app '%s' uses unknown app '%s'; did you mean '%s'?",
@@ -57,24 +63,25 @@ static bool resolve(struct ast_app *a, const struct library *lib, app_stack *pat
 			ok = false;
 			continue;
 		}
-		/* The library owns its apps; it hands them out const for everyone but us. */
-		struct ast_app *u = (struct ast_app *)found;
-		if (u->uses_state == USES_RESOLVING) {
+		size_t ui = entry_of(lib, u);
+		if (lib->expanded.v[ui].state == USES_RESOLVING) {
 			report_cycle(path, a, w, u, d);
 			ok = false;
 			continue;
 		}
-		if (u->uses_state == USES_PENDING && !resolve(u, lib, path, d))
+		if (lib->expanded.v[ui].state == USES_PENDING && !resolve(lib, ui, path, d))
 			ok = false;
-		for (size_t k = 0; k < u->all_flows.n; k++)
-			add_ref(a, u->all_flows.v[k].app, u->all_flows.v[k].flow);
+		for (size_t k = 0; k < lib->expanded.v[ui].flows.n; k++) {
+			struct flow_ref fr = lib->expanded.v[ui].flows.v[k];
+			add_ref(lib, ai, fr.app, fr.flow);
+		}
 	}
-	if (!a->all_flows.n && ok) {
+	if (!lib->expanded.v[ai].flows.n && ok) {
 		diag_error(d, &a->loc, "app '%s' has no flows: give at least one 'flow' or 'uses'", a->name);
 		ok = false;
 	}
 	path->n--;
-	a->uses_state = USES_DONE;
+	lib->expanded.v[ai].state = USES_DONE;
 	return ok;
 }
 
@@ -83,8 +90,8 @@ bool library_resolve_uses(struct library *lib, struct diags *d)
 	bool ok = true;
 	app_stack path = {0};
 	for (size_t i = 0; i < lib->apps.n; i++) {
-		struct ast_app *a = (struct ast_app *)lib->apps.v[i];
-		if (a->uses_state == USES_PENDING && !resolve(a, lib, &path, d))
+		size_t ai = entry_of(lib, lib->apps.v[i]);
+		if (lib->expanded.v[ai].state == USES_PENDING && !resolve(lib, ai, &path, d))
 			ok = false;
 	}
 	VEC_FREE(path);

@@ -202,8 +202,19 @@ const char *library_suggest(const struct library *lib, const char *name)
 	return best_d <= limit ? best : NULL;
 }
 
+const flow_refs *library_flows(const struct library *lib, const struct ast_app *a)
+{
+	for (size_t i = 0; i < lib->expanded.n; i++)
+		if (lib->expanded.v[i].app == a)
+			return lib->expanded.v[i].state == USES_DONE ? &lib->expanded.v[i].flows : NULL;
+	return NULL;
+}
+
 void library_free(struct library *lib)
 {
 	ast_policy_free(&lib->files);
 	VEC_FREE(lib->apps);
+	for (size_t i = 0; i < lib->expanded.n; i++)
+		VEC_FREE(lib->expanded.v[i].flows);
+	VEC_FREE(lib->expanded);
 }

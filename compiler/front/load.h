@@ -13,10 +13,29 @@ bool load_policy(const char *path, struct sources *srcs, struct ast_policy *out,
 
 bool source_is_text(const struct source *src, struct diags *d);
 
+/* One flow an app expands to: its own, or one of an app it uses (provenance names that app). */
+struct flow_ref {
+	const struct ast_app *app;
+	const struct ast_flow *flow;
+};
+typedef VEC(struct flow_ref) flow_refs;
+
+enum uses_state { USES_PENDING, USES_RESOLVING, USES_DONE };
+
+/* An app's flows with its bundle expanded (bundle.c): own flows, then those of the used apps,
+ * each once. Expansion and `pinhole apps` read these, never an app's `flows` alone. The
+ * syntax tree itself is never written. */
+struct app_flows {
+	const struct ast_app *app;
+	flow_refs flows;
+	enum uses_state state;
+};
+
 /* The app library: every *.pin file of each directory, in name order. */
 struct library {
 	struct ast_policy files;         /* owns the app statements */
-	VEC(const struct ast_app *) apps;/* library apps, then the policy's own */
+	VEC(const struct ast_app *) apps;/* the policy's own apps, then the library's */
+	VEC(struct app_flows) expanded;  /* one per app, in the order bundle.c met them */
 };
 
 /* Directories searched, in order: extra (from -L), $PINHOLE_LIB (colon separated), and the
@@ -31,6 +50,8 @@ bool library_load(struct library *lib, const struct libpath *lp, struct sources 
 		  struct diags *d);
 void library_add_policy_apps(struct library *lib, const struct ast_policy *p, struct diags *d);
 const struct ast_app *library_find(const struct library *lib, const char *name);
+/* The app's flows with its bundle expanded; NULL before bundle.c resolved the app. */
+const flow_refs *library_flows(const struct library *lib, const struct ast_app *a);
 /* Closest app name or alias within a small edit distance, or NULL. */
 const char *library_suggest(const struct library *lib, const char *name);
 void library_free(struct library *lib);

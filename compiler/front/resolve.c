@@ -142,7 +142,7 @@ bool validate_app(const struct ast_app *a, struct diags *d)
 	return d->errors == before;
 }
 
-static const struct define *find_define(const struct resolved *r, const char *name)
+static struct define *find_define(struct resolved *r, const char *name)
 {
 	for (size_t i = 0; i < r->defines.n; i++)
 		if (strcmp(r->defines.v[i].name, name) == 0)
@@ -222,7 +222,7 @@ static void resolve_peer(struct resolved *r, const ast_words *w, const struct lo
 			}
 			continue;
 		}
-		struct define *def = (struct define *)find_define(r, x->text);
+		struct define *def = find_define(r, x->text);
 		const struct zone *z = find_zone(r, x->text);
 		if (def) {
 			def->used = true;
@@ -252,7 +252,84 @@ static void resolve_peer(struct resolved *r, const ast_words *w, const struct lo
 		diag_warning(d, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
 }
 
-static struct ast_app *port_app(const struct ast_service *s)
+char *stmt_text(const struct ast_stmt *s)
+{
+	const struct ast_rule *r = &s->u.rule;
+	static const char *const act[] = {"allow", "deny", "reject"};
+	struct strbuf sb = {0};
+	sb_puts(&sb, act[r->action]);
+	for (size_t i = 0; i < r->services.n; i++)
+		sb_printf(&sb, "%s%s", i ? ", " : " ", r->services.v[i].name);
+	if (r->role != ROLE_NONE)
+		sb_printf(&sb, " %s", role_name(r->role));
+	const ast_words *lists[2] = {&r->from, &r->to};
+	const bool has[2] = {r->has_from, r->has_to};
+	for (int k = 0; k < 2; k++) {
+		if (!has[k])
+			continue;
+		sb_puts(&sb, k ? " to" : " from");
+		for (size_t i = 0; i < lists[k]->n; i++)
+			sb_printf(&sb, "%s%s", i ? ", " : " ", lists[k]->v[i].text);
+	}
+	if (r->log)
+		sb_puts(&sb, " log");
+	return sb_steal(&sb);
+}
+
+/* ---- apps and flows, lowered for expansion ---- */
+
+static void copy_ports(struct ir_portset *dst, const struct ast_ports *p)
+{
+	struct ir_portset src = {p->r.n, p->r.v};
+	ir_portset_copy(dst, &src);
+}
+
+static void copy_words(name_list *dst, const ast_words *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		VEC_PUSH(*dst, w->v[i].text);
+}
+
+static struct rflow lower_flow(const struct ast_app *owner, const struct ast_flow *f)
+{
+	/* Only the file name: generated rulesets must not depend on where the library lives
+	 * (`pinhole apps APP` gives the full path). */
+	const char *slash = strrchr(f->loc.src->name, '/');
+	struct rflow rf = {
+		.app = owner->name, .name = f->name, .file = slash ? slash + 1 : f->loc.src->name,
+		.line = f->loc.first_line, .from = f->from, .to = f->to, .both_ways = f->both_ways,
+		.protos = f->protos, .same_port = f->dport.same, .helper = f->helper.text,
+		.related = f->related.text, .is_negotiated = f->is_negotiated,
+		.negotiated = f->negotiated.text, .timeout = f->timeout, .broadcast = f->broadcast,
+		.fragments = f->fragments, .reject = f->reject,
+	};
+	copy_ports(&rf.sport, &f->sport);
+	copy_ports(&rf.dport, &f->dport);
+	copy_words(&rf.icmp_types, &f->icmp_types);
+	copy_words(&rf.on, &f->on);
+	return rf;
+}
+
+/* One rapp per app the rules use, whatever the number of statements naming it. */
+static const struct rapp *lower_app(struct resolved *r, const struct library *lib,
+				    const struct ast_app *a)
+{
+	for (size_t i = 0; i < r->apps.n; i++)
+		if (r->apps.v[i]->src == a)
+			return r->apps.v[i];
+	struct rapp *ra = xcalloc(1, sizeof(*ra));
+	ra->name = a->name;
+	ra->src = a;
+	const flow_refs *fl = library_flows(lib, a);
+	for (size_t i = 0; fl && i < fl->n; i++)
+		VEC_PUSH(ra->flows, lower_flow(fl->v[i].app, fl->v[i].flow));
+	VEC_PUSH(r->apps, ra);
+	return ra;
+}
+
+/* A port literal (tcp/8080) is an app of one client-to-server flow: written as a definition
+ * (kept in res->port_apps, so that explain can show it like any app) and lowered like one. */
+static const struct rapp *port_app(struct resolved *r, const struct ast_service *s)
 {
 	struct ast_app *a = xcalloc(1, sizeof(*a));
 	a->name = xstrdup(s->name);
@@ -267,21 +344,33 @@ static struct ast_app *port_app(const struct ast_service *s)
 	f.dport.loc = s->loc;
 	VEC_PUSH(f.dport.r, s->ports);
 	VEC_PUSH(a->flows, f);
-	app_own_flows(a);
-	return a;
+	VEC_PUSH(r->port_apps, a);
+	struct rapp *ra = xcalloc(1, sizeof(*ra));
+	ra->name = a->name;
+	ra->src = a;
+	VEC_PUSH(ra->flows, lower_flow(a, &a->flows.v[0]));
+	VEC_PUSH(r->apps, ra);
+	return ra;
+}
+
+static void rflow_free(struct rflow *f)
+{
+	free(f->sport.v);
+	free(f->dport.v);
+	VEC_FREE(f->icmp_types);
+	VEC_FREE(f->on);
 }
 
 static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const struct library *lib,
 			 struct diags *d)
 {
 	const struct ast_rule *ar = &s->u.rule;
-	struct rrule rr = {.stmt = s, .action = ar->action, .role = ar->role, .log = ar->log};
+	struct rrule rr = {.loc = s->loc, .text = stmt_text(s), .action = ar->action, .role = ar->role,
+			   .log = ar->log};
 	for (size_t i = 0; i < ar->services.n; i++) {
 		const struct ast_service *svc = &ar->services.v[i];
 		if (svc->is_port) {
-			struct ast_app *a = port_app(svc);
-			VEC_PUSH(r->port_apps, a);
-			VEC_PUSH(rr.apps, a);
+			VEC_PUSH(rr.apps, port_app(r, svc));
 			continue;
 		}
 		const struct ast_app *a = library_find(lib, svc->name);
@@ -295,7 +384,7 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 				diag_error(d, &svc->loc, "unknown app '%s' (see 'pinhole apps')", svc->name);
 			continue;
 		}
-		VEC_PUSH(rr.apps, a);
+		VEC_PUSH(rr.apps, lower_app(r, lib, a));
 	}
 	if (ar->role == ROLE_CLIENT && ar->has_from)
 		diag_error(d, &ar->from_loc, "with 'client' this host is the client side; "
@@ -370,8 +459,10 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 			struct zone z = {.stmt = s, .name = name->text};
 			if (!s->u.zone.ifaces.n)
 				diag_error(d, &name->loc, "zone '%s' names no interface", name->text);
-			for (size_t k = 0; k < s->u.zone.ifaces.n; k++)
+			for (size_t k = 0; k < s->u.zone.ifaces.n; k++) {
 				check_ifname(&s->u.zone.ifaces.v[k], d);
+				VEC_PUSH(z.ifaces, s->u.zone.ifaces.v[k].text);
+			}
 			parse_literals(&s->u.zone.addrs, &z.addrs, d);
 			VEC_PUSH(r->zones, z);
 		}
@@ -406,17 +497,27 @@ bool resolve_policy(const struct ast_policy *p, const struct library *lib, struc
 void resolved_free(struct resolved *r)
 {
 	for (size_t i = 0; i < r->rules.n; i++) {
+		free(r->rules.v[i].text);
 		VEC_FREE(r->rules.v[i].apps);
 		VEC_FREE(r->rules.v[i].client_side.addrs);
 		VEC_FREE(r->rules.v[i].server_side.addrs);
 	}
 	VEC_FREE(r->rules);
-	for (size_t i = 0; i < r->zones.n; i++)
+	for (size_t i = 0; i < r->zones.n; i++) {
 		VEC_FREE(r->zones.v[i].addrs);
+		VEC_FREE(r->zones.v[i].ifaces);
+	}
 	VEC_FREE(r->zones);
 	for (size_t i = 0; i < r->defines.n; i++)
 		VEC_FREE(r->defines.v[i].addrs);
 	VEC_FREE(r->defines);
+	for (size_t i = 0; i < r->apps.n; i++) {
+		for (size_t k = 0; k < r->apps.v[i]->flows.n; k++)
+			rflow_free(&r->apps.v[i]->flows.v[k]);
+		VEC_FREE(r->apps.v[i]->flows);
+		free(r->apps.v[i]);
+	}
+	VEC_FREE(r->apps);
 	for (size_t i = 0; i < r->port_apps.n; i++)
 		ast_app_free(r->port_apps.v[i]);
 	VEC_FREE(r->port_apps);

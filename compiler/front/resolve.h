@@ -11,6 +11,7 @@ struct zone {
 	const struct ast_stmt *stmt;
 	const char *name;
 	prefix_vec addrs;
+	VEC(const char *) ifaces;
 };
 
 struct define {
@@ -29,12 +30,45 @@ struct peer {
 	const struct zone *zone; /* interface restriction */
 };
 
+typedef VEC(const char *) name_list;
+
+/* One flow of an app as expansion needs it, lowered from the app definition: who opens it
+ * towards whom, protocols, ports and options, and where it was written. Strings point into
+ * the syntax tree, which outlives the resolved policy. */
+struct rflow {
+	const char *app;            /* the app that defines it (a bundle's flows keep theirs) */
+	const char *name;
+	const char *file;           /* where the flow is written */
+	int line;
+	enum role from, to;
+	bool both_ways;             /* "<->": either end may initiate */
+	uint8_t protos;             /* PROTO_BIT_* */
+	struct ir_portset sport, dport;
+	bool same_port;             /* "dport same": the destination port equals the source port */
+	name_list icmp_types;
+	const char *helper;         /* conntrack helper to attach, or NULL */
+	const char *related;        /* the helper whose child this flow is, or NULL */
+	bool is_negotiated;
+	const char *negotiated;     /* the channel's name; "" or NULL when none was given */
+	name_list on;               /* control flows a negotiated channel is scoped to */
+	uint32_t timeout;           /* seconds; 0 = the default */
+	bool broadcast, fragments, reject;
+};
+
+/* An app as a rule uses it: every flow it expands to (its own, then its bundle's). */
+struct rapp {
+	const char *name;
+	VEC(struct rflow) flows;
+	const struct ast_app *src; /* the definition it was lowered from */
+};
+
 struct rrule {
-	const struct ast_stmt *stmt;
+	struct loc loc;          /* the statement */
+	char *text;              /* normalized: "allow nfs server from 10.0.0.0/8" */
 	enum rule_action action;
 	enum role role;          /* ROLE_NONE: gateway */
 	bool log;
-	VEC(const struct ast_app *) apps;
+	VEC(const struct rapp *) apps;
 	struct peer client_side; /* `from` */
 	struct peer server_side; /* `to` */
 };
@@ -43,7 +77,8 @@ struct resolved {
 	VEC(struct rrule) rules;
 	VEC(struct zone) zones;
 	VEC(struct define) defines;
-	VEC(struct ast_app *) port_apps; /* apps made from port literals, owned here */
+	VEC(struct rapp *) apps; /* every app the rules use, once each, owned here */
+	VEC(struct ast_app *) port_apps; /* port literals written as apps, owned here */
 	bool stateless;
 	bool log_unmatched;
 };
@@ -51,6 +86,8 @@ struct resolved {
 bool validate_app(const struct ast_app *a, struct diags *d);
 bool resolve_policy(const struct ast_policy *p, const struct library *lib, struct resolved *out,
 		    struct diags *d);
+/* Normalized text of a rule statement, e.g. "allow nfs server from 10.0.0.0/8". */
+char *stmt_text(const struct ast_stmt *s);
 void resolved_free(struct resolved *r);
 
 #endif

@@ -169,10 +169,18 @@ struct ir_verdict ir_eval_state(const struct ir_ruleset *rs, const struct ir_pac
 		const struct ir_rule *r = &rs->rules.v[i];
 		if (!ir_rule_matches_state(r, pkt, st))
 			continue;
-		if (r->action == IR_ACCEPT || r->action == IR_DROP || r->action == IR_REJECT)
+		switch (r->action) {
+		case IR_ACCEPT:
+		case IR_DROP:
+		case IR_REJECT:
 			return (struct ir_verdict){.action = r->action, .rule = r};
-		if (r->action == IR_SET_ADD)
+		case IR_SET_ADD:
 			state_record(st, rs, r, pkt);
+			break;
+		case IR_SET_HELPER: /* decide nothing: the chain goes on */
+		case IR_LOG:
+			break;
+		}
 	}
 	if (pkt->hook == IR_PREROUTING)
 		return (struct ir_verdict){.action = IR_ACCEPT, .rule = NULL};

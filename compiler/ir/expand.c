@@ -18,46 +18,18 @@
 #include "expand_int.h"
 #include "scope.h"
 
-char *stmt_text(const struct ast_stmt *s)
-{
-	const struct ast_rule *r = &s->u.rule;
-	static const char *const act[] = {"allow", "deny", "reject"};
-	struct strbuf sb = {0};
-	sb_puts(&sb, act[r->action]);
-	for (size_t i = 0; i < r->services.n; i++)
-		sb_printf(&sb, "%s%s", i ? ", " : " ", r->services.v[i].name);
-	if (r->role != ROLE_NONE)
-		sb_printf(&sb, " %s", role_name(r->role));
-	const ast_words *lists[2] = {&r->from, &r->to};
-	const bool has[2] = {r->has_from, r->has_to};
-	for (int k = 0; k < 2; k++) {
-		if (!has[k])
-			continue;
-		sb_puts(&sb, k ? " to" : " from");
-		for (size_t i = 0; i < lists[k]->n; i++)
-			sb_printf(&sb, "%s%s", i ? ", " : " ", lists[k]->v[i].text);
-	}
-	if (r->log)
-		sb_puts(&sb, " log");
-	return sb_steal(&sb);
-}
-
 static void origin_for(const struct exp *x, struct ir_origin *o, const struct dirctx *c)
 {
-	const struct ast_stmt *s = c->rr->stmt;
 	memset(o, 0, sizeof(*o));
 	o->stmt_no = (int)(c->rr - x->r->rules.v) + 1;
-	o->file = xstrdup(s->loc.src->name);
-	o->line = s->loc.first_line;
-	o->col = s->loc.first_column;
-	o->stmt = stmt_text(s);
-	o->app = xstrdup(c->app->name);
+	o->file = xstrdup(c->rr->loc.src->name);
+	o->line = c->rr->loc.first_line;
+	o->col = c->rr->loc.first_column;
+	o->stmt = xstrdup(c->rr->text);
+	o->app = xstrdup(c->f->app);
 	o->flow = xstrdup(c->f->name);
-	/* Only the file name: generated rulesets must not depend on where the library lives
-	 * (`pinhole apps APP` gives the full path). */
-	const char *slash = strrchr(c->f->loc.src->name, '/');
-	o->flow_file = xstrdup(slash ? slash + 1 : c->f->loc.src->name);
-	o->flow_line = c->f->loc.first_line;
+	o->flow_file = xstrdup(c->f->file);
+	o->flow_line = c->f->line;
 }
 
 void push(struct exp *x, enum group g, struct ir_rule *r)
@@ -94,20 +66,19 @@ static void put_addrs(struct ir_rule *r, enum ir_match_kind k, const struct peer
 
 static void put_ifaces(struct ir_rule *r, enum ir_match_kind k, const struct peer *p)
 {
-	if (!p || !p->zone || !p->zone->stmt->u.zone.ifaces.n)
+	if (!p || !p->zone || !p->zone->ifaces.n)
 		return;
-	const ast_words *w = &p->zone->stmt->u.zone.ifaces;
 	struct ir_ifset *dst = &ir_match_put(r, k)->u.ifs;
-	dst->n = w->n;
-	dst->v = xmalloc(w->n * sizeof(char *));
-	for (size_t i = 0; i < w->n; i++)
-		dst->v[i] = xstrdup(w->v[i].text);
+	dst->n = p->zone->ifaces.n;
+	dst->v = xmalloc(dst->n * sizeof(char *));
+	for (size_t i = 0; i < dst->n; i++)
+		dst->v[i] = xstrdup(p->zone->ifaces.v[i]);
 }
 
-static void put_ports(struct ir_rule *r, enum ir_match_kind k, const struct ast_ports *p)
+static void put_ports(struct ir_rule *r, enum ir_match_kind k, const struct ir_portset *p)
 {
-	if (p->r.n)
-		ir_rule_set_ports(r, k, p->r.v, p->r.n);
+	if (p->n)
+		ir_rule_set_ports(r, k, p->v, p->n);
 }
 
 /* Which families a direction needs: restricted peers narrow it; ICMP and broadcasts need a
@@ -157,10 +128,10 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 	if (c->rr->action != ACT_ALLOW || !scope_is_control(c->app, c->f))
 		return;
 	for (size_t i = 0; i < c->app->flows.n; i++) {
-		const struct ast_flow *data = &c->app->flows.v[i];
+		const struct rflow *data = &c->app->flows.v[i];
 		bool on = false;
-		for (size_t k = 0; k < data->on.n; k++)
-			on |= !strcmp(data->on.v[k].text, c->f->name);
+		for (size_t k = 0; data->app == c->f->app && k < data->on.n; k++)
+			on |= !strcmp(data->on.v[k], c->f->name);
 		if (!on)
 			continue;
 		for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
@@ -169,7 +140,7 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 			struct ir_rule a = ir_rule_copy(acc);
 			a.family = (uint8_t)fam;
 			a.action = IR_SET_ADD;
-			a.add_set.name = xstrdup(scope_set(x->rs, acc->origin.stmt_no, c->app, data,
+			a.add_set.name = xstrdup(scope_set(x->rs, acc->origin.stmt_no, data,
 							   scope_peer_role(c->rr), c->hook == IR_FORWARD,
 							   (uint8_t)fam));
 			a.add_set.src = peer_is_src(c);
@@ -186,7 +157,7 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 
 static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int protobit)
 {
-	const struct ast_flow *f = c->f;
+	const struct rflow *f = c->f;
 	bool stateless = x->r->stateless;
 	struct ir_rule r;
 	ir_rule_init(&r);
@@ -203,14 +174,14 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 	origin_for(x, &r.origin, c);
 	if (scoped(c)) {
 		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
-		in->name = xstrdup(scope_set(x->rs, r.origin.stmt_no, c->app, f,
+		in->name = xstrdup(scope_set(x->rs, r.origin.stmt_no, f,
 					     scope_peer_role(c->rr), c->hook == IR_FORWARD, family));
 		in->src = peer_is_src(c);
 	}
 	r.log = c->rr->log;
 	bool is_icmp = protobit == PROTO_BIT_ICMP;
 	if (!is_icmp) {
-		if (f->dport.same) {
+		if (f->same_port) {
 			put_ports(&r, IR_M_SAME_PORT, &f->sport);
 		} else {
 			put_ports(&r, IR_M_SPORT, &f->sport);
@@ -220,7 +191,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 	if (is_icmp && f->icmp_types.n) {
 		/* One rule per type the family has. */
 		for (size_t i = 0; i < f->icmp_types.n; i++) {
-			int t = icmp_type_lookup(f->icmp_types.v[i].text, family);
+			int t = icmp_type_lookup(f->icmp_types.v[i], family);
 			if (t < 0)
 				continue;
 			struct ir_rule t_r = ir_rule_copy(&r);
@@ -252,7 +223,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		return;
 	}
 	if (c->rr->action != ACT_ALLOW) {
-		if (f->related.text) {
+		if (f->related) {
 			ir_rule_free(&r);
 			return; /* a helper's child cannot start on its own; nothing to deny */
 		}
@@ -261,23 +232,23 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		return;
 	}
 	r.action = IR_ACCEPT;
-	if (f->related.text && !stateless) {
+	if (f->related && !stateless) {
 		/* Only what the helper expects: the exact address and port it read off the control
 		 * connection. The flow's ports are the stateless fallback, not needed here. */
 		ir_match_del(&r, IR_M_SPORT);
 		ir_match_del(&r, IR_M_DPORT);
 		ir_match_del(&r, IR_M_SAME_PORT);
 		ir_rule_set_ct_state(&r, CT_RELATED);
-		ir_match_put(&r, IR_M_CT_HELPER)->u.helper = xstrdup(f->related.text);
+		ir_match_put(&r, IR_M_CT_HELPER)->u.helper = xstrdup(f->related);
 		push(x, G_ALLOW, &r);
 		return;
 	}
-	if (f->helper.text && !stateless) {
+	if (f->helper && !stateless) {
 		struct ir_rule h = ir_rule_copy(&r);
 		h.hook = c->hook == IR_INPUT ? IR_PREROUTING : c->hook;
 		h.action = IR_SET_HELPER;
 		ir_rule_set_ct_state(&h, CT_NEW);
-		h.helper = xstrdup(f->helper.text);
+		h.helper = xstrdup(f->helper);
 		h.log = false;
 		push(x, G_ALLOW, &h);
 	}
@@ -315,8 +286,8 @@ static bool role_at(enum role end, enum role host)
 	return end == host || end == ROLE_ANY;
 }
 
-static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct ast_app *app,
-			     const struct ast_flow *f)
+static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct rapp *app,
+			     const struct rflow *f)
 {
 	const struct peer *peer = rr->role == ROLE_CLIENT ? &rr->server_side : &rr->client_side;
 	enum role restricted = rr->role == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT;
@@ -338,7 +309,7 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 			if (peer->given && other != restricted && other != ROLE_ANY && !noted) {
 				diag_note(x->d, &peer->loc,
 					  "%s flow '%s' runs between %ss; this restriction applies to those peers too",
-					  app->name, f->name, role_name(other));
+					  f->app, f->name, role_name(other));
 				noted = true;
 			}
 			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
@@ -360,8 +331,8 @@ static const struct peer *gw_other(const struct rrule *rr, enum role r)
 	return r == ROLE_SERVER ? &rr->client_side : &rr->server_side;
 }
 
-static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const struct ast_app *app,
-				const struct ast_flow *f)
+static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const struct rapp *app,
+				const struct rflow *f)
 {
 	const struct peer *src, *dst;
 	if (f->from == f->to) {
@@ -404,14 +375,13 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 			free(x.warned.v[w]);
 		x.warned.n = 0;
 		for (size_t a = 0; a < rr->apps.n; a++) {
-			const struct ast_app *app = rr->apps.v[a];
+			const struct rapp *app = rr->apps.v[a];
 			/* A bundle's flows keep the app that defines them, for provenance. */
-			for (size_t k = 0; k < app->all_flows.n; k++) {
-				const struct flow_ref *fr = &app->all_flows.v[k];
+			for (size_t k = 0; k < app->flows.n; k++) {
 				if (rr->role == ROLE_NONE)
-					expand_gateway_flow(&x, rr, fr->app, fr->flow);
+					expand_gateway_flow(&x, rr, app, &app->flows.v[k]);
 				else
-					expand_host_flow(&x, rr, fr->app, fr->flow);
+					expand_host_flow(&x, rr, app, &app->flows.v[k]);
 			}
 		}
 	}

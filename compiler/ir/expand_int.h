@@ -19,8 +19,9 @@ struct exp {
 /* What one emitted direction of a flow needs to know. */
 struct dirctx {
 	const struct rrule *rr;
-	const struct ast_app *app;
-	const struct ast_flow *f;
+	const struct rapp *app;       /* as the statement names it (a bundle holds the flows of
+				       * the apps it uses) */
+	const struct rflow *f;
 	enum ir_hook hook;
 	const struct peer *src, *dst; /* NULL = unrestricted */
 	enum role src_role, dst_role; /* the app roles at either end (for warnings) */
@@ -30,7 +31,7 @@ struct dirctx {
 void push(struct exp *x, enum group g, struct ir_rule *r);
 
 /* expand_stateless.c: without conntrack, answers need rules of their own. */
-void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct ast_flow *f);
+void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f);
 void warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r);
 
 /* expand_builtin.c: what every ruleset has, whatever the policy says. */

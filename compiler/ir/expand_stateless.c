@@ -33,7 +33,7 @@ static void emit_fragments(struct exp *x, const struct ir_rule *base)
 }
 
 /* Stateless mode: the mirrored rule that admits the responder's answers. */
-void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct ast_flow *f)
+void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f)
 {
 	struct ir_rule r = ir_rule_copy(fwd);
 	r.hook = reverse_hook(fwd->hook);
@@ -125,7 +125,7 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 			  const char *why)
 {
 	struct strbuf sb = {0};
-	sb_printf(&sb, "%s %s in stateless mode admits %s from ", c->app->name,
+	sb_printf(&sb, "%s %s in stateless mode admits %s from ", c->f->app,
 		  c->rr->role == ROLE_NONE ? "gateway rule" : role_name(c->rr->role),
 		  ir_rule_proto(r) == IR_UDP ? "UDP" : "TCP");
 	const struct ir_setref *in = ir_rule_in_set(r);
@@ -147,23 +147,23 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 			return; /* the other family's rule opens the same hole */
 		}
 	}
-	diag_warning(x->d, &c->rr->stmt->loc, "%s", sb.s);
+	diag_warning(x->d, &c->rr->loc, "%s", sb.s);
 	VEC_PUSH(x->warned, sb_steal(&sb));
 }
 
 /* Stateless mode: every flow that needs state says what its static rules open instead. */
 void warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r)
 {
-	const struct ast_flow *f = c->f;
-	if (f->related.text) {
-		char *why = xasprintf("needs connection tracking (the '%s' helper)", f->related.text);
+	const struct rflow *f = c->f;
+	if (f->related) {
+		char *why = xasprintf("needs connection tracking (the '%s' helper)", f->related);
 		warn_fallback(x, c, r, why);
 		free(why);
 	} else if (f->is_negotiated) {
 		struct strbuf why = {0};
 		sb_puts(&why, "negotiates its port at run time");
-		if (f->negotiated.text && f->negotiated.text[0])
-			sb_printf(&why, " (%s)", f->negotiated.text);
+		if (f->negotiated && f->negotiated[0])
+			sb_printf(&why, " (%s)", f->negotiated);
 		warn_fallback(x, c, r, why.s);
 		sb_free(&why);
 	} else if (!ir_rule_ports(r, IR_M_DPORT) && !ir_rule_ports(r, IR_M_SAME_PORT) &&

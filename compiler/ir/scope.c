@@ -8,21 +8,23 @@ enum role scope_peer_role(const struct rrule *rr)
 	return rr->role == ROLE_CLIENT || rr->role == ROLE_NONE ? ROLE_SERVER : ROLE_CLIENT;
 }
 
-bool scope_is_control(const struct ast_app *app, const struct ast_flow *f)
+bool scope_is_control(const struct rapp *app, const struct rflow *f)
 {
-	for (size_t i = 0; i < app->flows.n; i++)
-		for (size_t k = 0; k < app->flows.v[i].on.n; k++)
-			if (!strcmp(app->flows.v[i].on.v[k].text, f->name))
+	for (size_t i = 0; i < app->flows.n; i++) {
+		const struct rflow *g = &app->flows.v[i];
+		for (size_t k = 0; g->app == f->app && k < g->on.n; k++)
+			if (!strcmp(g->on.v[k], f->name))
 				return true;
+	}
 	return false;
 }
 
 /* The control flows as written, "pna, rtsp, rtsp-http". */
-static char *flow_list(const struct ast_flow *f)
+static char *flow_list(const struct rflow *f)
 {
 	struct strbuf sb = {0};
 	for (size_t i = 0; i < f->on.n; i++)
-		sb_printf(&sb, "%s%s", i ? ", " : "", f->on.v[i].text);
+		sb_printf(&sb, "%s%s", i ? ", " : "", f->on.v[i]);
 	return sb_steal(&sb);
 }
 
@@ -34,9 +36,8 @@ static void put_ident(struct strbuf *sb, const char *s)
 	}
 }
 
-const char *scope_set(struct ir_ruleset *rs, int stmt_no,
-		      const struct ast_app *app, const struct ast_flow *data, enum role peer,
-		      bool forward, uint8_t family)
+const char *scope_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
+		      enum role peer, bool forward, uint8_t family)
 {
 	uint32_t timeout = data->timeout ? data->timeout : SCOPE_TIMEOUT_DEFAULT;
 	char *flows = flow_list(data);
@@ -44,7 +45,7 @@ const char *scope_set(struct ir_ruleset *rs, int stmt_no,
 	for (size_t i = 0; i < rs->dynsets.n; i++) {
 		const struct ir_dynset *ds = &rs->dynsets.v[i];
 		if (ds->family == family && ds->timeout == timeout && ds->forward == forward &&
-		    ds->stmt_no == stmt_no && !strcmp(ds->app, app->name) && !strcmp(ds->flows, flows) &&
+		    ds->stmt_no == stmt_no && !strcmp(ds->app, data->app) && !strcmp(ds->flows, flows) &&
 		    !strcmp(ds->peer, peer_name)) {
 			free(flows);
 			return ds->name;
@@ -53,9 +54,9 @@ const char *scope_set(struct ir_ruleset *rs, int stmt_no,
 	/* ph_APP[_CHANNEL]_servers[_fwd]_v4; a number before the family when taken */
 	struct strbuf base = {0};
 	sb_puts(&base, "ph_");
-	put_ident(&base, app->name);
-	const char *chan = data->negotiated.text;
-	if (chan && chan[0] && strcmp(chan, app->name)) {
+	put_ident(&base, data->app);
+	const char *chan = data->negotiated;
+	if (chan && chan[0] && strcmp(chan, data->app)) {
 		sb_putc(&base, '_');
 		put_ident(&base, chan);
 	}
@@ -68,7 +69,7 @@ const char *scope_set(struct ir_ruleset *rs, int stmt_no,
 	}
 	sb_free(&base);
 	struct ir_dynset ds = {.name = name, .family = family, .timeout = timeout,
-			       .app = xstrdup(app->name), .flows = flows, .peer = xstrdup(peer_name),
+			       .app = xstrdup(data->app), .flows = flows, .peer = xstrdup(peer_name),
 			       .forward = forward, .stmt_no = stmt_no};
 	VEC_PUSH(rs->dynsets, ds);
 	return name;

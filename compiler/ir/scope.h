@@ -10,18 +10,18 @@
  * remembers the server side (the peer of the hosts on the client side). */
 enum role scope_peer_role(const struct rrule *rr);
 
-/* Is `f` a control flow of some scoped flow of `app`? */
-bool scope_is_control(const struct ast_app *app, const struct ast_flow *f);
+/* Is `f` a control flow of some scoped flow of the app that defines it (`app` is the app as a
+ * statement names it, so a bundle, or that app itself)? */
+bool scope_is_control(const struct rapp *app, const struct rflow *f);
 
-/* The dynamic set of scoped flow `data` under statement `stmt_no` (its peer role and hook
+/* The dynamic set of scoped flow `data` (of the app data->app) under statement `stmt_no` (its peer role and hook
  * class follow from the statement) and family, declared in `rs` on first use. Each statement
  * has sets of its own: the peers one statement's control flows met never open another
  * statement's channel (another zone's clients, say). The name is unique among the dynamic
  * sets (a backend that also names other sets moves it aside if it must). Returns the name
  * (owned by rs). */
-const char *scope_set(struct ir_ruleset *rs, int stmt_no,
-		      const struct ast_app *app, const struct ast_flow *data, enum role peer,
-		      bool forward, uint8_t family);
+const char *scope_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
+		      enum role peer, bool forward, uint8_t family);
 
 /* "servers that used realplayer flow pna, rtsp or rtsp-http within 10m" */
 char *scope_describe(const struct ir_dynset *ds);
