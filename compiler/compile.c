@@ -14,7 +14,7 @@ bool compile_library(const struct compile_opts *o, struct compilation *c)
 	bool ok = lp.dirs.n && library_load(&c->lib, &lp, &c->srcs, &c->diags);
 	libpath_free(&lp);
 	for (size_t i = 0; i < c->lib.apps.n; i++)
-		if (!validate_app(c->lib.apps.v[i], &c->diags))
+		if (!resolve_validate_app(c->lib.apps.v[i], &c->diags))
 			ok = false;
 	if (!library_resolve_uses(&c->lib, &c->diags))
 		ok = false;

@@ -7,37 +7,37 @@
 #include "parse_build.h"
 #include "parser.h"
 
-struct ast_stmt *stmt_new(enum stmt_kind kind)
+struct ast_stmt *ast_stmt_new(enum stmt_kind kind)
 {
 	struct ast_stmt *s = xcalloc(1, sizeof(*s));
 	s->kind = kind;
 	return s;
 }
 
-void stmt_finish(struct parse_ctx *ctx, struct ast_stmt *s, const struct loc *loc)
+void ast_stmt_finish(struct parse_ctx *ctx, struct ast_stmt *s, const struct loc *loc)
 {
 	s->loc = *loc;
 	VEC_PUSH(ctx->out->stmts, s);
 }
 
-struct ast_stmt *stmt_include(char *path, const struct loc *loc)
+struct ast_stmt *ast_stmt_include(char *path, const struct loc *loc)
 {
-	struct ast_stmt *s = stmt_new(STMT_INCLUDE);
+	struct ast_stmt *s = ast_stmt_new(STMT_INCLUDE);
 	s->u.include = (struct ast_word){.loc = *loc, .text = path};
 	return s;
 }
 
-struct ast_stmt *stmt_define(char *name, const struct loc *loc, ast_words *addrs)
+struct ast_stmt *ast_stmt_define(char *name, const struct loc *loc, ast_words *addrs)
 {
-	struct ast_stmt *s = stmt_new(STMT_DEFINE);
+	struct ast_stmt *s = ast_stmt_new(STMT_DEFINE);
 	s->u.define.name = (struct ast_word){.loc = *loc, .text = name};
 	s->u.define.addrs = *addrs;
 	return s;
 }
 
-struct ast_stmt *stmt_zone(char *name, const struct loc *loc)
+struct ast_stmt *ast_stmt_zone(char *name, const struct loc *loc)
 {
-	struct ast_stmt *s = stmt_new(STMT_ZONE);
+	struct ast_stmt *s = ast_stmt_new(STMT_ZONE);
 	s->u.zone.name = (struct ast_word){.loc = *loc, .text = name};
 	return s;
 }
@@ -49,29 +49,29 @@ static void words_append(ast_words *dst, ast_words *src)
 	VEC_FREE(*src);
 }
 
-void zone_add_ifaces(struct ast_stmt *z, ast_words *ifaces)
+void ast_zone_add_ifaces(struct ast_stmt *z, ast_words *ifaces)
 {
 	words_append(&z->u.zone.ifaces, ifaces);
 }
 
-void zone_add_addrs(struct ast_stmt *z, ast_words *addrs)
+void ast_zone_add_addrs(struct ast_stmt *z, ast_words *addrs)
 {
 	words_append(&z->u.zone.addrs, addrs);
 }
 
-struct ast_stmt *stmt_app(struct ast_app *app)
+struct ast_stmt *ast_stmt_app(struct ast_app *app)
 {
-	struct ast_stmt *s = stmt_new(STMT_APP);
+	struct ast_stmt *s = ast_stmt_new(STMT_APP);
 	s->u.app = app;
 	return s;
 }
 
-struct ast_service service_app(char *name, const struct loc *loc)
+struct ast_service ast_service_app(char *name, const struct loc *loc)
 {
 	return (struct ast_service){.loc = *loc, .name = name};
 }
 
-struct ast_service service_port(const struct portlit *p, const struct loc *loc)
+struct ast_service ast_service_port(const struct portlit *p, const struct loc *loc)
 {
 	const char *proto = p->proto == IR_UDP ? "udp" : "tcp";
 	char *name = p->r.lo == p->r.hi ? xasprintf("%s/%u", proto, p->r.lo)
@@ -80,30 +80,30 @@ struct ast_service service_port(const struct portlit *p, const struct loc *loc)
 				    .proto = p->proto, .ports = p->r};
 }
 
-struct ast_stmt *rule_new(int action, struct ast_service *first)
+struct ast_stmt *ast_rule_new(int action, struct ast_service *first)
 {
-	struct ast_stmt *s = stmt_new(STMT_RULE);
+	struct ast_stmt *s = ast_stmt_new(STMT_RULE);
 	s->u.rule.action = (enum rule_action)action;
 	VEC_PUSH(s->u.rule.services, *first);
 	return s;
 }
 
-void rule_add_service(struct ast_stmt *s, struct ast_service *svc)
+void ast_rule_add_service(struct ast_stmt *s, struct ast_service *svc)
 {
 	VEC_PUSH(s->u.rule.services, *svc);
 }
 
-void rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role, const struct loc *loc)
+void ast_rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role, const struct loc *loc)
 {
 	struct ast_rule *r = &s->u.rule;
 	if (r->role != ROLE_NONE)
 		diag_error(ctx->diags, loc, "a rule has one role; '%s' was already given",
-			   role_name(r->role));
+			   ast_role_name(r->role));
 	r->role = role;
 	r->role_loc = *loc;
 }
 
-void rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
+void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
 		   const struct loc *kwloc)
 {
 	struct ast_rule *r = &s->u.rule;
@@ -120,12 +120,12 @@ void rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_wor
 	words_append(dst, addrs);
 }
 
-void words_push(ast_words *w, char *text, const struct loc *loc)
+void ast_words_push(ast_words *w, char *text, const struct loc *loc)
 {
 	VEC_PUSH(*w, ((struct ast_word){.loc = *loc, .text = text}));
 }
 
-struct ast_app *app_new(char *name, const struct loc *loc, char *description)
+struct ast_app *ast_app_new(char *name, const struct loc *loc, char *description)
 {
 	struct ast_app *a = xcalloc(1, sizeof(*a));
 	a->name = name;
@@ -134,17 +134,17 @@ struct ast_app *app_new(char *name, const struct loc *loc, char *description)
 	return a;
 }
 
-void app_add_aliases(struct ast_app *a, ast_words *names)
+void ast_app_add_aliases(struct ast_app *a, ast_words *names)
 {
 	words_append(&a->aliases, names);
 }
 
-void app_add_uses(struct ast_app *a, ast_words *names)
+void ast_app_add_uses(struct ast_app *a, ast_words *names)
 {
 	words_append(&a->uses, names);
 }
 
-void app_set_source(struct parse_ctx *ctx, struct ast_app *a, char *text, const struct loc *loc)
+void ast_app_set_source(struct parse_ctx *ctx, struct ast_app *a, char *text, const struct loc *loc)
 {
 	if (a->source) {
 		diag_error(ctx->diags, loc, "app '%s' has its source already", a->name);
@@ -154,13 +154,13 @@ void app_set_source(struct parse_ctx *ctx, struct ast_app *a, char *text, const 
 	a->source = text;
 }
 
-void app_add_flow(struct ast_app *a, struct ast_flow *f)
+void ast_app_add_flow(struct ast_app *a, struct ast_flow *f)
 {
 	VEC_PUSH(a->flows, *f);
 	free(f);
 }
 
-struct ast_flow *flow_new(char *name, const struct loc *loc, enum role from, enum role to,
+struct ast_flow *ast_flow_new(char *name, const struct loc *loc, enum role from, enum role to,
 			  int both_ways, int protos)
 {
 	struct ast_flow *f = xcalloc(1, sizeof(*f));
@@ -173,7 +173,7 @@ struct ast_flow *flow_new(char *name, const struct loc *loc, enum role from, enu
 	return f;
 }
 
-void flow_set_ports(struct parse_ctx *ctx, struct ast_ports *dst, struct ast_ports *src,
+void ast_flow_set_ports(struct parse_ctx *ctx, struct ast_ports *dst, struct ast_ports *src,
 		    const char *what)
 {
 	if (dst->r.n || dst->same) {
@@ -184,7 +184,7 @@ void flow_set_ports(struct parse_ctx *ctx, struct ast_ports *dst, struct ast_por
 	*dst = *src;
 }
 
-void flow_set_same(struct parse_ctx *ctx, struct ast_flow *f, const struct loc *loc)
+void ast_flow_set_same(struct parse_ctx *ctx, struct ast_flow *f, const struct loc *loc)
 {
 	if (f->dport.r.n || f->dport.same)
 		diag_error(ctx->diags, loc, "'dport' given twice in one flow");
@@ -192,12 +192,12 @@ void flow_set_same(struct parse_ctx *ctx, struct ast_flow *f, const struct loc *
 	f->dport.loc = *loc;
 }
 
-void flow_add_types(struct ast_flow *f, ast_words *types)
+void ast_flow_add_types(struct ast_flow *f, ast_words *types)
 {
 	words_append(&f->icmp_types, types);
 }
 
-void flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, const struct loc *loc,
+void ast_flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, const struct loc *loc,
 		   const char *what)
 {
 	if (dst->text) {
@@ -208,7 +208,7 @@ void flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, cons
 	*dst = (struct ast_word){.loc = *loc, .text = text};
 }
 
-void flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, const struct loc *loc)
+void ast_flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, const struct loc *loc)
 {
 	if (f->is_negotiated) {
 		diag_error(ctx->diags, loc, "'negotiated' given twice in one flow");
@@ -219,7 +219,7 @@ void flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, 
 	f->negotiated = (struct ast_word){.loc = *loc, .text = name ? name : xstrdup("")};
 }
 
-void flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, const struct loc *loc)
+void ast_flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, const struct loc *loc)
 {
 	if (f->on.n) {
 		diag_error(ctx->diags, loc, "'on' given twice in one flow");
@@ -231,7 +231,7 @@ void flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, co
 }
 
 /* "30s", "10m", "1h": seconds, within the bounds a scoped channel's timer may have. */
-void flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)
+void ast_flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)
 {
 	char *end;
 	errno = 0;
@@ -251,7 +251,7 @@ void flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, con
 	free(text);
 }
 
-void flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)
+void ast_flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)
 {
 	if (f->source) {
 		diag_error(ctx->diags, loc, "flow '%s' has its source already", f->name);

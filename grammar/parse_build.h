@@ -8,42 +8,42 @@
 
 struct parse_ctx;
 
-struct ast_stmt *stmt_new(enum stmt_kind kind);
-void stmt_finish(struct parse_ctx *ctx, struct ast_stmt *s, const struct loc *loc);
-struct ast_stmt *stmt_include(char *path, const struct loc *loc);
-struct ast_stmt *stmt_define(char *name, const struct loc *loc, ast_words *addrs);
-struct ast_stmt *stmt_zone(char *name, const struct loc *loc);
-void zone_add_ifaces(struct ast_stmt *z, ast_words *ifaces);
-void zone_add_addrs(struct ast_stmt *z, ast_words *addrs);
-struct ast_stmt *stmt_app(struct ast_app *app);
+struct ast_stmt *ast_stmt_new(enum stmt_kind kind);
+void ast_stmt_finish(struct parse_ctx *ctx, struct ast_stmt *s, const struct loc *loc);
+struct ast_stmt *ast_stmt_include(char *path, const struct loc *loc);
+struct ast_stmt *ast_stmt_define(char *name, const struct loc *loc, ast_words *addrs);
+struct ast_stmt *ast_stmt_zone(char *name, const struct loc *loc);
+void ast_zone_add_ifaces(struct ast_stmt *z, ast_words *ifaces);
+void ast_zone_add_addrs(struct ast_stmt *z, ast_words *addrs);
+struct ast_stmt *ast_stmt_app(struct ast_app *app);
 
-struct ast_service service_app(char *name, const struct loc *loc);
-struct ast_service service_port(const struct portlit *p, const struct loc *loc);
-struct ast_stmt *rule_new(int action, struct ast_service *first);
-void rule_add_service(struct ast_stmt *s, struct ast_service *svc);
-void rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role, const struct loc *loc);
-void rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
+struct ast_service ast_service_app(char *name, const struct loc *loc);
+struct ast_service ast_service_port(const struct portlit *p, const struct loc *loc);
+struct ast_stmt *ast_rule_new(int action, struct ast_service *first);
+void ast_rule_add_service(struct ast_stmt *s, struct ast_service *svc);
+void ast_rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role, const struct loc *loc);
+void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
 		   const struct loc *kwloc);
 
-void words_push(ast_words *w, char *text, const struct loc *loc);
+void ast_words_push(ast_words *w, char *text, const struct loc *loc);
 
-struct ast_app *app_new(char *name, const struct loc *loc, char *description);
-void app_add_aliases(struct ast_app *a, ast_words *names);
-void app_add_uses(struct ast_app *a, ast_words *names);
-void app_set_source(struct parse_ctx *ctx, struct ast_app *a, char *text, const struct loc *loc);
-void app_add_flow(struct ast_app *a, struct ast_flow *f);
+struct ast_app *ast_app_new(char *name, const struct loc *loc, char *description);
+void ast_app_add_aliases(struct ast_app *a, ast_words *names);
+void ast_app_add_uses(struct ast_app *a, ast_words *names);
+void ast_app_set_source(struct parse_ctx *ctx, struct ast_app *a, char *text, const struct loc *loc);
+void ast_app_add_flow(struct ast_app *a, struct ast_flow *f);
 
-struct ast_flow *flow_new(char *name, const struct loc *loc, enum role from, enum role to,
+struct ast_flow *ast_flow_new(char *name, const struct loc *loc, enum role from, enum role to,
 			  int both_ways, int protos);
-void flow_set_ports(struct parse_ctx *ctx, struct ast_ports *dst, struct ast_ports *src,
+void ast_flow_set_ports(struct parse_ctx *ctx, struct ast_ports *dst, struct ast_ports *src,
 		    const char *what);
-void flow_set_same(struct parse_ctx *ctx, struct ast_flow *f, const struct loc *loc);
-void flow_add_types(struct ast_flow *f, ast_words *types);
-void flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, const struct loc *loc,
+void ast_flow_set_same(struct parse_ctx *ctx, struct ast_flow *f, const struct loc *loc);
+void ast_flow_add_types(struct ast_flow *f, ast_words *types);
+void ast_flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, const struct loc *loc,
 		   const char *what);
-void flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, const struct loc *loc);
-void flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, const struct loc *loc);
-void flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
-void flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
+void ast_flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, const struct loc *loc);
+void ast_flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, const struct loc *loc);
+void ast_flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
+void ast_flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
 
 #endif

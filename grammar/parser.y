@@ -99,13 +99,13 @@ policy:	%empty
 	| policy statement
 	;
 
-statement: rule ';'                 { stmt_finish(ctx, $1, &@$); }
-	| define ';'                { stmt_finish(ctx, $1, &@$); }
-	| zone                      { stmt_finish(ctx, $1, &@$); }
-	| app_stmt                  { stmt_finish(ctx, $1, &@$); }
-	| ESTABLISHED ONLY ';'      { stmt_finish(ctx, stmt_new(STMT_STATELESS), &@$); }
-	| LOG UNMATCHED ';'         { stmt_finish(ctx, stmt_new(STMT_LOG_UNMATCHED), &@$); }
-	| INCLUDE STRING ';'        { stmt_finish(ctx, stmt_include($2, &@2), &@$); }
+statement: rule ';'                 { ast_stmt_finish(ctx, $1, &@$); }
+	| define ';'                { ast_stmt_finish(ctx, $1, &@$); }
+	| zone                      { ast_stmt_finish(ctx, $1, &@$); }
+	| app_stmt                  { ast_stmt_finish(ctx, $1, &@$); }
+	| ESTABLISHED ONLY ';'      { ast_stmt_finish(ctx, ast_stmt_new(STMT_STATELESS), &@$); }
+	| LOG UNMATCHED ';'         { ast_stmt_finish(ctx, ast_stmt_new(STMT_LOG_UNMATCHED), &@$); }
+	| INCLUDE STRING ';'        { ast_stmt_finish(ctx, ast_stmt_include($2, &@2), &@$); }
 	| error ';'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }
 	| error '}'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }
 	;
@@ -116,86 +116,86 @@ action:	ALLOW     { $$ = ACT_ALLOW; }
 	;
 
 rule:	rule_head
-	| rule CLIENT               { $$ = $1; rule_set_role(ctx, $$, ROLE_CLIENT, &@2); }
-	| rule SERVER               { $$ = $1; rule_set_role(ctx, $$, ROLE_SERVER, &@2); }
-	| rule FROM addrs           { $$ = $1; rule_set_peer(ctx, $$, true, &$3, &@2); }
-	| rule TO addrs             { $$ = $1; rule_set_peer(ctx, $$, false, &$3, &@2); }
+	| rule CLIENT               { $$ = $1; ast_rule_set_role(ctx, $$, ROLE_CLIENT, &@2); }
+	| rule SERVER               { $$ = $1; ast_rule_set_role(ctx, $$, ROLE_SERVER, &@2); }
+	| rule FROM addrs           { $$ = $1; ast_rule_set_peer(ctx, $$, true, &$3, &@2); }
+	| rule TO addrs             { $$ = $1; ast_rule_set_peer(ctx, $$, false, &$3, &@2); }
 	| rule LOG                  { $$ = $1; $$->u.rule.log = true; }
 	;
 
-rule_head: action service           { $$ = rule_new($1, &$2); }
-	| rule_head ',' service     { $$ = $1; rule_add_service($$, &$3); }
+rule_head: action service           { $$ = ast_rule_new($1, &$2); }
+	| rule_head ',' service     { $$ = $1; ast_rule_add_service($$, &$3); }
 	;
 
-service: IDENT                      { $$ = service_app($1, &@1); }
-	| PORTLIT                   { $$ = service_port(&$1, &@1); }
+service: IDENT                      { $$ = ast_service_app($1, &@1); }
+	| PORTLIT                   { $$ = ast_service_port(&$1, &@1); }
 	;
 
-addrs:	addr                        { $$ = (ast_words){0}; words_push(&$$, $1, &@1); }
-	| addrs ',' addr            { $$ = $1; words_push(&$$, $3, &@3); }
+addrs:	addr                        { $$ = (ast_words){0}; ast_words_push(&$$, $1, &@1); }
+	| addrs ',' addr            { $$ = $1; ast_words_push(&$$, $3, &@3); }
 	;
 
 addr:	ADDR | IDENT ;
 
-define:	DEFINE IDENT '=' addrs       { $$ = stmt_define($2, &@2, &$4); }
+define:	DEFINE IDENT '=' addrs       { $$ = ast_stmt_define($2, &@2, &$4); }
 	;
 
 zone:	zone_head '}'
 	;
 
-zone_head: ZONE IDENT '{'           { $$ = stmt_zone($2, &@2); }
-	| zone_head INTERFACE iface_names ';' { $$ = $1; zone_add_ifaces($$, &$3); }
-	| zone_head ADDRESS addrs ';'   { $$ = $1; zone_add_addrs($$, &$3); }
+zone_head: ZONE IDENT '{'           { $$ = ast_stmt_zone($2, &@2); }
+	| zone_head INTERFACE iface_names ';' { $$ = $1; ast_zone_add_ifaces($$, &$3); }
+	| zone_head ADDRESS addrs ';'   { $$ = $1; ast_zone_add_addrs($$, &$3); }
 	| zone_head error ';'       { $$ = $1; yyerrok; }
 	;
 
-iface_names: iface                  { $$ = (ast_words){0}; words_push(&$$, $1, &@1); }
-	| iface_names ',' iface     { $$ = $1; words_push(&$$, $3, &@3); }
+iface_names: iface                  { $$ = (ast_words){0}; ast_words_push(&$$, $1, &@1); }
+	| iface_names ',' iface     { $$ = $1; ast_words_push(&$$, $3, &@3); }
 	;
 
 iface:	IDENT | STRING ;
 
-names:	IDENT                       { $$ = (ast_words){0}; words_push(&$$, $1, &@1); }
-	| names ',' IDENT           { $$ = $1; words_push(&$$, $3, &@3); }
+names:	IDENT                       { $$ = (ast_words){0}; ast_words_push(&$$, $1, &@1); }
+	| names ',' IDENT           { $$ = $1; ast_words_push(&$$, $3, &@3); }
 	;
 
 opt_string: %empty                  { $$ = NULL; }
 	| STRING
 	;
 
-app_stmt: app_body '}'              { $$ = stmt_app($1); }
+app_stmt: app_body '}'              { $$ = ast_stmt_app($1); }
 	;
 
-app_head: APP IDENT opt_string      { $$ = app_new($2, &@2, $3); }
-	| app_head ALIAS names      { $$ = $1; app_add_aliases($$, &$3); }
+app_head: APP IDENT opt_string      { $$ = ast_app_new($2, &@2, $3); }
+	| app_head ALIAS names      { $$ = $1; ast_app_add_aliases($$, &$3); }
 	;
 
 app_body: app_head '{'              { $$ = $1; }
-	| app_body SOURCE STRING ';' { $$ = $1; app_set_source(ctx, $$, $3, &@3); }
-	| app_body USES names ';'   { $$ = $1; app_add_uses($$, &$3); }
-	| app_body flow ';'         { $$ = $1; app_add_flow($$, $2); }
+	| app_body SOURCE STRING ';' { $$ = $1; ast_app_set_source(ctx, $$, $3, &@3); }
+	| app_body USES names ';'   { $$ = $1; ast_app_add_uses($$, &$3); }
+	| app_body flow ';'         { $$ = $1; ast_app_add_flow($$, $2); }
 	| app_body error ';'        { $$ = $1; yyerrok; }
 	;
 
 flow:	flow_head
-	| flow SPORT ports          { $$ = $1; flow_set_ports(ctx, &$$->sport, &$3, "sport"); }
-	| flow DPORT ports          { $$ = $1; flow_set_ports(ctx, &$$->dport, &$3, "dport"); }
-	| flow DPORT SAME           { $$ = $1; flow_set_same(ctx, $$, &@3); }
-	| flow TYPE names           { $$ = $1; flow_add_types($$, &$3); }
-	| flow HELPER STRING        { $$ = $1; flow_set_word(ctx, &$$->helper, $3, &@3, "helper"); }
-	| flow RELATED STRING       { $$ = $1; flow_set_word(ctx, &$$->related, $3, &@3, "related"); }
-	| flow NEGOTIATED           { $$ = $1; flow_set_negotiated(ctx, $$, NULL, &@2); }
-	| flow NEGOTIATED IDENT     { $$ = $1; flow_set_negotiated(ctx, $$, $3, &@3); }
-	| flow ON names             { $$ = $1; flow_set_on(ctx, $$, &$3, &@2); }
-	| flow TIMEOUT DURATION     { $$ = $1; flow_set_timeout(ctx, $$, $3, &@3); }
+	| flow SPORT ports          { $$ = $1; ast_flow_set_ports(ctx, &$$->sport, &$3, "sport"); }
+	| flow DPORT ports          { $$ = $1; ast_flow_set_ports(ctx, &$$->dport, &$3, "dport"); }
+	| flow DPORT SAME           { $$ = $1; ast_flow_set_same(ctx, $$, &@3); }
+	| flow TYPE names           { $$ = $1; ast_flow_add_types($$, &$3); }
+	| flow HELPER STRING        { $$ = $1; ast_flow_set_word(ctx, &$$->helper, $3, &@3, "helper"); }
+	| flow RELATED STRING       { $$ = $1; ast_flow_set_word(ctx, &$$->related, $3, &@3, "related"); }
+	| flow NEGOTIATED           { $$ = $1; ast_flow_set_negotiated(ctx, $$, NULL, &@2); }
+	| flow NEGOTIATED IDENT     { $$ = $1; ast_flow_set_negotiated(ctx, $$, $3, &@3); }
+	| flow ON names             { $$ = $1; ast_flow_set_on(ctx, $$, &$3, &@2); }
+	| flow TIMEOUT DURATION     { $$ = $1; ast_flow_set_timeout(ctx, $$, $3, &@3); }
 	| flow BROADCAST            { $$ = $1; $$->broadcast = true; }
 	| flow FRAGMENTS            { $$ = $1; $$->fragments = true; }
 	| flow REJECT               { $$ = $1; $$->reject = true; }
-	| flow SOURCE STRING        { $$ = $1; flow_set_source(ctx, $$, $3, &@3); }
+	| flow SOURCE STRING        { $$ = $1; ast_flow_set_source(ctx, $$, $3, &@3); }
 	;
 
 flow_head: FLOW_KW IDENT ':' role arrow role protos
-	                            { $$ = flow_new($2, &@2, $4, $6, $5, $7); }
+	                            { $$ = ast_flow_new($2, &@2, $4, $6, $5, $7); }
 	;
 
 role:	CLIENT   { $$ = ROLE_CLIENT; }

@@ -179,7 +179,7 @@ static bool match_overlaps(enum ir_match_kind k, const struct ir_match *a, const
 	return true;
 }
 
-bool ir_rule_covers(const struct ir_rule *a, const struct ir_rule *b)
+bool lint_rule_covers(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->hook != b->hook || (a->family && a->family != b->family))
 		return false;
@@ -190,7 +190,7 @@ bool ir_rule_covers(const struct ir_rule *a, const struct ir_rule *b)
 	return true;
 }
 
-bool ir_rules_overlap(const struct ir_rule *a, const struct ir_rule *b)
+bool lint_rules_overlap(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->hook != b->hook)
 		return false;
@@ -332,8 +332,8 @@ static int covering_line(const struct cand_index *ix, const struct ir_ruleset *i
 			const struct ir_rule *a = &ir->rules.v[ix->ent[e].rule];
 			if (a->origin.stmt_no == b->origin.stmt_no || a->action != b->action)
 				continue;
-			if (ir_rule_covers(a, b) &&
-			    (a->origin.stmt_no < b->origin.stmt_no || !ir_rule_covers(b, a)))
+			if (lint_rule_covers(a, b) &&
+			    (a->origin.stmt_no < b->origin.stmt_no || !lint_rule_covers(b, a)))
 				return a->origin.line;
 		}
 	}
@@ -383,7 +383,7 @@ static void lint_useless_deny(size_t index, const struct resolved *res, const st
 			continue;
 		for (size_t j = 0; j < ir->rules.n; j++) {
 			const struct ir_rule *a = &ir->rules.v[j];
-			if (a->action == IR_ACCEPT && a->origin.stmt_no > 0 && ir_rules_overlap(a, b))
+			if (a->action == IR_ACCEPT && a->origin.stmt_no > 0 && lint_rules_overlap(a, b))
 				return;
 		}
 	}

@@ -8,9 +8,9 @@
 #include "resolve.h"
 
 /* Does every packet `b` matches also match `a`? (conservative: false when unsure) */
-bool ir_rule_covers(const struct ir_rule *a, const struct ir_rule *b);
+bool lint_rule_covers(const struct ir_rule *a, const struct ir_rule *b);
 /* Can one packet match both? (conservative: true when unsure) */
-bool ir_rules_overlap(const struct ir_rule *a, const struct ir_rule *b);
+bool lint_rules_overlap(const struct ir_rule *a, const struct ir_rule *b);
 
 void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d);
 

@@ -40,7 +40,7 @@ static void print_role(const struct ast_app *a, const flow_refs *flows, enum rol
 			put_flow_name(&accepts, a, fr);
 		}
 	}
-	printf("  allow %s %s: opens %s; accepts %s", a->name, role_name(r),
+	printf("  allow %s %s: opens %s; accepts %s", a->name, ast_role_name(r),
 	       opens.len ? opens.s : "nothing", accepts.len ? accepts.s : "nothing");
 	if (rejects.len)
 		printf("; rejects %s", rejects.s);
@@ -66,7 +66,7 @@ static void show_negotiated(const struct flow_ref *fr)
 	} else if (f->from == f->to || f->from == ROLE_ANY || f->to == ROLE_ANY) {
 		printf("    %-18s not scoped: it runs between %ss, so its peer is not the peer of a control\n"
 		       "    %-18s flow of %s; the fallback is open to every peer\n", "",
-		       role_name(f->from == ROLE_ANY ? f->to : f->from), "", fr->app->name);
+		       ast_role_name(f->from == ROLE_ANY ? f->to : f->from), "", fr->app->name);
 	} else {
 		printf("    %-18s not scoped: the definition names no control flow ('on'); the fallback\n"
 		       "    %-18s is open to every peer\n", "", "");

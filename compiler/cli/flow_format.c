@@ -22,7 +22,7 @@ static void put_ports(struct strbuf *sb, const char *kw, const struct ast_ports 
 char *flow_format(const struct ast_flow *f)
 {
 	struct strbuf sb = {0};
-	sb_printf(&sb, "%s %s %s", role_name(f->from), f->both_ways ? "<->" : "->", role_name(f->to));
+	sb_printf(&sb, "%s %s %s", ast_role_name(f->from), f->both_ways ? "<->" : "->", ast_role_name(f->to));
 	const char *sep = " ";
 	if (f->protos & PROTO_BIT_TCP) {
 		sb_printf(&sb, "%stcp", sep);

@@ -119,14 +119,14 @@ void sb_free(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
-void quote_safe(char *s)
+void util_quote_safe(char *s)
 {
 	for (unsigned char *p = (unsigned char *)s; *p; p++)
 		if (*p == '"' || *p == '\\' || *p < 0x20 || *p == 0x7f)
 			*p = '\'';
 }
 
-size_t edit_distance(const char *a, const char *b)
+size_t util_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	size_t *row = xmalloc((lb + 1) * sizeof(*row));
@@ -152,7 +152,7 @@ size_t edit_distance(const char *a, const char *b)
 	return d;
 }
 
-char *read_file(const char *path, size_t *len)
+char *util_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)

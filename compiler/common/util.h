@@ -40,12 +40,12 @@ void sb_free(struct strbuf *sb);
 
 /* Replaces what cannot stand inside a double-quoted nft or iptables string (quotes,
  * backslashes, control bytes, DEL) with an apostrophe, in place. */
-void quote_safe(char *s);
+void util_quote_safe(char *s);
 
 /* Edit distance, for "did you mean". */
-size_t edit_distance(const char *a, const char *b);
+size_t util_edit_distance(const char *a, const char *b);
 
 /* Read a whole file; returns NULL with errno set on failure. */
-char *read_file(const char *path, size_t *len);
+char *util_read_file(const char *path, size_t *len);
 
 #endif

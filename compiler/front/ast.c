@@ -89,7 +89,7 @@ void ast_policy_free(struct ast_policy *p)
 	VEC_FREE(p->stmts);
 }
 
-const char *role_name(enum role r)
+const char *ast_role_name(enum role r)
 {
 	switch (r) {
 	case ROLE_CLIENT: return "client";

@@ -122,7 +122,7 @@ void ast_app_free(struct ast_app *a);
 void ast_stmt_free(struct ast_stmt *s);
 void ast_policy_free(struct ast_policy *p);
 
-const char *role_name(enum role r);
+const char *ast_role_name(enum role r);
 
 /* Parse one source into `out` (statements appended). Errors go to `diags`.
  * Returns false if any error was reported. */

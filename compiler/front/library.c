@@ -81,14 +81,14 @@ static bool load_dir(struct library *lib, const char *dir, struct sources *srcs,
 	for (size_t i = 0; i < names.n; i++) {
 		char *path = xasprintf("%s/%s", dir, names.v[i]);
 		size_t len;
-		char *text = read_file(path, &len);
+		char *text = util_read_file(path, &len);
 		if (!text) {
 			diag_error(d, NULL, "cannot read '%s': %s", path, strerror(errno));
 			ok = false;
 		} else {
 			struct source *src = sources_add(srcs, path, text, len);
 			struct ast_policy local = {0};
-			if (!source_is_text(src, d) || !parse_source(src, &local, d))
+			if (!load_source_is_text(src, d) || !parse_source(src, &local, d))
 				ok = false;
 			for (size_t j = 0; j < local.stmts.n; j++) {
 				struct ast_stmt *s = local.stmts.v[j];
@@ -186,13 +186,13 @@ const char *library_suggest(const struct library *lib, const char *name)
 	size_t limit = strlen(name) <= 3 ? 1 : strlen(name) <= 6 ? 2 : 3;
 	for (size_t i = 0; i < lib->apps.n; i++) {
 		const struct ast_app *a = lib->apps.v[i];
-		size_t dist = edit_distance(name, a->name);
+		size_t dist = util_edit_distance(name, a->name);
 		if (dist < best_d) {
 			best_d = dist;
 			best = a->name;
 		}
 		for (size_t j = 0; j < a->aliases.n; j++) {
-			dist = edit_distance(name, a->aliases.v[j].text);
+			dist = util_edit_distance(name, a->aliases.v[j].text);
 			if (dist < best_d) {
 				best_d = dist;
 				best = a->aliases.v[j].text;

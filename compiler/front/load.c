@@ -17,7 +17,7 @@ static struct source *read_source(const char *path, struct sources *srcs, struct
 				  const struct loc *from)
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = util_read_file(path, &len);
 	if (!text) {
 		if (from)
 			diag_error(d, from, "cannot read '%s': %s", path, strerror(errno));
@@ -30,7 +30,7 @@ static struct source *read_source(const char *path, struct sources *srcs, struct
 
 /* A NUL or a control byte other than white space means this is not a policy at all: one
  * error at the first such byte beats a screenful of "unexpected byte". */
-bool source_is_text(const struct source *src, struct diags *d)
+bool load_source_is_text(const struct source *src, struct diags *d)
 {
 	int line = 1, col = 1;
 	for (size_t i = 0; i < src->len; i++) {
@@ -86,7 +86,7 @@ static bool load_file(const char *path, const struct loc *from, const struct inc
 	struct source *src = read_source(path, srcs, d, from);
 	if (!src)
 		return false;
-	if (!source_is_text(src, d))
+	if (!load_source_is_text(src, d))
 		return false;
 	struct include_frame frame = {.parent = parent, .real = real, .src = src};
 	struct ast_policy local = {0};

@@ -11,7 +11,7 @@
  * statements, so `out` holds no STMT_INCLUDE). Returns false on any error. */
 bool load_policy(const char *path, struct sources *srcs, struct ast_policy *out, struct diags *d);
 
-bool source_is_text(const struct source *src, struct diags *d);
+bool load_source_is_text(const struct source *src, struct diags *d);
 
 /* One flow an app expands to: its own, or one of an app it uses (provenance names that app). */
 struct flow_ref {

@@ -54,7 +54,7 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 	if (!client_server(f)) {
 		diag_error(d, &f->on_loc, "flow '%s' runs between %ss: its peer is not the peer of a "
 			   "control flow, so it cannot be scoped; leave out 'on'", f->name,
-			   role_name(f->from == ROLE_ANY ? f->to : f->from));
+			   ast_role_name(f->from == ROLE_ANY ? f->to : f->from));
 		return;
 	}
 	if (f->broadcast)
@@ -91,7 +91,7 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 	}
 }
 
-bool validate_app(const struct ast_app *a, struct diags *d)
+bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 {
 	size_t before = d->errors;
 	for (size_t i = 0; i < a->flows.n; i++) {
@@ -163,14 +163,14 @@ static const char *suggest_name(const struct resolved *r, const char *name)
 	const char *best = NULL;
 	size_t best_d = 3;
 	for (size_t i = 0; i < r->defines.n; i++) {
-		size_t dist = edit_distance(name, r->defines.v[i].name);
+		size_t dist = util_edit_distance(name, r->defines.v[i].name);
 		if (dist < best_d) {
 			best_d = dist;
 			best = r->defines.v[i].name;
 		}
 	}
 	for (size_t i = 0; i < r->zones.n; i++) {
-		size_t dist = edit_distance(name, r->zones.v[i].name);
+		size_t dist = util_edit_distance(name, r->zones.v[i].name);
 		if (dist < best_d) {
 			best_d = dist;
 			best = r->zones.v[i].name;
@@ -252,7 +252,7 @@ static void resolve_peer(struct resolved *r, const ast_words *w, const struct lo
 		diag_warning(d, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
 }
 
-char *stmt_text(const struct ast_stmt *s)
+char *resolve_stmt_text(const struct ast_stmt *s)
 {
 	const struct ast_rule *r = &s->u.rule;
 	static const char *const act[] = {"allow", "deny", "reject"};
@@ -261,7 +261,7 @@ char *stmt_text(const struct ast_stmt *s)
 	for (size_t i = 0; i < r->services.n; i++)
 		sb_printf(&sb, "%s%s", i ? ", " : " ", r->services.v[i].name);
 	if (r->role != ROLE_NONE)
-		sb_printf(&sb, " %s", role_name(r->role));
+		sb_printf(&sb, " %s", ast_role_name(r->role));
 	const ast_words *lists[2] = {&r->from, &r->to};
 	const bool has[2] = {r->has_from, r->has_to};
 	for (int k = 0; k < 2; k++) {
@@ -365,7 +365,7 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 			 struct diags *d)
 {
 	const struct ast_rule *ar = &s->u.rule;
-	struct rrule rr = {.loc = s->loc, .text = stmt_text(s), .action = ar->action, .role = ar->role,
+	struct rrule rr = {.loc = s->loc, .text = resolve_stmt_text(s), .action = ar->action, .role = ar->role,
 			   .log = ar->log};
 	for (size_t i = 0; i < ar->services.n; i++) {
 		const struct ast_service *svc = &ar->services.v[i];
@@ -479,7 +479,7 @@ bool resolve_policy(const struct ast_policy *p, const struct library *lib, struc
 	for (size_t i = 0; i < p->stmts.n; i++) {
 		const struct ast_stmt *s = p->stmts.v[i];
 		if (s->kind == STMT_APP)
-			validate_app(s->u.app, d);
+			resolve_validate_app(s->u.app, d);
 		if (s->kind == STMT_RULE) {
 			resolve_rule(out, s, lib, d);
 			any_rule = true;

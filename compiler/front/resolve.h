@@ -83,11 +83,11 @@ struct resolved {
 	bool log_unmatched;
 };
 
-bool validate_app(const struct ast_app *a, struct diags *d);
+bool resolve_validate_app(const struct ast_app *a, struct diags *d);
 bool resolve_policy(const struct ast_policy *p, const struct library *lib, struct resolved *out,
 		    struct diags *d);
 /* Normalized text of a rule statement, e.g. "allow nfs server from 10.0.0.0/8". */
-char *stmt_text(const struct ast_stmt *s);
+char *resolve_stmt_text(const struct ast_stmt *s);
 void resolved_free(struct resolved *r);
 
 #endif

@@ -32,7 +32,7 @@ static void origin_for(const struct exp *x, struct ir_origin *o, const struct di
 	o->flow_line = c->f->line;
 }
 
-void push(struct exp *x, enum group g, struct ir_rule *r)
+void expand_push(struct exp *x, enum group g, struct ir_rule *r)
 {
 	for (size_t i = x->stmt_start[g]; i < x->g[g].n; i++) {
 		if (ir_rule_equal(&x->g[g].v[i], r)) {
@@ -148,9 +148,9 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 			if (!x->r->stateless) {
 				struct ir_rule e = ir_rule_copy(&a);
 				ir_rule_set_ct_state(&e, CT_ESTABLISHED);
-				push(x, G_SCOPE, &e);
+				expand_push(x, G_SCOPE, &e);
 			}
-			push(x, G_ALLOW, &a); /* two channels on one set: push() keeps one */
+			expand_push(x, G_ALLOW, &a); /* two channels on one set: expand_push() keeps one */
 		}
 	}
 }
@@ -198,14 +198,14 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			ir_rule_set_icmp_type(&t_r, (uint8_t)t);
 			if (c->rr->action != ACT_ALLOW) {
 				t_r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
-				push(x, G_DENY, &t_r);
+				expand_push(x, G_DENY, &t_r);
 				continue;
 			}
 			t_r.action = IR_ACCEPT;
 			if (stateless)
-				emit_reply(x, &t_r, f);
+				expand_reply(x, &t_r, f);
 			emit_scope_adds(x, c, &t_r);
-			push(x, G_ALLOW, &t_r);
+			expand_push(x, G_ALLOW, &t_r);
 		}
 		ir_rule_free(&r);
 		return;
@@ -219,7 +219,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			return;
 		}
 		r.action = IR_REJECT;
-		push(x, G_REJECT_FLOW, &r);
+		expand_push(x, G_REJECT_FLOW, &r);
 		return;
 	}
 	if (c->rr->action != ACT_ALLOW) {
@@ -228,7 +228,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			return; /* a helper's child cannot start on its own; nothing to deny */
 		}
 		r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
-		push(x, G_DENY, &r);
+		expand_push(x, G_DENY, &r);
 		return;
 	}
 	r.action = IR_ACCEPT;
@@ -240,7 +240,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		ir_match_del(&r, IR_M_SAME_PORT);
 		ir_rule_set_ct_state(&r, CT_RELATED);
 		ir_match_put(&r, IR_M_CT_HELPER)->u.helper = xstrdup(f->related);
-		push(x, G_ALLOW, &r);
+		expand_push(x, G_ALLOW, &r);
 		return;
 	}
 	if (f->helper && !stateless) {
@@ -250,14 +250,14 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		ir_rule_set_ct_state(&h, CT_NEW);
 		h.helper = xstrdup(f->helper);
 		h.log = false;
-		push(x, G_ALLOW, &h);
+		expand_push(x, G_ALLOW, &h);
 	}
 	if (stateless) {
-		warn_stateless(x, c, &r);
-		emit_reply(x, &r, f);
+		expand_warn_stateless(x, c, &r);
+		expand_reply(x, &r, f);
 	}
 	emit_scope_adds(x, c, &r);
-	push(x, G_ALLOW, &r);
+	expand_push(x, G_ALLOW, &r);
 }
 
 static void emit_direction(struct exp *x, const struct dirctx *c)
@@ -309,7 +309,7 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 			if (peer->given && other != restricted && other != ROLE_ANY && !noted) {
 				diag_note(x->d, &peer->loc,
 					  "%s flow '%s' runs between %ss; this restriction applies to those peers too",
-					  f->app, f->name, role_name(other));
+					  f->app, f->name, ast_role_name(other));
 				noted = true;
 			}
 			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
@@ -366,7 +366,7 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 	struct exp x = {.r = r, .d = d, .rs = out};
 	memset(out, 0, sizeof(*out));
 	out->stateless = r->stateless;
-	emit_builtins(&x);
+	expand_builtins(&x);
 	for (size_t i = 0; i < r->rules.n; i++) {
 		const struct rrule *rr = &r->rules.v[i];
 		for (int g = 0; g < G_COUNT; g++)
@@ -390,9 +390,9 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 	VEC_FREE(x.warned);
 	for (int g = 0; g < G_COUNT; g++)
 		x.stmt_start[g] = x.g[g].n;
-	emit_reject_answers(&x);
+	expand_reject_answers(&x);
 	if (r->log_unmatched)
-		emit_log_unmatched(&x);
+		expand_log_unmatched(&x);
 	for (int g = 0; g < G_COUNT; g++) {
 		for (size_t i = 0; i < x.g[g].n; i++)
 			VEC_PUSH(out->rules, x.g[g].v[i]);

@@ -11,7 +11,7 @@ static void builtin(struct exp *x, enum ir_hook hook, uint8_t family, const char
 	r->hook = hook;
 	r->family = family;
 	r->origin.builtin = xstrdup(what);
-	push(x, G_BUILTIN, r);
+	expand_push(x, G_BUILTIN, r);
 }
 
 static void builtin_icmp(struct exp *x, enum ir_hook hook, uint8_t family, const char *type,
@@ -26,7 +26,7 @@ static void builtin_icmp(struct exp *x, enum ir_hook hook, uint8_t family, const
 	builtin(x, hook, family, what, &r);
 }
 
-void emit_builtins(struct exp *x)
+void expand_builtins(struct exp *x)
 {
 	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
 	static const char *const nd[] = {"nd-neighbor-solicit", "nd-neighbor-advert",
@@ -76,7 +76,7 @@ void emit_builtins(struct exp *x)
 /* A reject answers with a TCP reset that the kernel sends through this host's own output
  * hook (also for a forwarded connection). Conntrack marks it related; without conntrack it is
  * a bare RST from the rejected port. Admit exactly that, or the client waits for a timeout. */
-void emit_reject_answers(struct exp *x)
+void expand_reject_answers(struct exp *x)
 {
 	bool any_tcp = false;
 	VEC(struct ir_rule) answers = {0};
@@ -101,7 +101,7 @@ void emit_reject_answers(struct exp *x)
 		}
 	}
 	for (size_t i = 0; i < answers.n; i++)
-		push(x, G_ALLOW, &answers.v[i]);
+		expand_push(x, G_ALLOW, &answers.v[i]);
 	VEC_FREE(answers);
 	if (any_tcp && !x->r->stateless) {
 		struct ir_rule r;
@@ -114,7 +114,7 @@ void emit_reject_answers(struct exp *x)
 	}
 }
 
-void emit_log_unmatched(struct exp *x)
+void expand_log_unmatched(struct exp *x)
 {
 	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD, IR_OUTPUT};
 	for (size_t h = 0; h < 3; h++) {
@@ -125,6 +125,6 @@ void emit_log_unmatched(struct exp *x)
 		builtin(x, hooks[h], IR_ANY, "log unmatched", &r);
 		/* builtin() filed it with the built-ins; move it to the tail. */
 		x->g[G_BUILTIN].n--;
-		push(x, G_TAIL, &r);
+		expand_push(x, G_TAIL, &r);
 	}
 }

@@ -28,15 +28,15 @@ struct dirctx {
 };
 
 /* Adds a rule to a group, unless the statement being expanded already made the same one. */
-void push(struct exp *x, enum group g, struct ir_rule *r);
+void expand_push(struct exp *x, enum group g, struct ir_rule *r);
 
 /* expand_stateless.c: without conntrack, answers need rules of their own. */
-void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f);
-void warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r);
+void expand_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f);
+void expand_warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r);
 
 /* expand_builtin.c: what every ruleset has, whatever the policy says. */
-void emit_builtins(struct exp *x);
-void emit_reject_answers(struct exp *x);
-void emit_log_unmatched(struct exp *x);
+void expand_builtins(struct exp *x);
+void expand_reject_answers(struct exp *x);
+void expand_log_unmatched(struct exp *x);
 
 #endif

@@ -28,12 +28,12 @@ static void emit_fragments(struct exp *x, const struct ir_rule *base)
 		ir_match_del(&fr, IR_M_SAME_PORT);
 		ir_match_del(&fr, IR_M_TCP_FLAGS_ANY);
 		ir_match_put(&fr, IR_M_FRAGMENT);
-		push(x, G_ALLOW, &fr);
+		expand_push(x, G_ALLOW, &fr);
 	}
 }
 
 /* Stateless mode: the mirrored rule that admits the responder's answers. */
-void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f)
+void expand_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f)
 {
 	struct ir_rule r = ir_rule_copy(fwd);
 	r.hook = reverse_hook(fwd->hook);
@@ -58,7 +58,7 @@ void emit_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f)
 		emit_fragments(x, fwd);
 		emit_fragments(x, &r);
 	}
-	push(x, G_ALLOW, &r);
+	expand_push(x, G_ALLOW, &r);
 }
 
 /* "port 20", "ports 1024-65535", "ports 139,445"; "any port" when unrestricted. */
@@ -126,7 +126,7 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 {
 	struct strbuf sb = {0};
 	sb_printf(&sb, "%s %s in stateless mode admits %s from ", c->f->app,
-		  c->rr->role == ROLE_NONE ? "gateway rule" : role_name(c->rr->role),
+		  c->rr->role == ROLE_NONE ? "gateway rule" : ast_role_name(c->rr->role),
 		  ir_rule_proto(r) == IR_UDP ? "UDP" : "TCP");
 	const struct ir_setref *in = ir_rule_in_set(r);
 	const struct ir_dynset *scope = in ? ir_dynset_find(x->rs, in->name) : NULL;
@@ -152,7 +152,7 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 }
 
 /* Stateless mode: every flow that needs state says what its static rules open instead. */
-void warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r)
+void expand_warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r)
 {
 	const struct rflow *f = c->f;
 	if (f->related) {

@@ -41,7 +41,7 @@ const char *scope_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *da
 {
 	uint32_t timeout = data->timeout ? data->timeout : SCOPE_TIMEOUT_DEFAULT;
 	char *flows = flow_list(data);
-	const char *peer_name = role_name(peer);
+	const char *peer_name = ast_role_name(peer);
 	for (size_t i = 0; i < rs->dynsets.n; i++) {
 		const struct ir_dynset *ds = &rs->dynsets.v[i];
 		if (ds->family == family && ds->timeout == timeout && ds->forward == forward &&

@@ -254,7 +254,7 @@ static char *comment_text(const struct ir_rule *r)
 	char *desc = ir_origin_describe(&r->origin);
 	if (strlen(desc) > IPT_COMMENT_MAX)
 		desc[IPT_COMMENT_MAX] = '\0';
-	quote_safe(desc);
+	util_quote_safe(desc);
 	return desc;
 }
 
@@ -276,7 +276,7 @@ static char *log_prefix(const struct ir_rule *r)
 		out = xasprintf("pinhole %s%s", bl > room ? name + (bl - room) : name, tail);
 		free(tail);
 	}
-	quote_safe(out);
+	util_quote_safe(out);
 	return out;
 }
 

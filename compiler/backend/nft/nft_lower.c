@@ -390,7 +390,7 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 	char *desc = ir_origin_describe(&r->origin);
 	if (strlen(desc) > NFT_COMMENT_MAX)
 		desc[NFT_COMMENT_MAX] = '\0';
-	quote_safe(desc);
+	util_quote_safe(desc);
 	out->comment = desc;
 	if (why)
 		*why = l.why;
