@@ -10,7 +10,7 @@ static const struct ir_rule *find_rule(const struct compilation *c, enum ir_hook
 		const struct ir_rule *r = &c->ir.rules.v[i];
 		if (r->hook != hook || r->origin.builtin)
 			continue;
-		char *t = nft_rule_text(r);
+		char *t = nft_rule_text(&c->ir, r);
 		bool same = !strcmp(t, text);
 		free(t);
 		if (same)

@@ -1,5 +1,6 @@
 /* Expander: roles -> hooks, families, helpers, gateway zones, deny precedence, stateless. */
 #include "backend.h"
+#include "nft_lower.h"
 #include "unit.h"
 
 static void expect_rules(const char *policy, enum ir_hook hook, const char *want)
@@ -51,8 +52,14 @@ static void test_helper_assignment(void **state)
 	/* A server assigns the helper before input, in prerouting. */
 	expect_rules("allow ftp server;", IR_PREROUTING, "tcp dport 21 ct state new ct helper set \"ph_ftp_tcp\"\n");
 	struct compilation *c = unit_compile_ok("allow ftp server; allow ftp client;");
-	assert_int_equal(c->ir.helpers.n, 1);
-	assert_string_equal(c->ir.helpers.v[0].type, "ftp");
+	/* One helper object for both: the nft backend declares it. */
+	struct nft_plan plan;
+	nft_plan_build(&c->ir, &plan);
+	assert_int_equal(plan.helpers.n, 1);
+	assert_string_equal(plan.helpers.v[0].type, "ftp");
+	assert_string_equal(plan.helpers.v[0].name, "ph_ftp_tcp");
+	assert_int_equal(plan.helpers.v[0].proto, IR_TCP);
+	nft_plan_free(&plan);
 	unit_free(c);
 }
 
@@ -84,7 +91,7 @@ static void test_stateless_mirrors_returns(void **state)
 	/* No conntrack in stateless mode, not even built in. */
 	struct compilation *c = unit_compile_ok("established only;\nallow ssh server;");
 	for (size_t i = 0; i < c->ir.rules.n; i++)
-		assert_int_equal(c->ir.rules.v[i].ct_state, 0);
+		assert_null(ir_match_get(&c->ir.rules.v[i], IR_M_CT_STATE));
 	unit_free(c);
 }
 

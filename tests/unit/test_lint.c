@@ -56,18 +56,21 @@ static void test_cover_and_overlap(void **state)
 	ir_rule_init(&a);
 	ir_rule_init(&b);
 	a.hook = b.hook = IR_INPUT;
-	a.l4proto = b.l4proto = IR_TCP;
+	ir_rule_set_proto(&a, IR_TCP);
+	ir_rule_set_proto(&b, IR_TCP);
 	struct ir_portrange wide = {1, 1000}, narrow = {22, 22}, other = {2000, 3000};
-	a.dport = (struct ir_portset){1, &wide};
-	b.dport = (struct ir_portset){1, &narrow};
-	assert_true(ir_rule_covers(&a, &b));
-	assert_false(ir_rule_covers(&b, &a));
-	assert_true(ir_rules_overlap(&a, &b));
-	b.dport = (struct ir_portset){1, &other};
-	assert_false(ir_rules_overlap(&a, &b));
-	b.dport = (struct ir_portset){0};
+	ir_rule_set_ports(&a, IR_M_DPORT, &wide, 1);
+	ir_rule_set_ports(&b, IR_M_DPORT, &narrow, 1);
+	assert_true(lint_rule_covers(&a, &b));
+	assert_false(lint_rule_covers(&b, &a));
+	assert_true(lint_rules_overlap(&a, &b));
+	ir_rule_set_ports(&b, IR_M_DPORT, &other, 1);
+	assert_false(lint_rules_overlap(&a, &b));
+	ir_match_del(&b, IR_M_DPORT);
 	b.hook = IR_OUTPUT;
-	assert_false(ir_rules_overlap(&a, &b));
+	assert_false(lint_rules_overlap(&a, &b));
+	ir_rule_free(&a);
+	ir_rule_free(&b);
 }
 
 int main(void)

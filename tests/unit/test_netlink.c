@@ -17,6 +17,7 @@
 #include <libnftnl/udata.h>
 
 #include "backend.h"
+#include "nft_lower.h"
 #include "nft_netlink.h"
 #include "nft_nldiff.h"
 #include "nft_nlsock.h"
@@ -310,6 +311,8 @@ static void check_shape(const struct fixture *f, bool commit)
 	assert_int_equal(p->msgs.v[p->msgs.n - 1].type == NFNL_MSG_BATCH_END, commit);
 	assert_int_equal(f->map.obj.n, p->msgs.n);
 	size_t rules = 0;
+	struct nft_plan plan;
+	nft_plan_build(&f->c->ir, &plan);
 	for (size_t i = 0; i < p->msgs.n; i++) {
 		const struct msg *m = &p->msgs.v[i];
 		assert_int_equal(m->seq, SEQ0 + i); /* one sequence number per message */
@@ -326,12 +329,17 @@ static void check_shape(const struct fixture *f, bool commit)
 		assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), "pinhole");
 		assert_int_equal(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), NFPROTO_INET);
 		assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), ir_hook_name(w->rule->hook));
-		char *want = nft_rule_comment(w->rule), *got = nl_rule_comment(r);
+		/* provenance travels as the rule's comment: the one the lowering gives it */
+		struct nft_lowered low;
+		nft_lower_rule(&plan, w->rule, &low, NULL);
+		char *got = nl_rule_comment(r);
 		assert_non_null(got);
-		assert_string_equal(got, want); /* provenance travels as the rule's comment */
-		free(want);
+		assert_non_null(low.comment);
+		assert_string_equal(got, low.comment);
+		nft_lowered_free(&low);
 		free(got);
 	}
+	nft_plan_free(&plan);
 	assert_int_equal(rules, f->c->ir.rules.n);
 	assert_int_equal(nl_msgmap_lookup(&f->map, SEQ0 - 1), -1);
 	assert_int_equal(nl_msgmap_lookup(&f->map, SEQ0 + (uint32_t)p->msgs.n), -1);
@@ -563,7 +571,9 @@ static void test_named_sets(void **state)
 			v6 = o->o;
 		/* an error on a set is told against the first rule that uses it */
 		assert_non_null(f.want.objs.v[i].rule);
-		assert_string_equal(f.want.objs.v[i].rule->saddr.name, "office");
+		const struct ir_addrset *sa = ir_rule_addrs(f.want.objs.v[i].rule, IR_M_SADDR);
+		assert_non_null(sa);
+		assert_string_equal(sa->name, "office");
 	}
 	assert_non_null(v4);
 	assert_non_null(v6);
@@ -690,7 +700,12 @@ static void test_helpers_and_ct(void **state)
 		assert_int_equal(nftnl_obj_get_u8(o->o, NFTNL_OBJ_CT_HELPER_L4PROTO), IPPROTO_TCP);
 		/* an error on this object is told against the first rule that uses it */
 		assert_non_null(f.want.objs.v[i].rule);
-		assert_string_equal(f.want.objs.v[i].rule->helper, "ph_ftp_tcp");
+		const struct ir_rule *user = f.want.objs.v[i].rule;
+		assert_int_equal(user->action, IR_SET_HELPER);
+		assert_string_equal(user->helper, "ftp"); /* the IR names the type, nft the object */
+		char *t = nft_rule_text(&f.c->ir, user);
+		assert_non_null(strstr(t, "ct helper set \"ph_ftp_tcp\""));
+		free(t);
 	}
 	assert_int_equal(helpers, 1);
 	bool set_helper = false, match_helper = false, est = false;
@@ -711,7 +726,7 @@ static void test_helpers_and_ct(void **state)
 			assert_int_equal(nftnl_expr_get_u32(last, NFTNL_EXPR_OBJREF_IMM_TYPE), NFT_OBJECT_CT_HELPER);
 			assert_string_equal(nftnl_expr_get_str(last, NFTNL_EXPR_OBJREF_IMM_NAME), "ph_ftp_tcp");
 		}
-		if (o->rule->ct_helper && !match_helper) {
+		if (ir_match_get(o->rule, IR_M_CT_HELPER) && !match_helper) {
 			match_helper = true;
 			static const uint8_t ftp[16] = "ftp";
 			size_t k = 0;
@@ -777,25 +792,21 @@ static void test_hand_made_ir(void **state)
 	struct ir_rule r;
 	ir_rule_init(&r);
 	r.hook = IR_INPUT;
-	r.l4proto = IR_TCP;
-	r.tcp_flags_mask = TCPF_SYN | TCPF_ACK;
-	r.tcp_flags_cmp = TCPF_SYN;
+	ir_rule_set_proto(&r, IR_TCP);
+	ir_rule_set_tcp_flags(&r, IR_M_TCP_FLAGS, TCPF_SYN | TCPF_ACK, TCPF_SYN);
 	r.origin.builtin = xstrdup("test: syn only");
 	VEC_PUSH(c->ir.rules, r);
 	ir_rule_init(&r);
 	r.hook = IR_OUTPUT;
 	r.family = IR_V6;
-	r.l4proto = IR_UDP;
-	r.fragment = true;
+	ir_rule_set_proto(&r, IR_UDP);
+	ir_match_put(&r, IR_M_FRAGMENT);
 	r.origin.builtin = xstrdup("test: fragments");
 	VEC_PUSH(c->ir.rules, r);
 	ir_rule_init(&r);
 	r.hook = IR_OUTPUT;
-	r.l4proto = IR_UDP;
-	r.same_port = true;
-	r.sport.n = 1;
-	r.sport.v = malloc(sizeof(*r.sport.v));
-	r.sport.v[0] = (struct ir_portrange){137, 138};
+	ir_rule_set_proto(&r, IR_UDP);
+	ir_rule_set_ports(&r, IR_M_SAME_PORT, &(struct ir_portrange){137, 138}, 1);
 	r.origin.builtin = xstrdup("test: same port");
 	VEC_PUSH(c->ir.rules, r);
 	struct fixture f;
@@ -1005,12 +1016,15 @@ static void test_refuses_what_nft_cannot_express(void **state)
 					     "allow ssh from a to b;\n", &ok);
 	assert_true(ok);
 	struct ir_rule *victim = NULL;
+	struct ir_match *iif = NULL;
 	for (size_t i = 0; i < c->ir.rules.n && !victim; i++)
-		if (c->ir.rules.v[i].iif.n && c->ir.rules.v[i].origin.line == 3)
+		if (ir_match_get(&c->ir.rules.v[i], IR_M_IIF) && c->ir.rules.v[i].origin.line == 3)
 			victim = &c->ir.rules.v[i];
 	assert_non_null(victim);
-	free(victim->iif.v[0]);
-	victim->iif.v[0] = xstrdup("abcdefghijklmnop");
+	iif = (struct ir_match *)ir_match_get(victim, IR_M_IIF);
+	assert_true(iif->u.ifs.n > 0);
+	free(iif->u.ifs.v[0]);
+	iif->u.ifs.v[0] = xstrdup("abcdefghijklmnop");
 	struct nl_ruleset rs;
 	assert_int_equal(nl_from_ir(&c->ir, &rs), -1);
 	assert_int_equal(errno, EINVAL);

@@ -4,7 +4,7 @@
 
 static void expect_text(const struct ir_rule *r, const char *want)
 {
-	char *got = nft_rule_text(r);
+	char *got = unit_rule_text(r);
 	if (strcmp(got, want) != 0)
 		fail_msg("want: %s\ngot:  %s", want, got);
 	free(got);
@@ -16,22 +16,23 @@ static void test_rule_fields(void **state)
 	struct ir_rule r;
 	ir_rule_init(&r);
 	r.hook = IR_INPUT;
-	r.l4proto = IR_TCP;
+	ir_rule_set_proto(&r, IR_TCP);
 	struct ir_portrange dp[2] = {{139, 139}, {445, 445}}, sp = {1024, 65535};
-	r.dport = (struct ir_portset){2, dp};
-	r.sport = (struct ir_portset){1, &sp};
+	ir_rule_set_ports(&r, IR_M_DPORT, dp, 2);
+	ir_rule_set_ports(&r, IR_M_SPORT, &sp, 1);
 	expect_text(&r, "tcp sport 1024-65535 tcp dport { 139, 445 } accept");
-	r.tcp_flags_any = TCPF_ACK | TCPF_RST;
+	ir_rule_set_tcp_flags(&r, IR_M_TCP_FLAGS_ANY, TCPF_ACK | TCPF_RST, 0);
 	expect_text(&r, "tcp sport 1024-65535 tcp dport { 139, 445 } tcp flags & (rst | ack) != 0 accept");
-	r.tcp_flags_any = 0;
+	ir_match_del(&r, IR_M_TCP_FLAGS_ANY);
 	r.action = IR_REJECT;
 	expect_text(&r, "tcp sport 1024-65535 tcp dport { 139, 445 } reject with tcp reset");
-	r.sport = (struct ir_portset){0};
-	r.dport = (struct ir_portset){0};
+	ir_match_del(&r, IR_M_SPORT);
+	ir_match_del(&r, IR_M_DPORT);
 	r.action = IR_ACCEPT;
-	r.ct_state = CT_RELATED;
-	r.ct_helper = "ftp";
+	ir_rule_set_ct_state(&r, CT_RELATED);
+	ir_match_put(&r, IR_M_CT_HELPER)->u.helper = xstrdup("ftp");
 	expect_text(&r, "meta l4proto tcp ct state related ct helper \"ftp\" accept");
+	ir_rule_free(&r);
 }
 
 static void test_family_and_icmp(void **state)
@@ -40,20 +41,21 @@ static void test_family_and_icmp(void **state)
 	struct ir_rule r;
 	ir_rule_init(&r);
 	r.family = IR_V6;
-	r.l4proto = IR_ICMPV6;
-	r.icmp_type = 128;
+	ir_rule_set_proto(&r, IR_ICMPV6);
+	ir_rule_set_icmp_type(&r, 128);
 	expect_text(&r, "icmpv6 type echo-request accept");
 	r.family = IR_V4;
-	r.l4proto = IR_UDP;
-	r.icmp_type = -1;
+	ir_rule_set_proto(&r, IR_UDP);
+	ir_match_del(&r, IR_M_ICMP_TYPE);
 	expect_text(&r, "meta nfproto ipv4 meta l4proto udp accept");
 	struct ir_prefix p = {.family = IR_V4, .len = 8, .addr = {10}};
-	r.saddr = (struct ir_addrset){.n = 1, .v = &p};
+	unit_set_addrs(&r, IR_M_SADDR, NULL, &p, 1);
 	expect_text(&r, "ip saddr 10.0.0.0/8 meta l4proto udp accept");
-	r.saddr.name = "office";
+	unit_set_addrs(&r, IR_M_SADDR, "office", &p, 1);
 	expect_text(&r, "ip saddr @office_v4 meta l4proto udp accept");
-	r.fragment = true;
+	ir_match_put(&r, IR_M_FRAGMENT);
 	expect_text(&r, "ip saddr @office_v4 ip frag-off & 0x1fff != 0 meta l4proto udp accept");
+	ir_rule_free(&r);
 }
 
 static void test_same_port_is_a_pair_set(void **state)
@@ -61,11 +63,11 @@ static void test_same_port_is_a_pair_set(void **state)
 	(void)state;
 	struct ir_rule r;
 	ir_rule_init(&r);
-	r.l4proto = IR_UDP;
+	ir_rule_set_proto(&r, IR_UDP);
 	struct ir_portrange sp = {137, 138};
-	r.sport = (struct ir_portset){1, &sp};
-	r.same_port = true;
+	ir_rule_set_ports(&r, IR_M_SAME_PORT, &sp, 1);
 	expect_text(&r, "udp sport . udp dport { 137 . 137, 138 . 138 } accept");
+	ir_rule_free(&r);
 }
 
 static void test_whole_file(void **state)

@@ -85,7 +85,7 @@ static void test_policy_app_shadows_library(void **state)
 	struct compilation *c = unit_compile("app ssh \"my ssh\" { flow s: client -> server tcp dport 2222; }\n"
 					     "allow ssh server;\n", &ok);
 	assert_true(ok);
-	assert_string_equal(c->res.rules.v[0].apps.v[0]->description, "my ssh");
+	assert_string_equal(c->res.rules.v[0].apps.v[0]->src->description, "my ssh");
 	unit_free(c);
 }
 

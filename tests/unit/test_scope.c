@@ -2,6 +2,7 @@
  * dynamic sets and rules expansion makes, how nft and iptables render them, the evaluator's
  * state, and what explain says. */
 #include "backend.h"
+#include "nft_lower.h"
 #include "packet.h"
 #include "unit.h"
 
@@ -211,9 +212,40 @@ static void test_stateless(void **state)
 static void test_set_names_avoid_defines(void **state)
 {
 	(void)state;
-	/* A define's set would be rendered ph_mms_servers_v4 too: the dynamic set moves aside. */
-	expect_dynsets("define ph_mms_servers = 192.0.2.0/24;\nallow mms client to ph_mms_servers;",
-		       "ph_mms_servers_2_v4 v4 600s server mms/control\n");
+	/* A define's set would be rendered ph_mms_servers_v4 too. The IR keeps the dynamic set's
+	 * own name (unique among dynamic sets); nft, which names both, moves it aside. */
+	const char *policy = "define ph_mms_servers = 192.0.2.0/24;\nallow mms client to ph_mms_servers;";
+	expect_dynsets(policy, "ph_mms_servers_v4 v4 600s server mms/control\n");
+	struct compilation *c = unit_compile_ok(policy);
+	struct nft_plan plan;
+	nft_plan_build(&c->ir, &plan);
+	assert_int_equal(plan.dynsets.n, 1);
+	assert_string_equal(plan.dynsets.v[0].name, "ph_mms_servers_2_v4");
+	assert_string_equal(nft_plan_dynset_name(&plan, "ph_mms_servers_v4"), "ph_mms_servers_2_v4");
+	bool define_set = false;
+	for (size_t i = 0; i < plan.sets.n; i++)
+		define_set |= !strcmp(plan.sets.v[i].name, "ph_mms_servers_v4");
+	assert_true(define_set);
+	nft_plan_free(&plan);
+	/* The rules that fill and read the set name it so; the define's set keeps its name. */
+	char *out = unit_rules_of(c, IR_OUTPUT), *in = unit_rules_of(c, IR_INPUT);
+	assert_non_null(strstr(out, "update @ph_mms_servers_2_v4 { ip daddr }"));
+	assert_non_null(strstr(out, "ip daddr @ph_mms_servers_v4 "));
+	assert_non_null(strstr(in, "ip saddr @ph_mms_servers_2_v4 "));
+	free(out);
+	free(in);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct render_info info = {.version = "test", .policy = "p.pin"};
+	nft_render(&c->ir, &info, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "\tset ph_mms_servers_2_v4 {\n\t\ttype ipv4_addr\n\t\tsize 65535\n"
+				    "\t\tflags dynamic,timeout\n"));
+	assert_non_null(strstr(buf, "\tset ph_mms_servers_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+				    "\t\telements = { 192.0.2.0/24 }"));
+	free(buf);
+	unit_free(c);
 	/* Two channels of one app on other control flows get sets of their own. */
 	expect_dynsets("app x { flow a: client -> server tcp dport 1; flow b: client -> server tcp dport 2;\n"
 		       "flow d1: server -> client udp dport 3 negotiated x on a;\n"
@@ -255,8 +287,9 @@ static const struct ir_rule *rule_with(const struct compilation *c, const char *
 {
 	for (size_t i = 0; i < c->ir.rules.n; i++) {
 		const struct ir_rule *r = &c->ir.rules.v[i];
-		const struct ir_setref *ref = add ? &r->add_set : &r->in_set;
-		if (ref->name && !strcmp(ref->name, name) && r->family == family && !r->ct_state)
+		const struct ir_setref *ref = add ? &r->add_set : ir_rule_in_set(r);
+		if (ref && ref->name && !strcmp(ref->name, name) && r->family == family &&
+		    !ir_rule_ct_state(r))
 			return r;
 	}
 	fail_msg("no rule with set %s", name);
@@ -283,8 +316,10 @@ static void test_ipt_render(void **state)
 	char *why = NULL;
 	assert_null(ipt_check(&c->ir, IR_V6, &why));
 	struct ir_rule *r = (struct ir_rule *)rule_with(c, "ph_v_vid_servers_v6", false, IR_V6);
-	free(r->in_set.name);
-	r->in_set.name = xstrdup("ph_v_vid_servers_v4");
+	struct ir_match *m = (struct ir_match *)ir_match_get(r, IR_M_IN_SET);
+	assert_non_null(m);
+	free(m->u.set.name);
+	m->u.set.name = xstrdup("ph_v_vid_servers_v4");
 	assert_ptr_equal(ipt_check(&c->ir, IR_V6, &why), r);
 	assert_non_null(strstr(why, "not a set of this family"));
 	free(why);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 
 #include "backend.h"
+#include "nft_lower.h"
 #include "unit.h"
 
 #define CASES_FILE "tests/stdlib/cases.txt"
@@ -116,15 +117,19 @@ static void actual_rules(const struct compilation *c, strvec *out)
 		const struct ir_rule *r = &c->ir.rules.v[i];
 		if (r->origin.builtin)
 			continue;
-		char *t = nft_rule_text(r);
+		char *t = nft_rule_text(&c->ir, r);
 		VEC_PUSH(*out, xasprintf("%s: %s", ir_hook_name(r->hook), t));
 		free(t);
 	}
-	for (size_t i = 0; i < c->ir.helpers.n; i++) {
-		const struct ir_helper *h = &c->ir.helpers.v[i];
+	/* The helper objects the nft table declares. */
+	struct nft_plan plan;
+	nft_plan_build(&c->ir, &plan);
+	for (size_t i = 0; i < plan.helpers.n; i++) {
+		const struct nft_helper_obj *h = &plan.helpers.v[i];
 		VEC_PUSH(*out, xasprintf("helper: %s \"%s\" %s", h->name, h->type,
-					 h->l4proto == IR_UDP ? "udp" : "tcp"));
+					 h->proto == IR_UDP ? "udp" : "tcp"));
 	}
+	nft_plan_free(&plan);
 }
 
 /* One group: the generated rules and the table's lines are the same multiset. */
@@ -265,7 +270,7 @@ static void every_app_file_has_cases(void **state)
 			for (size_t a = 0; a < c->res.rules.v[r].apps.n; a++) {
 				/* "APP ROLE": each app is wanted in both roles */
 				char *key = xasprintf("%s %s", c->res.rules.v[r].apps.v[a]->name,
-						      role_name(c->res.rules.v[r].role));
+						      ast_role_name(c->res.rules.v[r].role));
 				if (!name_listed(covered.v, covered.n, key))
 					VEC_PUSH(covered, key);
 				else

@@ -64,11 +64,35 @@ static inline char *unit_rules_of(const struct compilation *c, enum ir_hook hook
 		const struct ir_rule *r = &c->ir.rules.v[i];
 		if (r->hook != hook || r->origin.builtin)
 			continue;
-		char *t = nft_rule_text(r);
+		char *t = nft_rule_text(&c->ir, r);
 		sb_printf(&sb, "%s\n", t);
 		free(t);
 	}
 	return sb_steal(&sb);
+}
+
+/* A ruleset that is a view of one rule (nothing of it is owned: never ir_ruleset_free it). */
+static inline struct ir_ruleset unit_ruleset_of(struct ir_rule *r)
+{
+	struct ir_ruleset rs = {0};
+	rs.rules.v = r;
+	rs.rules.n = rs.rules.cap = 1;
+	return rs;
+}
+
+/* The nft text of a hand-built rule, named as a ruleset of that rule alone declares it. */
+static inline char *unit_rule_text(const struct ir_rule *r)
+{
+	struct ir_ruleset rs = unit_ruleset_of((struct ir_rule *)r);
+	return nft_rule_text(&rs, r);
+}
+
+/* Puts an address match (IR_M_SADDR / IR_M_DADDR) of copies of `v`, named `name` (or NULL). */
+static inline void unit_set_addrs(struct ir_rule *r, enum ir_match_kind k, const char *name,
+				  const struct ir_prefix *v, size_t n)
+{
+	struct ir_addrset src = {(char *)name, n, (struct ir_prefix *)v};
+	ir_addrset_copy(&ir_match_put(r, k)->u.addrs, &src);
 }
 
 /* First diagnostic message containing `needle`, or NULL. */

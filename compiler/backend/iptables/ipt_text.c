@@ -206,7 +206,7 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 		return xstrdup("TCP flags without TCP");
 	if ((v->tcp_flags_cmp & ~v->tcp_flags_mask) || ((v->tcp_flags_mask | v->tcp_flags_any) & ~0x3f))
 		return xstrdup("TCP flags outside FIN,SYN,RST,PSH,ACK,URG");
-	if (v->icmp_type > 255 || (v->icmp_type >= 0 && v->l4proto != IR_ICMP && v->l4proto != IR_ICMPV6))
+	if (v->icmp_type >= 0 && v->l4proto != IR_ICMP && v->l4proto != IR_ICMPV6)
 		return xasprintf("ICMP type %d cannot be matched", v->icmp_type);
 	if (v->fragment && (v->sport.n || v->dport.n || v->same_port || v->tcp_flags_mask ||
 			    v->tcp_flags_any || v->icmp_type >= 0))
