@@ -26,6 +26,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* An argument that is no option of the command: the one POLICY it takes, or a usage error. */
 int cli_policy_arg(const char *cmd, const char *arg, const char **policy);
 
+/* `pinhole apps`: every app of the library, one line each, by name. */
+void apps_list(const struct library *lib, FILE *out);
+/* `pinhole apps APP`: an app's roles, flows, ports and sources. */
+void apps_show(const struct ast_app *a, FILE *out);
+/* The list (name NULL) or app `name` on `out`; an unknown name is told on `err` with the
+ * nearest name, EXIT_BAD_INPUT. */
+int apps_report(const struct library *lib, const char *name, FILE *out, FILE *err);
+
 /* explain, one packet written as text (packet.h): the verdict on `out` (one line with brief).
  * A packet that does not parse is told on `err` with a caret under the fault, as
  * "WHERE:LINENO:COL: error: ..." when it is line `lineno` (> 0) of a batch, where brief mode
