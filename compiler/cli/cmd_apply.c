@@ -239,8 +239,8 @@ static int dry_run(struct live *lv)
 			printf("changes against the running table (%zu):\n", n);
 		else
 			printf("no changes: the kernel already runs %s\n", lv->policy);
-		for (char *line = n ? strtok(diff.s, "\n") : NULL; line; line = strtok(NULL, "\n"))
-			printf("  %s\n", line);
+		if (n)
+			live_print_lines(stdout, diff.s);
 		sb_free(&diff);
 	}
 	nl_ruleset_free(&have);
