@@ -171,30 +171,8 @@ static int lockout_guard(const struct live *lv, const struct apply_opts *o)
 	int refused = lockout_check(&lv->c.ir, &s, p);
 	if (!refused)
 		return EXIT_OK;
-	char who[160];
-	ssh_session_format(&s, who, sizeof(who));
-	FILE *out = stderr;
-	fprintf(out, "pinhole %s: %s %s would cut the SSH session this command runs in\n"
-		     "  (SSH_CONNECTION: %s%s%s):\n",
-		lv->cmd, o->allow_lockout ? "warning:" : "refusing:", lv->policy, who,
-		s.iface[0] ? ", interface " : "", s.iface);
-	for (int i = 0; i < LOCKOUT_PROBES; i++) {
-		fprintf(out, "    %-36s %s", p[i].what, ir_action_name(p[i].v.action));
-		if (!p[i].v.rule) {
-			fprintf(out, " (no rule matched: the %s chain's policy is drop)\n", ir_hook_name(p[i].pkt.hook));
-		} else {
-			char *why = ir_origin_describe(&p[i].v.rule->origin);
-			fprintf(out, " (%s)\n", why);
-			free(why);
-		}
-	}
-	if (o->allow_lockout) {
-		fprintf(out, "  --allow-lockout given: applying anyway.\n");
-		return EXIT_OK;
-	}
-	fprintf(out, "  Allow ssh from where you are (e.g. 'allow ssh server from ADDRESS;'), or pass\n"
-		     "  --allow-lockout (best with --confirm SECONDS, which rolls back unless you confirm).\n");
-	return EXIT_FINDINGS;
+	lockout_report(stderr, lv->cmd, lv->policy, &s, p, o->allow_lockout);
+	return o->allow_lockout ? EXIT_OK : EXIT_FINDINGS;
 }
 
 /* ---- test hook ---- */
