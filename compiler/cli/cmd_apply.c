@@ -15,13 +15,13 @@
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
 #include "backend.h"
 #include "confirm.h"
+#include "fault_inject.h"
 #include "live.h"
 #include "lockout.h"
 #include "nft_nldiff.h"
@@ -175,31 +175,6 @@ static int lockout_guard(const struct live *lv, const struct apply_opts *o)
 	return o->allow_lockout ? EXIT_OK : EXIT_FINDINGS;
 }
 
-/* ---- test hook ---- */
-
-/* Test-only fault injection (tests/kernel): PINHOLE_TEST_REJECT_LINE=N makes the first rule of
- * policy line N jump to a chain that does not exist, which the kernel refuses. */
-static void inject_fault(struct nl_ruleset *rs)
-{
-	const char *env = getenv("PINHOLE_TEST_REJECT_LINE");
-	if (!env || !*env)
-		return;
-	int line = atoi(env);
-	for (size_t i = 0; i < rs->objs.n; i++) {
-		struct nl_obj *o = &rs->objs.v[i];
-		if (o->kind != NL_RULE || !o->rule || o->rule->origin.builtin || o->rule->origin.line != line)
-			continue;
-		struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-		if (!e)
-			return;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
-		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "pinhole-test-no-such-chain");
-		nftnl_rule_add_expr(o->o, e);
-		return;
-	}
-}
-
 /* ---- the command ---- */
 
 static int dry_run(struct live *lv)
@@ -322,7 +297,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	struct live lv;
 	rc = live_compile(&lv, cli, "apply", o.policy);
 	if (rc == EXIT_OK) {
-		inject_fault(&lv.want);
+		fault_inject(&lv.want); /* test build only; nothing in build/pinhole */
 		rc = live_connect(&lv, o.netns);
 	}
 	if (rc == EXIT_OK)
