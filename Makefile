@@ -23,7 +23,9 @@ DEPFLAGS = -MMD -MP
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-SRCS := $(filter-out compiler/cli/main.c,$(wildcard $(addsuffix /*.c,$(SRC_DIRS))))
+# The test-only fault injector is no part of the shipping binary: only build/pinhole-faults has it.
+FAULT_SRCS := compiler/cli/fault_inject.c
+SRCS := $(filter-out compiler/cli/main.c $(FAULT_SRCS),$(wildcard $(addsuffix /*.c,$(SRC_DIRS))))
 GEN_SRCS := build/gen/parser.c build/gen/scanner.c
 GEN_HDRS := build/gen/parser.h build/gen/scanner.h
 OBJS := $(patsubst %.c,build/obj/%.o,$(SRCS)) build/obj/gen/parser.o build/obj/gen/scanner.o
@@ -52,6 +54,19 @@ build/obj/gen/%.o: build/gen/%.c | $(GEN_HDRS)
 	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(DEPFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/pinhole: build/obj/compiler/cli/main.o $(OBJS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# build/pinhole with the fault injector (fault_inject.h) for tests/kernel: cmd_apply.c is
+# compiled again with it switched on; nothing else differs.
+FAULT_OBJS := $(filter-out build/obj/compiler/cli/cmd_apply.o,$(OBJS)) \
+	build/faults/obj/compiler/cli/cmd_apply.o $(patsubst %.c,build/faults/obj/%.o,$(FAULT_SRCS))
+
+build/faults/obj/%.o: %.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' -DPINHOLE_FAULT_INJECTION \
+		$(CFLAGS) -c -o $@ $<
+
+build/pinhole-faults: build/obj/compiler/cli/main.o $(FAULT_OBJS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Sanitizer build (ASan + UBSan): the unit and golden suites run against it.
@@ -94,7 +109,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory test
 
-test: all asan $(UNIT_BINS) $(AGREE_BIN)
+test: all asan build/pinhole-faults $(UNIT_BINS) $(AGREE_BIN)
 	@tests/run-all.sh $(UNIT_BINS)
 
 unit: asan $(UNIT_BINS)
@@ -106,13 +121,13 @@ golden: all asan
 agree: all asan $(AGREE_BIN)
 	@tests/agree/run.sh
 
-cli: all asan
+cli: all asan build/pinhole-faults
 	@tests/cli/run.sh
 
 golden-update: all asan
 	@tests/golden/run.sh --update
 
-kernel: all
+kernel: all build/pinhole-faults
 	@tests/kernel/run.sh
 
 # Coverage-guided fuzzing of the whole front end (clang's libFuzzer; not part of `check`).

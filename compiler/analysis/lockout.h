@@ -6,6 +6,7 @@
 #define PINHOLE_LOCKOUT_H
 
 #include <net/if.h>
+#include <stdio.h>
 
 #include "ir.h"
 
@@ -36,6 +37,11 @@ struct lockout_probe {
 /* Evaluates every probe against the ruleset; returns how many would not be accepted. */
 int lockout_check(const struct ir_ruleset *rs, const struct ssh_session *s,
 		  struct lockout_probe probes[LOCKOUT_PROBES]);
+
+/* The guard's message on `out` when probes are refused: each probe's verdict and the rule
+ * behind it, then what to do (or, with allow_lockout, that apply goes ahead). */
+void lockout_report(FILE *out, const char *cmd, const char *policy, const struct ssh_session *s,
+		    const struct lockout_probe probes[LOCKOUT_PROBES], bool allow_lockout);
 
 /* "10.0.0.7 port 40000 -> 10.0.0.5 port 22" */
 void ssh_session_format(const struct ssh_session *s, char *buf, size_t len);

@@ -26,6 +26,26 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* An argument that is no option of the command: the one POLICY it takes, or a usage error. */
 int cli_policy_arg(const char *cmd, const char *arg, const char **policy);
 
+/* `pinhole apps`: every app of the library, one line each, by name. */
+void apps_list(const struct library *lib, FILE *out);
+/* `pinhole apps APP`: an app's roles, flows, ports and sources. */
+void apps_show(const struct library *lib, const struct ast_app *a, FILE *out);
+/* The list (name NULL) or app `name` on `out`; an unknown name is told on `err` with the
+ * nearest name, EXIT_BAD_INPUT. */
+int apps_report(const struct library *lib, const char *name, FILE *out, FILE *err);
+
+/* explain, one packet written as text (packet.h): the verdict on `out` (one line with brief).
+ * A packet that does not parse is told on `err` with a caret under the fault, as
+ * "WHERE:LINENO:COL: error: ..." when it is line `lineno` (> 0) of a batch, where brief mode
+ * also prints "error" on `out` to keep the answers in step with the lines. EXIT_OK or
+ * EXIT_BAD_INPUT. */
+int explain_packet(const struct compilation *c, struct ir_state *st, const char *text, bool brief,
+		   const char *where, int lineno, FILE *out, FILE *err);
+/* Every packet line of `in` (blank and # lines skipped) in order, sharing the dynamic sets
+ * the way the kernel would; EXIT_BAD_INPUT if any line did not parse. */
+int explain_batch(const struct compilation *c, FILE *in, const char *where, bool brief, FILE *out,
+		  FILE *err);
+
 /* explain's lines about scoped channels: the peers a packet records, and what a scoped rule
  * that did not match waits for. */
 void explain_scope(const struct compilation *c, const struct ir_packet *p,

@@ -15,13 +15,13 @@
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
 #include "backend.h"
 #include "confirm.h"
+#include "fault_inject.h"
 #include "live.h"
 #include "lockout.h"
 #include "nft_nldiff.h"
@@ -171,55 +171,8 @@ static int lockout_guard(const struct live *lv, const struct apply_opts *o)
 	int refused = lockout_check(&lv->c.ir, &s, p);
 	if (!refused)
 		return EXIT_OK;
-	char who[160];
-	ssh_session_format(&s, who, sizeof(who));
-	FILE *out = stderr;
-	fprintf(out, "pinhole %s: %s %s would cut the SSH session this command runs in\n"
-		     "  (SSH_CONNECTION: %s%s%s):\n",
-		lv->cmd, o->allow_lockout ? "warning:" : "refusing:", lv->policy, who,
-		s.iface[0] ? ", interface " : "", s.iface);
-	for (int i = 0; i < LOCKOUT_PROBES; i++) {
-		fprintf(out, "    %-36s %s", p[i].what, ir_action_name(p[i].v.action));
-		if (!p[i].v.rule) {
-			fprintf(out, " (no rule matched: the %s chain's policy is drop)\n", ir_hook_name(p[i].pkt.hook));
-		} else {
-			char *why = ir_origin_describe(&p[i].v.rule->origin);
-			fprintf(out, " (%s)\n", why);
-			free(why);
-		}
-	}
-	if (o->allow_lockout) {
-		fprintf(out, "  --allow-lockout given: applying anyway.\n");
-		return EXIT_OK;
-	}
-	fprintf(out, "  Allow ssh from where you are (e.g. 'allow ssh server from ADDRESS;'), or pass\n"
-		     "  --allow-lockout (best with --confirm SECONDS, which rolls back unless you confirm).\n");
-	return EXIT_FINDINGS;
-}
-
-/* ---- test hook ---- */
-
-/* Test-only fault injection (tests/kernel): PINHOLE_TEST_REJECT_LINE=N makes the first rule of
- * policy line N jump to a chain that does not exist, which the kernel refuses. */
-static void inject_fault(struct nl_ruleset *rs)
-{
-	const char *env = getenv("PINHOLE_TEST_REJECT_LINE");
-	if (!env || !*env)
-		return;
-	int line = atoi(env);
-	for (size_t i = 0; i < rs->objs.n; i++) {
-		struct nl_obj *o = &rs->objs.v[i];
-		if (o->kind != NL_RULE || !o->rule || o->rule->origin.builtin || o->rule->origin.line != line)
-			continue;
-		struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-		if (!e)
-			return;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
-		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "pinhole-test-no-such-chain");
-		nftnl_rule_add_expr(o->o, e);
-		return;
-	}
+	lockout_report(stderr, lv->cmd, lv->policy, &s, p, o->allow_lockout);
+	return o->allow_lockout ? EXIT_OK : EXIT_FINDINGS;
 }
 
 /* ---- the command ---- */
@@ -239,8 +192,8 @@ static int dry_run(struct live *lv)
 			printf("changes against the running table (%zu):\n", n);
 		else
 			printf("no changes: the kernel already runs %s\n", lv->policy);
-		for (char *line = n ? strtok(diff.s, "\n") : NULL; line; line = strtok(NULL, "\n"))
-			printf("  %s\n", line);
+		if (n)
+			live_print_lines(stdout, diff.s);
 		sb_free(&diff);
 	}
 	nl_ruleset_free(&have);
@@ -344,7 +297,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	struct live lv;
 	rc = live_compile(&lv, cli, "apply", o.policy);
 	if (rc == EXIT_OK) {
-		inject_fault(&lv.want);
+		fault_inject(&lv.want); /* test build only; nothing in build/pinhole */
 		rc = live_connect(&lv, o.netns);
 	}
 	if (rc == EXIT_OK)

@@ -16,7 +16,7 @@ static void put_flow_name(struct strbuf *sb, const struct ast_app *a, const stru
 	sb_puts(sb, fr->flow->name);
 }
 
-static void print_role(const struct ast_app *a, const flow_refs *flows, enum role r)
+static void print_role(const struct ast_app *a, const flow_refs *flows, enum role r, FILE *out)
 {
 	struct strbuf opens = {0}, accepts = {0}, rejects = {0};
 	for (size_t i = 0; i < flows->n; i++) {
@@ -40,90 +40,120 @@ static void print_role(const struct ast_app *a, const flow_refs *flows, enum rol
 			put_flow_name(&accepts, a, fr);
 		}
 	}
-	printf("  allow %s %s: opens %s; accepts %s", a->name, ast_role_name(r),
+	fprintf(out, "  allow %s %s: opens %s; accepts %s", a->name, ast_role_name(r),
 	       opens.len ? opens.s : "nothing", accepts.len ? accepts.s : "nothing");
 	if (rejects.len)
-		printf("; rejects %s", rejects.s);
-	putchar('\n');
+		fprintf(out, "; rejects %s", rejects.s);
+	fputc('\n', out);
 	sb_free(&opens);
 	sb_free(&accepts);
 	sb_free(&rejects);
 }
 
 /* What the static fallback of a negotiated channel opens, and to whom. */
-static void show_negotiated(const struct flow_ref *fr)
+static void show_negotiated(const struct flow_ref *fr, FILE *out)
 {
 	const struct ast_flow *f = fr->flow;
-	printf("    %-18s the port is negotiated at run time; the ports above are the static fallback,\n", "");
+	fprintf(out, "    %-18s the port is negotiated at run time; the ports above are the static fallback,\n", "");
 	if (f->on.n) {
 		char t[32];
 		ir_duration_format(f->timeout ? f->timeout : SCOPE_TIMEOUT_DEFAULT, t, sizeof(t));
-		printf("    %-18s scoped: open only to peers that used flow ", "");
+		fprintf(out, "    %-18s scoped: open only to peers that used flow ", "");
 		for (size_t i = 0; i < f->on.n; i++)
-			printf("%s%s", i == 0 ? "" : i == f->on.n - 1 ? " or " : ", ", f->on.v[i].text);
-		printf(" with this host\n    %-18s within the last %s (on a gateway: to the servers its "
+			fprintf(out, "%s%s", i == 0 ? "" : i == f->on.n - 1 ? " or " : ", ", f->on.v[i].text);
+		fprintf(out, " with this host\n    %-18s within the last %s (on a gateway: to the servers its "
 		       "clients used)\n", "", t);
 	} else if (f->from == f->to || f->from == ROLE_ANY || f->to == ROLE_ANY) {
-		printf("    %-18s not scoped: it runs between %ss, so its peer is not the peer of a control\n"
+		fprintf(out, "    %-18s not scoped: it runs between %ss, so its peer is not the peer of a control\n"
 		       "    %-18s flow of %s; the fallback is open to every peer\n", "",
 		       ast_role_name(f->from == ROLE_ANY ? f->to : f->from), "", fr->app->name);
 	} else {
-		printf("    %-18s not scoped: the definition names no control flow ('on'); the fallback\n"
+		fprintf(out, "    %-18s not scoped: the definition names no control flow ('on'); the fallback\n"
 		       "    %-18s is open to every peer\n", "", "");
 	}
 }
 
-static void show_flow(const struct ast_app *a, const struct flow_ref *fr)
+static void show_flow(const struct ast_app *a, const struct flow_ref *fr, FILE *out)
 {
 	const struct ast_flow *f = fr->flow;
 	struct strbuf name = {0};
 	put_flow_name(&name, a, fr);
 	char *t = flow_format(f);
-	printf("    %-18s %s\n", name.s, t);
+	fprintf(out, "    %-18s %s\n", name.s, t);
 	free(t);
 	sb_free(&name);
 	if (fr->app != a)
-		printf("    %-18s from app %s (%s:%d)\n", "", fr->app->name, f->loc.src->name,
+		fprintf(out, "    %-18s from app %s (%s:%d)\n", "", fr->app->name, f->loc.src->name,
 		       f->loc.first_line);
 	if (f->source)
-		printf("    %-18s source: %s\n", "", f->source);
+		fprintf(out, "    %-18s source: %s\n", "", f->source);
 	if (f->is_negotiated)
-		show_negotiated(fr);
+		show_negotiated(fr, out);
 	if (f->related.text)
-		printf("    %-18s admitted as a child of the '%s' conntrack helper (stateful mode)\n", "",
+		fprintf(out, "    %-18s admitted as a child of the '%s' conntrack helper (stateful mode)\n", "",
 		       f->related.text);
 	if (f->reject)
-		printf("    %-18s answered at once (TCP reset, ICMP port unreachable) unless another rule allows it\n", "");
+		fprintf(out, "    %-18s answered at once (TCP reset, ICMP port unreachable) unless another rule allows it\n", "");
 }
 
-static void show_app(const struct ast_app *a, const flow_refs *flows)
+void apps_show(const struct library *lib, const struct ast_app *a, FILE *out)
 {
-	printf("%s: %s\n", a->name, a->description ? a->description : "");
+	const flow_refs *flows = library_flows(lib, a);
+	fprintf(out, "%s: %s\n", a->name, a->description ? a->description : "");
 	if (a->aliases.n) {
-		printf("  aliases:");
+		fprintf(out, "  aliases:");
 		for (size_t i = 0; i < a->aliases.n; i++)
-			printf("%s%s", i ? ", " : " ", a->aliases.v[i].text);
-		putchar('\n');
+			fprintf(out, "%s%s", i ? ", " : " ", a->aliases.v[i].text);
+		fputc('\n', out);
 	}
-	printf("  defined: %s:%d\n", a->loc.src->name, a->loc.first_line);
+	fprintf(out, "  defined: %s:%d\n", a->loc.src->name, a->loc.first_line);
 	if (a->source)
-		printf("  source:  %s\n", a->source);
+		fprintf(out, "  source:  %s\n", a->source);
 	if (a->uses.n) {
-		printf("  uses:   ");
+		fprintf(out, "  uses:   ");
 		for (size_t i = 0; i < a->uses.n; i++)
-			printf("%s%s", i ? ", " : " ", a->uses.v[i].text);
-		putchar('\n');
+			fprintf(out, "%s%s", i ? ", " : " ", a->uses.v[i].text);
+		fputc('\n', out);
 	}
-	print_role(a, flows, ROLE_CLIENT);
-	print_role(a, flows, ROLE_SERVER);
-	printf("  flows:\n");
+	if (!flows)
+		return; /* a bundle that did not resolve: its errors are reported */
+	print_role(a, flows, ROLE_CLIENT, out);
+	print_role(a, flows, ROLE_SERVER, out);
+	fprintf(out, "  flows:\n");
 	for (size_t i = 0; i < flows->n; i++)
-		show_flow(a, &flows->v[i]);
+		show_flow(a, &flows->v[i], out);
 }
 
 static int cmp_app(const void *a, const void *b)
 {
 	return strcmp((*(const struct ast_app *const *)a)->name, (*(const struct ast_app *const *)b)->name);
+}
+
+void apps_list(const struct library *lib, FILE *out)
+{
+	const struct ast_app **sorted = xmalloc(lib->apps.n * sizeof(*sorted));
+	memcpy(sorted, lib->apps.v, lib->apps.n * sizeof(*sorted));
+	qsort(sorted, lib->apps.n, sizeof(*sorted), cmp_app);
+	for (size_t i = 0; i < lib->apps.n; i++)
+		fprintf(out, "%-18s %s\n", sorted[i]->name, sorted[i]->description ? sorted[i]->description : "");
+	free(sorted);
+}
+
+int apps_report(const struct library *lib, const char *name, FILE *out, FILE *err)
+{
+	if (!name) {
+		apps_list(lib, out);
+		return EXIT_OK;
+	}
+	const struct ast_app *a = library_find(lib, name);
+	if (a) {
+		apps_show(lib, a, out);
+		return EXIT_OK;
+	}
+	const char *s = library_suggest(lib, name);
+	fprintf(err, "pinhole apps: error: no app '%s'%s%s%s\n", name, s ? "; did you mean '" : "", s ? s : "",
+		s ? "'?" : "");
+	return EXIT_BAD_INPUT;
 }
 
 int cmd_apps(struct cli *cli, int argc, char **argv)
@@ -142,26 +172,7 @@ int cmd_apps(struct cli *cli, int argc, char **argv)
 	struct compilation c;
 	bool ok = compile_library(&cli->copts, &c);
 	diag_print(&c.diags, stderr);
-	int rc = ok ? EXIT_OK : EXIT_BAD_INPUT;
-	if (ok && name) {
-		const struct ast_app *a = library_find(&c.lib, name);
-		const flow_refs *flows = a ? library_flows(&c.lib, a) : NULL;
-		if (flows) {
-			show_app(a, flows);
-		} else {
-			const char *s = library_suggest(&c.lib, name);
-			fprintf(stderr, "pinhole apps: error: no app '%s'%s%s%s\n", name,
-				s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
-			rc = EXIT_BAD_INPUT;
-		}
-	} else if (ok) {
-		const struct ast_app **sorted = xmalloc(c.lib.apps.n * sizeof(*sorted));
-		memcpy(sorted, c.lib.apps.v, c.lib.apps.n * sizeof(*sorted));
-		qsort(sorted, c.lib.apps.n, sizeof(*sorted), cmp_app);
-		for (size_t i = 0; i < c.lib.apps.n; i++)
-			printf("%-18s %s\n", sorted[i]->name, sorted[i]->description ? sorted[i]->description : "");
-		free(sorted);
-	}
+	int rc = ok ? apps_report(&c.lib, name, stdout, stderr) : EXIT_BAD_INPUT;
 	compilation_free(&c);
 	return rc;
 }

@@ -155,28 +155,63 @@ static void print_full(const struct compilation *c, const struct ir_packet *p,
 		fprintf(out, "helper:  conntrack helper '%s' attached to this connection\n", h->helper);
 }
 
-static int explain_one(const struct compilation *c, struct ir_state *st, const char *text,
-		       bool brief, const char *where, int lineno)
+/* A packet that does not parse: the reason, then the text with a caret under the fault. */
+static void packet_error(FILE *err, const char *text, const char *why, int col, const char *where,
+			 int lineno)
+{
+	if (lineno) {
+		fprintf(err, "%s:%d:%d: error: %s\n", where, lineno, col, why);
+		diag_caret(err, "", text, strlen(text), col, 1);
+	} else {
+		fprintf(err, "pinhole explain: error: packet: %s\n", why);
+		diag_caret(err, "  ", text, strlen(text), col, 1);
+	}
+}
+
+int explain_packet(const struct compilation *c, struct ir_state *st, const char *text, bool brief,
+		   const char *where, int lineno, FILE *out, FILE *err)
 {
 	struct packet_text pt;
 	char *why = NULL;
 	int col = 1;
 	if (!packet_parse(text, &pt, &why, &col)) {
-		if (lineno)
-			fprintf(stderr, "%s:%d:%d: error: %s\n%s\n%*s^\n", where, lineno, col, why, text, col - 1, "");
-		else
-			fprintf(stderr, "pinhole explain: error: packet: %s\n  %s\n  %*s^\n", why, text, col - 1, "");
+		packet_error(err, text, why, col, where, lineno);
 		free(why);
 		if (brief && lineno)
-			puts("error");
+			fputs("error\n", out);
 		return EXIT_BAD_INPUT;
 	}
 	struct ir_verdict v = ir_eval_state(&c->ir, &pt.pkt, st);
 	if (brief)
-		print_brief(&v, stdout);
+		print_brief(&v, out);
 	else
-		print_full(c, &pt.pkt, &v, stdout);
+		print_full(c, &pt.pkt, &v, out);
 	return EXIT_OK;
+}
+
+int explain_batch(const struct compilation *c, FILE *in, const char *where, bool brief, FILE *out,
+		  FILE *err)
+{
+	struct ir_state st = {0};
+	int rc = EXIT_OK;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0;
+	while ((len = getline(&line, &cap, in)) >= 0) {
+		lineno++;
+		if (len && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
+			continue;
+		if (explain_packet(c, &st, line, brief, where, lineno, out, err) != EXIT_OK)
+			rc = EXIT_BAD_INPUT;
+		if (!brief)
+			fputc('\n', out);
+	}
+	free(line);
+	ir_state_free(&st);
+	return rc;
 }
 
 int cmd_explain(struct cli *cli, int argc, char **argv)
@@ -210,28 +245,13 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 	bool ok = compile_policy(policy, &cli->copts, &c);
 	diag_print(&c.diags, stderr);
 	int rc = ok ? EXIT_OK : EXIT_BAD_INPUT;
-	struct ir_state st = {0};
 	if (ok && strcmp(packet.s, "-") != 0) {
-		rc = explain_one(&c, &st, packet.s, brief, NULL, 0);
+		struct ir_state st = {0};
+		rc = explain_packet(&c, &st, packet.s, brief, NULL, 0, stdout, stderr);
+		ir_state_free(&st);
 	} else if (ok) {
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t len;
-		int lineno = 0;
-		while ((len = getline(&line, &cap, stdin)) >= 0) {
-			lineno++;
-			if (len && line[len - 1] == '\n')
-				line[len - 1] = '\0';
-			if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
-				continue;
-			if (explain_one(&c, &st, line, brief, "<stdin>", lineno) != EXIT_OK)
-				rc = EXIT_BAD_INPUT;
-			if (!brief)
-				putchar('\n');
-		}
-		free(line);
+		rc = explain_batch(&c, stdin, "<stdin>", brief, stdout, stderr);
 	}
-	ir_state_free(&st);
 	compilation_free(&c);
 	sb_free(&packet);
 	return rc;

@@ -6,6 +6,24 @@
 #include "live.h"
 #include "nft_nldiff.h"
 
+size_t status_report(const struct nl_ruleset *want, const struct nl_ruleset *have, const char *policy,
+		     FILE *out)
+{
+	struct strbuf diff = {0};
+	size_t n = nl_diff(want, have, &diff);
+	if (n == 0) {
+		struct nl_counts k = nl_count(want);
+		fprintf(out, "table inet %s matches %s (%zu rules in %zu chains, %zu sets, %zu helpers)\n",
+			PINHOLE_TABLE, policy, k.rules, k.chains, k.sets, k.objs);
+	} else {
+		fprintf(out, "table inet %s differs from %s (%zu difference%s):\n", PINHOLE_TABLE, policy, n,
+			n == 1 ? "" : "s");
+		live_print_lines(out, diff.s);
+	}
+	sb_free(&diff);
+	return n;
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	const char *policy = NULL, *netns = NULL;
@@ -31,20 +49,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		rc = live_connect(&lv, netns);
 	struct nl_ruleset have;
 	if (rc == EXIT_OK && (rc = live_read(&lv, &have)) == EXIT_OK) {
-		struct strbuf diff = {0};
-		size_t n = nl_diff(&lv.want, &have, &diff);
-		struct nl_counts k = nl_count(&lv.want);
-		if (n == 0) {
-			printf("table inet %s matches %s (%zu rules in %zu chains, %zu sets, %zu helpers)\n",
-			       PINHOLE_TABLE, policy, k.rules, k.chains, k.sets, k.objs);
-		} else {
-			printf("table inet %s differs from %s (%zu difference%s):\n", PINHOLE_TABLE, policy, n,
-			       n == 1 ? "" : "s");
-			for (char *line = strtok(diff.s, "\n"); line; line = strtok(NULL, "\n"))
-				printf("  %s\n", line);
+		if (status_report(&lv.want, &have, policy, stdout))
 			rc = EXIT_FINDINGS;
-		}
-		sb_free(&diff);
 		nl_ruleset_free(&have);
 	}
 	live_free(&lv);

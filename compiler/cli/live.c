@@ -19,6 +19,16 @@ int live_error(const struct live *lv, int status, const char *fmt, ...)
 	return status;
 }
 
+void live_print_lines(FILE *out, const char *text)
+{
+	for (const char *p = text; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		if (len)
+			fprintf(out, "  %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
 bool live_origin_loc(const struct compilation *c, const struct ir_origin *o, struct loc *loc)
 {
 	if (!o->file || o->line <= 0)

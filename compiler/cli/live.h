@@ -23,6 +23,14 @@ int live_connect(struct live *lv, const char *netns);
 int live_read(struct live *lv, struct nl_ruleset *have);
 void live_free(struct live *lv);
 
+/* Each line of `text` (a list of differences) on `out`, indented by two; empty lines skipped. */
+void live_print_lines(FILE *out, const char *text);
+
+/* status's report on `out`: that table inet pinhole matches `policy` (with counts), or how many
+ * differences there are and each of them. Returns the number of differences. */
+size_t status_report(const struct nl_ruleset *want, const struct nl_ruleset *have, const char *policy,
+		     FILE *out);
+
 /* Where a rule's policy statement is, for diagnostics; false for built-in rules. */
 bool live_origin_loc(const struct compilation *c, const struct ir_origin *o, struct loc *loc);
 

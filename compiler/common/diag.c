@@ -59,35 +59,43 @@ static const char *find_line(const struct source *src, int line, size_t *len)
 }
 
 /* Control bytes and non-ASCII are shown as '?' so junk input cannot garble the terminal. */
-static void quote_line(FILE *out, const struct loc *loc)
+void diag_caret(FILE *out, const char *indent, const char *line, size_t len, int column, int width)
 {
-	size_t len;
-	const char *line = find_line(loc->src, loc->first_line, &len);
-	if (!line)
-		return;
-	size_t col = loc->first_column > 0 ? (size_t)loc->first_column - 1 : 0;
-	size_t width = 1;
-	if (loc->last_line == loc->first_line && loc->last_column >= loc->first_column)
-		width = (size_t)(loc->last_column - loc->first_column) + 1;
+	size_t col = column > 0 ? (size_t)column - 1 : 0;
+	size_t w = width > 0 ? (size_t)width : 1;
 	size_t start = 0;
 	if (col > QUOTE_WIDTH / 2 && len > QUOTE_WIDTH)
 		start = col - QUOTE_WIDTH / 2;
 	size_t stop = len < start + QUOTE_WIDTH ? len : start + QUOTE_WIDTH;
+	fputs(indent, out);
 	fputs(start ? "..." : "", out);
 	for (size_t i = start; i < stop; i++) {
 		unsigned char c = (unsigned char)line[i];
 		fputc(c == '\t' ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : c, out);
 	}
 	fputs(stop < len ? "...\n" : "\n", out);
+	fputs(indent, out);
 	size_t pad = (start ? 3 : 0) + (col >= start ? col - start : 0);
 	for (size_t i = 0; i < pad; i++)
 		fputc(' ', out);
 	fputc('^', out);
-	if (width > QUOTE_WIDTH)
-		width = QUOTE_WIDTH;
-	for (size_t i = 1; i < width && col + i < stop; i++)
+	if (w > QUOTE_WIDTH)
+		w = QUOTE_WIDTH;
+	for (size_t i = 1; i < w && col + i < stop; i++)
 		fputc('~', out);
 	fputc('\n', out);
+}
+
+static void quote_line(FILE *out, const struct loc *loc)
+{
+	size_t len;
+	const char *line = find_line(loc->src, loc->first_line, &len);
+	if (!line)
+		return;
+	int width = 1;
+	if (loc->last_line == loc->first_line && loc->last_column >= loc->first_column)
+		width = loc->last_column - loc->first_column + 1;
+	diag_caret(out, "", line, len, loc->first_column, width);
 }
 
 void diag_print(const struct diags *d, FILE *out)

@@ -44,6 +44,10 @@ bool diag_too_many(const struct diags *d);
 /* Prints every diagnostic as FILE:LINE:COL: error: MSG, the source line and a caret. */
 void diag_print(const struct diags *d, FILE *out);
 void diag_free(struct diags *d);
+/* The one caret printer: `line` (len bytes, no newline) quoted after `indent`, then `indent`
+ * and a caret under `column` (1-based), '~' under the rest of `width` columns. Long lines are
+ * cut around the column. For text that is not a loaded source (explain's packets). */
+void diag_caret(FILE *out, const char *indent, const char *line, size_t len, int column, int width);
 
 /* Sources owned by one compilation. */
 struct sources {

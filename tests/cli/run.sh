@@ -115,6 +115,17 @@ cp "$tmp/clean.pin" "$tmp/root/clean.pin"
 expect installed 0 'tcp dport 22 accept' "$tmp/root/opt/ph/bin/pinhole" compile "$tmp/root/clean.pin"
 expect installed-apps 0 "defined: $tmp/root/opt/ph/bin/../share/pinhole/apps/ssh.pin" "$tmp/root/opt/ph/bin/pinhole" apps ssh
 
+# The test-only fault injector (PINHOLE_TEST_REJECT_LINE, compiler/cli/fault_inject.h) is in
+# the kernel tests' build only, never in a shipping binary; the test build shows the check sees it.
+injector_count() { strings "$1" 2>/dev/null | grep -c PINHOLE_TEST; }
+for b in build/pinhole "$bin" "$tmp/root/opt/ph/bin/pinhole"; do
+	if [ -x "$b" ] && [ "$(injector_count "$b")" = 0 ]; then pass=$((pass + 1)); else
+		echo "cli: FAIL $b carries the test-only fault injector (or is missing)"; fail=$((fail + 1)); fi
+done
+if [ -x build/pinhole-faults ] && [ "$(injector_count build/pinhole-faults)" -gt 0 ]; then pass=$((pass + 1)); else
+	echo "cli: FAIL build/pinhole-faults is missing or has no fault injector (make build/pinhole-faults)"
+	fail=$((fail + 1)); fi
+
 # A large policy compiles and lints quickly (the lint once grew with the cube of its size).
 python3 -c "
 for i in range(10000):

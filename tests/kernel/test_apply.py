@@ -8,7 +8,8 @@
   - the same for every library app (both roles, gateway; stateful and stateless), each
     loaded over the previous table;
   - a batch the kernel rejects (a helper type/protocol pair it lacks, or a fault injected with
-    PINHOLE_TEST_REJECT_LINE) changes nothing, and the error names the policy line;
+    PINHOLE_TEST_REJECT_LINE into the test build, build/pinhole-faults) changes nothing, and the
+    error names the policy line; the shipping binary ignores that variable;
   - --confirm: no confirmation (timeout, end of input, SIGTERM, "no") restores the previous
     table (or its absence), "yes" or SIGUSR1 keeps the new one;
   - the lockout guard, with SSH_CONNECTION set to a session between the test namespaces,
@@ -16,7 +17,8 @@
     guard's judgement is the kernel's;
   - --dry-run and status change nothing;
   - other tables in the namespace are untouched by every operation.
-Needs the compiler ($PINHOLE or build/pinhole); skipped without it (exit 77).
+Needs the compiler ($PINHOLE or build/pinhole); skipped without it (exit 77). The injected
+fault needs the test build ($PINHOLE_FAULTS or build/pinhole-faults); skipped without it.
 """
 import concurrent.futures
 import glob
@@ -38,6 +40,8 @@ import nsnet as N  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = D.REPO
 BIN = D.pinhole_binary()
+# The fault injector is compiled only into this test build (make build/pinhole-faults).
+FAULTS = os.environ.get("PINHOLE_FAULTS") or os.path.join(REPO, "build", "pinhole-faults")
 N_PACKETS = int(os.environ.get("PH_DIFF_N", "300"))
 SEED = int(os.environ.get("PH_DIFF_SEED", "1"))
 MAKE = {"host": N.host_topology, "gateway": N.gateway_topology}
@@ -61,12 +65,12 @@ table inet keep {
 """
 
 
-def pinhole(*args, input=None, timeout=120, env=None):
+def pinhole(*args, input=None, timeout=120, env=None, binary=None):
     e = dict(os.environ)
     e.pop("SSH_CONNECTION", None)  # the test's own session must not trip the guard
     e.pop("PINHOLE_TEST_REJECT_LINE", None)
     e.update(env or {})
-    return subprocess.run([BIN, *args], input=input, capture_output=True, text=True,
+    return subprocess.run([binary or BIN, *args], input=input, capture_output=True, text=True,
                           timeout=timeout, env=e)
 
 
@@ -261,21 +265,29 @@ def rejection(suite, tmp):
         suite.expect("kernel lacks the helper: status still matches the previous policy",
                      st.returncode, 0)
 
-        # a fault injected into one rule of a policy that is otherwise fine
+        # a fault injected into one rule of a policy that is otherwise fine (test build only)
         fs = os.path.join(REPO, "examples", "fileserver.pin")
-        r = pinhole("apply", "--netns", fw, fs, env={"PINHOLE_TEST_REJECT_LINE": "6"})
-        suite.expect("injected fault: exit 1", r.returncode, 1)
-        suite.check("injected fault: error at the policy line of the rejected rule",
-                    f"{fs}:6:1: error: the kernel rejected a rule in chain input for "
-                    f"'allow ssh, ping server from office'" in r.stderr, r.stderr)
-        suite.expect("injected fault: previous table in place", listing(fw), before)
-        r = pinhole("apply", "--dry-run", "--netns", fw, fs, env={"PINHOLE_TEST_REJECT_LINE": "6"})
-        suite.check("injected fault, dry run: reported against the line too",
-                    r.returncode == 1 and f"{fs}:6:1: error" in r.stderr, r.stderr)
-        suite.expect("injected fault: other tables untouched", others(fw), keep)
-        # the same policy without the fault goes in
-        suite.expect("without the fault the policy applies",
-                     pinhole("apply", "--netns", fw, fs).returncode, 0)
+        fault = {"PINHOLE_TEST_REJECT_LINE": "6"}
+        if not (os.path.isfile(FAULTS) and os.access(FAULTS, os.X_OK)):
+            suite.skip("injected fault", f"no test build at {FAULTS} (make build/pinhole-faults, "
+                                         f"or set PINHOLE_FAULTS)")
+        else:
+            r = pinhole("apply", "--netns", fw, fs, env=fault, binary=FAULTS)
+            suite.expect("injected fault: exit 1", r.returncode, 1)
+            suite.check("injected fault: error at the policy line of the rejected rule",
+                        f"{fs}:6:1: error: the kernel rejected a rule in chain input for "
+                        f"'allow ssh, ping server from office'" in r.stderr, r.stderr)
+            suite.expect("injected fault: previous table in place", listing(fw), before)
+            r = pinhole("apply", "--dry-run", "--netns", fw, fs, env=fault, binary=FAULTS)
+            suite.check("injected fault, dry run: reported against the line too",
+                        r.returncode == 1 and f"{fs}:6:1: error" in r.stderr, r.stderr)
+            suite.expect("injected fault: other tables untouched", others(fw), keep)
+        # the same policy without the fault goes in; the shipping binary has no injector at all
+        plain = pinhole("apply", "--netns", fw, fs)
+        suite.expect("without the fault the policy applies", plain.returncode, 0)
+        r = pinhole("apply", "--netns", fw, fs, env=fault)
+        suite.check("the shipping binary ignores PINHOLE_TEST_REJECT_LINE",
+                    r.returncode == 0 and r.stderr == plain.stderr, r.stderr)
 
 
 # --------------------------------------------------------------------------- --confirm

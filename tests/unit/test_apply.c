@@ -1,5 +1,6 @@
 /* apply's safety nets without a kernel: the lockout guard (SSH_CONNECTION parsed and judged by
- * the IR evaluator) and the confirmation window (stdin lines, signals, timeout). */
+ * the IR evaluator, and the message it prints) and the confirmation window (stdin lines,
+ * signals, timeout). */
 #include <signal.h>
 #include <time.h>
 
@@ -123,6 +124,63 @@ static void test_lockout_interfaces(void **state)
 	assert_int_equal(judge("allow http client;\n", "10.0.0.5 40000 10.0.0.5 22", "lo", p), 0);
 }
 
+/* The guard's message for `policy` and the session, as lockout_report prints it (caller frees);
+ * the policy's temporary file name is written "POLICY". */
+static char *guard_message(const char *policy, const char *iface, bool allow)
+{
+	struct compilation *c = unit_compile_ok(policy);
+	struct ssh_session s;
+	assert_true(ssh_session_parse("10.0.0.7 40000 10.0.0.5 22", &s));
+	snprintf(s.iface, sizeof(s.iface), "%s", iface);
+	struct lockout_probe p[LOCKOUT_PROBES];
+	assert_true(lockout_check(&c->ir, &s, p) > 0);
+	struct unit_capture out;
+	lockout_report(unit_capture_open(&out), "apply", "fw.pin", &s, p, allow);
+	char *text = unit_captured(&out);
+	const char *path = NULL;
+	for (size_t i = 0; i < c->srcs.n; i++)
+		if (!strncmp(c->srcs.v[i]->name, "/tmp/pinhole-unit-", 18))
+			path = c->srcs.v[i]->name;
+	struct strbuf sb = {0};
+	for (const char *t = text, *q; *t; t = q + strlen(path)) {
+		if (!path || !(q = strstr(t, path))) {
+			sb_puts(&sb, t);
+			break;
+		}
+		sb_printf(&sb, "%.*sPOLICY", (int)(q - t), t);
+	}
+	free(text);
+	unit_free(c);
+	return sb_steal(&sb);
+}
+
+static void test_lockout_message(void **state)
+{
+	(void)state;
+	char *m = guard_message("allow ssh server;\ndeny ssh server from 10.0.0.7;\n", "eth0", false);
+	assert_string_equal(m,
+		"pinhole apply: refusing: fw.pin would cut the SSH session this command runs in\n"
+		"  (SSH_CONNECTION: 10.0.0.7 port 40000 -> 10.0.0.5 port 22, interface eth0):\n"
+		"    a new login (SYN in)                 drop (POLICY:2 ssh flow session [ssh.pin:4])\n"
+		"    a new login's answer (SYN+ACK out)   accept (built-in rule: established connections)\n"
+		"    this session's packets in (ACK)      accept (built-in rule: established connections)\n"
+		"    this session's packets out (ACK)     accept (built-in rule: established connections)\n"
+		"  Allow ssh from where you are (e.g. 'allow ssh server from ADDRESS;'), or pass\n"
+		"  --allow-lockout (best with --confirm SECONDS, which rolls back unless you confirm).\n");
+	free(m);
+	/* --allow-lockout: the same account, then apply goes ahead; no interface found, none shown */
+	m = guard_message("allow http client;\nestablished only;\n", "", true);
+	assert_string_equal(m,
+		"pinhole apply: warning: fw.pin would cut the SSH session this command runs in\n"
+		"  (SSH_CONNECTION: 10.0.0.7 port 40000 -> 10.0.0.5 port 22):\n"
+		"    a new login (SYN in)                 drop (no rule matched: the input chain's policy is drop)\n"
+		"    a new login's answer (SYN+ACK out)   drop (no rule matched: the output chain's policy is drop)\n"
+		"    this session's packets in (ACK)      drop (no rule matched: the input chain's policy is drop)\n"
+		"    this session's packets out (ACK)     drop (no rule matched: the output chain's policy is drop)\n"
+		"  --allow-lockout given: applying anyway.\n");
+	free(m);
+}
+
 /* ---- the confirmation window ---- */
 
 static long long ms_now(void)
@@ -210,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_connection_parsing),
 		cmocka_unit_test(test_lockout_verdicts),
 		cmocka_unit_test(test_lockout_interfaces),
+		cmocka_unit_test(test_lockout_message),
 		cmocka_unit_test(test_confirm_by_input),
 		cmocka_unit_test(test_confirm_by_signal),
 	};

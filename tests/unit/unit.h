@@ -104,4 +104,27 @@ static inline const struct diag *unit_find_diag(const struct compilation *c, con
 	return NULL;
 }
 
+/* Output caught in memory: unit_capture_open gives a printer its stream, unit_captured closes
+ * it and returns what was written (caller frees). */
+struct unit_capture {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static inline FILE *unit_capture_open(struct unit_capture *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->f);
+	return c->f;
+}
+
+static inline char *unit_captured(struct unit_capture *c)
+{
+	assert_int_equal(fclose(c->f), 0);
+	return c->buf;
+}
+
 #endif
