@@ -24,6 +24,9 @@ SRC_DIRS := compiler compiler/common compiler/front compiler/ir compiler/analysi
 INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(INCLUDES)
 CFLAGS ?=
+# CPPFLAGS and LDFLAGS too, for a distribution's hardening flags (debian/rules).
+CPPFLAGS ?=
+LDFLAGS ?=
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
 DEPFLAGS = -MMD -MP
 
@@ -51,14 +54,14 @@ build/gen/scanner.c build/gen/scanner.h: grammar/scanner.l build/gen/parser.h
 
 build/obj/%.o: %.c | $(GEN_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/obj/gen/%.o: build/gen/%.c | $(GEN_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(DEPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/pinhole: build/obj/compiler/cli/main.o $(OBJS)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Sanitizer build (ASan + UBSan): the unit and golden suites run against it.
 build/asan/obj/%.o: %.c | $(GEN_HDRS)
@@ -166,6 +169,7 @@ deb:
 	tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C build/deb/pinhole-$(VERSION)
 	cd build/deb/pinhole-$(VERSION) && dpkg-buildpackage -us -uc -b
 	dpkg -c build/deb/pinhole_$(VERSION)_*.deb
+	tests/deb/check.sh
 
 clean:
 	rm -rf build
