@@ -1,6 +1,12 @@
 # pinhole: plain Makefile. `make` builds build/pinhole; `make check` runs every test layer.
 PREFIX ?= /usr/local
 DESTDIR ?=
+# The binary finds its library as ../share/pinhole/apps beside itself (compiler/front/library.c),
+# so bin/ and share/pinhole/ stay under PREFIX; the rest may go elsewhere.
+LIBEXECDIR ?= $(PREFIX)/libexec/pinhole
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 PKGS := libnftnl libmnl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -18,6 +24,9 @@ SRC_DIRS := compiler compiler/common compiler/front compiler/ir compiler/analysi
 INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(INCLUDES)
 CFLAGS ?=
+# CPPFLAGS and LDFLAGS too, for a distribution's hardening flags (debian/rules).
+CPPFLAGS ?=
+LDFLAGS ?=
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
 DEPFLAGS = -MMD -MP
 
@@ -33,9 +42,9 @@ SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 
-.PHONY: all asan deps demo check test unit golden agree cli fuzz golden-update kernel install uninstall clean
+.PHONY: all asan man deps demo check test unit golden agree cli fuzz golden-update kernel install uninstall deb clean
 
-all: build/pinhole
+all: build/pinhole man
 
 build/gen/parser.c build/gen/parser.h: grammar/parser.y
 	@mkdir -p build/gen
@@ -47,14 +56,14 @@ build/gen/scanner.c build/gen/scanner.h: grammar/scanner.l build/gen/parser.h
 
 build/obj/%.o: %.c | $(GEN_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/obj/gen/%.o: build/gen/%.c | $(GEN_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(DEPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(GEN_WARN) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/pinhole: build/obj/compiler/cli/main.o $(OBJS)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # build/pinhole with the fault injector (fault_inject.h) for tests/kernel: cmd_apply.c is
 # compiled again with it switched on; nothing else differs.
@@ -141,14 +150,51 @@ fuzz: build/fuzz_policy
 	@mkdir -p build/fuzz-corpus
 	build/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz-corpus tests/fuzz/corpus
 
+# Man pages: scdoc sources in man/, rendered to roff in build/man/.
+MAN_PAGES := build/man/pinhole.8 build/man/pinhole.pin.5
+man: $(MAN_PAGES)
+
+build/man/%: man/%.scd
+	@command -v scdoc >/dev/null || { echo "pinhole: the man pages need scdoc (make deps installs it)" >&2; exit 1; }
+	@mkdir -p build/man
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+# The boot script and unit name the installed paths; rendered at install time.
+SUBST = sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pinhole/apps
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pinhole/apps \
+		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 build/pinhole $(DESTDIR)$(PREFIX)/bin/pinhole
 	install -m 0644 stdlib-apps/*.pin $(DESTDIR)$(PREFIX)/share/pinhole/apps/
+	install -m 0644 build/man/pinhole.8 $(DESTDIR)$(MANDIR)/man8/pinhole.8
+	install -m 0644 build/man/pinhole.pin.5 $(DESTDIR)$(MANDIR)/man5/pinhole.pin.5
+	$(SUBST) dist/pinhole-boot.in > $(DESTDIR)$(LIBEXECDIR)/pinhole-boot
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/pinhole-boot
+	$(SUBST) dist/pinhole.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/pinhole.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/pinhole.service
+	install -m 0644 dist/pinhole.bash-completion $(DESTDIR)$(BASHCOMPDIR)/pinhole
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/pinhole
 	rm -rf $(DESTDIR)$(PREFIX)/share/pinhole
+	rm -f $(DESTDIR)$(MANDIR)/man8/pinhole.8 $(DESTDIR)$(MANDIR)/man5/pinhole.pin.5
+	rm -f $(DESTDIR)$(LIBEXECDIR)/pinhole-boot
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/pinhole.service
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/pinhole
+
+# A Debian package (debian/), built in a copy of the tree under build/deb so that neither
+# dpkg-buildpackage's clean nor its output (written to the parent folder) touch this one.
+# Needs dpkg-dev and debhelper (not installed by `make deps`).
+deb:
+	rm -rf build/deb
+	mkdir -p build/deb/pinhole-$(VERSION)
+	tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C build/deb/pinhole-$(VERSION)
+	cd build/deb/pinhole-$(VERSION) && dpkg-buildpackage -us -uc -b
+	dpkg -c build/deb/pinhole_$(VERSION)_*.deb
+	tests/deb/check.sh
 
 clean:
 	rm -rf build

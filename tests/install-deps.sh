@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pinhole's build and tests need; does nothing when all are present.
 set -euo pipefail
-pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libcmocka-dev
+pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libcmocka-dev scdoc groff-base
       nftables iptables iproute2 procps python3 python3-scapy python3-pyftpdlib)
 missing=()
 for p in "${pkgs[@]}"; do

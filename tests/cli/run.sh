@@ -134,5 +134,8 @@ for i in range(10000):
 " > "$tmp/big.pin"
 expect big-policy-in-time 0 '' timeout 60 "$bin" check "$tmp/big.pin"
 
+# Man pages, completion, make install and the boot script (tests/cli/ops.sh).
+. tests/cli/ops.sh
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
