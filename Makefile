@@ -14,7 +14,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
-	-Wno-format-nonliteral -Wpointer-arith -Wvla -Werror=switch-enum
+	-Wno-format-nonliteral -Wpointer-arith -Wvla -Werror=switch -Werror=switch-enum
 # Generated scanner/parser code is not ours to polish: relaxed warnings for it only.
 GEN_WARN := -Wall -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
 

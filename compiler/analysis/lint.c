@@ -217,39 +217,69 @@ static bool deciding(const struct ir_rule *r)
 
 /*
  * Candidate index for "which rules could cover this one": a rule covers another only if it
- * has the same hook and contains the other's first destination port. Rules are filed under
- * (hook, protocol, port) for each port of small ranges, and in a per-(hook, protocol) list
- * when they have no port or a wide range. A lookup then sees a handful of rules, not all:
- * a 10,000-line policy lints in milliseconds, not hours.
+ * has the same hook, contains the other's first destination port and the other's first
+ * source prefix. Rules are filed under (hook, protocol, port) for each port of small ranges,
+ * or (hook, protocol, "wide") when they have no port or a wide range, and under each source
+ * prefix they have (or "any source"). A lookup probes its port keys with "any source" and
+ * with its first source prefix cut to each prefix length the index holds, so it sees a
+ * handful of rules, not all: 10,000 lines, or 10,000 sources to one port, lint in
+ * milliseconds.
  */
 #define WIDE_RANGE 64
 
+struct cand_key {
+	uint32_t port;         /* hook, protocol, port or wide */
+	uint8_t fam, len;      /* source prefix; fam 0: any source */
+	uint8_t addr[16];
+};
+
 struct cand_index {
-	uint32_t *keys;   /* open addressing: key + 1, 0 = empty */
+	struct cand_key *keys;
+	bool *used;
 	int *heads;       /* first entry of the bucket */
 	size_t cap;       /* power of two */
 	struct { int rule, next; } *ent;
 	size_t n, ent_cap;
+	uint64_t lens[2][3]; /* source prefix lengths present, v4 and v6: bits 0..128 */
 };
 
-static uint32_t cand_key(enum ir_hook hook, uint8_t proto, uint32_t port, bool wide)
+static uint32_t port_key(enum ir_hook hook, uint8_t proto, uint32_t port, bool wide)
 {
 	return ((uint32_t)hook << 26) | ((uint32_t)proto << 18) | ((uint32_t)wide << 17) | port;
 }
 
-static size_t cand_slot(const struct cand_index *ix, uint32_t key)
+static struct cand_key cand_key(uint32_t port, const struct ir_prefix *p, unsigned len)
 {
-	size_t i = (key * 2654435761u) & (ix->cap - 1);
-	while (ix->keys[i] && ix->keys[i] != key + 1)
+	struct cand_key k;
+	memset(&k, 0, sizeof(k));
+	k.port = port;
+	if (!p)
+		return k;
+	k.fam = p->family;
+	k.len = (uint8_t)len;
+	for (unsigned bit = 0; bit < len; bit++)
+		k.addr[bit / 8] |= p->addr[bit / 8] & (uint8_t)(0x80 >> (bit % 8));
+	return k;
+}
+
+static size_t cand_slot(const struct cand_index *ix, const struct cand_key *key)
+{
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+	const uint8_t *b = (const uint8_t *)key;
+	for (size_t i = 0; i < sizeof(*key); i++)
+		h = (h ^ b[i]) * 1099511628211u;
+	size_t i = (size_t)h & (ix->cap - 1);
+	while (ix->used[i] && memcmp(&ix->keys[i], key, sizeof(*key)))
 		i = (i + 1) & (ix->cap - 1);
 	return i;
 }
 
-static void cand_add(struct cand_index *ix, uint32_t key, int rule)
+static void cand_add(struct cand_index *ix, const struct cand_key *key, int rule)
 {
 	size_t i = cand_slot(ix, key);
-	if (!ix->keys[i]) {
-		ix->keys[i] = key + 1;
+	if (!ix->used[i]) {
+		ix->used[i] = true;
+		ix->keys[i] = *key;
 		ix->heads[i] = -1;
 	}
 	if (ix->n == ix->ent_cap) {
@@ -261,10 +291,31 @@ static void cand_add(struct cand_index *ix, uint32_t key, int rule)
 	ix->heads[i] = (int)ix->n++;
 }
 
-static int cand_first(const struct cand_index *ix, uint32_t key)
+static int cand_first(const struct cand_index *ix, const struct cand_key *key)
 {
 	size_t i = cand_slot(ix, key);
-	return ix->keys[i] ? ix->heads[i] : -1;
+	return ix->used[i] ? ix->heads[i] : -1;
+}
+
+/* The port keys a rule is filed under (`out` NULL: just count them). */
+static size_t rule_port_keys(const struct ir_rule *r, uint32_t *out)
+{
+	const struct ir_portset *dp = ir_rule_ports(r, IR_M_DPORT);
+	uint8_t proto = ir_rule_proto(r);
+	bool wide = !dp || !dp->n || ir_match_get(r, IR_M_SAME_PORT);
+	for (size_t k = 0; !wide && k < dp->n; k++)
+		wide = dp->v[k].hi - dp->v[k].lo >= WIDE_RANGE;
+	if (wide) {
+		if (out)
+			out[0] = port_key(r->hook, proto, 0, true);
+		return 1;
+	}
+	size_t n = 0;
+	for (size_t k = 0; k < dp->n; k++)
+		for (uint32_t p = dp->v[k].lo; p <= dp->v[k].hi; p++, n++)
+			if (out)
+				out[n] = port_key(r->hook, proto, p, false);
+	return n;
 }
 
 static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
@@ -272,43 +323,65 @@ static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
 	size_t entries = 0;
 	for (size_t i = 0; i < ir->rules.n; i++) {
 		const struct ir_rule *r = &ir->rules.v[i];
-		if (!deciding(r))
-			continue;
-		entries++;
-		const struct ir_portset *dp = ir_rule_ports(r, IR_M_DPORT);
-		for (size_t k = 0; dp && k < dp->n; k++)
-			if (dp->v[k].hi - dp->v[k].lo < WIDE_RANGE)
-				entries += (size_t)(dp->v[k].hi - dp->v[k].lo) + 1;
+		const struct ir_addrset *sa = ir_rule_addrs(r, IR_M_SADDR);
+		if (deciding(r))
+			entries += rule_port_keys(r, NULL) * (sa && sa->n ? sa->n : 1);
 	}
 	ix->cap = 16;
 	while (ix->cap < entries * 2)
 		ix->cap *= 2;
 	ix->keys = xcalloc(ix->cap, sizeof(*ix->keys));
+	ix->used = xcalloc(ix->cap, sizeof(*ix->used));
 	ix->heads = xcalloc(ix->cap, sizeof(*ix->heads));
+	VEC(uint32_t) ports = {0};
 	for (size_t i = 0; i < ir->rules.n; i++) {
 		const struct ir_rule *r = &ir->rules.v[i];
 		if (!deciding(r))
 			continue;
-		const struct ir_portset *dp = ir_rule_ports(r, IR_M_DPORT);
-		uint8_t proto = ir_rule_proto(r);
-		bool wide = !dp || !dp->n || ir_match_get(r, IR_M_SAME_PORT);
-		for (size_t k = 0; !wide && k < dp->n; k++)
-			wide = dp->v[k].hi - dp->v[k].lo >= WIDE_RANGE;
-		if (wide) {
-			cand_add(ix, cand_key(r->hook, proto, 0, true), (int)i);
-			continue;
+		size_t np = rule_port_keys(r, NULL);
+		while (ports.cap < np)
+			VEC_PUSH(ports, 0);
+		rule_port_keys(r, ports.v);
+		const struct ir_addrset *sa = ir_rule_addrs(r, IR_M_SADDR);
+		for (size_t k = 0; k < np; k++) {
+			if (!sa || !sa->n) {
+				struct cand_key key = cand_key(ports.v[k], NULL, 0);
+				cand_add(ix, &key, (int)i);
+				continue;
+			}
+			for (size_t a = 0; a < sa->n; a++) {
+				const struct ir_prefix *p = &sa->v[a];
+				struct cand_key key = cand_key(ports.v[k], p, p->len);
+				cand_add(ix, &key, (int)i);
+				ix->lens[p->family == IR_V6][p->len / 64] |= (uint64_t)1 << (p->len % 64);
+			}
 		}
-		for (size_t k = 0; k < dp->n; k++)
-			for (uint32_t p = dp->v[k].lo; p <= dp->v[k].hi; p++)
-				cand_add(ix, cand_key(r->hook, proto, p, false), (int)i);
 	}
+	VEC_FREE(ports);
 }
 
 static void cand_free(struct cand_index *ix)
 {
 	free(ix->keys);
+	free(ix->used);
 	free(ix->heads);
 	free(ix->ent);
+}
+
+/* The first rule among the candidates under `key` that covers `b` as covering_line() says,
+ * or NULL. */
+static const struct ir_rule *cand_cover(const struct cand_index *ix, const struct ir_ruleset *ir,
+					const struct cand_key *key, const struct ir_rule *b)
+{
+	for (int e = cand_first(ix, key); e >= 0; e = ix->ent[e].next) {
+		const struct ir_rule *a = &ir->rules.v[ix->ent[e].rule];
+		if (a->origin.stmt_no == b->origin.stmt_no || a->action != b->action)
+			continue;
+		if (lint_rule_covers(a, b) &&
+		    (a->origin.stmt_no < b->origin.stmt_no || !lint_rule_covers(b, a)))
+			return a;
+	}
+	return NULL;
 }
 
 /* A rule of another statement that covers `b`: written earlier, or strictly broader (so of
@@ -321,21 +394,26 @@ static int covering_line(const struct cand_index *ix, const struct ir_ruleset *i
 	static const uint8_t any = 0;
 	uint8_t proto = ir_rule_proto(b);
 	const struct ir_portset *dp = ir_rule_ports(b, IR_M_DPORT);
-	keys[nk++] = cand_key(b->hook, proto, 0, true);
-	keys[nk++] = cand_key(b->hook, any, 0, true);
+	keys[nk++] = port_key(b->hook, proto, 0, true);
+	if (proto != any)
+		keys[nk++] = port_key(b->hook, any, 0, true);
 	if (dp && dp->n)
-		keys[nk++] = cand_key(b->hook, proto, dp->v[0].lo, false);
+		keys[nk++] = port_key(b->hook, proto, dp->v[0].lo, false);
+	const struct ir_addrset *sa = ir_rule_addrs(b, IR_M_SADDR);
+	const struct ir_prefix *p = sa && sa->n ? &sa->v[0] : NULL;
 	for (size_t k = 0; k < nk; k++) {
-		if (k == 1 && proto == any)
-			continue;
-		for (int e = cand_first(ix, keys[k]); e >= 0; e = ix->ent[e].next) {
-			const struct ir_rule *a = &ir->rules.v[ix->ent[e].rule];
-			if (a->origin.stmt_no == b->origin.stmt_no || a->action != b->action)
+		struct cand_key key = cand_key(keys[k], NULL, 0);
+		const struct ir_rule *a = cand_cover(ix, ir, &key, b);
+		/* A rule with sources covers only rules whose sources it holds: probe b's first
+		 * prefix cut to each length some rule has. */
+		for (unsigned len = 0; !a && p && len <= p->len; len++) {
+			if (!(ix->lens[p->family == IR_V6][len / 64] & ((uint64_t)1 << (len % 64))))
 				continue;
-			if (lint_rule_covers(a, b) &&
-			    (a->origin.stmt_no < b->origin.stmt_no || !lint_rule_covers(b, a)))
-				return a->origin.line;
+			key = cand_key(keys[k], p, len);
+			a = cand_cover(ix, ir, &key, b);
 		}
+		if (a)
+			return a->origin.line;
 	}
 	return 0;
 }

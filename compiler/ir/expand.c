@@ -25,24 +25,72 @@ static void origin_for(const struct exp *x, struct ir_origin *o, const struct di
 	o->file = xstrdup(c->rr->loc.src->name);
 	o->line = c->rr->loc.first_line;
 	o->col = c->rr->loc.first_column;
-	o->stmt = xstrdup(c->rr->text);
+	o->stmt = x->rs->texts.v[o->stmt_no - 1];
 	o->app = xstrdup(c->f->app);
 	o->flow = xstrdup(c->f->name);
 	o->flow_file = xstrdup(c->f->file);
 	o->flow_line = c->f->line;
 }
 
+static size_t seen_slot(const struct seen *s, uint32_t gen, uint64_t h, size_t from)
+{
+	size_t i = from & (s->cap - 1);
+	while (s->gen[i] == gen && s->hash[i] != h)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static void seen_grow(struct seen *s, uint32_t gen)
+{
+	struct seen old = *s;
+	s->cap = old.cap ? old.cap * 2 : 64;
+	s->hash = xcalloc(s->cap, sizeof(*s->hash));
+	s->idx = xcalloc(s->cap, sizeof(*s->idx));
+	s->gen = xcalloc(s->cap, sizeof(*s->gen));
+	s->n = 0;
+	for (size_t i = 0; i < old.cap; i++) {
+		if (old.gen[i] != gen)
+			continue;
+		size_t j = old.hash[i] & (s->cap - 1);
+		while (s->gen[j] == gen)
+			j = (j + 1) & (s->cap - 1);
+		s->hash[j] = old.hash[i];
+		s->idx[j] = old.idx[i];
+		s->gen[j] = gen;
+		s->n++;
+	}
+	free(old.hash);
+	free(old.idx);
+	free(old.gen);
+}
+
+/* Adds a rule to a group, unless the statement being expanded already made the same one: a
+ * symmetric flow (e.g. "any <-> any ... dport same") can yield the same rule twice. Found by
+ * hash, so a statement of 10,000 apps or ports costs linear time. */
 void expand_push(struct exp *x, enum group g, struct ir_rule *r)
 {
-	for (size_t i = x->stmt_start[g]; i < x->g[g].n; i++) {
-		if (ir_rule_equal(&x->g[g].v[i], r)) {
+	struct seen *s = &x->seen[g];
+	if ((s->n + 1) * 2 > s->cap)
+		seen_grow(s, x->gen);
+	uint64_t h = ir_rule_hash(r);
+	size_t i = h & (s->cap - 1);
+	for (;; i = (i + 1) & (s->cap - 1)) {
+		i = seen_slot(s, x->gen, h, i);
+		if (s->gen[i] != x->gen)
+			break;
+		struct ir_rule *old = &x->g[g].v[s->idx[i]];
+		if (ir_rule_equal(old, r)) {
 			/* A symmetric flow's rule and another direction's mirrored return rule can
 			 * coincide: the rule is then not only return traffic. */
-			x->g[g].v[i].origin.reply &= r->origin.reply;
+			old->origin.reply &= r->origin.reply;
 			ir_rule_free(r);
 			return;
 		}
 	}
+	s->hash[i] = h;
+	s->idx[i] = x->g[g].n;
+	s->gen[i] = x->gen;
+	s->n++;
 	VEC_PUSH(x->g[g], *r);
 }
 
@@ -363,14 +411,19 @@ static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const str
 bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diags *d)
 {
 	size_t before = d->errors;
-	struct exp x = {.r = r, .d = d, .rs = out};
+	struct exp x = {.r = r, .d = d, .rs = out, .gen = 1};
 	memset(out, 0, sizeof(*out));
 	out->stateless = r->stateless;
+	for (size_t i = 0; i < r->rules.n; i++)
+		VEC_PUSH(out->texts, xstrdup(r->rules.v[i].text));
 	expand_builtins(&x);
 	for (size_t i = 0; i < r->rules.n; i++) {
 		const struct rrule *rr = &r->rules.v[i];
-		for (int g = 0; g < G_COUNT; g++)
+		for (int g = 0; g < G_COUNT; g++) {
 			x.stmt_start[g] = x.g[g].n;
+			x.seen[g].n = 0;
+		}
+		x.gen++;
 		for (size_t w = 0; w < x.warned.n; w++)
 			free(x.warned.v[w]);
 		x.warned.n = 0;
@@ -388,8 +441,11 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 	for (size_t w = 0; w < x.warned.n; w++)
 		free(x.warned.v[w]);
 	VEC_FREE(x.warned);
-	for (int g = 0; g < G_COUNT; g++)
+	for (int g = 0; g < G_COUNT; g++) {
 		x.stmt_start[g] = x.g[g].n;
+		x.seen[g].n = 0;
+	}
+	x.gen++;
 	expand_reject_answers(&x);
 	if (r->log_unmatched)
 		expand_log_unmatched(&x);
@@ -397,6 +453,9 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 		for (size_t i = 0; i < x.g[g].n; i++)
 			VEC_PUSH(out->rules, x.g[g].v[i]);
 		VEC_FREE(x.g[g]);
+		free(x.seen[g].hash);
+		free(x.seen[g].idx);
+		free(x.seen[g].gen);
 	}
 	return d->errors == before;
 }

@@ -122,9 +122,8 @@ void expand_log_unmatched(struct exp *x)
 		ir_rule_init(&r);
 		r.action = IR_LOG;
 		r.log = true;
-		builtin(x, hooks[h], IR_ANY, "log unmatched", &r);
-		/* builtin() filed it with the built-ins; move it to the tail. */
-		x->g[G_BUILTIN].n--;
-		expand_push(x, G_TAIL, &r);
+		r.hook = hooks[h];
+		r.origin.builtin = xstrdup("log unmatched");
+		expand_push(x, G_TAIL, &r); /* after every other rule: what falls through */
 	}
 }

@@ -7,12 +7,23 @@
 
 enum group { G_SCOPE, G_BUILTIN, G_DENY, G_ALLOW, G_REJECT_FLOW, G_TAIL, G_COUNT };
 
+/* The rules a statement made so far in one group, by hash (open addressing; an entry counts
+ * only in the generation of the statement that made it, so nothing needs clearing). */
+struct seen {
+	uint64_t *hash;
+	size_t *idx;
+	uint32_t *gen;
+	size_t cap, n;
+};
+
 struct exp {
 	const struct resolved *r;
 	struct diags *d;
 	struct ir_ruleset *rs;
 	VEC(struct ir_rule) g[G_COUNT];
 	size_t stmt_start[G_COUNT]; /* first rule of the statement being expanded, per group */
+	struct seen seen[G_COUNT];  /* the same rules, found by hash */
+	uint32_t gen;               /* the statement being expanded */
 	VEC(char *) warned;         /* warnings already given for this statement */
 };
 

@@ -19,7 +19,6 @@ void ir_origin_copy(struct ir_origin *dst, const struct ir_origin *src)
 {
 	*dst = *src;
 	dst->file = dup_or_null(src->file);
-	dst->stmt = dup_or_null(src->stmt);
 	dst->app = dup_or_null(src->app);
 	dst->flow = dup_or_null(src->flow);
 	dst->flow_file = dup_or_null(src->flow_file);
@@ -29,7 +28,6 @@ void ir_origin_copy(struct ir_origin *dst, const struct ir_origin *src)
 void ir_origin_free(struct ir_origin *o)
 {
 	free(o->file);
-	free(o->stmt);
 	free(o->app);
 	free(o->flow);
 	free(o->flow_file);
@@ -328,6 +326,70 @@ void ir_rule_set_ifname(struct ir_rule *r, enum ir_match_kind k, const char *nam
 	s->v[0] = xstrdup(name);
 }
 
+/* ---- hashing: what ir_match_equal compares, nothing more ---- */
+
+static uint64_t mix(uint64_t h, const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211u; /* FNV-1a */
+	return h;
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	return s ? mix(h, s, strlen(s) + 1) : mix(h, "", 1);
+}
+
+static uint64_t match_hash(uint64_t h, const struct ir_match *m)
+{
+	h = mix(h, &m->kind, sizeof(m->kind));
+	switch (m->kind) {
+	case IR_M_IIF:
+	case IR_M_OIF:
+		for (size_t i = 0; i < m->u.ifs.n; i++)
+			h = mix_str(h, m->u.ifs.v[i]);
+		return h;
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		return mix(h, m->u.addrs.v, m->u.addrs.n * sizeof(*m->u.addrs.v));
+	case IR_M_IN_SET:
+		return mix(mix_str(h, m->u.set.name), &m->u.set.src, sizeof(m->u.set.src));
+	case IR_M_FRAGMENT:
+		return h;
+	case IR_M_L4PROTO:
+		return mix(h, &m->u.proto, 1);
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+	case IR_M_SAME_PORT:
+		return mix(h, m->u.ports.v, m->u.ports.n * sizeof(*m->u.ports.v));
+	case IR_M_TCP_FLAGS:
+		return mix(h, &m->u.flags, sizeof(m->u.flags));
+	case IR_M_TCP_FLAGS_ANY:
+		return mix(h, &m->u.flags.mask, 1);
+	case IR_M_ICMP_TYPE:
+		return mix(h, &m->u.icmp_type, 1);
+	case IR_M_CT_STATE:
+		return mix(h, &m->u.ct_state, 1);
+	case IR_M_CT_HELPER:
+		return mix_str(h, m->u.helper);
+	}
+	return h;
+}
+
+uint64_t ir_rule_hash(const struct ir_rule *r)
+{
+	uint64_t h = 1469598103934665603u;
+	uint8_t head[4] = {(uint8_t)r->hook, r->family, (uint8_t)r->action, r->log};
+	h = mix(h, head, sizeof(head));
+	h = mix_str(mix_str(h, r->helper), r->add_set.name);
+	if (r->add_set.name)
+		h = mix(h, &r->add_set.src, sizeof(r->add_set.src));
+	for (size_t i = 0; i < r->match.n; i++)
+		h = match_hash(h, &r->match.v[i]);
+	return h;
+}
+
 /* ---- rules ---- */
 
 static enum ir_match_kind mirrored_kind(enum ir_match_kind k)
@@ -417,6 +479,9 @@ void ir_ruleset_free(struct ir_ruleset *rs)
 	for (size_t i = 0; i < rs->dynsets.n; i++)
 		ir_dynset_free(&rs->dynsets.v[i]);
 	VEC_FREE(rs->dynsets);
+	for (size_t i = 0; i < rs->texts.n; i++)
+		free(rs->texts.v[i]);
+	VEC_FREE(rs->texts);
 }
 
 void ir_dynset_free(struct ir_dynset *s)

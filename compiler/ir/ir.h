@@ -73,7 +73,8 @@ struct ir_ifset {
 struct ir_origin {
 	char *file;      /* policy file, NULL for built-in rules */
 	int line, col;
-	char *stmt;      /* the statement, normalized, e.g. "allow nfs server from 10.0.0.0/8" */
+	const char *stmt;/* the statement, normalized, e.g. "allow nfs server from 10.0.0.0/8";
+			  * owned by the ruleset (texts), as one statement makes many rules */
 	char *app;       /* app name, NULL for built-ins */
 	char *flow;      /* flow name inside the app */
 	char *flow_file; /* where the flow is defined */
@@ -161,6 +162,7 @@ struct ir_dynset {
 
 struct ir_ruleset {
 	VEC(struct ir_rule) rules;  /* evaluation order within each hook */
+	VEC(char *) texts;          /* each statement's text, by stmt_no - 1 */
 	VEC(struct ir_dynset) dynsets;
 	bool stateless;
 };
@@ -220,6 +222,8 @@ struct ir_rule ir_rule_copy(const struct ir_rule *r);
 void ir_rule_free(struct ir_rule *r);
 /* Same conditions, action, statements and log: the rule is the same (provenance aside). */
 bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b);
+/* A hash that equal rules (ir_rule_equal) share. */
+uint64_t ir_rule_hash(const struct ir_rule *r);
 /* The same packets seen coming back: interfaces, addresses and ports swap ends (a same-port
  * match keeps its pair), and a dynamic-set match looks at the other end. The hook is the
  * caller's to choose. */

@@ -311,8 +311,14 @@ static void check_shape(const struct fixture *f, bool commit)
 	assert_int_equal(p->msgs.v[p->msgs.n - 1].type == NFNL_MSG_BATCH_END, commit);
 	assert_int_equal(f->map.obj.n, p->msgs.n);
 	size_t rules = 0;
+	/* The rules as the lowering gives them (runs merged into sets), in chain order. */
 	struct nft_plan plan;
 	nft_plan_build(&f->c->ir, &plan);
+	nft_plan_rules(&f->c->ir, &plan);
+	VEC(const struct nft_lowered *) lowered = {0};
+	for (int h = 0; h < IR_HOOK_COUNT; h++)
+		for (size_t i = 0; i < plan.rules[h].n; i++)
+			VEC_PUSH(lowered, &plan.rules[h].v[i]);
 	for (size_t i = 0; i < p->msgs.n; i++) {
 		const struct msg *m = &p->msgs.v[i];
 		assert_int_equal(m->seq, SEQ0 + i); /* one sequence number per message */
@@ -320,27 +326,26 @@ static void check_shape(const struct fixture *f, bool commit)
 		assert_int_equal(idx, m->obj);
 		if (m->type != NFT_MSG_NEWRULE)
 			continue;
-		rules++;
+		assert_true(rules < lowered.n);
+		const struct nft_lowered *low = lowered.v[rules++];
 		assert_true(m->flags & NLM_F_APPEND);
 		assert_true(m->flags & NLM_F_CREATE);
 		const struct nl_obj *w = &f->want.objs.v[idx];
 		assert_int_equal(w->kind, NL_RULE);
+		assert_ptr_equal(w->rule, low->rule); /* told against its (first) IR rule */
 		const struct nftnl_rule *r = p->rs.objs.v[idx].o;
 		assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), "pinhole");
 		assert_int_equal(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), NFPROTO_INET);
 		assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), ir_hook_name(w->rule->hook));
 		/* provenance travels as the rule's comment: the one the lowering gives it */
-		struct nft_lowered low;
-		nft_lower_rule(&plan, w->rule, &low, NULL);
 		char *got = nl_rule_comment(r);
 		assert_non_null(got);
-		assert_non_null(low.comment);
-		assert_string_equal(got, low.comment);
-		nft_lowered_free(&low);
+		assert_string_equal(got, low->comment);
 		free(got);
 	}
+	assert_int_equal(rules, lowered.n);
+	VEC_FREE(lowered);
 	nft_plan_free(&plan);
-	assert_int_equal(rules, f->c->ir.rules.n);
 	assert_int_equal(nl_msgmap_lookup(&f->map, SEQ0 - 1), -1);
 	assert_int_equal(nl_msgmap_lookup(&f->map, SEQ0 + (uint32_t)p->msgs.n), -1);
 }
@@ -605,7 +610,7 @@ static void test_dynamic_sets(void **state)
 	size_t sets = 0;
 	for (size_t i = 0; i < f.got.rs.objs.n; i++) {
 		const struct nl_obj *o = &f.got.rs.objs.v[i];
-		if (o->kind != NL_SET)
+		if (o->kind != NL_SET || (nftnl_set_get_u32(o->o, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
 			continue;
 		sets++;
 		ds = o->o;
@@ -632,10 +637,11 @@ static void test_dynamic_sets(void **state)
 	assert_string_equal(nftnl_expr_get_str(dy, NFTNL_EXPR_DYNSET_SET_NAME), "ph_realplayer_servers_v4");
 	assert_int_equal(nftnl_expr_get_u32(dy, NFTNL_EXPR_DYNSET_SET_ID), nftnl_set_get_u32(ds, NFTNL_SET_ID));
 	assert_false(nftnl_expr_is_set(dy, NFTNL_EXPR_DYNSET_TIMEOUT)); /* the set's timeout applies */
-	/* The data flow: the source address looked up in the set. */
+	/* The data flows: the source address looked up in the set (the two flows' ports merged
+	 * into one set of their own). */
 	r = rule_for(&f, IR_INPUT, IR_V4, 1);
 	static const char *const look[] = {"meta", "cmp", "payload", "cmp", "payload", "lookup", "meta",
-					   "cmp", "payload", "cmp", "immediate", NULL};
+					   "cmp", "payload", "lookup", "immediate", NULL};
 	expect_names(r, look);
 	const struct nftnl_expr *lk = expr_at(r, 5);
 	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 4), NFTNL_EXPR_PAYLOAD_OFFSET), 12); /* ip saddr */

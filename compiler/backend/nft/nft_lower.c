@@ -117,8 +117,40 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 	}
 }
 
+void nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p)
+{
+	for (int h = 0; h < IR_HOOK_COUNT; h++) {
+		if (!p->chain[h])
+			continue;
+		nft_rules one = {0};
+		for (size_t i = 0; i < rs->rules.n; i++) {
+			if ((int)rs->rules.v[i].hook != h)
+				continue;
+			struct nft_lowered l;
+			nft_lower_rule(p, &rs->rules.v[i], &l, NULL); /* nft_check() vetted them */
+			VEC_PUSH(one, l);
+		}
+		nft_merge_chain(&one, &p->rules[h]);
+		/* A one-field set of ranges is declared (see nft_merge.c): name it. */
+		size_t k = 0;
+		for (size_t i = 0; i < p->rules[h].n; i++) {
+			struct nft_setmatch *m = p->rules[h].v[i].setm;
+			if (!m || m->nfields != 1 || !m->interval)
+				continue;
+			m->name = xasprintf("ph_%s_%zu", ir_hook_name((enum ir_hook)h), ++k);
+			VEC_PUSH(p->merged_sets, m);
+		}
+	}
+}
+
 void nft_plan_free(struct nft_plan *p)
 {
+	for (int h = 0; h < IR_HOOK_COUNT; h++) {
+		for (size_t i = 0; i < p->rules[h].n; i++)
+			nft_lowered_free(&p->rules[h].v[i]);
+		VEC_FREE(p->rules[h]);
+	}
+	VEC_FREE(p->merged_sets);
 	for (size_t i = 0; i < p->helpers.n; i++)
 		free(p->helpers.v[i].name);
 	for (size_t i = 0; i < p->sets.n; i++)
@@ -404,6 +436,14 @@ void nft_lowered_free(struct nft_lowered *l)
 	VEC_FREE(l->steps);
 	free(l->log_prefix);
 	free(l->comment);
+	if (l->setm) {
+		free(l->setm->name);
+		VEC_FREE(l->setm->elems);
+		free(l->setm);
+	}
+	for (size_t i = 0; i < l->elem_comments.n; i++)
+		free(l->elem_comments.v[i]);
+	VEC_FREE(l->elem_comments);
 	memset(l, 0, sizeof(*l));
 }
 

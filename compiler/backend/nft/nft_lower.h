@@ -35,16 +35,52 @@ struct nft_dyn_set {                /* a set the packet path fills (IR dynsets) 
 	const struct ir_dynset *ds;
 	const struct ir_rule *user;
 };
+struct nft_lowered;
+typedef VEC(struct nft_lowered) nft_rules;
+
 struct nft_plan {
 	VEC(struct nft_helper_obj) helpers;
 	VEC(struct nft_named_set) sets;
 	VEC(struct nft_dyn_set) dynsets;
 	bool chain[IR_HOOK_COUNT];  /* which base chains the table has */
+	/* Filled by nft_plan_rules: each chain's rules as loaded, runs of rules that differ only
+	 * in addresses or ports merged into one rule over a set (see nft_merge.c), and the
+	 * named sets those need, in the order they are declared. */
+	nft_rules rules[IR_HOOK_COUNT];
+	VEC(const struct nft_setmatch *) merged_sets;
 };
 
+/* Names and declarations; nft_plan_rules also lowers and merges every rule. */
 void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p);
+void nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p);
 void nft_plan_free(struct nft_plan *p);
 const char *nft_plan_dynset_name(const struct nft_plan *p, const char *ir_name);
+
+/* A field a merged set is keyed on, and one element's value of it. */
+enum nft_field { NF_SADDR, NF_DADDR, NF_SPORT, NF_DPORT };
+union nft_value {
+	struct ir_prefix prefix;    /* NF_SADDR, NF_DADDR */
+	struct ir_portrange ports;  /* NF_SPORT, NF_DPORT */
+};
+#define NFT_CONCAT_MAX 3
+
+struct nft_elem {
+	union nft_value v[NFT_CONCAT_MAX];
+	const char *comment;        /* the provenance of the rule this element stands for */
+};
+
+/* One rule's worth of several: a set keyed on up to NFT_CONCAT_MAX fields (a concatenation
+ * when more than one), each element commented with the rule it came from. */
+struct nft_setmatch {
+	char *name;                 /* a named set of the table, or NULL: anonymous */
+	size_t nfields;
+	enum nft_field field[NFT_CONCAT_MAX];
+	uint8_t family;             /* of address fields */
+	uint8_t proto;              /* of port fields: IR_TCP or IR_UDP */
+	bool interval;              /* some element is a prefix or a range */
+	VEC(struct nft_elem) elems;
+	const struct ir_rule *user; /* the first rule it stands for */
+};
 
 enum nft_step_kind {
 	/* matches */
@@ -61,6 +97,7 @@ enum nft_step_kind {
 	NS_ICMP_TYPE,  /* icmp|icmpv6 type T */
 	NS_CT_STATE,
 	NS_CT_HELPER,  /* ct helper "type" */
+	NS_SET_MATCH,  /* ip saddr . tcp dport { ... }: several rules' fields looked up at once */
 	/* statements */
 	NS_LOG,        /* log prefix "..." */
 	NS_ACCEPT,
@@ -98,14 +135,18 @@ struct nft_step {
 		const char *log_prefix;          /* NS_LOG (owned by the lowered rule) */
 		enum nft_reject reject;          /* NS_REJECT */
 		const char *helper_obj;          /* NS_HELPER_SET */
+		const struct nft_setmatch *setm; /* NS_SET_MATCH (owned by the lowered rule) */
 	} u;
 };
 
 struct nft_lowered {
-	const struct ir_rule *rule;
+	const struct ir_rule *rule; /* the IR rule; for a merged rule, its first */
 	VEC(struct nft_step) steps; /* matches in canonical order, then statements */
 	char *log_prefix;
 	char *comment;              /* the provenance, cut and quote-safe */
+	size_t merged;              /* rules a merged rule stands for; 0 = just `rule` */
+	struct nft_setmatch *setm;  /* a merged rule's set */
+	VEC(char *) elem_comments;  /* the members' provenance, owned here */
 };
 
 /* Lowers one rule. Returns false (with *why, caller frees) for IR nftables cannot express;
@@ -113,6 +154,9 @@ struct nft_lowered {
 bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
 		    char **why);
 void nft_lowered_free(struct nft_lowered *l);
+
+/* nft_merge.c: one chain's lowered rules, runs of them merged into set lookups. */
+void nft_merge_chain(nft_rules *in, nft_rules *out);
 
 /* The first rule nftables could not take, with *why (caller frees); NULL if none. */
 const struct ir_rule *nft_check(const struct ir_ruleset *rs, char **why);

@@ -345,7 +345,7 @@ static void step_ports(struct rule_ctx *c, const struct nft_step *st)
 			      .tf = {{st->proto == IR_UDP ? PD_UDP : PD_TCP, st->src ? F_SPORT : F_DPORT}}};
 	kranges v = {0};
 	for (size_t i = 0; i < p->n; i++) {
-		struct krange k = {{0}, {0}};
+		struct krange k = {{0}, {0}, NULL};
 		port_be(p->v[i].lo, k.lo);
 		port_be(p->v[i].hi, k.hi);
 		sp.interval |= p->v[i].lo != p->v[i].hi;
@@ -377,7 +377,7 @@ static void step_same_port(struct rule_ctx *c, const struct nft_step *st)
 	kranges v = {0};
 	for (size_t i = 0; i < st->u.ports->n; i++)
 		for (unsigned p = st->u.ports->v[i].lo; p <= st->u.ports->v[i].hi; p++) {
-			struct krange k = {{0}, {0}};
+			struct krange k = {{0}, {0}, NULL};
 			port_be((uint16_t)p, k.lo);     /* each field padded to a 4-byte register */
 			port_be((uint16_t)p, k.lo + 4);
 			memcpy(k.hi, k.lo, 8);
@@ -484,6 +484,125 @@ static void step_set_update(struct rule_ctx *c, const struct nft_step *st)
 	add(c, e);
 }
 
+/* ---- merged rules: several rules' fields looked up in one set ---- */
+
+static uint32_t field_len(const struct nft_setmatch *m, enum nft_field f)
+{
+	return f == NF_SADDR || f == NF_DADDR ? addr_len(m->family) : 2;
+}
+
+static uint32_t field_dt(const struct nft_setmatch *m, enum nft_field f)
+{
+	if (f == NF_SPORT || f == NF_DPORT)
+		return DT_INET_SERVICE;
+	return m->family == IR_V6 ? DT_IP6ADDR : DT_IPADDR;
+}
+
+/* The payload field, as the set's "typeof" userdata names it. */
+static void field_desc(const struct nft_setmatch *m, enum nft_field f, uint32_t tf[2])
+{
+	bool v6 = m->family == IR_V6;
+	switch (f) {
+	case NF_SADDR: tf[0] = v6 ? PD_IP6 : PD_IP; tf[1] = v6 ? F_IP6_SADDR : F_IP_SADDR; break;
+	case NF_DADDR: tf[0] = v6 ? PD_IP6 : PD_IP; tf[1] = v6 ? F_IP6_DADDR : F_IP_DADDR; break;
+	case NF_SPORT: tf[0] = m->proto == IR_UDP ? PD_UDP : PD_TCP; tf[1] = F_SPORT; break;
+	case NF_DPORT: tf[0] = m->proto == IR_UDP ? PD_UDP : PD_TCP; tf[1] = F_DPORT; break;
+	}
+}
+
+static void load_field(struct rule_ctx *c, const struct nft_setmatch *m, enum nft_field f, uint32_t reg)
+{
+	switch (f) {
+	case NF_SADDR:
+	case NF_DADDR:
+		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(m->family, f == NF_SADDR),
+			     addr_len(m->family), reg);
+		break;
+	case NF_SPORT:
+	case NF_DPORT:
+		payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, f == NF_SPORT ? 0 : 2, 2, reg);
+		break;
+	}
+}
+
+/* A value as a key range: an address prefix to its first and last address, a port range as
+ * is, big-endian. */
+static void value_key(const struct nft_setmatch *m, enum nft_field f, const union nft_value *v,
+		      uint8_t *lo, uint8_t *hi)
+{
+	switch (f) {
+	case NF_SADDR:
+	case NF_DADDR: {
+		struct krange k;
+		prefix_range(&v->prefix, &k, addr_len(m->family));
+		memcpy(lo, k.lo, addr_len(m->family));
+		memcpy(hi, k.hi, addr_len(m->family));
+		break;
+	}
+	case NF_SPORT:
+	case NF_DPORT:
+		port_be(v->ports.lo, lo);
+		port_be(v->ports.hi, hi);
+		break;
+	}
+}
+
+/* The set's spec and elements: one field as is, a concatenation with each field in whole
+ * 4-byte registers. */
+static void merged_spec(const struct nft_setmatch *m, struct set_spec *sp, kranges *v)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->name = m->name;
+	sp->interval = m->interval;
+	uint32_t len = 0;
+	for (size_t f = 0; f < m->nfields; f++) {
+		uint32_t fl = field_len(m, m->field[f]);
+		sp->key_type = sp->key_type << DT_CONCAT_SHIFT | field_dt(m, m->field[f]);
+		sp->field_len[f] = (uint8_t)fl;
+		field_desc(m, m->field[f], sp->tf[f]);
+		len += m->nfields > 1 ? (fl + 3) / 4 * 4 : fl;
+	}
+	sp->key_len = len;
+	if (m->nfields > 1) {
+		sp->nconcat = (uint32_t)m->nfields;
+		sp->byteorder = BO_INVALID;
+		sp->typeof_expr = EXPR_CONCAT;
+	} else {
+		sp->byteorder = BO_BIG;
+		sp->typeof_expr = EXPR_PAYLOAD;
+	}
+	for (size_t i = 0; i < m->elems.n; i++) {
+		struct krange k;
+		memset(&k, 0, sizeof(k));
+		uint32_t off = 0;
+		for (size_t f = 0; f < m->nfields; f++) {
+			value_key(m, m->field[f], &m->elems.v[i].v[f], k.lo + off, k.hi + off);
+			uint32_t fl = field_len(m, m->field[f]);
+			off += m->nfields > 1 ? (fl + 3) / 4 * 4 : fl;
+		}
+		k.comment = m->elems.v[i].comment;
+		VEC_PUSH(*v, k);
+	}
+}
+
+static void step_set_match(struct rule_ctx *c, const struct nft_setmatch *m)
+{
+	uint32_t words = 0;
+	for (size_t f = 0; f < m->nfields; f++) {
+		load_field(c, m, m->field[f], f ? NFT_REG32_00 + words : NFT_REG_1);
+		words += (field_len(m, m->field[f]) + 3) / 4;
+	}
+	if (m->name) {
+		lookup(c, m->name, 0); /* the set id is filled in once named sets are known */
+		return;
+	}
+	struct set_spec sp;
+	kranges v = {0};
+	merged_spec(m, &sp, &v);
+	anon_lookup(c, c->ir, &sp, &v);
+	VEC_FREE(v);
+}
+
 static void build_step(struct rule_ctx *c, const struct nft_step *st)
 {
 	switch (st->kind) {
@@ -531,6 +650,9 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 	case NS_CT_HELPER:
 		step_ct_helper(c, st->u.ct_helper);
 		break;
+	case NS_SET_MATCH:
+		step_set_match(c, st->u.setm);
+		break;
 	case NS_LOG:
 		step_log(c, st->u.log_prefix);
 		break;
@@ -562,20 +684,12 @@ static void rule_comment(struct build *b, struct nftnl_rule *nr, const char *com
 		nftnl_udata_buf_free(u);
 }
 
-static void build_rule(struct build *b, const struct nft_plan *p, const struct ir_rule *r)
+static void build_rule(struct build *b, const struct nft_lowered *l)
 {
-	struct nft_lowered l;
-	char *why = NULL;
-	if (!nft_lower_rule(p, r, &l, &why)) {
-		invalid(b, r, why);
-		free(why);
-		nft_lowered_free(&l);
-		return;
-	}
+	const struct ir_rule *r = l->rule;
 	struct nftnl_rule *nr = nftnl_rule_alloc();
 	if (!nr) {
 		fail(b, ENOMEM);
-		nft_lowered_free(&l);
 		return;
 	}
 	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, b->out->family);
@@ -583,10 +697,9 @@ static void build_rule(struct build *b, const struct nft_plan *p, const struct i
 	    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ir_hook_name(r->hook)) < 0)
 		fail(b, ENOMEM);
 	struct rule_ctx c = {.b = b, .r = nr, .ir = r};
-	for (size_t i = 0; i < l.steps.n; i++)
-		build_step(&c, &l.steps.v[i]);
-	rule_comment(b, nr, l.comment);
-	nft_lowered_free(&l);
+	for (size_t i = 0; i < l->steps.n; i++)
+		build_step(&c, &l->steps.v[i]);
+	rule_comment(b, nr, l->comment);
 	push(b, NL_RULE, nr, r);
 }
 
@@ -653,6 +766,21 @@ static void build_dynset(struct build *b, const struct nft_dyn_set *d)
 		fail(b, errno);
 	else
 		push(b, NL_SET, s, d->user);
+}
+
+/* A merged rule's one-field set of ranges, declared in the table (see nft_merge.c). */
+static void build_merged_set(struct build *b, const struct nft_setmatch *m)
+{
+	struct set_spec sp;
+	kranges v = {0};
+	merged_spec(m, &sp, &v);
+	sp.typeof_expr = 0; /* a named set is declared by type, not typeof */
+	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &sp, &v);
+	if (!s)
+		fail(b, errno);
+	else
+		push(b, NL_SET, s, m->user);
+	VEC_FREE(v);
 }
 
 static const uint32_t hooknum[IR_HOOK_COUNT] = {
@@ -725,13 +853,24 @@ int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out)
 		build_named_set(&b, &p.sets.v[i]);
 	for (size_t i = 0; i < p.dynsets.n; i++)
 		build_dynset(&b, &p.dynsets.v[i]);
+	for (size_t i = 0; i < rs->rules.n && !b.err; i++) { /* what nft cannot say, at its rule */
+		char *why = NULL;
+		struct nft_lowered l;
+		if (!nft_lower_rule(&p, &rs->rules.v[i], &l, &why))
+			invalid(&b, &rs->rules.v[i], why);
+		free(why);
+		nft_lowered_free(&l);
+	}
+	if (!b.err)
+		nft_plan_rules(rs, &p);
+	for (size_t i = 0; i < p.merged_sets.n; i++)
+		build_merged_set(&b, p.merged_sets.v[i]);
 	for (int h = 0; h < IR_HOOK_COUNT; h++)
 		if (p.chain[h])
 			build_chain(&b, (enum ir_hook)h);
 	for (int h = 0; h < IR_HOOK_COUNT; h++)
-		for (size_t i = 0; i < rs->rules.n; i++)
-			if ((int)rs->rules.v[i].hook == h)
-				build_rule(&b, &p, &rs->rules.v[i]);
+		for (size_t i = 0; i < p.rules[h].n; i++)
+			build_rule(&b, &p.rules[h].v[i]);
 	nft_plan_free(&p);
 	link_named_sets(out);
 	if (b.err) {

@@ -73,8 +73,8 @@ static void put_typeof(struct nftnl_udata_buf *u, const struct set_spec *s)
 	} else if (s->typeof_expr == EXPR_PAYLOAD) {
 		nftnl_udata_put_u32(u, 0, s->tf[0][0]);
 		nftnl_udata_put_u32(u, 1, s->tf[0][1]);
-	} else { /* concatenation of two payload fields */
-		for (int i = 0; i < 2; i++) {
+	} else { /* concatenation of payload fields */
+		for (int i = 0; i < (int)(s->nconcat ? s->nconcat : 2); i++) {
 			struct nftnl_udata *sub = nftnl_udata_nest_start(u, (uint8_t)i);
 			nftnl_udata_put_u32(u, 0, EXPR_PAYLOAD);
 			struct nftnl_udata *sd = nftnl_udata_nest_start(u, 1);
@@ -106,7 +106,11 @@ static void set_udata(int *err, struct nftnl_set *s, const struct set_spec *sp)
 	nftnl_udata_buf_free(u);
 }
 
-static void add_elem(int *err, struct nftnl_set *s, const uint8_t *key, uint32_t len, bool end, bool open)
+/* An element: its key (and key end, for a range of concatenations), whether it ends an
+ * interval, and the userdata nft gives it: the comment, then "open" for a range that runs
+ * to the largest key (it has no end element). */
+static void add_elem(int *err, struct nftnl_set *s, const uint8_t *key, const uint8_t *key_end,
+		     uint32_t len, bool end, bool open, const char *comment)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	if (!e) {
@@ -115,13 +119,17 @@ static void add_elem(int *err, struct nftnl_set *s, const uint8_t *key, uint32_t
 	}
 	if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len) < 0)
 		*err = ENOMEM;
+	if (key_end && nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, len) < 0)
+		*err = ENOMEM;
 	if (end)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	if (open) { /* a range that runs to the largest key has no end element */
-		uint8_t ud[8];
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(sizeof(ud));
+	if (open || comment) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 		if (u) {
-			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS, NFTNL_SET_ELEM_F_INTERVAL_OPEN);
+			if (comment)
+				nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, comment);
+			if (open)
+				nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS, NFTNL_SET_ELEM_F_INTERVAL_OPEN);
 			if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
 					       nftnl_udata_buf_len(u)) < 0)
 				*err = ENOMEM;
@@ -141,7 +149,12 @@ static uint32_t add_elems(int *err, struct nftnl_set *s, kranges *v, const struc
 	uint32_t len = sp->key_len, n = 0;
 	if (!sp->interval) {
 		for (size_t i = 0; i < v->n; i++, n++)
-			add_elem(err, s, v->v[i].lo, len, false, false);
+			add_elem(err, s, v->v[i].lo, NULL, len, false, false, v->v[i].comment);
+		return n;
+	}
+	if (sp->nconcat) { /* ranges of concatenations: each element a key and a key end */
+		for (size_t i = 0; i < v->n; i++, n++)
+			add_elem(err, s, v->v[i].lo, v->v[i].hi, len, false, false, v->v[i].comment);
 		return n;
 	}
 	size_t klen = len;
@@ -150,18 +163,18 @@ static uint32_t add_elems(int *err, struct nftnl_set *s, kranges *v, const struc
 		ranges_merge(v, len);
 	if (v->n && !key_is_zero(v->v[0].lo, len)) {
 		static const uint8_t zero[NL_KEY_MAX];
-		add_elem(err, s, zero, len, true, false);
+		add_elem(err, s, zero, NULL, len, true, false, NULL);
 		n++;
 	}
 	for (size_t i = 0; i < v->n; i++) {
 		bool open = key_is_max(v->v[i].hi, len);
-		add_elem(err, s, v->v[i].lo, len, false, open);
+		add_elem(err, s, v->v[i].lo, NULL, len, false, open, v->v[i].comment);
 		n += 2; /* nft counts the end of an open range too */
 		if (!open) {
 			uint8_t end[NL_KEY_MAX];
 			memcpy(end, v->v[i].hi, len);
 			key_inc(end, len);
-			add_elem(err, s, end, len, true, false);
+			add_elem(err, s, end, NULL, len, true, false, NULL);
 		}
 	}
 	return n;
@@ -183,6 +196,8 @@ struct nftnl_set *nl_set_new(uint32_t family, const char *table, uint32_t id, co
 	uint32_t flags = sp->name ? 0 : NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
 	if (sp->interval)
 		flags |= NFT_SET_INTERVAL;
+	if (sp->interval && sp->nconcat)
+		flags |= NFT_SET_CONCAT;
 	if (sp->dynamic)
 		flags |= NFT_SET_TIMEOUT | NFT_SET_EVAL;
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
@@ -193,6 +208,13 @@ struct nftnl_set *nl_set_new(uint32_t family, const char *table, uint32_t id, co
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	if (sp->interval && sp->nconcat) { /* the kernel's range-of-concatenations sets want
+					     * the fields' lengths (zero-terminated list) */
+		uint8_t lens[NL_CONCAT_MAX + 1] = {0};
+		memcpy(lens, sp->field_len, sp->nconcat);
+		if (nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, lens, sp->nconcat) < 0)
+			*err = ENOMEM;
+	}
 	uint32_t size = add_elems(err, s, elems, sp);
 	if (!sp->name)
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);

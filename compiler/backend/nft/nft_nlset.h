@@ -19,11 +19,16 @@ enum { EXPR_PAYLOAD = 7, EXPR_META = 9, EXPR_CONCAT = 13 }; /* enum expr_types *
 enum { PD_UDP = 6, PD_TCP = 8, PD_IP = 12, PD_IP6 = 13 };    /* enum proto_desc_id */
 enum { F_SPORT = 1, F_DPORT = 2, F_IP_SADDR = 11, F_IP_DADDR = 12, F_IP6_SADDR = 8, F_IP6_DADDR = 9 };
 
-#define NL_KEY_MAX 16
+/* Longest key: a concatenation of two IPv6 addresses and a port (each field in whole 4-byte
+ * registers). */
+#define NL_KEY_MAX 40
+#define NL_CONCAT_MAX 3
 
-/* One key or range of keys, inclusive, big-endian, NL_KEY_MAX bytes of which key_len count. */
+/* One key or range of keys, inclusive, big-endian, NL_KEY_MAX bytes of which key_len count;
+ * with the comment nft keeps with the element (NULL: none). */
 struct krange {
 	uint8_t lo[NL_KEY_MAX], hi[NL_KEY_MAX];
+	const char *comment;
 };
 typedef VEC(struct krange) kranges;
 
@@ -37,7 +42,10 @@ struct set_spec {
 	uint32_t size;      /* dynamic: most elements */
 	/* typeof userdata of anonymous sets: an expression type and its fields */
 	uint32_t typeof_expr;
-	uint32_t tf[2][2];  /* payload: {desc, field}; meta: {key}; concat: two payload pairs */
+	uint32_t tf[NL_CONCAT_MAX][2]; /* payload: {desc, field}; meta: {key}; concat: payload pairs */
+	uint32_t nconcat;   /* concatenation: how many fields (2 when 0); with `interval` a
+			     * range set of concatenations (elements as key and key end) */
+	uint8_t field_len[NL_CONCAT_MAX]; /* concatenation: each field's length in bytes */
 };
 
 /* A set of table `table` with transaction id `id` and the elements for `elems` (sorted, and

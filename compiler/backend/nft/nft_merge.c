@@ -1,0 +1,454 @@
+/* Rulesets that stay fast at 10,000 entries: runs of rules next to each other in a chain that
+ * have the same verdict and the same steps except for the values of a few address and port
+ * fields become one rule over a set of those values (a concatenation when several fields
+ * vary: `ip saddr . tcp dport { 10.0.0.1 . 22, ... }`). A packet then costs one set lookup
+ * instead of a walk over every rule.
+ *
+ * Only neighbours merge, so no rule moves past another, and only rules that decide (accept,
+ * drop, reject), so every merged rule decides exactly as its members did. Each element carries
+ * its member's comment: the provenance of every element stays in the ruleset. Elements must
+ * not overlap (nft refuses overlapping intervals): a member whose elements would overlap an
+ * earlier member's starts a new rule; one whose element repeats an earlier one exactly adds
+ * nothing there. A one-field set of prefixes or ranges is a named set, because nft merges
+ * adjacent ranges of anonymous sets and so would lose their comments. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft_lower.h"
+
+static bool same_ports(const struct ir_portset *a, const struct ir_portset *b)
+{
+	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
+}
+
+static bool same_addrs(const struct ir_addrset *a, const struct ir_addrset *b)
+{
+	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool same_ifs(const struct ir_ifset *a, const struct ir_ifset *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/* The fields a step can give a set, or 0 when it cannot vary in a merge. */
+static int key_fields(const struct nft_step *s, enum nft_field f[2])
+{
+	switch (s->kind) {
+	case NS_ADDR:
+		if (s->u.addr.set)
+			return 0; /* a define's or zone's set stays a set of its own */
+		f[0] = s->src ? NF_SADDR : NF_DADDR;
+		return 1;
+	case NS_PORTS:
+		f[0] = s->src ? NF_SPORT : NF_DPORT;
+		return 1;
+	case NS_PORT_PAIR:
+		f[0] = NF_SPORT;
+		f[1] = NF_DPORT;
+		return 2;
+	case NS_NFPROTO:
+	case NS_L4PROTO:
+	case NS_IFNAME:
+	case NS_SET_LOOKUP:
+	case NS_FRAGMENT:
+	case NS_SAME_PORT:
+	case NS_TCP_FLAGS:
+	case NS_ICMP_TYPE:
+	case NS_CT_STATE:
+	case NS_CT_HELPER:
+	case NS_SET_MATCH:
+	case NS_LOG:
+	case NS_ACCEPT:
+	case NS_DROP:
+	case NS_REJECT:
+	case NS_HELPER_SET:
+	case NS_SET_UPDATE:
+		break;
+	}
+	return 0;
+}
+
+static bool same_step(const struct nft_step *a, const struct nft_step *b)
+{
+	if (a->kind != b->kind || a->implicit != b->implicit || a->src != b->src ||
+	    a->family != b->family || a->proto != b->proto)
+		return false;
+	switch (a->kind) {
+	case NS_NFPROTO: return a->u.nfproto == b->u.nfproto;
+	case NS_L4PROTO: return a->u.l4proto == b->u.l4proto;
+	case NS_IFNAME: return same_ifs(a->u.ifs, b->u.ifs);
+	case NS_ADDR:
+		return same_str(a->u.addr.set, b->u.addr.set) &&
+		       (a->u.addr.set || same_addrs(a->u.addr.addrs, b->u.addr.addrs));
+	case NS_SET_LOOKUP:
+	case NS_SET_UPDATE:
+		return same_str(a->u.set, b->u.set);
+	case NS_FRAGMENT:
+	case NS_ACCEPT:
+	case NS_DROP:
+		return true;
+	case NS_PORTS:
+	case NS_SAME_PORT:
+		return same_ports(a->u.ports, b->u.ports);
+	case NS_PORT_PAIR:
+		return a->u.pair.sport == b->u.pair.sport && a->u.pair.dport == b->u.pair.dport;
+	case NS_TCP_FLAGS:
+		return a->u.flags.mask == b->u.flags.mask && a->u.flags.cmp == b->u.flags.cmp &&
+		       a->u.flags.any == b->u.flags.any;
+	case NS_ICMP_TYPE: return a->u.icmp_type == b->u.icmp_type;
+	case NS_CT_STATE: return a->u.ct_state == b->u.ct_state;
+	case NS_CT_HELPER: return same_str(a->u.ct_helper, b->u.ct_helper);
+	case NS_LOG: return same_str(a->u.log_prefix, b->u.log_prefix);
+	case NS_REJECT: return a->u.reject == b->u.reject;
+	case NS_HELPER_SET: return same_str(a->u.helper_obj, b->u.helper_obj);
+	case NS_SET_MATCH: return false; /* merged already */
+	}
+	return false;
+}
+
+/* Only rules that decide merge; the verdict is their last step. */
+static bool decides(const struct nft_lowered *l)
+{
+	if (!l->steps.n || l->steps.n > 64 || l->setm)
+		return false;
+	enum nft_step_kind k = l->steps.v[l->steps.n - 1].kind;
+	return k == NS_ACCEPT || k == NS_DROP || k == NS_REJECT;
+}
+
+/* Steps where `b` differs from `a` in a field value only, as a bit mask; false when they
+ * differ otherwise. */
+static bool differ_in_keys(const struct nft_lowered *a, const struct nft_lowered *b, uint64_t *mask)
+{
+	if (a->steps.n != b->steps.n || !decides(b))
+		return false;
+	*mask = 0;
+	for (size_t k = 0; k < a->steps.n; k++) {
+		const struct nft_step *x = &a->steps.v[k], *y = &b->steps.v[k];
+		if (same_step(x, y))
+			continue;
+		enum nft_field fx[2], fy[2];
+		int nx = key_fields(x, fx), ny = key_fields(y, fy);
+		if (!nx || nx != ny || x->kind != y->kind || x->src != y->src || x->family != y->family ||
+		    x->proto != y->proto)
+			return false;
+		*mask |= (uint64_t)1 << k;
+	}
+	return true;
+}
+
+static size_t fields_in(const struct nft_lowered *l, uint64_t mask)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < l->steps.n; k++) {
+		enum nft_field f[2];
+		if (mask & ((uint64_t)1 << k))
+			n += (size_t)key_fields(&l->steps.v[k], f);
+	}
+	return n;
+}
+
+/* ---- elements ---- */
+
+/* A field value as an inclusive range of big-endian bytes, for overlap tests. */
+struct span {
+	uint8_t lo[16], hi[16];
+	size_t len;
+};
+
+static void value_span(enum nft_field f, const union nft_value *v, struct span *s)
+{
+	memset(s, 0, sizeof(*s));
+	switch (f) {
+	case NF_SADDR:
+	case NF_DADDR: {
+		const struct ir_prefix *p = &v->prefix;
+		s->len = p->family == IR_V6 ? 16 : 4;
+		memcpy(s->lo, p->addr, s->len);
+		memcpy(s->hi, p->addr, s->len);
+		for (size_t bit = p->len; bit < s->len * 8; bit++)
+			s->hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+		break;
+	}
+	case NF_SPORT:
+	case NF_DPORT:
+		s->len = 2;
+		s->lo[0] = (uint8_t)(v->ports.lo >> 8);
+		s->lo[1] = (uint8_t)v->ports.lo;
+		s->hi[0] = (uint8_t)(v->ports.hi >> 8);
+		s->hi[1] = (uint8_t)v->ports.hi;
+		break;
+	}
+}
+
+static bool is_interval(enum nft_field f, const union nft_value *v)
+{
+	struct span s;
+	value_span(f, v, &s);
+	return memcmp(s.lo, s.hi, s.len) != 0;
+}
+
+struct cand {
+	struct nft_elem e;
+	size_t member;      /* which member of the run it comes from */
+	struct span first;  /* of field 0, for the sweep */
+	bool dropped;       /* repeats an earlier member's element */
+};
+
+struct build_ctx {
+	const struct nft_setmatch *shape;
+	VEC(struct cand) c;
+};
+
+/* The values one step gives its fields, for member m: the cross product goes to `c`. */
+static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, uint64_t mask, size_t m)
+{
+	/* At most NFT_CONCAT_MAX fields, each with its list of values. */
+	union nft_value *vals[NFT_CONCAT_MAX] = {0};
+	size_t nvals[NFT_CONCAT_MAX] = {0}, nf = 0;
+	for (size_t k = 0; k < l->steps.n; k++) {
+		if (!(mask & ((uint64_t)1 << k)))
+			continue;
+		const struct nft_step *s = &l->steps.v[k];
+		switch (s->kind) {
+		case NS_ADDR:
+			vals[nf] = xmalloc(s->u.addr.addrs->n * sizeof(union nft_value));
+			for (size_t i = 0; i < s->u.addr.addrs->n; i++)
+				vals[nf][i].prefix = s->u.addr.addrs->v[i];
+			nvals[nf++] = s->u.addr.addrs->n;
+			break;
+		case NS_PORTS:
+			vals[nf] = xmalloc(s->u.ports->n * sizeof(union nft_value));
+			for (size_t i = 0; i < s->u.ports->n; i++)
+				vals[nf][i].ports = s->u.ports->v[i];
+			nvals[nf++] = s->u.ports->n;
+			break;
+		case NS_PORT_PAIR:
+			vals[nf] = xmalloc(sizeof(union nft_value));
+			vals[nf][0].ports = (struct ir_portrange){s->u.pair.sport, s->u.pair.sport};
+			nvals[nf++] = 1;
+			vals[nf] = xmalloc(sizeof(union nft_value));
+			vals[nf][0].ports = (struct ir_portrange){s->u.pair.dport, s->u.pair.dport};
+			nvals[nf++] = 1;
+			break;
+		case NS_NFPROTO:
+		case NS_L4PROTO:
+		case NS_IFNAME:
+		case NS_SET_LOOKUP:
+		case NS_FRAGMENT:
+		case NS_SAME_PORT:
+		case NS_TCP_FLAGS:
+		case NS_ICMP_TYPE:
+		case NS_CT_STATE:
+		case NS_CT_HELPER:
+		case NS_SET_MATCH:
+		case NS_LOG:
+		case NS_ACCEPT:
+		case NS_DROP:
+		case NS_REJECT:
+		case NS_HELPER_SET:
+		case NS_SET_UPDATE:
+			break; /* never varies (key_fields) */
+		}
+	}
+	size_t idx[NFT_CONCAT_MAX] = {0};
+	for (;;) {
+		struct cand c = {.member = m};
+		c.e.comment = l->comment;
+		for (size_t f = 0; f < nf; f++)
+			c.e.v[f] = vals[f][idx[f]];
+		value_span(b->shape->field[0], &c.e.v[0], &c.first);
+		VEC_PUSH(b->c, c);
+		size_t f = nf;
+		while (f-- > 0) { /* next combination, last field fastest */
+			if (++idx[f] < nvals[f])
+				break;
+			idx[f] = 0;
+		}
+		if (f == (size_t)-1)
+			break;
+	}
+	for (size_t f = 0; f < nf; f++)
+		free(vals[f]);
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	int c = memcmp(x->first.lo, y->first.lo, x->first.len);
+	if (c)
+		return c;
+	return x->member < y->member ? -1 : x->member > y->member;
+}
+
+/* Do two elements meet in every field; are they the same in every field? */
+static bool cand_meets(const struct nft_setmatch *shape, const struct cand *a, const struct cand *b,
+		       bool *same)
+{
+	*same = true;
+	for (size_t f = 0; f < shape->nfields; f++) {
+		struct span x, y;
+		value_span(shape->field[f], &a->e.v[f], &x);
+		value_span(shape->field[f], &b->e.v[f], &y);
+		if (memcmp(x.hi, y.lo, x.len) < 0 || memcmp(y.hi, x.lo, x.len) < 0)
+			return false;
+		*same &= !memcmp(x.lo, y.lo, x.len) && !memcmp(x.hi, y.hi, x.len);
+	}
+	return true;
+}
+
+/* The first member whose elements overlap an earlier member's (without repeating them
+ * exactly), or `n` when there is none. Exact repeats are marked dropped. Sorted by the first
+ * field, only elements whose first fields meet are compared. */
+static size_t first_overlap(struct build_ctx *b, size_t n)
+{
+	qsort(b->c.v, b->c.n, sizeof(*b->c.v), cand_cmp);
+	size_t worst = n;
+	VEC(size_t) active = {0};
+	for (size_t i = 0; i < b->c.n; i++) {
+		struct cand *e = &b->c.v[i];
+		size_t keep = 0;
+		for (size_t a = 0; a < active.n; a++) {
+			struct cand *o = &b->c.v[active.v[a]];
+			if (memcmp(o->first.hi, e->first.lo, e->first.len) < 0)
+				continue; /* ends before e starts: done with it */
+			active.v[keep++] = active.v[a];
+			bool same;
+			if (o->dropped || o->member == e->member || !cand_meets(b->shape, o, e, &same))
+				continue;
+			struct cand *later = o->member > e->member ? o : e;
+			if (same)
+				later->dropped = true;
+			else if (later->member < worst)
+				worst = later->member;
+		}
+		active.n = keep;
+		VEC_PUSH(active, i);
+	}
+	VEC_FREE(active);
+	return worst;
+}
+
+/* ---- building the merged rule ---- */
+
+static void take_fields(struct nft_setmatch *m, const struct nft_lowered *l, uint64_t mask)
+{
+	for (size_t k = 0; k < l->steps.n; k++) {
+		if (!(mask & ((uint64_t)1 << k)))
+			continue;
+		const struct nft_step *s = &l->steps.v[k];
+		enum nft_field f[2];
+		int n = key_fields(s, f);
+		for (int i = 0; i < n; i++)
+			m->field[m->nfields++] = f[i];
+		if (s->kind == NS_ADDR)
+			m->family = s->family;
+		else
+			m->proto = s->proto;
+	}
+}
+
+/* Members [0, n) of `run` into one rule over a set; frees what the members leave. */
+static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t mask,
+				    struct build_ctx *b)
+{
+	struct nft_lowered out = {0};
+	struct nft_lowered *base = &run[0];
+	out.rule = base->rule;
+	out.merged = n;
+	struct nft_setmatch *m = xcalloc(1, sizeof(*m));
+	*m = *b->shape;
+	m->user = base->rule;
+	for (size_t i = 0; i < b->c.n; i++) {
+		const struct cand *c = &b->c.v[i];
+		if (c->member >= n || c->dropped)
+			continue;
+		VEC_PUSH(m->elems, c->e);
+		for (size_t f = 0; f < m->nfields; f++)
+			m->interval |= is_interval(m->field[f], &c->e.v[f]);
+	}
+	out.setm = m;
+	/* The base's steps, the varying ones replaced by one lookup where the last was: every
+	 * dependency of every field comes before it. */
+	size_t last = 0;
+	for (size_t k = 0; k < base->steps.n; k++)
+		if (mask & ((uint64_t)1 << k))
+			last = k;
+	for (size_t k = 0; k < base->steps.n; k++) {
+		if (k == last) {
+			struct nft_step s = {.kind = NS_SET_MATCH, .family = base->steps.v[k].family};
+			s.u.setm = m;
+			VEC_PUSH(out.steps, s);
+		} else if (!(mask & ((uint64_t)1 << k))) {
+			VEC_PUSH(out.steps, base->steps.v[k]);
+		}
+	}
+	out.log_prefix = base->log_prefix;
+	base->log_prefix = NULL;
+	for (size_t i = 0; i < out.steps.n; i++)
+		if (out.steps.v[i].kind == NS_LOG)
+			out.steps.v[i].u.log_prefix = out.log_prefix;
+	char *first = base->comment;
+	out.comment = xasprintf("%s +%zu", first, n - 1);
+	if (strlen(out.comment) > NFT_COMMENT_MAX) { /* keep the count, cut the first's words */
+		char *tail = xasprintf(".. +%zu", n - 1);
+		size_t room = NFT_COMMENT_MAX - strlen(tail);
+		free(out.comment);
+		out.comment = xasprintf("%.*s%s", (int)room, first, tail);
+		free(tail);
+	}
+	for (size_t i = 0; i < n; i++) {
+		VEC_PUSH(out.elem_comments, run[i].comment); /* the elements point at them */
+		run[i].comment = NULL;
+		nft_lowered_free(&run[i]);
+	}
+	return out;
+}
+
+/* One chain's lowered rules, merged where they can be; `in` is emptied. */
+void nft_merge_chain(nft_rules *in, nft_rules *out)
+{
+	size_t i = 0;
+	while (i < in->n) {
+		struct nft_lowered *base = &in->v[i];
+		uint64_t mask = 0, m;
+		size_t j = i + 1;
+		if (decides(base))
+			while (j < in->n && differ_in_keys(base, &in->v[j], &m) &&
+			       fields_in(base, mask | m) <= NFT_CONCAT_MAX) {
+				mask |= m;
+				j++;
+			}
+		if (j - i < 2 || !mask) {
+			VEC_PUSH(*out, in->v[i]);
+			i++;
+			continue;
+		}
+		struct nft_setmatch shape = {0};
+		take_fields(&shape, base, mask);
+		struct build_ctx b = {.shape = &shape};
+		for (size_t k = i; k < j; k++)
+			add_member_elems(&b, &in->v[k], mask, k - i);
+		size_t ok = first_overlap(&b, j - i);
+		if (ok < 2) { /* the second member already overlaps the first */
+			VEC_FREE(b.c);
+			VEC_PUSH(*out, in->v[i]);
+			i++;
+			continue;
+		}
+		VEC_PUSH(*out, merge_run(&in->v[i], ok, mask, &b));
+		VEC_FREE(b.c);
+		i += ok;
+	}
+	VEC_FREE(*in);
+}
