@@ -183,10 +183,14 @@ bool lint_rule_covers(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->hook != b->hook || (a->family && a->family != b->family))
 		return false;
-	for (int k = 0; k < IR_MATCH_KINDS; k++)
-		if (!match_covers((enum ir_match_kind)k, ir_match_get(a, (enum ir_match_kind)k),
-				  ir_match_get(b, (enum ir_match_kind)k)))
+	/* Both match lists are sorted by kind: walk them side by side. */
+	size_t i = 0, j = 0;
+	for (int k = 0; k < IR_MATCH_KINDS; k++) {
+		const struct ir_match *ma = i < a->match.n && (int)a->match.v[i].kind == k ? &a->match.v[i++] : NULL;
+		const struct ir_match *mb = j < b->match.n && (int)b->match.v[j].kind == k ? &b->match.v[j++] : NULL;
+		if ((ma || mb) && !match_covers((enum ir_match_kind)k, ma, mb))
 			return false;
+	}
 	return true;
 }
 
@@ -217,21 +221,23 @@ static bool deciding(const struct ir_rule *r)
 
 /*
  * Candidate index for "which rules could cover this one": a rule covers another only if it
- * has the same hook, contains the other's first destination port and the other's first
- * source prefix. Rules are filed under (hook, protocol, port) for each port of small ranges,
- * or (hook, protocol, "wide") when they have no port or a wide range, and under each source
- * prefix they have (or "any source"). A lookup probes its port keys with "any source" and
- * with its first source prefix cut to each prefix length the index holds, so it sees a
- * handful of rules, not all: 10,000 lines, or 10,000 sources to one port, lint in
- * milliseconds.
+ * has the same hook and holds the other's ports and addresses. A rule is filed under
+ * (hook, protocol, port) for each destination port it has (a small range), else for each
+ * source port, else under (hook, protocol, "wide"); and under each source prefix it has, else
+ * each destination prefix, else "any address". A lookup probes its own first destination
+ * and source port and "wide", each with "any address" and with its first source and
+ * destination prefix cut to each prefix length the index holds. It sees a handful of rules,
+ * not all: 10,000 lines, 10,000 sources to one port, or their stateless return rules lint
+ * in milliseconds.
  */
 #define WIDE_RANGE 64
 
 struct cand_key {
-	uint32_t port;         /* hook, protocol, port or wide */
-	uint8_t fam, len;      /* source prefix; fam 0: any source */
+	uint32_t port;         /* hook, protocol, which port (or wide) and its number */
+	uint8_t fam, len;      /* the prefix: family, plus ADDR_DST for a destination; 0: any */
 	uint8_t addr[16];
 };
+enum { ADDR_DST = 0x10 };
 
 struct cand_index {
 	struct cand_key *keys;
@@ -240,22 +246,24 @@ struct cand_index {
 	size_t cap;       /* power of two */
 	struct { int rule, next; } *ent;
 	size_t n, ent_cap;
-	uint64_t lens[2][3]; /* source prefix lengths present, v4 and v6: bits 0..128 */
+	uint64_t lens[2][2][3]; /* prefix lengths present: source/destination, v4/v6, bits 0..128 */
 };
 
-static uint32_t port_key(enum ir_hook hook, uint8_t proto, uint32_t port, bool wide)
+enum port_class { PK_DPORT, PK_SPORT, PK_WIDE };
+
+static uint32_t port_key(enum ir_hook hook, uint8_t proto, enum port_class c, uint32_t port)
 {
-	return ((uint32_t)hook << 26) | ((uint32_t)proto << 18) | ((uint32_t)wide << 17) | port;
+	return ((uint32_t)hook << 26) | ((uint32_t)proto << 18) | ((uint32_t)c << 16) | port;
 }
 
-static struct cand_key cand_key(uint32_t port, const struct ir_prefix *p, unsigned len)
+static struct cand_key cand_key(uint32_t port, const struct ir_prefix *p, bool dst, unsigned len)
 {
 	struct cand_key k;
 	memset(&k, 0, sizeof(k));
 	k.port = port;
 	if (!p)
 		return k;
-	k.fam = p->family;
+	k.fam = (uint8_t)(p->family | (dst ? ADDR_DST : 0));
 	k.len = (uint8_t)len;
 	for (unsigned bit = 0; bit < len; bit++)
 		k.addr[bit / 8] |= p->addr[bit / 8] & (uint8_t)(0x80 >> (bit % 8));
@@ -297,25 +305,46 @@ static int cand_first(const struct cand_index *ix, const struct cand_key *key)
 	return ix->used[i] ? ix->heads[i] : -1;
 }
 
+static bool narrow(const struct ir_portset *p)
+{
+	if (!p || !p->n)
+		return false;
+	for (size_t k = 0; k < p->n; k++)
+		if (p->v[k].hi - p->v[k].lo >= WIDE_RANGE)
+			return false;
+	return true;
+}
+
 /* The port keys a rule is filed under (`out` NULL: just count them). */
 static size_t rule_port_keys(const struct ir_rule *r, uint32_t *out)
 {
-	const struct ir_portset *dp = ir_rule_ports(r, IR_M_DPORT);
+	const struct ir_portset *dp = ir_rule_ports(r, IR_M_DPORT), *sp = ir_rule_ports(r, IR_M_SPORT);
 	uint8_t proto = ir_rule_proto(r);
-	bool wide = !dp || !dp->n || ir_match_get(r, IR_M_SAME_PORT);
-	for (size_t k = 0; !wide && k < dp->n; k++)
-		wide = dp->v[k].hi - dp->v[k].lo >= WIDE_RANGE;
-	if (wide) {
+	const struct ir_portset *by = narrow(dp) ? dp : narrow(sp) ? sp : NULL;
+	if (!by) {
 		if (out)
-			out[0] = port_key(r->hook, proto, 0, true);
+			out[0] = port_key(r->hook, proto, PK_WIDE, 0);
 		return 1;
 	}
+	enum port_class c = by == dp ? PK_DPORT : PK_SPORT;
 	size_t n = 0;
-	for (size_t k = 0; k < dp->n; k++)
-		for (uint32_t p = dp->v[k].lo; p <= dp->v[k].hi; p++, n++)
+	for (size_t k = 0; k < by->n; k++)
+		for (uint32_t p = by->v[k].lo; p <= by->v[k].hi; p++, n++)
 			if (out)
-				out[n] = port_key(r->hook, proto, p, false);
+				out[n] = port_key(r->hook, proto, c, p);
 	return n;
+}
+
+/* The addresses a rule is filed under: its source prefixes, else its destination ones. */
+static const struct ir_addrset *filed_addrs(const struct ir_rule *r, bool *dst)
+{
+	const struct ir_addrset *a = ir_rule_addrs(r, IR_M_SADDR);
+	*dst = false;
+	if (a && a->n)
+		return a;
+	*dst = true;
+	a = ir_rule_addrs(r, IR_M_DADDR);
+	return a && a->n ? a : NULL;
 }
 
 static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
@@ -323,9 +352,10 @@ static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
 	size_t entries = 0;
 	for (size_t i = 0; i < ir->rules.n; i++) {
 		const struct ir_rule *r = &ir->rules.v[i];
-		const struct ir_addrset *sa = ir_rule_addrs(r, IR_M_SADDR);
+		bool dst;
+		const struct ir_addrset *fa = filed_addrs(r, &dst);
 		if (deciding(r))
-			entries += rule_port_keys(r, NULL) * (sa && sa->n ? sa->n : 1);
+			entries += rule_port_keys(r, NULL) * (fa ? fa->n : 1);
 	}
 	ix->cap = 16;
 	while (ix->cap < entries * 2)
@@ -342,18 +372,19 @@ static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
 		while (ports.cap < np)
 			VEC_PUSH(ports, 0);
 		rule_port_keys(r, ports.v);
-		const struct ir_addrset *sa = ir_rule_addrs(r, IR_M_SADDR);
+		bool dst;
+		const struct ir_addrset *fa = filed_addrs(r, &dst);
 		for (size_t k = 0; k < np; k++) {
-			if (!sa || !sa->n) {
-				struct cand_key key = cand_key(ports.v[k], NULL, 0);
+			if (!fa) {
+				struct cand_key key = cand_key(ports.v[k], NULL, false, 0);
 				cand_add(ix, &key, (int)i);
 				continue;
 			}
-			for (size_t a = 0; a < sa->n; a++) {
-				const struct ir_prefix *p = &sa->v[a];
-				struct cand_key key = cand_key(ports.v[k], p, p->len);
+			for (size_t a = 0; a < fa->n; a++) {
+				const struct ir_prefix *p = &fa->v[a];
+				struct cand_key key = cand_key(ports.v[k], p, dst, p->len);
 				cand_add(ix, &key, (int)i);
-				ix->lens[p->family == IR_V6][p->len / 64] |= (uint64_t)1 << (p->len % 64);
+				ix->lens[dst][p->family == IR_V6][p->len / 64] |= (uint64_t)1 << (p->len % 64);
 			}
 		}
 	}
@@ -384,34 +415,46 @@ static const struct ir_rule *cand_cover(const struct cand_index *ix, const struc
 	return NULL;
 }
 
+/* The candidates under `port` that may cover `b`, through every address key they may be
+ * filed under; the first that does, or NULL. */
+static const struct ir_rule *cover_at(const struct cand_index *ix, const struct ir_ruleset *ir,
+				      uint32_t port, const struct ir_rule *b)
+{
+	struct cand_key key = cand_key(port, NULL, false, 0);
+	const struct ir_rule *a = cand_cover(ix, ir, &key, b);
+	static const enum ir_match_kind ends[2] = {IR_M_SADDR, IR_M_DADDR};
+	for (int dst = 0; dst < 2 && !a; dst++) {
+		const struct ir_addrset *ba = ir_rule_addrs(b, ends[dst]);
+		const struct ir_prefix *p = ba && ba->n ? &ba->v[0] : NULL;
+		for (unsigned len = 0; !a && p && len <= p->len; len++) {
+			if (!(ix->lens[dst][p->family == IR_V6][len / 64] & ((uint64_t)1 << (len % 64))))
+				continue;
+			key = cand_key(port, p, dst, len);
+			a = cand_cover(ix, ir, &key, b);
+		}
+	}
+	return a;
+}
+
 /* A rule of another statement that covers `b`: written earlier, or strictly broader (so of
  * two identical lines only the second is reported). Returns its line, or 0. */
 static int covering_line(const struct cand_index *ix, const struct ir_ruleset *ir,
 			 const struct ir_rule *b)
 {
-	uint32_t keys[4];
+	uint32_t keys[5];
 	size_t nk = 0;
 	static const uint8_t any = 0;
 	uint8_t proto = ir_rule_proto(b);
-	const struct ir_portset *dp = ir_rule_ports(b, IR_M_DPORT);
-	keys[nk++] = port_key(b->hook, proto, 0, true);
+	const struct ir_portset *dp = ir_rule_ports(b, IR_M_DPORT), *sp = ir_rule_ports(b, IR_M_SPORT);
+	keys[nk++] = port_key(b->hook, proto, PK_WIDE, 0);
 	if (proto != any)
-		keys[nk++] = port_key(b->hook, any, 0, true);
+		keys[nk++] = port_key(b->hook, any, PK_WIDE, 0);
 	if (dp && dp->n)
-		keys[nk++] = port_key(b->hook, proto, dp->v[0].lo, false);
-	const struct ir_addrset *sa = ir_rule_addrs(b, IR_M_SADDR);
-	const struct ir_prefix *p = sa && sa->n ? &sa->v[0] : NULL;
+		keys[nk++] = port_key(b->hook, proto, PK_DPORT, dp->v[0].lo);
+	if (sp && sp->n)
+		keys[nk++] = port_key(b->hook, proto, PK_SPORT, sp->v[0].lo);
 	for (size_t k = 0; k < nk; k++) {
-		struct cand_key key = cand_key(keys[k], NULL, 0);
-		const struct ir_rule *a = cand_cover(ix, ir, &key, b);
-		/* A rule with sources covers only rules whose sources it holds: probe b's first
-		 * prefix cut to each length some rule has. */
-		for (unsigned len = 0; !a && p && len <= p->len; len++) {
-			if (!(ix->lens[p->family == IR_V6][len / 64] & ((uint64_t)1 << (len % 64))))
-				continue;
-			key = cand_key(keys[k], p, len);
-			a = cand_cover(ix, ir, &key, b);
-		}
+		const struct ir_rule *a = cover_at(ix, ir, keys[k], b);
 		if (a)
 			return a->origin.line;
 	}
