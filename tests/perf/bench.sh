@@ -71,6 +71,7 @@ cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
 		ip netns del "$ns" || true
 	done
+	return 0
 }
-trap cleanup EXIT
+trap 'rc=$?; cleanup; exit $rc' EXIT
 /usr/bin/python3 tests/perf/bench.py $quick ${readme:+$readme README.md}
