@@ -42,7 +42,8 @@ SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 
-.PHONY: all asan man deps demo check test unit golden agree cli fuzz golden-update kernel install uninstall deb clean
+.PHONY: all asan man deps demo check test unit golden agree cli fuzz golden-update kernel install uninstall deb clean \
+	bench bench-deps
 
 all: build/pinhole man
 
@@ -104,7 +105,7 @@ $(AGREE_BIN): tests/agree/nl_print.c $(SAN_OBJS)
 	$(CC) $(BASE_CFLAGS) $(WARN) $(DEPFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) \
 		-o $@ $< $(SAN_OBJS) $(PKG_LIBS)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path build/bench -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # Installs the Debian packages the build and the tests need (as root; no-op when present).
 deps:
@@ -138,6 +139,15 @@ golden-update: all asan
 
 kernel: all build/pinhole-faults
 	@tests/kernel/run.sh
+
+# Benchmarks of issue 9 against ferm and Shorewall (as root; about 10 minutes; not part of
+# `check`): writes its table into README.md. QUICK=1: a short smoke run, README.md untouched.
+bench: all
+	@QUICK=$(QUICK) tests/perf/bench.sh
+
+# What the benchmark installs when missing (iperf3, ethtool, time, ...): nothing else.
+bench-deps:
+	@tests/perf/bench.sh --deps
 
 # Coverage-guided fuzzing of the whole front end (clang's libFuzzer; not part of `check`).
 FUZZ_SECONDS ?= 60
