@@ -133,6 +133,23 @@ for i in range(10000):
           f'allow udp/{1024 + i} client to 198.51.{i // 256 % 256}.{i % 256};')
 " > "$tmp/big.pin"
 expect big-policy-in-time 0 '' timeout 60 "$bin" check "$tmp/big.pin"
+# The shapes that were quadratic once, 10,000 items each (a guard against a hang, not a
+# benchmark: `make bench` measures): sources to one port, one statement listing an app or
+# a port literal 10,000 times, and the stateless return rules of 10,000 entries.
+python3 -c "
+for i in range(10000):
+    print(f'allow tcp/22 server from 10.{i // 256 % 256}.{i % 256}.0/24;')" > "$tmp/sources.pin"
+python3 -c "print('allow ' + ', '.join(['ssh'] * 10000) + ' server;')" > "$tmp/apps.pin"
+python3 -c "print('allow ' + ', '.join(f'tcp/{1000 + i}' for i in range(10000)) + ' server;')" > "$tmp/ports.pin"
+{ echo 'established only;'; cat "$tmp/big.pin"; } > "$tmp/stateless.pin"
+for shape in sources apps ports stateless; do
+	expect "10000-$shape-in-time" 0 '' timeout 60 "$bin" check "$tmp/$shape.pin"
+done
+# ... and they load as a handful of set lookups, not 10,000 rules.
+rules=$("$bin" compile "$tmp/sources.pin" | grep -c ' accept comment "' || true)
+[ "$rules" -lt 30 ] && pass=$((pass + 1)) || { echo "cli: FAIL 10,000 sources to one port: $rules rules"; fail=$((fail + 1)); }
+rules=$("$bin" compile "$tmp/stateless.pin" | grep -c ' accept comment "' || true)
+[ "$rules" -lt 40 ] && pass=$((pass + 1)) || { echo "cli: FAIL 10,000 stateless entries: $rules rules"; fail=$((fail + 1)); }
 
 # Man pages, completion, make install and the boot script (tests/cli/ops.sh).
 . tests/cli/ops.sh

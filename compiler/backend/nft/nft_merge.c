@@ -415,40 +415,154 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	return out;
 }
 
-/* One chain's lowered rules, merged where they can be; `in` is emptied. */
+/* The steps that may vary in a merge hashed by kind only, the others by value: rules that
+ * can merge share the shape. */
+static uint64_t shape_hash(const struct nft_lowered *l)
+{
+	uint64_t h = 1469598103934665603u;
+	for (size_t k = 0; k < l->steps.n; k++) {
+		const struct nft_step *s = &l->steps.v[k];
+		enum nft_field f[2];
+		uint8_t head[6] = {(uint8_t)s->kind, s->implicit, s->src, s->family, s->proto,
+				   (uint8_t)key_fields(s, f)};
+		for (size_t i = 0; i < sizeof(head); i++)
+			h = (h ^ head[i]) * 1099511628211u;
+		if (key_fields(s, f))
+			continue;
+		/* the value of a fixed step: its text is what must be equal */
+		const void *v = NULL;
+		size_t len = 0;
+		switch (s->kind) {
+		case NS_NFPROTO: v = &s->u.nfproto; len = 1; break;
+		case NS_L4PROTO: v = &s->u.l4proto; len = 1; break;
+		case NS_ICMP_TYPE: v = &s->u.icmp_type; len = 1; break;
+		case NS_CT_STATE: v = &s->u.ct_state; len = 1; break;
+		case NS_REJECT: v = &s->u.reject; len = sizeof(s->u.reject); break;
+		case NS_TCP_FLAGS: v = &s->u.flags; len = sizeof(s->u.flags); break;
+		case NS_PORT_PAIR: v = &s->u.pair; len = sizeof(s->u.pair); break;
+		case NS_SET_LOOKUP:
+		case NS_SET_UPDATE: v = s->u.set; len = v ? strlen(v) : 0; break;
+		case NS_CT_HELPER: v = s->u.ct_helper; len = v ? strlen(v) : 0; break;
+		case NS_LOG: v = s->u.log_prefix; len = v ? strlen(v) : 0; break;
+		case NS_HELPER_SET: v = s->u.helper_obj; len = v ? strlen(v) : 0; break;
+		case NS_ADDR: v = s->u.addr.set; len = v ? strlen(v) : 0; break;
+		case NS_IFNAME:
+		case NS_PORTS:
+		case NS_SAME_PORT:
+		case NS_FRAGMENT:
+		case NS_SET_MATCH:
+		case NS_ACCEPT:
+		case NS_DROP:
+			break; /* equal kinds, or compared by same_step() */
+		}
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ ((const uint8_t *)v)[i]) * 1099511628211u;
+	}
+	return h;
+}
+
+/* Rules g[0..n) of one shape, in policy order, into as few rules as their fields and
+ * overlaps allow; ownership moves to `out`. */
+static void emit_group(nft_rules *out, struct nft_lowered *g, size_t n)
+{
+	while (n) {
+		uint64_t mask = 0, m;
+		size_t take = 1;
+		while (take < n && differ_in_keys(&g[0], &g[take], &m) &&
+		       fields_in(&g[0], mask | m) <= NFT_CONCAT_MAX) {
+			mask |= m;
+			take++;
+		}
+		size_t ok = 1;
+		if (take >= 2 && mask) {
+			struct nft_setmatch shape = {0};
+			take_fields(&shape, &g[0], mask);
+			struct build_ctx b = {.shape = &shape};
+			for (size_t k = 0; k < take; k++)
+				add_member_elems(&b, &g[k], mask, k);
+			ok = first_overlap(&b, take);
+			if (ok >= 2)
+				VEC_PUSH(*out, merge_run(g, ok, mask, &b));
+			else
+				ok = 1;
+			VEC_FREE(b.c);
+		}
+		if (ok == 1)
+			VEC_PUSH(*out, g[0]);
+		g += ok;
+		n -= ok;
+	}
+}
+
+/* One chain's lowered rules, merged where they can be; `in` is emptied. Within a run of
+ * neighbours that decide alike (all accept, say), order does not matter: rules of one shape
+ * gather where the first of them stood, so interleaved policies (a server rule, a client's
+ * return rule, ...) merge too. Nothing moves past a rule that decides otherwise or decides
+ * nothing. */
 void nft_merge_chain(nft_rules *in, nft_rules *out)
 {
 	size_t i = 0;
 	while (i < in->n) {
-		struct nft_lowered *base = &in->v[i];
-		uint64_t mask = 0, m;
-		size_t j = i + 1;
-		if (decides(base))
-			while (j < in->n && differ_in_keys(base, &in->v[j], &m) &&
-			       fields_in(base, mask | m) <= NFT_CONCAT_MAX) {
-				mask |= m;
-				j++;
+		const struct nft_lowered *first = &in->v[i];
+		if (!decides(first)) {
+			VEC_PUSH(*out, in->v[i]);
+			i++;
+			continue;
+		}
+		const struct nft_step *verdict = &first->steps.v[first->steps.n - 1];
+		size_t e = i + 1;
+		while (e < in->n && decides(&in->v[e]) &&
+		       same_step(&in->v[e].steps.v[in->v[e].steps.n - 1], verdict))
+			e++;
+		/* shapes in order of first appearance; members of each in policy order */
+		size_t n = e - i;
+		uint64_t *hash = xmalloc(n * sizeof(*hash));
+		size_t *shape_of = xmalloc(n * sizeof(*shape_of)); /* index of its shape's first rule */
+		size_t cap = 16;
+		while (cap < n * 2)
+			cap *= 2;
+		size_t *slot = xmalloc(cap * sizeof(*slot)); /* first rules of shapes, by hash */
+		for (size_t k = 0; k < cap; k++)
+			slot[k] = (size_t)-1;
+		for (size_t k = 0; k < n; k++) {
+			hash[k] = shape_hash(&in->v[i + k]);
+			size_t j = hash[k] & (cap - 1);
+			uint64_t m;
+			for (; slot[j] != (size_t)-1; j = (j + 1) & (cap - 1))
+				if (hash[slot[j]] == hash[k] &&
+				    differ_in_keys(&in->v[i + slot[j]], &in->v[i + k], &m))
+					break;
+			if (slot[j] == (size_t)-1)
+				slot[j] = k;
+			shape_of[k] = slot[j];
+		}
+		/* each shape's members as a list threaded through `next`, from its first rule */
+		size_t *next = xmalloc(n * sizeof(*next)), *tail = xmalloc(n * sizeof(*tail));
+		for (size_t k = 0; k < n; k++) {
+			next[k] = (size_t)-1;
+			if (shape_of[k] == k)
+				tail[k] = k;
+			else {
+				next[tail[shape_of[k]]] = k;
+				tail[shape_of[k]] = k;
 			}
-		if (j - i < 2 || !mask) {
-			VEC_PUSH(*out, in->v[i]);
-			i++;
-			continue;
 		}
-		struct nft_setmatch shape = {0};
-		take_fields(&shape, base, mask);
-		struct build_ctx b = {.shape = &shape};
-		for (size_t k = i; k < j; k++)
-			add_member_elems(&b, &in->v[k], mask, k - i);
-		size_t ok = first_overlap(&b, j - i);
-		if (ok < 2) { /* the second member already overlaps the first */
-			VEC_FREE(b.c);
-			VEC_PUSH(*out, in->v[i]);
-			i++;
-			continue;
+		struct nft_lowered *g = xmalloc(n * sizeof(*g));
+		for (size_t k = 0; k < n; k++) {
+			if (shape_of[k] != k)
+				continue; /* gathered with its shape's first rule */
+			size_t gn = 0;
+			for (size_t x = k; x != (size_t)-1; x = next[x])
+				g[gn++] = in->v[i + x];
+			emit_group(out, g, gn);
 		}
-		VEC_PUSH(*out, merge_run(&in->v[i], ok, mask, &b));
-		VEC_FREE(b.c);
-		i += ok;
+		free(g);
+		free(next);
+		free(tail);
+		free(slot);
+		free(shape_of);
+		free(hash);
+		i = e;
 	}
 	VEC_FREE(*in);
 }
