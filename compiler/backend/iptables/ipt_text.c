@@ -650,13 +650,14 @@ static void put_header(const struct ir_ruleset *rs, uint8_t family, const struct
 	fprintf(out,
 		"# Load as root, with the same %s variant (legacy or nft) as any other rules:\n"
 		"#   %s-restore -w --noflush FILE\n"
-		"#   for c in INPUT FORWARD OUTPUT; do %s -w -C $c -j PINHOLE-$c 2>/dev/null ||\n"
+		"#   for c in INPUT FORWARD OUTPUT; do %s -w -S $c | grep -qxF -- \"-A $c -j PINHOLE-$c\" ||\n"
 		"#     %s -w -I $c 1 -j PINHOLE-$c; done\n"
-		"#   for c in PREROUTING OUTPUT; do %s -w -t raw -C $c -j PINHOLE-$c 2>/dev/null ||\n"
+		"#   for c in PREROUTING OUTPUT; do %s -w -t raw -S $c | grep -qxF -- \"-A $c -j PINHOLE-$c\" ||\n"
 		"#     %s -w -t raw -I $c 1 -j PINHOLE-$c; done\n"
 		"# --noflush leaves other software's rules (e.g. Docker's) alone: each :PINHOLE-... line\n"
 		"# creates that chain or empties it, and each table is committed at once. The jumps are\n"
-		"# added only if missing. Address lists are written one rule per prefix (no ipset).\n"
+		"# added only if missing (listing one built-in chain costs milliseconds; `-C` reads the\n"
+		"# whole table). Address lists are written one rule per prefix (no ipset).\n"
 		"# Unloading and ordering with other software: docs/iptables.md.\n",
 		tool, tool, tool, tool, tool, tool);
 }
