@@ -9,10 +9,12 @@ bool compile_library(const struct compile_opts *o, struct compilation *c)
 	memset(c, 0, sizeof(*c));
 	struct libpath lp;
 	libpath_init(&lp, o->libdirs, o->nlibdirs);
+	c->diags.stage = DIAG_E_INPUT;
 	if (!lp.dirs.n)
 		diag_error(&c->diags, NULL, "no app library found: pass -L DIR or set PINHOLE_LIB");
 	bool ok = lp.dirs.n && library_load(&c->lib, &lp, &c->srcs, &c->diags);
 	libpath_free(&lp);
+	c->diags.stage = DIAG_E_APP;
 	for (size_t i = 0; i < c->lib.apps.n; i++)
 		if (!resolve_validate_app(c->lib.apps.v[i], &c->diags))
 			ok = false;
@@ -27,7 +29,10 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 	size_t first_src = c->srcs.n;
 	/* After a syntax error the remaining statements are still resolved, so that one run
 	 * reports every bad line; nothing is expanded then. */
-	bool parsed = load_policy(path, &c->srcs, &c->policy, &c->diags);
+	c->diags.stage = DIAG_E_INPUT;
+	c->first_policy_src = first_src;
+	bool parsed = load_policy_in(path, o->incdirs, o->nincdirs, &c->srcs, &c->policy, &c->diags);
+	c->diags.stage = DIAG_E_POLICY;
 	if (!ok || c->srcs.n == first_src)
 		return false;
 	if (parsed && c->policy.stmts.n == 0) {
@@ -36,8 +41,10 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 		diag_error(&c->diags, &at, "empty policy: no statements (write at least one 'allow')");
 		return false;
 	}
+	c->diags.stage = DIAG_E_APP;
 	library_add_policy_apps(&c->lib, &c->policy, &c->diags);
 	bool bundles = library_resolve_uses(&c->lib, &c->diags); /* the policy's own apps */
+	c->diags.stage = DIAG_E_POLICY;
 	if (!resolve_policy(&c->policy, &c->lib, &c->res, &c->diags) || !parsed || !bundles)
 		return false;
 	if (o->mode != MODE_AS_POLICY)

@@ -13,6 +13,8 @@ struct compile_opts {
 	const char *const *libdirs; /* -L directories, searched first */
 	size_t nlibdirs;
 	enum mode_override mode;
+	const char *const *incdirs; /* -I directories: includes not found next to the including file */
+	size_t nincdirs;
 };
 
 struct compilation {
@@ -22,6 +24,7 @@ struct compilation {
 	struct library lib;
 	struct resolved res;
 	struct ir_ruleset ir;
+	size_t first_policy_src; /* srcs.v[first_policy_src..] are the policy and its includes */
 };
 
 /* Loads only the app library (for `pinhole apps`). */

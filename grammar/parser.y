@@ -278,14 +278,18 @@ bool parse_source(const struct source *src, struct ast_policy *out, struct diags
 	struct scan_extra extra = {.src = src, .diags = diags, .line = 1, .col = 1};
 	struct parse_ctx ctx = {.out = out, .diags = diags};
 	size_t errors_before = diags->errors;
+	enum diag_id stage = diags->stage;
+	diags->stage = DIAG_E_SYNTAX;
 	yyscan_t scanner;
 	if (yylex_init_extra(&extra, &scanner) != 0) {
 		diag_error(diags, NULL, "cannot start the scanner");
+		diags->stage = stage;
 		return false;
 	}
 	YY_BUFFER_STATE buf = yy_scan_bytes(src->text, (int)src->len, scanner);
 	yyparse(scanner, &ctx);
 	yy_delete_buffer(buf, scanner);
 	yylex_destroy(scanner);
+	diags->stage = stage;
 	return diags->errors == errors_before;
 }

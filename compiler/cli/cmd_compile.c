@@ -68,7 +68,7 @@ static bool check_target(struct compilation *c, uint8_t family, const char *poli
 					  .last_column = r->origin.col};
 		}
 	}
-	diag_error(&c->diags, at.src ? &at : NULL, "cannot write this rule for %s: %s",
+	diag_error_id(&c->diags, DIAG_E_BACKEND, at.src ? &at : NULL, "cannot write this rule for %s: %s",
 		   family == IR_V6 ? "ip6tables" : family ? "iptables" : "nftables", why);
 	free(why);
 	return false;

@@ -94,6 +94,8 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 {
 	size_t before = d->errors;
+	enum diag_id stage = d->stage;
+	d->stage = DIAG_E_APP;
 	for (size_t i = 0; i < a->flows.n; i++) {
 		const struct ast_flow *f = &a->flows.v[i];
 		for (size_t j = 0; j < i; j++)
@@ -109,7 +111,7 @@ bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 				   "flow '%s': 'type' applies to icmp only; split the flow", f->name);
 		for (size_t j = 0; j < f->icmp_types.n; j++)
 			if (!icmp_type_name_known(f->icmp_types.v[j].text))
-				diag_error(d, &f->icmp_types.v[j].loc, "unknown ICMP type '%s'",
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &f->icmp_types.v[j].loc, "unknown ICMP type '%s'",
 					   f->icmp_types.v[j].text);
 		if (f->dport.same) {
 			if (!f->sport.r.n)
@@ -139,6 +141,7 @@ bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 			validate_reject(f, d);
 		validate_scope(a, f, d);
 	}
+	d->stage = stage;
 	return d->errors == before;
 }
 
@@ -243,13 +246,13 @@ static void resolve_peer(struct resolved *r, const ast_words *w, const struct lo
 		} else {
 			const char *s = suggest_name(r, x->text);
 			if (s)
-				diag_error(d, &x->loc, "unknown address name '%s'; did you mean '%s'?", x->text, s);
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s'; did you mean '%s'?", x->text, s);
 			else
-				diag_error(d, &x->loc, "unknown address name '%s' (not a define or zone)", x->text);
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s' (not a define or zone)", x->text);
 		}
 	}
 	if (prefixes_normalize(&out->addrs) && !out->setname)
-		diag_warning(d, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
+		diag_warning_id(d, DIAG_W_OVERLAP, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
 }
 
 char *resolve_stmt_text(const struct ast_stmt *s)
@@ -377,11 +380,11 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 		if (!a) {
 			const char *sug = library_suggest(lib, svc->name);
 			if (sug)
-				diag_error(d, &svc->loc, "unknown app '%s'; did you mean '%s'?", svc->name, sug);
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc, "unknown app '%s'; did you mean '%s'?", svc->name, sug);
 			else if (!strcmp(svc->name, "tcp") || !strcmp(svc->name, "udp"))
-				diag_error(d, &svc->loc, "'%s' needs a port: %s/PORT", svc->name, svc->name);
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc, "'%s' needs a port: %s/PORT", svc->name, svc->name);
 			else
-				diag_error(d, &svc->loc, "unknown app '%s' (see 'pinhole apps')", svc->name);
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc, "unknown app '%s' (see 'pinhole apps')", svc->name);
 			continue;
 		}
 		VEC_PUSH(rr.apps, lower_app(r, lib, a));
@@ -430,13 +433,13 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 			name = &s->u.zone.name;
 		else if (s->kind == STMT_STATELESS) {
 			if (stateless)
-				diag_warning(d, &s->loc, "'established only' is already given (line %d)",
+				diag_warning_id(d, DIAG_W_REPEATED, &s->loc, "'established only' is already given (line %d)",
 					     stateless->loc.first_line);
 			stateless = s;
 			r->stateless = true;
 		} else if (s->kind == STMT_LOG_UNMATCHED) {
 			if (logu)
-				diag_warning(d, &s->loc, "'log unmatched' is already given (line %d)",
+				diag_warning_id(d, DIAG_W_REPEATED, &s->loc, "'log unmatched' is already given (line %d)",
 					     logu->loc.first_line);
 			logu = s;
 			r->log_unmatched = true;
@@ -485,11 +488,15 @@ bool resolve_policy(const struct ast_policy *p, const struct library *lib, struc
 			any_rule = true;
 		}
 	}
-	if (!any_rule && d->errors == before && p->stmts.n)
-		diag_warning(d, &p->stmts.v[0]->loc, "the policy allows nothing: every packet will be dropped");
-	for (size_t i = 0; i < out->defines.n; i++)
+	/* Whole-policy warnings only about a policy without errors: after a syntax error some
+	 * statements are missing, and these would be follow-on noise. */
+	if (!any_rule && !d->errors && p->stmts.n)
+		diag_warning_id(d, DIAG_W_ALLOWS_NOTHING, &p->stmts.v[0]->loc,
+				"the policy allows nothing: every packet will be dropped");
+	for (size_t i = 0; i < out->defines.n && !d->errors; i++)
 		if (!out->defines.v[i].used)
-			diag_warning(d, &out->defines.v[i].stmt->u.define.name.loc, "define '%s' is never used",
+			diag_warning_id(d, DIAG_W_UNUSED_DEFINE, &out->defines.v[i].stmt->u.define.name.loc,
+					"define '%s' is never used",
 				     out->defines.v[i].name);
 	return d->errors == before;
 }

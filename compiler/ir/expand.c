@@ -307,7 +307,7 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 			done[hook] = true;
 			enum role other = side == 0 ? resp : init;
 			if (peer->given && other != restricted && other != ROLE_ANY && !noted) {
-				diag_note(x->d, &peer->loc,
+				diag_note_id(x->d, DIAG_N_PEER_RESTRICTION, &peer->loc,
 					  "%s flow '%s' runs between %ss; this restriction applies to those peers too",
 					  f->app, f->name, ast_role_name(other));
 				noted = true;

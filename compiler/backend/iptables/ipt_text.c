@@ -633,10 +633,10 @@ void ipt_family_warnings(const struct ir_ruleset *rs, uint8_t family, const char
 	const char *tool = family == IR_V6 ? "ip6tables" : "iptables";
 	const char *otool = other == IR_V6 ? "ip6tables" : "iptables";
 	if (!has_rules_of(rs, family))
-		diag_warning(d, NULL, "%s has no %s rules: the %s file holds only the built-in rules "
+		diag_warning_id(d, DIAG_W_FAMILY, NULL, "%s has no %s rules: the %s file holds only the built-in rules "
 			     "and drops all other %s traffic", policy, fam, tool, fam);
 	if (has_rules_of(rs, other))
-		diag_warning(d, NULL, "%s also has %s rules: %s traffic stays unfiltered unless the "
+		diag_warning_id(d, DIAG_W_FAMILY, NULL, "%s also has %s rules: %s traffic stays unfiltered unless the "
 			     "%s file (pinhole compile -t %s) is loaded too", policy, ofam, ofam, otool, otool);
 }
 
