@@ -199,5 +199,18 @@ expect help 0 '--fail-on=LEVEL' "$bin" check --help
 expect format-bad 2 "unknown format 'xml'" "$bin" check --format=xml warn.pin
 expect no-policy 2 'which policies' "$bin" check --format=json
 
+# Every option `pinhole check --help` lists is in pinhole(8) and docs/check.md.
+"$bin" check --help >help.txt
+groff -man -Tascii -P-cbou -rLL=2000n "$root/build/man/pinhole.8" 2>/dev/null >man8.txt
+for o in $(grep -oE '(^|[ ,])--?[a-zA-Z][-a-zA-Z]*' help.txt | tr -d ' ,' | sort -u); do
+	grep -qF -- "$o" man8.txt && ok || bad "pinhole(8) does not mention check's option '$o'"
+	case $o in -h|--help|-L|--stateless|--stateful) continue ;; esac
+	grep -qF -- "$o" "$root/docs/check.md" && ok || bad "docs/check.md does not mention '$o'"
+done
+# Every ID is in docs/check.md's table, and the table has no ID pinhole does not know.
+"$bin" check --format=sarif clean.pin | grep -oE '"id": "PH[0-9]+"' | grep -oE 'PH[0-9]+' | sort >ids.bin
+grep -oE '^\| PH[0-9]+ ' "$root/docs/check.md" | grep -oE 'PH[0-9]+' | sort >ids.doc
+diff ids.bin ids.doc >/dev/null && ok || bad "docs/check.md's IDs differ from pinhole's: $(diff ids.bin ids.doc | tr '\n' ' ')"
+
 echo "check: $pass passed, $fail failed"
 [ $fail -eq 0 ]
