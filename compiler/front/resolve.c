@@ -1,4 +1,5 @@
 /* Resolution: defines and zones, app checks, rules bound to apps and address lists. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,34 @@ static bool is_literal(const char *text)
 }
 
 /* A from/to list: literals and define names, or exactly one zone. */
+/* After a syntax error: is `x` defined by a 'define X' or 'zone X' in its file that did not
+ * parse? Then "unknown address name" would only repeat that error. */
+static bool lost_to_syntax_error(const struct diags *d, const struct ast_word *x)
+{
+	bool syntax = false;
+	for (size_t i = 0; i < d->n && !syntax; i++)
+		syntax = d->v[i].sev == SEV_ERROR && d->v[i].id == DIAG_E_SYNTAX;
+	const struct source *src = x->loc.src;
+	if (!syntax || !src)
+		return false;
+	size_t n = strlen(x->text);
+	for (const char *p = src->text, *end = src->text + src->len; p < end; p++) {
+		const char *w = NULL;
+		if ((size_t)(end - p) > 7 && !strncmp(p, "define", 6) && (p[6] == ' ' || p[6] == '\t'))
+			w = p + 6;
+		else if ((size_t)(end - p) > 5 && !strncmp(p, "zone", 4) && (p[4] == ' ' || p[4] == '\t'))
+			w = p + 4;
+		if (!w || (p > src->text && !isspace((unsigned char)p[-1]) && p[-1] != ';'))
+			continue;
+		while (w < end && (*w == ' ' || *w == '\t'))
+			w++;
+		if ((size_t)(end - w) >= n && !strncmp(w, x->text, n) &&
+		    (w + n == end || !(isalnum((unsigned char)w[n]) || strchr("_.-", w[n]))))
+			return true;
+	}
+	return false;
+}
+
 static void resolve_peer(struct resolved *r, const ast_words *w, const struct loc *kw,
 			 struct peer *out, struct diags *d)
 {
@@ -243,6 +272,8 @@ static void resolve_peer(struct resolved *r, const ast_words *w, const struct lo
 			out->setname = z->name;
 			for (size_t j = 0; j < z->addrs.n; j++)
 				VEC_PUSH(out->addrs, z->addrs.v[j]);
+		} else if (lost_to_syntax_error(d, x)) {
+			continue; /* its define or zone did not parse: that error is the one to fix */
 		} else {
 			const char *s = suggest_name(r, x->text);
 			if (s)
@@ -379,7 +410,14 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 		const struct ast_app *a = library_find(lib, svc->name);
 		if (!a) {
 			const char *sug = library_suggest(lib, svc->name);
-			if (sug)
+			bool icmp = !strcmp(svc->name, "icmp") || !strcmp(svc->name, "icmpv6") ||
+				    !strcmp(svc->name, "icmp6");
+			if (icmp && library_find(lib, "ping"))
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc,
+					      "'%s' is a protocol, not an app: 'allow ping server;' answers "
+					      "echo requests (IPv4 and IPv6); ICMP errors of allowed connections "
+					      "and IPv6 neighbour discovery pass without a rule", svc->name);
+			else if (sug)
 				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc, "unknown app '%s'; did you mean '%s'?", svc->name, sug);
 			else if (!strcmp(svc->name, "tcp") || !strcmp(svc->name, "udp"))
 				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc, "'%s' needs a port: %s/PORT", svc->name, svc->name);
