@@ -65,12 +65,22 @@ void compilation_free(struct compilation *c)
 	sources_free(&c->srcs);
 }
 
+const struct source *compilation_source(const struct compilation *c, const char *file)
+{
+	for (size_t i = 0; file && i < c->srcs.n; i++) {
+		char *name = util_path_clean(c->srcs.v[i]->name);
+		bool same = !strcmp(name, file) || !strcmp(c->srcs.v[i]->name, file);
+		free(name);
+		if (same)
+			return c->srcs.v[i];
+	}
+	return NULL;
+}
+
 char *compilation_source_line(const struct compilation *c, const char *file, int line)
 {
-	for (size_t i = 0; i < c->srcs.n; i++) {
-		const struct source *s = c->srcs.v[i];
-		if (strcmp(s->name, file) != 0)
-			continue;
+	const struct source *s = compilation_source(c, file);
+	if (s) {
 		const char *p = s->text, *end = s->text + s->len;
 		for (int l = 1; l < line && p < end; l++) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -33,6 +33,8 @@ bool compile_library(const struct compile_opts *o, struct compilation *c);
 bool compile_policy(const char *path, const struct compile_opts *o, struct compilation *c);
 void compilation_free(struct compilation *c);
 
+/* The loaded file that a rule's origin.file names (a cleaned path, util_path_clean), or NULL. */
+const struct source *compilation_source(const struct compilation *c, const char *file);
 /* The source line `line` of a loaded file, without its newline (for explain). */
 char *compilation_source_line(const struct compilation *c, const char *file, int line);
 

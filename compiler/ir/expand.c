@@ -22,7 +22,9 @@ static void origin_for(const struct exp *x, struct ir_origin *o, const struct di
 {
 	memset(o, 0, sizeof(*o));
 	o->stmt_no = (int)(c->rr - x->r->rules.v) + 1;
-	o->file = xstrdup(c->rr->loc.src->name);
+	/* The path as typed, cleaned: "./fw.pin" and "fw.pin" make the same rules (and rule
+	 * comments, which status and apply compare). */
+	o->file = util_path_clean(c->rr->loc.src->name);
 	o->line = c->rr->loc.first_line;
 	o->col = c->rr->loc.first_column;
 	o->stmt = xstrdup(c->rr->text);

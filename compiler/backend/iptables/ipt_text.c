@@ -230,6 +230,11 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 	return NULL;
 }
 
+char *ipt_rule_check(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family)
+{
+	return check_rule(rs, r, family);
+}
+
 const struct ir_rule *ipt_check(const struct ir_ruleset *rs, uint8_t family, char **why)
 {
 	for (size_t i = 0; i < rs->rules.n; i++) {
