@@ -39,8 +39,13 @@ static const struct diag_rule rules[DIAG_ID_COUNT] = {
 				    "a '# pinhole: ignore' comment without a known ID or a reason"},
 	[DIAG_W_UNUSED_SUPPRESSION] = {"PH110", "unused-suppression", SEV_WARNING,
 				       "a '# pinhole: ignore' comment that suppresses nothing"},
+	[DIAG_W_FAMILY_NARROWING] = {"PH111", "family-narrowing", SEV_WARNING,
+				     "0.0.0.0/0 (or ::/0) without the other family makes a rule one family only"},
 	[DIAG_N_PEER_RESTRICTION] = {"PH201", "restriction-hits-peers", SEV_NOTE,
 				     "a from/to restriction also applies to an app's peer-to-peer flows"},
+	[DIAG_N_BROADCAST_RESTRICTION] = {"PH202", "restriction-hits-broadcasts", SEV_NOTE,
+					  "a from/to list of hosts only also limits this host's broadcasts "
+					  "to those hosts"},
 };
 
 const struct diag_rule *diag_rule(enum diag_id id)

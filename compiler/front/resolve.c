@@ -233,6 +233,9 @@ static bool lost_to_syntax_error(const struct diags *d, const struct ast_word *x
 	return false;
 }
 
+static void resolve_peer_word(struct resolved *r, const ast_words *w, const struct ast_word *x,
+			      struct peer *out, struct diags *d);
+
 static void resolve_peer(struct resolved *r, const ast_words *w, const struct loc *kw,
 			 struct peer *out, struct diags *d)
 {
@@ -241,49 +244,71 @@ static void resolve_peer(struct resolved *r, const ast_words *w, const struct lo
 	out->loc = *kw;
 	if (w->n)
 		out->loc.last_column = w->v[w->n - 1].loc.last_column;
+	const struct loc *whole[2] = {NULL, NULL}; /* where 0.0.0.0/0 and ::/0 came in */
 	for (size_t i = 0; i < w->n; i++) {
 		const struct ast_word *x = &w->v[i];
-		if (is_literal(x->text)) {
-			struct ir_prefix p;
-			char *why = NULL;
-			if (!prefix_parse(x->text, &p, &why)) {
-				diag_error(d, &x->loc, "%s", why);
-				free(why);
-			} else {
-				VEC_PUSH(out->addrs, p);
-			}
-			continue;
-		}
-		struct define *def = find_define(r, x->text);
-		const struct zone *z = find_zone(r, x->text);
-		if (def) {
-			def->used = true;
-			for (size_t j = 0; j < def->addrs.n; j++)
-				VEC_PUSH(out->addrs, def->addrs.v[j]);
-			if (w->n == 1)
-				out->setname = def->name;
-		} else if (z) {
-			if (w->n != 1) {
-				diag_error(d, &x->loc, "zone '%s' cannot be mixed with other addresses in one list",
-					   z->name);
-				continue;
-			}
-			out->zone = z;
-			out->setname = z->name;
-			for (size_t j = 0; j < z->addrs.n; j++)
-				VEC_PUSH(out->addrs, z->addrs.v[j]);
-		} else if (lost_to_syntax_error(d, x)) {
-			continue; /* its define or zone did not parse: that error is the one to fix */
-		} else {
-			const char *s = suggest_name(r, x->text);
-			if (s)
-				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s'; did you mean '%s'?", x->text, s);
-			else
-				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s' (not a define or zone)", x->text);
-		}
+		size_t before = out->addrs.n;
+		resolve_peer_word(r, w, x, out, d);
+		for (size_t j = before; j < out->addrs.n; j++)
+			if (out->addrs.v[j].len == 0 && !whole[out->addrs.v[j].family == IR_V6])
+				whole[out->addrs.v[j].family == IR_V6] = &x->loc;
 	}
+	bool fam[2] = {false, false};
+	for (size_t j = 0; j < out->addrs.n; j++)
+		fam[out->addrs.v[j].family == IR_V6] = true;
+	for (int f = 0; f < 2; f++)
+		if (whole[f] && !fam[!f])
+			diag_warning_id(d, DIAG_W_FAMILY_NARROWING, whole[f],
+					"%s is every %s address, and only those: this rule matches no %s "
+					"traffic; leave the address list out for every address of both "
+					"families, or add %s", f ? "::/0" : "0.0.0.0/0", f ? "IPv6" : "IPv4",
+					f ? "IPv4" : "IPv6", f ? "0.0.0.0/0" : "::/0");
 	if (prefixes_normalize(&out->addrs) && !out->setname)
 		diag_warning_id(d, DIAG_W_OVERLAP, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
+}
+
+/* One word of an address list: a literal, a define, a zone, or an unknown name. */
+static void resolve_peer_word(struct resolved *r, const ast_words *w, const struct ast_word *x,
+			      struct peer *out, struct diags *d)
+{
+	if (is_literal(x->text)) {
+		struct ir_prefix p;
+		char *why = NULL;
+		if (!prefix_parse(x->text, &p, &why)) {
+			diag_error(d, &x->loc, "%s", why);
+			free(why);
+		} else {
+			VEC_PUSH(out->addrs, p);
+		}
+		return;
+	}
+	struct define *def = find_define(r, x->text);
+	const struct zone *z = find_zone(r, x->text);
+	if (def) {
+		def->used = true;
+		for (size_t j = 0; j < def->addrs.n; j++)
+			VEC_PUSH(out->addrs, def->addrs.v[j]);
+		if (w->n == 1)
+			out->setname = def->name;
+	} else if (z) {
+		if (w->n != 1) {
+			diag_error(d, &x->loc, "zone '%s' cannot be mixed with other addresses in one list",
+				   z->name);
+			return;
+		}
+		out->zone = z;
+		out->setname = z->name;
+		for (size_t j = 0; j < z->addrs.n; j++)
+			VEC_PUSH(out->addrs, z->addrs.v[j]);
+	} else if (lost_to_syntax_error(d, x)) {
+		return; /* its define or zone did not parse: that error is the one to fix */
+	} else {
+		const char *s = suggest_name(r, x->text);
+		if (s)
+			diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s'; did you mean '%s'?", x->text, s);
+		else
+			diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s' (not a define or zone)", x->text);
+	}
 }
 
 char *resolve_stmt_text(const struct ast_stmt *s)

@@ -288,6 +288,23 @@ static bool role_at(enum role end, enum role host)
 	return end == host || end == ROLE_ANY;
 }
 
+/* A list of IPv4 hosts only (every prefix a /32, none the limited broadcast): it holds no
+ * broadcast address, so this host's broadcasts to the list go nowhere. */
+static bool hosts_only_v4(const struct peer *p)
+{
+	bool v4 = false;
+	for (size_t i = 0; i < p->addrs.n; i++) {
+		const struct ir_prefix *a = &p->addrs.v[i];
+		if (a->family != IR_V4)
+			continue;
+		static const uint8_t all[4] = {255, 255, 255, 255};
+		if (a->len != 32 || !memcmp(a->addr, all, 4))
+			return false;
+		v4 = true;
+	}
+	return v4;
+}
+
 static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct rapp *app,
 			     const struct rflow *f)
 {
@@ -314,6 +331,13 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 					  f->app, f->name, ast_role_name(other));
 				noted = true;
 			}
+			if (side == 0 && peer->given && f->broadcast && rr->action == ACT_ALLOW &&
+			    hosts_only_v4(peer))
+				diag_note_id(x->d, DIAG_N_BROADCAST_RESTRICTION, &peer->loc,
+					     "%s flow '%s' carries broadcasts: this restriction also limits this "
+					     "host's broadcasts to the hosts listed, and no broadcast address is "
+					     "among them (add the subnet's, e.g. 10.0.0.255, or a subnet)",
+					     f->app, f->name);
 			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
 					   .src = side == 1 && peer->given ? peer : NULL,
 					   .dst = side == 0 && peer->given ? peer : NULL,

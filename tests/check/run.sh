@@ -194,6 +194,23 @@ printf 'allow dns client;\n' >copy/common.pin
 expect include-next-first 0 '' "$bin" check --format=json -I etc/pinhole -I inc2 copy/main.pin
 grep -q 'copy/common.pin\|"findings": \[\]' "$tmp/out" && ok || bad "include-next-first: output"
 
+# Family narrowing: 0.0.0.0/0 alone makes a rule IPv4-only.
+printf 'allow http server from 0.0.0.0/0;\n' >narrow4.pin
+printf 'define all6 = ::/0;\nallow ssh server from all6;\n' >narrow6.pin
+printf 'allow http server from 0.0.0.0/0, ::/0;\nallow ssh server from 10.0.0.0/8;\n' >both.pin
+expect narrow-v4 1 'narrow4.pin:1:24: warning: 0\.0\.0\.0/0 is every IPv4 address, and only those: this rule matches no IPv6 traffic.*\[PH111\]' "$bin" check narrow4.pin
+expect narrow-v6 1 'narrow6.pin:2:23: warning: ::/0 is every IPv6 address.*add 0\.0\.0\.0/0 \[PH111\]' "$bin" check narrow6.pin
+expect narrow-both 0 '' "$bin" check both.pin
+expect narrow-off 0 '' "$bin" check -Wno-family-narrowing narrow4.pin
+
+# Restrictions that hit this host's broadcasts: a list of hosts only.
+printf 'allow smb server from 10.0.0.7, 10.0.0.8;\n' >smbhosts.pin
+printf 'allow smb server from 10.0.0.0/24;\n' >smbnet.pin
+expect broadcast-note 0 "smbhosts.pin:1:18: note: smb flow 'browse' carries broadcasts: this restriction also limits this host's broadcasts.*\\[PH202\\]" "$bin" check smbhosts.pin
+expect broadcast-subnet 0 '' "$bin" check smbnet.pin
+not_in broadcast-subnet-quiet 'PH202'
+expect broadcast-sarif 0 '"ruleId": "PH202", "ruleIndex": [0-9]+, "level": "note"' "$bin" check --format=sarif smbhosts.pin
+
 # Usage.
 expect help 0 '--fail-on=LEVEL' "$bin" check --help
 expect format-bad 2 "unknown format 'xml'" "$bin" check --format=xml warn.pin
