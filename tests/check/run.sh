@@ -211,6 +211,23 @@ expect broadcast-subnet 0 '' "$bin" check smbnet.pin
 not_in broadcast-subnet-quiet 'PH202'
 expect broadcast-sarif 0 '"ruleId": "PH202", "ruleIndex": [0-9]+, "level": "note"' "$bin" check --format=sarif smbhosts.pin
 
+# Odd bytes in a file name still make valid JSON and SARIF; a missing policy has no location.
+printf 'allow ssh client;\nallow ssh client;\n' >"$(printf 'odd\377\001name.pin')"
+"$bin" check --format=json "$(printf 'odd\377\001name.pin')" >odd.json 2>/dev/null
+validate json-odd-name "$root/$ours" odd.json
+"$bin" check --format=sarif "$(printf 'odd\377\001name.pin')" >odd.sarif 2>/dev/null
+validate sarif-odd-name "$root/$sarif" odd.sarif
+expect json-missing 2 '"location": null' "$bin" check --format=json none.pin
+cp out missing.json
+validate json-missing "$root/$ours" missing.json
+"$bin" check --format=sarif none.pin >missing.sarif 2>/dev/null
+validate sarif-missing "$root/$sarif" missing.sarif
+
+# Bash completion offers check's and explain's new options.
+comp() { bash -c '. "$0"; COMP_WORDS=("${@}"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _pinhole; printf "%s " "${COMPREPLY[@]}"' "$root/dist/pinhole.bash-completion" "$@"; }
+[ "$(comp pinhole check --fo)" = "--format=text --format=json --format=sarif --format=github " ] && ok || bad "completion: check --fo gives '$(comp pinhole check --fo)'"
+[ "$(comp pinhole explain --w)" = "--why-not " ] && ok || bad "completion: explain --w gives '$(comp pinhole explain --w)'"
+
 # Usage.
 expect help 0 '--fail-on=LEVEL' "$bin" check --help
 expect format-bad 2 "unknown format 'xml'" "$bin" check --format=xml warn.pin
