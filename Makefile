@@ -42,7 +42,7 @@ SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 
-.PHONY: all asan man deps demo check test unit golden agree cli fuzz golden-update kernel install uninstall deb clean \
+.PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz golden-update kernel install uninstall deb clean \
 	bench bench-deps
 
 all: build/pinhole man
@@ -133,6 +133,10 @@ agree: all asan $(AGREE_BIN)
 
 cli: all asan build/pinhole-faults
 	@tests/cli/run.sh
+
+# `check` is the whole suite already: this layer (tests/check/run.sh) is `make checkcmd`.
+checkcmd: all asan
+	@tests/check/run.sh
 
 golden-update: all asan
 	@tests/golden/run.sh --update

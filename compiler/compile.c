@@ -9,10 +9,12 @@ bool compile_library(const struct compile_opts *o, struct compilation *c)
 	memset(c, 0, sizeof(*c));
 	struct libpath lp;
 	libpath_init(&lp, o->libdirs, o->nlibdirs);
+	c->diags.stage = DIAG_E_INPUT;
 	if (!lp.dirs.n)
 		diag_error(&c->diags, NULL, "no app library found: pass -L DIR or set PINHOLE_LIB");
 	bool ok = lp.dirs.n && library_load(&c->lib, &lp, &c->srcs, &c->diags);
 	libpath_free(&lp);
+	c->diags.stage = DIAG_E_APP;
 	for (size_t i = 0; i < c->lib.apps.n; i++)
 		if (!resolve_validate_app(c->lib.apps.v[i], &c->diags))
 			ok = false;
@@ -27,7 +29,10 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 	size_t first_src = c->srcs.n;
 	/* After a syntax error the remaining statements are still resolved, so that one run
 	 * reports every bad line; nothing is expanded then. */
-	bool parsed = load_policy(path, &c->srcs, &c->policy, &c->diags);
+	c->diags.stage = DIAG_E_INPUT;
+	c->first_policy_src = first_src;
+	bool parsed = load_policy_in(path, o->incdirs, o->nincdirs, &c->srcs, &c->policy, &c->diags);
+	c->diags.stage = DIAG_E_POLICY;
 	if (!ok || c->srcs.n == first_src)
 		return false;
 	if (parsed && c->policy.stmts.n == 0) {
@@ -36,8 +41,10 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 		diag_error(&c->diags, &at, "empty policy: no statements (write at least one 'allow')");
 		return false;
 	}
+	c->diags.stage = DIAG_E_APP;
 	library_add_policy_apps(&c->lib, &c->policy, &c->diags);
 	bool bundles = library_resolve_uses(&c->lib, &c->diags); /* the policy's own apps */
+	c->diags.stage = DIAG_E_POLICY;
 	if (!resolve_policy(&c->policy, &c->lib, &c->res, &c->diags) || !parsed || !bundles)
 		return false;
 	if (o->mode != MODE_AS_POLICY)
@@ -58,12 +65,22 @@ void compilation_free(struct compilation *c)
 	sources_free(&c->srcs);
 }
 
+const struct source *compilation_source(const struct compilation *c, const char *file)
+{
+	for (size_t i = 0; file && i < c->srcs.n; i++) {
+		char *name = util_path_clean(c->srcs.v[i]->name);
+		bool same = !strcmp(name, file) || !strcmp(c->srcs.v[i]->name, file);
+		free(name);
+		if (same)
+			return c->srcs.v[i];
+	}
+	return NULL;
+}
+
 char *compilation_source_line(const struct compilation *c, const char *file, int line)
 {
-	for (size_t i = 0; i < c->srcs.n; i++) {
-		const struct source *s = c->srcs.v[i];
-		if (strcmp(s->name, file) != 0)
-			continue;
+	const struct source *s = compilation_source(c, file);
+	if (s) {
 		const char *p = s->text, *end = s->text + s->len;
 		for (int l = 1; l < line && p < end; l++) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));

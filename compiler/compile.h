@@ -13,6 +13,8 @@ struct compile_opts {
 	const char *const *libdirs; /* -L directories, searched first */
 	size_t nlibdirs;
 	enum mode_override mode;
+	const char *const *incdirs; /* -I directories: includes not found next to the including file */
+	size_t nincdirs;
 };
 
 struct compilation {
@@ -22,6 +24,7 @@ struct compilation {
 	struct library lib;
 	struct resolved res;
 	struct ir_ruleset ir;
+	size_t first_policy_src; /* srcs.v[first_policy_src..] are the policy and its includes */
 };
 
 /* Loads only the app library (for `pinhole apps`). */
@@ -30,6 +33,8 @@ bool compile_library(const struct compile_opts *o, struct compilation *c);
 bool compile_policy(const char *path, const struct compile_opts *o, struct compilation *c);
 void compilation_free(struct compilation *c);
 
+/* The loaded file that a rule's origin.file names (a cleaned path, util_path_clean), or NULL. */
+const struct source *compilation_source(const struct compilation *c, const char *file);
 /* The source line `line` of a loaded file, without its newline (for explain). */
 char *compilation_source_line(const struct compilation *c, const char *file, int line);
 

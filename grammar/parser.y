@@ -246,6 +246,86 @@ static const char *token_desc(yysymbol_kind_t k)
 	return b;
 }
 
+/* The text under `loc` on its first line (the token the parser stopped at), and in *before
+ * the word just before it, if it touches it. Both new strings; "" when not found. */
+static char *token_text(const struct loc *loc, char **before)
+{
+	*before = xstrdup("");
+	const struct source *src = loc->src;
+	if (!src || loc->first_line < 1)
+		return xstrdup("");
+	const char *p = src->text, *end = src->text + src->len;
+	for (int l = 1; l < loc->first_line && p < end; l++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	size_t len = (size_t)((nl ? nl : end) - p);
+	size_t a = (size_t)(loc->first_column - 1);
+	if (a > len)
+		return xstrdup("");
+	size_t b = a;
+	while (b > 0 && (p[b - 1] == '_' || (p[b - 1] >= 'a' && p[b - 1] <= 'z') ||
+			 (p[b - 1] >= 'A' && p[b - 1] <= 'Z')))
+		b--;
+	free(*before);
+	*before = xstrndup(p + b, a - b);
+	size_t w = loc->last_line == loc->first_line && loc->last_column >= loc->first_column
+			   ? (size_t)(loc->last_column - loc->first_column + 1) : 1;
+	if (a + w > len)
+		w = len - a;
+	return xstrndup(p + a, w);
+}
+
+static bool one_of(const char *s, const char *const *words)
+{
+	for (; *words; words++)
+		if (!strcmp(s, *words))
+			return true;
+	return false;
+}
+
+/* The common mistakes, told as what to write instead; NULL when none fits. */
+static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *before,
+			 const yysymbol_kind_t *expected, int n)
+{
+	bool rule = false; /* the parser is inside a rule, after its app names */
+	for (int i = 0; i < n; i++)
+		rule |= expected[i] == YYSYMBOL_SERVER || expected[i] == YYSYMBOL_FROM;
+	static const char *const directions[] = {"in", "out", "inbound", "outbound", "incoming",
+						 "outgoing", "input", "output", "ingress", "egress", NULL};
+	static const char *const ifaces[] = {"on", "via", "iface", "dev", "device", "iif", "oif", NULL};
+	if (rule && got == YYSYMBOL_IDENT && one_of(text, directions))
+		return xasprintf("a rule has no '%s': its role gives the direction. 'allow APP server;' "
+				 "lets others reach this host's APP, 'allow APP client;' lets this host "
+				 "reach theirs", text);
+	if (rule && ((got == YYSYMBOL_IDENT && one_of(text, ifaces)) || got == YYSYMBOL_INTERFACE))
+		return xasprintf("a rule names no interface itself: put the interface in a zone "
+				 "('zone lan { interface eth0; }') and write 'from lan' (or 'to lan')");
+	if (!strcmp(yysymbol_name(got), "':'") && (!strcmp(before, "tcp") || !strcmp(before, "udp")))
+		return xasprintf("a port is written %s/PORT, with '/': e.g. 'allow %s/8080 server;'",
+				 before, before);
+	if (got == YYSYMBOL_IDENT && text[0]) {
+		const char *best = NULL;
+		size_t best_d = 3;
+		for (int i = 0; i < n; i++) {
+			const char *kw = yysymbol_name(expected[i]);
+			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_TIMEOUT ||
+			    !(kw[0] >= 'a' && kw[0] <= 'z'))
+				continue; /* keywords only */
+			size_t d = util_edit_distance(text, kw);
+			size_t limit = strlen(kw) <= 3 ? 1 : 2;
+			if (d <= limit && d < best_d) {
+				best_d = d;
+				best = kw;
+			}
+		}
+		if (best)
+			return xasprintf("unexpected name '%s'; did you mean '%s'?", text, best);
+	}
+	return NULL;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, struct parse_ctx *ctx)
 {
 	(void)scanner;
@@ -256,6 +336,16 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, str
 		return 0;
 	yysymbol_kind_t expected[YYNTOKENS];
 	int n = yypcontext_expected_tokens(pctx, expected, YYNTOKENS);
+	char *before;
+	char *text = token_text(yypcontext_location(pctx), &before);
+	char *hint = syntax_hint(got, text, before, expected, n > 0 ? n : 0);
+	free(text);
+	free(before);
+	if (hint) {
+		diag_error(ctx->diags, yypcontext_location(pctx), "%s", hint);
+		free(hint);
+		return 0;
+	}
 	struct strbuf sb = {0};
 	sb_printf(&sb, "unexpected %s", token_desc(got));
 	bool semicolon = false;
@@ -278,14 +368,18 @@ bool parse_source(const struct source *src, struct ast_policy *out, struct diags
 	struct scan_extra extra = {.src = src, .diags = diags, .line = 1, .col = 1};
 	struct parse_ctx ctx = {.out = out, .diags = diags};
 	size_t errors_before = diags->errors;
+	enum diag_id stage = diags->stage;
+	diags->stage = DIAG_E_SYNTAX;
 	yyscan_t scanner;
 	if (yylex_init_extra(&extra, &scanner) != 0) {
 		diag_error(diags, NULL, "cannot start the scanner");
+		diags->stage = stage;
 		return false;
 	}
 	YY_BUFFER_STATE buf = yy_scan_bytes(src->text, (int)src->len, scanner);
 	yyparse(scanner, &ctx);
 	yy_delete_buffer(buf, scanner);
 	yylex_destroy(scanner);
+	diags->stage = stage;
 	return diags->errors == errors_before;
 }

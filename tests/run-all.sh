@@ -28,6 +28,7 @@ run_layer unit tests/run-unit.sh "$@"
 run_layer golden tests/golden/run.sh
 run_layer agree tests/agree/run.sh
 run_layer cli tests/cli/run.sh
+run_layer check tests/check/run.sh
 run_layer perf-gen tests/perf/gen_smoke.sh
 run_layer kernel tests/kernel/run.sh
 echo

@@ -484,7 +484,7 @@ static void lint_redundant(const struct resolved *res, const struct ir_ruleset *
 	}
 	for (size_t s = 1; s <= nstmt; s++)
 		if (has[s] && !open[s])
-			diag_warning(d, &res->rules.v[s - 1].loc, "this statement adds nothing: what it "
+			diag_warning_id(d, DIAG_W_REDUNDANT, &res->rules.v[s - 1].loc, "this statement adds nothing: what it "
 				     "allows is already allowed (e.g. by line %d)", by_line[s]);
 	cand_free(&ix);
 	free(by_line);
@@ -508,7 +508,7 @@ static void lint_useless_deny(size_t index, const struct resolved *res, const st
 				return;
 		}
 	}
-	diag_warning(d, &res->rules.v[index].loc, "this deny closes nothing: no allow lets such "
+	diag_warning_id(d, DIAG_W_USELESS_DENY, &res->rules.v[index].loc, "this deny closes nothing: no allow lets such "
 		     "traffic in, and the default policy already drops it");
 }
 

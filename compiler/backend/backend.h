@@ -31,6 +31,10 @@ bool ipt_render(const struct ir_ruleset *rs, uint8_t family, const struct render
  * the rule must pass ipt_check. */
 char *ipt_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family);
 
+/* Why iptables cannot take rule `r` of `family` exactly (caller frees), or NULL when it can:
+ * ipt_rule_text needs NULL here. */
+char *ipt_rule_check(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family);
+
 /* The first rule of `family` that iptables could not take exactly (an interface name it would
  * read differently, a value out of range), with *why saying what (caller frees); NULL if none. */
 const struct ir_rule *ipt_check(const struct ir_ruleset *rs, uint8_t family, char **why);

@@ -61,14 +61,11 @@ static bool check_target(struct compilation *c, uint8_t family, const char *poli
 	if (!r)
 		return true;
 	struct loc at = {0};
-	for (size_t i = 0; r->origin.file && i < c->srcs.n; i++) {
-		if (!strcmp(c->srcs.v[i]->name, r->origin.file)) {
-			at = (struct loc){.src = c->srcs.v[i], .first_line = r->origin.line,
-					  .first_column = r->origin.col, .last_line = r->origin.line,
-					  .last_column = r->origin.col};
-		}
-	}
-	diag_error(&c->diags, at.src ? &at : NULL, "cannot write this rule for %s: %s",
+	const struct source *src = compilation_source(c, r->origin.file);
+	if (src)
+		at = (struct loc){.src = src, .first_line = r->origin.line, .first_column = r->origin.col,
+				  .last_line = r->origin.line, .last_column = r->origin.col};
+	diag_error_id(&c->diags, DIAG_E_BACKEND, at.src ? &at : NULL, "cannot write this rule for %s: %s",
 		   family == IR_V6 ? "ip6tables" : family ? "iptables" : "nftables", why);
 	free(why);
 	return false;

@@ -1,4 +1,7 @@
-/* pinhole explain [--brief] POLICY PACKET|-: the verdict for one packet, down to the policy line.
+/* pinhole explain [--brief] [--why-not LINE] POLICY PACKET|-: the verdict for one packet, down
+ * to the policy line (and the nft and iptables rule that decide it); --why-not says why the
+ * rules of one policy line did not take it. Exit status for one packet: 0 accepted, 1 dropped
+ * or rejected, 2 bad input; for a batch (-), 0 or 2.
  * Packets read from stdin are judged in order, as the kernel would see them: a control flow's
  * packet records its peer in a dynamic set, and a later packet of the scoped channel from that
  * peer finds it there. A single packet meets empty sets. */
@@ -7,6 +10,7 @@
 
 #include "backend.h"
 #include "cli.h"
+#include "icmp.h"
 #include "packet.h"
 #include "scope.h"
 
@@ -116,6 +120,29 @@ void explain_scope(const struct compilation *c, const struct ir_packet *p,
 		w.rule->origin.line, w.rule->origin.app, w.rule->origin.flow, ds->name);
 }
 
+/* The iptables-restore lines of the deciding rule, for the packet's family. */
+static void put_ipt(const struct compilation *c, const struct ir_rule *r, uint8_t family, FILE *out)
+{
+	const char *label = family == IR_V6 ? "ip6tables:" : "iptables:";
+	char *why = ipt_rule_check(&c->ir, r, family);
+	if (why) {
+		fprintf(out, "%s (iptables cannot say this rule exactly: %s)\n", label, why);
+		free(why);
+		return;
+	}
+	char *text = ipt_rule_text(&c->ir, r, family);
+	const char *p = text;
+	bool first = true;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		fprintf(out, "%-9s %.*s\n", first ? label : "", (int)len, p);
+		first = false;
+		p += len + (nl ? 1 : 0);
+	}
+	free(text);
+}
+
 static void print_full(const struct compilation *c, const struct ir_packet *p,
 		       const struct ir_verdict *v, FILE *out)
 {
@@ -150,9 +177,267 @@ static void print_full(const struct compilation *c, const struct ir_packet *p,
 	char *nft = nft_rule_text(&c->ir, r);
 	fprintf(out, "nft:     %s  (chain %s)\n", nft, ir_hook_name(r->hook));
 	free(nft);
+	put_ipt(c, r, p->family, out);
 	const struct ir_rule *h = v->action == IR_ACCEPT ? helper_rule(&c->ir, p) : NULL;
 	if (h && p->ct_state == CT_NEW)
 		fprintf(out, "helper:  conntrack helper '%s' attached to this connection\n", h->helper);
+}
+
+/* ---- --why-not: the first match of each rule of a line that the packet fails ---- */
+
+struct why_not {
+	const struct source *src; /* the policy file the line is in */
+	char *file;               /* its name as rules carry it (origin.file) */
+	int line;
+};
+
+static void put_addrs(FILE *out, const struct ir_addrset *a)
+{
+	if (a->name)
+		fprintf(out, "%s (", a->name);
+	for (size_t i = 0; i < a->n && i < 4; i++) {
+		char buf[64];
+		ir_prefix_format(&a->v[i], buf, sizeof(buf));
+		fprintf(out, "%s%s", i ? ", " : "", buf);
+	}
+	if (a->n > 4)
+		fprintf(out, ", ... %zu in all", a->n);
+	if (a->name)
+		fputc(')', out);
+}
+
+static void put_ports(FILE *out, const struct ir_portset *ps)
+{
+	for (size_t i = 0; i < ps->n && i < 8; i++) {
+		fprintf(out, "%s%u", i ? ", " : "", ps->v[i].lo);
+		if (ps->v[i].hi != ps->v[i].lo)
+			fprintf(out, "-%u", ps->v[i].hi);
+	}
+	if (ps->n > 8)
+		fprintf(out, ", ... %zu ranges in all", ps->n);
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IR_TCP: return "tcp";
+	case IR_UDP: return "udp";
+	case IR_ICMP: return "icmp";
+	case IR_ICMPV6: return "icmpv6";
+	default: return "another protocol";
+	}
+}
+
+static void put_flags(FILE *out, uint8_t flags)
+{
+	static const char *const names[] = {"fin", "syn", "rst", "psh", "ack", "urg"};
+	bool any = false;
+	for (int i = 0; i < 6; i++) {
+		if (flags & (1u << i)) {
+			fprintf(out, "%s%s", any ? "," : "", names[i]);
+			any = true;
+		}
+	}
+	if (!any)
+		fputs("none", out);
+}
+
+static void put_ct(FILE *out, uint8_t ct)
+{
+	static const char *const names[] = {"new", "established", "related", "invalid"};
+	bool any = false;
+	for (int i = 0; i < 4; i++) {
+		if (ct & (1u << i)) {
+			fprintf(out, "%s%s", any ? "," : "", names[i]);
+			any = true;
+		}
+	}
+	if (!any)
+		fputs("none", out);
+}
+
+/* What the packet has, and what the match wants instead. */
+static void put_miss(FILE *out, const struct ir_match *m, const struct ir_packet *p)
+{
+	const char *nofrag = "a non-first fragment carries no transport header";
+	switch (m->kind) {
+	case IR_M_IIF:
+		fprintf(out, "input interface %s is not ", p->iif ? p->iif : "(none given: add iif NAME)");
+		for (size_t i = 0; i < m->u.ifs.n; i++)
+			fprintf(out, "%s%s", i ? ", " : "", m->u.ifs.v[i]);
+		break;
+	case IR_M_OIF:
+		fprintf(out, "output interface %s is not ", p->oif ? p->oif : "(none given: add oif NAME)");
+		for (size_t i = 0; i < m->u.ifs.n; i++)
+			fprintf(out, "%s%s", i ? ", " : "", m->u.ifs.v[i]);
+		break;
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		fprintf(out, "%s address ", m->kind == IR_M_SADDR ? "source" : "destination");
+		put_addr(out, p->family, m->kind == IR_M_SADDR ? p->saddr : p->daddr);
+		fputs(" is not in ", out);
+		put_addrs(out, &m->u.addrs);
+		break;
+	case IR_M_IN_SET:
+		fprintf(out, "%s address ", m->u.set.src ? "source" : "destination");
+		put_addr(out, p->family, m->u.set.src ? p->saddr : p->daddr);
+		fprintf(out, " is not in dynamic set %s (its peers have not used the control flow lately)",
+			m->u.set.name);
+		break;
+	case IR_M_FRAGMENT:
+		fputs("the rule takes non-first fragments only", out);
+		break;
+	case IR_M_L4PROTO:
+		fprintf(out, "protocol %s is not %s", proto_name(p->l4proto), proto_name(m->u.proto));
+		break;
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+		if (p->fragment) {
+			fputs(nofrag, out);
+			break;
+		}
+		fprintf(out, "%s port %u is not ", m->kind == IR_M_SPORT ? "source" : "destination",
+			m->kind == IR_M_SPORT ? p->sport : p->dport);
+		put_ports(out, &m->u.ports);
+		break;
+	case IR_M_SAME_PORT:
+		if (p->fragment) {
+			fputs(nofrag, out);
+			break;
+		}
+		fprintf(out, "ports %u -> %u are not one port of ", p->sport, p->dport);
+		put_ports(out, &m->u.ports);
+		fputs(" on both ends", out);
+		break;
+	case IR_M_TCP_FLAGS:
+		if (p->fragment) {
+			fputs(nofrag, out);
+			break;
+		}
+		fputs("TCP flags ", out);
+		put_flags(out, p->tcp_flags);
+		fputs(": the rule wants exactly ", out);
+		put_flags(out, m->u.flags.cmp);
+		fputs(" of ", out);
+		put_flags(out, m->u.flags.mask);
+		break;
+	case IR_M_TCP_FLAGS_ANY:
+		if (p->fragment) {
+			fputs(nofrag, out);
+			break;
+		}
+		fputs("TCP flags ", out);
+		put_flags(out, p->tcp_flags);
+		fputs(": the rule wants one of ", out);
+		put_flags(out, m->u.flags.mask);
+		break;
+	case IR_M_ICMP_TYPE: {
+		if (p->fragment) {
+			fputs(nofrag, out);
+			break;
+		}
+		const char *have = p->icmp_type >= 0 ? icmp_type_name(p->icmp_type, p->family) : NULL;
+		const char *want = icmp_type_name(m->u.icmp_type, p->family);
+		if (have)
+			fprintf(out, "ICMP type %s is not ", have);
+		else
+			fprintf(out, "ICMP type %d is not ", p->icmp_type);
+		if (want)
+			fputs(want, out);
+		else
+			fprintf(out, "%u", m->u.icmp_type);
+		break;
+	}
+	case IR_M_CT_STATE:
+		fputs("conntrack state ", out);
+		put_ct(out, p->ct_state);
+		fputs(" is not ", out);
+		put_ct(out, m->u.ct_state);
+		break;
+	case IR_M_CT_HELPER:
+		if (p->ct_helper)
+			fprintf(out, "the connection was expected by helper '%s', not '%s'", p->ct_helper,
+				m->u.helper);
+		else
+			fprintf(out, "the packet is no channel expected by helper '%s' (add: related helper %s)",
+				m->u.helper, m->u.helper);
+		break;
+	}
+}
+
+static void put_rule_name(FILE *out, const struct ir_rule *r)
+{
+	fprintf(out, "%s flow %s%s (%s, %s", r->origin.app ? r->origin.app : "?",
+		r->origin.flow ? r->origin.flow : "?", r->origin.reply ? " return traffic" : "",
+		ir_hook_name(r->hook), r->family == IR_V4 ? "IPv4" : r->family == IR_V6 ? "IPv6" : "IPv4 and IPv6");
+	if (r->action != IR_ACCEPT && r->action != IR_DROP && r->action != IR_REJECT)
+		fprintf(out, ", %s", ir_action_name(r->action));
+	fputc(')', out);
+}
+
+static bool rule_of_line(const struct ir_rule *r, const struct why_not *w)
+{
+	return r->origin.file && !r->origin.builtin && r->origin.line == w->line &&
+	       !strcmp(r->origin.file, w->file);
+}
+
+static void print_why_not(const struct compilation *c, const struct ir_packet *p,
+			  const struct ir_verdict *v, const struct ir_state *st, const struct why_not *w,
+			  FILE *out)
+{
+	char *text = compilation_source_line(c, w->file, w->line);
+	fprintf(out, "why-not: %s:%d: %s\n", w->file, w->line, text ? text : "");
+	free(text);
+	size_t other_hook = 0, other_family = 0, shown = 0;
+	bool matched = false;
+	for (size_t i = 0; i < c->ir.rules.n; i++) {
+		const struct ir_rule *r = &c->ir.rules.v[i];
+		if (!rule_of_line(r, w))
+			continue;
+		const struct ir_match *m;
+		enum ir_miss miss = ir_rule_first_mismatch(r, p, st, &m);
+		if (miss == IR_MISS_HOOK) {
+			other_hook++;
+			continue;
+		}
+		if (miss == IR_MISS_FAMILY) {
+			other_family++;
+			continue;
+		}
+		shown++;
+		fputs("  ", out);
+		put_rule_name(out, r);
+		if (miss == IR_MISS_MATCH) {
+			fputs(": ", out);
+			put_miss(out, m, p);
+			fputc('\n', out);
+			continue;
+		}
+		matched = true;
+		if (r == v->rule)
+			fprintf(out, ": matches; this rule decided (%s)\n", ir_action_name(v->action));
+		else if (r->action != IR_ACCEPT && r->action != IR_DROP && r->action != IR_REJECT)
+			fputs(": matches; it decides nothing, the chain goes on\n", out);
+		else if (v->rule && (size_t)(v->rule - c->ir.rules.v) < i)
+			fprintf(out, ": matches, but an earlier rule decided first (%s)\n",
+				v->rule->origin.builtin ? v->rule->origin.builtin : v->rule->origin.stmt);
+		else
+			fputs(": matches\n", out);
+	}
+	if (other_hook || other_family) {
+		fprintf(out, "  %s%zu rule%s of this line %s for ", shown ? "and " : "",
+			other_hook + other_family, other_hook + other_family == 1 ? "" : "s",
+			other_hook + other_family == 1 ? "is" : "are");
+		if (other_hook)
+			fprintf(out, "other chains than %s%s", ir_hook_name(p->hook), other_family ? ", or " : "");
+		if (other_family)
+			fprintf(out, "%s only", p->family == IR_V6 ? "IPv4" : "IPv6");
+		fputc('\n', out);
+	}
+	if (!shown && !matched)
+		fprintf(out, "  none of its rules is for a packet %s on %s\n",
+			p->hook == IR_INPUT ? "coming in" : p->hook == IR_OUTPUT ? "going out" : "forwarded",
+			p->family == IR_V6 ? "IPv6" : "IPv4");
 }
 
 /* A packet that does not parse: the reason, then the text with a caret under the fault. */
@@ -168,8 +453,10 @@ static void packet_error(FILE *err, const char *text, const char *why, int col, 
 	}
 }
 
-int explain_packet(const struct compilation *c, struct ir_state *st, const char *text, bool brief,
-		   const char *where, int lineno, FILE *out, FILE *err)
+/* explain_packet, and --why-not's lines (when w), the verdict in *action. */
+static int explain_one(const struct compilation *c, struct ir_state *st, const char *text, bool brief,
+		       const struct why_not *w, const char *where, int lineno, enum ir_action *action,
+		       FILE *out, FILE *err)
 {
 	struct packet_text pt;
 	char *why = NULL;
@@ -181,16 +468,36 @@ int explain_packet(const struct compilation *c, struct ir_state *st, const char 
 			fputs("error\n", out);
 		return EXIT_BAD_INPUT;
 	}
+	/* --why-not reads the sets as they were before this packet, as its rules did. */
+	struct ir_state before = {0};
+	if (w && st) {
+		before = *st;
+		before.v.v = st->v.n ? xmalloc(st->v.n * sizeof(*st->v.v)) : NULL;
+		before.v.cap = st->v.n;
+		if (st->v.n)
+			memcpy(before.v.v, st->v.v, st->v.n * sizeof(*st->v.v));
+	}
 	struct ir_verdict v = ir_eval_state(&c->ir, &pt.pkt, st);
 	if (brief)
 		print_brief(&v, out);
 	else
 		print_full(c, &pt.pkt, &v, out);
+	if (w)
+		print_why_not(c, &pt.pkt, &v, st ? &before : NULL, w, out);
+	ir_state_free(&before);
+	if (action)
+		*action = v.action;
 	return EXIT_OK;
 }
 
-int explain_batch(const struct compilation *c, FILE *in, const char *where, bool brief, FILE *out,
-		  FILE *err)
+int explain_packet(const struct compilation *c, struct ir_state *st, const char *text, bool brief,
+		   const char *where, int lineno, FILE *out, FILE *err)
+{
+	return explain_one(c, st, text, brief, NULL, where, lineno, NULL, out, err);
+}
+
+static int batch(const struct compilation *c, FILE *in, const char *where, bool brief,
+		 const struct why_not *w, FILE *out, FILE *err)
 {
 	struct ir_state st = {0};
 	int rc = EXIT_OK;
@@ -204,7 +511,7 @@ int explain_batch(const struct compilation *c, FILE *in, const char *where, bool
 			line[len - 1] = '\0';
 		if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
 			continue;
-		if (explain_packet(c, &st, line, brief, where, lineno, out, err) != EXIT_OK)
+		if (explain_one(c, &st, line, brief, w, where, lineno, NULL, out, err) != EXIT_OK)
 			rc = EXIT_BAD_INPUT;
 		if (!brief)
 			fputc('\n', out);
@@ -214,10 +521,60 @@ int explain_batch(const struct compilation *c, FILE *in, const char *where, bool
 	return rc;
 }
 
+int explain_batch(const struct compilation *c, FILE *in, const char *where, bool brief, FILE *out,
+		  FILE *err)
+{
+	return batch(c, in, where, brief, NULL, out, err);
+}
+
+/* --why-not [FILE:]LINE: the policy file (the main one without FILE) and a line that made
+ * rules; else an error at that place. */
+static bool why_not_target(const struct compilation *c, const char *arg, struct why_not *w)
+{
+	const char *colon = strrchr(arg, ':');
+	const char *num = colon ? colon + 1 : arg;
+	char *end;
+	long line = strtol(num, &end, 10);
+	if (!*num || *end || line < 1 || line > 1000000000) {
+		fprintf(stderr, "pinhole explain: error: --why-not takes a policy line: LINE or FILE:LINE, "
+			"not '%s'\n", arg);
+		return false;
+	}
+	w->line = (int)line;
+	if (colon) {
+		char *file = xstrndup(arg, (size_t)(colon - arg));
+		char *clean = util_path_clean(file);
+		w->src = compilation_source(c, clean);
+		free(file);
+		free(clean);
+		if (!w->src) {
+			fprintf(stderr, "pinhole explain: error: --why-not %s: no such file in the policy or "
+				"its includes\n", arg);
+			return false;
+		}
+	} else {
+		w->src = c->srcs.v[c->first_policy_src];
+	}
+	w->file = util_path_clean(w->src->name);
+	for (size_t i = 0; i < c->ir.rules.n; i++)
+		if (rule_of_line(&c->ir.rules.v[i], w))
+			return true;
+	struct diag g = {.sev = SEV_ERROR, .id = DIAG_NONE,
+			 .loc = {.src = w->src, .first_line = w->line, .first_column = 1,
+				 .last_line = w->line, .last_column = 1},
+			 .msg = xasprintf("--why-not %s: this line makes no rules (give the first line of "
+					  "an allow, deny or reject statement)", arg)};
+	diag_print_one(&g, SEV_ERROR, false, stderr);
+	free(g.msg);
+	free(w->file);
+	w->file = NULL;
+	return false;
+}
+
 int cmd_explain(struct cli *cli, int argc, char **argv)
 {
 	bool brief = false;
-	const char *policy = NULL;
+	const char *policy = NULL, *why_not = NULL;
 	struct strbuf packet = {0};
 	for (int i = 1; i < argc; i++) {
 		int r = policy ? 0 : cli_common_option(cli, argc, argv, &i);
@@ -227,6 +584,14 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 			continue;
 		if (!policy && !strcmp(argv[i], "--brief")) {
 			brief = true;
+		} else if (!policy && !strncmp(argv[i], "--why-not=", 10)) {
+			why_not = argv[i] + 10;
+		} else if (!policy && !strcmp(argv[i], "--why-not")) {
+			if (i + 1 >= argc) {
+				sb_free(&packet);
+				return cli_usage_error("explain", "--why-not needs a policy line: LINE or FILE:LINE");
+			}
+			why_not = argv[++i];
 		} else if (!policy && argv[i][0] == '-' && argv[i][1]) {
 			sb_free(&packet);
 			return cli_usage_error("explain", "unknown option '%s'", argv[i]);
@@ -238,20 +603,29 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 	}
 	if (!policy || !packet.len) {
 		sb_free(&packet);
-		return cli_usage_error("explain", "usage: pinhole explain [--brief] POLICY PACKET|-\n"
+		return cli_usage_error("explain", "usage: pinhole explain [--brief] [--why-not LINE] POLICY PACKET|-\n"
 				       "  e.g. pinhole explain fw.pin 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'");
 	}
 	struct compilation c;
 	bool ok = compile_policy(policy, &cli->copts, &c);
 	diag_print(&c.diags, stderr);
 	int rc = ok ? EXIT_OK : EXIT_BAD_INPUT;
+	struct why_not w = {0};
+	if (ok && why_not && !why_not_target(&c, why_not, &w))
+		ok = false, rc = EXIT_BAD_INPUT;
 	if (ok && strcmp(packet.s, "-") != 0) {
 		struct ir_state st = {0};
-		rc = explain_packet(&c, &st, packet.s, brief, NULL, 0, stdout, stderr);
+		enum ir_action action = IR_DROP;
+		rc = explain_one(&c, &st, packet.s, brief, why_not ? &w : NULL, NULL, 0, &action, stdout,
+				 stderr);
+		/* One packet: the status says the verdict (docs: 0 accept, 1 drop or reject). */
+		if (rc == EXIT_OK && action != IR_ACCEPT)
+			rc = EXIT_FINDINGS;
 		ir_state_free(&st);
 	} else if (ok) {
-		rc = explain_batch(&c, stdin, "<stdin>", brief, stdout, stderr);
+		rc = batch(&c, stdin, "<stdin>", brief, why_not ? &w : NULL, stdout, stderr);
 	}
+	free(w.file);
 	compilation_free(&c);
 	sb_free(&packet);
 	return rc;

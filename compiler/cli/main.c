@@ -16,9 +16,11 @@ static const char usage[] =
 	"  compile [-t TARGET] [-o FILE] POLICY\n"
 	"                                      compile to a ruleset (stdout by default); TARGET is\n"
 	"                                      nft (default), iptables or ip6tables\n"
-	"  check POLICY...                     parse, resolve and lint; report every finding\n"
+	"  check [OPTIONS] POLICY...           parse, resolve and lint; report every finding\n"
+	"                                      (options: pinhole check --help)\n"
 	"  explain [--brief] POLICY PACKET     the verdict for one packet and the line that decided it;\n"
 	"                                      PACKET '-' reads one packet per line from stdin\n"
+	"      --why-not LINE     also say why the rules of policy line LINE did not match\n"
 	"  apps [APP]                          list the app library, or show one app's flows\n"
 	"  apply [OPTIONS] POLICY              load the policy into the kernel in one transaction\n"
 	"                                      (netlink, no nft needed); replaces table inet pinhole\n"
@@ -43,8 +45,8 @@ static const char usage[] =
 	"  DIR is in, out or fwd; flags: syn ack fin rst psh urg, new established related invalid,\n"
 	"  iif NAME, oif NAME, helper TYPE, fragment.\n"
 	"\n"
-	"exit status: 0 success, 1 findings (check), not applied (apply: kernel refused, lockout\n"
-	"guard, rolled back) or differs (status), 2 bad input or usage, 3 internal error.\n"
+	"exit status: 0 success, 1 findings (check), dropped (explain), not applied (apply: kernel\n"
+	"refused, lockout guard, rolled back) or differs (status), 2 bad input or usage, 3 internal error.\n"
 	"The policy language: docs/language.md. The library: pinhole apps.\n";
 
 int main(int argc, char **argv)

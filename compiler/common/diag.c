@@ -4,20 +4,75 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Longest stretch of a source line quoted under a diagnostic: long lines are cut around the column. */
 #define QUOTE_WIDTH 100
 
-void diag_add(struct diags *d, enum severity sev, const struct loc *loc, const char *fmt, ...)
+static const struct diag_rule rules[DIAG_ID_COUNT] = {
+	[DIAG_NONE] = {"PH000", "none", SEV_NOTE, "no finding"},
+	[DIAG_E_SYNTAX] = {"PH001", "syntax", SEV_ERROR, "the text is not a policy: a syntax error"},
+	[DIAG_E_INPUT] = {"PH002", "input", SEV_ERROR,
+			  "a file cannot be read: missing, not text, an include cycle or too deep"},
+	[DIAG_E_UNKNOWN_NAME] = {"PH003", "unknown-name", SEV_ERROR,
+				 "an unknown app, address name or ICMP type"},
+	[DIAG_E_POLICY] = {"PH004", "policy", SEV_ERROR, "a statement that cannot mean anything"},
+	[DIAG_E_APP] = {"PH005", "app-definition", SEV_ERROR, "an app or flow definition is wrong"},
+	[DIAG_E_BACKEND] = {"PH006", "backend", SEV_ERROR, "the target cannot say a rule exactly"},
+	[DIAG_W_OTHER] = {"PH100", "warning", SEV_WARNING, "a warning of no other kind"},
+	[DIAG_W_OVERLAP] = {"PH101", "overlapping-addresses", SEV_WARNING,
+			    "an address list holds addresses that others in it already cover"},
+	[DIAG_W_REPEATED] = {"PH102", "repeated-setting", SEV_WARNING,
+			     "'established only' or 'log unmatched' given twice"},
+	[DIAG_W_ALLOWS_NOTHING] = {"PH103", "allows-nothing", SEV_WARNING,
+				   "the policy has no allow: every packet is dropped"},
+	[DIAG_W_UNUSED_DEFINE] = {"PH104", "unused-define", SEV_WARNING, "a define no rule uses"},
+	[DIAG_W_REDUNDANT] = {"PH105", "redundant-statement", SEV_WARNING,
+			      "a statement adds nothing: earlier statements already decide its packets"},
+	[DIAG_W_USELESS_DENY] = {"PH106", "useless-deny", SEV_WARNING,
+				 "a deny or reject closes nothing that any allow opens"},
+	[DIAG_W_STATELESS] = {"PH107", "stateless-fallback", SEV_WARNING,
+			      "in stateless mode a flow that needs state opens a wider static hole"},
+	[DIAG_W_FAMILY] = {"PH108", "family-without-rules", SEV_WARNING,
+			   "an iptables target gets no rules, or misses the other family's"},
+	[DIAG_W_BAD_SUPPRESSION] = {"PH109", "bad-suppression", SEV_WARNING,
+				    "a '# pinhole: ignore' comment without a known ID or a reason"},
+	[DIAG_W_UNUSED_SUPPRESSION] = {"PH110", "unused-suppression", SEV_WARNING,
+				       "a '# pinhole: ignore' comment that suppresses nothing"},
+	[DIAG_W_FAMILY_NARROWING] = {"PH111", "family-narrowing", SEV_WARNING,
+				     "0.0.0.0/0 (or ::/0) without the other family makes a rule one family only"},
+	[DIAG_N_PEER_RESTRICTION] = {"PH201", "restriction-hits-peers", SEV_NOTE,
+				     "a from/to restriction also applies to an app's peer-to-peer flows"},
+	[DIAG_N_BROADCAST_RESTRICTION] = {"PH202", "restriction-hits-broadcasts", SEV_NOTE,
+					  "a from/to list of hosts only also limits this host's broadcasts "
+					  "to those hosts"},
+};
+
+const struct diag_rule *diag_rule(enum diag_id id)
 {
-	struct diag item = {.sev = sev};
+	return id > DIAG_NONE && id < DIAG_ID_COUNT ? &rules[id] : &rules[DIAG_NONE];
+}
+
+enum diag_id diag_rule_find(const char *s)
+{
+	for (int i = DIAG_NONE + 1; i < DIAG_ID_COUNT; i++)
+		if (!strcasecmp(s, rules[i].code) || !strcmp(s, rules[i].name))
+			return (enum diag_id)i;
+	return DIAG_NONE;
+}
+
+static void diag_vadd(struct diags *d, enum diag_id id, enum severity sev, const struct loc *loc,
+		      const char *fmt, va_list ap)
+{
+	if (id == DIAG_NONE && sev == SEV_ERROR)
+		id = d->stage != DIAG_NONE ? d->stage : DIAG_E_POLICY;
+	else if (id == DIAG_NONE && sev == SEV_WARNING)
+		id = DIAG_W_OTHER;
+	struct diag item = {.sev = sev, .id = id};
 	if (loc)
 		item.loc = *loc;
 	struct strbuf sb = {0};
-	va_list ap;
-	va_start(ap, fmt);
 	sb_vprintf(&sb, fmt, ap);
-	va_end(ap);
 	item.msg = sb_steal(&sb);
 	VEC_PUSH(*d, item);
 	if (sev == SEV_ERROR)
@@ -26,12 +81,29 @@ void diag_add(struct diags *d, enum severity sev, const struct loc *loc, const c
 		d->warnings++;
 }
 
+void diag_add(struct diags *d, enum severity sev, const struct loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(d, DIAG_NONE, sev, loc, fmt, ap);
+	va_end(ap);
+}
+
+void diag_add_id(struct diags *d, enum diag_id id, enum severity sev, const struct loc *loc,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(d, id, sev, loc, fmt, ap);
+	va_end(ap);
+}
+
 bool diag_too_many(const struct diags *d)
 {
 	return d->errors >= MAX_ERRORS;
 }
 
-static const char *sev_name(enum severity s)
+const char *diag_severity_name(enum severity s)
 {
 	switch (s) {
 	case SEV_ERROR: return "error";
@@ -98,18 +170,23 @@ static void quote_line(FILE *out, const struct loc *loc)
 	diag_caret(out, "", line, len, loc->first_column, width);
 }
 
+void diag_print_one(const struct diag *g, enum severity sev, bool tag, FILE *out)
+{
+	const char *code = tag && g->id != DIAG_NONE ? diag_rule(g->id)->code : NULL;
+	if (g->loc.src)
+		fprintf(out, "%s:%d:%d: ", g->loc.src->name, g->loc.first_line, g->loc.first_column);
+	else
+		fputs("pinhole: ", out);
+	fprintf(out, "%s: %s%s%s%s\n", diag_severity_name(sev), g->msg, code ? " [" : "",
+		code ? code : "", code ? "]" : "");
+	if (g->loc.src)
+		quote_line(out, &g->loc);
+}
+
 void diag_print(const struct diags *d, FILE *out)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diag *g = &d->v[i];
-		if (g->loc.src) {
-			fprintf(out, "%s:%d:%d: %s: %s\n", g->loc.src->name, g->loc.first_line,
-				g->loc.first_column, sev_name(g->sev), g->msg);
-			quote_line(out, &g->loc);
-		} else {
-			fprintf(out, "pinhole: %s: %s\n", sev_name(g->sev), g->msg);
-		}
-	}
+	for (size_t i = 0; i < d->n; i++)
+		diag_print_one(&d->v[i], d->v[i].sev, false, out);
 }
 
 void diag_free(struct diags *d)

@@ -176,3 +176,30 @@ char *util_read_file(const char *path, size_t *len)
 	*len = sb.len;
 	return sb_steal(&sb);
 }
+
+char *util_path_clean(const char *path)
+{
+	char *out = xmalloc(strlen(path) + 1);
+	size_t n = 0;
+	const char *p = path;
+	while (p[0] == '.' && p[1] == '/') {
+		p += 2;
+		while (*p == '/')
+			p++;
+	}
+	while (*p) {
+		if (*p == '/' && n && out[n - 1] == '/') {
+			p++;
+			continue;
+		}
+		if (*p == '.' && p[1] == '/' && n && out[n - 1] == '/') {
+			p += 2;
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	if (!n && *path)
+		out[n++] = '.';
+	out[n] = 0;
+	return out;
+}

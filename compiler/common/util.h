@@ -45,6 +45,10 @@ void util_quote_safe(char *s);
 /* Edit distance, for "did you mean". */
 size_t util_edit_distance(const char *a, const char *b);
 
+/* A path as pinhole reports it, however it was typed: every leading "./" dropped, "//" and
+ * "/./" collapsed ("./a//b/./c.pin" -> "a/b/c.pin"; "." alone stays). A new string. */
+char *util_path_clean(const char *path);
+
 /* Read a whole file; returns NULL with errno set on failure. */
 char *util_read_file(const char *path, size_t *len);
 

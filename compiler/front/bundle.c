@@ -56,10 +56,10 @@ static bool resolve(struct library *lib, size_t ai, app_stack *path, struct diag
 		if (!u) {
 			const char *s = library_suggest(lib, w->text);
 			if (s)
-				diag_error(d, &w->loc, "app '%s' uses unknown app '%s'; did you mean '%s'?",
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &w->loc, "app '%s' uses unknown app '%s'; did you mean '%s'?",
 					   a->name, w->text, s);
 			else
-				diag_error(d, &w->loc, "app '%s' uses unknown app '%s'", a->name, w->text);
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &w->loc, "app '%s' uses unknown app '%s'", a->name, w->text);
 			ok = false;
 			continue;
 		}

@@ -93,7 +93,7 @@ static bool load_dir(struct library *lib, const char *dir, struct sources *srcs,
 			for (size_t j = 0; j < local.stmts.n; j++) {
 				struct ast_stmt *s = local.stmts.v[j];
 				if (s->kind != STMT_APP) {
-					diag_error(d, &s->loc, "an app library file holds only 'app' definitions");
+					diag_error_id(d, DIAG_E_APP, &s->loc, "an app library file holds only 'app' definitions");
 					ok = false;
 				}
 				VEC_PUSH(lib->files.stmts, s);
@@ -129,7 +129,7 @@ static void add_app(struct library *lib, const struct ast_app *a, struct diags *
 		const struct ast_app *prev = library_find(lib, names[i]);
 		if (!prev)
 			continue;
-		diag_error(d, &a->loc, "app name '%s' is already used by app '%s' (%s:%d)", names[i],
+		diag_error_id(d, DIAG_E_APP, &a->loc, "app name '%s' is already used by app '%s' (%s:%d)", names[i],
 			   prev->name, prev->loc.src->name, prev->loc.first_line);
 		diag_note(d, &prev->loc, "'%s' defined here", prev->name);
 		return;
@@ -160,7 +160,7 @@ void library_add_policy_apps(struct library *lib, const struct ast_policy *p, st
 		const struct ast_app *a = p->stmts.v[i]->u.app;
 		for (size_t j = 0; j < mine.n; j++)
 			if (app_answers_to(mine.v[j], a->name))
-				diag_error(d, &a->loc, "app '%s' is defined twice in the policy", a->name);
+				diag_error_id(d, DIAG_E_APP, &a->loc, "app '%s' is defined twice in the policy", a->name);
 		VEC_PUSH(mine, a);
 	}
 	for (size_t i = 0; i < lib->apps.n; i++)

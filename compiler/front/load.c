@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "load.h"
 
@@ -51,7 +52,13 @@ bool load_source_is_text(const struct source *src, struct diags *d)
 	return true;
 }
 
-static char *include_path(const struct source *including, const char *name)
+/* -I: where includes not found next to the including file are looked for, in order. */
+struct incpath {
+	const char *const *dirs;
+	size_t n;
+};
+
+static char *include_path(const struct source *including, const char *name, const struct incpath *ip)
 {
 	if (name[0] == '/')
 		return xstrdup(name);
@@ -59,11 +66,20 @@ static char *include_path(const struct source *including, const char *name)
 	char *dir = dirname(copy);
 	char *p = strcmp(dir, ".") == 0 ? xstrdup(name) : xasprintf("%s/%s", dir, name);
 	free(copy);
-	return p;
+	for (size_t i = 0; i < ip->n && access(p, F_OK) != 0; i++) {
+		char *q = xasprintf("%s/%s", ip->dirs[i], name);
+		if (access(q, F_OK) == 0) {
+			free(p);
+			return q;
+		}
+		free(q);
+	}
+	return p; /* found next to the including file, or named there in the error */
 }
 
 static bool load_file(const char *path, const struct loc *from, const struct include_frame *parent,
-		      int depth, struct sources *srcs, struct ast_policy *out, struct diags *d)
+		      int depth, const struct incpath *ip, struct sources *srcs, struct ast_policy *out,
+		      struct diags *d)
 {
 	char real[PATH_MAX];
 	if (!realpath(path, real)) {
@@ -97,8 +113,8 @@ static bool load_file(const char *path, const struct loc *from, const struct inc
 			VEC_PUSH(out->stmts, s);
 			continue;
 		}
-		char *inc = include_path(src, s->u.include.text);
-		if (!load_file(inc, &s->u.include.loc, &frame, depth + 1, srcs, out, d))
+		char *inc = include_path(src, s->u.include.text, ip);
+		if (!load_file(inc, &s->u.include.loc, &frame, depth + 1, ip, srcs, out, d))
 			ok = false;
 		free(inc);
 		ast_stmt_free(s);
@@ -109,5 +125,12 @@ static bool load_file(const char *path, const struct loc *from, const struct inc
 
 bool load_policy(const char *path, struct sources *srcs, struct ast_policy *out, struct diags *d)
 {
-	return load_file(path, NULL, NULL, 0, srcs, out, d);
+	return load_policy_in(path, NULL, 0, srcs, out, d);
+}
+
+bool load_policy_in(const char *path, const char *const *incdirs, size_t nincdirs,
+		    struct sources *srcs, struct ast_policy *out, struct diags *d)
+{
+	struct incpath ip = {.dirs = incdirs, .n = nincdirs};
+	return load_file(path, NULL, NULL, 0, &ip, srcs, out, d);
 }

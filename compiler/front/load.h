@@ -10,6 +10,10 @@
 /* Parses `path` and every file it includes (includes are replaced by the included
  * statements, so `out` holds no STMT_INCLUDE). Returns false on any error. */
 bool load_policy(const char *path, struct sources *srcs, struct ast_policy *out, struct diags *d);
+/* The same, an include that is not next to the including file looked for in each of
+ * `incdirs` in turn (-I). */
+bool load_policy_in(const char *path, const char *const *incdirs, size_t nincdirs,
+		    struct sources *srcs, struct ast_policy *out, struct diags *d);
 
 bool load_source_is_text(const struct source *src, struct diags *d);
 

@@ -1,4 +1,5 @@
 /* Resolution: defines and zones, app checks, rules bound to apps and address lists. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,8 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 {
 	size_t before = d->errors;
+	enum diag_id stage = d->stage;
+	d->stage = DIAG_E_APP;
 	for (size_t i = 0; i < a->flows.n; i++) {
 		const struct ast_flow *f = &a->flows.v[i];
 		for (size_t j = 0; j < i; j++)
@@ -109,7 +112,7 @@ bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 				   "flow '%s': 'type' applies to icmp only; split the flow", f->name);
 		for (size_t j = 0; j < f->icmp_types.n; j++)
 			if (!icmp_type_name_known(f->icmp_types.v[j].text))
-				diag_error(d, &f->icmp_types.v[j].loc, "unknown ICMP type '%s'",
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &f->icmp_types.v[j].loc, "unknown ICMP type '%s'",
 					   f->icmp_types.v[j].text);
 		if (f->dport.same) {
 			if (!f->sport.r.n)
@@ -139,6 +142,7 @@ bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 			validate_reject(f, d);
 		validate_scope(a, f, d);
 	}
+	d->stage = stage;
 	return d->errors == before;
 }
 
@@ -201,6 +205,37 @@ static bool is_literal(const char *text)
 }
 
 /* A from/to list: literals and define names, or exactly one zone. */
+/* After a syntax error: is `x` defined by a 'define X' or 'zone X' in its file that did not
+ * parse? Then "unknown address name" would only repeat that error. */
+static bool lost_to_syntax_error(const struct diags *d, const struct ast_word *x)
+{
+	bool syntax = false;
+	for (size_t i = 0; i < d->n && !syntax; i++)
+		syntax = d->v[i].sev == SEV_ERROR && d->v[i].id == DIAG_E_SYNTAX;
+	const struct source *src = x->loc.src;
+	if (!syntax || !src)
+		return false;
+	size_t n = strlen(x->text);
+	for (const char *p = src->text, *end = src->text + src->len; p < end; p++) {
+		const char *w = NULL;
+		if ((size_t)(end - p) > 7 && !strncmp(p, "define", 6) && (p[6] == ' ' || p[6] == '\t'))
+			w = p + 6;
+		else if ((size_t)(end - p) > 5 && !strncmp(p, "zone", 4) && (p[4] == ' ' || p[4] == '\t'))
+			w = p + 4;
+		if (!w || (p > src->text && !isspace((unsigned char)p[-1]) && p[-1] != ';'))
+			continue;
+		while (w < end && (*w == ' ' || *w == '\t'))
+			w++;
+		if ((size_t)(end - w) >= n && !strncmp(w, x->text, n) &&
+		    (w + n == end || !(isalnum((unsigned char)w[n]) || strchr("_.-", w[n]))))
+			return true;
+	}
+	return false;
+}
+
+static void resolve_peer_word(struct resolved *r, const ast_words *w, const struct ast_word *x,
+			      struct peer *out, struct diags *d);
+
 static void resolve_peer(struct resolved *r, const ast_words *w, const struct loc *kw,
 			 struct peer *out, struct diags *d)
 {
@@ -209,47 +244,71 @@ static void resolve_peer(struct resolved *r, const ast_words *w, const struct lo
 	out->loc = *kw;
 	if (w->n)
 		out->loc.last_column = w->v[w->n - 1].loc.last_column;
+	const struct loc *whole[2] = {NULL, NULL}; /* where 0.0.0.0/0 and ::/0 came in */
 	for (size_t i = 0; i < w->n; i++) {
 		const struct ast_word *x = &w->v[i];
-		if (is_literal(x->text)) {
-			struct ir_prefix p;
-			char *why = NULL;
-			if (!prefix_parse(x->text, &p, &why)) {
-				diag_error(d, &x->loc, "%s", why);
-				free(why);
-			} else {
-				VEC_PUSH(out->addrs, p);
-			}
-			continue;
-		}
-		struct define *def = find_define(r, x->text);
-		const struct zone *z = find_zone(r, x->text);
-		if (def) {
-			def->used = true;
-			for (size_t j = 0; j < def->addrs.n; j++)
-				VEC_PUSH(out->addrs, def->addrs.v[j]);
-			if (w->n == 1)
-				out->setname = def->name;
-		} else if (z) {
-			if (w->n != 1) {
-				diag_error(d, &x->loc, "zone '%s' cannot be mixed with other addresses in one list",
-					   z->name);
-				continue;
-			}
-			out->zone = z;
-			out->setname = z->name;
-			for (size_t j = 0; j < z->addrs.n; j++)
-				VEC_PUSH(out->addrs, z->addrs.v[j]);
-		} else {
-			const char *s = suggest_name(r, x->text);
-			if (s)
-				diag_error(d, &x->loc, "unknown address name '%s'; did you mean '%s'?", x->text, s);
-			else
-				diag_error(d, &x->loc, "unknown address name '%s' (not a define or zone)", x->text);
-		}
+		size_t before = out->addrs.n;
+		resolve_peer_word(r, w, x, out, d);
+		for (size_t j = before; j < out->addrs.n; j++)
+			if (out->addrs.v[j].len == 0 && !whole[out->addrs.v[j].family == IR_V6])
+				whole[out->addrs.v[j].family == IR_V6] = &x->loc;
 	}
+	bool fam[2] = {false, false};
+	for (size_t j = 0; j < out->addrs.n; j++)
+		fam[out->addrs.v[j].family == IR_V6] = true;
+	for (int f = 0; f < 2; f++)
+		if (whole[f] && !fam[!f])
+			diag_warning_id(d, DIAG_W_FAMILY_NARROWING, whole[f],
+					"%s is every %s address, and only those: this rule matches no %s "
+					"traffic; leave the address list out for every address of both "
+					"families, or add %s", f ? "::/0" : "0.0.0.0/0", f ? "IPv6" : "IPv4",
+					f ? "IPv4" : "IPv6", f ? "0.0.0.0/0" : "::/0");
 	if (prefixes_normalize(&out->addrs) && !out->setname)
-		diag_warning(d, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
+		diag_warning_id(d, DIAG_W_OVERLAP, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
+}
+
+/* One word of an address list: a literal, a define, a zone, or an unknown name. */
+static void resolve_peer_word(struct resolved *r, const ast_words *w, const struct ast_word *x,
+			      struct peer *out, struct diags *d)
+{
+	if (is_literal(x->text)) {
+		struct ir_prefix p;
+		char *why = NULL;
+		if (!prefix_parse(x->text, &p, &why)) {
+			diag_error(d, &x->loc, "%s", why);
+			free(why);
+		} else {
+			VEC_PUSH(out->addrs, p);
+		}
+		return;
+	}
+	struct define *def = find_define(r, x->text);
+	const struct zone *z = find_zone(r, x->text);
+	if (def) {
+		def->used = true;
+		for (size_t j = 0; j < def->addrs.n; j++)
+			VEC_PUSH(out->addrs, def->addrs.v[j]);
+		if (w->n == 1)
+			out->setname = def->name;
+	} else if (z) {
+		if (w->n != 1) {
+			diag_error(d, &x->loc, "zone '%s' cannot be mixed with other addresses in one list",
+				   z->name);
+			return;
+		}
+		out->zone = z;
+		out->setname = z->name;
+		for (size_t j = 0; j < z->addrs.n; j++)
+			VEC_PUSH(out->addrs, z->addrs.v[j]);
+	} else if (lost_to_syntax_error(d, x)) {
+		return; /* its define or zone did not parse: that error is the one to fix */
+	} else {
+		const char *s = suggest_name(r, x->text);
+		if (s)
+			diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s'; did you mean '%s'?", x->text, s);
+		else
+			diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s' (not a define or zone)", x->text);
+	}
 }
 
 char *resolve_stmt_text(const struct ast_stmt *s)
@@ -376,12 +435,19 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 		const struct ast_app *a = library_find(lib, svc->name);
 		if (!a) {
 			const char *sug = library_suggest(lib, svc->name);
-			if (sug)
-				diag_error(d, &svc->loc, "unknown app '%s'; did you mean '%s'?", svc->name, sug);
+			bool icmp = !strcmp(svc->name, "icmp") || !strcmp(svc->name, "icmpv6") ||
+				    !strcmp(svc->name, "icmp6");
+			if (icmp && library_find(lib, "ping"))
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc,
+					      "'%s' is a protocol, not an app: 'allow ping server;' answers "
+					      "echo requests (IPv4 and IPv6); ICMP errors of allowed connections "
+					      "and IPv6 neighbour discovery pass without a rule", svc->name);
+			else if (sug)
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc, "unknown app '%s'; did you mean '%s'?", svc->name, sug);
 			else if (!strcmp(svc->name, "tcp") || !strcmp(svc->name, "udp"))
-				diag_error(d, &svc->loc, "'%s' needs a port: %s/PORT", svc->name, svc->name);
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc, "'%s' needs a port: %s/PORT", svc->name, svc->name);
 			else
-				diag_error(d, &svc->loc, "unknown app '%s' (see 'pinhole apps')", svc->name);
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &svc->loc, "unknown app '%s' (see 'pinhole apps')", svc->name);
 			continue;
 		}
 		VEC_PUSH(rr.apps, lower_app(r, lib, a));
@@ -430,13 +496,13 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 			name = &s->u.zone.name;
 		else if (s->kind == STMT_STATELESS) {
 			if (stateless)
-				diag_warning(d, &s->loc, "'established only' is already given (line %d)",
+				diag_warning_id(d, DIAG_W_REPEATED, &s->loc, "'established only' is already given (line %d)",
 					     stateless->loc.first_line);
 			stateless = s;
 			r->stateless = true;
 		} else if (s->kind == STMT_LOG_UNMATCHED) {
 			if (logu)
-				diag_warning(d, &s->loc, "'log unmatched' is already given (line %d)",
+				diag_warning_id(d, DIAG_W_REPEATED, &s->loc, "'log unmatched' is already given (line %d)",
 					     logu->loc.first_line);
 			logu = s;
 			r->log_unmatched = true;
@@ -485,11 +551,15 @@ bool resolve_policy(const struct ast_policy *p, const struct library *lib, struc
 			any_rule = true;
 		}
 	}
-	if (!any_rule && d->errors == before && p->stmts.n)
-		diag_warning(d, &p->stmts.v[0]->loc, "the policy allows nothing: every packet will be dropped");
-	for (size_t i = 0; i < out->defines.n; i++)
+	/* Whole-policy warnings only about a policy without errors: after a syntax error some
+	 * statements are missing, and these would be follow-on noise. */
+	if (!any_rule && !d->errors && p->stmts.n)
+		diag_warning_id(d, DIAG_W_ALLOWS_NOTHING, &p->stmts.v[0]->loc,
+				"the policy allows nothing: every packet will be dropped");
+	for (size_t i = 0; i < out->defines.n && !d->errors; i++)
 		if (!out->defines.v[i].used)
-			diag_warning(d, &out->defines.v[i].stmt->u.define.name.loc, "define '%s' is never used",
+			diag_warning_id(d, DIAG_W_UNUSED_DEFINE, &out->defines.v[i].stmt->u.define.name.loc,
+					"define '%s' is never used",
 				     out->defines.v[i].name);
 	return d->errors == before;
 }

@@ -144,17 +144,28 @@ static bool match_test(const struct ir_match *m, const struct ir_packet *p, cons
 	return false;
 }
 
+enum ir_miss ir_rule_first_mismatch(const struct ir_rule *r, const struct ir_packet *p,
+				    const struct ir_state *st, const struct ir_match **failed)
+{
+	*failed = NULL;
+	if (r->hook != p->hook)
+		return IR_MISS_HOOK;
+	if (r->family && r->family != p->family)
+		return IR_MISS_FAMILY;
+	for (size_t i = 0; i < r->match.n; i++) {
+		if (!match_test(&r->match.v[i], p, st)) {
+			*failed = &r->match.v[i];
+			return IR_MISS_MATCH;
+		}
+	}
+	return IR_MISS_NONE;
+}
+
 bool ir_rule_matches_state(const struct ir_rule *r, const struct ir_packet *p,
 			   const struct ir_state *st)
 {
-	if (r->hook != p->hook)
-		return false;
-	if (r->family && r->family != p->family)
-		return false;
-	for (size_t i = 0; i < r->match.n; i++)
-		if (!match_test(&r->match.v[i], p, st))
-			return false;
-	return true;
+	const struct ir_match *m;
+	return ir_rule_first_mismatch(r, p, st, &m) == IR_MISS_NONE;
 }
 
 struct ir_verdict ir_eval(const struct ir_ruleset *rs, const struct ir_packet *pkt)

@@ -22,7 +22,9 @@ static void origin_for(const struct exp *x, struct ir_origin *o, const struct di
 {
 	memset(o, 0, sizeof(*o));
 	o->stmt_no = (int)(c->rr - x->r->rules.v) + 1;
-	o->file = xstrdup(c->rr->loc.src->name);
+	/* The path as typed, cleaned: "./fw.pin" and "fw.pin" make the same rules (and rule
+	 * comments, which status and apply compare). */
+	o->file = util_path_clean(c->rr->loc.src->name);
 	o->line = c->rr->loc.first_line;
 	o->col = c->rr->loc.first_column;
 	o->stmt = x->rs->texts.v[o->stmt_no - 1];
@@ -334,6 +336,23 @@ static bool role_at(enum role end, enum role host)
 	return end == host || end == ROLE_ANY;
 }
 
+/* A list of IPv4 hosts only (every prefix a /32, none the limited broadcast): it holds no
+ * broadcast address, so this host's broadcasts to the list go nowhere. */
+static bool hosts_only_v4(const struct peer *p)
+{
+	bool v4 = false;
+	for (size_t i = 0; i < p->addrs.n; i++) {
+		const struct ir_prefix *a = &p->addrs.v[i];
+		if (a->family != IR_V4)
+			continue;
+		static const uint8_t all[4] = {255, 255, 255, 255};
+		if (a->len != 32 || !memcmp(a->addr, all, 4))
+			return false;
+		v4 = true;
+	}
+	return v4;
+}
+
 static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct rapp *app,
 			     const struct rflow *f)
 {
@@ -355,11 +374,18 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 			done[hook] = true;
 			enum role other = side == 0 ? resp : init;
 			if (peer->given && other != restricted && other != ROLE_ANY && !noted) {
-				diag_note(x->d, &peer->loc,
+				diag_note_id(x->d, DIAG_N_PEER_RESTRICTION, &peer->loc,
 					  "%s flow '%s' runs between %ss; this restriction applies to those peers too",
 					  f->app, f->name, ast_role_name(other));
 				noted = true;
 			}
+			if (side == 0 && peer->given && f->broadcast && rr->action == ACT_ALLOW &&
+			    hosts_only_v4(peer))
+				diag_note_id(x->d, DIAG_N_BROADCAST_RESTRICTION, &peer->loc,
+					     "%s flow '%s' carries broadcasts: this restriction also limits this "
+					     "host's broadcasts to the hosts listed, and no broadcast address is "
+					     "among them (add the subnet's, e.g. 10.0.0.255, or a subnet)",
+					     f->app, f->name);
 			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
 					   .src = side == 1 && peer->given ? peer : NULL,
 					   .dst = side == 0 && peer->given ? peer : NULL,

@@ -147,7 +147,7 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 			return; /* the other family's rule opens the same hole */
 		}
 	}
-	diag_warning(x->d, &c->rr->loc, "%s", sb.s);
+	diag_warning_id(x->d, DIAG_W_STATELESS, &c->rr->loc, "%s", sb.s);
 	VEC_PUSH(x->warned, sb_steal(&sb));
 }
 

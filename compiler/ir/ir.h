@@ -211,6 +211,12 @@ struct ir_verdict ir_eval_state(const struct ir_ruleset *rs, const struct ir_pac
 bool ir_rule_matches(const struct ir_rule *r, const struct ir_packet *pkt);
 bool ir_rule_matches_state(const struct ir_rule *r, const struct ir_packet *pkt,
 			   const struct ir_state *st);
+/* Why a rule does not take a packet (explain --why-not): not its hook, not its family, or
+ * `*failed`, the first of its matches (in kind order) the packet fails; IR_MISS_NONE when
+ * the rule matches. */
+enum ir_miss { IR_MISS_NONE, IR_MISS_HOOK, IR_MISS_FAMILY, IR_MISS_MATCH };
+enum ir_miss ir_rule_first_mismatch(const struct ir_rule *r, const struct ir_packet *pkt,
+				    const struct ir_state *st, const struct ir_match **failed);
 bool ir_state_member(const struct ir_state *st, const char *set, uint8_t family,
 		     const uint8_t *addr);
 void ir_state_free(struct ir_state *st);

@@ -91,10 +91,68 @@ static void test_gateway_interfaces(void **state)
 	unit_free(c);
 }
 
+/* ir_rule_first_mismatch: matches agree with ir_rule_matches; the failing one is the first in
+ * kind order; hook and family come before any match. */
+static void test_first_mismatch(void **state)
+{
+	(void)state;
+	bool ok;
+	struct compilation *c = unit_compile(policy, &ok);
+	assert_true(ok);
+	static struct packet_text pt;
+	char *why = NULL;
+	int col;
+	assert_true(packet_parse("tcp 192.0.2.7:40000 -> 10.0.0.5:23 in", &pt, &why, &col));
+	bool saw_addr = false, saw_hook = false, saw_family = false;
+	for (size_t i = 0; i < c->ir.rules.n; i++) {
+		const struct ir_rule *r = &c->ir.rules.v[i];
+		const struct ir_match *m = NULL;
+		enum ir_miss miss = ir_rule_first_mismatch(r, &pt.pkt, NULL, &m);
+		assert_int_equal(miss == IR_MISS_NONE, ir_rule_matches(r, &pt.pkt));
+		assert_int_equal(miss == IR_MISS_MATCH, m != NULL);
+		saw_hook |= miss == IR_MISS_HOOK;
+		saw_family |= miss == IR_MISS_FAMILY;
+		if (miss == IR_MISS_MATCH) {
+			/* every match before the failing one passes */
+			for (const struct ir_match *k = r->match.v; k < m; k++) {
+				struct ir_rule one = *r;
+				one.match.v = (struct ir_match *)k;
+				one.match.n = 1;
+				assert_true(ir_rule_matches(&one, &pt.pkt));
+			}
+		}
+		if (r->origin.line == 2 && r->hook == IR_INPUT && r->family == IR_V4) {
+			assert_int_equal(miss, IR_MISS_MATCH);
+			assert_int_equal(m->kind, IR_M_SADDR); /* before the port, which fails too */
+			saw_addr = true;
+		}
+	}
+	assert_true(saw_addr && saw_hook && saw_family);
+	unit_free(c);
+}
+
+static void test_path_clean(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{"b.pin", "b.pin"}, {"./b.pin", "b.pin"}, {".//b.pin", "b.pin"}, {"././b.pin", "b.pin"},
+		{"a//b.pin", "a/b.pin"}, {"a/./b.pin", "a/b.pin"}, {"/etc//pinhole/./fw.pin", "/etc/pinhole/fw.pin"},
+		{"../b.pin", "../b.pin"}, {".", "."}, {"./", "."}, {"", ""}, {".hidden.pin", ".hidden.pin"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = util_path_clean(cases[i][0]);
+		if (strcmp(got, cases[i][1]))
+			fail_msg("util_path_clean('%s') = '%s', want '%s'", cases[i][0], got, cases[i][1]);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stateful_verdicts),
+		cmocka_unit_test(test_first_mismatch),
+		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_stateless_verdicts),
 		cmocka_unit_test(test_gateway_interfaces),
 	};

@@ -230,6 +230,11 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 	return NULL;
 }
 
+char *ipt_rule_check(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_t family)
+{
+	return check_rule(rs, r, family);
+}
+
 const struct ir_rule *ipt_check(const struct ir_ruleset *rs, uint8_t family, char **why)
 {
 	for (size_t i = 0; i < rs->rules.n; i++) {
@@ -633,10 +638,10 @@ void ipt_family_warnings(const struct ir_ruleset *rs, uint8_t family, const char
 	const char *tool = family == IR_V6 ? "ip6tables" : "iptables";
 	const char *otool = other == IR_V6 ? "ip6tables" : "iptables";
 	if (!has_rules_of(rs, family))
-		diag_warning(d, NULL, "%s has no %s rules: the %s file holds only the built-in rules "
+		diag_warning_id(d, DIAG_W_FAMILY, NULL, "%s has no %s rules: the %s file holds only the built-in rules "
 			     "and drops all other %s traffic", policy, fam, tool, fam);
 	if (has_rules_of(rs, other))
-		diag_warning(d, NULL, "%s also has %s rules: %s traffic stays unfiltered unless the "
+		diag_warning_id(d, DIAG_W_FAMILY, NULL, "%s also has %s rules: %s traffic stays unfiltered unless the "
 			     "%s file (pinhole compile -t %s) is loaded too", policy, ofam, ofam, otool, otool);
 }
 

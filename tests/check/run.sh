@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# pinhole check for CI (docs/check.md): output formats (SARIF validated against the official
+# 2.1.0 schema, JSON against docs/check-v1.schema.json), --fail-on, -W options, inline
+# suppressions, --baseline, -I. Runs the sanitizer build.
+set -u
+cd "$(dirname "$0")/../.."
+root=$PWD
+bin=${PINHOLE:-$root/build/pinhole-asan}
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "check: FAIL $*"; fail=$((fail + 1)); }
+
+# expect NAME STATUS REGEX COMMAND...: exit status, and REGEX (if any) in stdout+stderr.
+expect() {
+	local name=$1 want=$2 re=$3
+	shift 3
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	cat "$tmp/out" "$tmp/err" >"$tmp/both"
+	if [ "$rc" -ne "$want" ]; then
+		bad "$name: exit $rc, expected $want"; sed 's/^/    /' "$tmp/both" | head -20; return
+	fi
+	if [ -n "$re" ] && ! grep -Eq -- "$re" "$tmp/both"; then
+		bad "$name: output lacks /$re/"; sed 's/^/    /' "$tmp/both" | head -20; return
+	fi
+	ok
+}
+# not_in NAME REGEX: the last command's output must not match.
+not_in() {
+	if grep -Eq -- "$2" "$tmp/both"; then bad "$1: output has /$2/"; sed 's/^/    /' "$tmp/both" | head -20; else ok; fi
+}
+
+have_jsonschema=0
+python3 -c 'import jsonschema' 2>/dev/null && have_jsonschema=1
+if [ $have_jsonschema -eq 0 ] && [ "${CI:-}" = "true" ]; then
+	echo "check: python3-jsonschema is missing (tests/install-deps.sh)"; exit 1
+fi
+# validate NAME SCHEMA FILE: FILE is valid against SCHEMA (Draft 4 for SARIF, 2020-12 for ours).
+validate() {
+	[ $have_jsonschema -eq 1 ] || { echo "check: skip $1 (no python3-jsonschema)"; return; }
+	if python3 - "$2" "$3" >"$tmp/verr" 2>&1 <<'EOF'; then ok; else bad "$1: not valid against $2"; sed 's/^/    /' "$tmp/verr" | head -20; fi
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+cls = jsonschema.validators.validator_for(schema)
+cls.check_schema(schema)
+errors = sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.path))
+for e in errors[:10]:
+    print(list(e.path), e.message)
+sys.exit(1 if errors else 0)
+EOF
+}
+sarif=tests/check/sarif-schema-2.1.0.json
+ours=docs/check-v1.schema.json
+
+cd "$tmp"
+printf 'allow ssh client;\n' >clean.pin
+printf 'define unused = 10.0.0.0/8;\nallow ssh client;\nallow ssh client;\n' >warn.pin
+printf 'define d = 10.0.0.0/8;\nallow ssh client\nallow http client;\n' >syntax.pin
+printf 'allow ssh server from 10.0.0.0/8, "odd path";\n' >err.pin
+
+# Text: as before, with the ID after the message.
+expect text-clean 0 '' "$bin" check clean.pin
+expect text-warn 1 "warn.pin:1:8: warning: define 'unused' is never used \[PH104\]" "$bin" check warn.pin
+expect text-redundant 1 'warn.pin:3:1: warning: this statement adds nothing.*\[PH105\]' "$bin" check warn.pin
+expect text-error 2 'syntax.pin:3:1: error: .*\[PH001\]' "$bin" check syntax.pin
+# No follow-on warnings after an error: the define is not "never used", the policy does
+# not "allow nothing".
+not_in no-follow-on 'never used|allows nothing'
+expect compile-no-follow-on 2 'error' "$bin" compile syntax.pin
+not_in compile-no-follow-on 'never used|allows nothing'
+
+# --fail-on (Ansible: validate: pinhole check --fail-on=error %s).
+expect fail-on-warning 1 'PH104' "$bin" check --fail-on=warning warn.pin
+expect fail-on-error 0 'PH104' "$bin" check --fail-on=error warn.pin
+expect fail-on-error-space 0 '' "$bin" check --fail-on error warn.pin
+expect fail-on-error-errors 2 'PH001' "$bin" check --fail-on=error syntax.pin
+expect fail-on-bad 2 "takes error or warning" "$bin" check --fail-on=info warn.pin
+
+# -W options: by ID or name.
+expect wno-id 1 'PH105' "$bin" check -Wno-PH104 warn.pin
+not_in wno-id-gone 'PH104'
+expect wno-both 0 '' "$bin" check -Wno-unused-define -Wno-redundant-statement warn.pin
+expect w-back-on 1 'PH104' "$bin" check -Wno-PH104 -W PH104 warn.pin
+expect werror-name 1 "warn.pin:1:8: error: define 'unused' is never used \[PH104\]" \
+	"$bin" check --fail-on=error -Werror=unused-define warn.pin
+expect werror-all 1 'error: this statement adds nothing' "$bin" check --fail-on=error -Werror warn.pin
+expect w-unknown 2 "no warning 'nope'" "$bin" check -Wno-nope warn.pin
+expect w-error-id 2 'is an error, not a warning' "$bin" check -Wno-PH001 warn.pin
+
+# Inline suppressions: a reason is required; unused ones are findings.
+cat >sup.pin <<'EOF'
+# pinhole: ignore PH104 because the audit wants it kept
+define unused = 10.0.0.0/8;
+allow ssh client;
+allow ssh client; # pinhole: ignore redundant-statement because kept for the audit
+EOF
+expect suppress 0 '' "$bin" check sup.pin
+expect suppress-json 0 '"reason": "kept for the audit"' "$bin" check --format=json sup.pin
+cat >sup2.pin <<'EOF'
+# pinhole: ignore PH104
+define unused = 10.0.0.0/8;
+allow ssh client; # pinhole: ignore PH105 because nothing here is redundant
+allow http client; # pinhole: ignore PH999 because no such thing
+# pinhole: skip PH104 because a typo
+allow dns client; # "# pinhole: ignore PH105" inside a string is no suppression because it is not a comment
+EOF
+expect suppress-no-reason 1 'sup2.pin:1:1: warning: a suppression needs a reason.*\[PH109\]' "$bin" check sup2.pin
+expect suppress-no-reason-keeps 1 "define 'unused' is never used \[PH104\]" "$bin" check sup2.pin
+expect suppress-unused 1 'sup2.pin:3:19: warning: this suppression matches no finding on line 3 \[PH110\]' "$bin" check sup2.pin
+expect suppress-unknown-id 1 'sup2.pin:4:20: warning: unknown finding ID' "$bin" check sup2.pin
+expect suppress-directive 1 'sup2.pin:5:1: warning: unknown directive' "$bin" check sup2.pin
+expect suppress-wno 1 'PH104' "$bin" check -Wno-bad-suppression -Wno-unused-suppression sup2.pin
+not_in suppress-wno-gone 'PH109|PH110'
+
+# JSON and SARIF: valid against their schemas, for clean, warning and error policies, and
+# several policies in one run.
+for f in clean warn syntax err sup sup2; do
+	"$bin" check --format=json $f.pin >$f.json 2>$f.stderr
+	rc=$?
+	validate json-$f "$root/$ours" $f.json
+	[ -s $f.stderr ] && bad "json-$f wrote on stderr: $(head -3 $f.stderr)"
+	grep -q "\"exitStatus\": $rc\$" $f.json && ok || bad "json-$f: exitStatus is not $rc"
+	"$bin" check --format=sarif $f.pin >$f.sarif 2>/dev/null
+	validate sarif-$f "$root/$sarif" $f.sarif
+done
+"$bin" check --format=json clean.pin warn.pin syntax.pin >all.json 2>/dev/null
+[ $? -eq 2 ] && ok || bad "json-all: exit status is not 2"
+validate json-all "$root/$ours" all.json
+"$bin" check --format=sarif ./clean.pin warn.pin syntax.pin sup.pin >all.sarif 2>/dev/null
+validate sarif-all "$root/$sarif" all.sarif
+if [ $have_jsonschema -eq 1 ]; then
+	python3 - all.sarif all.json >"$tmp/verr" 2>&1 <<'EOF' && ok || { bad "sarif/json content"; sed 's/^/    /' "$tmp/verr"; }
+import json, sys
+s = json.load(open(sys.argv[1]))
+run = s["runs"][0]
+rules = run["tool"]["driver"]["rules"]
+ids = [r["id"] for r in rules]
+assert len(ids) == len(set(ids)), "rule IDs repeat"
+res = run["results"]
+assert res, "no results"
+for r in res:
+    assert rules[r["ruleIndex"]]["id"] == r["ruleId"], r
+    assert r["partialFingerprints"]["pinhole/v1"], r
+levels = {r["ruleId"]: r["level"] for r in res}
+assert levels["PH001"] == "error" and levels["PH104"] == "warning", levels
+sup = [r for r in res if r.get("suppressions")]
+assert sup and sup[0]["suppressions"][0]["justification"], "suppressed result missing"
+uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in res if "locations" in r}
+assert "warn.pin" in uris, uris
+j = json.load(open(sys.argv[2]))
+fps = [f["fingerprint"] for f in j["findings"]]
+assert len(fps) == len(set(fps)), "fingerprints repeat"
+assert [p["file"] for p in j["policies"]] == ["clean.pin", "warn.pin", "syntax.pin"]
+EOF
+fi
+
+# GitHub annotations.
+expect github 1 "^::warning file=warn.pin,line=1,col=8,endLine=1,endColumn=13,title=PH104 unused-define::define 'unused' is never used$" \
+	"$bin" check --format=github warn.pin
+expect github-error 2 '^::error file=syntax.pin,line=3,col=1,.*title=PH001 syntax::' "$bin" check --format=github syntax.pin
+printf 'allow ssh client;\nallow ssh client;\n' >'odd,name%.pin'
+expect github-escape 1 '^::warning file=odd%2Cname%25.pin,line=2,' "$bin" check --format=github 'odd,name%.pin'
+
+# --baseline: what the baseline holds is not reported; a new finding is; moving lines keeps
+# the fingerprint; the SARIF output works as a baseline too.
+"$bin" check --format=json warn.pin >base.json 2>/dev/null
+"$bin" check --format=sarif warn.pin >base.sarif 2>/dev/null
+expect baseline-json 0 '' "$bin" check --baseline base.json warn.pin
+expect baseline-sarif 0 '' "$bin" check --baseline=base.sarif warn.pin
+expect baseline-count 0 '"baselined": 2' "$bin" check --format=json --baseline base.json warn.pin
+printf '\n\n# moved down\ndefine unused = 10.0.0.0/8;\nallow ssh client;\nallow ssh client;\ndefine new = 10.0.0.0/8;\n' >moved.pin
+cp moved.pin warn.pin
+expect baseline-moved 1 "define 'new' is never used" "$bin" check --baseline base.json warn.pin
+not_in baseline-moved-old "'unused'|adds nothing"
+expect baseline-missing 2 "cannot read baseline 'none.json'" "$bin" check --baseline none.json warn.pin
+printf 'not json\n' >junk.json
+expect baseline-junk 2 "is not the JSON or SARIF output" "$bin" check --baseline junk.json warn.pin
+
+# -I: an include not next to the including file (Ansible validates a copy in /tmp).
+mkdir -p etc/pinhole inc2 copy
+printf 'allow ssh client;\n' >etc/pinhole/common.pin
+printf 'allow http client;\n' >inc2/web.pin
+printf 'include "common.pin";\ninclude "web.pin";\n' >etc/pinhole/main.pin
+cp etc/pinhole/main.pin copy/main.pin
+expect include-next-to 2 "cannot read 'inc2/web.pin'|cannot read 'etc/pinhole/web.pin'" "$bin" check etc/pinhole/main.pin
+expect include-missing 2 "copy/main.pin:1:9: error: cannot read 'copy/common.pin'" "$bin" check copy/main.pin
+expect include-I 0 '' "$bin" check -I etc/pinhole -I inc2 copy/main.pin
+expect include-Ijoined 0 '' "$bin" check -Ietc/pinhole -Iinc2 copy/main.pin
+printf 'allow dns client;\n' >copy/common.pin
+expect include-next-first 0 '' "$bin" check --format=json -I etc/pinhole -I inc2 copy/main.pin
+grep -q 'copy/common.pin\|"findings": \[\]' "$tmp/out" && ok || bad "include-next-first: output"
+
+# Family narrowing: 0.0.0.0/0 alone makes a rule IPv4-only.
+printf 'allow http server from 0.0.0.0/0;\n' >narrow4.pin
+printf 'define all6 = ::/0;\nallow ssh server from all6;\n' >narrow6.pin
+printf 'allow http server from 0.0.0.0/0, ::/0;\nallow ssh server from 10.0.0.0/8;\n' >both.pin
+expect narrow-v4 1 'narrow4.pin:1:24: warning: 0\.0\.0\.0/0 is every IPv4 address, and only those: this rule matches no IPv6 traffic.*\[PH111\]' "$bin" check narrow4.pin
+expect narrow-v6 1 'narrow6.pin:2:23: warning: ::/0 is every IPv6 address.*add 0\.0\.0\.0/0 \[PH111\]' "$bin" check narrow6.pin
+expect narrow-both 0 '' "$bin" check both.pin
+expect narrow-off 0 '' "$bin" check -Wno-family-narrowing narrow4.pin
+
+# Restrictions that hit this host's broadcasts: a list of hosts only.
+printf 'allow smb server from 10.0.0.7, 10.0.0.8;\n' >smbhosts.pin
+printf 'allow smb server from 10.0.0.0/24;\n' >smbnet.pin
+expect broadcast-note 0 "smbhosts.pin:1:18: note: smb flow 'browse' carries broadcasts: this restriction also limits this host's broadcasts.*\\[PH202\\]" "$bin" check smbhosts.pin
+expect broadcast-subnet 0 '' "$bin" check smbnet.pin
+not_in broadcast-subnet-quiet 'PH202'
+expect broadcast-sarif 0 '"ruleId": "PH202", "ruleIndex": [0-9]+, "level": "note"' "$bin" check --format=sarif smbhosts.pin
+
+# Odd bytes in a file name still make valid JSON and SARIF; a missing policy has no location.
+printf 'allow ssh client;\nallow ssh client;\n' >"$(printf 'odd\377\001name.pin')"
+"$bin" check --format=json "$(printf 'odd\377\001name.pin')" >odd.json 2>/dev/null
+validate json-odd-name "$root/$ours" odd.json
+"$bin" check --format=sarif "$(printf 'odd\377\001name.pin')" >odd.sarif 2>/dev/null
+validate sarif-odd-name "$root/$sarif" odd.sarif
+expect json-missing 2 '"location": null' "$bin" check --format=json none.pin
+cp out missing.json
+validate json-missing "$root/$ours" missing.json
+"$bin" check --format=sarif none.pin >missing.sarif 2>/dev/null
+validate sarif-missing "$root/$sarif" missing.sarif
+
+# Bash completion offers check's and explain's new options.
+comp() { bash -c '. "$0"; COMP_WORDS=("${@}"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _pinhole; printf "%s " "${COMPREPLY[@]}"' "$root/dist/pinhole.bash-completion" "$@"; }
+[ "$(comp pinhole check --fo)" = "--format=text --format=json --format=sarif --format=github " ] && ok || bad "completion: check --fo gives '$(comp pinhole check --fo)'"
+[ "$(comp pinhole explain --w)" = "--why-not " ] && ok || bad "completion: explain --w gives '$(comp pinhole explain --w)'"
+
+# Usage.
+expect help 0 '--fail-on=LEVEL' "$bin" check --help
+expect format-bad 2 "unknown format 'xml'" "$bin" check --format=xml warn.pin
+expect no-policy 2 'which policies' "$bin" check --format=json
+
+# Every option `pinhole check --help` lists is in pinhole(8) and docs/check.md.
+"$bin" check --help >help.txt
+groff -man -Tascii -P-cbou -rLL=2000n "$root/build/man/pinhole.8" 2>/dev/null >man8.txt
+for o in $(grep -oE '(^|[ ,])--?[a-zA-Z][-a-zA-Z]*' help.txt | tr -d ' ,' | sort -u); do
+	grep -qF -- "$o" man8.txt && ok || bad "pinhole(8) does not mention check's option '$o'"
+	case $o in -h|--help|-L|--stateless|--stateful) continue ;; esac
+	grep -qF -- "$o" "$root/docs/check.md" && ok || bad "docs/check.md does not mention '$o'"
+done
+# Every ID is in docs/check.md's table, and the table has no ID pinhole does not know.
+"$bin" check --format=sarif clean.pin | grep -oE '"id": "PH[0-9]+"' | grep -oE 'PH[0-9]+' | sort >ids.bin
+grep -oE '^\| PH[0-9]+ ' "$root/docs/check.md" | grep -oE 'PH[0-9]+' | sort >ids.doc
+diff ids.bin ids.doc >/dev/null && ok || bad "docs/check.md's IDs differ from pinhole's: $(diff ids.bin ids.doc | tr '\n' ' ')"
+
+echo "check: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,54 @@
+# explain in depth (sourced by tests/cli/run.sh): the exit status says the verdict of one
+# packet, the iptables rule is shown beside the nft one, --why-not names the first failing
+# match of each rule of a line; rule provenance does not depend on how the path was typed.
+printf 'define lan = 10.0.0.0/8, fd00::/8;\nallow ssh server from lan;\nallow http, https client;\nallow ftp server;\ndeny tcp/23 server;\n' > "$tmp/why.pin"
+w=$tmp/why.pin
+expect explain-status-accept 0 '^verdict: accept' "$bin" explain "$w" 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'
+expect explain-status-drop 1 '^verdict: drop' "$bin" explain "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'
+expect explain-status-brief 1 '^drop default$' "$bin" explain --brief "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'
+expect explain-status-deny 1 "^drop $w:5\$" "$bin" explain --brief "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:23 in'
+expect explain-status-bad 2 'direction must be' "$bin" explain "$w" 'tcp 1.2.3.4:1 -> 1.2.3.5:2 up'
+printf 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in\n' > "$tmp/why.pkts"
+expect explain-status-batch 0 '^drop default$' sh -c "'$bin' explain --brief '$w' - < '$tmp/why.pkts'"
+expect explain-iptables 0 '^iptables: -A PINHOLE-INPUT -s 10\.0\.0\.0/8 -p tcp -m tcp --dport 22 ' \
+	"$bin" explain "$w" 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'
+expect explain-ip6tables 0 '^ip6tables: -A PINHOLE-INPUT -s fd00::/8 -p tcp -m tcp --dport 22 ' \
+	"$bin" explain "$w" 'tcp [fd00::7]:40000 -> [fd00::5]:22 in'
+expect why-not-addr 1 '^  ssh flow session \(input, IPv4\): source address 192\.0\.2\.7 is not in lan \(10\.0\.0\.0/8\)$' \
+	"$bin" explain --why-not 2 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'
+expect why-not-family 1 '^  and 1 rule of this line is for IPv6 only$' \
+	"$bin" explain --why-not 2 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'
+expect why-not-proto 1 'protocol udp is not tcp' "$bin" explain --why-not=2 "$w" 'udp [fd00::7]:40000 -> [fd00::5]:22 in'
+expect why-not-port 1 'ftp flow control \(input, IPv4 and IPv6\): destination port 20 is not 21$' \
+	"$bin" explain --why-not 4 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
+expect why-not-ct 1 'ftp flow data-passive .*: conntrack state new is not related$' \
+	"$bin" explain --why-not 4 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
+expect why-not-hook 1 'rules of this line are for other chains than input' \
+	"$bin" explain --why-not 4 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
+expect why-not-matches 0 'http flow web \(output, IPv4 and IPv6\): matches; this rule decided \(accept\)' \
+	"$bin" explain --brief --why-not "$w:3" "$w" 'tcp 10.0.0.5:40000 -> 192.0.2.7:80 out syn'
+expect why-not-first-fails 0 'https flow web .*: destination port 80 is not 443' \
+	"$bin" explain --brief --why-not "$w:3" "$w" 'tcp 10.0.0.5:40000 -> 192.0.2.7:80 out syn'
+expect why-not-earlier 1 'tcp/23 flow .*: matches; this rule decided \(drop\)' \
+	"$bin" explain --why-not 5 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:23 in'
+expect why-not-no-rules 2 "why.pin:1:1: error: --why-not 1: this line makes no rules" \
+	"$bin" explain --why-not 1 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
+if grep -q '^packet:' "$tmp/out"; then echo "cli: FAIL why-not-no-rules printed a verdict"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+expect why-not-bad-line 2 "takes a policy line" "$bin" explain --why-not x "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
+expect why-not-bad-file 2 "no such file in the policy" "$bin" explain --why-not nope.pin:2 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
+expect why-not-batch 0 'source address 192\.0\.2\.7 is not in lan' sh -c "'$bin' explain --brief --why-not 2 '$w' - < '$tmp/why.pkts'"
+
+case $bin in /*) abin=$bin ;; *) abin=$PWD/$bin ;; esac
+# Provenance: ./why.pin, why.pin and .//why.pin make the same rules (comments included); only
+# the header line, which names the file as given, differs.
+for form in nft iptables ip6tables; do
+	a=$(cd "$tmp" && "$abin" compile -t $form ./why.pin 2>/dev/null | tail -n +2)
+	b=$(cd "$tmp" && "$abin" compile -t $form why.pin 2>/dev/null | tail -n +2)
+	c=$(cd "$tmp" && "$abin" compile -t $form .//why.pin 2>/dev/null | tail -n +2)
+	if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" = "$c" ]; then pass=$((pass + 1)); else
+		echo "cli: FAIL provenance: -t $form differs between ./why.pin, why.pin and .//why.pin"
+		diff <(echo "$a") <(echo "$b") | head -5; fail=$((fail + 1)); fi
+done
+expect provenance-comment 0 'comment "why.pin:2 ssh flow session' sh -c "cd '$tmp' && '$abin' compile ./why.pin"
+expect provenance-explain 0 '^rule: +why.pin:2: allow ssh server from lan;' \
+	sh -c "cd '$tmp' && '$abin' explain ./why.pin 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'"
