@@ -242,7 +242,8 @@ enum { ADDR_DST = 0x10 };
 struct cand_index {
 	struct cand_key *keys;
 	bool *used;
-	int *heads;       /* first entry of the bucket */
+	int *heads, *tails; /* first and last entry of the bucket: entries in rule order, so a
+			     * lookup meets earlier statements first */
 	size_t cap;       /* power of two */
 	struct { int rule, next; } *ent;
 	size_t n, ent_cap;
@@ -288,15 +289,19 @@ static void cand_add(struct cand_index *ix, const struct cand_key *key, int rule
 	if (!ix->used[i]) {
 		ix->used[i] = true;
 		ix->keys[i] = *key;
-		ix->heads[i] = -1;
+		ix->heads[i] = ix->tails[i] = -1;
 	}
 	if (ix->n == ix->ent_cap) {
 		ix->ent_cap = ix->ent_cap ? ix->ent_cap * 2 : 256;
 		ix->ent = xrealloc(ix->ent, ix->ent_cap * sizeof(*ix->ent));
 	}
 	ix->ent[ix->n].rule = rule;
-	ix->ent[ix->n].next = ix->heads[i];
-	ix->heads[i] = (int)ix->n++;
+	ix->ent[ix->n].next = -1;
+	if (ix->tails[i] >= 0)
+		ix->ent[ix->tails[i]].next = (int)ix->n;
+	else
+		ix->heads[i] = (int)ix->n;
+	ix->tails[i] = (int)ix->n++;
 }
 
 static int cand_first(const struct cand_index *ix, const struct cand_key *key)
@@ -363,6 +368,7 @@ static void cand_build(struct cand_index *ix, const struct ir_ruleset *ir)
 	ix->keys = xcalloc(ix->cap, sizeof(*ix->keys));
 	ix->used = xcalloc(ix->cap, sizeof(*ix->used));
 	ix->heads = xcalloc(ix->cap, sizeof(*ix->heads));
+	ix->tails = xcalloc(ix->cap, sizeof(*ix->tails));
 	VEC(uint32_t) ports = {0};
 	for (size_t i = 0; i < ir->rules.n; i++) {
 		const struct ir_rule *r = &ir->rules.v[i];
@@ -396,6 +402,7 @@ static void cand_free(struct cand_index *ix)
 	free(ix->keys);
 	free(ix->used);
 	free(ix->heads);
+	free(ix->tails);
 	free(ix->ent);
 }
 
