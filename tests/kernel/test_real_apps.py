@@ -303,7 +303,9 @@ def dnsmasq_cases(base):
         procs = Procs(topo)
         try:
             log = open(os.path.join(base, "dnsmasq.log"), "w")
-            procs.start(topo.fw, ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
+            conf = os.path.join(base, "dnsmasq.conf")
+            open(conf, "w").close()   # nothing but the options below
+            procs.start(topo.fw, ["dnsmasq", "--no-daemon", f"--conf-file={conf}", "--port=0",
                                   "--interface=eth0", "--bind-interfaces", "--dhcp-authoritative",
                                   "--dhcp-range=10.0.0.100,10.0.0.150,1h",
                                   f"--dhcp-leasefile={base}/leases", f"--pid-file={base}/dnsmasq.pid",
