@@ -42,10 +42,10 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 		return false;
 	}
 	c->diags.stage = DIAG_E_APP;
-	library_add_policy_apps(&c->lib, &c->policy, &c->diags);
+	bool own = library_add_policy_apps(&c->lib, &c->policy, &c->diags);
 	bool bundles = library_resolve_uses(&c->lib, &c->diags); /* the policy's own apps */
 	c->diags.stage = DIAG_E_POLICY;
-	if (!resolve_policy(&c->policy, &c->lib, &c->res, &c->diags) || !parsed || !bundles)
+	if (!resolve_policy(&c->policy, &c->lib, &c->res, &c->diags) || !parsed || !bundles || !own)
 		return false;
 	if (o->mode != MODE_AS_POLICY)
 		c->res.stateless = o->mode == MODE_STATELESS;

@@ -68,7 +68,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token USES "uses"
 %token FLOW_KW "flow" ANY "any" TCP "tcp" UDP "udp" ICMP "icmp" SPORT "sport" DPORT "dport"
 %token SAME "same" TYPE "type" HELPER "helper" RELATED "related" NEGOTIATED "negotiated"
-%token BROADCAST "broadcast" FRAGMENTS "fragments" ARROW "->" BIARROW "<->"
+%token BROADCAST "broadcast" FRAGMENTS "fragments" UNADDRESSED "unaddressed" ARROW "->" BIARROW "<->"
 %token ON "on" TIMEOUT "timeout"
 %token JUNK "invalid character"
 %token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration"
@@ -190,6 +190,7 @@ flow:	flow_head
 	| flow TIMEOUT DURATION     { $$ = $1; ast_flow_set_timeout(ctx, $$, $3, &@3); }
 	| flow BROADCAST            { $$ = $1; $$->broadcast = true; }
 	| flow FRAGMENTS            { $$ = $1; $$->fragments = true; }
+	| flow UNADDRESSED          { $$ = $1; $$->unaddressed = true; }
 	| flow REJECT               { $$ = $1; $$->reject = true; }
 	| flow SOURCE STRING        { $$ = $1; ast_flow_set_source(ctx, $$, $3, &@3); }
 	;

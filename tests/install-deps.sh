@@ -3,7 +3,9 @@
 set -euo pipefail
 pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libcmocka-dev scdoc groff-base
       nftables iptables iproute2 procps python3 python3-scapy python3-pyftpdlib
-      python3-jsonschema)
+      python3-jsonschema samba smbclient dnsmasq-base tftpd-hpa tftp-hpa)
+# The servers among them (samba's nmbd and smbd, tftpd-hpa) are for tests/kernel/test_real_apps.py,
+# which starts them itself inside network namespaces: they must not start on this machine.
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -17,4 +19,19 @@ fi
 echo "pinhole: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# No service may start while installing (invoke-rc.d and deb-systemd-invoke ask policy-rc.d);
+# an existing policy-rc.d (containers have one) is left as it is.
+guard=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	guard=1
+fi
+rc=0
+apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+[ $guard -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+# and they stay off at the next boot
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+	systemctl disable --now -q smbd nmbd samba-ad-dc tftpd-hpa 2>/dev/null || true
+fi
+exit $rc

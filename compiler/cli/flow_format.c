@@ -55,6 +55,8 @@ char *flow_format(const struct ast_flow *f)
 		sb_puts(&sb, " broadcast");
 	if (f->fragments)
 		sb_puts(&sb, " fragments");
+	if (f->unaddressed)
+		sb_puts(&sb, " unaddressed");
 	if (f->reject)
 		sb_puts(&sb, " reject");
 	return sb_steal(&sb);

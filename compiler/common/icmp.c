@@ -56,3 +56,8 @@ bool helper_type_known(const char *type)
 			return true;
 	return false;
 }
+
+bool helper_expects_at_sender_only(const char *type)
+{
+	return strcmp(type, "netbios-ns") == 0 || strcmp(type, "snmp") == 0;
+}

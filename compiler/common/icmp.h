@@ -8,6 +8,10 @@
 
 /* Known kernel conntrack helper types (case matters). */
 bool helper_type_known(const char *type);
+/* Helpers that read a broadcast query this host sends and expect the answers from any host
+ * of the subnet (nf_conntrack_broadcast: netbios-ns, snmp). Only the sender of the query
+ * has the expectation: the host that answers a query it received sees its answer as new. */
+bool helper_expects_at_sender_only(const char *type);
 
 /* ICMP type by name for a family; -1 when that family has no such type. */
 int icmp_type_lookup(const char *name, uint8_t family);

@@ -50,6 +50,7 @@ struct ast_flow {
 	struct loc timeout_loc;
 	uint32_t timeout;           /* seconds; 0 = not given (the default applies) */
 	bool is_negotiated, broadcast, fragments;
+	bool unaddressed;           /* hosts without an address yet take part (DHCP) */
 	bool reject;                /* a probe the receiving side answers with a reset/unreachable */
 	char *source;               /* citation */
 };

@@ -28,6 +28,7 @@ void libpath_init(struct libpath *lp, const char *const *extra, size_t nextra)
 			VEC_PUSH(lp->dirs, xstrdup(t));
 		free(copy);
 	}
+	lp->nuser = lp->dirs.n;
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
@@ -118,57 +119,115 @@ static bool app_answers_to(const struct ast_app *a, const char *name)
 	return false;
 }
 
-static void add_app(struct library *lib, const struct ast_app *a, struct diags *d)
+/* Where an app is defined, for notes: "stdlib-apps/nfs.pin:3". */
+static char *app_place(const struct ast_app *a)
 {
-	const char *names[1 + 64];
-	size_t nn = 0;
-	names[nn++] = a->name;
-	for (size_t i = 0; i < a->aliases.n && nn < 65; i++)
-		names[nn++] = a->aliases.v[i].text;
-	for (size_t i = 0; i < nn; i++) {
-		const struct ast_app *prev = library_find(lib, names[i]);
-		if (!prev)
-			continue;
-		diag_error_id(d, DIAG_E_APP, &a->loc, "app name '%s' is already used by app '%s' (%s:%d)", names[i],
+	return xasprintf("%s:%d", a->loc.src->name, a->loc.first_line);
+}
+
+/* An app in lib->apps[from..] that answers to one of a's names (name, then aliases), and
+ * that name. */
+static const struct ast_app *find_clash(const struct library *lib, size_t from,
+					const struct ast_app *a, const char **name)
+{
+	for (size_t k = 0; k <= a->aliases.n; k++) {
+		const char *n = k == 0 ? a->name : a->aliases.v[k - 1].text;
+		for (size_t i = from; i < lib->apps.n; i++)
+			if (app_answers_to(lib->apps.v[i], n)) {
+				*name = n;
+				return lib->apps.v[i];
+			}
+	}
+	return NULL;
+}
+
+/* Directories are loaded in order, the user's (-L, then $PINHOLE_LIB) first. An app that
+ * answers to a name an app of an earlier directory has is overridden by it, with a note
+ * naming both places; two apps of one directory with one name are an error. `dir_start` is
+ * where this directory's apps begin in lib->apps. */
+static bool add_app(struct library *lib, size_t dir_start, const struct ast_app *a,
+		    bool user_dir, struct diags *d)
+{
+	const char *name = NULL;
+	const struct ast_app *prev = find_clash(lib, dir_start, a, &name);
+	if (prev) {
+		diag_error_id(d, DIAG_E_APP, &a->loc, "app name '%s' is already used by app '%s' (%s:%d)", name,
 			   prev->name, prev->loc.src->name, prev->loc.first_line);
 		diag_note(d, &prev->loc, "'%s' defined here", prev->name);
-		return;
+		return false;
+	}
+	prev = find_clash(lib, 0, a, &name);
+	if (prev) {
+		char *mine = app_place(prev), *theirs = app_place(a);
+		diag_note(d, &prev->loc, "app '%s' (%s) overrides %s app '%s' (%s)", prev->name, mine,
+			  user_dir ? "the later -L directory's" : "the library's", a->name, theirs);
+		free(mine);
+		free(theirs);
+		return true;
 	}
 	VEC_PUSH(lib->apps, a);
+	return true;
 }
 
 bool library_load(struct library *lib, const struct libpath *lp, struct sources *srcs,
 		  struct diags *d)
 {
 	bool ok = true;
-	for (size_t i = 0; i < lp->dirs.n; i++)
+	for (size_t i = 0; i < lp->dirs.n; i++) {
+		size_t first_stmt = lib->files.stmts.n, dir_start = lib->apps.n;
 		if (!load_dir(lib, lp->dirs.v[i], srcs, d))
 			ok = false;
-	for (size_t i = 0; i < lib->files.stmts.n; i++)
-		if (lib->files.stmts.v[i]->kind == STMT_APP)
-			add_app(lib, lib->files.stmts.v[i]->u.app, d);
+		for (size_t j = first_stmt; j < lib->files.stmts.n; j++)
+			if (lib->files.stmts.v[j]->kind == STMT_APP &&
+			    !add_app(lib, dir_start, lib->files.stmts.v[j]->u.app, i < lp->nuser, d))
+				ok = false;
+	}
 	return ok;
 }
 
-void library_add_policy_apps(struct library *lib, const struct ast_policy *p, struct diags *d)
+bool library_add_policy_apps(struct library *lib, const struct ast_policy *p, struct diags *d)
 {
-	/* Policy apps go first so that lookups find them before a library app of that name. */
+	/* Policy apps go first so that lookups find them; a library app that answers to a name
+	 * of a policy app is left out, with a note naming both places. */
+	bool ok = true;
 	VEC(const struct ast_app *) mine = {0};
 	for (size_t i = 0; i < p->stmts.n; i++) {
 		if (p->stmts.v[i]->kind != STMT_APP)
 			continue;
 		const struct ast_app *a = p->stmts.v[i]->u.app;
 		for (size_t j = 0; j < mine.n; j++)
-			if (app_answers_to(mine.v[j], a->name))
+			if (app_answers_to(mine.v[j], a->name)) {
 				diag_error_id(d, DIAG_E_APP, &a->loc, "app '%s' is defined twice in the policy", a->name);
+				ok = false;
+			}
 		VEC_PUSH(mine, a);
 	}
-	for (size_t i = 0; i < lib->apps.n; i++)
-		VEC_PUSH(mine, lib->apps.v[i]);
+	size_t npolicy = mine.n;
+	for (size_t i = 0; i < lib->apps.n; i++) {
+		const struct ast_app *a = lib->apps.v[i];
+		const struct ast_app *over = NULL;
+		for (size_t j = 0; j < npolicy && !over; j++) {
+			if (app_answers_to(mine.v[j], a->name))
+				over = mine.v[j];
+			for (size_t k = 0; k < a->aliases.n && !over; k++)
+				if (app_answers_to(mine.v[j], a->aliases.v[k].text))
+					over = mine.v[j];
+		}
+		if (over) {
+			char *p1 = app_place(over), *p2 = app_place(a);
+			diag_note(d, &over->loc, "app '%s' (%s) overrides the library's app '%s' (%s)",
+				  over->name, p1, a->name, p2);
+			free(p1);
+			free(p2);
+			continue;
+		}
+		VEC_PUSH(mine, a);
+	}
 	VEC_FREE(lib->apps);
 	lib->apps.v = mine.v;
 	lib->apps.n = mine.n;
 	lib->apps.cap = mine.cap;
+	return ok;
 }
 
 const struct ast_app *library_find(const struct library *lib, const char *name)

@@ -46,13 +46,16 @@ struct library {
  * first of <exe>/../stdlib-apps (source tree) and <exe>/../share/pinhole/apps that exists. */
 struct libpath {
 	VEC(char *) dirs;
+	size_t nuser; /* the first nuser dirs are the user's (-L, $PINHOLE_LIB); the rest, the library */
 };
 void libpath_init(struct libpath *lp, const char *const *extra, size_t nextra);
 void libpath_free(struct libpath *lp);
 
 bool library_load(struct library *lib, const struct libpath *lp, struct sources *srcs,
 		  struct diags *d);
-void library_add_policy_apps(struct library *lib, const struct ast_policy *p, struct diags *d);
+/* A policy's own apps come first: an app of the policy named like a library app replaces it
+ * (with a note naming both places); two apps of the policy with one name are an error. */
+bool library_add_policy_apps(struct library *lib, const struct ast_policy *p, struct diags *d);
 const struct ast_app *library_find(const struct library *lib, const char *name);
 /* The app's flows with its bundle expanded; NULL before bundle.c resolved the app. */
 const flow_refs *library_flows(const struct library *lib, const struct ast_app *a);

@@ -22,7 +22,7 @@ static void validate_reject(const struct ast_flow *f, struct diags *d)
 {
 	const char *what = f->helper.text ? "helper" : f->related.text ? "related"
 			   : f->is_negotiated ? "negotiated" : f->broadcast ? "broadcast"
-			   : f->fragments ? "fragments" : NULL;
+			   : f->fragments ? "fragments" : f->unaddressed ? "unaddressed" : NULL;
 	if (what)
 		diag_error(d, &f->loc, "flow '%s': a rejected flow is never opened; '%s' does not apply",
 			   f->name, what);
@@ -136,6 +136,9 @@ bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 			diag_error(d, &f->related.loc, "a helper's child flow has one direction; use '->'");
 		if (f->related.text && f->is_negotiated)
 			diag_error(d, &f->negotiated.loc, "'related' already says how the channel is negotiated");
+		if (f->unaddressed && f->on.n)
+			diag_error(d, &f->on_loc, "flow '%s': a host without an address is no peer to remember",
+				   f->name);
 		if (f->broadcast && (f->protos != PROTO_BIT_UDP))
 			diag_error(d, &f->loc, "flow '%s': broadcasts are UDP only", f->name);
 		if (f->reject)
@@ -360,7 +363,7 @@ static struct rflow lower_flow(const struct ast_app *owner, const struct ast_flo
 		.protos = f->protos, .same_port = f->dport.same, .helper = f->helper.text,
 		.related = f->related.text, .is_negotiated = f->is_negotiated,
 		.negotiated = f->negotiated.text, .timeout = f->timeout, .broadcast = f->broadcast,
-		.fragments = f->fragments, .reject = f->reject,
+		.fragments = f->fragments, .reject = f->reject, .unaddressed = f->unaddressed,
 	};
 	copy_ports(&rf.sport, &f->sport);
 	copy_ports(&rf.dport, &f->dport);

@@ -53,6 +53,7 @@ struct rflow {
 	name_list on;               /* control flows a negotiated channel is scoped to */
 	uint32_t timeout;           /* seconds; 0 = the default */
 	bool broadcast, fragments, reject;
+	bool unaddressed;           /* a zone restriction also matches 0.0.0.0, 255.255.255.255, link-local */
 };
 
 /* An app as a rule uses it: every flow it expands to (its own, then its bundle's). */

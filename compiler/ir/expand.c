@@ -282,7 +282,11 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		return;
 	}
 	r.action = IR_ACCEPT;
-	if (f->related && !stateless) {
+	/* A broadcast helper's answers are related only where the query was sent: the host
+	 * that answers (this output rule) sees its answer as a new packet on the flow's ports. */
+	bool answer_of_broadcast = f->related && helper_expects_at_sender_only(f->related) &&
+				   c->hook == IR_OUTPUT;
+	if (f->related && !stateless && !answer_of_broadcast) {
 		/* Only what the helper expects: the exact address and port it read off the control
 		 * connection. The flow's ports are the stateless fallback, not needed here. */
 		ir_match_del(&r, IR_M_SPORT);
@@ -310,7 +314,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 	expand_push(x, G_ALLOW, &r);
 }
 
-static void emit_direction(struct exp *x, const struct dirctx *c)
+static void emit_direction_once(struct exp *x, const struct dirctx *c)
 {
 	bool any;
 	int fams = families(c, &any);
@@ -328,6 +332,85 @@ static void emit_direction(struct exp *x, const struct dirctx *c)
 			emit_one(x, c, IR_V4, protobits[i]);
 		if (fams & 2)
 			emit_one(x, c, IR_V6, protobits[i]);
+	}
+}
+
+/* The addresses a host without an address of its zone uses on the zone's link (flow option
+ * `unaddressed`): as source, 0.0.0.0 and fe80::/10; as destination, the limited broadcast
+ * 255.255.255.255, fe80::/10 and link-scope multicast ff02::/16. Only of the families the
+ * zone itself has. */
+static void unaddressed_peer(const struct peer *zp, bool as_src, struct peer *out)
+{
+	static const struct { const char *text; bool src, dst; } extra[] = {
+		{"0.0.0.0", true, false}, {"255.255.255.255", false, true},
+		{"fe80::/10", true, true}, {"ff02::/16", false, true},
+	};
+	memset(out, 0, sizeof(*out));
+	out->given = true;
+	out->loc = zp->loc;
+	out->zone = zp->zone;
+	bool fam[3] = {false, false, false};
+	for (size_t i = 0; i < zp->addrs.n; i++)
+		fam[zp->addrs.v[i].family == IR_V4 ? 1 : 2] = true;
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		struct ir_prefix p;
+		char *why = NULL;
+		if (!(as_src ? extra[i].src : extra[i].dst) || !prefix_parse(extra[i].text, &p, &why)) {
+			free(why);
+			continue;
+		}
+		if (fam[p.family == IR_V4 ? 1 : 2])
+			VEC_PUSH(out->addrs, p);
+	}
+}
+
+static bool zone_with_addrs(const struct peer *p)
+{
+	return p && p->zone && p->zone->ifaces.n && p->addrs.n;
+}
+
+/* A flow that hosts without an address take part in (DHCP): a zone that restricts one side
+ * also admits, on the zone's interfaces, the addresses such a host uses there; an address
+ * list cannot (there is no interface to hold it to), which a note says. */
+static void emit_direction(struct exp *x, const struct dirctx *c)
+{
+	emit_direction_once(x, c);
+	/* Forwarded: 0.0.0.0 and the limited broadcast are never routed; a relay is a host. */
+	if (!c->f->unaddressed || c->rr->action != ACT_ALLOW || c->hook == IR_FORWARD)
+		return;
+	const struct peer *sides[2] = {c->src, c->dst};
+	for (int k = 0; k < 2; k++) {
+		const struct peer *p = sides[k];
+		if (!p || !p->given || !p->addrs.n)
+			continue;
+		if (!zone_with_addrs(p)) {
+			char *key = xasprintf("unaddressed %s", c->f->app);
+			bool seen = false;
+			for (size_t i = 0; i < x->warned.n && !seen; i++)
+				seen = !strcmp(x->warned.v[i], key);
+			if (seen) {
+				free(key);
+				continue;
+			}
+			VEC_PUSH(x->warned, key);
+			diag_note(x->d, &p->loc,
+				  "%s flow '%s' (and any other 'unaddressed' flow of it) is also used by hosts "
+				  "without an address yet (from 0.0.0.0, to 255.255.255.255, link-local): an "
+				  "address list cannot match them; a zone with interfaces can",
+				  c->f->app, c->f->name);
+			continue;
+		}
+		struct peer extra;
+		unaddressed_peer(p, k == 0, &extra);
+		if (extra.addrs.n) {
+			struct dirctx v = *c;
+			if (k == 0)
+				v.src = &extra;
+			else
+				v.dst = &extra;
+			emit_direction_once(x, &v);
+		}
+		VEC_FREE(extra.addrs);
 	}
 }
 

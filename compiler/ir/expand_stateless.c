@@ -155,6 +155,9 @@ static void warn_fallback(struct exp *x, const struct dirctx *c, const struct ir
 void expand_warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r)
 {
 	const struct rflow *f = c->f;
+	/* A broadcast helper's answer is a plain rule on the answering host in both modes. */
+	if (f->related && helper_expects_at_sender_only(f->related) && c->hook == IR_OUTPUT)
+		return;
 	if (f->related) {
 		char *why = xasprintf("needs connection tracking (the '%s' helper)", f->related);
 		warn_fallback(x, c, r, why);

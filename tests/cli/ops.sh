@@ -51,8 +51,8 @@ expect_completion apply-option '--dry-run' "$bin" apply --d
 expect_completion status-option '--netns' "$bin" status --n
 expect_completion compile-target 'ip6tables iptables' "$bin" compile -t ip
 expect_completion app-name 'ssh' "$bin" apps ss
-expect_completion app-from-L 'mygame' "$bin" -L "$tmp/complib" apps my
-got=$(PINHOLE_LIB="$tmp/complib" complete_words "$bin" apps my)
+expect_completion app-from-L 'mygame' "$bin" -L "$tmp/complib" apps myg
+got=$(PINHOLE_LIB="$tmp/complib" complete_words "$bin" apps myg)
 if [ "${got% }" = mygame ]; then ok; else bad "completion app-from-PINHOLE_LIB: got '$got'"; fi
 
 # --- make install / uninstall ---------------------------------------------------------------

@@ -93,6 +93,27 @@ expect lib-env 0 'udp dport 27015 accept' env PINHOLE_LIB="$tmp/lib" "$bin" comp
 printf 'allow ssh client;\n' > "$tmp/lib/broken.pin"
 expect lib-only-apps 2 "broken.pin:1:1: error: an app library file holds only 'app' definitions" \
 	"$bin" -L "$tmp/lib" apps
+# User definitions override the library: the policy's apps, then -L directories in order,
+# each with a note naming both places; two apps of one name in one directory exit 2.
+mkdir -p "$tmp/lib2" "$tmp/lib3"
+printf 'app nfs "My NFS" { source "test"; flow v4: client -> server tcp dport 2049 source "test"; }\n' > "$tmp/lib2/nfs.pin"
+printf 'allow nfs client;\n' > "$tmp/nfs.pin"
+expect lib-override 0 "note: app 'nfs' \\($tmp/lib2/nfs.pin:1\\) overrides the library's app 'nfs' \\(.*stdlib-apps/nfs.pin" \
+	"$bin" -L "$tmp/lib2" compile "$tmp/nfs.pin"
+expect lib-override-rules 0 'tcp dport 2049 accept comment "[^"]*nfs flow v4' "$bin" -L "$tmp/lib2" compile "$tmp/nfs.pin"
+if "$bin" -L "$tmp/lib2" compile "$tmp/nfs.pin" 2>/dev/null | grep -q 'dport 111'; then
+	echo "cli: FAIL lib-override: the library's nfs still renders"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+printf 'app nfs "Older" { source "test"; flow v3: client -> server udp dport 2049 source "test"; }\n' > "$tmp/lib3/nfs.pin"
+expect lib-override-order 0 "note: app 'nfs' \\($tmp/lib2/nfs.pin:1\\) overrides the later -L directory's app 'nfs' \\($tmp/lib3/nfs.pin:1\\)" \
+	"$bin" -L "$tmp/lib2" -L "$tmp/lib3" compile "$tmp/nfs.pin"
+printf 'app nfs "Mine" { source "test"; flow p: client -> server tcp dport 9 source "test"; }\nallow nfs client;\n' > "$tmp/ownnfs.pin"
+expect policy-override 0 "ownnfs.pin:1:5: note: app 'nfs' \\($tmp/ownnfs.pin:1\\) overrides the library's app 'nfs'" \
+	"$bin" compile "$tmp/ownnfs.pin"
+cp "$tmp/lib2/nfs.pin" "$tmp/lib2/nfs-copy.pin"
+expect lib-duplicate 2 "lib2/nfs.pin:1:5: error: app name 'nfs' is already used by app 'nfs'" \
+	"$bin" -L "$tmp/lib2" apps
+expect lib-duplicate-compile 2 "already used" "$bin" -L "$tmp/lib2" compile "$tmp/nfs.pin"
+rm "$tmp/lib2/nfs-copy.pin"
 
 # iptables targets: one family per file, warnings for what the file leaves out, and rules
 # iptables could not store exactly refused at their policy line, with nothing written.

@@ -52,6 +52,7 @@ PASS_TIMEOUT = 1.5   # an expected pass returns as soon as the echo is back
 BLOCK_TIMEOUT = 0.5  # an expected drop waits this long
 
 SUITE = ktest.Suite("test_stdlib_apps")
+SENDER_ONLY_HELPERS = ("netbios-ns", "snmp")   # nf_conntrack_broadcast
 
 
 # --------------------------------------------------------------------------- the library
@@ -201,7 +202,11 @@ class Model:
     def _initiates(self, direction, proto, fam, sport, dport):
         verdict = "drop"
         for f in self.flows:
-            if f.related or proto not in f.protos or (f.broadcast and fam != 4):
+            # The answer to a broadcast query is related only on the querier (netbios-ns and
+            # snmp expect at the sender only): the answering host sends it as a new packet.
+            answers_broadcast = f.related in SENDER_ONLY_HELPERS and direction == "out"
+            if (f.related and not answers_broadcast) or proto not in f.protos or \
+                    (f.broadcast and fam != 4):
                 continue
             if f.on and not self.primed:
                 continue

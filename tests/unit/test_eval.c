@@ -51,8 +51,17 @@ static void test_stateful_verdicts(void **state)
 	expect(c, "tcp 192.0.2.7:20 -> 10.0.0.5:40000 in related helper irc", IR_DROP, 0);
 	expect(c, "udp 10.0.0.7:137 -> 10.255.255.255:137 in", IR_ACCEPT, 6);
 	expect(c, "udp 10.0.0.7:137 -> 10.0.0.5:138 in", IR_DROP, 0); /* to=from only */
-	expect(c, "tcp 10.0.0.5:139 -> 10.0.0.7:1030 out", IR_ACCEPT, 6);
-	expect(c, "tcp 10.0.0.5:139 -> 192.0.2.7:1030 out", IR_DROP, 0);
+	/* From 139 to a client's high port is the session's return traffic (seed FAQ C.8):
+	 * established, never a new connection. */
+	expect(c, "tcp 10.0.0.5:139 -> 10.0.0.7:1030 out", IR_DROP, 0);
+	expect(c, "tcp 10.0.0.5:139 -> 10.0.0.7:1030 out ack established", IR_ACCEPT, -1);
+	expect(c, "tcp 10.0.0.5:445 -> 10.0.0.7:8080 out syn", IR_DROP, 0);
+	/* NetBIOS name queries from an ephemeral port, unicast and broadcast, and the answer to a
+	 * broadcast query (new on the answering host). */
+	expect(c, "udp 10.0.0.7:40000 -> 10.0.0.5:137 in", IR_ACCEPT, 6);
+	expect(c, "udp 10.0.0.7:40000 -> 10.255.255.255:137 in", IR_ACCEPT, 6);
+	expect(c, "udp 10.0.0.5:137 -> 10.0.0.7:40000 out", IR_ACCEPT, 6);
+	expect(c, "udp 10.0.0.5:137 -> 192.0.2.7:40000 out", IR_DROP, 0);
 	expect(c, "tcp 10.0.0.5:40000 -> 10.0.0.7:22 out invalid", IR_DROP, -1);
 	expect(c, "tcp 127.0.0.1:40000 -> 127.0.0.1:9 in", IR_ACCEPT, -1);
 	expect(c, "icmpv6 fe80::1 -> fe80::2 in nd-neighbor-solicit", IR_ACCEPT, -1);

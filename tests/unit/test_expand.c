@@ -37,8 +37,47 @@ static void test_from_restricts_callbacks(void **state)
 	/* LANGUAGE.md: `from` limits SMB's server-to-client callbacks too. */
 	expect_rules("allow smb server from 10.0.0.0/8;", IR_OUTPUT,
 		     "ip daddr 10.0.0.0/8 udp sport . udp dport { 137 . 137, 138 . 138 } accept\n"
-		     "ip daddr 10.0.0.0/8 tcp dport { 139, 445 } accept\n"
-		     "ip daddr 10.0.0.0/8 tcp sport { 139, 445 } tcp dport 1024-65535 accept\n");
+		     "ip daddr 10.0.0.0/8 udp sport 137 udp dport 1024-65535 accept\n"
+		     "ip daddr 10.0.0.0/8 tcp dport { 139, 445 } accept\n");
+}
+
+/* `unaddressed`: a zone that restricts a side also admits, on its interfaces only, what a
+ * host without an address uses there; an address list cannot, and a note says so. */
+static void test_unaddressed_zone(void **state)
+{
+	(void)state;
+	const char *pol = "zone lan { interface lan0; address 10.1.0.0/16; }\n"
+			  "app d { source \"t\"; flow q: client -> server udp sport 68 dport 67 unaddressed source \"t\";\n"
+			  "flow a: server -> client udp sport 67 dport 68 unaddressed source \"t\"; }\n"
+			  "allow d server from lan;";
+	expect_rules(pol, IR_INPUT,
+		     "iifname \"lan0\" ip saddr @lan_v4 udp sport 68 udp dport 67 accept\n"
+		     "iifname \"lan0\" ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n");
+	expect_rules(pol, IR_OUTPUT,
+		     "oifname \"lan0\" ip daddr @lan_v4 udp sport 67 udp dport 68 accept\n"
+		     "oifname \"lan0\" ip daddr 255.255.255.255 udp sport 67 udp dport 68 accept\n");
+	/* A client restricted to a zone's servers may broadcast its request there. */
+	expect_rules("zone srv { interface lan0; address 10.1.0.1, fd00:1::1; }\nallow dhcp client to srv;",
+		     IR_OUTPUT,
+		     "oifname \"lan0\" ip daddr @srv_v4 udp sport 68 udp dport 67 accept\n"
+		     "oifname \"lan0\" ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept\n"
+		     "oifname \"lan0\" ip daddr @srv_v4 udp sport 546 udp dport 547 accept\n"
+		     "oifname \"lan0\" ip6 daddr @srv_v6 udp sport 546 udp dport 547 accept\n"
+		     "oifname \"lan0\" ip daddr 255.255.255.255 udp sport 546 udp dport 547 accept\n"
+		     "oifname \"lan0\" ip6 daddr { fe80::/10, ff02::/16 } udp sport 546 udp dport 547 accept\n");
+	/* A deny stays as written; an address list gets a note and nothing more. */
+	expect_rules("zone lan { interface lan0; address 10.1.0.0/16; }\ndeny dhcp server from lan;\nallow ssh server;",
+		     IR_OUTPUT, "oifname \"lan0\" ip daddr @lan_v4 udp sport 67 udp dport 68 drop\n"
+		     "oifname \"lan0\" ip daddr @lan_v4 udp sport 547 udp dport 546 drop\n");
+	struct compilation *c = unit_compile_ok("allow dhcp server from 10.1.0.0/16;");
+	int notes = 0;
+	for (size_t i = 0; i < c->diags.n; i++)
+		notes += strstr(c->diags.v[i].msg, "an address list cannot match them") != NULL;
+	assert_int_equal(notes, 1);
+	char *in = unit_rules_of(c, IR_INPUT);
+	assert_null(strstr(in, "0.0.0.0"));
+	free(in);
+	unit_free(c);
 }
 
 static void test_helper_assignment(void **state)
@@ -143,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_client_opens_server_accepts),
 		cmocka_unit_test(test_restriction_splits_families),
 		cmocka_unit_test(test_from_restricts_callbacks),
+		cmocka_unit_test(test_unaddressed_zone),
 		cmocka_unit_test(test_helper_assignment),
 		cmocka_unit_test(test_gateway_zones),
 		cmocka_unit_test(test_deny_wins_wherever_written),

@@ -127,13 +127,21 @@ static void test_host_server_restricted(void **state)
 static void test_library_channels(void **state)
 {
 	(void)state;
-	/* NFS: mountd goes to the servers the client asked the portmapper. */
+	/* NFS: mountd and nlockmgr go to the servers the client asked the portmapper (over UDP
+	 * or TCP). */
 	expect_rules("allow nfs client to 192.0.2.0/24;", IR_OUTPUT,
-		"ip daddr 192.0.2.0/24 udp sport 1001-1023 udp dport 111 ct state established update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
-		"ip daddr 192.0.2.0/24 udp sport 1001-1023 udp dport 111 update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
-		"ip daddr 192.0.2.0/24 udp sport 1001-1023 udp dport 111 accept\n"
-		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 udp sport 1001-1023 udp dport 513-1023 accept\n"
-		"ip daddr 192.0.2.0/24 udp sport 1001-1023 udp dport 2049 accept\n");
+		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 111 ct state established update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
+		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 111 ct state established update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
+		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 111 update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
+		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 111 accept\n"
+		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 111 update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
+		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 111 accept\n"
+		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 tcp sport 665-1023 tcp dport { 513-1023, 20048 } accept\n"
+		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 udp sport 665-1023 udp dport { 513-1023, 20048 } accept\n"
+		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 tcp sport 665-1023 tcp dport 32768 accept\n"
+		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 udp sport 665-1023 udp dport 32768 accept\n"
+		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 2049 accept\n"
+		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 2049 accept\n");
 	/* realplayer's two data flows share one set per family. */
 	expect_dynsets("allow realplayer client;",
 		"ph_realplayer_servers_v4 v4 600s server realplayer/pna, rtsp, rtsp-http\n"
@@ -448,7 +456,7 @@ static void test_explain_wording_lines(void **state)
 	free(t);
 	/* The server side: the client must have asked the portmapper. */
 	t = explain_text(c, &st, "udp [fd00::7]:1010 -> [fd00::5]:700 in");
-	assert_non_null(strstr(t, "would be accepted after fd00::7 used flow portmap of nfs within "
+	assert_non_null(strstr(t, "would be accepted after fd00::7 used flow portmap or portmap-tcp of nfs within "
 				  "10m"));
 	free(t);
 	t = explain_text(c, &st, "tcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn");

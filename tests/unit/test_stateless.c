@@ -160,10 +160,12 @@ static void test_warnings_negotiated(void **state)
 		"6891 (and replies with ACK or RST set): flow 'file' negotiates its port at run time "
 		"(msn)\n");
 	/* A scoped channel names who may use the hole: the peers of its control flow. */
-	expect_warnings("established only;\nallow nfs client to 192.0.2.0/24, 2001:db8::/32;",
-		"nfs client in stateless mode admits UDP from local ports 1001-1023 to ports 513-1023 "
-		"of servers in 192.0.2.0/24, 2001:db8::/32 that used nfs flow portmap within 10m "
-		"(and replies): flow 'mountd' negotiates its port at run time (portmap)\n");
+	char *nw = warnings("established only;\nallow nfs client to 192.0.2.0/24, 2001:db8::/32;");
+	assert_non_null(strstr(nw, "nfs client in stateless mode admits UDP from local ports 665-1023 to "
+				   "ports 513-1023,20048 of servers in 192.0.2.0/24, 2001:db8::/32 that used "
+				   "nfs flow portmap or portmap-tcp within 10m (and replies): flow 'mountd' "
+				   "negotiates its port at run time (portmap)\n"));
+	free(nw);
 	expect_warnings("established only;\nallow mms client;",
 		"mms client in stateless mode admits UDP from ports 1024-4999 of servers that used mms "
 		"flow control within 10m to local ports 7000-7001 (and replies): flow 'data' "
@@ -183,11 +185,16 @@ static void test_warnings_negotiated(void **state)
 		"port (and replies): flow 'f' negotiates its port at run time\n");
 	/* Once per statement and hole, not once per family. */
 	char *w = warnings("established only;\nallow nfs server from 10.0.0.0/8, fd00::/8;");
-	assert_non_null(strstr(w, "nfs server in stateless mode admits UDP from ports 1001-1023 of "
-				  "clients in 10.0.0.0/8, fd00::/8 that used nfs flow portmap within 10m to "
-				  "local ports 513-1023 (and replies): flow 'mountd' negotiates its port at "
-				  "run time (portmap)\n"));
-	assert_null(strchr(strchr(w, '\n') + 1, '\n'));
+	assert_non_null(strstr(w, "nfs server in stateless mode admits UDP from ports 665-1023 of "
+				  "clients in 10.0.0.0/8, fd00::/8 that used nfs flow portmap or portmap-tcp "
+				  "within 10m to local ports 513-1023,20048 (and replies): flow 'mountd' "
+				  "negotiates its port at run time (portmap)\n"));
+	/* Six holes (mountd and nlockmgr over TCP and UDP, statd's portmapper and statd), each
+	 * once. */
+	int lines = 0;
+	for (const char *p = w; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, 6);
 	free(w);
 }
 
@@ -201,9 +208,14 @@ static void test_warnings_unbound_replies(void **state)
 	/* A responder port binds the replies: nothing to say. ICMP has no ports. */
 	expect_warnings("established only;\napp z { flow f: client -> server tcp dport 7000; "
 			"flow g: client -> server icmp; }\nallow z client;", "");
-	/* The library apps other than ftp, msn and nfs are exact without state. */
-	expect_warnings("established only;\nallow dns, http, https, ntp, ping, smb, ssh client;\n"
+	/* The library apps other than ftp, msn and nfs are exact without state, and smb but for
+	 * the answers to broadcast name queries, which the client gets from the helper. */
+	expect_warnings("established only;\nallow dns, http, https, ntp, ping, ssh client;\n"
 			"allow dns, http, https, ntp, ping, smb, ssh server;", "");
+	expect_warnings("established only;\nallow smb client;",
+		"smb client in stateless mode admits UDP from port 137 of any server to local ports "
+		"1024-65535 (and replies): flow 'name-answer' needs connection tracking (the "
+		"'netbios-ns' helper)\n");
 }
 
 int main(void)

@@ -196,6 +196,8 @@ static const char *const canonical[] = {
 	"kazaa", "bittorrent", "realplayer", "mms", "irc", "smb", "ldap", "dns", "kerberos", "ad",
 	"msn", "nfs", "yim", "aim", "shareaza", "edonkey", "ftp", "ping", "ssh", "http", "https",
 	"ntp", "smtp", "submission", "imap", "imaps", "pop3", "pop3s", "dhcp", "ldaps",
+	"nfs-insecure", "nfs4", "ipp", "mdns", "llmnr", "wireguard", "openvpn", "ike", "rdp", "vnc",
+	"postgresql", "mysql", "redis", "syslog", "snmp", "tftp", "sip", "rsync", "git",
 };
 
 static void canonical_names_exist(void **state)
@@ -239,6 +241,79 @@ static void every_flow_has_a_source(void **state)
 	}
 	unit_free(c);
 	assert_int_equal(missing, 0);
+}
+
+/* A server's port seen as the source of a new TCP connection to a client's high port is the
+ * return traffic of the client's own connection (seed 001, FAQ section C.8): no flow of the
+ * library may open one, except a helper's child (FTP's active data from port 20, which the
+ * helper expects). */
+static void no_tcp_opened_from_well_known_ports(void **state)
+{
+	(void)state;
+	struct compilation *c = load_library();
+	int bad = 0;
+	for (size_t i = 0; i < c->lib.apps.n; i++) {
+		const struct ast_app *a = c->lib.apps.v[i];
+		for (size_t k = 0; k < a->flows.n; k++) {
+			const struct ast_flow *f = &a->flows.v[k];
+			/* A client opening from a reserved port (NFS) is not a server's port. */
+			bool server_opens = f->from != ROLE_CLIENT || (f->both_ways && f->to != ROLE_CLIENT);
+			if (!(f->protos & PROTO_BIT_TCP) || !f->sport.r.n || f->related.text || !server_opens)
+				continue;
+			bool all_low = true, high_dst = !f->dport.r.n;
+			for (size_t r = 0; r < f->sport.r.n; r++)
+				all_low &= f->sport.r.v[r].hi < 1024;
+			for (size_t r = 0; r < f->dport.r.n; r++)
+				high_dst |= f->dport.r.v[r].hi >= 1024;
+			if (all_low && high_dst) {
+				print_error("%s:%d: flow '%s' of app '%s' opens TCP from a well-known port "
+					    "to high ports: that is return traffic (seed FAQ C.8)\n",
+					    f->loc.src->name, f->loc.first_line, f->name, a->name);
+				bad++;
+			}
+		}
+	}
+	unit_free(c);
+	assert_int_equal(bad, 0);
+}
+
+static bool same_ports(const struct ast_ports *x, const struct ast_ports *y)
+{
+	if (x->same != y->same || x->r.n != y->r.n)
+		return false;
+	for (size_t i = 0; i < x->r.n; i++)
+		if (x->r.v[i].lo != y->r.v[i].lo || x->r.v[i].hi != y->r.v[i].hi)
+			return false;
+	return true;
+}
+
+/* nfs-insecure is nfs without the reserved client port range: flow for flow. */
+static void nfs_insecure_is_nfs_from_any_port(void **state)
+{
+	(void)state;
+	struct compilation *c = load_library();
+	const struct ast_app *n = library_find(&c->lib, "nfs"), *i = library_find(&c->lib, "nfs-insecure");
+	assert_non_null(n);
+	assert_non_null(i);
+	assert_int_equal(n->flows.n, i->flows.n);
+	for (size_t k = 0; k < n->flows.n; k++) {
+		const struct ast_flow *a = &n->flows.v[k], *b = &i->flows.v[k];
+		assert_string_equal(a->name, b->name);
+		assert_int_equal(a->from, b->from);
+		assert_int_equal(a->to, b->to);
+		assert_int_equal(a->protos, b->protos);
+		assert_true(same_ports(&a->dport, &b->dport));
+		assert_int_equal(a->is_negotiated, b->is_negotiated);
+		assert_int_equal(a->fragments, b->fragments);
+		assert_int_equal(a->on.n, b->on.n);
+		assert_int_equal(b->sport.r.n, 0);
+		if (a->from == ROLE_CLIENT) {
+			assert_int_equal(a->sport.r.n, 1);
+			assert_int_equal(a->sport.r.v[0].lo, 665);
+			assert_int_equal(a->sport.r.v[0].hi, 1023);
+		}
+	}
+	unit_free(c);
 }
 
 static bool name_listed(char **names, size_t n, const char *name)
@@ -336,6 +411,8 @@ int main(void)
 	static const struct CMUnitTest checks[] = {
 		cmocka_unit_test(canonical_names_exist),
 		cmocka_unit_test(every_flow_has_a_source),
+		cmocka_unit_test(no_tcp_opened_from_well_known_ports),
+		cmocka_unit_test(nfs_insecure_is_nfs_from_any_port),
 		cmocka_unit_test(every_app_file_has_cases),
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)

@@ -1,0 +1,382 @@
+#!/usr/bin/python3
+"""Real software through pinhole firewalls on both ends (issue 11).
+
+Each case builds a fresh host topology (fw 10.0.0.5 and peer 10.0.0.7 on eth0), starts the
+server inside the fw namespace, loads a compiled pinhole ruleset into both namespaces (the
+server's role in fw, the client's in peer) and runs the real client in the peer namespace:
+
+- Samba: nmbd answering `nmblookup -U` (unicast) and `nmblookup -B` (broadcast) name queries,
+  smbd serving `smbclient -L` and a share listing; and a listener on the client's port 8080
+  that the server tries to reach from source port 445 (the seed's "callback" to high ports).
+- dnsmasq as a DHCP server for an addressed zone: a DISCOVER from 0.0.0.0 to
+  255.255.255.255 (with the broadcast flag) must get its OFFER back.
+- tftpd-hpa and tftp-hpa: a file fetched through the tftp helper on both ends.
+
+Every case also runs the policy a user had before (the seed's smb flows, the dhcp app
+without `unaddressed`, a plain udp/69 port), where the same software fails, and shows that
+something the policy does not allow stays blocked. Services run only inside the test's
+namespaces. Missing software: SKIP, or FAIL under CI=true (tests/install-deps.sh installs it).
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ktest  # noqa: E402
+import nsnet as N  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+PINHOLE = os.environ.get("PINHOLE") or os.path.join(REPO, "build", "pinhole")
+CI = os.environ.get("CI") == "true"
+SUITE = ktest.Suite("test_real_apps")
+FW, PEER = "10.0.0.5", "10.0.0.7"
+
+# The smb app as the seed guide alone described it (before issue 11): browsing 137<->137 and
+# 138<->138, sessions, call-backs to 139/445 and from 139/445 to high ports.
+SMB_SEED = """app smbseed "SMB as the seed had it" {
+    source "seed 000, SMB/samba";
+    flow browse: any <-> any udp sport 137-138 dport same broadcast source "seed";
+    flow session: client -> server tcp dport 139, 445 source "seed";
+    flow callback: server -> client tcp dport 139, 445 source "seed";
+    flow callback-high: server -> client tcp sport 139, 445 dport 1024-65535 source "seed";
+}
+"""
+# dhcp before `unaddressed`.
+DHCP_OLD = """app dhcpold "dhcp before unaddressed" {
+    source "RFC 2131";
+    flow request: client -> server udp sport 68 dport 67 broadcast source "RFC 2131";
+    flow reply: server -> client udp sport 67 dport 68 broadcast source "RFC 2131";
+}
+"""
+
+
+def compile_policy(text):
+    with tempfile.NamedTemporaryFile("w", suffix=".pin", delete=False) as f:
+        f.write(text)
+    try:
+        r = subprocess.run([PINHOLE, "compile", f.name], capture_output=True, text=True)
+    finally:
+        os.unlink(f.name)
+    if r.returncode != 0:
+        raise RuntimeError(f"pinhole compile failed:\n{text}\n{r.stderr}")
+    return r.stdout
+
+
+def missing(*tools):
+    return [t for t in tools if not shutil.which(t)]
+
+
+def skip_or_fail(name, tools):
+    reason = "not installed: " + ", ".join(tools) + " (tests/install-deps.sh installs them)"
+    if CI:
+        SUITE.check(name, False, reason)
+    else:
+        SUITE.skip(name, reason)
+
+
+class Procs:
+    """Servers started in the test's namespaces, stopped (with their children) at the end."""
+
+    def __init__(self, topo):
+        self.topo, self.procs = topo, []
+
+    def start(self, ns, argv, log):
+        # a session of its own: smbd signals its whole process group when it stops
+        p = subprocess.Popen([N.IP, "netns", "exec", ns] + argv, stdout=log, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        self.procs.append(p)
+        return p
+
+    def close(self):
+        for ns in self.topo.ns.values():
+            r = subprocess.run([N.IP, "netns", "pids", ns], capture_output=True, text=True)
+            for pid in r.stdout.split():
+                try:
+                    with open(f"/proc/{pid}/status") as f:
+                        tgid = next(int(l.split()[1]) for l in f if l.startswith("Tgid:"))
+                except (OSError, StopIteration, ValueError):
+                    continue
+                if tgid == os.getpid():
+                    continue   # this test's own threads joined the namespace
+                try:
+                    os.kill(int(pid), 15)
+                except (ProcessLookupError, ValueError):
+                    pass
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def run(ns, argv, timeout=10):
+    try:
+        return N.ns_run(ns, argv, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 124, "", "timeout")
+
+
+def both_ends(topo, server_policy, client_policy):
+    N.load_nft(topo.fw, compile_policy(server_policy))
+    N.load_nft(topo.peer, compile_policy(client_policy))
+
+
+def unload(topo):
+    for ns in (topo.fw, topo.peer):
+        run(ns, ["nft", "delete", "table", "inet", "pinhole"])
+
+
+# --------------------------------------------------------------------------- Samba
+
+SMB_CONF = """[global]
+  netbios name = {name}
+  workgroup = PHTEST
+  interfaces = eth0
+  bind interfaces only = yes
+  lock directory = {d}/lock
+  state directory = {d}/state
+  cache directory = {d}/cache
+  private dir = {d}/private
+  pid directory = {d}/pid
+  ncalrpc dir = {d}/ncalrpc
+  log file = {d}/log.%m
+  disable netbios = no
+  server role = standalone server
+  map to guest = bad user
+  smb ports = {ports}
+[pub]
+  path = {d}/share
+  guest ok = yes
+  read only = yes
+"""
+
+
+def smb_conf(base, name, ports="445"):
+    d = os.path.join(base, name)
+    for sub in ("lock", "state", "cache", "private", "pid", "ncalrpc", "share"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    with open(os.path.join(d, "share", "hello.txt"), "w") as f:
+        f.write("hello from smbd\n")
+    conf = os.path.join(d, "smb.conf")
+    with open(conf, "w") as f:
+        f.write(SMB_CONF.format(name=name.upper(), d=d, ports=ports))
+    return conf
+
+
+def nmblookup(topo, conf, how, addr):
+    r = run(topo.peer, ["nmblookup", "-s", conf, how, addr, "PHSRV"], timeout=15)
+    return f"{FW} PHSRV<00>" in r.stdout
+
+
+def smbclient_ls(topo, conf):
+    r = run(topo.peer, ["smbclient", "-s", conf, "-N", "//" + FW + "/pub", "-c", "ls"], timeout=15)
+    return "hello.txt" in r.stdout
+
+
+def callback_high(topo, port):
+    """The server opens TCP from its port 139 (smbd listens on 445 only here) to a listener on
+    the client's port `port` (8080 and up, one per case: no conntrack entry of an earlier case
+    applies): the seed's "call-back" to high ports. True when the connection was established."""
+    return N.tcp_outcome(topo.fw, FW, 139, PEER, port, server_ns=topo.peer, timeout=1.0) == "ok"
+
+
+def samba_cases(base):
+    name = "samba"
+    lack = missing("nmbd", "smbd", "nmblookup", "smbclient")
+    if lack:
+        return skip_or_fail(name, lack)
+    with N.host_topology() as topo:
+        procs = Procs(topo)
+        try:
+            # iproute2 gives an address no broadcast address unless told (`brd +`); the
+            # netbios-ns helper expects answers only to a query sent to the interface's
+            # broadcast address, as on any configured network.
+            for ns, addr in ((topo.fw, FW), (topo.peer, PEER)):
+                N.ns_run(ns, [N.IP, "addr", "del", f"{addr}/24", "dev", "eth0"])
+                N.ns_run(ns, [N.IP, "addr", "add", f"{addr}/24", "brd", "+", "dev", "eth0"])
+            srv = smb_conf(base, "phsrv")
+            cli = smb_conf(base, "phcli")
+            log = open(os.path.join(base, "samba.log"), "w")
+            procs.start(topo.fw, ["nmbd", "-F", "--no-process-group", "-s", srv, "-d1"], log)
+            procs.start(topo.fw, ["smbd", "-F", "--no-process-group", "-s", srv, "-d1"], log)
+            # nmbd answers broadcast queries once it registered its name (a few seconds)
+            deadline = time.monotonic() + 30
+            while not nmblookup(topo, cli, "-B", "10.0.0.255"):
+                if time.monotonic() > deadline:
+                    SUITE.check(f"{name}: nmbd answers without a firewall", False, "no answer in 30 s")
+                    return
+                time.sleep(1)
+            SUITE.check(f"{name}: nmbd answers without a firewall", True)
+            tests = [
+                ("the seed's smb flows (before issue 11)", SMB_SEED + "allow smbseed server;\n",
+                 SMB_SEED + "allow smbseed client;\n",
+                 {"unicast": False, "broadcast": False, "share": True, "callback": True}),
+                ("allow smb server / allow smb client", "allow smb server;\n", "allow smb client;\n",
+                 {"unicast": True, "broadcast": True, "share": True, "callback": False}),
+                ("established only; smb", "established only;\nallow smb server;\n",
+                 "established only;\nallow smb client;\n",
+                 {"unicast": True, "broadcast": True, "share": True, "callback": False}),
+                # something not allowed stays blocked: clients of another subnet only
+                ("smb server from 192.0.2.0/24", "allow smb server from 192.0.2.0/24;\n",
+                 "allow smb client;\n",
+                 {"unicast": False, "broadcast": False, "share": False, "callback": False}),
+            ]
+            for i, (title, spol, cpol, want) in enumerate(tests):
+                unload(topo)
+                both_ends(topo, spol, cpol)
+                got = {"unicast": nmblookup(topo, cli, "-U", FW),
+                       "broadcast": nmblookup(topo, cli, "-B", "10.0.0.255"),
+                       "share": smbclient_ls(topo, cli),
+                       "callback": callback_high(topo, 8080 + i)}
+                words = {"unicast": "nmblookup -U 10.0.0.5 PHSRV", "broadcast": "nmblookup -B 10.0.0.255 PHSRV",
+                         "share": "smbclient //10.0.0.5/pub ls",
+                         "callback": f"new TCP 10.0.0.5:139 -> 10.0.0.7:{8080 + i}"}
+                for k in ("unicast", "broadcast", "share", "callback"):
+                    verb = "passes" if want[k] else "is blocked"
+                    SUITE.expect(f"{name}: {title}: {words[k]} {verb}", got[k], want[k])
+        finally:
+            procs.close()
+
+
+# --------------------------------------------------------------------------- dnsmasq DHCP
+
+def dhcp_discover(topo, timeout=4.0):
+    """A DHCPDISCOVER from 0.0.0.0:68 to 255.255.255.255:67 with the broadcast flag, sent and
+    received on packet sockets in the peer namespace (as DHCP clients do before they have an
+    address); True when an OFFER came back."""
+    from scapy.layers.dhcp import BOOTP, DHCP
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    def body():
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+        s.bind(("eth0", 0))
+        mac = s.getsockname()[4]
+        xid = int.from_bytes(os.urandom(4), "big")
+        pkt = (Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
+               UDP(sport=68, dport=67) /
+               BOOTP(chaddr=mac + b"\0" * 10, xid=xid, flags=0x8000) /
+               DHCP(options=[("message-type", "discover"), "end"]))
+        s.settimeout(0.2)
+        end = time.monotonic() + timeout
+        resend = 0.0
+        try:
+            while time.monotonic() < end:
+                if time.monotonic() >= resend:   # clients retransmit; so do we, every second
+                    s.send(bytes(pkt))
+                    resend = time.monotonic() + 1.0
+                try:
+                    data = s.recv(4096)
+                except socket.timeout:
+                    continue
+                e = Ether(data)
+                if e.haslayer(BOOTP) and e[BOOTP].op == 2 and e[BOOTP].xid == xid:
+                    opts = dict(o for o in e[DHCP].options if isinstance(o, tuple))
+                    if opts.get("message-type") == 2:
+                        return True
+            return False
+        finally:
+            s.close()
+    return N.in_ns(topo.peer, body)
+
+
+def dnsmasq_cases(base):
+    name = "dnsmasq dhcp"
+    lack = missing("dnsmasq")
+    if lack:
+        return skip_or_fail(name, lack)
+    zone = "zone lan { interface eth0; address 10.0.0.0/24, fd00:a::/64; }\n"
+    other = "zone lan { interface eth9; address 10.0.0.0/24, fd00:a::/64; }\n"
+    tests = [
+        ("dhcp without unaddressed (before issue 11)", zone + DHCP_OLD + "allow dhcpold server from lan;\n", False),
+        ("allow dhcp server from lan", zone + "allow dhcp server from lan;\n", True),
+        ("established only; allow dhcp server from lan", "established only;\n" + zone +
+         "allow dhcp server from lan;\n", True),
+        # not allowed: the zone is another interface
+        ("allow dhcp server from a zone on eth9", other + "allow dhcp server from lan;\nallow ssh server;\n", False),
+    ]
+    with N.host_topology() as topo:
+        procs = Procs(topo)
+        try:
+            log = open(os.path.join(base, "dnsmasq.log"), "w")
+            conf = os.path.join(base, "dnsmasq.conf")
+            open(conf, "w").close()   # nothing but the options below
+            procs.start(topo.fw, ["dnsmasq", "--no-daemon", f"--conf-file={conf}", "--port=0",
+                                  "--interface=eth0", "--bind-interfaces", "--dhcp-authoritative",
+                                  "--dhcp-range=10.0.0.100,10.0.0.150,1h",
+                                  f"--dhcp-leasefile={base}/leases", f"--pid-file={base}/dnsmasq.pid",
+                                  "--no-ping", "--log-dhcp"], log)
+            logpath = os.path.join(base, "dnsmasq.log")
+            deadline = time.monotonic() + 10
+            while "DHCP, IP range" not in open(logpath).read() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            for title, pol, want in tests:
+                unload(topo)
+                both_ends(topo, pol, "allow dhcp client;\n")
+                got = dhcp_discover(topo)
+                verb = "gets its OFFER" if want else "gets no OFFER"
+                if not SUITE.expect(f"{name}: {title}: DISCOVER 0.0.0.0 -> 255.255.255.255 {verb}", got, want):
+                    print("    dnsmasq: " + open(logpath).read().replace("\n", "\n    dnsmasq: "), flush=True)
+        finally:
+            procs.close()
+
+
+# --------------------------------------------------------------------------- TFTP
+
+def tftp_cases(base):
+    name = "tftp"
+    lack = missing("in.tftpd", "tftp")
+    if lack:
+        return skip_or_fail(name, lack)
+    root = os.path.join(base, "tftproot")
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "boot.txt"), "w") as f:
+        f.write("hello from tftpd\n")
+    tests = [
+        ("a plain udp/69 port (before issue 11)", "allow udp/69 server;\n", "allow udp/69 client;\n", False),
+        ("allow tftp server / allow tftp client", "allow tftp server;\n", "allow tftp client;\n", True),
+        # not allowed: the client's firewall does not know tftp
+        ("allow tftp server / the client allows ssh only", "allow tftp server;\n", "allow ssh client;\n", False),
+    ]
+    with N.host_topology() as topo:
+        procs = Procs(topo)
+        try:
+            log = open(os.path.join(base, "tftpd.log"), "w")
+            procs.start(topo.fw, ["in.tftpd", "-L", "-s", root, "-a", f"{FW}:69"], log)
+            time.sleep(0.5)
+            for i, (title, spol, cpol, want) in enumerate(tests):
+                unload(topo)
+                both_ends(topo, spol, cpol)
+                out = os.path.join(base, f"got{i}.txt")
+                run(topo.peer, ["tftp", "-m", "binary", FW, "-c", "get", "boot.txt", out], timeout=8)
+                got = os.path.exists(out) and open(out).read() == "hello from tftpd\n"
+                verb = "arrives" if want else "does not arrive"
+                SUITE.expect(f"{name}: {title}: tftp get boot.txt {verb}", got, want)
+        finally:
+            procs.close()
+
+
+def main():
+    ktest.preflight_or_skip("test_real_apps")
+    if not os.access(PINHOLE, os.X_OK):
+        print(f"SKIP test_real_apps: {PINHOLE} not built (make)", flush=True)
+        sys.exit(ktest.SKIP)
+    only = set(sys.argv[1:])   # samba, dnsmasq, tftp
+    with tempfile.TemporaryDirectory(prefix="ph-real-") as base:
+        os.chmod(base, 0o755)
+        for fn in (samba_cases, dnsmasq_cases, tftp_cases):
+            if only and fn.__name__.split("_")[0] not in only:
+                continue
+            try:
+                fn(base)
+            except Exception as e:
+                SUITE.error(fn.__name__, e)
+    SUITE.finish()
+
+
+if __name__ == "__main__":
+    main()
