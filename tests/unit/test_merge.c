@@ -12,7 +12,7 @@ static void plan_of(struct planned *pl, const char *policy)
 {
 	pl->c = unit_compile_ok(policy);
 	nft_plan_build(&pl->c->ir, &pl->p);
-	nft_plan_rules(&pl->c->ir, &pl->p);
+	assert_null(nft_plan_rules(&pl->c->ir, &pl->p, NULL));
 }
 
 static void plan_free(struct planned *pl)

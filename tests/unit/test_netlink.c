@@ -314,7 +314,7 @@ static void check_shape(const struct fixture *f, bool commit)
 	/* The rules as the lowering gives them (runs merged into sets), in chain order. */
 	struct nft_plan plan;
 	nft_plan_build(&f->c->ir, &plan);
-	nft_plan_rules(&f->c->ir, &plan);
+	assert_null(nft_plan_rules(&f->c->ir, &plan, NULL));
 	VEC(const struct nft_lowered *) lowered = {0};
 	for (int h = 0; h < IR_HOOK_COUNT; h++)
 		for (size_t i = 0; i < plan.rules[h].n; i++)

@@ -117,8 +117,11 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 	}
 }
 
-void nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p)
+const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why)
 {
+	const struct ir_rule *bad = NULL;
+	if (why)
+		*why = NULL;
 	for (int h = 0; h < IR_HOOK_COUNT; h++) {
 		if (!p->chain[h])
 			continue;
@@ -127,7 +130,14 @@ void nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p)
 			if ((int)rs->rules.v[i].hook != h)
 				continue;
 			struct nft_lowered l;
-			nft_lower_rule(p, &rs->rules.v[i], &l, NULL); /* nft_check() vetted them */
+			char *w = NULL;
+			if (!nft_lower_rule(p, &rs->rules.v[i], &l, &w) && !bad) {
+				bad = &rs->rules.v[i];
+				if (why)
+					*why = w;
+				w = NULL;
+			}
+			free(w);
 			VEC_PUSH(one, l);
 		}
 		nft_merge_chain(&one, &p->rules[h]);
@@ -141,6 +151,7 @@ void nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p)
 			VEC_PUSH(p->merged_sets, m);
 		}
 	}
+	return bad;
 }
 
 void nft_plan_free(struct nft_plan *p)

@@ -50,9 +50,10 @@ struct nft_plan {
 	VEC(const struct nft_setmatch *) merged_sets;
 };
 
-/* Names and declarations; nft_plan_rules also lowers and merges every rule. */
+/* Names and declarations; nft_plan_rules also lowers and merges every rule, and returns the
+ * first rule nftables cannot express (with *why, caller frees), or NULL. */
 void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p);
-void nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p);
+const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why);
 void nft_plan_free(struct nft_plan *p);
 const char *nft_plan_dynset_name(const struct nft_plan *p, const char *ir_name);
 

@@ -853,16 +853,11 @@ int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out)
 		build_named_set(&b, &p.sets.v[i]);
 	for (size_t i = 0; i < p.dynsets.n; i++)
 		build_dynset(&b, &p.dynsets.v[i]);
-	for (size_t i = 0; i < rs->rules.n && !b.err; i++) { /* what nft cannot say, at its rule */
-		char *why = NULL;
-		struct nft_lowered l;
-		if (!nft_lower_rule(&p, &rs->rules.v[i], &l, &why))
-			invalid(&b, &rs->rules.v[i], why);
-		free(why);
-		nft_lowered_free(&l);
-	}
-	if (!b.err)
-		nft_plan_rules(rs, &p);
+	char *why = NULL;
+	const struct ir_rule *bad = nft_plan_rules(rs, &p, &why);
+	if (bad) /* what nft cannot say, at its rule */
+		invalid(&b, bad, why);
+	free(why);
 	for (size_t i = 0; i < p.merged_sets.n; i++)
 		build_merged_set(&b, p.merged_sets.v[i]);
 	for (int h = 0; h < IR_HOOK_COUNT; h++)
