@@ -2,7 +2,8 @@
 # Installs the Debian packages pinhole's build and tests need; does nothing when all are present.
 set -euo pipefail
 pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libcmocka-dev scdoc groff-base
-      nftables iptables iproute2 procps python3 python3-scapy python3-pyftpdlib)
+      nftables iptables iproute2 procps python3 python3-scapy python3-pyftpdlib
+      clang libclang-rt-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
