@@ -214,12 +214,28 @@ int explain_batch(const struct compilation *c, FILE *in, const char *where, bool
 	return rc;
 }
 
+static const char usage[] =
+	"usage: pinhole explain [OPTIONS] POLICY PACKET|-\n"
+	"The verdict for one packet and the policy line that decided it. PACKET - reads one\n"
+	"packet per line from standard input (then POLICY cannot be - as well).\n"
+	"  PACKET: PROTO SRC -> DST DIR [flags...], e.g. 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in syn'\n"
+	"  --brief              one line per packet: the verdict and the deciding line\n"
+	"  -L, --library DIR    also search DIR for app definitions\n"
+	"  --stateless, --stateful  as for compile\n"
+	"  -q, --quiet          print errors only (the verdicts are still printed)\n"
+	"  -v, --verbose        also say what was read and how long it took\n"
+	"  -h, --help           this help\n";
+
 int cmd_explain(struct cli *cli, int argc, char **argv)
 {
 	bool brief = false;
 	const char *policy = NULL;
 	struct strbuf packet = {0};
 	for (int i = 1; i < argc; i++) {
+		if (!policy && cli_help_arg(argv[i])) {
+			sb_free(&packet);
+			return cli_help(usage);
+		}
 		int r = policy ? 0 : cli_common_option(cli, argc, argv, &i);
 		if (r < 0)
 			return EXIT_BAD_INPUT;
@@ -241,9 +257,13 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("explain", "usage: pinhole explain [--brief] POLICY PACKET|-\n"
 				       "  e.g. pinhole explain fw.pin 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'");
 	}
+	if (!strcmp(policy, "-") && !strcmp(packet.s, "-")) {
+		sb_free(&packet);
+		return cli_usage_error("explain", "the policy and the packets cannot both come from standard input");
+	}
 	struct compilation c;
-	bool ok = compile_policy(policy, &cli->copts, &c);
-	diag_print(&c.diags, stderr);
+	bool ok = cli_compile(cli, policy, &c);
+	cli_diag_print(&c.diags, stderr);
 	int rc = ok ? EXIT_OK : EXIT_BAD_INPUT;
 	if (ok && strcmp(packet.s, "-") != 0) {
 		struct ir_state st = {0};
