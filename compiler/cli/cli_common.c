@@ -126,9 +126,7 @@ bool cli_compile(struct cli *cli, const char *policy, struct compilation *c)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (cli_verbose) {
-		size_t apps = c->lib.apps.n, files = 0;
-		for (size_t i = 0; i < c->srcs.n; i++)
-			files++;
+		size_t apps = c->lib.apps.n, files = c->srcs.n;
 		fprintf(stderr, "pinhole: %s: %s, %zu rules; %zu files read (policy, includes, library), "
 				"%zu apps known; %lld ms\n",
 			name, ok ? "compiled" : "not compiled", c->ir.rules.n, files, apps,

@@ -238,7 +238,8 @@ static int apply_confirmed(struct live *lv, const struct apply_opts *o)
 	} else if (rollback_init(&rb, o->state_dir, o->netns, &why) < 0 ||
 		   rollback_arm(&rb, bytes.s, bytes.len, o->confirm, lv->policy, &why) < 0) {
 		/* Armed before the change: a death right after the commit is covered too. */
-		rc = live_error(lv, EXIT_FINDINGS, "%s; nothing was applied", why);
+		rc = live_error(lv, rb.dir && strstr(why, "still waiting") ? EXIT_FINDINGS : EXIT_INTERNAL,
+				"%s; nothing was applied", why);
 	} else if (confirm_begin(&cf) < 0) {
 		rc = live_error(lv, EXIT_INTERNAL, "cannot set up the confirmation signals: %s", strerror(errno));
 		rollback_confirm(&rb, false, NULL, &why);

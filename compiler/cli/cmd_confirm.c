@@ -50,8 +50,8 @@ int cmd_confirm(struct cli *cli, int argc, char **argv)
 			printf("confirmed: the ruleset of %s stays%s%s\n", info.policy[0] ? info.policy : "the pending apply",
 			       netns ? " in network namespace " : "", netns ? netns : "");
 		if (cli_verbose)
-			fprintf(stderr, "pinhole confirm: removed %s; told watchdog %ld and apply %ld (SIGUSR1)\n",
-				rb.batch_path, info.watchdog, info.apply);
+			fprintf(stderr, "pinhole confirm: removed %s; watchdog pid %ld, apply pid %ld (told with "
+					"SIGUSR1 if still running)\n", rb.batch_path, info.watchdog, info.apply);
 	} else {
 		fprintf(stderr, "pinhole confirm: nothing to confirm%s%s: no 'apply --confirm' is waiting "
 				"(already confirmed, or rolled back: see %s)\n",
