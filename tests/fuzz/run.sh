@@ -30,7 +30,7 @@ for bin in "${bins[@]}"; do
 	mkdir -p "$work" "$seeds"
 	log=build/fuzz-logs/$name.log
 	# The checked-in inputs, once each: every past crash stays fixed.
-	if "$bin" -runs=0 -timeout=20 -rss_limit_mb=4096 "$seeds" >"$log.corpus" 2>&1; then
+	if "$bin" -runs=0 -timeout=20 -rss_limit_mb=4096 -artifact_prefix=build/fuzz-artifacts/"$name"- "$seeds" >"$log.corpus" 2>&1; then
 		pass=$((pass + 1))
 	else
 		echo "fuzz: FAIL $name on its corpus $seeds:"; grep -E 'ERROR|runtime error|SUMMARY|Test unit' "$log.corpus" | head -10
