@@ -42,8 +42,8 @@ SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 
-.PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz golden-update kernel install uninstall deb clean \
-	bench bench-deps
+.PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz fuzz-build golden-update kernel install \
+	uninstall deb clean bench bench-deps
 
 all: build/pinhole man
 
@@ -119,7 +119,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory test
 
-test: all asan build/pinhole-faults $(UNIT_BINS) $(AGREE_BIN)
+test: all asan build/pinhole-faults $(UNIT_BINS) $(AGREE_BIN) $(FUZZ_BINS)
 	@tests/run-all.sh $(UNIT_BINS)
 
 unit: asan $(UNIT_BINS)
@@ -153,16 +153,32 @@ bench: all
 bench-deps:
 	@tests/perf/bench.sh --deps
 
-# Coverage-guided fuzzing of the whole front end (clang's libFuzzer; not part of `check`).
+# Coverage-guided fuzzing (clang's libFuzzer): one target per tests/fuzz/fuzz_*.c, linked
+# against the whole compiler built once with coverage instrumentation. `make fuzz` runs each
+# for FUZZ_SECONDS (tests/fuzz/run.sh); `make test` runs them for FUZZ_SECONDS in all.
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := $(SRCS) $(GEN_SRCS)
-build/fuzz_policy: tests/fuzz/fuzz_policy.c $(FUZZ_SRCS) $(GEN_HDRS)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) \
-		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_policy.c $(FUZZ_SRCS) $(PKG_LIBS)
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-fuzz: build/fuzz_policy
-	@mkdir -p build/fuzz-corpus
-	build/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz-corpus tests/fuzz/corpus
+build/fuzz/obj/%.o: %.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(WARN) $(DEPFLAGS) $(PKG_CFLAGS) -DPINHOLE_VERSION='"$(VERSION)"' -c -o $@ $<
+
+build/fuzz/obj/gen/%.o: build/gen/%.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(GEN_WARN) $(DEPFLAGS) -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(WARN) $(PKG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run.sh --each $(FUZZ_SECONDS)
 
 # Man pages: scdoc sources in man/, rendered to roff in build/man/.
 MAN_PAGES := build/man/pinhole.8 build/man/pinhole.pin.5

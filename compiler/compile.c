@@ -23,15 +23,12 @@ bool compile_library(const struct compile_opts *o, struct compilation *c)
 	return ok;
 }
 
-bool compile_policy(const char *path, const struct compile_opts *o, struct compilation *c)
+/* The second half, once the library is in c->lib: the policy's sources from `first_src` on.
+ * After a syntax error the remaining statements are still resolved, so that one run reports
+ * every bad line; nothing is expanded then. */
+static bool compile_loaded(bool ok, bool parsed, size_t first_src, const struct compile_opts *o,
+			   struct compilation *c)
 {
-	bool ok = compile_library(o, c);
-	size_t first_src = c->srcs.n;
-	/* After a syntax error the remaining statements are still resolved, so that one run
-	 * reports every bad line; nothing is expanded then. */
-	c->diags.stage = DIAG_E_INPUT;
-	c->first_policy_src = first_src;
-	bool parsed = load_policy_in(path, o->incdirs, o->nincdirs, &c->srcs, &c->policy, &c->diags);
 	c->diags.stage = DIAG_E_POLICY;
 	if (!ok || c->srcs.n == first_src)
 		return false;
@@ -53,6 +50,50 @@ bool compile_policy(const char *path, const struct compile_opts *o, struct compi
 		return false;
 	lint_policy(&c->res, &c->ir, &c->diags);
 	return true;
+}
+
+bool compile_policy(const char *path, const struct compile_opts *o, struct compilation *c)
+{
+	bool ok = compile_library(o, c);
+	size_t first_src = c->srcs.n;
+	c->diags.stage = DIAG_E_INPUT;
+	c->first_policy_src = first_src;
+	bool parsed = load_policy_in(path, o->incdirs, o->nincdirs, &c->srcs, &c->policy, &c->diags);
+	return compile_loaded(ok, parsed, first_src, o, c);
+}
+
+/* c->lib as a copy of base's: its own lists of apps and expansions (the policy adds to both),
+ * the syntax trees and sources still base's. */
+static void library_lend(const struct library *base, struct library *lib)
+{
+	for (size_t i = 0; i < base->apps.n; i++)
+		VEC_PUSH(lib->apps, base->apps.v[i]);
+	for (size_t i = 0; i < base->expanded.n; i++) {
+		const struct app_flows *from = &base->expanded.v[i];
+		struct app_flows af = {.app = from->app, .state = from->state};
+		for (size_t k = 0; k < from->flows.n; k++)
+			VEC_PUSH(af.flows, from->flows.v[k]);
+		VEC_PUSH(lib->expanded, af);
+	}
+}
+
+bool compile_policy_text(const char *name, const char *text, size_t len,
+			 const struct compile_opts *o, const struct compilation *base,
+			 struct compilation *c)
+{
+	bool ok;
+	if (base) {
+		memset(c, 0, sizeof(*c));
+		library_lend(&base->lib, &c->lib);
+		ok = true;
+	} else {
+		ok = compile_library(o, c);
+	}
+	size_t first_src = c->srcs.n;
+	c->diags.stage = DIAG_E_INPUT;
+	c->first_policy_src = first_src;
+	bool parsed = load_policy_text(name, text, len, &c->srcs, &c->policy, &c->diags);
+	return compile_loaded(ok, parsed, first_src, o, c);
 }
 
 void compilation_free(struct compilation *c)

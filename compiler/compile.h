@@ -31,6 +31,12 @@ struct compilation {
 bool compile_library(const struct compile_opts *o, struct compilation *c);
 /* Compiles a policy; false when any error was reported (c->diags says which). */
 bool compile_policy(const char *path, const struct compile_opts *o, struct compilation *c);
+/* The same for a policy held in memory, named `name` in diagnostics (includes relative to its
+ * folder). With `base` (a successful compile_library that must outlive c and stay unchanged),
+ * its library is used instead of loading one: what the fuzzers do for every input. */
+bool compile_policy_text(const char *name, const char *text, size_t len,
+			 const struct compile_opts *o, const struct compilation *base,
+			 struct compilation *c);
 void compilation_free(struct compilation *c);
 
 /* The loaded file that a rule's origin.file names (a cleaned path, util_path_clean), or NULL. */

@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libcmocka-dev scdoc groff-base
       nftables iptables iproute2 procps python3 python3-scapy python3-pyftpdlib
-      python3-jsonschema samba smbclient dnsmasq-base tftpd-hpa tftp-hpa)
+      python3-jsonschema samba smbclient dnsmasq-base tftpd-hpa tftp-hpa
+      clang libclang-rt-dev)
 # The servers among them (samba's nmbd and smbd, tftpd-hpa) are for tests/kernel/test_real_apps.py,
 # which starts them itself inside network namespaces: they must not start on this machine.
 missing=()

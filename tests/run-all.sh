@@ -30,6 +30,7 @@ run_layer agree tests/agree/run.sh
 run_layer cli tests/cli/run.sh
 run_layer check tests/check/run.sh
 run_layer perf-gen tests/perf/gen_smoke.sh
+run_layer fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 run_layer kernel tests/kernel/run.sh
 echo
 echo "all layers: $total_pass passed, $total_fail failed"

@@ -55,7 +55,7 @@ void check_findings(struct check_policy *p, const struct check_opts *o);
 bool check_read_baseline(const char *path, struct check_opts *o, char **why);
 void check_policy_free(struct check_policy *p);
 
-void check_print_text(const struct check_policy *v, size_t n, FILE *out);
+void check_print_text(const struct check_policy *v, size_t n, bool errors_only, FILE *out);
 void check_print_github(const struct check_policy *v, size_t n, FILE *out);
 void check_print_json(const struct check_policy *v, size_t n, int status, FILE *out);
 void check_print_sarif(const struct check_policy *v, size_t n, int status, FILE *out);

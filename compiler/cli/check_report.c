@@ -13,12 +13,12 @@ static bool shown(const struct finding *f)
 	return !f->suppressed && !f->baselined;
 }
 
-void check_print_text(const struct check_policy *v, size_t n, FILE *out)
+void check_print_text(const struct check_policy *v, size_t n, bool errors_only, FILE *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < v[i].findings.n; k++) {
 			const struct finding *f = &v[i].findings.v[k];
-			if (!shown(f))
+			if (!shown(f) || (errors_only && f->sev != SEV_ERROR))
 				continue;
 			diag_print_one(f->d, f->sev, true, out);
 			for (size_t j = 0; j < f->nnotes; j++)

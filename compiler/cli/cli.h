@@ -18,11 +18,33 @@ int cmd_explain(struct cli *cli, int argc, char **argv);
 int cmd_apps(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_confirm(struct cli *cli, int argc, char **argv);
 
-/* Handles -L DIR and --stateless/--stateful shared by subcommands; returns 1 if consumed
- * (with *i advanced), 0 if not an option of ours, -1 on a usage error. */
+/* -q (only errors on stderr; no success lines) and -v (what was read and how long it took,
+ * what apply saved): set by cli_common_option, read by the commands. */
+extern bool cli_quiet, cli_verbose;
+
+/* The policy name "-" reads standard input; diagnostics call it this. */
+#define CLI_STDIN_NAME "<stdin>"
+
+/* Handles -L DIR (also -LDIR, --library DIR, --library=DIR), --stateless/--stateful and
+ * -q/--quiet, -v/--verbose shared by subcommands; returns 1 if consumed (with *i advanced),
+ * 0 if not an option of ours, -1 on a usage error. */
 int cli_common_option(struct cli *cli, int argc, char **argv, int *i);
+/* An option with a value, in every spelling: "-o FILE", "-oFILE", "--output FILE",
+ * "--output=FILE" (shortopt or longopt may be NULL). 1 with *val set (and *i advanced past a
+ * separate value), 0 when argv[*i] is not this option, -1 when the value is missing (told). */
+int cli_value(const char *cmd, int argc, char **argv, int *i, const char *shortopt,
+	      const char *longopt, const char **val);
+/* -h or --help; cli_help prints a command's usage on stdout and returns EXIT_OK. */
+bool cli_help_arg(const char *a);
+int cli_help(const char *usage);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* compile_policy, or the policy from standard input when `policy` is "-"; with -v a line on
+ * stderr saying what was compiled. */
+bool cli_compile(struct cli *cli, const char *policy, struct compilation *c);
+/* diag_print, errors only (with their notes) under -q. */
+void cli_diag_print(const struct diags *d, FILE *out);
 /* An argument that is no option of the command: the one POLICY it takes, or a usage error. */
 int cli_policy_arg(const char *cmd, const char *arg, const char **policy);
 

@@ -25,11 +25,12 @@
 #include "live.h"
 #include "lockout.h"
 #include "nft_nldiff.h"
+#include "rollback.h"
 
 #define MAX_REPORTED 10
 
 struct apply_opts {
-	const char *policy, *netns;
+	const char *policy, *netns, *state_dir;
 	bool dry_run, allow_lockout;
 	unsigned confirm; /* seconds, 0: no confirmation */
 };
@@ -200,59 +201,130 @@ static int dry_run(struct live *lv)
 	return rc;
 }
 
+/* The batch that puts the saved table back, as bytes for the rollback file. */
+static int restore_bytes(struct live *lv, const struct nl_ruleset *saved, struct strbuf *out)
+{
+	struct nftnl_batch *b = nl_batch_alloc();
+	struct nl_msgmap map = {0};
+	int r = !b || nl_batch_replace(b, saved, lv->sock.seq, true, &map) < 0 || nl_batch_bytes(b, out) < 0;
+	nl_msgmap_free(&map);
+	if (b)
+		nftnl_batch_free(b);
+	return r ? -1 : 0;
+}
+
 static int apply_confirmed(struct live *lv, const struct apply_opts *o)
 {
 	/* Save the table as it is, and check now that it can be re-created, before changing it. */
 	struct nl_ruleset saved;
 	struct confirm cf = {.sfd = -1};
+	struct rollback rb = {0};
+	struct strbuf bytes = {0};
+	char *why = NULL;
 	int rc = live_read(lv, &saved);
 	if (rc != EXIT_OK)
 		return rc;
 	bool had_table = false;
 	for (size_t i = 0; i < saved.objs.n; i++)
 		had_table |= saved.objs.v[i].kind == NL_TABLE;
+	const char *prev = had_table ? "table inet pinhole" : "state (no table inet pinhole)";
 	if (nl_prepare_recreate(&saved) < 0) {
 		rc = live_error(lv, EXIT_INTERNAL, "cannot prepare the saved ruleset: %s", strerror(errno));
 	} else if ((rc = send_replace(lv, &saved, false, "checking that the current ruleset can be restored")) != EXIT_OK) {
 		live_error(lv, rc, "the current table inet %s could not be restored later, so --confirm cannot "
 				   "protect this change; nothing was applied", PINHOLE_TABLE);
+	} else if (restore_bytes(lv, &saved, &bytes) < 0) {
+		rc = live_error(lv, EXIT_INTERNAL, "cannot build the rollback batch: %s", strerror(errno));
+	} else if (rollback_init(&rb, o->state_dir, o->netns, &why) < 0 ||
+		   rollback_arm(&rb, bytes.s, bytes.len, o->confirm, lv->policy, &why) < 0) {
+		/* Armed before the change: a death right after the commit is covered too. */
+		rc = live_error(lv, rb.dir && strstr(why, "still waiting") ? EXIT_FINDINGS : EXIT_INTERNAL,
+				"%s; nothing was applied", why);
 	} else if (confirm_begin(&cf) < 0) {
 		rc = live_error(lv, EXIT_INTERNAL, "cannot set up the confirmation signals: %s", strerror(errno));
+		rollback_confirm(&rb, false, NULL, &why);
 	} else if ((rc = send_replace(lv, &lv->want, true, "apply")) != EXIT_OK) {
+		rollback_confirm(&rb, false, NULL, &why); /* nothing changed: nothing to roll back */
 		confirm_end(&cf);
 	} else {
+		if (cli_verbose)
+			fprintf(stderr, "pinhole apply: saved the previous ruleset as %s; watchdog pid %d\n",
+				rb.batch_path, (int)rb.watchdog);
 		fprintf(stderr,
 			"pinhole apply: new ruleset active. Keep it? Type 'yes' within %u seconds, or run\n"
-			"  kill -USR1 %d  (e.g. from a new login); otherwise the previous ruleset comes back.\n",
-			o->confirm, (int)getpid());
+			"  pinhole confirm%s%s  (or kill -USR1 %d), e.g. from a new login; otherwise the\n"
+			"  previous ruleset comes back, even if this process dies.\n",
+			o->confirm, o->netns ? " --netns " : "", o->netns ? o->netns : "", (int)getpid());
 		enum confirm_result res = confirm_wait(&cf, STDIN_FILENO, o->confirm, stderr);
 		if (res == CONFIRM_YES) {
-			printf("applied %s to table inet %s (confirmed)\n", lv->policy, PINHOLE_TABLE);
+			rollback_confirm(&rb, false, NULL, &why);
+			if (!cli_quiet)
+				printf("applied %s to table inet %s (confirmed)\n", lv->policy, PINHOLE_TABLE);
 		} else {
-			rc = send_replace(lv, &saved, true, "rollback");
-			if (rc == EXIT_OK) {
+			int r = rollback_restore(&rb, &lv->sock, &why);
+			if (r == 0) {
 				fprintf(stderr, "pinhole apply: %s: restored the previous %s\n",
-					res == CONFIRM_TIMEOUT ? "not confirmed in time" : "not confirmed",
-					had_table ? "table inet pinhole" : "state (no table inet pinhole)");
+					res == CONFIRM_TIMEOUT ? "not confirmed in time" : "not confirmed", prev);
+				rc = EXIT_FINDINGS;
+			} else if (r == 1) {
+				fprintf(stderr, "pinhole apply: nothing to roll back: confirmed or restored meanwhile "
+						"(see %s)\n", rb.log_path);
 				rc = EXIT_FINDINGS;
 			} else {
-				live_error(lv, EXIT_INTERNAL, "ROLLBACK FAILED: the new ruleset is still active");
+				live_error(lv, EXIT_INTERNAL, "ROLLBACK FAILED: %s; the new ruleset is still active", why);
 				rc = EXIT_INTERNAL;
 			}
 		}
 		confirm_end(&cf); /* only now: a SIGTERM during the rollback must not cut it short */
 	}
+	free(why);
+	sb_free(&bytes);
+	rollback_free(&rb);
 	nl_ruleset_free(&saved);
 	return rc;
 }
+
+static const char usage[] =
+	"usage: pinhole apply [OPTIONS] POLICY\n"
+	"Load POLICY (- reads standard input) into the kernel in one transaction (netlink, no nft\n"
+	"needed); replaces table inet pinhole and nothing else.\n"
+	"  --dry-run            let the kernel check it and show what would change; commit nothing\n"
+	"  --netns NAME         work in network namespace NAME (ip netns)\n"
+	"  --confirm SECONDS    roll back unless confirmed in time: type 'yes', run 'pinhole confirm'\n"
+	"                       or send SIGUSR1; a watchdog rolls back even if this process dies\n"
+	"  --state-dir DIR      where --confirm saves the previous ruleset (default\n"
+	"                       $PINHOLE_STATE_DIR or " ROLLBACK_STATE_DIR ")\n"
+	"  --allow-lockout      apply even if the new policy would cut this SSH session\n"
+	"  -L, --library DIR    also search DIR for app definitions\n"
+	"  --stateless, --stateful  as for compile\n"
+	"  -q, --quiet          print errors only\n"
+	"  -v, --verbose        also say what was read, saved and how long it took\n"
+	"  -h, --help           this help\n";
 
 static int parse_opts(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	for (int i = 1; i < argc; i++) {
+		if (cli_help_arg(argv[i]))
+			return cli_help(usage), -1;
+		const char *secs = NULL;
 		int r = cli_common_option(cli, argc, argv, &i);
+		if (r == 0)
+			r = cli_value("apply", argc, argv, &i, NULL, "--netns", &o->netns);
+		if (r == 0)
+			r = cli_value("apply", argc, argv, &i, NULL, "--state-dir", &o->state_dir);
+		if (r == 0)
+			r = cli_value("apply", argc, argv, &i, NULL, "--confirm", &secs);
 		if (r < 0)
 			return EXIT_BAD_INPUT;
+		if (secs) {
+			char *end;
+			errno = 0;
+			unsigned long s = strtoul(secs, &end, 10);
+			if (errno || *end || end == secs || s == 0 || s > 86400)
+				return cli_usage_error("apply", "--confirm wants a number of seconds (1-86400), not '%s'", secs);
+			o->confirm = (unsigned)s;
+		}
 		if (r)
 			continue;
 		const char *a = argv[i];
@@ -260,20 +332,6 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct apply_opts 
 			o->dry_run = true;
 		} else if (!strcmp(a, "--allow-lockout")) {
 			o->allow_lockout = true;
-		} else if (!strcmp(a, "--netns") || !strcmp(a, "--confirm")) {
-			if (i + 1 >= argc)
-				return cli_usage_error("apply", "%s needs an argument", a);
-			const char *v = argv[++i];
-			if (a[2] == 'n') {
-				o->netns = v;
-				continue;
-			}
-			char *end;
-			errno = 0;
-			unsigned long s = strtoul(v, &end, 10);
-			if (errno || *end || end == v || s == 0 || s > 86400)
-				return cli_usage_error("apply", "--confirm wants a number of seconds (1-86400), not '%s'", v);
-			o->confirm = (unsigned)s;
 		} else if (cli_policy_arg("apply", a, &o->policy) != EXIT_OK) {
 			return EXIT_BAD_INPUT;
 		}
@@ -290,6 +348,8 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 {
 	struct apply_opts o;
 	int rc = parse_opts(cli, argc, argv, &o);
+	if (rc < 0)
+		return EXIT_OK; /* --help */
 	if (rc != EXIT_OK)
 		return rc;
 	struct timespec t0;
@@ -306,10 +366,10 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		rc = dry_run(&lv);
 	} else if (rc == EXIT_OK && o.confirm) {
 		rc = apply_confirmed(&lv, &o);
-	} else if (rc == EXIT_OK && (rc = send_replace(&lv, &lv.want, true, "apply")) == EXIT_OK) {
+	} else if (rc == EXIT_OK && (rc = send_replace(&lv, &lv.want, true, "apply")) == EXIT_OK && !cli_quiet) {
 		struct nl_counts k = nl_count(&lv.want);
 		printf("applied %s to table inet %s: %zu rules in %zu chains, %zu sets, %zu helpers (%lld ms)\n",
-		       o.policy, PINHOLE_TABLE, k.rules, k.chains, k.sets, k.objs, ms_since(&t0));
+		       lv.policy, PINHOLE_TABLE, k.rules, k.chains, k.sets, k.objs, ms_since(&t0));
 	}
 	live_free(&lv);
 	return rc;

@@ -156,10 +156,20 @@ int apps_report(const struct library *lib, const char *name, FILE *out, FILE *er
 	return EXIT_BAD_INPUT;
 }
 
+static const char usage[] =
+	"usage: pinhole apps [OPTIONS] [APP]\n"
+	"List the app library, or show one app's roles, flows, ports and where it is defined.\n"
+	"  -L, --library DIR    also search DIR for app definitions\n"
+	"  -q, --quiet          print errors only (the list itself is still printed)\n"
+	"  -v, --verbose        also say what was read\n"
+	"  -h, --help           this help\n";
+
 int cmd_apps(struct cli *cli, int argc, char **argv)
 {
 	const char *name = NULL;
 	for (int i = 1; i < argc; i++) {
+		if (cli_help_arg(argv[i]))
+			return cli_help(usage);
 		int r = cli_common_option(cli, argc, argv, &i);
 		if (r < 0)
 			return EXIT_BAD_INPUT;
@@ -171,7 +181,7 @@ int cmd_apps(struct cli *cli, int argc, char **argv)
 	}
 	struct compilation c;
 	bool ok = compile_library(&cli->copts, &c);
-	diag_print(&c.diags, stderr);
+	cli_diag_print(&c.diags, stderr);
 	int rc = ok ? apps_report(&c.lib, name, stdout, stderr) : EXIT_BAD_INPUT;
 	compilation_free(&c);
 	return rc;

@@ -17,6 +17,9 @@ static const char check_usage[] =
 	"                    of an earlier check)\n"
 	"  -I DIR            look for includes in DIR when they are not next to the including file\n"
 	"  -L DIR, --stateless, --stateful   as for every command\n"
+	"  -q, --quiet       print errors only;  -v, --verbose   also what was read and how long\n"
+	"  -h, --help        this help\n"
+	"A POLICY of - is read from standard input.\n"
 	"IDs and suppression comments ('# pinhole: ignore PH104 because REASON'): docs/check.md\n";
 
 /* The value of --opt=VALUE or --opt VALUE; NULL (after a usage error) when missing. */
@@ -151,14 +154,14 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; pols && i < files.n; i++) {
 		struct check_policy *p = &pols[i];
 		p->file = files.v[i];
-		p->ok = compile_policy(p->file, &cli->copts, &p->c);
+		p->ok = cli_compile(cli, p->file, &p->c);
 		check_findings(p, &o);
 		if (p->status > rc)
 			rc = p->status;
 	}
 	if (pols) {
 		switch (o.format) {
-		case CHECK_TEXT: check_print_text(pols, files.n, stderr); break;
+		case CHECK_TEXT: check_print_text(pols, files.n, cli_quiet, stderr); break;
 		case CHECK_GITHUB: check_print_github(pols, files.n, stdout); break;
 		case CHECK_JSON: check_print_json(pols, files.n, rc, stdout); break;
 		case CHECK_SARIF: check_print_sarif(pols, files.n, rc, stdout); break;

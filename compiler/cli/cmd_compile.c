@@ -1,4 +1,4 @@
-/* pinhole compile [-t nft|iptables|ip6tables] [-o FILE] POLICY */
+/* pinhole compile [-t nft|iptables|ip6tables] [-o FILE] POLICY (POLICY and FILE may be -) */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,7 +26,7 @@ static int write_output(const struct compilation *c, uint8_t family, const char 
 			const char *path)
 {
 	struct render_info info = {.policy = policy, .version = PINHOLE_VERSION};
-	if (!path) {
+	if (!path || !strcmp(path, "-")) {
 		render(c, family, &info, stdout);
 		return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 	}
@@ -71,23 +71,35 @@ static bool check_target(struct compilation *c, uint8_t family, const char *poli
 	return false;
 }
 
+static const char usage[] =
+	"usage: pinhole compile [OPTIONS] POLICY\n"
+	"Compile POLICY (- reads standard input) to a ruleset.\n"
+	"  -t, --target TARGET  nft (default), iptables or ip6tables\n"
+	"  -o, --output FILE    write FILE (- or none: standard output); on error it is left alone\n"
+	"  -L, --library DIR    also search DIR for app definitions\n"
+	"  --stateless          compile as if the policy said 'established only;'\n"
+	"  --stateful           compile with connection tracking even if it says so\n"
+	"  -q, --quiet          print errors only\n"
+	"  -v, --verbose        also say what was read and how long it took\n"
+	"  -h, --help           this help\n";
+
 int cmd_compile(struct cli *cli, int argc, char **argv)
 {
 	const char *out = NULL, *target = "nft", *policy = NULL;
 	for (int i = 1; i < argc; i++) {
+		if (cli_help_arg(argv[i]))
+			return cli_help(usage);
 		int r = cli_common_option(cli, argc, argv, &i);
+		if (r == 0)
+			r = cli_value("compile", argc, argv, &i, "-o", "--output", &out);
+		if (r == 0)
+			r = cli_value("compile", argc, argv, &i, "-t", "--target", &target);
 		if (r < 0)
 			return EXIT_BAD_INPUT;
 		if (r)
 			continue;
-		if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "-t")) {
-			if (i + 1 >= argc)
-				return cli_usage_error("compile", "%s needs an argument", argv[i]);
-			*(argv[i][1] == 'o' ? &out : &target) = argv[i + 1];
-			i++;
-		} else if (cli_policy_arg("compile", argv[i], &policy) != EXIT_OK) {
+		if (cli_policy_arg("compile", argv[i], &policy) != EXIT_OK)
 			return EXIT_BAD_INPUT;
-		}
 	}
 	if (!policy)
 		return cli_usage_error("compile", "which policy? pinhole compile [-t nft|iptables|ip6tables] [-o FILE] POLICY");
@@ -101,11 +113,12 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 	else
 		return cli_usage_error("compile", "unknown target '%s' (available: nft, iptables, ip6tables)", target);
 	struct compilation c;
-	bool ok = compile_policy(policy, &cli->copts, &c);
+	bool ok = cli_compile(cli, policy, &c);
+	const char *name = strcmp(policy, "-") ? policy : CLI_STDIN_NAME;
 	if (ok)
-		ok = check_target(&c, family, policy);
-	diag_print(&c.diags, stderr);
-	int rc = ok ? write_output(&c, family, policy, out) : EXIT_BAD_INPUT;
+		ok = check_target(&c, family, name);
+	cli_diag_print(&c.diags, stderr);
+	int rc = ok ? write_output(&c, family, name, out) : EXIT_BAD_INPUT;
 	compilation_free(&c);
 	return rc;
 }

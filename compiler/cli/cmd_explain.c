@@ -571,12 +571,30 @@ static bool why_not_target(const struct compilation *c, const char *arg, struct 
 	return false;
 }
 
+static const char usage[] =
+	"usage: pinhole explain [OPTIONS] POLICY PACKET|-\n"
+	"The verdict for one packet and the policy line that decided it. PACKET - reads one\n"
+	"packet per line from standard input (then POLICY cannot be - as well).\n"
+	"  PACKET: PROTO SRC -> DST DIR [flags...], e.g. 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in syn'\n"
+	"  --brief              one line per packet: the verdict and the deciding line\n"
+	"  --why-not [FILE:]LINE  why the rules of that policy line do not match the packet\n"
+	"  -L, --library DIR    also search DIR for app definitions\n"
+	"  --stateless, --stateful  as for compile\n"
+	"  -q, --quiet          print errors only (the verdicts are still printed)\n"
+	"  -v, --verbose        also say what was read and how long it took\n"
+	"  -h, --help           this help\n"
+	"Exit status for one packet: 0 accept, 1 drop or reject, 2 bad input.\n";
+
 int cmd_explain(struct cli *cli, int argc, char **argv)
 {
 	bool brief = false;
 	const char *policy = NULL, *why_not = NULL;
 	struct strbuf packet = {0};
 	for (int i = 1; i < argc; i++) {
+		if (!policy && cli_help_arg(argv[i])) {
+			sb_free(&packet);
+			return cli_help(usage);
+		}
 		int r = policy ? 0 : cli_common_option(cli, argc, argv, &i);
 		if (r < 0)
 			return EXIT_BAD_INPUT;
@@ -606,9 +624,13 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("explain", "usage: pinhole explain [--brief] [--why-not LINE] POLICY PACKET|-\n"
 				       "  e.g. pinhole explain fw.pin 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in'");
 	}
+	if (!strcmp(policy, "-") && !strcmp(packet.s, "-")) {
+		sb_free(&packet);
+		return cli_usage_error("explain", "the policy and the packets cannot both come from standard input");
+	}
 	struct compilation c;
-	bool ok = compile_policy(policy, &cli->copts, &c);
-	diag_print(&c.diags, stderr);
+	bool ok = cli_compile(cli, policy, &c);
+	cli_diag_print(&c.diags, stderr);
 	int rc = ok ? EXIT_OK : EXIT_BAD_INPUT;
 	struct why_not w = {0};
 	if (ok && why_not && !why_not_target(&c, why_not, &w))

@@ -11,7 +11,9 @@ size_t status_report(const struct nl_ruleset *want, const struct nl_ruleset *hav
 {
 	struct strbuf diff = {0};
 	size_t n = nl_diff(want, have, &diff);
-	if (n == 0) {
+	if (!out) {
+		/* -q: the exit status says it */
+	} else if (n == 0) {
 		struct nl_counts k = nl_count(want);
 		fprintf(out, "table inet %s matches %s (%zu rules in %zu chains, %zu sets, %zu helpers)\n",
 			PINHOLE_TABLE, policy, k.rules, k.chains, k.sets, k.objs);
@@ -24,22 +26,32 @@ size_t status_report(const struct nl_ruleset *want, const struct nl_ruleset *hav
 	return n;
 }
 
+static const char usage[] =
+	"usage: pinhole status [OPTIONS] POLICY\n"
+	"Does the kernel run POLICY (- reads standard input)? Exit 0 when table inet pinhole\n"
+	"matches it, 1 when it differs (each difference is listed).\n"
+	"  --netns NAME         look in network namespace NAME (ip netns)\n"
+	"  -L, --library DIR    also search DIR for app definitions\n"
+	"  --stateless, --stateful  as for compile\n"
+	"  -q, --quiet          print errors only: the exit status says it\n"
+	"  -v, --verbose        also say what was read and how long it took\n"
+	"  -h, --help           this help\n";
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	const char *policy = NULL, *netns = NULL;
 	for (int i = 1; i < argc; i++) {
+		if (cli_help_arg(argv[i]))
+			return cli_help(usage);
 		int r = cli_common_option(cli, argc, argv, &i);
+		if (r == 0)
+			r = cli_value("status", argc, argv, &i, NULL, "--netns", &netns);
 		if (r < 0)
 			return EXIT_BAD_INPUT;
 		if (r)
 			continue;
-		if (!strcmp(argv[i], "--netns")) {
-			if (i + 1 >= argc)
-				return cli_usage_error("status", "--netns needs a namespace name");
-			netns = argv[++i];
-		} else if (cli_policy_arg("status", argv[i], &policy) != EXIT_OK) {
+		if (cli_policy_arg("status", argv[i], &policy) != EXIT_OK)
 			return EXIT_BAD_INPUT;
-		}
 	}
 	if (!policy)
 		return cli_usage_error("status", "which policy? pinhole status [--netns NAME] POLICY");
@@ -49,7 +61,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		rc = live_connect(&lv, netns);
 	struct nl_ruleset have;
 	if (rc == EXIT_OK && (rc = live_read(&lv, &have)) == EXIT_OK) {
-		if (status_report(&lv.want, &have, policy, stdout))
+		if (status_report(&lv.want, &have, lv.policy, cli_quiet ? NULL : stdout))
 			rc = EXIT_FINDINGS;
 		nl_ruleset_free(&have);
 	}

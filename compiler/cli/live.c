@@ -51,10 +51,10 @@ int live_compile(struct live *lv, struct cli *cli, const char *cmd, const char *
 {
 	memset(lv, 0, sizeof(*lv));
 	lv->cmd = cmd;
-	lv->policy = policy;
-	bool ok = compile_policy(policy, &cli->copts, &lv->c);
+	lv->policy = strcmp(policy, "-") ? policy : CLI_STDIN_NAME;
+	bool ok = cli_compile(cli, policy, &lv->c);
 	lv->compiled = true;
-	diag_print(&lv->c.diags, stderr);
+	cli_diag_print(&lv->c.diags, stderr);
 	if (!ok)
 		return EXIT_BAD_INPUT;
 	if (nl_from_ir(&lv->c.ir, &lv->want) < 0) {

@@ -8,7 +8,7 @@
 #endif
 
 static const char usage[] =
-	"usage: pinhole [-L DIR] COMMAND [ARGS]\n"
+	"usage: pinhole [OPTIONS] COMMAND [ARGS]\n"
 	"\n"
 	"Compile a small firewall policy into a correct, minimal ruleset.\n"
 	"\n"
@@ -26,15 +26,24 @@ static const char usage[] =
 	"                                      (netlink, no nft needed); replaces table inet pinhole\n"
 	"      --dry-run          let the kernel check it and show what would change; commit nothing\n"
 	"      --netns NAME       work in network namespace NAME (ip netns)\n"
-	"      --confirm SECONDS  roll back unless confirmed in time: type 'yes', or send SIGUSR1\n"
+	"      --confirm SECONDS  roll back unless confirmed in time: type 'yes', run 'pinhole\n"
+	"                         confirm', or send SIGUSR1; survives the death of this process\n"
+	"      --state-dir DIR    where --confirm saves the previous ruleset\n"
 	"      --allow-lockout    apply even if the new policy would cut this SSH session\n"
+	"  confirm [--netns NAME]              keep what a pending 'apply --confirm' loaded\n"
 	"  status [--netns NAME] POLICY        does the kernel run this policy? lists differences\n"
 	"\n"
-	"options:\n"
-	"  -L DIR         also search DIR for app definitions (before the standard library);\n"
+	"Every command takes -h/--help. POLICY - reads the policy from standard input; -o - writes\n"
+	"to standard output.\n"
+	"Options take their value as '--opt VALUE' or '--opt=VALUE' ('-oFILE', '-LDIR' for short ones).\n"
+	"\n"
+	"options (before or after the command):\n"
+	"  -L, --library DIR  also search DIR for app definitions (before the standard library);\n"
 	"                 $PINHOLE_LIB (colon separated) does the same\n"
 	"  --stateless    compile as if the policy said 'established only;'\n"
 	"  --stateful     compile with connection tracking even if the policy says 'established only;'\n"
+	"  -q, --quiet    print errors only: no warnings, no success lines\n"
+	"  -v, --verbose  also say what was read, how long it took, what apply saved\n"
 	"  -h, --help     this help\n"
 	"  --version      print the version\n"
 	"\n"
@@ -45,8 +54,12 @@ static const char usage[] =
 	"  DIR is in, out or fwd; flags: syn ack fin rst psh urg, new established related invalid,\n"
 	"  iif NAME, oif NAME, helper TYPE, fragment.\n"
 	"\n"
+	"Input: policy and include files must be regular files of at most 16 MiB, 64 MiB with all\n"
+	"their includes.\n"
+	"\n"
 	"exit status: 0 success, 1 findings (check), dropped (explain), not applied (apply: kernel\n"
-	"refused, lockout guard, rolled back) or differs (status), 2 bad input or usage, 3 internal error.\n"
+	"refused, lockout guard, rolled back), differs (status) or nothing to confirm (confirm),\n"
+	"2 bad input or usage, 3 internal error.\n"
 	"The policy language: docs/language.md. The library: pinhole apps.\n";
 
 int main(int argc, char **argv)
@@ -87,6 +100,7 @@ int main(int argc, char **argv)
 		{"apps", cmd_apps},
 		{"apply", cmd_apply},
 		{"status", cmd_status},
+		{"confirm", cmd_confirm},
 	};
 	int rc = -1;
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)

@@ -75,6 +75,14 @@ void sb_putc(struct strbuf *sb, char c)
 	sb->s[sb->len] = '\0';
 }
 
+void sb_putmem(struct strbuf *sb, const void *p, size_t n)
+{
+	sb_grow(sb, n);
+	memcpy(sb->s + sb->len, p, n);
+	sb->len += n;
+	sb->s[sb->len] = '\0';
+}
+
 void sb_puts(struct strbuf *sb, const char *s)
 {
 	size_t n = strlen(s);

@@ -82,9 +82,11 @@ static bool load_dir(struct library *lib, const char *dir, struct sources *srcs,
 	for (size_t i = 0; i < names.n; i++) {
 		char *path = xasprintf("%s/%s", dir, names.v[i]);
 		size_t len;
-		char *text = util_read_file(path, &len);
+		char *why = NULL;
+		char *text = load_read_file(path, &len, &why);
 		if (!text) {
-			diag_error(d, NULL, "cannot read '%s': %s", path, strerror(errno));
+			diag_error(d, NULL, "cannot read '%s': %s", path, why);
+			free(why);
 			ok = false;
 		} else {
 			struct source *src = sources_add(srcs, path, text, len);

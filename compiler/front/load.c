@@ -1,9 +1,11 @@
 /* Policy files and their includes: depth-limited, cycle-checked, every error located. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "load.h"
@@ -14,16 +16,104 @@ struct include_frame {
 	const struct source *src;
 };
 
-static struct source *read_source(const char *path, struct sources *srcs, struct diags *d,
-				  const struct loc *from)
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+char *load_read_bounded(int fd, size_t max, size_t *len, char **why)
+{
+	struct strbuf sb = {0};
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*why = xstrdup(strerror(errno));
+			sb_free(&sb);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		if (sb.len + (size_t)n > max) {
+			*why = xasprintf("larger than %zu MiB (the limit for one file)", max >> 20);
+			sb_free(&sb);
+			return NULL;
+		}
+		sb_putmem(&sb, buf, (size_t)n);
+	}
+	*len = sb.len;
+	if (!sb.s)
+		return xstrdup("");
+	return sb_steal(&sb);
+}
+
+char *load_read_file(const char *path, size_t *len, char **why)
+{
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait; the type is checked first. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		*why = xstrdup(strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		*why = xstrdup(strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = xasprintf("%s, not a regular file", file_kind(st.st_mode));
+		close(fd);
+		return NULL;
+	}
+	if ((uintmax_t)st.st_size > LOAD_MAX_FILE) {
+		*why = xasprintf("larger than %d MiB (the limit for one file)", LOAD_MAX_FILE >> 20);
+		close(fd);
+		return NULL;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	char *text = load_read_bounded(fd, LOAD_MAX_FILE, len, why);
+	close(fd);
+	return text;
+}
+
+static size_t total_bytes(const struct sources *srcs, size_t first)
+{
+	size_t t = 0;
+	for (size_t i = first; i < srcs->n; i++)
+		t += srcs->v[i]->len;
+	return t;
+}
+
+static struct source *read_source(const char *path, struct sources *srcs, size_t first_src,
+				  struct diags *d, const struct loc *from)
 {
 	size_t len;
-	char *text = util_read_file(path, &len);
+	char *why = NULL;
+	char *text = load_read_file(path, &len, &why);
+	if (text && total_bytes(srcs, first_src) + len > LOAD_MAX_TOTAL) {
+		free(text);
+		text = NULL;
+		why = xasprintf("the policy and its includes would exceed %d MiB together",
+				LOAD_MAX_TOTAL >> 20);
+	}
 	if (!text) {
-		if (from)
-			diag_error(d, from, "cannot read '%s': %s", path, strerror(errno));
-		else
-			diag_error(d, NULL, "cannot read '%s': %s", path, strerror(errno));
+		diag_error(d, from, "cannot read '%s': %s", path, why);
+		free(why);
 		return NULL;
 	}
 	return sources_add(srcs, path, text, len);
@@ -66,7 +156,7 @@ static char *include_path(const struct source *including, const char *name, cons
 	char *dir = dirname(copy);
 	char *p = strcmp(dir, ".") == 0 ? xstrdup(name) : xasprintf("%s/%s", dir, name);
 	free(copy);
-	for (size_t i = 0; i < ip->n && access(p, F_OK) != 0; i++) {
+	for (size_t i = 0; ip && i < ip->n && access(p, F_OK) != 0; i++) {
 		char *q = xasprintf("%s/%s", ip->dirs[i], name);
 		if (access(q, F_OK) == 0) {
 			free(p);
@@ -77,50 +167,64 @@ static char *include_path(const struct source *including, const char *name, cons
 	return p; /* found next to the including file, or named there in the error */
 }
 
-static bool load_file(const char *path, const struct loc *from, const struct include_frame *parent,
-		      int depth, const struct incpath *ip, struct sources *srcs, struct ast_policy *out,
-		      struct diags *d)
+struct load_ctx {
+	struct sources *srcs;
+	size_t first_src; /* the policy's first source: what the total size counts from */
+	struct ast_policy *out;
+	struct diags *d;
+	const struct incpath *ip;
+};
+
+static bool load_file(struct load_ctx *lc, const char *path, const struct loc *from,
+		      const struct include_frame *parent, int depth);
+
+/* Parses one loaded source and, in its place, the files it includes. */
+static bool load_source(struct load_ctx *lc, const struct source *src, char *real,
+			const struct include_frame *parent, int depth)
 {
-	char real[PATH_MAX];
-	if (!realpath(path, real)) {
-		if (from)
-			diag_error(d, from, "cannot read '%s': %s", path, strerror(errno));
-		else
-			diag_error(d, NULL, "cannot read '%s': %s", path, strerror(errno));
-		return false;
-	}
-	for (const struct include_frame *f = parent; f; f = f->parent) {
-		if (strcmp(f->real, real) == 0) {
-			diag_error(d, from, "include cycle: '%s' is already being read", path);
-			return false;
-		}
-	}
-	if (depth > MAX_INCLUDE_DEPTH) {
-		diag_error(d, from, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
-		return false;
-	}
-	struct source *src = read_source(path, srcs, d, from);
-	if (!src)
-		return false;
-	if (!load_source_is_text(src, d))
+	if (!load_source_is_text(src, lc->d))
 		return false;
 	struct include_frame frame = {.parent = parent, .real = real, .src = src};
 	struct ast_policy local = {0};
-	bool ok = parse_source(src, &local, d);
+	bool ok = parse_source(src, &local, lc->d);
 	for (size_t i = 0; i < local.stmts.n; i++) {
 		struct ast_stmt *s = local.stmts.v[i];
 		if (s->kind != STMT_INCLUDE || !ok) {
-			VEC_PUSH(out->stmts, s);
+			VEC_PUSH(lc->out->stmts, s);
 			continue;
 		}
-		char *inc = include_path(src, s->u.include.text, ip);
-		if (!load_file(inc, &s->u.include.loc, &frame, depth + 1, ip, srcs, out, d))
+		char *inc = include_path(src, s->u.include.text, lc->ip);
+		if (!load_file(lc, inc, &s->u.include.loc, &frame, depth + 1))
 			ok = false;
 		free(inc);
 		ast_stmt_free(s);
 	}
 	VEC_FREE(local.stmts);
 	return ok;
+}
+
+static bool load_file(struct load_ctx *lc, const char *path, const struct loc *from,
+		      const struct include_frame *parent, int depth)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real)) {
+		diag_error(lc->d, from, "cannot read '%s': %s", path, strerror(errno));
+		return false;
+	}
+	for (const struct include_frame *f = parent; f; f = f->parent) {
+		if (f->real && strcmp(f->real, real) == 0) {
+			diag_error(lc->d, from, "include cycle: '%s' is already being read", path);
+			return false;
+		}
+	}
+	if (depth > MAX_INCLUDE_DEPTH) {
+		diag_error(lc->d, from, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
+		return false;
+	}
+	struct source *src = read_source(path, lc->srcs, lc->first_src, lc->d, from);
+	if (!src)
+		return false;
+	return load_source(lc, src, real, parent, depth);
 }
 
 bool load_policy(const char *path, struct sources *srcs, struct ast_policy *out, struct diags *d)
@@ -132,5 +236,22 @@ bool load_policy_in(const char *path, const char *const *incdirs, size_t nincdir
 		    struct sources *srcs, struct ast_policy *out, struct diags *d)
 {
 	struct incpath ip = {.dirs = incdirs, .n = nincdirs};
-	return load_file(path, NULL, NULL, 0, &ip, srcs, out, d);
+	struct load_ctx lc = {.srcs = srcs, .first_src = srcs->n, .out = out, .d = d, .ip = &ip};
+	return load_file(&lc, path, NULL, NULL, 0);
+}
+
+bool load_policy_text(const char *name, const char *text, size_t len, struct sources *srcs,
+		      struct ast_policy *out, struct diags *d)
+{
+	struct load_ctx lc = {.srcs = srcs, .first_src = srcs->n, .out = out, .d = d};
+	if (len > LOAD_MAX_FILE) {
+		diag_error(d, NULL, "cannot read '%s': larger than %d MiB (the limit for one file)",
+			   name, LOAD_MAX_FILE >> 20);
+		return false;
+	}
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	const struct source *src = sources_add(srcs, name, copy, len);
+	return load_source(&lc, src, NULL, NULL, 0);
 }

@@ -6,6 +6,10 @@
 #include "diag.h"
 
 #define MAX_INCLUDE_DEPTH 16
+/* Bounds on what is read (docs/language.md): one policy, include or library file, and a policy
+ * with all its includes together. Only regular files are read. */
+#define LOAD_MAX_FILE (16 << 20)
+#define LOAD_MAX_TOTAL (64 << 20)
 
 /* Parses `path` and every file it includes (includes are replaced by the included
  * statements, so `out` holds no STMT_INCLUDE). Returns false on any error. */
@@ -14,6 +18,17 @@ bool load_policy(const char *path, struct sources *srcs, struct ast_policy *out,
  * `incdirs` in turn (-I). */
 bool load_policy_in(const char *path, const char *const *incdirs, size_t nincdirs,
 		    struct sources *srcs, struct ast_policy *out, struct diags *d);
+
+/* The same for a policy held in memory (stdin, the fuzzers): `name` names it in diagnostics,
+ * includes are relative to its folder. The text is copied. */
+bool load_policy_text(const char *name, const char *text, size_t len, struct sources *srcs,
+		      struct ast_policy *out, struct diags *d);
+
+/* A regular file of at most LOAD_MAX_FILE bytes, NUL-terminated; NULL with *why (caller
+ * frees) for anything else: a device, a FIFO, a directory, too large, unreadable. */
+char *load_read_file(const char *path, size_t *len, char **why);
+/* Everything fd gives up to `max` bytes (stdin); NULL with *why beyond that. */
+char *load_read_bounded(int fd, size_t max, size_t *len, char **why);
 
 bool load_source_is_text(const struct source *src, struct diags *d);
 

@@ -42,7 +42,7 @@ expect_completion() { # NAME WANT WORDS...
 	got=$(complete_words "$@")
 	if [ "${got% }" = "$want" ]; then ok; else bad "completion $name: got '${got% }', want '$want'"; fi
 }
-expect_completion subcommand-prefix 'check compile' "$bin" c
+expect_completion subcommand-prefix 'check compile confirm' "$bin" c
 # An empty word: every command --help lists (and the global options).
 got=$(complete_words "$bin" '' | tr ' ' '\n' | grep -v '^-' | grep . | sort)
 [ "$got" = "$(echo "$help_cmds" | sort)" ] && ok ||

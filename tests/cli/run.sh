@@ -175,6 +175,85 @@ rules=$("$bin" compile "$tmp/stateless.pin" | grep -c ' accept comment "' || tru
 # explain's exit status, iptables lines and --why-not (tests/cli/explain.sh).
 . tests/cli/explain.sh
 
+# --- CLI conventions -------------------------------------------------------------------------
+# --help / -h on every subcommand: usage on stdout, exit 0.
+for c in compile check explain apps apply status confirm; do
+	expect "help-$c" 0 "^usage: pinhole $c" "$bin" "$c" --help
+	expect "help-short-$c" 0 "^usage: pinhole $c" "$bin" "$c" -h
+done
+expect usage-error-names-command 2 "Try 'pinhole compile --help'" "$bin" compile --nope "$tmp/clean.pin"
+# - is standard input (policy) and standard output (-o -).
+expect stdin-compile 0 'tcp dport 22 accept' sh -c "\"$bin\" compile - < \"$tmp/clean.pin\""
+expect stdin-check-error 2 '^<stdin>:1:17: error' sh -c "\"$bin\" check - < \"$tmp/bad.pin\""
+expect stdin-explain 0 '^verdict: accept' sh -c "\"$bin\" explain - 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in' < \"$tmp/ex.pin\""
+expect stdin-twice 2 'cannot both come from standard input' "$bin" explain - - < /dev/null
+expect stdout-dash 0 'table inet pinhole \{' sh -c "cd \"$tmp\" && \"$PWD/$bin\" compile -o - clean.pin"
+if [ ! -e "$tmp/-" ]; then pass=$((pass + 1)); else echo "cli: FAIL -o - wrote a file named '-'"; fail=$((fail + 1)); fi
+# --opt=value, and short options with their value joined.
+expect target-equals 0 '^\*filter' "$bin" compile --target=iptables "$tmp/clean.pin"
+expect target-joined 0 '^\*filter' "$bin" compile -tip6tables "$tmp/clean.pin"
+expect target-long 0 '^\*filter' "$bin" compile --target iptables "$tmp/clean.pin"
+rm -f "$tmp/joined.nft" "$tmp/eq.nft"
+expect output-joined 0 '' "$bin" compile -o"$tmp/joined.nft" "$tmp/clean.pin"
+expect output-equals 0 '' "$bin" compile --output="$tmp/eq.nft" "$tmp/clean.pin"
+if grep -q 'tcp dport 22 accept' "$tmp/joined.nft" 2>/dev/null && grep -q 'tcp dport 22 accept' "$tmp/eq.nft" 2>/dev/null; then
+	pass=$((pass + 1)); else echo "cli: FAIL -oFILE / --output=FILE wrote no ruleset"; fail=$((fail + 1)); fi
+mkdir -p "$tmp/eqlib"
+printf 'app eqgame "A game" { flow play: client -> server udp dport 27016; }\n' > "$tmp/eqlib/eqgame.pin"
+expect library-equals 0 '^eqgame' "$bin" apps --library="$tmp/eqlib" eqgame
+expect confirm-equals 2 "--confirm wants a number of seconds \(1-86400\), not 'soon'" "$bin" apply --confirm=soon "$tmp/clean.pin"
+expect dry-run-confirm-equals 2 'nothing to --confirm' "$bin" apply --dry-run --confirm=5 "$tmp/clean.pin"
+[ "$(id -u)" = 0 ] && expect netns-equals 2 "no such namespace|namespace 'ph-cli-none'|ph-cli-none" "$bin" status --netns=ph-cli-none "$tmp/clean.pin"
+expect missing-value 2 '--netns needs an argument' "$bin" status "$tmp/clean.pin" --netns
+# -q: errors only; -v: what was compiled.
+"$bin" -q check "$tmp/warn.pin" >"$tmp/q.out" 2>&1; rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/q.out" ]; then pass=$((pass + 1)); else
+	echo "cli: FAIL check -q on warnings: exit $rc, output:"; cat "$tmp/q.out"; fail=$((fail + 1)); fi
+expect quiet-keeps-errors 2 'bad.pin:1:17: error' "$bin" check -q "$tmp/bad.pin"
+expect quiet-compile 0 '' "$bin" compile --quiet -o "$tmp/q.nft" "$tmp/warn.pin"
+"$bin" compile -q -o "$tmp/q.nft" "$tmp/warn.pin" 2>"$tmp/q.err"
+if [ ! -s "$tmp/q.err" ]; then pass=$((pass + 1)); else echo "cli: FAIL compile -q printed:"; cat "$tmp/q.err"; fail=$((fail + 1)); fi
+expect verbose-compile 0 'clean.pin: compiled, [0-9]+ rules; [0-9]+ files read' "$bin" -v compile -o "$tmp/v.nft" "$tmp/clean.pin"
+expect verbose-long 0 'compiled, [0-9]+ rules' "$bin" check --verbose "$tmp/clean.pin"
+expect confirm-nothing 1 'nothing to confirm' env PINHOLE_STATE_DIR="$tmp/state" "$bin" confirm --netns=ph-cli-none
+expect confirm-bad-netns 2 "not a network namespace name" "$bin" confirm --netns ../x
+
+# --- bounded input ---------------------------------------------------------------------------
+# Devices, FIFOs and directories are refused at once (reading /dev/zero never ended), as a
+# policy and as an include; so are files over 16 MiB.
+printf 'include "/dev/zero";\nallow ssh client;\n' > "$tmp/zero.pin"
+expect include-dev-zero 2 'zero.pin:1:9: error: cannot read .?/dev/zero.?: a character device, not a regular file' timeout 20 "$bin" compile "$tmp/zero.pin"
+mkfifo "$tmp/fifo"
+printf 'include "fifo";\nallow ssh client;\n' > "$tmp/fifo.pin"
+expect include-fifo 2 'fifo.pin:1:9: error: cannot read .*: a FIFO, not a regular file' timeout 20 "$bin" compile "$tmp/fifo.pin"
+expect policy-fifo 2 'a FIFO, not a regular file' timeout 20 "$bin" compile "$tmp/fifo"
+expect policy-dev-zero 2 "cannot read '/dev/zero': a character device" timeout 20 "$bin" check /dev/zero
+expect policy-directory 2 "cannot read '$tmp': a directory" timeout 20 "$bin" compile "$tmp"
+truncate -s 17M "$tmp/huge.pin"
+expect policy-too-large 2 'larger than 16 MiB' timeout 20 "$bin" compile "$tmp/huge.pin"
+printf 'include "huge.pin";\n' > "$tmp/inc-huge.pin"
+expect include-too-large 2 'inc-huge.pin:1:9: error: .*larger than 16 MiB' timeout 20 "$bin" compile "$tmp/inc-huge.pin"
+expect stdin-dev-zero 2 'standard input: larger than 16 MiB' timeout 20 sh -c "\"$bin\" compile - < /dev/zero"
+# Five includes of 15 MiB each pass the limit for one file, not the one for all together.
+python3 -c "import sys; sys.stdout.write('# ' + 'x' * (15 << 20) + '\n')" > "$tmp/f15.pin"
+printf 'include "f15.pin";\n' > "$tmp/i1.pin"
+for k in 2 3 4 5; do cp "$tmp/f15.pin" "$tmp/f15-$k.pin"; printf 'include "f15-%s.pin";\n' "$k" >> "$tmp/i1.pin"; done
+printf 'allow ssh client;\n' >> "$tmp/i1.pin"
+expect includes-too-large 2 'i1.pin:5:9: error: .*exceed 64 MiB together' timeout 20 "$bin" compile -o "$tmp/never.nft" "$tmp/i1.pin"
+rm -f "$tmp"/f15*.pin "$tmp/huge.pin"
+# A 10 MB line: an address list of 800 000 addresses compiles (linear scanner, parser, list
+# normalization and caret printing), and so does an error at its end. The timeout only
+# guards against a hang.
+python3 -c "
+import sys
+a = ', '.join('10.%d.%d.%d' % (i >> 16 & 255, i >> 8 & 255, i & 255) for i in range(800000))
+sys.stdout.write('define big = ' + a + '; allow ssh server from big;\n')
+" > "$tmp/line.pin"
+expect ten-mb-line 0 '' timeout 20 build/pinhole compile -o "$tmp/line.nft" "$tmp/line.pin"
+sed 's/; allow ssh/ oops; allow ssh/' "$tmp/line.pin" > "$tmp/line-bad.pin"
+expect ten-mb-line-error 2 'line-bad.pin:1:[0-9]+: error' timeout 20 "$bin" check "$tmp/line-bad.pin"
+rm -f "$tmp"/line*.pin "$tmp/line.nft"
+
 # Man pages, completion, make install and the boot script (tests/cli/ops.sh).
 . tests/cli/ops.sh
 

@@ -19,6 +19,9 @@ TEST_TIMEOUT=${KERNEL_TEST_TIMEOUT:-600}
 # Namespaces made by this run are named ph-run<PID>-<pid>-<n>-<role> (see nsnet.py), so
 # whatever a killed test leaves behind can be found and removed precisely.
 export PH_NS_PREFIX="ph-run$$-"
+# apply --confirm keeps its saved tables here, not in the machine's /var/lib/pinhole.
+PINHOLE_STATE_DIR=$(mktemp -d /tmp/pinhole-state.XXXXXX)
+export PINHOLE_STATE_DIR
 
 cleanup() {
 	local ns pid
@@ -29,7 +32,7 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 }
-trap cleanup EXIT
+trap 'cleanup; rm -rf "$PINHOLE_STATE_DIR"' EXIT
 trap 'cleanup; exit 130' INT TERM
 
 skip() {

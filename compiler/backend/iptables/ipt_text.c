@@ -587,8 +587,8 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 		if (v->same_port)
 			put_l4(&m, v, &same.v[i], 1, &same.v[i], 1);
 		else if (v->l4proto == IR_TCP || v->l4proto == IR_UDP)
-			put_l4(&m, v, v->sport.v + ss[i], ss[i + 1] - ss[i],
-			       v->dport.v + ds[j], ds[j + 1] - ds[j]);
+			put_l4(&m, v, v->sport.v ? v->sport.v + ss[i] : NULL, ss[i + 1] - ss[i],
+			       v->dport.v ? v->dport.v + ds[j] : NULL, ds[j + 1] - ds[j]);
 		put_other_matches(&m, v, raw);
 		put_recent(&m, e->rs, &v->in_set, false, e->family);
 		put_recent(&m, e->rs, &r->add_set, true, e->family);

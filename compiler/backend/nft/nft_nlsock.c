@@ -113,14 +113,42 @@ static void collect(const char *buf, int len, nl_errors *errs)
 	}
 }
 
+static int send_iov(struct nl_sock *s, struct iovec *iov, int n, nl_errors *errs);
+
 int nl_send_batch(struct nl_sock *s, struct nftnl_batch *b, nl_errors *errs)
 {
-	int fd = mnl_socket_get_fd(s->nl);
 	int n = nftnl_batch_iovec_len(b);
 	struct iovec *iov = calloc((size_t)n, sizeof(*iov));
 	if (!iov)
 		return -1;
 	nftnl_batch_iovec(b, iov, (uint32_t)n);
+	int r = send_iov(s, iov, n, errs);
+	free(iov);
+	return r;
+}
+
+int nl_send_raw(struct nl_sock *s, const void *buf, size_t len, nl_errors *errs)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	return send_iov(s, &iov, 1, errs);
+}
+
+int nl_batch_bytes(struct nftnl_batch *b, struct strbuf *out)
+{
+	int n = nftnl_batch_iovec_len(b);
+	struct iovec *iov = calloc((size_t)n, sizeof(*iov));
+	if (!iov)
+		return -1;
+	nftnl_batch_iovec(b, iov, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		sb_putmem(out, iov[i].iov_base, iov[i].iov_len);
+	free(iov);
+	return 0;
+}
+
+static int send_iov(struct nl_sock *s, struct iovec *iov, int n, nl_errors *errs)
+{
+	int fd = mnl_socket_get_fd(s->nl);
 	size_t total = 0;
 	for (int i = 0; i < n; i++)
 		total += iov[i].iov_len;
@@ -132,7 +160,6 @@ int nl_send_batch(struct nl_sock *s, struct nftnl_batch *b, nl_errors *errs)
 	struct msghdr msg = {.msg_name = &snl, .msg_namelen = sizeof(snl), .msg_iov = iov,
 			     .msg_iovlen = (size_t)n};
 	ssize_t sent = sendmsg(fd, &msg, 0);
-	free(iov);
 	if (sent < 0)
 		return -1;
 	/* nfnetlink processes the whole batch inside sendmsg, so every answer is already

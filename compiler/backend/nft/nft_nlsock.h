@@ -32,6 +32,11 @@ void nl_sock_close(struct nl_sock *s);
  * or the answers could not be read. */
 int nl_send_batch(struct nl_sock *s, struct nftnl_batch *b, nl_errors *errs);
 
+/* The same for a batch saved as bytes (nl_batch_bytes): the rollback a watchdog restores. */
+int nl_send_raw(struct nl_sock *s, const void *buf, size_t len, nl_errors *errs);
+/* Appends the batch's messages to out, as nl_send_batch would send them. 0 or -1 (ENOMEM). */
+int nl_batch_bytes(struct nftnl_batch *b, struct strbuf *out);
+
 /* Reads table `table` of `family` back: table, objects, chains, sets with their elements and
  * rules, as one consistent snapshot (retried while the ruleset generation changes). A missing
  * table gives an empty ruleset (no NL_TABLE). Returns 0 or -1 with errno. */
