@@ -1,6 +1,7 @@
 /* pinhole compile [-t nft|iptables|ip6tables] [-o FILE] POLICY (POLICY and FILE may be -) */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -21,7 +22,8 @@ static void render(const struct compilation *c, uint8_t family, const struct ren
 		ipt_render(&c->ir, family, info, out); /* both checked by check_target() before */
 }
 
-/* Writes to FILE.tmp and renames, so a failed run never leaves a partial or stale file. */
+/* A regular file is written to FILE.tmp and renamed, so a failed run never leaves a partial
+ * or stale file; a device or FIFO is written in place. */
 static int write_output(const struct compilation *c, uint8_t family, const char *policy,
 			const char *path)
 {
@@ -30,6 +32,25 @@ static int write_output(const struct compilation *c, uint8_t family, const char 
 		render(c, family, &info, stdout);
 		return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 	}
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device or FIFO (-o /dev/null, a pipe): written in place, never replaced by a
+		 * file. The ruleset is complete before the first byte is written. */
+		FILE *f = fopen(path, "w");
+		if (!f) {
+			fprintf(stderr, "pinhole: error: cannot write '%s': %s\n", path, strerror(errno));
+			return EXIT_BAD_INPUT;
+		}
+		render(c, family, &info, f);
+		int failed = ferror(f);
+		failed |= fclose(f) != 0;
+		if (failed) {
+			fprintf(stderr, "pinhole: error: cannot write '%s': %s\n", path, strerror(errno));
+			return EXIT_INTERNAL;
+		}
+		return EXIT_OK;
+	}
+	/* A file: written next to it and renamed, so a failed run never leaves a partial one. */
 	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	FILE *f = fopen(tmp, "w");
 	if (!f) {

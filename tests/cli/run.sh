@@ -154,6 +154,20 @@ for i in range(10000):
           f'allow udp/{1024 + i} client to 198.51.{i // 256 % 256}.{i % 256};')
 " > "$tmp/big.pin"
 expect big-policy-in-time 0 '' timeout 60 "$bin" check "$tmp/big.pin"
+# -o onto a FIFO or a device writes into it and leaves it what it was (it once renamed a file
+# over it: `-o /dev/null` replaced the machine's /dev/null).
+mkfifo "$tmp/fifo"
+cat "$tmp/fifo" > "$tmp/from-fifo" &
+cat_pid=$!
+expect compile-to-fifo 0 '' timeout 20 "$bin" compile -o "$tmp/fifo" "$tmp/big.pin"
+wait "$cat_pid"
+if [ -p "$tmp/fifo" ] && grep -q '^table inet pinhole {' "$tmp/from-fifo"; then pass=$((pass + 1)); else
+	echo "cli: FAIL compile -o FIFO: the FIFO was replaced or got no ruleset"; fail=$((fail + 1)); fi
+if [ "$(id -u)" = 0 ] && mknod "$tmp/null" c 1 3 2>/dev/null; then
+	expect compile-to-device 0 '' "$bin" compile -o "$tmp/null" "$tmp/big.pin"
+	if [ -c "$tmp/null" ]; then pass=$((pass + 1)); else
+		echo "cli: FAIL compile -o DEVICE replaced the device with a file"; fail=$((fail + 1)); fi
+fi
 # The shapes that were quadratic once, 10,000 items each (a guard against a hang, not a
 # benchmark: `make bench` measures): sources to one port, one statement listing an app or
 # a port literal 10,000 times, and the stateless return rules of 10,000 entries.
