@@ -41,6 +41,13 @@ OBJS := $(patsubst %.c,build/obj/%.o,$(SRCS)) build/obj/gen/parser.o build/obj/g
 SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
+# The fuzz targets (below): set before `test` names them as prerequisites.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz fuzz-build golden-update kernel install \
 	uninstall deb clean bench bench-deps
@@ -156,12 +163,6 @@ bench-deps:
 # Coverage-guided fuzzing (clang's libFuzzer): one target per tests/fuzz/fuzz_*.c, linked
 # against the whole compiler built once with coverage instrumentation. `make fuzz` runs each
 # for FUZZ_SECONDS (tests/fuzz/run.sh); `make test` runs them for FUZZ_SECONDS in all.
-FUZZ_SECONDS ?= 60
-FUZZ_CC ?= clang
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -fno-omit-frame-pointer \
-	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS))
-FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 build/fuzz/obj/%.o: %.c | $(GEN_HDRS)
 	@mkdir -p $(dir $@)

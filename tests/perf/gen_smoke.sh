@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the benchmark's generator (tests/perf/gen.py), not of any timing: every policy
 # kind compiles, has the entries it says, and the last entry is the one the iperf3 traffic
-# matches; the ferm, Shorewall and nft reference inputs hold one rule per entry. Under a second.
+# matches; pinhole's output holds one set element per entry; the ferm, Shorewall and nft
+# reference inputs hold one rule per entry. Under a second.
 set -u
 cd "$(dirname "$0")/../.."
 bin=build/pinhole
@@ -18,9 +19,12 @@ for kind in entries sources applist portlist; do
 done
 [ "$(grep -c '^allow ' "$tmp/entries.pin")" = $n ] && ok || bad "entries: not $n allow lines"
 [ "$(tail -1 "$tmp/entries.pin")" = "allow tcp/5201 server from 198.18.0.2;" ] && ok || bad "entries: last line is not the traffic's"
-[ "$(grep -c 'tcp dport' "$tmp/entries.nft")" = $n ] && ok || bad "entries: not $n rules with a port in the nft output"
-grep -q 'saddr 198.18.0.2 tcp dport 5201 accept' "$tmp/entries.nft" && ok || bad "entries: no rule for the traffic"
-[ "$(grep -c 'tcp dport 22' "$tmp/sources.nft")" = $n ] && ok || bad "sources: not $n rules to tcp/22"
+# pinhole merges the entries into one set lookup: one element (with its comment) an entry.
+[ "$(grep -c '^[[:space:]]*[0-9.]*\(/[0-9]*\)\? \. [0-9]* comment "' "$tmp/entries.nft")" = $n ] && ok ||
+	bad "entries: not $n elements of a saddr . dport set in the nft output"
+grep -q '198.18.0.2 \. 5201 comment "' "$tmp/entries.nft" && ok || bad "entries: no element for the traffic"
+[ "$(grep -c '^[[:space:]]*[0-9.]*\(/[0-9]*\)\? comment ".*tcp/22' "$tmp/sources.nft")" = $n ] && ok ||
+	bad "sources: not $n source elements for tcp/22"
 [ "$(grep -o 'tcp/' "$tmp/portlist.pin" | wc -l)" = $n ] && ok || bad "portlist: not $n ports"
 [ "$(grep -o 'ssh' "$tmp/applist.pin" | wc -l)" = $n ] && ok || bad "applist: not $n apps"
 [ "$($gen ferm $n | grep -c ' saddr .* dport .* ACCEPT;')" = $n ] && ok || bad "ferm: not $n entries"
