@@ -155,7 +155,7 @@ static bool same_str(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static bool same_ifs(const struct ir_ifset *a, const struct ir_ifset *b)
+bool ir_ifset_equal(const struct ir_ifset *a, const struct ir_ifset *b)
 {
 	if (a->n != b->n)
 		return false;
@@ -165,13 +165,12 @@ static bool same_ifs(const struct ir_ifset *a, const struct ir_ifset *b)
 	return true;
 }
 
-/* Addresses compare by prefix only: the set name is how a backend may render them. */
-static bool same_addrs(const struct ir_addrset *a, const struct ir_addrset *b)
+bool ir_addrset_equal(const struct ir_addrset *a, const struct ir_addrset *b)
 {
 	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
 }
 
-static bool same_ports(const struct ir_portset *a, const struct ir_portset *b)
+bool ir_portset_equal(const struct ir_portset *a, const struct ir_portset *b)
 {
 	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
 }
@@ -188,10 +187,10 @@ bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
 	switch (a->kind) {
 	case IR_M_IIF:
 	case IR_M_OIF:
-		return same_ifs(&a->u.ifs, &b->u.ifs);
+		return ir_ifset_equal(&a->u.ifs, &b->u.ifs);
 	case IR_M_SADDR:
 	case IR_M_DADDR:
-		return same_addrs(&a->u.addrs, &b->u.addrs);
+		return ir_addrset_equal(&a->u.addrs, &b->u.addrs);
 	case IR_M_IN_SET:
 		return same_setref(&a->u.set, &b->u.set);
 	case IR_M_FRAGMENT:
@@ -201,7 +200,7 @@ bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
 	case IR_M_SPORT:
 	case IR_M_DPORT:
 	case IR_M_SAME_PORT:
-		return same_ports(&a->u.ports, &b->u.ports);
+		return ir_portset_equal(&a->u.ports, &b->u.ports);
 	case IR_M_TCP_FLAGS:
 		return a->u.flags.mask == b->u.flags.mask && a->u.flags.cmp == b->u.flags.cmp;
 	case IR_M_TCP_FLAGS_ANY:

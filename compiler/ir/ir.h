@@ -260,6 +260,11 @@ void ir_rule_set_ports(struct ir_rule *r, enum ir_match_kind k, const struct ir_
 void ir_rule_set_ifname(struct ir_rule *r, enum ir_match_kind k, const char *name);
 
 void ir_ifset_copy(struct ir_ifset *dst, const struct ir_ifset *src);
+/* Equal lists, in order; addresses compare by prefix only (the set name is how a backend
+ * may render them). */
+bool ir_ifset_equal(const struct ir_ifset *a, const struct ir_ifset *b);
+bool ir_addrset_equal(const struct ir_addrset *a, const struct ir_addrset *b);
+bool ir_portset_equal(const struct ir_portset *a, const struct ir_portset *b);
 void ir_ifset_free(struct ir_ifset *s);
 void ir_portset_copy(struct ir_portset *dst, const struct ir_portset *src);
 void ir_origin_copy(struct ir_origin *dst, const struct ir_origin *src);

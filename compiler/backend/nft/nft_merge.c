@@ -16,29 +16,9 @@
 
 #include "nft_lower.h"
 
-static bool same_ports(const struct ir_portset *a, const struct ir_portset *b)
-{
-	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
-}
-
-static bool same_addrs(const struct ir_addrset *a, const struct ir_addrset *b)
-{
-	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
-}
-
 static bool same_str(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static bool same_ifs(const struct ir_ifset *a, const struct ir_ifset *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return false;
-	return true;
 }
 
 /* The fields a step can give a set, or 0 when it cannot vary in a merge. */
@@ -87,10 +67,10 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	switch (a->kind) {
 	case NS_NFPROTO: return a->u.nfproto == b->u.nfproto;
 	case NS_L4PROTO: return a->u.l4proto == b->u.l4proto;
-	case NS_IFNAME: return same_ifs(a->u.ifs, b->u.ifs);
+	case NS_IFNAME: return ir_ifset_equal(a->u.ifs, b->u.ifs);
 	case NS_ADDR:
 		return same_str(a->u.addr.set, b->u.addr.set) &&
-		       (a->u.addr.set || same_addrs(a->u.addr.addrs, b->u.addr.addrs));
+		       (a->u.addr.set || ir_addrset_equal(a->u.addr.addrs, b->u.addr.addrs));
 	case NS_SET_LOOKUP:
 	case NS_SET_UPDATE:
 		return same_str(a->u.set, b->u.set);
@@ -100,7 +80,7 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 		return true;
 	case NS_PORTS:
 	case NS_SAME_PORT:
-		return same_ports(a->u.ports, b->u.ports);
+		return ir_portset_equal(a->u.ports, b->u.ports);
 	case NS_PORT_PAIR:
 		return a->u.pair.sport == b->u.pair.sport && a->u.pair.dport == b->u.pair.dport;
 	case NS_TCP_FLAGS:
