@@ -172,6 +172,8 @@ build/fuzz/obj/gen/%.o: build/gen/%.c | $(GEN_HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(GEN_WARN) $(DEPFLAGS) -c -o $@ $<
 
+# The instrumented objects are built for the pattern rule below: keep them between runs.
+.SECONDARY: $(FUZZ_OBJS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(WARN) $(PKG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
