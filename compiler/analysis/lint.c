@@ -89,11 +89,6 @@ static bool ifs_disjoint(const struct ir_ifset *a, const struct ir_ifset *b)
 	return true;
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
 /* Does match `a` (NULL: the rule has none of this kind, so any packet) let through every
  * packet that `b` (NULL likewise) lets through? */
 static bool match_covers(enum ir_match_kind k, const struct ir_match *a, const struct ir_match *b)
@@ -128,7 +123,7 @@ static bool match_covers(enum ir_match_kind k, const struct ir_match *a, const s
 	case IR_M_DADDR:
 		return prefixes_cover(&a->u.addrs, &b->u.addrs);
 	case IR_M_IN_SET: /* a set covers only the same set, looked up at the same end */
-		return same_str(a->u.set.name, b->u.set.name) && a->u.set.src == b->u.set.src;
+		return util_str_equal(a->u.set.name, b->u.set.name) && a->u.set.src == b->u.set.src;
 	case IR_M_SPORT:
 	case IR_M_DPORT:
 	case IR_M_SAME_PORT:

@@ -211,3 +211,16 @@ char *util_path_clean(const char *path)
 	out[n] = 0;
 	return out;
 }
+
+bool util_str_equal(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+void sb_put_ident(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+		sb_putc(sb, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_');
+	}
+}

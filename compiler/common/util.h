@@ -3,6 +3,7 @@
 #define PINHOLE_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,11 @@ void sb_free(struct strbuf *sb);
 
 /* Replaces what cannot stand inside a double-quoted nft or iptables string (quotes,
  * backslashes, control bytes, DEL) with an apostrophe, in place. */
+/* Both NULL, or the same text. */
+bool util_str_equal(const char *a, const char *b);
+/* Appends `s` with every character but ASCII letters and digits as '_': an identifier nft and
+ * iptables take as a name. */
+void sb_put_ident(struct strbuf *sb, const char *s);
 void util_quote_safe(char *s);
 
 /* Edit distance, for "did you mean". */

@@ -150,11 +150,6 @@ void ir_match_free(struct ir_match *m)
 	memset(&m->u, 0, sizeof(m->u));
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
 bool ir_ifset_equal(const struct ir_ifset *a, const struct ir_ifset *b)
 {
 	if (a->n != b->n)
@@ -177,7 +172,7 @@ bool ir_portset_equal(const struct ir_portset *a, const struct ir_portset *b)
 
 static bool same_setref(const struct ir_setref *a, const struct ir_setref *b)
 {
-	return same_str(a->name, b->name) && (!a->name || a->src == b->src);
+	return util_str_equal(a->name, b->name) && (!a->name || a->src == b->src);
 }
 
 bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
@@ -210,7 +205,7 @@ bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
 	case IR_M_CT_STATE:
 		return a->u.ct_state == b->u.ct_state;
 	case IR_M_CT_HELPER:
-		return same_str(a->u.helper, b->u.helper);
+		return util_str_equal(a->u.helper, b->u.helper);
 	}
 	return false;
 }
@@ -461,7 +456,7 @@ void ir_rule_free(struct ir_rule *r)
 bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->hook != b->hook || a->family != b->family || a->action != b->action ||
-	    a->log != b->log || a->match.n != b->match.n || !same_str(a->helper, b->helper) ||
+	    a->log != b->log || a->match.n != b->match.n || !util_str_equal(a->helper, b->helper) ||
 	    !same_setref(&a->add_set, &b->add_set))
 		return false;
 	for (size_t i = 0; i < a->match.n; i++)

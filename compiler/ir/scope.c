@@ -28,14 +28,6 @@ static char *flow_list(const struct rflow *f)
 	return sb_steal(&sb);
 }
 
-static void put_ident(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		char c = *s;
-		sb_putc(sb, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_');
-	}
-}
-
 const char *scope_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
 		      enum role peer, bool forward, uint8_t family)
 {
@@ -54,11 +46,11 @@ const char *scope_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *da
 	/* ph_APP[_CHANNEL]_servers[_fwd]_v4; a number before the family when taken */
 	struct strbuf base = {0};
 	sb_puts(&base, "ph_");
-	put_ident(&base, data->app);
+	sb_put_ident(&base, data->app);
 	const char *chan = data->negotiated;
 	if (chan && chan[0] && strcmp(chan, data->app)) {
 		sb_putc(&base, '_');
-		put_ident(&base, chan);
+		sb_put_ident(&base, chan);
 	}
 	sb_printf(&base, "_%ss%s", peer_name, forward ? "_fwd" : "");
 	const char *fam = family == IR_V6 ? "_v6" : "_v4";

@@ -6,14 +6,6 @@
 
 /* ---- names: helper objects, define and zone sets, dynamic sets ---- */
 
-static void put_ident(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		char c = *s;
-		sb_putc(sb, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_');
-	}
-}
-
 static const char *fam_suffix(uint8_t family)
 {
 	return family == IR_V6 ? "_v6" : "_v4";
@@ -93,7 +85,7 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 		if (r->action == IR_SET_HELPER && r->helper && !helper_obj(p, r->helper, proto)) {
 			struct strbuf sb = {0};
 			sb_puts(&sb, "ph_");
-			put_ident(&sb, r->helper);
+			sb_put_ident(&sb, r->helper);
 			sb_puts(&sb, proto == IR_UDP ? "_udp" : "_tcp");
 			VEC_PUSH(p->helpers, ((struct nft_helper_obj){sb_steal(&sb), r->helper, proto, r}));
 		}
@@ -103,7 +95,7 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 			if (!a || !a->name || !a->n || named_set(p, a->name, r->family))
 				continue;
 			struct strbuf sb = {0};
-			put_ident(&sb, a->name);
+			sb_put_ident(&sb, a->name);
 			sb_puts(&sb, fam_suffix(r->family));
 			VEC_PUSH(p->sets, ((struct nft_named_set){sb_steal(&sb), a->name, r->family, a, r}));
 		}

@@ -16,11 +16,6 @@
 
 #include "nft_lower.h"
 
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
 /* The fields a step can give a set, or 0 when it cannot vary in a merge. */
 static int key_fields(const struct nft_step *s, enum nft_field f[2])
 {
@@ -69,11 +64,11 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	case NS_L4PROTO: return a->u.l4proto == b->u.l4proto;
 	case NS_IFNAME: return ir_ifset_equal(a->u.ifs, b->u.ifs);
 	case NS_ADDR:
-		return same_str(a->u.addr.set, b->u.addr.set) &&
+		return util_str_equal(a->u.addr.set, b->u.addr.set) &&
 		       (a->u.addr.set || ir_addrset_equal(a->u.addr.addrs, b->u.addr.addrs));
 	case NS_SET_LOOKUP:
 	case NS_SET_UPDATE:
-		return same_str(a->u.set, b->u.set);
+		return util_str_equal(a->u.set, b->u.set);
 	case NS_FRAGMENT:
 	case NS_ACCEPT:
 	case NS_DROP:
@@ -88,10 +83,10 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 		       a->u.flags.any == b->u.flags.any;
 	case NS_ICMP_TYPE: return a->u.icmp_type == b->u.icmp_type;
 	case NS_CT_STATE: return a->u.ct_state == b->u.ct_state;
-	case NS_CT_HELPER: return same_str(a->u.ct_helper, b->u.ct_helper);
-	case NS_LOG: return same_str(a->u.log_prefix, b->u.log_prefix);
+	case NS_CT_HELPER: return util_str_equal(a->u.ct_helper, b->u.ct_helper);
+	case NS_LOG: return util_str_equal(a->u.log_prefix, b->u.log_prefix);
 	case NS_REJECT: return a->u.reject == b->u.reject;
-	case NS_HELPER_SET: return same_str(a->u.helper_obj, b->u.helper_obj);
+	case NS_HELPER_SET: return util_str_equal(a->u.helper_obj, b->u.helper_obj);
 	case NS_SET_MATCH: return false; /* merged already */
 	}
 	return false;
