@@ -170,13 +170,16 @@ if [ "$(id -u)" = 0 ] && mknod "$tmp/null" c 1 3 2>/dev/null; then
 fi
 # The shapes that were quadratic once, 10,000 items each (a guard against a hang, not a
 # benchmark: `make bench` measures): sources to one port, one statement listing an app or
-# a port literal 10,000 times, and the stateless return rules of 10,000 entries.
+# a port literal 10,000 times, the stateless return rules of 10,000 entries, and one line
+# repeated 10,000 times (the lint once met the later repeats first).
 python3 -c "
 for i in range(10000):
     print(f'allow tcp/22 server from 10.{i // 256 % 256}.{i % 256}.0/24;')" > "$tmp/sources.pin"
 python3 -c "print('allow ' + ', '.join(['ssh'] * 10000) + ' server;')" > "$tmp/apps.pin"
 python3 -c "print('allow ' + ', '.join(f'tcp/{1000 + i}' for i in range(10000)) + ' server;')" > "$tmp/ports.pin"
 { echo 'established only;'; cat "$tmp/big.pin"; } > "$tmp/stateless.pin"
+python3 -c "print('allow tcp/22 server from 10.0.0.1;\\n' * 10000, end='')" > "$tmp/repeats.pin"
+expect 10000-repeats-in-time 1 'adds nothing' timeout 60 "$bin" check "$tmp/repeats.pin"
 for shape in sources apps ports stateless; do
 	expect "10000-$shape-in-time" 0 '' timeout 60 "$bin" check "$tmp/$shape.pin"
 done
