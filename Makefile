@@ -21,7 +21,7 @@ GEN_WARN := -Wall -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
 # One folder per stage of the pipeline (docs/ARCHITECTURE.md); headers are found by name.
 SRC_DIRS := compiler compiler/common compiler/front compiler/ir compiler/analysis \
 	compiler/backend compiler/backend/nft compiler/backend/iptables compiler/cli grammar
-INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen
+INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen -Iruntime/proto
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(INCLUDES)
 CFLAGS ?=
 # CPPFLAGS and LDFLAGS too, for a distribution's hardening flags (debian/rules).
@@ -39,6 +39,11 @@ GEN_SRCS := build/gen/parser.c build/gen/scanner.c
 GEN_HDRS := build/gen/parser.h build/gen/scanner.h
 OBJS := $(patsubst %.c,build/obj/%.o,$(SRCS)) build/obj/gen/parser.o build/obj/gen/scanner.o
 SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
+# pinholed's protocol parsers (runtime/proto/, runtime/README.md): pure code without
+# dependencies, linked into the unit tests and the fuzz targets (and pinholed).
+RUNTIME_PROTO_SRC := $(wildcard runtime/proto/*.c)
+RUNTIME_PROTO_OBJS := $(patsubst %.c,build/obj/%.o,$(RUNTIME_PROTO_SRC))
+SAN_PROTO_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(RUNTIME_PROTO_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 # The fuzz targets (below): set before `test` names them as prerequisites.
@@ -46,7 +51,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS))
+FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS) $(RUNTIME_PROTO_OBJS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz fuzz-build golden-update kernel install \
@@ -100,10 +105,10 @@ build/pinhole-asan: build/asan/obj/compiler/cli/main.o $(SAN_OBJS)
 
 asan: build/pinhole-asan
 
-build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS)
+build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS) $(SAN_PROTO_OBJS)
 	@mkdir -p build/tests
 	$(CC) $(BASE_CFLAGS) $(WARN) -Wno-missing-prototypes $(DEPFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit \
-		-o $@ $< $(SAN_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
+		-o $@ $< $(SAN_OBJS) $(SAN_PROTO_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
 
 # The agree layer's printer: pinhole's netlink objects in nft --debug=netlink's format.
 AGREE_BIN := build/agree/nl_print
