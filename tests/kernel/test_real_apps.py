@@ -11,6 +11,9 @@ server's role in fw, the client's in peer) and runs the real client in the peer 
 - dnsmasq as a DHCP server for an addressed zone: a DISCOVER from 0.0.0.0 to
   255.255.255.255 (with the broadcast flag) must get its OFFER back.
 - tftpd-hpa and tftp-hpa: a file fetched through the tftp helper on both ends.
+- vsftpd and curl: a file fetched in passive and active mode (PASV/EPSV, PORT/EPRT), over
+  IPv4 and IPv6, through the ftp helper (stateful) or the fallback ports (stateless).
+- chronyd serving time and `chronyd -Q` (measure only) asking it, over IPv4 and IPv6.
 
 Every case also runs the policy a user had before (the seed's smb flows, the dhcp app
 without `unaddressed`, a plain udp/69 port), where the same software fails, and shows that
@@ -360,15 +363,158 @@ def tftp_cases(base):
             procs.close()
 
 
+# --------------------------------------------------------------------------- vsftpd + curl
+
+VSFTPD_CONF = """listen=NO
+listen_ipv6=YES
+anonymous_enable=YES
+local_enable=NO
+anon_root={d}/root
+no_anon_password=YES
+secure_chroot_dir={d}/empty
+pasv_enable=YES
+pasv_min_port=40000
+pasv_max_port=40100
+connect_from_port_20=YES
+background=NO
+seccomp_sandbox=NO
+xferlog_enable=NO
+"""
+# (title, curl options, address in the URL): passive and active, each in its IPv4-only
+# command (PASV, PORT) and its RFC 2428 form (EPSV, EPRT), which IPv6 needs.
+FTP_MODES = [
+    ("passive EPSV", [], FW),
+    ("passive PASV", ["--disable-epsv"], FW),
+    ("active EPRT", ["-P", "-"], FW),
+    ("active PORT", ["-P", "-", "--disable-eprt"], FW),
+    ("IPv6 passive EPSV", [], "[fd00:a::5]"),
+    ("IPv6 active EPRT", ["-P", "-"], "[fd00:a::5]"),
+]
+
+
+def ftp_get(topo, opts, host):
+    r = run(topo.peer, ["curl", "-s", "--connect-timeout", "3", "--max-time", "4"] + opts +
+            [f"ftp://{host}/hello.txt"], timeout=10)
+    return r.stdout == "hello from vsftpd\n"
+
+
+def vsftpd_cases(base):
+    name = "vsftpd"
+    lack = missing("vsftpd", "curl")
+    if lack:
+        return skip_or_fail(name, lack)
+    d = os.path.join(base, "ftp")
+    for sub in ("root", "empty"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    with open(os.path.join(d, "root", "hello.txt"), "w") as f:
+        f.write("hello from vsftpd\n")
+    for sub in ("", "root", "empty"):
+        os.chmod(os.path.join(d, sub), 0o755)
+    conf = os.path.join(d, "vsftpd.conf")
+    with open(conf, "w") as f:
+        f.write(VSFTPD_CONF.format(d=d))
+    every = [m[0] for m in FTP_MODES]
+    some = ["passive EPSV", "active PORT", "IPv6 passive EPSV"]
+    tests = [
+        # the control port alone: the data connections have nothing to pass them
+        ("a plain tcp/21 port", "allow tcp/21 server;\n", "allow tcp/21 client;\n", some, False),
+        ("allow ftp server / allow ftp client", "allow ftp server;\n", "allow ftp client;\n", every, True),
+        ("established only; ftp", "established only;\nallow ftp server;\n",
+         "established only;\nallow ftp client;\n", every, True),
+        # not allowed: clients of another subnet only
+        ("ftp server from 192.0.2.0/24", "allow ftp server from 192.0.2.0/24;\n",
+         "allow ftp client;\n", some, False),
+    ]
+    with N.host_topology() as topo:
+        procs = Procs(topo)
+        try:
+            log = open(os.path.join(base, "vsftpd.log"), "w")
+            procs.start(topo.fw, ["vsftpd", conf], log)
+            deadline = time.monotonic() + 10
+            while not ftp_get(topo, [], FW):
+                if time.monotonic() > deadline:
+                    SUITE.check(f"{name}: serves without a firewall", False, "no transfer in 10 s")
+                    return
+                time.sleep(0.3)
+            SUITE.check(f"{name}: serves without a firewall", True)
+            for title, spol, cpol, modes, want in tests:
+                unload(topo)
+                both_ends(topo, spol, cpol)
+                for mode, opts, host in FTP_MODES:
+                    if mode not in modes:
+                        continue
+                    verb = "arrives" if want else "does not arrive"
+                    SUITE.expect(f"{name}: {title}: curl {mode} get {verb}", ftp_get(topo, opts, host), want)
+        finally:
+            procs.close()
+
+
+# --------------------------------------------------------------------------- chrony
+
+CHRONY_SERVER = """allow all
+local stratum 8
+cmdport 0
+pidfile {d}/server.pid
+driftfile {d}/drift
+"""
+# -Q: measure the offset and exit, never touching the clock (the namespaces share it).
+CHRONY_CLIENT = """server {addr} iburst
+cmdport 0
+pidfile {d}/client.pid
+"""
+
+
+def chrony_sync(topo, d, addr):
+    conf = os.path.join(d, "client.conf")
+    with open(conf, "w") as f:
+        f.write(CHRONY_CLIENT.format(d=d, addr=addr))
+    r = run(topo.peer, ["chronyd", "-Q", "-u", "root", "-t", "8", "-f", conf], timeout=15)
+    return "System clock wrong by" in r.stdout + r.stderr
+
+
+def chrony_cases(base):
+    name = "chrony"
+    lack = missing("chronyd")
+    if lack:
+        return skip_or_fail(name, lack)
+    d = os.path.join(base, "chrony")
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "server.conf")
+    with open(conf, "w") as f:
+        f.write(CHRONY_SERVER.format(d=d))
+    tests = [
+        ("allow ntp server / allow ntp client", "allow ntp server;\n", "allow ntp client;\n", True),
+        ("established only; ntp", "established only;\nallow ntp server;\n",
+         "established only;\nallow ntp client;\n", True),
+        # not allowed: the client's firewall knows no ntp
+        ("allow ntp server / the client allows ssh only", "allow ntp server;\n", "allow ssh client;\n", False),
+    ]
+    with N.host_topology() as topo:
+        procs = Procs(topo)
+        try:
+            log = open(os.path.join(base, "chronyd.log"), "w")
+            # -x: serve time without controlling the clock
+            procs.start(topo.fw, ["chronyd", "-x", "-d", "-u", "root", "-f", conf], log)
+            time.sleep(0.5)
+            for title, spol, cpol, want in tests:
+                unload(topo)
+                both_ends(topo, spol, cpol)
+                for fam, addr in (("IPv4", FW), ("IPv6", "fd00:a::5")):
+                    verb = "synchronises" if want else "gets no answer"
+                    SUITE.expect(f"{name}: {title}: chronyd -Q over {fam} {verb}", chrony_sync(topo, d, addr), want)
+        finally:
+            procs.close()
+
+
 def main():
     ktest.preflight_or_skip("test_real_apps")
     if not os.access(PINHOLE, os.X_OK):
         print(f"SKIP test_real_apps: {PINHOLE} not built (make)", flush=True)
         sys.exit(ktest.SKIP)
-    only = set(sys.argv[1:])   # samba, dnsmasq, tftp
+    only = set(sys.argv[1:])   # samba, dnsmasq, tftp, vsftpd, chrony
     with tempfile.TemporaryDirectory(prefix="ph-real-") as base:
         os.chmod(base, 0o755)
-        for fn in (samba_cases, dnsmasq_cases, tftp_cases):
+        for fn in (samba_cases, dnsmasq_cases, tftp_cases, vsftpd_cases, chrony_cases):
             if only and fn.__name__.split("_")[0] not in only:
                 continue
             try:
