@@ -98,7 +98,7 @@ static bool parse_endpoint(const struct tok *t, bool want_port, uint8_t *family,
 		}
 		*port = (uint16_t)v;
 	} else if (portstr) {
-		*why = xstrdup("ICMP has no ports");
+		*why = xstrdup("ICMP and ESP have no ports");
 		return false;
 	}
 	return true;

@@ -60,4 +60,4 @@ expect explain-esp-accept 0 '^flow: +esp flow esp: client <-> server esp' \
 expect explain-esp-iptables 0 '^iptables: -A PINHOLE-INPUT -s 10\.0\.0\.0/8 -p esp ' \
 	"$bin" explain "$tmp/esp.pin" 'esp 10.0.0.7 -> 10.0.0.5 in'
 expect explain-esp-drop 1 '^drop default$' "$bin" explain --brief "$tmp/esp.pin" 'esp 192.0.2.7 -> 10.0.0.5 in'
-expect explain-esp-no-ports 2 'no port' "$bin" explain "$tmp/esp.pin" 'esp 10.0.0.7:4 -> 10.0.0.5 in'
+expect explain-esp-no-ports 2 'ICMP and ESP have no ports' "$bin" explain "$tmp/esp.pin" 'esp 10.0.0.7:4 -> 10.0.0.5 in'
