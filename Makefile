@@ -39,6 +39,11 @@ GEN_SRCS := build/gen/parser.c build/gen/scanner.c
 GEN_HDRS := build/gen/parser.h build/gen/scanner.h
 OBJS := $(patsubst %.c,build/obj/%.o,$(SRCS)) build/obj/gen/parser.o build/obj/gen/scanner.o
 SAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
+# pinholed's protocol parsers (runtime/proto/, runtime/README.md): pure code without
+# dependencies, linked into the unit tests and the fuzz targets (and pinholed).
+RUNTIME_PROTO_SRC := $(wildcard runtime/proto/*.c)
+RUNTIME_PROTO_OBJS := $(patsubst %.c,build/obj/%.o,$(RUNTIME_PROTO_SRC))
+SAN_PROTO_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(RUNTIME_PROTO_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 # The fuzz targets (below): set before `test` names them as prerequisites.
@@ -46,26 +51,25 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS))
+FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS) $(RUNTIME_PROTO_OBJS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 # pinholed (runtime/pinholed): its parts that need no parser (headers, checks, tables, netlink
 # messages) are unit-tested on their own; the daemon links the compiler and the parsers of
-# runtime/proto (RUNTIME_PROTO_SRC) and is built once they exist.
-RUNTIME_PROTO_SRC ?= $(wildcard runtime/proto/*.c)
+# runtime/proto (RUNTIME_PROTO_SRC).
 PD_LIB_SRCS := runtime/pinholed/pd_pkt.c runtime/pinholed/pd_check.c runtime/pinholed/pd_table.c \
 	runtime/pinholed/pd_nft.c runtime/pinholed/pd_nl.c
 PD_BIN_SRCS := runtime/pinholed/pd_policy.c runtime/pinholed/pd_main.c
 PD_LIB_OBJS := $(patsubst %.c,build/obj/%.o,$(PD_LIB_SRCS))
 PD_SAN_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(PD_LIB_SRCS))
-PINHOLED := $(if $(strip $(RUNTIME_PROTO_SRC)),build/pinholed)
+PINHOLED := build/pinholed
 
 .PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz fuzz-build golden-update kernel install \
 	uninstall deb clean bench bench-deps
 
 all: build/pinhole $(PINHOLED) man
 
-build/pinholed: $(patsubst %.c,build/obj/%.o,$(PD_BIN_SRCS) $(RUNTIME_PROTO_SRC)) $(PD_LIB_OBJS) $(OBJS)
+build/pinholed: $(patsubst %.c,build/obj/%.o,$(PD_BIN_SRCS)) $(RUNTIME_PROTO_OBJS) $(PD_LIB_OBJS) $(OBJS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/gen/parser.c build/gen/parser.h: grammar/parser.y
@@ -114,10 +118,10 @@ build/pinhole-asan: build/asan/obj/compiler/cli/main.o $(SAN_OBJS)
 
 asan: build/pinhole-asan
 
-build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS) $(PD_SAN_OBJS)
+build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS) $(SAN_PROTO_OBJS) $(PD_SAN_OBJS)
 	@mkdir -p build/tests
 	$(CC) $(BASE_CFLAGS) $(WARN) -Wno-missing-prototypes $(DEPFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit \
-		-o $@ $< $(SAN_OBJS) $(PD_SAN_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
+		-o $@ $< $(SAN_OBJS) $(SAN_PROTO_OBJS) $(PD_SAN_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
 
 # The agree layer's printer: pinhole's netlink objects in nft --debug=netlink's format.
 AGREE_BIN := build/agree/nl_print

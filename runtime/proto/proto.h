@@ -86,6 +86,11 @@ int ph_conn_feed(struct ph_conn *c, enum ph_side side, const uint8_t *data, size
  * again on top; this is the parser's default: mountd 100005, nlockmgr 100021, status 100024). */
 int ph_rpc_program_default(uint32_t program);
 
+/* Replaces that default for one RPC connection: `allow(ctx, program)` non-zero means report
+ * it. Calls for other programs are not even remembered. NULL restores the default. No effect
+ * on connections of other protocols. */
+void ph_conn_set_rpc_filter(struct ph_conn *c, int (*allow)(void *ctx, uint32_t program), void *ctx);
+
 /* --- TCP reassembly, one direction ------------------------------------------------------- */
 
 /* Segments that arrive ahead of the next expected byte wait in a bounded buffer; bytes before
