@@ -21,7 +21,7 @@ GEN_WARN := -Wall -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
 # One folder per stage of the pipeline (docs/ARCHITECTURE.md); headers are found by name.
 SRC_DIRS := compiler compiler/common compiler/front compiler/ir compiler/analysis \
 	compiler/backend compiler/backend/nft compiler/backend/iptables compiler/cli grammar
-INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen -Iruntime/proto
+INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen -Iruntime/proto -Iruntime/pinholed
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(INCLUDES)
 CFLAGS ?=
 # CPPFLAGS and LDFLAGS too, for a distribution's hardening flags (debian/rules).
@@ -54,10 +54,23 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -fno-omit-frame-pointer
 FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS) $(RUNTIME_PROTO_OBJS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
+# pinholed (runtime/pinholed): its parts that need no parser (headers, checks, tables, netlink
+# messages) are unit-tested on their own; the daemon links the compiler and the parsers of
+# runtime/proto (RUNTIME_PROTO_SRC).
+PD_LIB_SRCS := runtime/pinholed/pd_pkt.c runtime/pinholed/pd_check.c runtime/pinholed/pd_table.c \
+	runtime/pinholed/pd_nft.c runtime/pinholed/pd_nl.c
+PD_BIN_SRCS := runtime/pinholed/pd_policy.c runtime/pinholed/pd_main.c
+PD_LIB_OBJS := $(patsubst %.c,build/obj/%.o,$(PD_LIB_SRCS))
+PD_SAN_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(PD_LIB_SRCS))
+PINHOLED := build/pinholed
+
 .PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz fuzz-build golden-update kernel install \
 	uninstall deb clean bench bench-deps
 
-all: build/pinhole man
+all: build/pinhole $(PINHOLED) man
+
+build/pinholed: $(patsubst %.c,build/obj/%.o,$(PD_BIN_SRCS)) $(RUNTIME_PROTO_OBJS) $(PD_LIB_OBJS) $(OBJS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/gen/parser.c build/gen/parser.h: grammar/parser.y
 	@mkdir -p build/gen
@@ -105,10 +118,10 @@ build/pinhole-asan: build/asan/obj/compiler/cli/main.o $(SAN_OBJS)
 
 asan: build/pinhole-asan
 
-build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS) $(SAN_PROTO_OBJS)
+build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJS) $(SAN_PROTO_OBJS) $(PD_SAN_OBJS)
 	@mkdir -p build/tests
 	$(CC) $(BASE_CFLAGS) $(WARN) -Wno-missing-prototypes $(DEPFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -Itests/unit \
-		-o $@ $< $(SAN_OBJS) $(SAN_PROTO_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
+		-o $@ $< $(SAN_OBJS) $(SAN_PROTO_OBJS) $(PD_SAN_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS)
 
 # The agree layer's printer: pinhole's netlink objects in nft --debug=netlink's format.
 AGREE_BIN := build/agree/nl_print

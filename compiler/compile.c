@@ -46,6 +46,8 @@ static bool compile_loaded(bool ok, bool parsed, size_t first_src, const struct 
 		return false;
 	if (o->mode != MODE_AS_POLICY)
 		c->res.stateless = o->mode == MODE_STATELESS;
+	if (o->negotiated_static)
+		c->res.negotiated_static = true;
 	if (!expand_policy(&c->res, &c->ir, &c->diags))
 		return false;
 	lint_policy(&c->res, &c->ir, &c->diags);

@@ -13,6 +13,7 @@ struct compile_opts {
 	const char *const *libdirs; /* -L directories, searched first */
 	size_t nlibdirs;
 	enum mode_override mode;
+	bool negotiated_static;     /* as `negotiated static;`: the iptables targets (no pinholed) */
 	const char *const *incdirs; /* -I directories: includes not found next to the including file */
 	size_t nincdirs;
 };

@@ -27,6 +27,15 @@ struct ast_stmt *ast_stmt_include(char *path, const struct loc *loc)
 	return s;
 }
 
+struct ast_stmt *ast_stmt_negotiated(struct parse_ctx *ctx, char *word, const struct loc *loc)
+{
+	if (strcmp(word, "static") != 0)
+		diag_error(ctx->diags, loc, "a policy says 'negotiated static;' to keep negotiated "
+			   "channels as their scoped static fallback; '%s' is not a mode", word);
+	free(word);
+	return ast_stmt_new(STMT_NEGOTIATED_STATIC);
+}
+
 struct ast_stmt *ast_stmt_define(char *name, const struct loc *loc, ast_words *addrs)
 {
 	struct ast_stmt *s = ast_stmt_new(STMT_DEFINE);

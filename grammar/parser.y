@@ -105,6 +105,7 @@ statement: rule ';'                 { ast_stmt_finish(ctx, $1, &@$); }
 	| app_stmt                  { ast_stmt_finish(ctx, $1, &@$); }
 	| ESTABLISHED ONLY ';'      { ast_stmt_finish(ctx, ast_stmt_new(STMT_STATELESS), &@$); }
 	| LOG UNMATCHED ';'         { ast_stmt_finish(ctx, ast_stmt_new(STMT_LOG_UNMATCHED), &@$); }
+	| NEGOTIATED IDENT ';'      { ast_stmt_finish(ctx, ast_stmt_negotiated(ctx, $2, &@2), &@$); }
 	| INCLUDE STRING ';'        { ast_stmt_finish(ctx, ast_stmt_include($2, &@2), &@$); }
 	| error ';'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }
 	| error '}'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }

@@ -133,6 +133,9 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 		family = IR_V6;
 	else
 		return cli_usage_error("compile", "unknown target '%s' (available: nft, iptables, ip6tables)", target);
+	/* pinholed fills nft sets: iptables has none (no ipset here), so its files keep the
+	 * scoped static fallback of negotiated channels (docs/iptables.md). */
+	cli->copts.negotiated_static = family != 0;
 	struct compilation c;
 	bool ok = cli_compile(cli, policy, &c);
 	const char *name = strcmp(policy, "-") ? policy : CLI_STDIN_NAME;

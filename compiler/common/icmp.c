@@ -61,3 +61,12 @@ bool helper_expects_at_sender_only(const char *type)
 {
 	return strcmp(type, "netbios-ns") == 0 || strcmp(type, "snmp") == 0;
 }
+
+bool pinholed_parser_known(const char *name)
+{
+	static const char *const names[] = {"rpc", "irc", "msn", "rtsp"};
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}

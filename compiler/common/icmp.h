@@ -18,4 +18,8 @@ int icmp_type_lookup(const char *name, uint8_t family);
 bool icmp_type_name_known(const char *name);
 const char *icmp_type_name(int type, uint8_t family);
 
+/* The protocols pinholed has a parser for, by the name a `negotiated NAME` flow gives:
+ * rpc, irc, msn, rtsp (runtime/proto/proto.h). */
+bool pinholed_parser_known(const char *name);
+
 #endif

@@ -77,6 +77,7 @@ void ast_stmt_free(struct ast_stmt *s)
 		break;
 	case STMT_STATELESS:
 	case STMT_LOG_UNMATCHED:
+	case STMT_NEGOTIATED_STATIC:
 		break;
 	}
 	free(s);

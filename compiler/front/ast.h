@@ -90,6 +90,7 @@ enum stmt_kind {
 	STMT_ZONE,
 	STMT_STATELESS,       /* established only; */
 	STMT_LOG_UNMATCHED,   /* log unmatched; */
+	STMT_NEGOTIATED_STATIC, /* negotiated static; */
 	STMT_INCLUDE,
 	STMT_APP,
 };

@@ -495,7 +495,7 @@ static void check_ifname(const struct ast_word *w, struct diags *d)
 
 static void collect_names(struct resolved *r, const struct ast_policy *p, struct diags *d)
 {
-	const struct ast_stmt *stateless = NULL, *logu = NULL;
+	const struct ast_stmt *stateless = NULL, *logu = NULL, *nstatic = NULL;
 	for (size_t i = 0; i < p->stmts.n; i++) {
 		const struct ast_stmt *s = p->stmts.v[i];
 		const struct ast_word *name = NULL;
@@ -515,6 +515,12 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 					     logu->loc.first_line);
 			logu = s;
 			r->log_unmatched = true;
+		} else if (s->kind == STMT_NEGOTIATED_STATIC) {
+			if (nstatic)
+				diag_warning_id(d, DIAG_W_REPEATED, &s->loc, "'negotiated static' is already given (line %d)",
+					     nstatic->loc.first_line);
+			nstatic = s;
+			r->negotiated_static = true;
 		}
 		if (!name)
 			continue;

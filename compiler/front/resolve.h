@@ -82,6 +82,9 @@ struct resolved {
 	VEC(struct ast_app *) port_apps; /* port literals written as apps, owned here */
 	bool stateless;
 	bool log_unmatched;
+	/* `negotiated static;`: every negotiated channel is its (scoped) static fallback, none
+	 * a pinholed channel */
+	bool negotiated_static;
 };
 
 bool resolve_validate_app(const struct ast_app *a, struct diags *d);

@@ -118,6 +118,8 @@ static bool match_test(const struct ir_match *m, const struct ir_packet *p, cons
 	case IR_M_DADDR:
 		return addr_in(&m->u.addrs, p->family, p->daddr);
 	case IR_M_IN_SET:
+		if (m->u.set.keyed) /* only pinholed adds its elements: none, unless asked what-if */
+			return !m->u.set.name || (st && st->assume_member);
 		return !m->u.set.name ||
 		       ir_state_member(st, m->u.set.name, p->family, peer_addr(&m->u.set, p));
 	case IR_M_FRAGMENT:
@@ -190,6 +192,7 @@ struct ir_verdict ir_eval_state(const struct ir_ruleset *rs, const struct ir_pac
 			break;
 		case IR_SET_HELPER: /* decide nothing: the chain goes on */
 		case IR_LOG:
+		case IR_HELPER_COPY:
 			break;
 		}
 	}

@@ -173,6 +173,31 @@ static bool peer_is_src(const struct dirctx *c)
  * the connection's later packets pass the built-in rule for established connections before
  * they get here, so a copy for them comes before the built-ins: every packet of the
  * connection keeps the peer's timer fresh. */
+/* pinholed's copies of a control connection for channel `data`: every packet of both
+ * directions, before the accept of the first and, with conntrack, before the built-in that
+ * admits established traffic (the parser needs the whole conversation). They decide nothing. */
+static void emit_helper_copies(struct exp *x, const struct dirctx *c, const struct ir_rule *acc,
+			       const struct rflow *data)
+{
+	struct ir_rule a = ir_rule_copy(acc);
+	a.action = IR_HELPER_COPY;
+	a.helper = xstrdup(data->negotiated);
+	a.log = false;
+	struct ir_rule back = ir_rule_copy(&a);
+	ir_rule_mirror(&back);
+	back.hook = c->hook == IR_INPUT ? IR_OUTPUT : c->hook == IR_OUTPUT ? IR_INPUT : c->hook;
+	ir_match_del(&back, IR_M_TCP_FLAGS);
+	ir_match_del(&back, IR_M_TCP_FLAGS_ANY);
+	if (!x->r->stateless) {
+		struct ir_rule e = ir_rule_copy(&a);
+		ir_rule_set_ct_state(&e, CT_ESTABLISHED);
+		expand_push(x, G_SCOPE, &e);
+		ir_rule_set_ct_state(&back, CT_ESTABLISHED);
+	}
+	expand_push(x, G_SCOPE, &back);
+	expand_push(x, G_ALLOW, &a); /* two channels of one parser: expand_push() keeps one */
+}
+
 static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct ir_rule *acc)
 {
 	if (c->rr->action != ACT_ALLOW || !scope_is_control(c->app, c->f))
@@ -184,6 +209,10 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 			on |= !strcmp(data->on.v[k], c->f->name);
 		if (!on)
 			continue;
+		if (scope_is_pinhole(x->r, data)) {
+			emit_helper_copies(x, c, acc, data);
+			continue;
+		}
 		for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
 			if (acc->family && acc->family != fam)
 				continue;
@@ -222,7 +251,15 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 	ir_rule_set_proto(&r, protobit == PROTO_BIT_TCP ? IR_TCP : protobit == PROTO_BIT_UDP ? IR_UDP
 			  : protobit == PROTO_BIT_ESP ? IR_ESP : family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
 	origin_for(x, &r.origin, c);
-	if (scoped(c)) {
+	bool pinhole = scoped(c) && scope_is_pinhole(x->r, f);
+	if (pinhole) {
+		/* pinholed opens the exact port to the exact peer: the set holds both */
+		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
+		in->name = xstrdup(scope_pinhole_set(x->rs, r.origin.stmt_no, f, scope_peer_role(c->rr),
+						     c->hook == IR_FORWARD, family));
+		in->src = peer_is_src(c);
+		in->keyed = true;
+	} else if (scoped(c)) {
 		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
 		in->name = xstrdup(scope_set(x->rs, r.origin.stmt_no, f,
 					     scope_peer_role(c->rr), c->hook == IR_FORWARD, family));
@@ -230,7 +267,12 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 	}
 	r.log = c->rr->log;
 	bool is_icmp = protobit == PROTO_BIT_ICMP;
-	if (!is_icmp) {
+	if (pinhole) {
+		/* The listener's port is in the set; the flow's ports were the static fallback.
+		 * The initiator's source ports stay (a reserved port, say). */
+		if (!f->same_port)
+			put_ports(&r, IR_M_SPORT, &f->sport);
+	} else if (!is_icmp) {
 		if (f->same_port) {
 			put_ports(&r, IR_M_SAME_PORT, &f->sport);
 		} else {
@@ -307,7 +349,8 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		expand_push(x, G_ALLOW, &h);
 	}
 	if (stateless) {
-		expand_warn_stateless(x, c, &r);
+		if (!pinhole) /* the mirrored return rule looks up the same pinhole */
+			expand_warn_stateless(x, c, &r);
 		expand_reply(x, &r, f);
 	}
 	emit_scope_adds(x, c, &r);

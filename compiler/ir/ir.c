@@ -97,6 +97,7 @@ void ir_match_copy(struct ir_match *dst, const struct ir_match *src)
 		ir_addrset_copy(&dst->u.addrs, &src->u.addrs);
 		break;
 	case IR_M_IN_SET:
+		dst->u.set = src->u.set;
 		dst->u.set.name = dup_or_null(src->u.set.name);
 		break;
 	case IR_M_SPORT:
@@ -172,7 +173,8 @@ bool ir_portset_equal(const struct ir_portset *a, const struct ir_portset *b)
 
 static bool same_setref(const struct ir_setref *a, const struct ir_setref *b)
 {
-	return util_str_equal(a->name, b->name) && (!a->name || a->src == b->src);
+	return util_str_equal(a->name, b->name) &&
+	       (!a->name || (a->src == b->src && a->keyed == b->keyed && a->port_src == b->port_src));
 }
 
 bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
@@ -348,7 +350,10 @@ static uint64_t match_hash(uint64_t h, const struct ir_match *m)
 	case IR_M_DADDR:
 		return mix(h, m->u.addrs.v, m->u.addrs.n * sizeof(*m->u.addrs.v));
 	case IR_M_IN_SET:
-		return mix(mix_str(h, m->u.set.name), &m->u.set.src, sizeof(m->u.set.src));
+	{
+		uint8_t f[3] = {m->u.set.src, m->u.set.keyed, m->u.set.port_src};
+		return mix(mix_str(h, m->u.set.name), f, sizeof(f));
+	}
 	case IR_M_FRAGMENT:
 		return h;
 	case IR_M_L4PROTO:
@@ -420,8 +425,10 @@ void ir_rule_mirror(struct ir_rule *r)
 	for (size_t i = 0; i < r->match.n; i++) {
 		struct ir_match *m = &r->match.v[i];
 		m->kind = mirrored_kind(m->kind);
-		if (m->kind == IR_M_IN_SET)
+		if (m->kind == IR_M_IN_SET) {
 			m->u.set.src = !m->u.set.src; /* the same peer, at the other end */
+			m->u.set.port_src = !m->u.set.port_src; /* and the listener's port */
+		}
 	}
 	qsort(r->match.v, r->match.n, sizeof(*r->match.v), match_cmp); /* kinds are unique */
 }
@@ -484,6 +491,8 @@ void ir_dynset_free(struct ir_dynset *s)
 	free(s->app);
 	free(s->flows);
 	free(s->peer);
+	free(s->parser);
+	free(s->flow);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -546,6 +555,7 @@ const char *ir_action_name(enum ir_action a)
 	case IR_SET_HELPER: return "set-helper";
 	case IR_LOG: return "log";
 	case IR_SET_ADD: return "record";
+	case IR_HELPER_COPY: return "copy-to-pinholed";
 	}
 	return "?";
 }

@@ -30,6 +30,9 @@ enum ir_action {
 	IR_LOG,        /* log and continue (e.g. before the default drop) */
 	IR_SET_ADD,    /* record an address of the packet in a dynamic set (or refresh its
 			* timer) and continue: the peers of a control flow */
+	IR_HELPER_COPY,/* hand a copy of the packet to pinholed and continue: a control
+			* connection whose messages pinholed reads (`helper` names the parser);
+			* the channel is the rule's statement and app (origin) */
 };
 
 enum {
@@ -88,6 +91,11 @@ struct ir_origin {
 struct ir_setref {
 	char *name;      /* NULL = none */
 	bool src;        /* the packet's source address; else its destination address */
+	/* A set pinholed fills (ir_dynset.parser): the key is the peer's address . the other
+	 * address . the transport protocol . the listener's port, the source port when
+	 * `port_src` (a mirrored return rule), else the destination port. */
+	bool keyed;
+	bool port_src;
 };
 
 struct ir_tcpflags {
@@ -158,6 +166,11 @@ struct ir_dynset {
 	char *peer;      /* and the role the recorded peers play ("server", "client") */
 	bool forward;    /* filled and read by forwarded traffic (a gateway rule) */
 	int stmt_no;     /* the statement (origin.stmt_no) whose control flows fill it */
+	/* A helper channel's set (NULL for a set of peers): pinholed's parser ("rpc") reads the
+	 * control flows and adds exact pinholes, keyed as ir_setref.keyed says, for the data
+	 * flow `flow` of `app`. */
+	char *parser;
+	char *flow;
 };
 
 struct ir_ruleset {

@@ -1,6 +1,7 @@
 /* Scoped negotiated channels: naming and declaring the dynamic sets of peers. */
 #include <string.h>
 
+#include "icmp.h"
 #include "scope.h"
 
 enum role scope_peer_role(const struct rrule *rr)
@@ -17,6 +18,12 @@ bool scope_is_control(const struct rapp *app, const struct rflow *f)
 				return true;
 	}
 	return false;
+}
+
+bool scope_is_pinhole(const struct resolved *r, const struct rflow *f)
+{
+	return !r->negotiated_static && f->is_negotiated && f->on.n && f->negotiated &&
+	       pinholed_parser_known(f->negotiated);
 }
 
 /* The control flows as written, "pna, rtsp, rtsp-http". */
@@ -67,8 +74,52 @@ const char *scope_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *da
 	return name;
 }
 
+const char *scope_pinhole_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
+			      enum role peer, bool forward, uint8_t family)
+{
+	uint32_t timeout = data->timeout ? data->timeout : SCOPE_TIMEOUT_DEFAULT;
+	for (size_t i = 0; i < rs->dynsets.n; i++) {
+		const struct ir_dynset *ds = &rs->dynsets.v[i];
+		if (ds->parser && ds->family == family && ds->forward == forward &&
+		    ds->stmt_no == stmt_no && !strcmp(ds->app, data->app) && !strcmp(ds->flow, data->name))
+			return ds->name;
+	}
+	struct strbuf base = {0};
+	sb_puts(&base, "ph_");
+	sb_put_ident(&base, data->app);
+	sb_putc(&base, '_');
+	sb_put_ident(&base, data->name);
+	if (forward)
+		sb_puts(&base, "_fwd");
+	const char *fam = family == IR_V6 ? "_v6" : "_v4";
+	char *name = xasprintf("%s%s", base.s, fam);
+	for (int k = 2; ir_dynset_find(rs, name); k++) {
+		free(name);
+		name = xasprintf("%s_%d%s", base.s, k, fam);
+	}
+	sb_free(&base);
+	struct ir_dynset ds = {.name = name, .family = family, .timeout = timeout,
+			       .app = xstrdup(data->app), .flows = flow_list(data),
+			       .peer = xstrdup(ast_role_name(peer)), .forward = forward,
+			       .stmt_no = stmt_no, .parser = xstrdup(data->negotiated),
+			       .flow = xstrdup(data->name)};
+	VEC_PUSH(rs->dynsets, ds);
+	return name;
+}
+
 char *scope_describe(const struct ir_dynset *ds)
 {
+	if (ds->parser) {
+		struct strbuf sb = {0};
+		sb_printf(&sb, "pinholed opened it from a%s %s message on %s flow ",
+			  strchr("aeiou", ds->parser[0]) ? "n" : "", ds->parser, ds->app);
+		const char *last = strrchr(ds->flows, ',');
+		if (last)
+			sb_printf(&sb, "%.*s or%s", (int)(last - ds->flows), ds->flows, last + 1);
+		else
+			sb_puts(&sb, ds->flows);
+		return sb_steal(&sb);
+	}
 	char t[32];
 	ir_duration_format(ds->timeout, t, sizeof(t));
 	struct strbuf sb = {0};

@@ -23,6 +23,15 @@ bool scope_is_control(const struct rapp *app, const struct rflow *f);
 const char *scope_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
 		      enum role peer, bool forward, uint8_t family);
 
+/* Is `f` a pinholed channel: negotiated with a parser's name ("rpc", "irc", "msn", "rtsp")
+ * on control flows, in a policy that did not ask for `negotiated static;`? */
+bool scope_is_pinhole(const struct resolved *r, const struct rflow *f);
+
+/* The set pinholed fills for channel `data` under statement `stmt_no`, family `family`:
+ * "ph_nfs_mountd_v4", keyed peer . local . protocol . port (ir_setref.keyed). */
+const char *scope_pinhole_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
+			      enum role peer, bool forward, uint8_t family);
+
 /* "servers that used realplayer flow pna, rtsp or rtsp-http within 10m" */
 char *scope_describe(const struct ir_dynset *ds);
 

@@ -43,6 +43,7 @@ app stream "test stream: control TCP 5554, data UDP 5700 for {TIMEOUT}s after it
     flow control: client -> server tcp dport 5554;
     flow data: server -> client udp dport 5700 negotiated stream on control timeout {TIMEOUT}s;
 }}
+negotiated static;  # nfs mountd as the scoped fallback (test_pinholed.py tests the helper)
 allow realplayer client;
 allow nfs client;
 allow stream client;

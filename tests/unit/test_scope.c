@@ -129,17 +129,17 @@ static void test_library_channels(void **state)
 	(void)state;
 	/* NFS: mountd and nlockmgr go to the servers the client asked the portmapper (over UDP
 	 * or TCP). */
-	expect_rules("allow nfs client to 192.0.2.0/24;", IR_OUTPUT,
-		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 111 ct state established update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
-		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 111 ct state established update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
-		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 111 update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
+	expect_rules("negotiated static;\nallow nfs client to 192.0.2.0/24;", IR_OUTPUT,
+		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 111 ct state established update @ph_nfs_rpc_servers_v4 { ip daddr }\n"
+		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 111 ct state established update @ph_nfs_rpc_servers_v4 { ip daddr }\n"
+		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 111 update @ph_nfs_rpc_servers_v4 { ip daddr }\n"
 		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 111 accept\n"
-		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 111 update @ph_nfs_portmap_servers_v4 { ip daddr }\n"
+		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 111 update @ph_nfs_rpc_servers_v4 { ip daddr }\n"
 		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 111 accept\n"
-		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 tcp sport 665-1023 tcp dport { 513-1023, 20048 } accept\n"
-		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 udp sport 665-1023 udp dport { 513-1023, 20048 } accept\n"
-		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 tcp sport 665-1023 tcp dport 32768 accept\n"
-		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_portmap_servers_v4 udp sport 665-1023 udp dport 32768 accept\n"
+		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_rpc_servers_v4 tcp sport 665-1023 tcp dport { 513-1023, 20048 } accept\n"
+		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_rpc_servers_v4 udp sport 665-1023 udp dport { 513-1023, 20048 } accept\n"
+		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_rpc_servers_v4 tcp sport 665-1023 tcp dport 32768 accept\n"
+		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_rpc_servers_v4 udp sport 665-1023 udp dport 32768 accept\n"
 		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 2049 accept\n"
 		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 2049 accept\n");
 	/* realplayer's two data flows share one set per family. */
@@ -415,7 +415,7 @@ static void test_state_only_admitted_packets_record(void **state)
 	expect_v(c, &st, "udp 192.0.2.9:5000 -> 10.0.0.5:7000 in", IR_DROP);
 	/* Server side: the client's packets record the client. */
 	unit_free(c);
-	c = unit_compile_ok("allow nfs server from 10.0.0.0/8;");
+	c = unit_compile_ok("negotiated static;\nallow nfs server from 10.0.0.0/8;");
 	expect_v(c, &st, "udp 10.0.0.7:1010 -> 10.0.0.5:700 in", IR_DROP);
 	expect_v(c, &st, "udp 10.0.0.7:1010 -> 10.0.0.5:111 in", IR_ACCEPT);
 	expect_v(c, &st, "udp 10.0.0.7:1010 -> 10.0.0.5:700 in", IR_ACCEPT);
@@ -446,13 +446,13 @@ static void test_explain_wording_lines(void **state)
 {
 	(void)state;
 	bool ok;
-	struct compilation *c = unit_compile("allow realplayer client;\nallow nfs server;", &ok);
+	struct compilation *c = unit_compile("negotiated static;\nallow realplayer client;\nallow nfs server;", &ok);
 	assert_true(ok);
 	struct ir_state st = {0};
 	char *t = explain_text(c, &st, "udp 192.0.2.7:5000 -> 10.0.0.5:7000 in");
 	assert_non_null(strstr(t, "scoped:  would be accepted after 192.0.2.7 used flow pna, rtsp or "
 				  "rtsp-http of realplayer within 10m ("));
-	assert_non_null(strstr(t, ":1, realplayer flow data; set ph_realplayer_servers_v4)\n"));
+	assert_non_null(strstr(t, ":2, realplayer flow data; set ph_realplayer_servers_v4)\n"));
 	free(t);
 	/* The server side: the client must have asked the portmapper. */
 	t = explain_text(c, &st, "udp [fd00::7]:1010 -> [fd00::5]:700 in");

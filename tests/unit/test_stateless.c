@@ -160,11 +160,11 @@ static void test_warnings_negotiated(void **state)
 		"6891 (and replies with ACK or RST set): flow 'file' negotiates its port at run time "
 		"(msn)\n");
 	/* A scoped channel names who may use the hole: the peers of its control flow. */
-	char *nw = warnings("established only;\nallow nfs client to 192.0.2.0/24, 2001:db8::/32;");
+	char *nw = warnings("negotiated static;\nestablished only;\nallow nfs client to 192.0.2.0/24, 2001:db8::/32;");
 	assert_non_null(strstr(nw, "nfs client in stateless mode admits UDP from local ports 665-1023 to "
 				   "ports 513-1023,20048 of servers in 192.0.2.0/24, 2001:db8::/32 that used "
 				   "nfs flow portmap or portmap-tcp within 10m (and replies): flow 'mountd' "
-				   "negotiates its port at run time (portmap)\n"));
+				   "negotiates its port at run time (rpc)\n"));
 	free(nw);
 	expect_warnings("established only;\nallow mms client;",
 		"mms client in stateless mode admits UDP from ports 1024-4999 of servers that used mms "
@@ -184,11 +184,11 @@ static void test_warnings_negotiated(void **state)
 		"x server in stateless mode admits UDP from ports 5000-5001 of any client to the same "
 		"port (and replies): flow 'f' negotiates its port at run time\n");
 	/* Once per statement and hole, not once per family. */
-	char *w = warnings("established only;\nallow nfs server from 10.0.0.0/8, fd00::/8;");
+	char *w = warnings("negotiated static;\nestablished only;\nallow nfs server from 10.0.0.0/8, fd00::/8;");
 	assert_non_null(strstr(w, "nfs server in stateless mode admits UDP from ports 665-1023 of "
 				  "clients in 10.0.0.0/8, fd00::/8 that used nfs flow portmap or portmap-tcp "
 				  "within 10m to local ports 513-1023,20048 (and replies): flow 'mountd' "
-				  "negotiates its port at run time (portmap)\n"));
+				  "negotiates its port at run time (rpc)\n"));
 	/* Six holes (mountd and nlockmgr over TCP and UDP, statd's portmapper and statd), each
 	 * once. */
 	int lines = 0;

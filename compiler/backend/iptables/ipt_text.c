@@ -186,6 +186,10 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 		return xstrdup("a dynamic set in a rule without a family");
 	if ((r->action == IR_SET_ADD) != (r->add_set.name != NULL))
 		return xstrdup("a dynamic set update without its set");
+	/* pinholed's sets are nft sets: the iptables targets compile negotiated channels in
+	 * static mode (compile_opts.negotiated_static), so these never reach here. */
+	if (r->action == IR_HELPER_COPY || (v->in_set.name && v->in_set.keyed))
+		return xstrdup("a pinholed channel (iptables targets keep the static fallback)");
 	switch (v->l4proto) {
 	case 0: case IR_TCP: case IR_UDP: case IR_ESP:
 		break;
@@ -442,6 +446,8 @@ static void put_target(struct strbuf *sb, const struct ir_rule *r,
 	}
 	case IR_SET_ADD:
 		break; /* no target: the recent match records the peer, and the chain goes on */
+	case IR_HELPER_COPY:
+		break; /* refused by check_rule */
 	}
 }
 

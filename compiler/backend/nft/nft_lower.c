@@ -35,6 +35,17 @@ const char *nft_plan_dynset_name(const struct nft_plan *p, const char *ir_name)
 	return NULL;
 }
 
+const struct nft_channel *nft_plan_channel(const struct nft_plan *p, const struct ir_rule *r)
+{
+	for (size_t i = 0; r->action == IR_HELPER_COPY && i < p->channels.n; i++) {
+		const struct nft_channel *ch = &p->channels.v[i];
+		if (ch->stmt_no == r->origin.stmt_no && util_str_equal(ch->app, r->origin.app) &&
+		    util_str_equal(ch->parser, r->helper))
+			return ch;
+	}
+	return NULL;
+}
+
 static bool name_taken(const struct nft_plan *p, const char *name)
 {
 	for (size_t i = 0; i < p->sets.n; i++)
@@ -88,6 +99,11 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 			sb_put_ident(&sb, r->helper);
 			sb_puts(&sb, proto == IR_UDP ? "_udp" : "_tcp");
 			VEC_PUSH(p->helpers, ((struct nft_helper_obj){sb_steal(&sb), r->helper, proto, r}));
+		}
+		if (r->action == IR_HELPER_COPY && r->helper && r->origin.app && !nft_plan_channel(p, r)) {
+			unsigned id = (unsigned)p->channels.n + 1;
+			VEC_PUSH(p->channels, ((struct nft_channel){id, xasprintf("ph%u:", id),
+				 r->origin.stmt_no, r->origin.app, r->helper, r}));
 		}
 		static const enum ir_match_kind ends[] = {IR_M_SADDR, IR_M_DADDR};
 		for (int k = 0; k < 2; k++) {
@@ -160,9 +176,12 @@ void nft_plan_free(struct nft_plan *p)
 		free(p->sets.v[i].name);
 	for (size_t i = 0; i < p->dynsets.n; i++)
 		free(p->dynsets.v[i].name);
+	for (size_t i = 0; i < p->channels.n; i++)
+		free(p->channels.v[i].prefix);
 	VEC_FREE(p->helpers);
 	VEC_FREE(p->sets);
 	VEC_FREE(p->dynsets);
+	VEC_FREE(p->channels);
 }
 
 /* ---- one rule ---- */
@@ -229,7 +248,8 @@ static bool single_port(const struct ir_portset *p)
 /* Does a later header match already imply `meta l4proto`? */
 static bool l4_implied(const struct ir_rule *r)
 {
-	return ir_match_get(r, IR_M_SPORT) || ir_match_get(r, IR_M_DPORT) ||
+	const struct ir_setref *in = ir_rule_in_set(r);
+	return (in && in->keyed) || ir_match_get(r, IR_M_SPORT) || ir_match_get(r, IR_M_DPORT) ||
 	       ir_match_get(r, IR_M_SAME_PORT) || ir_match_get(r, IR_M_ICMP_TYPE) ||
 	       (ir_rule_proto(r) == IR_TCP &&
 		(ir_match_get(r, IR_M_TCP_FLAGS) || ir_match_get(r, IR_M_TCP_FLAGS_ANY)));
@@ -267,6 +287,20 @@ static void lower_match(struct lower *l, const struct ir_match *m)
 		break;
 	case IR_M_IN_SET:
 		need_nfproto(l);
+		if (m->u.set.keyed) {
+			/* peer . local . protocol . port: the tcp/udp port brings its dependency */
+			need_l4(l, port_proto(r));
+			s = step(l, NS_PINHOLE_LOOKUP);
+			s->src = m->u.set.src;
+			s->proto = port_proto(r);
+			s->u.pinhole.port_src = m->u.set.port_src;
+			s->u.pinhole.set = nft_plan_dynset_name(l->plan, m->u.set.name);
+			if (!s->u.pinhole.set)
+				invalid(l, xasprintf("pinhole set '%s' is not declared", m->u.set.name));
+			if (ir_rule_proto(r) != IR_TCP && ir_rule_proto(r) != IR_UDP)
+				invalid(l, xstrdup("a pinhole lookup without tcp or udp"));
+			break;
+		}
 		s = step(l, NS_SET_LOOKUP);
 		s->src = m->u.set.src;
 		s->u.set = nft_plan_dynset_name(l->plan, m->u.set.name);
@@ -381,6 +415,15 @@ static void lower_action(struct lower *l)
 	}
 	case IR_LOG:
 		break; /* the log statement is the whole action */
+	case IR_HELPER_COPY: { /* a copy for pinholed; the rule decides nothing */
+		const struct nft_channel *ch = nft_plan_channel(l->plan, r);
+		if (!ch) {
+			invalid(l, xstrdup("a copy for pinholed without its channel"));
+			break;
+		}
+		step(l, NS_NFLOG)->u.log_prefix = ch->prefix;
+		break;
+	}
 	case IR_SET_ADD: { /* add the peer, or refresh its timer; the rule decides nothing */
 		const char *set = nft_plan_dynset_name(l->plan, r->add_set.name);
 		if (!set || !r->family) {

@@ -11,6 +11,10 @@
 
 /* Peers a dynamic set holds at most; further new peers are not recorded until some expire. */
 #define NFT_DYNSET_SIZE 65535
+/* pinholed: the NFLOG group the copies of control packets go to, and how much of each
+ * packet is copied (all of it: a TCP segment cut short would be a hole in the stream). */
+#define NFT_PINHOLED_GROUP 7100
+#define NFT_PINHOLED_SNAPLEN 65535
 /* nft's comment limit is 128 bytes; provenance is cut to fit. */
 #define NFT_COMMENT_MAX 127
 #define NFT_IFNAME_LEN 16 /* IFNAMSIZ, with the NUL */
@@ -35,6 +39,17 @@ struct nft_dyn_set {                /* a set the packet path fills (IR dynsets) 
 	const struct ir_dynset *ds;
 	const struct ir_rule *user;
 };
+/* A helper channel: the control flows of one statement and app that pinholed reads with one
+ * parser. Its copy rules log with prefix "ph<id>:" to NFT_PINHOLED_GROUP; pinholed learns
+ * from the plan which channel a prefix names. */
+struct nft_channel {
+	unsigned id;                /* 1, 2, ... */
+	char *prefix;               /* "ph1:" */
+	int stmt_no;
+	const char *app;
+	const char *parser;         /* "rpc" */
+	const struct ir_rule *user; /* the first copy rule */
+};
 struct nft_lowered;
 typedef VEC(struct nft_lowered) nft_rules;
 
@@ -42,6 +57,7 @@ struct nft_plan {
 	VEC(struct nft_helper_obj) helpers;
 	VEC(struct nft_named_set) sets;
 	VEC(struct nft_dyn_set) dynsets;
+	VEC(struct nft_channel) channels;
 	bool chain[IR_HOOK_COUNT];  /* which base chains the table has */
 	/* Filled by nft_plan_rules: each chain's rules as loaded, runs of rules that differ only
 	 * in addresses or ports merged into one rule over a set (see nft_merge.c), and the
@@ -56,6 +72,8 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p);
 const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why);
 void nft_plan_free(struct nft_plan *p);
 const char *nft_plan_dynset_name(const struct nft_plan *p, const char *ir_name);
+/* The channel of an IR_HELPER_COPY rule (its statement, app and parser), or NULL. */
+const struct nft_channel *nft_plan_channel(const struct nft_plan *p, const struct ir_rule *r);
 
 /* A field a merged set is keyed on, and one element's value of it. */
 enum nft_field { NF_SADDR, NF_DADDR, NF_SPORT, NF_DPORT };
@@ -90,6 +108,7 @@ enum nft_step_kind {
 	NS_IFNAME,     /* iifname / oifname: one name (trailing '*' = prefix) or a set */
 	NS_ADDR,       /* ip|ip6 saddr|daddr: one prefix, an anonymous set, or @named */
 	NS_SET_LOOKUP, /* ip|ip6 saddr|daddr @dynamic */
+	NS_PINHOLE_LOOKUP, /* ip saddr . ip daddr . meta l4proto . tcp dport @ph_..: pinholed's */
 	NS_FRAGMENT,   /* a non-first fragment */
 	NS_PORTS,      /* tcp|udp sport|dport: one port or range, or a set */
 	NS_PORT_PAIR,  /* one sport and one dport, compared as one 4-byte value */
@@ -101,6 +120,7 @@ enum nft_step_kind {
 	NS_SET_MATCH,  /* ip saddr . tcp dport { ... }: several rules' fields looked up at once */
 	/* statements */
 	NS_LOG,        /* log prefix "..." */
+	NS_NFLOG,      /* log prefix "ph1:" group G snaplen S: a copy for pinholed */
 	NS_ACCEPT,
 	NS_DROP,
 	NS_REJECT,
@@ -127,13 +147,18 @@ struct nft_step {
 			const char *set;         /* named set, or NULL: the prefixes themselves */
 		} addr;                          /* NS_ADDR */
 		const char *set;                 /* NS_SET_LOOKUP, NS_SET_UPDATE */
+		struct {
+			const char *set;
+			bool port_src;           /* the source port; else the destination port */
+		} pinhole;                       /* NS_PINHOLE_LOOKUP (src: the peer is the source) */
 		const struct ir_portset *ports;  /* NS_PORTS, NS_SAME_PORT */
 		struct { uint16_t sport, dport; } pair;
 		struct { uint8_t mask, cmp; bool any; } flags; /* any: (flags & mask) != 0 */
 		uint8_t icmp_type;
 		uint8_t ct_state;
 		const char *ct_helper;
-		const char *log_prefix;          /* NS_LOG (owned by the lowered rule) */
+		const char *log_prefix;          /* NS_LOG, NS_NFLOG (owned by the lowered rule
+						  * or, for NS_NFLOG, by the plan's channel) */
 		enum nft_reject reject;          /* NS_REJECT */
 		const char *helper_obj;          /* NS_HELPER_SET */
 		const struct nft_setmatch *setm; /* NS_SET_MATCH (owned by the lowered rule) */

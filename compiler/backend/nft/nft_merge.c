@@ -36,6 +36,7 @@ static int key_fields(const struct nft_step *s, enum nft_field f[2])
 	case NS_L4PROTO:
 	case NS_IFNAME:
 	case NS_SET_LOOKUP:
+	case NS_PINHOLE_LOOKUP:
 	case NS_FRAGMENT:
 	case NS_SAME_PORT:
 	case NS_TCP_FLAGS:
@@ -44,6 +45,7 @@ static int key_fields(const struct nft_step *s, enum nft_field f[2])
 	case NS_CT_HELPER:
 	case NS_SET_MATCH:
 	case NS_LOG:
+	case NS_NFLOG:
 	case NS_ACCEPT:
 	case NS_DROP:
 	case NS_REJECT:
@@ -69,6 +71,9 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	case NS_SET_LOOKUP:
 	case NS_SET_UPDATE:
 		return util_str_equal(a->u.set, b->u.set);
+	case NS_PINHOLE_LOOKUP:
+		return util_str_equal(a->u.pinhole.set, b->u.pinhole.set) &&
+		       a->u.pinhole.port_src == b->u.pinhole.port_src;
 	case NS_FRAGMENT:
 	case NS_ACCEPT:
 	case NS_DROP:
@@ -84,7 +89,8 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	case NS_ICMP_TYPE: return a->u.icmp_type == b->u.icmp_type;
 	case NS_CT_STATE: return a->u.ct_state == b->u.ct_state;
 	case NS_CT_HELPER: return util_str_equal(a->u.ct_helper, b->u.ct_helper);
-	case NS_LOG: return util_str_equal(a->u.log_prefix, b->u.log_prefix);
+	case NS_LOG:
+	case NS_NFLOG: return util_str_equal(a->u.log_prefix, b->u.log_prefix);
 	case NS_REJECT: return a->u.reject == b->u.reject;
 	case NS_HELPER_SET: return util_str_equal(a->u.helper_obj, b->u.helper_obj);
 	case NS_SET_MATCH: return false; /* merged already */
@@ -220,6 +226,7 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 		case NS_L4PROTO:
 		case NS_IFNAME:
 		case NS_SET_LOOKUP:
+		case NS_PINHOLE_LOOKUP:
 		case NS_FRAGMENT:
 		case NS_SAME_PORT:
 		case NS_TCP_FLAGS:
@@ -228,6 +235,7 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 		case NS_CT_HELPER:
 		case NS_SET_MATCH:
 		case NS_LOG:
+		case NS_NFLOG:
 		case NS_ACCEPT:
 		case NS_DROP:
 		case NS_REJECT:
@@ -418,7 +426,10 @@ static uint64_t shape_hash(const struct nft_lowered *l)
 		case NS_SET_LOOKUP:
 		case NS_SET_UPDATE: v = s->u.set; len = v ? strlen(v) : 0; break;
 		case NS_CT_HELPER: v = s->u.ct_helper; len = v ? strlen(v) : 0; break;
-		case NS_LOG: v = s->u.log_prefix; len = v ? strlen(v) : 0; break;
+		case NS_LOG:
+		case NS_NFLOG: v = s->u.log_prefix; len = v ? strlen(v) : 0; break;
+		case NS_PINHOLE_LOOKUP: /* the port end is in the step's flags (same_step) */
+			v = s->u.pinhole.set; len = v ? strlen(v) : 0; break;
 		case NS_HELPER_SET: v = s->u.helper_obj; len = v ? strlen(v) : 0; break;
 		case NS_ADDR: v = s->u.addr.set; len = v ? strlen(v) : 0; break;
 		case NS_IFNAME:

@@ -91,14 +91,19 @@ static void set_data(struct rule_ctx *c, struct nftnl_expr *e, uint16_t attr, co
 		fail(c->b, ENOMEM);
 }
 
-static void meta_load(struct rule_ctx *c, uint32_t key)
+static void meta_load_reg(struct rule_ctx *c, uint32_t key, uint32_t dreg)
 {
 	struct nftnl_expr *e = expr(c, "meta");
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
 	add(c, e);
+}
+
+static void meta_load(struct rule_ctx *c, uint32_t key)
+{
+	meta_load_reg(c, key, NFT_REG_1);
 }
 
 static void payload_load(struct rule_ctx *c, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg)
@@ -484,6 +489,40 @@ static void step_set_update(struct rule_ctx *c, const struct nft_step *st)
 	add(c, e);
 }
 
+/* `ip saddr . ip daddr . meta l4proto . tcp dport @ph_...`: peer, local address, protocol
+ * and the listener's port, each field in whole 4-byte registers, as nft loads them. */
+/* The register nft names for 32-bit word `w` of the key: a 16-byte register where one
+ * starts, else the 4-byte one. */
+static uint32_t key_reg(uint32_t w)
+{
+	return w % 4 == 0 ? NFT_REG_1 + w / 4 : NFT_REG32_00 + w;
+}
+
+static void step_pinhole_lookup(struct rule_ctx *c, const struct nft_step *st)
+{
+	uint32_t alen = addr_len(st->family), words = alen / 4;
+	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, st->src), alen, NFT_REG_1);
+	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, !st->src), alen,
+		     key_reg(words));
+	meta_load_reg(c, NFT_META_L4PROTO, key_reg(2 * words));
+	payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, st->u.pinhole.port_src ? 0 : 2, 2,
+		     key_reg(2 * words + 1));
+	lookup(c, st->u.pinhole.set, 0); /* the set id is filled in once the sets are known */
+}
+
+/* `log prefix "ph1:" group G snaplen S`: the packet, whole, to pinholed's NFLOG group. */
+static void step_nflog(struct rule_ctx *c, const char *prefix)
+{
+	struct nftnl_expr *e = expr(c, "log");
+	if (!e)
+		return;
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix) < 0)
+		fail(c->b, ENOMEM);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, NFT_PINHOLED_GROUP);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, NFT_PINHOLED_SNAPLEN);
+	add(c, e);
+}
+
 /* ---- merged rules: several rules' fields looked up in one set ---- */
 
 static uint32_t field_len(const struct nft_setmatch *m, enum nft_field f)
@@ -625,6 +664,9 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 			     addr_len(st->family), NFT_REG_1);
 		lookup(c, st->u.set, 0); /* the set id is filled in once named sets are known */
 		break;
+	case NS_PINHOLE_LOOKUP:
+		step_pinhole_lookup(c, st);
+		break;
 	case NS_FRAGMENT:
 		step_fragment(c, st->family);
 		break;
@@ -655,6 +697,9 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 		break;
 	case NS_LOG:
 		step_log(c, st->u.log_prefix);
+		break;
+	case NS_NFLOG:
+		step_nflog(c, st->u.log_prefix);
 		break;
 	case NS_ACCEPT:
 		verdict(c, NF_ACCEPT);
@@ -757,6 +802,21 @@ static void build_named_set(struct build *b, const struct nft_named_set *ns)
 static void build_dynset(struct build *b, const struct nft_dyn_set *d)
 {
 	bool v6 = d->ds->family == IR_V6;
+	if (d->ds->parser) { /* pinholed's: peer . local . inet_proto . inet_service, timeout */
+		uint32_t a = v6 ? DT_IP6ADDR : DT_IPADDR;
+		struct set_spec ks = {.name = d->name, .key_len = v6 ? 40 : 16, .byteorder = BO_INVALID,
+				      .keyed = true, .timeout = (uint64_t)d->ds->timeout * 1000,
+				      .size = NFT_DYNSET_SIZE};
+		ks.key_type = ((a << DT_CONCAT_SHIFT | a) << DT_CONCAT_SHIFT | DT_INET_PROTOCOL)
+			      << DT_CONCAT_SHIFT | DT_INET_SERVICE;
+		kranges none = {0};
+		struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &ks, &none);
+		if (!s)
+			fail(b, errno);
+		else
+			push(b, NL_SET, s, d->user);
+		return;
+	}
 	struct set_spec sp = {.name = d->name, .key_type = v6 ? DT_IP6ADDR : DT_IPADDR,
 			      .key_len = v6 ? 16 : 4, .byteorder = BO_BIG, .dynamic = true,
 			      .timeout = (uint64_t)d->ds->timeout * 1000, .size = NFT_DYNSET_SIZE};

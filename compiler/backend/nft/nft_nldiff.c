@@ -128,7 +128,8 @@ static void put_elems(struct strbuf *sb, const struct nftnl_set *s)
 	}
 	if (it)
 		nftnl_set_elems_iter_destroy(it);
-	qsort(v.v, v.n, sizeof(*v.v), elem_cmp);
+	if (v.n)
+		qsort(v.v, v.n, sizeof(*v.v), elem_cmp);
 	sb_puts(sb, "{ ");
 	bool first = true, open = false;
 	uint8_t start[KEY_MAX] = {0};
@@ -178,11 +179,13 @@ static const char *type_name(uint32_t t)
 	return NULL;
 }
 
-/* A set the packet path fills (`update @set`): its elements are the peers seen lately, state
- * of the running firewall, never drift from the policy. */
+/* A set the packet path fills (`update @set`), or pinholed (a named set with `flags timeout`):
+ * its elements are the peers seen lately or the pinholes open now, state of the running
+ * firewall, never drift from the policy. */
 static bool is_dynamic(const struct nftnl_set *s)
 {
-	return nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_EVAL;
+	uint32_t f = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	return (f & NFT_SET_EVAL) || ((f & NFT_SET_TIMEOUT) && !(f & NFT_SET_ANONYMOUS));
 }
 
 static void put_set_header(struct strbuf *sb, const struct nftnl_set *s)

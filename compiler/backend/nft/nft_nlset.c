@@ -200,8 +200,10 @@ struct nftnl_set *nl_set_new(uint32_t family, const char *table, uint32_t id, co
 		flags |= NFT_SET_CONCAT;
 	if (sp->dynamic)
 		flags |= NFT_SET_TIMEOUT | NFT_SET_EVAL;
+	if (sp->keyed)
+		flags |= NFT_SET_TIMEOUT;
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
-	if (sp->dynamic) {
+	if (sp->dynamic || sp->keyed) {
 		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, sp->timeout);
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, sp->size);
 	}

@@ -175,6 +175,13 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 	case NS_SET_LOOKUP:
 		sb_printf(sb, "%s %s @%s ", fam_kw(s->family), s->src ? "saddr" : "daddr", s->u.set);
 		break;
+	case NS_PINHOLE_LOOKUP: {
+		const char *fk = fam_kw(s->family), *pk = proto_kw(s->proto);
+		sb_printf(sb, "%s %s . %s %s . meta l4proto . %s %s @%s ", fk, s->src ? "saddr" : "daddr",
+			  fk, s->src ? "daddr" : "saddr", pk, s->u.pinhole.port_src ? "sport" : "dport",
+			  s->u.pinhole.set);
+		break;
+	}
 	case NS_FRAGMENT:
 		sb_puts(sb, s->family == IR_V6 ? "frag frag-off != 0 " : "ip frag-off & 0x1fff != 0 ");
 		break;
@@ -231,6 +238,10 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 		break;
 	case NS_LOG:
 		sb_printf(sb, "log prefix \"%s\" ", s->u.log_prefix);
+		break;
+	case NS_NFLOG:
+		sb_printf(sb, "log prefix \"%s\" group %d snaplen %d ", s->u.log_prefix,
+			  NFT_PINHOLED_GROUP, NFT_PINHOLED_SNAPLEN);
 		break;
 	case NS_ACCEPT:
 		sb_puts(sb, "accept ");
@@ -305,6 +316,13 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 		const struct ir_dynset *ds = p.dynsets.v[i].ds;
 		char t[32];
 		ir_duration_format(ds->timeout, t, sizeof(t));
+		if (ds->parser) { /* pinholed adds exact pinholes with this timeout */
+			const char *a = ds->family == IR_V6 ? "ipv6_addr" : "ipv4_addr";
+			fprintf(out, "\tset %s {\n\t\ttype %s . %s . inet_proto . inet_service\n"
+				"\t\tsize %d\n\t\tflags timeout\n\t\ttimeout %s\n\t}\n\n",
+				p.dynsets.v[i].name, a, a, NFT_DYNSET_SIZE, t);
+			continue;
+		}
 		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tsize %d\n\t\tflags dynamic,timeout\n"
 			"\t\ttimeout %s\n\t}\n\n", p.dynsets.v[i].name,
 			ds->family == IR_V6 ? "ipv6_addr" : "ipv4_addr", NFT_DYNSET_SIZE, t);

@@ -1,0 +1,93 @@
+/* The checks every offer passes before it opens a pinhole (pd_check.h). Parsers report raw
+ * facts (runtime/proto/proto.h); nothing they say is trusted here. */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "pd_check.h"
+
+static size_t alen(uint8_t family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+bool pd_addr_refused(uint8_t family, const uint8_t *a)
+{
+	static const uint8_t zero[16];
+	if (family == AF_INET) {
+		return a[0] == 127 || a[0] == 0 || (a[0] >= 224) || /* multicast, class E, broadcast */
+		       (a[0] == 169 && a[1] == 254);
+	}
+	if (!memcmp(a, zero, 16))
+		return true; /* :: */
+	static const uint8_t lo[16] = {[15] = 1};
+	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+	return !memcmp(a, lo, 16) || a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	       !memcmp(a, v4mapped, 12);
+}
+
+static bool port_named(const struct ir_portset *ps, uint16_t port)
+{
+	for (size_t i = 0; ps && i < ps->n; i++)
+		if (ps->v[i].lo <= port && port <= ps->v[i].hi)
+			return true;
+	return false;
+}
+
+enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoints *ep,
+			       enum ph_side side, const struct ph_offer *o, uint16_t port,
+			       struct pd_pinhole *out, const char **why)
+{
+	*why = NULL;
+	if (t->family != ep->family)
+		return PD_SKIP;
+	if (!((o->l4proto == IPPROTO_TCP && t->tcp) || (o->l4proto == IPPROTO_UDP && t->udp)))
+		return PD_SKIP;
+	bool sender_is_server = side == PH_REPLY;
+	const uint8_t *sender = sender_is_server ? ep->server : ep->client;
+	bool listener_is_server;
+	switch (o->listener) {
+	case PH_LISTEN_SENDER:
+		listener_is_server = sender_is_server;
+		break;
+	case PH_LISTEN_RECEIVER:
+		listener_is_server = !sender_is_server;
+		break;
+	case PH_LISTEN_NAMED: {
+		static const uint8_t zero[16];
+		listener_is_server = sender_is_server;
+		bool unspecified = (o->family == AF_INET || o->family == AF_INET6) &&
+				   !memcmp(o->addr, zero, alen(o->family));
+		/* An offer relayed by a server names a third party; that needs the set keyed
+		 * without a peer, which this version does not declare: refused, never widened. */
+		if (!unspecified && (o->family != ep->family || memcmp(o->addr, sender, alen(ep->family)))) {
+			*why = "the address in the message is not the sender's";
+			return PD_REFUSE;
+		}
+		break;
+	}
+	default:
+		*why = "an offer of an unknown kind";
+		return PD_REFUSE;
+	}
+	if (listener_is_server != t->listener_is_server)
+		return PD_SKIP;
+	if (pd_addr_refused(ep->family, ep->client) || pd_addr_refused(ep->family, ep->server)) {
+		*why = "loopback, multicast, broadcast, unspecified or link-local address";
+		return PD_REFUSE;
+	}
+	if (port == 0) {
+		*why = "port 0";
+		return PD_REFUSE;
+	}
+	if (port < 1024 && !port_named(t->ports, port)) {
+		*why = "a port below 1024 the flow does not name";
+		return PD_REFUSE;
+	}
+	memset(out, 0, sizeof(*out));
+	out->family = ep->family;
+	memcpy(out->peer, t->peer_is_server ? ep->server : ep->client, alen(ep->family));
+	memcpy(out->local, t->peer_is_server ? ep->client : ep->server, alen(ep->family));
+	out->l4proto = o->l4proto;
+	out->port = port;
+	return PD_OPEN;
+}

@@ -1,0 +1,51 @@
+/* What an offer may open: the one place pinholed decides (anti-forgery, addresses, ports). */
+#ifndef PINHOLED_CHECK_H
+#define PINHOLED_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ir.h"
+#include "proto.h"
+
+/* One set an offer may go to: a data flow's pinhole set of one family under one statement. */
+struct pd_target {
+	const char *set;          /* the nft plan's name, "ph_nfs_mountd_v4" */
+	uint8_t family;           /* AF_INET or AF_INET6 */
+	bool peer_is_server;      /* the set's first field is the server's address (else the client's) */
+	bool listener_is_server;  /* the data flow's responder: who listens on the offered port */
+	bool tcp, udp;            /* the data flow's protocols */
+	const struct ir_portset *ports; /* its static ports: the only ports below 1024 it may open */
+	uint32_t timeout;         /* seconds */
+	const char *where;        /* "fw.pin:3 allow nfs client (nfs flow mountd)", for the log */
+};
+
+/* An opened pinhole: the set's key fields. */
+struct pd_pinhole {
+	uint8_t family;
+	uint8_t peer[16], local[16];
+	uint8_t l4proto;
+	uint16_t port;
+};
+
+/* The control connection as the daemon saw it: the client opened it (PH_ORIG). */
+struct pd_endpoints {
+	uint8_t family;
+	uint8_t client[16], server[16];
+};
+
+enum pd_verdict { PD_OPEN, PD_SKIP /* not this target's */, PD_REFUSE };
+
+/* Decides offer `o` (its port `port`, one of o->port_lo..port_hi) sent by `side` of the
+ * connection for target `t`: PD_OPEN with *out filled, PD_SKIP when the offer is about
+ * another flow (protocol, family or listening side differ), PD_REFUSE with *why (static
+ * text) when it must not open anything: an address that is not the sender's, an address
+ * no pinhole may go to, a port below 1024 the flow does not name, port 0. */
+enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoints *ep,
+			       enum ph_side side, const struct ph_offer *o, uint16_t port,
+			       struct pd_pinhole *out, const char **why);
+
+/* Loopback, multicast, broadcast, unspecified, link-local: never a pinhole's end. */
+bool pd_addr_refused(uint8_t family, const uint8_t *a);
+
+#endif

@@ -1,0 +1,226 @@
+/* pinholed's parts without netlink sockets: header parsing, the checks, the tables and caps,
+ * and the batch of set elements (built, then parsed back with libnftnl). */
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "pd_check.h"
+#include "pd_nft.h"
+#include "pd_pkt.h"
+#include "pd_table.h"
+
+static size_t udp4(uint8_t *b, const char *src, const char *dst, uint16_t sp, uint16_t dp, size_t plen)
+{
+	memset(b, 0, 28 + plen);
+	b[0] = 0x45;
+	b[2] = (uint8_t)((28 + plen) >> 8);
+	b[3] = (uint8_t)(28 + plen);
+	b[9] = IPPROTO_UDP;
+	inet_pton(AF_INET, src, b + 12);
+	inet_pton(AF_INET, dst, b + 16);
+	b[20] = (uint8_t)(sp >> 8); b[21] = (uint8_t)sp;
+	b[22] = (uint8_t)(dp >> 8); b[23] = (uint8_t)dp;
+	b[24] = (uint8_t)((8 + plen) >> 8); b[25] = (uint8_t)(8 + plen);
+	return 28 + plen;
+}
+
+static void test_pkt_udp4(void **state)
+{
+	(void)state;
+	uint8_t b[64];
+	size_t n = udp4(b, "10.0.0.1", "10.0.0.2", 700, 111, 12);
+	struct pd_pkt p;
+	assert_int_equal(pd_pkt_parse(b, n, &p), 0);
+	assert_int_equal(p.family, AF_INET);
+	assert_int_equal(p.sport, 700);
+	assert_int_equal(p.dport, 111);
+	assert_int_equal(p.len, 12);
+	/* cut by the snaplen, a fragment, a bad header length: refused */
+	assert_int_equal(pd_pkt_parse(b, n - 1, &p), -1);
+	b[6] = 0x20; /* MF */
+	assert_int_equal(pd_pkt_parse(b, n, &p), -1);
+	b[6] = 0;
+	b[0] = 0x44;
+	assert_int_equal(pd_pkt_parse(b, n, &p), -1);
+	assert_int_equal(pd_pkt_parse(b, 0, &p), -1);
+}
+
+static void test_pkt_tcp6_ext(void **state)
+{
+	(void)state;
+	uint8_t b[128] = {0};
+	b[0] = 0x60;
+	b[4] = 0; b[5] = 8 + 20 + 3; /* hop-by-hop (8) + TCP (20) + 3 bytes */
+	b[6] = IPPROTO_HOPOPTS;
+	inet_pton(AF_INET6, "fd00::1", b + 8);
+	inet_pton(AF_INET6, "fd00::2", b + 24);
+	b[40] = IPPROTO_TCP; /* next header after hop-by-hop, length 0 = 8 bytes */
+	uint8_t *t = b + 48;
+	t[0] = 0x1a; t[1] = 0x0b; t[2] = 0x00; t[3] = 0x6f; /* 6667 -> 111 */
+	t[4] = 0; t[5] = 0; t[6] = 1; t[7] = 0; /* seq 256 */
+	t[12] = 5 << 4;
+	t[13] = 0x18;
+	memcpy(t + 20, "abc", 3);
+	struct pd_pkt p;
+	assert_int_equal(pd_pkt_parse(b, 40 + 31, &p), 0);
+	assert_int_equal(p.family, AF_INET6);
+	assert_int_equal(p.l4proto, IPPROTO_TCP);
+	assert_int_equal(p.seq, 256);
+	assert_int_equal(p.len, 3);
+	assert_memory_equal(p.payload, "abc", 3);
+	b[40] = IPPROTO_FRAGMENT;
+	assert_int_equal(pd_pkt_parse(b, 40 + 31, &p), -1);
+}
+
+static const struct ir_portrange mountd_ports[] = {{513, 1023}, {20048, 20048}};
+static const struct ir_portset mountd = {2, (struct ir_portrange *)mountd_ports};
+
+static struct pd_target target(void)
+{
+	return (struct pd_target){.set = "ph_nfs_mountd_v4", .family = AF_INET, .peer_is_server = true,
+				  .listener_is_server = true, .tcp = true, .udp = true, .ports = &mountd,
+				  .timeout = 600, .where = "allow nfs client (nfs flow mountd)"};
+}
+
+static struct pd_endpoints ends(void)
+{
+	struct pd_endpoints ep = {.family = AF_INET};
+	inet_pton(AF_INET, "10.0.0.1", ep.client);
+	inet_pton(AF_INET, "10.0.0.2", ep.server);
+	return ep;
+}
+
+static void test_check(void **state)
+{
+	(void)state;
+	struct pd_target t = target();
+	struct pd_endpoints ep = ends();
+	struct ph_offer o = {.listener = PH_LISTEN_SENDER, .l4proto = IPPROTO_UDP, .port_lo = 20048,
+			     .port_hi = 20048, .program = 100005};
+	struct pd_pinhole ph;
+	const char *why;
+	/* the server's GETPORT reply: the server listens, the set holds server . client */
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	assert_memory_equal(ph.peer, ep.server, 4);
+	assert_memory_equal(ph.local, ep.client, 4);
+	/* the client claiming a port of its own: not this flow's listener */
+	assert_int_equal(pd_check_offer(&t, &ep, PH_ORIG, &o, 20048, &ph, &why), PD_SKIP);
+	/* a port below 1024 the flow names, and one it does not */
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 700, &ph, &why), PD_OPEN);
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 22, &ph, &why), PD_REFUSE);
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 0, &ph, &why), PD_REFUSE);
+	/* a named address: the sender's or unspecified opens; another one is refused */
+	o.listener = PH_LISTEN_NAMED;
+	o.family = AF_INET;
+	memcpy(o.addr, ep.server, 4);
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	memset(o.addr, 0, 4);
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	inet_pton(AF_INET, "192.0.2.9", o.addr);
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	assert_non_null(strstr(why, "not the sender's"));
+	/* another family or protocol is another target's */
+	o.listener = PH_LISTEN_SENDER;
+	t.udp = false;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
+	uint8_t a[16] = {0};
+	inet_pton(AF_INET, "127.0.0.1", a);
+	assert_true(pd_addr_refused(AF_INET, a));
+	inet_pton(AF_INET, "224.0.0.1", a);
+	assert_true(pd_addr_refused(AF_INET, a));
+	inet_pton(AF_INET6, "fe80::1", a);
+	assert_true(pd_addr_refused(AF_INET6, a));
+	inet_pton(AF_INET6, "2001:db8::1", a);
+	assert_false(pd_addr_refused(AF_INET6, a));
+}
+
+static void test_table_caps(void **state)
+{
+	(void)state;
+	static struct pd_table tab;
+	memset(&tab, 0, sizeof(tab));
+	struct pd_endpoints ep = ends();
+	struct pd_conn ev;
+	struct pd_conn *c = pd_conn_add(&tab, 1, AF_INET, IPPROTO_UDP, ep.client, 700, ep.server, 111,
+					0, 1000, &ev);
+	assert_non_null(c);
+	enum ph_side side;
+	assert_ptr_equal(pd_conn_find(&tab, AF_INET, IPPROTO_UDP, ep.server, 111, ep.client, 700, &side), c);
+	assert_int_equal(side, PH_REPLY);
+	assert_null(pd_conn_find(&tab, AF_INET, IPPROTO_TCP, ep.server, 111, ep.client, 700, &side));
+	struct pd_target t = target();
+	struct pd_pinhole ph = {.family = AF_INET, .l4proto = IPPROTO_UDP};
+	memcpy(ph.peer, ep.server, 4);
+	memcpy(ph.local, ep.client, 4);
+	const char *why;
+	for (unsigned i = 0; i < PD_MAX_PER_CONN; i++) {
+		ph.port = (uint16_t)(30000 + i);
+		assert_non_null(pd_live_open(&tab, c, &t, &ph, 0, &why));
+	}
+	ph.port = 30000; /* the same pinhole again: refreshed, not counted */
+	assert_non_null(pd_live_open(&tab, c, &t, &ph, 5, &why));
+	ph.port = 40000;
+	assert_null(pd_live_open(&tab, c, &t, &ph, 0, &why));
+	assert_non_null(strstr(why, "connection"));
+	assert_int_equal(pd_live_count(&tab), PD_MAX_PER_CONN);
+	pd_live_expire(&tab, 600 * 1000 + 1); /* all but the refreshed one */
+	assert_int_equal(pd_live_count(&tab), 1);
+}
+
+static void test_batch_round_trip(void **state)
+{
+	(void)state;
+	struct pd_elem_op op = {.add = true, .set = "ph_nfs_mountd_v4", .timeout_ms = 600000};
+	op.ph.family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.2", op.ph.peer);
+	inet_pton(AF_INET, "10.0.0.1", op.ph.local);
+	op.ph.l4proto = IPPROTO_UDP;
+	op.ph.port = 20048;
+	uint8_t key[PD_KEY_MAX];
+	assert_int_equal(pd_nft_key(&op.ph, key), 16);
+	static const uint8_t want[16] = {10, 0, 0, 2, 10, 0, 0, 1, 17, 0, 0, 0, 0x4e, 0x50, 0, 0};
+	assert_memory_equal(key, want, 16);
+	static char buf[8192];
+	size_t len = pd_nft_batch(buf, sizeof(buf), 100, "pinhole", &op, 1);
+	assert_true(len > 0);
+	/* begin, the element, end; the element parses back to the same key and timeout */
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int msgs = 0, elems = 0;
+	for (size_t rest = len; mnl_nlmsg_ok(nlh, (int)rest); nlh = mnl_nlmsg_next(nlh, (int *)&rest)) {
+		msgs++;
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWSETELEM)
+			continue;
+		struct nftnl_set *s = nftnl_set_alloc();
+		assert_int_equal(nftnl_set_elems_nlmsg_parse(nlh, s), 0);
+		assert_string_equal(nftnl_set_get_str(s, NFTNL_SET_NAME), "ph_nfs_mountd_v4");
+		struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+		for (struct nftnl_set_elem *e; (e = nftnl_set_elems_iter_next(it));) {
+			uint32_t klen;
+			const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+			assert_int_equal(klen, 16);
+			assert_memory_equal(k, want, 16);
+			assert_int_equal(nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT), 600000);
+			elems++;
+		}
+		nftnl_set_elems_iter_destroy(it);
+		nftnl_set_free(s);
+	}
+	assert_int_equal(msgs, 3);
+	assert_int_equal(elems, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pkt_udp4),
+		cmocka_unit_test(test_pkt_tcp6_ext),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_table_caps),
+		cmocka_unit_test(test_batch_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
