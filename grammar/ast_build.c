@@ -102,6 +102,36 @@ void ast_rule_add_service(struct ast_stmt *s, struct ast_service *svc)
 	VEC_PUSH(s->u.rule.services, *svc);
 }
 
+struct ast_stmt *ast_rule_new_nat(int action)
+{
+	struct ast_stmt *s = ast_stmt_new(STMT_RULE);
+	s->u.rule.action = (enum rule_action)action;
+	return s;
+}
+
+void ast_rule_set_word(struct parse_ctx *ctx, struct ast_stmt *s, struct ast_word *dst, char *text,
+		       const struct loc *loc, const char *what)
+{
+	(void)s;
+	if (dst->text) {
+		diag_error(ctx->diags, loc, "'%s' given twice", what);
+		free(text);
+		return;
+	}
+	dst->text = text;
+	dst->loc = *loc;
+}
+
+void ast_rule_set_words(struct parse_ctx *ctx, ast_words *dst, struct loc *dst_loc, ast_words *src,
+			const struct loc *loc, const char *what)
+{
+	if (dst->n)
+		diag_error(ctx->diags, loc, "'%s' given twice; list all names in one '%s'", what, what);
+	else
+		*dst_loc = *loc;
+	words_append(dst, src);
+}
+
 void ast_rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role, const struct loc *loc)
 {
 	struct ast_rule *r = &s->u.rule;

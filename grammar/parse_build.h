@@ -23,6 +23,11 @@ struct ast_service ast_service_app(char *name, const struct loc *loc);
 struct ast_service ast_service_port(const struct portlit *p, const struct loc *loc);
 struct ast_stmt *ast_rule_new(int action, struct ast_service *first);
 void ast_rule_add_service(struct ast_stmt *s, struct ast_service *svc);
+struct ast_stmt *ast_rule_new_nat(int action);
+void ast_rule_set_word(struct parse_ctx *ctx, struct ast_stmt *s, struct ast_word *dst, char *text,
+		       const struct loc *loc, const char *what);
+void ast_rule_set_words(struct parse_ctx *ctx, ast_words *dst, struct loc *dst_loc, ast_words *src,
+			const struct loc *loc, const char *what);
 void ast_rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role, const struct loc *loc);
 void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
 		   const struct loc *kwloc);

@@ -70,6 +70,8 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token SAME "same" TYPE "type" HELPER "helper" RELATED "related" NEGOTIATED "negotiated"
 %token BROADCAST "broadcast" FRAGMENTS "fragments" UNADDRESSED "unaddressed" ARROW "->" BIARROW "<->"
 %token ON "on" TIMEOUT "timeout"
+%token MASQUERADE "masquerade" SNAT "snat" FORWARD "forward" PORT_KW "port keyword" AS "as"
+%token HAIRPIN "hairpin" FAMILY "family"
 %token JUNK "invalid character"
 %token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration"
 %token <range> PORTRANGE "port"
@@ -114,6 +116,7 @@ statement: rule ';'                 { ast_stmt_finish(ctx, $1, &@$); }
 action:	ALLOW     { $$ = ACT_ALLOW; }
 	| DENY    { $$ = ACT_DENY; }
 	| REJECT  { $$ = ACT_REJECT; }
+	| FORWARD { $$ = ACT_FORWARD; }
 	;
 
 rule:	rule_head
@@ -122,10 +125,16 @@ rule:	rule_head
 	| rule FROM addrs           { $$ = $1; ast_rule_set_peer(ctx, $$, true, &$3, &@2); }
 	| rule TO addrs             { $$ = $1; ast_rule_set_peer(ctx, $$, false, &$3, &@2); }
 	| rule LOG                  { $$ = $1; $$->u.rule.log = true; }
+	| rule AS addr              { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.as, $3, &@3, "as"); }
+	| rule PORT_KW addr            { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.port, $3, &@3, "port"); }
+	| rule HAIRPIN names        { $$ = $1; ast_rule_set_words(ctx, &$$->u.rule.hairpin, &$$->u.rule.hairpin_loc, &$3, &@2, "hairpin"); }
+	| rule FAMILY names         { $$ = $1; ast_rule_set_words(ctx, &$$->u.rule.family, &$$->u.rule.family_loc, &$3, &@2, "family"); }
 	;
 
 rule_head: action service           { $$ = ast_rule_new($1, &$2); }
 	| rule_head ',' service     { $$ = $1; ast_rule_add_service($$, &$3); }
+	| MASQUERADE                { $$ = ast_rule_new_nat(ACT_MASQUERADE); }
+	| SNAT                      { $$ = ast_rule_new_nat(ACT_SNAT); }
 	;
 
 service: IDENT                      { $$ = ast_service_app($1, &@1); }
@@ -238,6 +247,7 @@ static const char *token_desc(yysymbol_kind_t k)
 	case YYSYMBOL_PORTRANGE: return "port";
 	case YYSYMBOL_PORTLIT: return "port literal";
 	case YYSYMBOL_DURATION: return "duration";
+	case YYSYMBOL_PORT_KW: return "'port'";
 	case YYSYMBOL_JUNK: return "invalid character";
 	default: break;
 	}
@@ -313,7 +323,7 @@ static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *befo
 		size_t best_d = 3;
 		for (int i = 0; i < n; i++) {
 			const char *kw = yysymbol_name(expected[i]);
-			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_TIMEOUT ||
+			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_FAMILY ||
 			    !(kw[0] >= 'a' && kw[0] <= 'z'))
 				continue; /* keywords only */
 			size_t d = util_edit_distance(text, kw);

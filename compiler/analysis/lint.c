@@ -111,6 +111,8 @@ static bool match_covers(enum ir_match_kind k, const struct ir_match *a, const s
 		case IR_M_ICMP_TYPE:
 		case IR_M_CT_STATE:
 		case IR_M_CT_HELPER:
+		case IR_M_DADDR_LOCAL:
+		case IR_M_CT_DNAT:
 			return true;
 		}
 	if (!b)
@@ -136,6 +138,8 @@ static bool match_covers(enum ir_match_kind k, const struct ir_match *a, const s
 	case IR_M_TCP_FLAGS_ANY:
 	case IR_M_ICMP_TYPE:
 	case IR_M_CT_HELPER:
+	case IR_M_DADDR_LOCAL:
+	case IR_M_CT_DNAT:
 		return ir_match_equal(a, b);
 	}
 	return false;
@@ -169,6 +173,8 @@ static bool match_overlaps(enum ir_match_kind k, const struct ir_match *a, const
 	case IR_M_TCP_FLAGS:
 	case IR_M_TCP_FLAGS_ANY:
 	case IR_M_CT_HELPER:
+	case IR_M_DADDR_LOCAL:
+	case IR_M_CT_DNAT:
 		return true;
 	}
 	return true;

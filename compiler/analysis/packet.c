@@ -188,6 +188,10 @@ bool packet_parse(const char *text, struct packet_text *out, char **why, int *co
 			p->fragment = true;
 			continue;
 		}
+		if (tok_is(&t[i], "dnat")) { /* its connection was translated by a port forward */
+			p->dnat = true;
+			continue;
+		}
 		if (tok_is(&t[i], "iif") || tok_is(&t[i], "oif") || tok_is(&t[i], "helper")) {
 			if (i + 1 >= n)
 				return fail(why, col, &t[i], xasprintf("'%.*s' needs a name", (int)t[i].len, t[i].s));
@@ -271,5 +275,7 @@ char *packet_describe(const struct ir_packet *p)
 		sb_printf(&sb, " helper %s", p->ct_helper);
 	if (p->fragment)
 		sb_puts(&sb, " fragment");
+	if (p->dnat)
+		sb_puts(&sb, " dnat");
 	return sb_steal(&sb);
 }

@@ -143,14 +143,43 @@ static void put_ipt(const struct compilation *c, const struct ir_rule *r, uint8_
 	free(text);
 }
 
-static void print_full(const struct compilation *c, const struct ir_packet *p,
+/* The statement a translation rule came from, and how it rewrote the packet. */
+static void put_nat(const struct compilation *c, const char *label, const struct ir_rule *r,
+		    const struct ir_packet *p, FILE *out)
+{
+	char *line = compilation_source_line(c, r->origin.file, r->origin.line);
+	fprintf(out, "%-8s %s:%d: %s\n", label, r->origin.file, r->origin.line,
+		line ? line : r->origin.stmt);
+	free(line);
+	if (r->action == IR_MASQUERADE) {
+		fputs("         the source becomes the address of the interface the packet leaves by\n", out);
+	} else {
+		struct ir_packet q = *p;
+		if (r->action == IR_SNAT)
+			ir_nat_rewrite(q.saddr, &q.sport, &r->nat);
+		char *desc = packet_describe(&q);
+		fprintf(out, "         %s: %s\n", r->action == IR_DNAT ? "filtered as" : "leaves as", desc);
+		free(desc);
+	}
+	char *nft = nft_rule_text(&c->ir, r);
+	fprintf(out, "         nft: %s  (chain %s)\n", nft, ir_hook_name(r->hook));
+	free(nft);
+}
+
+static void print_full(const struct compilation *c, const struct ir_packet *given,
 		       const struct ir_verdict *v, FILE *out)
 {
-	char *desc = packet_describe(p);
+	char *desc = packet_describe(given);
 	fprintf(out, "packet:  %s\n", desc);
 	free(desc);
 	fprintf(out, "mode:    %s\n", c->ir.stateless ? "stateless (established only)" : "stateful");
 	fprintf(out, "verdict: %s\n", ir_action_name(v->action));
+	if (v->dnat)
+		put_nat(c, "dnat:", v->dnat, &v->after, out);
+	if (v->snat)
+		put_nat(c, "snat:", v->snat, &v->after, out);
+	/* the packet as the filter saw it: after a DNAT, forwarded to its new destination */
+	const struct ir_packet *p = &v->after;
 	explain_scope(c, p, v, out);
 	const struct ir_rule *r = v->rule;
 	if (!r) {
@@ -165,11 +194,13 @@ static void print_full(const struct compilation *c, const struct ir_packet *p,
 		fprintf(out, "rule:    %s:%d: %s\n", r->origin.file, r->origin.line,
 			line ? line : r->origin.stmt);
 		free(line);
-		const struct ast_flow *f = find_flow(c, &r->origin);
+		/* a port forward's rule comes from the statement, not from an app flow */
+		const struct ast_flow *f = r->origin.app ? find_flow(c, &r->origin) : NULL;
 		char *ft = f ? flow_format(f) : NULL;
-		fprintf(out, "flow:    %s flow %s%s: %s (%s:%d)\n", r->origin.app, r->origin.flow,
-			r->origin.reply ? " (return traffic)" : "", ft ? ft : "?", r->origin.flow_file,
-			r->origin.flow_line);
+		if (r->origin.app)
+			fprintf(out, "flow:    %s flow %s%s: %s (%s:%d)\n", r->origin.app, r->origin.flow,
+				r->origin.reply ? " (return traffic)" : "", ft ? ft : "?", r->origin.flow_file,
+				r->origin.flow_line);
 		free(ft);
 		if (f && f->source)
 			fprintf(out, "source:  %s\n", f->source);
@@ -363,13 +394,23 @@ static void put_miss(FILE *out, const struct ir_match *m, const struct ir_packet
 			fprintf(out, "the packet is no channel expected by helper '%s' (add: related helper %s)",
 				m->u.helper, m->u.helper);
 		break;
+	case IR_M_DADDR_LOCAL:
+		fputs("the destination is not an address of this host (the packet is not 'in')", out);
+		break;
+	case IR_M_CT_DNAT:
+		fputs("the connection's destination was not translated by a port forward (add: dnat)", out);
+		break;
 	}
 }
 
 static void put_rule_name(FILE *out, const struct ir_rule *r)
 {
-	fprintf(out, "%s flow %s%s (%s, %s", r->origin.app ? r->origin.app : "?",
-		r->origin.flow ? r->origin.flow : "?", r->origin.reply ? " return traffic" : "",
+	if (r->origin.app)
+		fprintf(out, "%s flow %s%s (", r->origin.app, r->origin.flow ? r->origin.flow : "?",
+			r->origin.reply ? " return traffic" : "");
+	else
+		fputs("rule (", out); /* address translation: no app flow */
+	fprintf(out, "%s, %s",
 		ir_hook_name(r->hook), r->family == IR_V4 ? "IPv4" : r->family == IR_V6 ? "IPv6" : "IPv4 and IPv6");
 	if (r->action != IR_ACCEPT && r->action != IR_DROP && r->action != IR_REJECT)
 		fprintf(out, ", %s", ir_action_name(r->action));

@@ -58,6 +58,10 @@ void ast_stmt_free(struct ast_stmt *s)
 			free(s->u.rule.services.v[i].name);
 		VEC_FREE(s->u.rule.services);
 		ast_words_free(&s->u.rule.from);
+		ast_word_free(&s->u.rule.as);
+		ast_word_free(&s->u.rule.port);
+		ast_words_free(&s->u.rule.hairpin);
+		ast_words_free(&s->u.rule.family);
 		ast_words_free(&s->u.rule.to);
 		break;
 	case STMT_DEFINE:

@@ -71,7 +71,9 @@ struct ast_app {
 	ast_words uses;                  /* `uses APP, ...;` as written (bundle.c resolves them) */
 };
 
-enum rule_action { ACT_ALLOW, ACT_DENY, ACT_REJECT };
+/* ACT_MASQUERADE, ACT_SNAT and ACT_FORWARD translate addresses (docs/language.md, "Address
+ * translation"); a port forward also opens its forwarded connections. */
+enum rule_action { ACT_ALLOW, ACT_DENY, ACT_REJECT, ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD };
 
 struct ast_rule {
 	enum rule_action action;
@@ -82,6 +84,11 @@ struct ast_rule {
 	struct loc from_loc, to_loc;
 	ast_words from, to;        /* addresses, define names or zone names */
 	bool log;
+	/* address translation: `as ADDR` (snat), `port N` (forward), `hairpin ZONE` (forward),
+	 * `family NAME, ...` (masquerade); text NULL = not given */
+	struct ast_word as, port;
+	ast_words hairpin, family;
+	struct loc hairpin_loc, family_loc;
 };
 
 enum stmt_kind {

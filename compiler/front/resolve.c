@@ -323,7 +323,7 @@ static void resolve_peer_word(struct resolved *r, const ast_words *w, const stru
 char *resolve_stmt_text(const struct ast_stmt *s)
 {
 	const struct ast_rule *r = &s->u.rule;
-	static const char *const act[] = {"allow", "deny", "reject"};
+	static const char *const act[] = {"allow", "deny", "reject", "masquerade", "snat", "forward"};
 	struct strbuf sb = {0};
 	sb_puts(&sb, act[r->action]);
 	for (size_t i = 0; i < r->services.n; i++)
@@ -339,6 +339,14 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 		for (size_t i = 0; i < lists[k]->n; i++)
 			sb_printf(&sb, "%s%s", i ? ", " : " ", lists[k]->v[i].text);
 	}
+	if (r->as.text)
+		sb_printf(&sb, " as %s", r->as.text);
+	if (r->port.text)
+		sb_printf(&sb, " port %s", r->port.text);
+	const ast_words *more[2] = {&r->hairpin, &r->family};
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < more[k]->n; i++)
+			sb_printf(&sb, "%s%s", i ? ", " : k ? " family " : " hairpin ", more[k]->v[i].text);
 	if (r->log)
 		sb_puts(&sb, " log");
 	return sb_steal(&sb);
@@ -429,12 +437,164 @@ static void rflow_free(struct rflow *f)
 	VEC_FREE(f->on);
 }
 
+static bool is_nat(enum rule_action a)
+{
+	return a == ACT_MASQUERADE || a == ACT_SNAT || a == ACT_FORWARD;
+}
+
+/* One host address: a literal or a define of exactly one address, /32 or /128. */
+static bool host_address(struct resolved *r, const struct ast_word *w, struct ir_prefix *out,
+			 const char *what, struct diags *d)
+{
+	struct define *def = is_literal(w->text) ? NULL : find_define(r, w->text);
+	if (def) {
+		def->used = true;
+		if (def->addrs.n != 1) {
+			diag_error(d, &w->loc, "%s is one address; define '%s' has %zu", what, w->text,
+				   def->addrs.n);
+			return false;
+		}
+		*out = def->addrs.v[0];
+	} else {
+		char *why = NULL;
+		if (!is_literal(w->text) || !prefix_parse(w->text, out, &why)) {
+			diag_error(d, &w->loc, "%s is one address, not '%s'%s%s", what, w->text,
+				   why ? ": " : "", why ? why : "");
+			free(why);
+			return false;
+		}
+	}
+	if (out->len != (out->family == IR_V6 ? 128 : 32)) {
+		diag_error(d, &w->loc, "%s is one host address, not the prefix '%s'", what, w->text);
+		return false;
+	}
+	return true;
+}
+
+/* The parts of a statement that only address translation takes, refused elsewhere. */
+static void refuse_nat_words(const struct ast_rule *ar, struct diags *d)
+{
+	if (ar->as.text && ar->action != ACT_SNAT)
+		diag_error(d, &ar->as.loc, "'as' gives the new source address of 'snat'");
+	if (ar->port.text && ar->action != ACT_FORWARD)
+		diag_error(d, &ar->port.loc, "'port' gives the new destination port of a 'forward'");
+	if (ar->hairpin.n && ar->action != ACT_FORWARD)
+		diag_error(d, &ar->hairpin_loc, "'hairpin' belongs to a 'forward'");
+	if (ar->family.n && ar->action != ACT_MASQUERADE)
+		diag_error(d, &ar->family_loc, "'family' belongs to 'masquerade' (snat and forward take "
+			   "the family of their address)");
+}
+
+/* masquerade / snat / forward: see docs/language.md, "Address translation". */
+static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rrule *rr,
+			const struct ast_stmt *s, struct diags *d)
+{
+	const char *kw = ar->action == ACT_MASQUERADE ? "masquerade" : ar->action == ACT_SNAT ? "snat"
+			 : "forward";
+	if (ar->role != ROLE_NONE)
+		diag_error(d, &ar->role_loc, "'%s' takes no role: it translates forwarded traffic", kw);
+	if (ar->log && ar->action != ACT_FORWARD)
+		diag_error(d, &s->loc, "'log' on '%s': log the allow rules of the traffic instead", kw);
+	if (ar->has_from)
+		resolve_peer(r, &ar->from, &ar->from_loc, &rr->client_side, d);
+	if (ar->has_to)
+		resolve_peer(r, &ar->to, &ar->to_loc, &rr->server_side, d);
+	if (ar->action != ACT_FORWARD) {
+		if (!ar->has_to || !rr->server_side.zone) {
+			diag_error(d, ar->has_to ? &ar->to_loc : &s->loc, "'%s' needs 'to ZONE': the zone "
+				   "whose interfaces the translated traffic leaves by", kw);
+			return;
+		}
+		if (ar->has_from && rr->client_side.zone && !rr->client_side.addrs.n)
+			diag_error(d, &ar->from_loc, "zone '%s' has no addresses: a source translation "
+				   "matches sources by address (give the zone an 'address', or list them)",
+				   rr->client_side.zone->name);
+		if (ar->action == ACT_SNAT) {
+			if (!ar->as.text) {
+				diag_error(d, &s->loc, "'snat' needs 'as ADDRESS', the new source address");
+				return;
+			}
+			if (!host_address(r, &ar->as, &rr->nat.addr, "the new source address", d))
+				return;
+			rr->nat.families = rr->nat.addr.family == IR_V6 ? 2 : 1;
+		} else {
+			rr->nat.families = 1; /* IPv4 unless asked: IPv6 needs no translation */
+			for (size_t i = 0; i < ar->family.n; i++) {
+				const struct ast_word *w = &ar->family.v[i];
+				if (i == 0)
+					rr->nat.families = 0;
+				if (!strcmp(w->text, "ipv4"))
+					rr->nat.families |= 1;
+				else if (!strcmp(w->text, "ipv6"))
+					rr->nat.families |= 2;
+				else
+					diag_error(d, &w->loc, "unknown family '%s' (ipv4 or ipv6)", w->text);
+			}
+		}
+		return;
+	}
+	if (ar->services.n != 1 || !ar->services.v[0].is_port) {
+		diag_error(d, ar->services.n ? &ar->services.v[0].loc : &s->loc, "a 'forward' forwards one "
+			   "port literal (tcp/PORT or udp/PORT) of this host, not an app");
+		return;
+	}
+	const struct ast_service *svc = &ar->services.v[0];
+	rr->nat.proto = svc->proto;
+	rr->nat.ports = svc->ports;
+	if (!ar->has_from || !ar->has_to) {
+		diag_error(d, &s->loc, "a 'forward' needs 'from' (the zone or addresses it is open to) "
+			   "and 'to ADDRESS' (the host it forwards to)");
+		return;
+	}
+	if (ar->to.n != 1 || !host_address(r, &ar->to.v[0], &rr->nat.addr, "the host a forward goes to", d))
+		return;
+	VEC_FREE(rr->server_side.addrs);
+	memset(&rr->server_side, 0, sizeof(rr->server_side));
+	rr->server_side.given = true;
+	rr->server_side.loc = ar->to_loc;
+	VEC_PUSH(rr->server_side.addrs, rr->nat.addr);
+	rr->nat.families = rr->nat.addr.family == IR_V6 ? 2 : 1;
+	if (ar->port.text) {
+		char *end;
+		long port = strtol(ar->port.text, &end, 10);
+		if (*end || port < 1 || port > 65535)
+			diag_error(d, &ar->port.loc, "port '%s' is not a port number (1-65535)", ar->port.text);
+		else if (svc->ports.lo != svc->ports.hi)
+			diag_error(d, &ar->port.loc, "a port range forwards to the same ports; leave out "
+				   "'port', or forward one port");
+		else
+			rr->nat.port = (uint16_t)port;
+	}
+	bool fam_ok = !rr->client_side.addrs.n;
+	for (size_t i = 0; i < rr->client_side.addrs.n; i++)
+		fam_ok |= rr->client_side.addrs.v[i].family == rr->nat.addr.family;
+	if (!fam_ok)
+		diag_error(d, &ar->from_loc, "no address of this list is of the family of %s", ar->to.v[0].text);
+	if (ar->hairpin.n) {
+		const struct ast_word *w = &ar->hairpin.v[0];
+		rr->nat.hairpin = find_zone(r, w->text);
+		if (ar->hairpin.n > 1)
+			diag_error(d, &ar->hairpin.v[1].loc, "'hairpin' names one zone");
+		if (!rr->nat.hairpin)
+			diag_error(d, &w->loc, "'hairpin' names a zone; '%s' is none", w->text);
+	}
+}
+
 static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const struct library *lib,
 			 struct diags *d)
 {
 	const struct ast_rule *ar = &s->u.rule;
 	struct rrule rr = {.loc = s->loc, .text = resolve_stmt_text(s), .action = ar->action, .role = ar->role,
 			   .log = ar->log};
+	refuse_nat_words(ar, d);
+	if (is_nat(ar->action)) {
+		if (r->stateless)
+			diag_error(d, &s->loc, "address translation needs connection tracking; "
+				   "'established only' has none");
+		resolve_nat(r, ar, &rr, s, d);
+		VEC_PUSH(r->rules, rr);
+		return;
+	}
 	for (size_t i = 0; i < ar->services.n; i++) {
 		const struct ast_service *svc = &ar->services.v[i];
 		if (svc->is_port) {

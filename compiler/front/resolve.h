@@ -63,6 +63,16 @@ struct rapp {
 	const struct ast_app *src; /* the definition it was lowered from */
 };
 
+/* What an address translation statement (masquerade, snat, forward) says beyond from/to. */
+struct rnat {
+	struct ir_prefix addr;   /* snat: the new source (`as`); forward: the new destination */
+	uint16_t port;           /* forward: the new destination port, 0 = the same */
+	uint8_t families;        /* masquerade and snat: bit 0 IPv4, bit 1 IPv6 */
+	const struct zone *hairpin; /* forward: the zone whose hosts use the forward too */
+	uint8_t proto;           /* forward: IR_TCP or IR_UDP, and the ports of this host */
+	struct ir_portrange ports;
+};
+
 struct rrule {
 	struct loc loc;          /* the statement */
 	char *text;              /* normalized: "allow nfs server from 10.0.0.0/8" */
@@ -72,6 +82,7 @@ struct rrule {
 	VEC(const struct rapp *) apps;
 	struct peer client_side; /* `from` */
 	struct peer server_side; /* `to` */
+	struct rnat nat;         /* ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD */
 };
 
 struct resolved {

@@ -117,6 +117,8 @@ static bool match_test(const struct ir_match *m, const struct ir_packet *p, cons
 		return addr_in(&m->u.addrs, p->family, p->saddr);
 	case IR_M_DADDR:
 		return addr_in(&m->u.addrs, p->family, p->daddr);
+	case IR_M_DADDR_LOCAL:
+		return p->dst_local;
 	case IR_M_IN_SET:
 		if (m->u.set.keyed) /* only pinholed adds its elements: none, unless asked what-if */
 			return !m->u.set.name || (st && st->assume_member);
@@ -142,6 +144,8 @@ static bool match_test(const struct ir_match *m, const struct ir_packet *p, cons
 		return !m->u.ct_state || (m->u.ct_state & p->ct_state);
 	case IR_M_CT_HELPER:
 		return p->ct_helper && m->u.helper && !strcmp(m->u.helper, p->ct_helper);
+	case IR_M_CT_DNAT:
+		return p->dnat;
 	}
 	return false;
 }
@@ -175,7 +179,30 @@ struct ir_verdict ir_eval(const struct ir_ruleset *rs, const struct ir_packet *p
 	return ir_eval_state(rs, pkt, NULL);
 }
 
-struct ir_verdict ir_eval_state(const struct ir_ruleset *rs, const struct ir_packet *pkt,
+/* The first translation rule of `hook` the packet meets (a NAT chain's first match is final),
+ * or NULL. */
+static const struct ir_rule *nat_rule(const struct ir_ruleset *rs, const struct ir_packet *pkt,
+				      enum ir_hook hook)
+{
+	struct ir_packet q = *pkt;
+	q.hook = hook;
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		if (r->hook == hook && ir_rule_matches_state(r, &q, NULL))
+			return r;
+	}
+	return NULL;
+}
+
+void ir_nat_rewrite(uint8_t *addr, uint16_t *port, const struct ir_nat *n)
+{
+	memcpy(addr, n->addr.addr, n->addr.family == IR_V6 ? 16 : 4);
+	if (n->port)
+		*port = n->port;
+}
+
+/* The filter chain of the packet's hook. */
+static struct ir_verdict filter(const struct ir_ruleset *rs, const struct ir_packet *pkt,
 				struct ir_state *st)
 {
 	for (size_t i = 0; i < rs->rules.n; i++) {
@@ -193,10 +220,44 @@ struct ir_verdict ir_eval_state(const struct ir_ruleset *rs, const struct ir_pac
 		case IR_SET_HELPER: /* decide nothing: the chain goes on */
 		case IR_LOG:
 		case IR_HELPER_COPY:
+		case IR_DNAT:       /* translation rules sit in chains of their own */
+		case IR_SNAT:
+		case IR_MASQUERADE:
 			break;
 		}
 	}
-	if (pkt->hook == IR_PREROUTING)
+	if (pkt->hook == IR_PREROUTING || pkt->hook == IR_DSTNAT || pkt->hook == IR_SRCNAT)
 		return (struct ir_verdict){.action = IR_ACCEPT, .rule = NULL};
 	return (struct ir_verdict){.action = IR_DROP, .rule = NULL};
+}
+
+struct ir_verdict ir_eval_state(const struct ir_ruleset *rs, const struct ir_packet *pkt,
+				struct ir_state *st)
+{
+	struct ir_packet p = *pkt;
+	const struct ir_rule *dnat = NULL, *snat = NULL;
+	/* Only a connection's first packet meets the NAT chains; conntrack translates the rest. */
+	bool first = p.ct_state == CT_NEW && !p.dnat;
+	if (first && (p.hook == IR_INPUT || p.hook == IR_FORWARD)) {
+		p.dst_local = p.hook == IR_INPUT;
+		dnat = nat_rule(rs, &p, IR_DSTNAT);
+		if (dnat && dnat->action == IR_DNAT && dnat->nat.addr.family == p.family) {
+			ir_nat_rewrite(p.daddr, &p.dport, &dnat->nat);
+			p.dnat = true;
+			p.hook = IR_FORWARD; /* the new destination is another host */
+		} else {
+			dnat = NULL;
+		}
+		p.dst_local = false;
+	}
+	struct ir_verdict v = filter(rs, &p, st);
+	v.dnat = dnat;
+	v.after = p;
+	if (first && v.action == IR_ACCEPT && (p.hook == IR_FORWARD || p.hook == IR_OUTPUT)) {
+		snat = nat_rule(rs, &p, IR_SRCNAT);
+		bool rewrites = snat && ((snat->action == IR_SNAT && snat->nat.addr.family == p.family) ||
+					 snat->action == IR_MASQUERADE);
+		v.snat = rewrites ? snat : NULL;
+	}
+	return v;
 }

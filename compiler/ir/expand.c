@@ -579,6 +579,10 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 		for (size_t w = 0; w < x.warned.n; w++)
 			free(x.warned.v[w]);
 		x.warned.n = 0;
+		if (rr->action == ACT_MASQUERADE || rr->action == ACT_SNAT || rr->action == ACT_FORWARD) {
+			expand_nat(&x, rr);
+			continue;
+		}
 		for (size_t a = 0; a < rr->apps.n; a++) {
 			const struct rapp *app = rr->apps.v[a];
 			/* A bundle's flows keep the app that defines them, for provenance. */

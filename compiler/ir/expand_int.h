@@ -45,6 +45,9 @@ void expand_push(struct exp *x, enum group g, struct ir_rule *r);
 void expand_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f);
 void expand_warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r);
 
+/* expand_nat.c: masquerade, snat and port forwards (and the forward rules they open). */
+void expand_nat(struct exp *x, const struct rrule *rr);
+
 /* expand_builtin.c: what every ruleset has, whatever the policy says. */
 void expand_builtins(struct exp *x);
 void expand_reject_answers(struct exp *x);

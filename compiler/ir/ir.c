@@ -114,6 +114,8 @@ void ir_match_copy(struct ir_match *dst, const struct ir_match *src)
 	case IR_M_TCP_FLAGS_ANY:
 	case IR_M_ICMP_TYPE:
 	case IR_M_CT_STATE:
+	case IR_M_DADDR_LOCAL:
+	case IR_M_CT_DNAT:
 		break; /* plain values */
 	}
 }
@@ -146,6 +148,8 @@ void ir_match_free(struct ir_match *m)
 	case IR_M_TCP_FLAGS_ANY:
 	case IR_M_ICMP_TYPE:
 	case IR_M_CT_STATE:
+	case IR_M_DADDR_LOCAL:
+	case IR_M_CT_DNAT:
 		break;
 	}
 	memset(&m->u, 0, sizeof(m->u));
@@ -191,6 +195,8 @@ bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
 	case IR_M_IN_SET:
 		return same_setref(&a->u.set, &b->u.set);
 	case IR_M_FRAGMENT:
+	case IR_M_DADDR_LOCAL:
+	case IR_M_CT_DNAT:
 		return true;
 	case IR_M_L4PROTO:
 		return a->u.proto == b->u.proto;
@@ -355,6 +361,8 @@ static uint64_t match_hash(uint64_t h, const struct ir_match *m)
 		return mix(mix_str(h, m->u.set.name), f, sizeof(f));
 	}
 	case IR_M_FRAGMENT:
+	case IR_M_DADDR_LOCAL:
+	case IR_M_CT_DNAT:
 		return h;
 	case IR_M_L4PROTO:
 		return mix(h, &m->u.proto, 1);
@@ -384,6 +392,7 @@ uint64_t ir_rule_hash(const struct ir_rule *r)
 	h = mix_str(mix_str(h, r->helper), r->add_set.name);
 	if (r->add_set.name)
 		h = mix(h, &r->add_set.src, sizeof(r->add_set.src));
+	h = mix(h, &r->nat, sizeof(r->nat));
 	for (size_t i = 0; i < r->match.n; i++)
 		h = match_hash(h, &r->match.v[i]);
 	return h;
@@ -409,6 +418,10 @@ static enum ir_match_kind mirrored_kind(enum ir_match_kind k)
 	case IR_M_ICMP_TYPE:
 	case IR_M_CT_STATE:
 	case IR_M_CT_HELPER:
+	case IR_M_CT_DNAT:
+	/* Only translation rules ask for a local destination, and they are never mirrored (NAT
+	 * needs connection tracking, which answers by itself). */
+	case IR_M_DADDR_LOCAL:
 		break;
 	}
 	return k;
@@ -464,7 +477,7 @@ bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->hook != b->hook || a->family != b->family || a->action != b->action ||
 	    a->log != b->log || a->match.n != b->match.n || !util_str_equal(a->helper, b->helper) ||
-	    !same_setref(&a->add_set, &b->add_set))
+	    !same_setref(&a->add_set, &b->add_set) || memcmp(&a->nat, &b->nat, sizeof(a->nat)))
 		return false;
 	for (size_t i = 0; i < a->match.n; i++)
 		if (!ir_match_equal(&a->match.v[i], &b->match.v[i]))
@@ -529,6 +542,8 @@ const char *ir_hook_name(enum ir_hook h)
 	case IR_INPUT: return "input";
 	case IR_FORWARD: return "forward";
 	case IR_OUTPUT: return "output";
+	case IR_DSTNAT: return "dstnat";
+	case IR_SRCNAT: return "srcnat";
 	case IR_HOOK_COUNT: break;
 	}
 	return "?";
@@ -556,6 +571,9 @@ const char *ir_action_name(enum ir_action a)
 	case IR_LOG: return "log";
 	case IR_SET_ADD: return "record";
 	case IR_HELPER_COPY: return "copy-to-pinholed";
+	case IR_DNAT: return "dnat";
+	case IR_SNAT: return "snat";
+	case IR_MASQUERADE: return "masquerade";
 	}
 	return "?";
 }
@@ -594,6 +612,8 @@ char *ir_origin_describe(const struct ir_origin *o)
 	sb_printf(&sb, "%s:%d", o->file ? o->file : "?", o->line);
 	if (o->app)
 		sb_printf(&sb, " %s flow %s", o->app, o->flow ? o->flow : "?");
+	else if (o->stmt) /* address translation: no app flow, the statement says it all */
+		sb_printf(&sb, " %s", o->stmt);
 	if (o->reply)
 		sb_puts(&sb, " (return traffic)");
 	if (o->flow_file)

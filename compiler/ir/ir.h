@@ -13,8 +13,11 @@
 #include "util.h"
 
 /* Where a rule sits. PREROUTING carries only conntrack-helper assignments for inbound flows
- * (the kernel wants helpers set before input); it never decides a verdict. */
-enum ir_hook { IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT, IR_HOOK_COUNT };
+ * (the kernel wants helpers set before input); it never decides a verdict. DSTNAT and SRCNAT
+ * hold address translation only (the first packet of a connection, before routing and on its
+ * way out); they never decide a verdict either. */
+enum ir_hook { IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT, IR_DSTNAT, IR_SRCNAT,
+	       IR_HOOK_COUNT };
 
 enum ir_family { IR_ANY = 0, IR_V4 = 4, IR_V6 = 6 };
 
@@ -33,7 +36,11 @@ enum ir_action {
 	IR_HELPER_COPY,/* hand a copy of the packet to pinholed and continue: a control
 			* connection whose messages pinholed reads (`helper` names the parser);
 			* the channel is the rule's statement and app (origin) */
+	IR_DNAT,       /* IR_DSTNAT: rewrite the destination to `nat.addr` (and `nat.port`) */
+	IR_SNAT,       /* IR_SRCNAT: rewrite the source to `nat.addr` */
+	IR_MASQUERADE, /* IR_SRCNAT: rewrite the source to the output interface's address */
 };
+
 
 enum {
 	CT_NEW = 1 << 0,
@@ -114,6 +121,7 @@ enum ir_match_kind {
 	IR_M_OIF,           /* .ifs: the output interface */
 	IR_M_SADDR,         /* .addrs: source address in one of these prefixes */
 	IR_M_DADDR,         /* .addrs: destination address */
+	IR_M_DADDR_LOCAL,   /* (none): addressed to this host (nft fib daddr type local) */
 	IR_M_IN_SET,        /* .set: that address of the packet is in a dynamic set (not expired) */
 	IR_M_FRAGMENT,      /* (none): a non-first fragment (no transport header) */
 	IR_M_L4PROTO,       /* .proto: IR_TCP, IR_UDP, IR_ESP, IR_ICMP or IR_ICMPV6 */
@@ -125,8 +133,9 @@ enum ir_match_kind {
 	IR_M_ICMP_TYPE,     /* .icmp_type, per the rule's family */
 	IR_M_CT_STATE,      /* .ct_state: a CT_* mask; the connection is in one of these states */
 	IR_M_CT_HELPER,     /* .helper: the connection was expected by this helper type (related) */
+	IR_M_CT_DNAT,       /* (none): the connection's destination was translated (ct status dnat) */
 };
-enum { IR_MATCH_KINDS = IR_M_CT_HELPER + 1 };
+enum { IR_MATCH_KINDS = IR_M_CT_DNAT + 1 };
 
 struct ir_match {
 	enum ir_match_kind kind;
@@ -143,6 +152,12 @@ struct ir_match {
 	} u;
 };
 
+/* The new address (and port, 0 = unchanged) of a DNAT or SNAT rule. */
+struct ir_nat {
+	struct ir_prefix addr; /* a host: len 32 or 128 */
+	uint16_t port;
+};
+
 struct ir_rule {
 	enum ir_hook hook;
 	uint8_t family;          /* enum ir_family; IR_ANY = one rule for both */
@@ -151,6 +166,7 @@ struct ir_rule {
 	struct ir_setref add_set;/* IR_SET_ADD: record that address in the dynamic set */
 	char *helper;            /* IR_SET_HELPER: the kernel helper type ("ftp"), for the rule's
 				  * protocol; each backend declares and names its own objects */
+	struct ir_nat nat;       /* IR_DNAT, IR_SNAT */
 	bool log;                /* also log the packet (each backend words its prefix) */
 	struct ir_origin origin;
 };
@@ -193,12 +209,23 @@ struct ir_packet {
 	const char *ct_helper;   /* helper type of the master connection, for related packets */
 	const char *iif, *oif;   /* NULL = unknown / not loopback */
 	bool fragment;           /* a non-first fragment */
+	bool dnat;               /* the connection's destination was translated (ct status dnat) */
+	bool dst_local;          /* addressed to this host (DSTNAT rules ask; set by the evaluator) */
 };
 
+/* The evaluator models NAT as the kernel runs it: a new packet coming in (in or fwd) meets the
+ * DSTNAT rules first; a DNAT there rewrites its destination, and the rewritten packet is
+ * forwarded (the new destination is another host) and filtered as such. A new packet the
+ * filter accepts on its way out (fwd or out) meets the SRCNAT rules. */
 struct ir_verdict {
 	enum ir_action action;     /* IR_ACCEPT, IR_DROP or IR_REJECT */
 	const struct ir_rule *rule;/* deciding rule; NULL when the default policy decided */
+	const struct ir_rule *dnat;/* the DNAT rule that rewrote the packet first, or NULL */
+	const struct ir_rule *snat;/* the SNAT or masquerade rule its way out meets, or NULL */
+	struct ir_packet after;    /* the packet as the filter saw it (after a DNAT) */
 };
+/* A translation rule's new address (and port) written over addr (and port). */
+void ir_nat_rewrite(uint8_t *addr, uint16_t *port, const struct ir_nat *n);
 
 /* What the packet path has recorded in dynamic sets so far, for evaluating packets in order
  * (`explain POLICY -`, the differential test): addresses with their expiry, least recently

@@ -98,7 +98,7 @@ agree_case() {
 
 for pol in examples/*.pin tests/golden/cases/*.pin; do
 	[ -e "$pol" ] || continue
-	for mode in $golden_modes; do agree_case "$pol" "$mode" .; done
+	for mode in $(golden_modes_of "$pol"); do agree_case "$pol" "$mode" .; done
 done
 mkdir -p "$tmp/apps"
 for app in $(golden_apps); do

@@ -39,7 +39,7 @@ x=$tool-$variant
 \$x -w -A FORWARD -m comment --comment "other software" -j ACCEPT
 bash "$tmp/load.sh" "$file"
 bash "$tmp/load.sh" "$file"
-{ \$x-save -t raw; \$x-save -t filter; } >"$tmp/saved"
+{ \$x-save -t raw; \$x-save -t filter; \$x-save -t nat; } >"$tmp/saved"
 EOF
 if ! unshare -rn bash "$tmp/ns.sh" >"$tmp/out" 2>&1; then
 	echo "ipt_load: $file ($tool-$variant) does not load:"; cat "$tmp/out"; exit 1
@@ -51,7 +51,11 @@ if ! diff -u <(bychain "$tmp/want") <(bychain "$tmp/got.all") >"$tmp/diff"; then
 	echo "ipt_load: $file ($tool-$variant): the kernel stored other rules than the file says:"
 	head -20 "$tmp/diff"; exit 1
 fi
-for jump in "filter INPUT" "filter FORWARD" "filter OUTPUT" "raw PREROUTING" "raw OUTPUT"; do
+jumps='"filter INPUT" "filter FORWARD" "filter OUTPUT" "raw PREROUTING" "raw OUTPUT"'
+# the nat table only when the policy translates addresses
+grep -qx '\*nat' "$file" && jumps="$jumps \"nat PREROUTING\" \"nat POSTROUTING\""
+eval "set -- $jumps"
+for jump in "$@"; do
 	set -- $jump
 	n=$(awk -v t="$1" -v c="$2" '/^\*/ { tb = substr($0, 2) } tb == t && $0 == "-A " c " -j PINHOLE-" c { n++ } END { print n + 0 }' "$tmp/saved")
 	if [ "$n" -ne 1 ]; then

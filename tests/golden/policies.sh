@@ -10,6 +10,14 @@
 
 golden_modes="stateful stateless"
 
+# The modes one policy file is compiled in: golden_modes, or what a "# golden-modes: MODE..."
+# line of the file says (address translation needs conntrack: such a policy is stateful only).
+golden_modes_of() {
+	local m
+	m=$(sed -n 's/^# golden-modes: *//p' "$1" | head -1)
+	echo "${m:-$golden_modes}"
+}
+
 golden_apps() {
 	local file
 	for file in stdlib-apps/*.pin; do

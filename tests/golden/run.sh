@@ -67,8 +67,9 @@ check_case() {
 
 # Every mode and target: NAME.{stateful,stateless}.{nft,ipt,ip6t}.
 check_forms() { # policy expected-prefix [dir]
-	local mode target ext
-	for mode in $golden_modes; do
+	local mode target ext modes=$golden_modes
+	[ -e "${3:-.}/$1" ] && modes=$(golden_modes_of "${3:-.}/$1")
+	for mode in $modes; do
 		for target in nft iptables ip6tables; do
 			case $target in nft) ext=nft ;; iptables) ext=ipt ;; ip6tables) ext=ip6t ;; esac
 			check_case "$1" "$2.$mode.$ext" $target --$mode "${3:-.}"

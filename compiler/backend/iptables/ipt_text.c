@@ -35,6 +35,9 @@ static const char *chain_name(enum ir_hook h)
 	case IR_INPUT: return "PINHOLE-INPUT";
 	case IR_FORWARD: return "PINHOLE-FORWARD";
 	case IR_OUTPUT: return "PINHOLE-OUTPUT";
+	/* in the nat table, jumped to from its PREROUTING and POSTROUTING */
+	case IR_DSTNAT: return "PINHOLE-PREROUTING";
+	case IR_SRCNAT: return "PINHOLE-POSTROUTING";
 	case IR_HOOK_COUNT: break;
 	}
 	return "?";
@@ -58,6 +61,7 @@ struct ipt_view {
 	const char *ct_helper;
 	int icmp_type;                  /* -1 = any */
 	bool fragment;
+	bool dst_local, ct_dnat;
 	struct ir_setref in_set;
 };
 
@@ -89,6 +93,8 @@ static void view_of(const struct ir_rule *r, struct ipt_view *v)
 		case IR_M_ICMP_TYPE: v->icmp_type = m->u.icmp_type; break;
 		case IR_M_CT_STATE: v->ct_state = m->u.ct_state; break;
 		case IR_M_CT_HELPER: v->ct_helper = m->u.helper; break;
+		case IR_M_DADDR_LOCAL: v->dst_local = true; break;
+		case IR_M_CT_DNAT: v->ct_dnat = true; break;
 		}
 	}
 }
@@ -221,6 +227,19 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 		return xstrdup("unknown conntrack state");
 	if (r->hook == IR_PREROUTING && r->action != IR_SET_HELPER)
 		return xstrdup("a verdict in prerouting");
+	bool nat_hook = r->hook == IR_DSTNAT || r->hook == IR_SRCNAT;
+	bool nat_action = r->action == IR_DNAT || r->action == IR_SNAT || r->action == IR_MASQUERADE;
+	if (nat_hook != nat_action || (r->action == IR_DNAT) != (r->hook == IR_DSTNAT))
+		return xstrdup("an address translation outside its chain");
+	if ((r->action == IR_DNAT || r->action == IR_SNAT) &&
+	    (r->family != family || r->nat.addr.family != family))
+		return xstrdup("an address translation to another family");
+	if (r->nat.port && v->l4proto != IR_TCP && v->l4proto != IR_UDP)
+		return xstrdup("a port translation without TCP or UDP");
+	if (r->hook == IR_SRCNAT && v->iif.n)
+		return xstrdup("an input interface in POSTROUTING (iptables cannot match it there)");
+	if (r->hook == IR_DSTNAT && v->oif.n)
+		return xstrdup("an output interface in PREROUTING (not known before routing)");
 	if (r->action == IR_SET_HELPER) {
 		if (!r->helper || !helper_type_known(r->helper))
 			return xasprintf("unknown conntrack helper '%s'", r->helper ? r->helper : "");
@@ -404,6 +423,8 @@ static void put_other_matches(struct strbuf *sb, const struct ipt_view *v, bool 
 	}
 	if (v->ct_helper)
 		sb_printf(sb, " -m helper --helper %s", v->ct_helper);
+	if (v->ct_dnat)
+		sb_puts(sb, " -m conntrack --ctstate DNAT");
 }
 
 /* xt_recent, written as *-save prints it back: the peer is in the list (seen within the
@@ -448,6 +469,20 @@ static void put_target(struct strbuf *sb, const struct ir_rule *r,
 		break; /* no target: the recent match records the peer, and the chain goes on */
 	case IR_HELPER_COPY:
 		break; /* refused by check_rule */
+	case IR_DNAT:
+	case IR_SNAT: {
+		char a[64];
+		ir_prefix_format(&r->nat.addr, a, sizeof(a));
+		sb_printf(sb, r->action == IR_DNAT ? " -j DNAT --to-destination " : " -j SNAT --to-source ");
+		if (!r->nat.port)
+			sb_puts(sb, a);
+		else
+			sb_printf(sb, family == IR_V6 ? "[%s]:%u" : "%s:%u", a, r->nat.port);
+		break;
+	}
+	case IR_MASQUERADE:
+		sb_puts(sb, " -j MASQUERADE");
+		break;
 	}
 }
 
@@ -457,6 +492,7 @@ struct emitter {
 	const struct ir_ruleset *rs;
 	uint8_t family;
 	struct strbuf raw;        /* raw table rules (helpers) */
+	struct strbuf nat;        /* nat table rules (address translation) */
 	struct strbuf filter;     /* filter table rules of pinhole's three chains */
 	struct strbuf gate_decls; /* ":PINHOLE-FRAG-N - [0:0]" lines */
 	struct strbuf gates;      /* their rules */
@@ -539,7 +575,8 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 	enum ir_hook hook = raw && r->hook == IR_FORWARD ? IR_PREROUTING : r->hook;
 	const char *chain = chain_name(hook);
 	bool use_oif = !(raw && hook == IR_PREROUTING);
-	struct strbuf *out = raw ? &e->raw : &e->filter;
+	bool nat = r->hook == IR_DSTNAT || r->hook == IR_SRCNAT;
+	struct strbuf *out = raw ? &e->raw : nat ? &e->nat : &e->filter;
 	char *comment = comment_text(r);
 	struct ipt_view view, *v = &view;
 	view_of(r, v);
@@ -590,6 +627,8 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 			sb_printf(&m, " -p %s", ir_proto_name(v->l4proto));
 		if (v->fragment)
 			sb_puts(&m, e->family == IR_V6 ? " -m frag" : " -f"); /* any fragment header */
+		if (v->dst_local)
+			sb_puts(&m, " -m addrtype --dst-type LOCAL");
 		if (v->same_port)
 			put_l4(&m, v, &same.v[i], 1, &same.v[i], 1);
 		else if (v->l4proto == IR_TCP || v->l4proto == IR_UDP)
@@ -618,10 +657,12 @@ char *ipt_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r, uint8_
 	emit_rule(&e, r);
 	struct strbuf sb = {0};
 	sb_puts(&sb, e.raw.s ? e.raw.s : "");
+	sb_puts(&sb, e.nat.s ? e.nat.s : "");
 	sb_puts(&sb, e.gate_decls.s ? e.gate_decls.s : "");
 	sb_puts(&sb, e.filter.s ? e.filter.s : "");
 	sb_puts(&sb, e.gates.s ? e.gates.s : "");
 	sb_free(&e.raw);
+	sb_free(&e.nat);
 	sb_free(&e.filter);
 	sb_free(&e.gate_decls);
 	sb_free(&e.gates);
@@ -652,9 +693,13 @@ void ipt_family_warnings(const struct ir_ruleset *rs, uint8_t family, const char
 }
 
 static void put_header(const struct ir_ruleset *rs, uint8_t family, const struct render_info *info,
-		       FILE *out)
+		       bool nat, FILE *out)
 {
 	const char *tool = family == IR_V6 ? "ip6tables" : "iptables";
+	struct strbuf nat_jumps = {0};
+	if (nat)
+		sb_printf(&nat_jumps, "#   for c in PREROUTING POSTROUTING; do %s -w -t nat -S $c | grep -qxF -- \"-A $c -j PINHOLE-$c\" ||\n"
+			  "#     %s -w -t nat -I $c 1 -j PINHOLE-$c; done\n", tool, tool);
 	fprintf(out, "# Generated by pinhole %s from %s (%s mode, %s rules). Do not edit: change the policy.\n",
 		info->version, info->policy, rs->stateless ? "stateless" : "stateful",
 		family == IR_V6 ? "IPv6" : "IPv4");
@@ -665,12 +710,14 @@ static void put_header(const struct ir_ruleset *rs, uint8_t family, const struct
 		"#     %s -w -I $c 1 -j PINHOLE-$c; done\n"
 		"#   for c in PREROUTING OUTPUT; do %s -w -t raw -S $c | grep -qxF -- \"-A $c -j PINHOLE-$c\" ||\n"
 		"#     %s -w -t raw -I $c 1 -j PINHOLE-$c; done\n"
+		"%s"
 		"# --noflush leaves other software's rules (e.g. Docker's) alone: each :PINHOLE-... line\n"
 		"# creates that chain or empties it, and each table is committed at once. The jumps are\n"
 		"# added only if missing (listing one built-in chain costs milliseconds; `-C` reads the\n"
 		"# whole table). Address lists are written one rule per prefix (no ipset).\n"
 		"# Unloading and ordering with other software: docs/iptables.md.\n",
-		tool, tool, tool, tool, tool, tool);
+		tool, tool, tool, tool, tool, tool, nat_jumps.s ? nat_jumps.s : "");
+	sb_free(&nat_jumps);
 }
 
 bool ipt_render(const struct ir_ruleset *rs, uint8_t family, const struct render_info *info,
@@ -682,8 +729,9 @@ bool ipt_render(const struct ir_ruleset *rs, uint8_t family, const struct render
 		return false;
 	}
 	struct emitter e = {.rs = rs, .family = family};
-	static const enum ir_hook order[] = {IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT};
-	for (size_t h = 0; h < 4; h++) {
+	static const enum ir_hook order[] = {IR_PREROUTING, IR_INPUT, IR_FORWARD, IR_OUTPUT,
+					     IR_DSTNAT, IR_SRCNAT};
+	for (size_t h = 0; h < sizeof(order) / sizeof(order[0]); h++) {
 		/* raw table: prerouting helpers first, then output ones; filter: in hook order */
 		for (size_t i = 0; i < rs->rules.n; i++) {
 			const struct ir_rule *r = &rs->rules.v[i];
@@ -692,19 +740,22 @@ bool ipt_render(const struct ir_ruleset *rs, uint8_t family, const struct render
 			if (at == order[h] && in_family(r, family))
 				emit_rule(&e, r);
 		}
-		if (order[h] != IR_PREROUTING)
+		if (order[h] != IR_PREROUTING && order[h] != IR_DSTNAT && order[h] != IR_SRCNAT)
 			sb_printf(&e.filter, "-A %s -m comment --comment \"default policy: drop\" -j DROP\n",
 				  chain_name(order[h]));
 	}
-	put_header(rs, family, info, out);
+	put_header(rs, family, info, e.nat.len > 0, out);
 	fputs("*raw\n:PINHOLE-PREROUTING - [0:0]\n:PINHOLE-OUTPUT - [0:0]\n", out);
 	fputs(e.raw.s ? e.raw.s : "", out);
+	if (e.nat.len) /* only a policy that translates touches the nat table */
+		fprintf(out, "COMMIT\n*nat\n:PINHOLE-PREROUTING - [0:0]\n:PINHOLE-POSTROUTING - [0:0]\n%s", e.nat.s);
 	fputs("COMMIT\n*filter\n:PINHOLE-INPUT - [0:0]\n:PINHOLE-FORWARD - [0:0]\n:PINHOLE-OUTPUT - [0:0]\n", out);
 	fputs(e.gate_decls.s ? e.gate_decls.s : "", out);
 	fputs(e.filter.s ? e.filter.s : "", out);
 	fputs(e.gates.s ? e.gates.s : "", out);
 	fputs("COMMIT\n", out);
 	sb_free(&e.raw);
+	sb_free(&e.nat);
 	sb_free(&e.filter);
 	sb_free(&e.gate_decls);
 	sb_free(&e.gates);

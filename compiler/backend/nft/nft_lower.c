@@ -86,6 +86,31 @@ static const struct ir_rule *first_dynset_user(const struct ir_ruleset *rs, cons
 	return NULL;
 }
 
+void nft_chain_spec(enum ir_hook h, struct nft_chain_spec *out)
+{
+	/* NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING, as in linux/netfilter.h */
+	enum { PRE = 0, IN = 1, FWD = 2, OUT = 3, POST = 4 };
+	*out = (struct nft_chain_spec){.name = ir_hook_name(h), .type = "filter",
+				       .prio_name = "filter", .prio = 0, .drop = true};
+	switch (h) {
+	case IR_PREROUTING: out->hook = "prerouting"; out->hooknum = PRE; out->drop = false; break;
+	case IR_INPUT: out->hook = "input"; out->hooknum = IN; break;
+	case IR_FORWARD: out->hook = "forward"; out->hooknum = FWD; break;
+	case IR_OUTPUT: out->hook = "output"; out->hooknum = OUT; break;
+	case IR_DSTNAT:
+	case IR_SRCNAT:
+		*out = (struct nft_chain_spec){.name = ir_hook_name(h), .type = "nat",
+					       .hook = h == IR_DSTNAT ? "prerouting" : "postrouting",
+					       .hooknum = h == IR_DSTNAT ? PRE : POST,
+					       .prio_name = h == IR_DSTNAT ? "dstnat" : "srcnat",
+					       .prio = h == IR_DSTNAT ? -100 : 100, .drop = false};
+		break;
+	case IR_HOOK_COUNT:
+		out->hook = "?";
+		break;
+	}
+}
+
 void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -373,6 +398,12 @@ static void lower_match(struct lower *l, const struct ir_match *m)
 	case IR_M_CT_HELPER:
 		step(l, NS_CT_HELPER)->u.ct_helper = m->u.helper;
 		break;
+	case IR_M_DADDR_LOCAL:
+		step(l, NS_FIB_LOCAL);
+		break;
+	case IR_M_CT_DNAT:
+		step(l, NS_CT_DNAT);
+		break;
 	}
 }
 
@@ -436,6 +467,29 @@ static void lower_action(struct lower *l)
 		s->u.set = set;
 		break;
 	}
+	case IR_DNAT:
+	case IR_SNAT:
+		/* `dnat ip to`: the family of the new address, which the rule must already match */
+		if ((r->hook != IR_DSTNAT) == (r->action == IR_DNAT) || !r->family ||
+		    r->nat.addr.family != r->family) {
+			invalid(l, xstrdup("an address translation outside its chain or family"));
+			break;
+		}
+		need_nfproto(l);
+		s = step(l, NS_NAT);
+		s->u.nat.to = &r->nat;
+		s->u.nat.dst = r->action == IR_DNAT;
+		s->proto = ir_rule_proto(r);
+		if (r->nat.port && s->proto != IR_TCP && s->proto != IR_UDP)
+			invalid(l, xstrdup("a port translation without TCP or UDP"));
+		break;
+	case IR_MASQUERADE:
+		if (r->hook != IR_SRCNAT) {
+			invalid(l, xstrdup("a masquerade outside the srcnat chain"));
+			break;
+		}
+		step(l, NS_MASQUERADE);
+		break;
 	}
 }
 

@@ -66,6 +66,19 @@ struct nft_plan {
 	VEC(const struct nft_setmatch *) merged_sets;
 };
 
+/* A base chain as both forms declare it: the filter chains drop by default, prerouting (helper
+ * assignment) and the translation chains accept. */
+struct nft_chain_spec {
+	const char *name;           /* the chain's name in the table */
+	const char *type;           /* "filter" or "nat" */
+	const char *hook;           /* the netfilter hook, as nft names it */
+	int hooknum;                /* NF_INET_* */
+	const char *prio_name;      /* nft's name of the priority */
+	int prio;
+	bool drop;                  /* policy drop, else accept */
+};
+void nft_chain_spec(enum ir_hook h, struct nft_chain_spec *out);
+
 /* Names and declarations; nft_plan_rules also lowers and merges every rule, and returns the
  * first rule nftables cannot express (with *why, caller frees), or NULL. */
 void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p);
@@ -117,6 +130,8 @@ enum nft_step_kind {
 	NS_ICMP_TYPE,  /* icmp|icmpv6 type T */
 	NS_CT_STATE,
 	NS_CT_HELPER,  /* ct helper "type" */
+	NS_FIB_LOCAL,  /* fib daddr type local */
+	NS_CT_DNAT,    /* ct status dnat */
 	NS_SET_MATCH,  /* ip saddr . tcp dport { ... }: several rules' fields looked up at once */
 	/* statements */
 	NS_LOG,        /* log prefix "..." */
@@ -126,6 +141,8 @@ enum nft_step_kind {
 	NS_REJECT,
 	NS_HELPER_SET, /* ct helper set "object" */
 	NS_SET_UPDATE, /* update @set { ip saddr } */
+	NS_NAT,        /* dnat|snat ip|ip6 to ADDR[:PORT] */
+	NS_MASQUERADE, /* masquerade */
 };
 
 enum nft_reject { NFT_REJECT_TCP_RESET, NFT_REJECT_ICMP_PORT, NFT_REJECT_ICMPX_PORT };
@@ -162,6 +179,10 @@ struct nft_step {
 		enum nft_reject reject;          /* NS_REJECT */
 		const char *helper_obj;          /* NS_HELPER_SET */
 		const struct nft_setmatch *setm; /* NS_SET_MATCH (owned by the lowered rule) */
+		struct {
+			const struct ir_nat *to;
+			bool dst;                /* dnat; else snat */
+		} nat;                           /* NS_NAT */
 	} u;
 };
 

@@ -43,6 +43,10 @@ static int key_fields(const struct nft_step *s, enum nft_field f[2])
 	case NS_ICMP_TYPE:
 	case NS_CT_STATE:
 	case NS_CT_HELPER:
+	case NS_FIB_LOCAL:
+	case NS_CT_DNAT:
+	case NS_NAT:
+	case NS_MASQUERADE:
 	case NS_SET_MATCH:
 	case NS_LOG:
 	case NS_NFLOG:
@@ -75,6 +79,9 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 		return util_str_equal(a->u.pinhole.set, b->u.pinhole.set) &&
 		       a->u.pinhole.port_src == b->u.pinhole.port_src;
 	case NS_FRAGMENT:
+	case NS_FIB_LOCAL:
+	case NS_CT_DNAT:
+	case NS_MASQUERADE:
 	case NS_ACCEPT:
 	case NS_DROP:
 		return true;
@@ -93,6 +100,8 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	case NS_NFLOG: return util_str_equal(a->u.log_prefix, b->u.log_prefix);
 	case NS_REJECT: return a->u.reject == b->u.reject;
 	case NS_HELPER_SET: return util_str_equal(a->u.helper_obj, b->u.helper_obj);
+	case NS_NAT:
+		return a->u.nat.dst == b->u.nat.dst && !memcmp(a->u.nat.to, b->u.nat.to, sizeof(*a->u.nat.to));
 	case NS_SET_MATCH: return false; /* merged already */
 	}
 	return false;
@@ -233,6 +242,10 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 		case NS_ICMP_TYPE:
 		case NS_CT_STATE:
 		case NS_CT_HELPER:
+		case NS_FIB_LOCAL:
+		case NS_CT_DNAT:
+		case NS_NAT:
+		case NS_MASQUERADE:
 		case NS_SET_MATCH:
 		case NS_LOG:
 		case NS_NFLOG:
@@ -432,10 +445,14 @@ static uint64_t shape_hash(const struct nft_lowered *l)
 			v = s->u.pinhole.set; len = v ? strlen(v) : 0; break;
 		case NS_HELPER_SET: v = s->u.helper_obj; len = v ? strlen(v) : 0; break;
 		case NS_ADDR: v = s->u.addr.set; len = v ? strlen(v) : 0; break;
+		case NS_NAT: v = s->u.nat.to; len = sizeof(*s->u.nat.to); break;
 		case NS_IFNAME:
 		case NS_PORTS:
 		case NS_SAME_PORT:
 		case NS_FRAGMENT:
+		case NS_FIB_LOCAL:
+		case NS_CT_DNAT:
+		case NS_MASQUERADE:
 		case NS_SET_MATCH:
 		case NS_ACCEPT:
 		case NS_DROP:

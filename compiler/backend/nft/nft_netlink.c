@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
@@ -428,6 +429,61 @@ static void step_ct_helper(struct rule_ctx *c, const char *type)
 	cmp(c, NFT_CMP_EQ, buf, CT_HELPER_NAME_LEN);
 }
 
+/* `fib daddr type local`: the route type of the destination address is RTN_LOCAL. */
+static void step_fib_local(struct rule_ctx *c)
+{
+	struct nftnl_expr *e = expr(c, "fib");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	add(c, e);
+	uint32_t local = 2; /* RTN_LOCAL */
+	cmp(c, NFT_CMP_EQ, &local, 4);
+}
+
+/* `ct status dnat`: the IPS_DST_NAT bit of the connection's status. */
+static void step_ct_dnat(struct rule_ctx *c)
+{
+	uint32_t bit = 1 << 5, zero = 0; /* IPS_DST_NAT */
+	ct_load(c, NFT_CT_STATUS);
+	bitwise(c, &bit, 4);
+	cmp(c, NFT_CMP_NEQ, &zero, 4);
+}
+
+static void immediate_data(struct rule_ctx *c, uint32_t reg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr(c, "immediate");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+	set_data(c, e, NFTNL_EXPR_IMM_DATA, data, len);
+	add(c, e);
+}
+
+/* `dnat ip to ADDR:PORT`: the new address in register 1, the port in register 2. */
+static void step_nat(struct rule_ctx *c, const struct nft_step *st)
+{
+	const struct ir_nat *n = st->u.nat.to;
+	bool v6 = st->family == IR_V6;
+	immediate_data(c, NFT_REG_1, n->addr.addr, v6 ? 16 : 4);
+	uint16_t port = htons(n->port);
+	if (n->port)
+		immediate_data(c, NFT_REG_2, &port, 2);
+	struct nftnl_expr *e = expr(c, "nat");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, st->u.nat.dst ? NFT_NAT_DNAT : NFT_NAT_SNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	if (n->port) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+	}
+	add(c, e);
+}
+
 static void step_log(struct rule_ctx *c, const char *prefix)
 {
 	struct nftnl_expr *e = expr(c, "log");
@@ -692,6 +748,18 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 	case NS_CT_HELPER:
 		step_ct_helper(c, st->u.ct_helper);
 		break;
+	case NS_FIB_LOCAL:
+		step_fib_local(c);
+		break;
+	case NS_CT_DNAT:
+		step_ct_dnat(c);
+		break;
+	case NS_NAT:
+		step_nat(c, st);
+		break;
+	case NS_MASQUERADE:
+		add(c, expr(c, "masq"));
+		break;
 	case NS_SET_MATCH:
 		step_set_match(c, st->u.setm);
 		break;
@@ -843,23 +911,20 @@ static void build_merged_set(struct build *b, const struct nft_setmatch *m)
 	VEC_FREE(v);
 }
 
-static const uint32_t hooknum[IR_HOOK_COUNT] = {
-	[IR_PREROUTING] = NF_INET_PRE_ROUTING, [IR_INPUT] = NF_INET_LOCAL_IN,
-	[IR_FORWARD] = NF_INET_FORWARD, [IR_OUTPUT] = NF_INET_LOCAL_OUT,
-};
-
 static void build_chain(struct build *b, enum ir_hook hook)
 {
 	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nft_chain_spec cs;
+	nft_chain_spec(hook, &cs);
 	if (ch) {
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, b->out->family);
 		if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, b->out->table) < 0 ||
-		    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, ir_hook_name(hook)) < 0 ||
-		    nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter") < 0)
+		    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, cs.name) < 0 ||
+		    nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, cs.type) < 0)
 			fail(b, ENOMEM);
-		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, hooknum[hook]);
-		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, 0); /* priority filter */
-		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, hook == IR_PREROUTING ? NF_ACCEPT : NF_DROP);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, (uint32_t)cs.hooknum);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, cs.prio);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, cs.drop ? NF_DROP : NF_ACCEPT);
 	}
 	push(b, NL_CHAIN, ch, NULL);
 }

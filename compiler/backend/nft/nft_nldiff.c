@@ -278,6 +278,27 @@ static void put_expr(struct strbuf *sb, const struct nl_ruleset *rs, const struc
 		sb_puts(sb, " ] ");
 		return;
 	}
+	if (!strcmp(name, "nat")) { /* the kernel reports max registers equal to the min ones, */
+		sb_printf(sb, "[ nat type %u family %u", nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE),
+			  nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_FAMILY));
+		static const uint16_t regs[][2] = {{NFTNL_EXPR_NAT_REG_ADDR_MIN, NFTNL_EXPR_NAT_REG_ADDR_MAX},
+						   {NFTNL_EXPR_NAT_REG_PROTO_MIN, NFTNL_EXPR_NAT_REG_PROTO_MAX}};
+		for (int k = 0; k < 2; k++) {
+			uint32_t lo = nftnl_expr_is_set(e, regs[k][0]) ? nftnl_expr_get_u32(e, regs[k][0]) : 0;
+			uint32_t hi = nftnl_expr_is_set(e, regs[k][1]) ? nftnl_expr_get_u32(e, regs[k][1]) : lo;
+			sb_printf(sb, k ? " proto %u" : " addr %u", lo);
+			if (hi != lo)
+				sb_printf(sb, "-%u", hi);
+		}
+		/* and sets the flags the registers imply (NF_NAT_RANGE_MAP_IPS, _PROTO_SPECIFIED) */
+		uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_NAT_FLAGS) ? nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_FLAGS) : 0;
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_ADDR_MIN))
+			flags |= 0x1;
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_PROTO_MIN))
+			flags |= 0x2;
+		sb_printf(sb, " flags 0x%x ] ", flags);
+		return;
+	}
 	if (!strcmp(name, "log")) {
 		sb_puts(sb, "[ log");
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX))

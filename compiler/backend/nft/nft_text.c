@@ -233,6 +233,12 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 	case NS_CT_HELPER:
 		sb_printf(sb, "ct helper \"%s\" ", s->u.ct_helper);
 		break;
+	case NS_FIB_LOCAL:
+		sb_puts(sb, "fib daddr type local ");
+		break;
+	case NS_CT_DNAT:
+		sb_puts(sb, "ct status dnat ");
+		break;
 	case NS_SET_MATCH:
 		put_set_match(sb, s->u.setm);
 		break;
@@ -259,6 +265,22 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 		sb_printf(sb, "update @%s { %s %s } ", s->u.set, fam_kw(s->family),
 			  s->src ? "saddr" : "daddr");
 		break;
+	case NS_NAT: {
+		char a[64];
+		const struct ir_nat *n = s->u.nat.to;
+		ir_prefix_format(&n->addr, a, sizeof(a));
+		sb_printf(sb, "%s %s to ", s->u.nat.dst ? "dnat" : "snat", fam_kw(s->family));
+		if (!n->port)
+			sb_printf(sb, "%s ", a);
+		else if (s->family == IR_V6)
+			sb_printf(sb, "[%s]:%u ", a, n->port);
+		else
+			sb_printf(sb, "%s:%u ", a, n->port);
+		break;
+	}
+	case NS_MASQUERADE:
+		sb_puts(sb, "masquerade ");
+		break;
 	}
 }
 
@@ -283,8 +305,6 @@ char *nft_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r)
 	nft_plan_free(&p);
 	return text;
 }
-
-static const char *const chain_prio = "filter";
 
 void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FILE *out)
 {
@@ -342,9 +362,11 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 	for (int hook = 0; hook < IR_HOOK_COUNT; hook++) {
 		if (!p.chain[hook])
 			continue;
-		fprintf(out, "%s\tchain %s {\n\t\ttype filter hook %s priority %s; policy %s;\n",
-			first_chain ? "" : "\n", ir_hook_name(hook), ir_hook_name(hook),
-			chain_prio, hook == IR_PREROUTING ? "accept" : "drop");
+		struct nft_chain_spec cs;
+		nft_chain_spec((enum ir_hook)hook, &cs);
+		fprintf(out, "%s\tchain %s {\n\t\ttype %s hook %s priority %s; policy %s;\n",
+			first_chain ? "" : "\n", cs.name, cs.type, cs.hook, cs.prio_name,
+			cs.drop ? "drop" : "accept");
 		for (size_t i = 0; i < p.rules[hook].n; i++) {
 			const struct nft_lowered *l = &p.rules[hook].v[i];
 			char *text = lowered_text(l);
