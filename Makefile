@@ -20,7 +20,7 @@ GEN_WARN := -Wall -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
 
 # One folder per stage of the pipeline (docs/ARCHITECTURE.md); headers are found by name.
 SRC_DIRS := compiler compiler/common compiler/front compiler/ir compiler/analysis \
-	compiler/backend compiler/backend/nft compiler/backend/iptables compiler/cli grammar
+	compiler/backend compiler/backend/nft compiler/backend/iptables compiler/import compiler/cli grammar
 INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(INCLUDES)
 CFLAGS ?=
