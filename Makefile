@@ -178,6 +178,9 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(WARN) $(PKG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
 
+# The import targets share their body.
+$(filter build/fuzz/fuzz_import_%,$(FUZZ_BINS)): tests/fuzz/fuzz_import.h
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)

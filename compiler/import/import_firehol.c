@@ -473,6 +473,8 @@ static void ports_copy(imp_ports *dst, const imp_ports *src)
 static bool service_app(const struct source *src, struct fh_service *s, struct imp_set *set,
 			struct diags *d)
 {
+	if (!s->server && !s->client && !s->helper && !s->modules && !s->nat_modules)
+		return true; /* every variable of it was left out, with a note */
 	if (!s->server || !s->client) {
 		const struct fh_var *v = s->server ? s->server : s->client ? s->client
 				       : s->helper ? s->helper : s->modules ? s->modules : s->nat_modules;

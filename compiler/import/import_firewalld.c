@@ -89,19 +89,19 @@ static bool port_element(const struct source *src, struct imp_app *a, const stru
 	unsigned bit = !strcmp(proto->value, "tcp") ? PROTO_BIT_TCP
 		       : !strcmp(proto->value, "udp") ? PROTO_BIT_UDP : 0;
 	if (!bit) {
-		diag_note(d, &proto->loc, "protocol '%s' cannot be written in pinhole (its flows are tcp, "
+		diag_note(d, &proto->vloc, "protocol '%s' cannot be written in pinhole (its flows are tcp, "
 			  "udp and icmp); <%s> left out", proto->value, n->name);
 		return true;
 	}
 	unsigned lo, hi;
 	int r = port_range(port->value, &lo, &hi);
 	if (r == 0) {
-		diag_note(d, &port->loc, "'%s' names a port by /etc/services; write the number "
+		diag_note(d, &port->vloc, "'%s' names a port by /etc/services; write the number "
 			  "(<%s> left out)", port->value, n->name);
 		return true;
 	}
 	if (r < 0) {
-		diag_error(d, &port->loc, "'%s' is not a port or range (1-65535, e.g. 80 or 6000-6007)",
+		diag_error(d, &port->vloc, "'%s' is not a port or range (1-65535, e.g. 80 or 6000-6007)",
 			   port->value);
 		return false;
 	}
@@ -123,11 +123,11 @@ static bool protocol_element(const struct source *src, struct imp_app *a, const 
 	const struct xml_attr *v = xml_attr(n, "value");
 	bool v4 = !strcmp(v->value, "icmp"), v6 = !strcmp(v->value, "ipv6-icmp");
 	if (!v4 && !v6) {
-		diag_note(d, &v->loc, "protocol '%s' cannot be written in pinhole (its flows are tcp, udp "
+		diag_note(d, &v->vloc, "protocol '%s' cannot be written in pinhole (its flows are tcp, udp "
 			  "and icmp); left out", v->value);
 		return true;
 	}
-	diag_note(d, &v->loc, "'%s' becomes an icmp flow, which pinhole applies as ICMP on IPv4 and "
+	diag_note(d, &v->vloc, "'%s' becomes an icmp flow, which pinhole applies as ICMP on IPv4 and "
 		  "ICMPv6 on IPv6: restrict the rule's family with addresses if that matters", v->value);
 	struct imp_flow *f = import_flow_add(a, v4 ? "icmp-all" : "icmpv6-all", PROTO_BIT_ICMP);
 	f->source = xasprintf("%s:%d: <protocol value=%s>", src->name, n->loc.first_line, v->value);
@@ -205,7 +205,7 @@ bool import_firewalld(const struct source *src, struct imp_set *set, struct diag
 				ok = false;
 			}
 			for (size_t k = 0; ok && k < n->attrs.n; k++)
-				diag_note(d, &n->attrs.v[k].loc, "firewalld limits this service to the "
+				diag_note(d, &n->attrs.v[k].vloc, "firewalld limits this service to the "
 					  "destination %s %s; pinhole apps carry no addresses, so the flows "
 					  "are imported for every destination: narrow the rule that uses the "
 					  "app yourself", n->attrs.v[k].name, n->attrs.v[k].value);
@@ -228,7 +228,7 @@ bool import_firewalld(const struct source *src, struct imp_set *set, struct diag
 		const struct xml_node *n = helpers.v[i];
 		const struct xml_attr *h = xml_attr(n, "name");
 		char *where = xasprintf("%s:%d: <%s name=%s>", src->name, n->loc.first_line, n->name, h->value);
-		import_helper(a, h->value, n->name[0] == 'm', &h->loc, where, d);
+		import_helper(a, h->value, n->name[0] == 'm', &h->vloc, where, d);
 		free(where);
 	}
 	VEC_FREE(helpers);

@@ -313,7 +313,10 @@ static bool element(struct xr *x, struct xml_node **out, int depth)
 		adv(x);
 		skip_ws(x);
 		struct strbuf v = {0};
+		int vline = x->line, vcol = x->col + 1;
 		bool ok = attr_value(x, &v);
+		n->attrs.v[n->attrs.n - 1].vloc = import_loc(x->src, vline, vcol,
+			x->line == vline && x->col - vcol > 1 ? x->col - vcol - 1 : 1);
 		n->attrs.v[n->attrs.n - 1].value = sb_steal(&v);
 		if (!ok)
 			return false;

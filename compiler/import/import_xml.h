@@ -15,7 +15,8 @@
 
 struct xml_attr {
 	char *name, *value;
-	struct loc loc; /* the name */
+	struct loc loc;  /* the name */
+	struct loc vloc; /* the value, inside its quotes (on its first line) */
 };
 
 struct xml_node {
