@@ -83,7 +83,9 @@ done
 debs=build/import-debs
 if [ ! -d "$debs/x/usr/lib/firewalld/services" ]; then
 	rm -rf "$debs" && mkdir -p "$debs"
-	if (cd "$debs" && timeout 120 apt-get download firewalld ufw firehol firehol-common >/dev/null 2>&1); then
+	# apt-get download needs the package lists: root refreshes them once if they are missing.
+	get() { (cd "$debs" && timeout 120 apt-get download firewalld ufw firehol firehol-common >/dev/null 2>&1); }
+	if get || { [ "$(id -u)" = 0 ] && timeout 300 apt-get update -qq >/dev/null 2>&1 && get; }; then
 		for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$debs/x"; done
 	fi
 fi
