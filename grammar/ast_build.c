@@ -197,6 +197,18 @@ void ast_flow_add_types(struct ast_flow *f, ast_words *types)
 	words_append(&f->icmp_types, types);
 }
 
+int ast_flow_proto_word(struct parse_ctx *ctx, char *word, const struct loc *loc)
+{
+	int bit = 0;
+	if (strcmp(word, "esp") == 0)
+		bit = PROTO_BIT_ESP;
+	else
+		diag_error(ctx->diags, loc, "unknown protocol '%s': a flow's protocols are tcp, udp, "
+			   "icmp and esp", word);
+	free(word);
+	return bit;
+}
+
 void ast_flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, const struct loc *loc,
 		   const char *what)
 {

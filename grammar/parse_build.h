@@ -39,6 +39,7 @@ void ast_flow_set_ports(struct parse_ctx *ctx, struct ast_ports *dst, struct ast
 		    const char *what);
 void ast_flow_set_same(struct parse_ctx *ctx, struct ast_flow *f, const struct loc *loc);
 void ast_flow_add_types(struct ast_flow *f, ast_words *types);
+int ast_flow_proto_word(struct parse_ctx *ctx, char *word, const struct loc *loc);
 void ast_flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, const struct loc *loc,
 		   const char *what);
 void ast_flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, const struct loc *loc);

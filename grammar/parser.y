@@ -215,6 +215,7 @@ protos:	proto
 proto:	TCP      { $$ = PROTO_BIT_TCP; }
 	| UDP    { $$ = PROTO_BIT_UDP; }
 	| ICMP   { $$ = PROTO_BIT_ICMP; }
+	| IDENT  { $$ = ast_flow_proto_word(ctx, $1, &@1); }
 	;
 
 ports:	PORTRANGE                   { $$ = (struct ast_ports){.loc = @1}; VEC_PUSH($$.r, $1); }

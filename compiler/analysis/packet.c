@@ -98,7 +98,7 @@ static bool parse_endpoint(const struct tok *t, bool want_port, uint8_t *family,
 		}
 		*port = (uint16_t)v;
 	} else if (portstr) {
-		*why = xstrdup("ICMP has no ports");
+		*why = xstrdup("ICMP and ESP have no ports");
 		return false;
 	}
 	return true;
@@ -129,17 +129,20 @@ bool packet_parse(const char *text, struct packet_text *out, char **why, int *co
 		p->l4proto = IR_TCP;
 	else if (tok_is(&t[0], "udp"))
 		p->l4proto = IR_UDP;
+	else if (tok_is(&t[0], "esp"))
+		p->l4proto = IR_ESP;
 	else if (tok_is(&t[0], "icmp") || tok_is(&t[0], "icmpv6"))
 		icmp = true;
 	else
-		return fail(why, col, &t[0], xstrdup("protocol must be tcp, udp, icmp or icmpv6"));
+		return fail(why, col, &t[0], xstrdup("protocol must be tcp, udp, esp, icmp or icmpv6"));
+	bool ports = !icmp && p->l4proto != IR_ESP; /* ESP has an SPI, no ports */
 	uint8_t sfam, dfam;
 	char *msg = NULL;
-	if (!parse_endpoint(&t[1], !icmp, &sfam, p->saddr, &p->sport, &msg))
+	if (!parse_endpoint(&t[1], ports, &sfam, p->saddr, &p->sport, &msg))
 		return fail(why, col, &t[1], msg);
 	if (!tok_is(&t[2], "->"))
 		return fail(why, col, &t[2], xstrdup("expected '->' between source and destination"));
-	if (!parse_endpoint(&t[3], !icmp, &dfam, p->daddr, &p->dport, &msg))
+	if (!parse_endpoint(&t[3], ports, &dfam, p->daddr, &p->dport, &msg))
 		return fail(why, col, &t[3], msg);
 	if (sfam != dfam)
 		return fail(why, col, &t[3], xstrdup("source and destination are of different families"));
@@ -241,10 +244,12 @@ char *packet_describe(const struct ir_packet *p)
 {
 	struct strbuf sb = {0};
 	bool icmp = p->l4proto == IR_ICMP || p->l4proto == IR_ICMPV6;
-	sb_puts(&sb, p->l4proto == IR_TCP ? "tcp " : p->l4proto == IR_UDP ? "udp " : "icmp ");
-	put_endpoint(&sb, p->family, p->saddr, icmp ? -1 : p->sport);
+	bool ports = p->l4proto == IR_TCP || p->l4proto == IR_UDP;
+	sb_puts(&sb, p->l4proto == IR_TCP ? "tcp " : p->l4proto == IR_UDP ? "udp "
+		: p->l4proto == IR_ESP ? "esp " : "icmp ");
+	put_endpoint(&sb, p->family, p->saddr, ports ? p->sport : -1);
 	sb_puts(&sb, " -> ");
-	put_endpoint(&sb, p->family, p->daddr, icmp ? -1 : p->dport);
+	put_endpoint(&sb, p->family, p->daddr, ports ? p->dport : -1);
 	sb_printf(&sb, " %s", p->hook == IR_INPUT ? "in" : p->hook == IR_OUTPUT ? "out" : "fwd");
 	if (icmp && p->icmp_type >= 0) {
 		const char *name = icmp_type_name(p->icmp_type, p->family);

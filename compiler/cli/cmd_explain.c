@@ -224,6 +224,7 @@ static const char *proto_name(uint8_t proto)
 	case IR_UDP: return "udp";
 	case IR_ICMP: return "icmp";
 	case IR_ICMPV6: return "icmpv6";
+	case IR_ESP: return "esp";
 	default: return "another protocol";
 	}
 }

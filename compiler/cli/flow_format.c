@@ -32,6 +32,10 @@ char *flow_format(const struct ast_flow *f)
 		sb_printf(&sb, "%sudp", sep);
 		sep = ", ";
 	}
+	if (f->protos & PROTO_BIT_ESP) {
+		sb_printf(&sb, "%sesp", sep);
+		sep = ", ";
+	}
 	if (f->protos & PROTO_BIT_ICMP)
 		sb_printf(&sb, "%sicmp", sep);
 	put_ports(&sb, "sport", &f->sport);

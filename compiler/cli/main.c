@@ -53,6 +53,7 @@ static const char usage[] =
 	"  pinhole explain fw.pin 'tcp 192.0.2.7:40000 -> 10.0.0.5:2049 in syn'\n"
 	"  pinhole explain fw.pin 'udp [fd00::7]:5353 -> [fd00::5]:53 out'\n"
 	"  pinhole explain fw.pin 'icmp 10.0.0.7 -> 10.0.0.5 in echo-request'\n"
+	"  pinhole explain fw.pin 'esp 192.0.2.7 -> 10.0.0.5 in'\n"
 	"  DIR is in, out or fwd; flags: syn ack fin rst psh urg, new established related invalid,\n"
 	"  iif NAME, oif NAME, helper TYPE, fragment.\n"
 	"\n"

@@ -54,7 +54,9 @@ struct ast_flow {
 	bool reject;                /* a probe the receiving side answers with a reset/unreachable */
 	char *source;               /* citation */
 };
-enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4 };
+/* ESP (IP protocol 50, IPsec) is not a keyword: a flow names it as `esp`, a word the grammar
+ * hands to ast_flow_proto_word(), so no app name is taken from users. */
+enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4, PROTO_BIT_ESP = 8 };
 
 /* Scoped negotiated channels: how long a peer stays eligible by default, and the bounds. */
 enum { SCOPE_TIMEOUT_DEFAULT = 600, SCOPE_TIMEOUT_MIN = 1, SCOPE_TIMEOUT_MAX = 86400 };

@@ -26,7 +26,7 @@ static void validate_reject(const struct ast_flow *f, struct diags *d)
 	if (what)
 		diag_error(d, &f->loc, "flow '%s': a rejected flow is never opened; '%s' does not apply",
 			   f->name, what);
-	if (f->protos & PROTO_BIT_ICMP)
+	if (f->protos & (PROTO_BIT_ICMP | PROTO_BIT_ESP))
 		diag_error(d, &f->loc, "flow '%s': 'reject' answers tcp and udp probes only", f->name);
 	if (f->both_ways)
 		diag_error(d, &f->loc, "flow '%s': a rejected probe has one direction; use '->'", f->name);
@@ -107,7 +107,11 @@ bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 		if (icmp && (f->sport.r.n || f->dport.r.n || f->dport.same))
 			diag_error(d, &f->loc, "flow '%s': ICMP has no ports; put ports in a tcp/udp flow",
 				   f->name);
-		if (f->icmp_types.n && l4)
+		bool esp = f->protos & PROTO_BIT_ESP;
+		if (esp && (f->sport.r.n || f->dport.r.n || f->dport.same))
+			diag_error(d, &f->loc, "flow '%s': ESP has no ports; put ports in a tcp/udp flow",
+				   f->name);
+		if (f->icmp_types.n && (l4 || esp))
 			diag_error(d, &f->icmp_types.v[0].loc,
 				   "flow '%s': 'type' applies to icmp only; split the flow", f->name);
 		for (size_t j = 0; j < f->icmp_types.n; j++)
@@ -130,8 +134,10 @@ bool resolve_validate_app(const struct ast_app *a, struct diags *d)
 		}
 		if (f->helper.text && f->related.text)
 			diag_error(d, &f->related.loc, "a flow either attaches a helper or is its child, not both");
-		if (f->helper.text && (icmp || (f->protos & PROTO_BIT_TCP && f->protos & PROTO_BIT_UDP)))
+		if (f->helper.text && (icmp || esp || (f->protos & PROTO_BIT_TCP && f->protos & PROTO_BIT_UDP)))
 			diag_error(d, &f->helper.loc, "a helper attaches to one protocol: tcp or udp");
+		if (f->related.text && (icmp || esp))
+			diag_error(d, &f->related.loc, "a helper's child flow is tcp or udp");
 		if (f->related.text && f->both_ways)
 			diag_error(d, &f->related.loc, "a helper's child flow has one direction; use '->'");
 		if (f->related.text && f->is_negotiated)

@@ -220,7 +220,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		put_addrs(&r, IR_M_DADDR, c->dst, family);
 	}
 	ir_rule_set_proto(&r, protobit == PROTO_BIT_TCP ? IR_TCP : protobit == PROTO_BIT_UDP ? IR_UDP
-			  : family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
+			  : protobit == PROTO_BIT_ESP ? IR_ESP : family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
 	origin_for(x, &r.origin, c);
 	if (scoped(c)) {
 		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
@@ -320,8 +320,8 @@ static void emit_direction_once(struct exp *x, const struct dirctx *c)
 	int fams = families(c, &any);
 	if (scoped(c))
 		any = false; /* a set holds addresses of one family */
-	static const int protobits[] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ICMP};
-	for (size_t i = 0; i < 3; i++) {
+	static const int protobits[] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ESP, PROTO_BIT_ICMP};
+	for (size_t i = 0; i < sizeof protobits / sizeof protobits[0]; i++) {
 		if (!(c->f->protos & protobits[i]))
 			continue;
 		if (any) {

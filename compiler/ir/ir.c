@@ -532,6 +532,7 @@ const char *ir_proto_name(uint8_t p)
 	case IR_UDP: return "udp";
 	case IR_ICMP: return "icmp";
 	case IR_ICMPV6: return "ipv6-icmp";
+	case IR_ESP: return "esp";
 	}
 	return "?";
 }

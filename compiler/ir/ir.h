@@ -20,7 +20,7 @@ enum ir_family { IR_ANY = 0, IR_V4 = 4, IR_V6 = 6 };
 
 /* IANA protocol numbers; 0 = any. IR_ICMP is ICMP on IPv4 and IR_ICMPV6 on IPv6: a rule with
  * an ICMP protocol always has a concrete family. */
-enum { IR_ICMP = 1, IR_TCP = 6, IR_UDP = 17, IR_ICMPV6 = 58 };
+enum { IR_ICMP = 1, IR_TCP = 6, IR_UDP = 17, IR_ESP = 50, IR_ICMPV6 = 58 };
 
 enum ir_action {
 	IR_ACCEPT,
@@ -108,7 +108,7 @@ enum ir_match_kind {
 	IR_M_DADDR,         /* .addrs: destination address */
 	IR_M_IN_SET,        /* .set: that address of the packet is in a dynamic set (not expired) */
 	IR_M_FRAGMENT,      /* (none): a non-first fragment (no transport header) */
-	IR_M_L4PROTO,       /* .proto: IR_TCP, IR_UDP, IR_ICMP or IR_ICMPV6 */
+	IR_M_L4PROTO,       /* .proto: IR_TCP, IR_UDP, IR_ESP, IR_ICMP or IR_ICMPV6 */
 	IR_M_SPORT,         /* .ports: source port in these ranges */
 	IR_M_DPORT,         /* .ports: destination port */
 	IR_M_SAME_PORT,     /* .ports: source port in these ranges and destination port equal to it */

@@ -52,3 +52,12 @@ done
 expect provenance-comment 0 'comment "why.pin:2 ssh flow session' sh -c "cd '$tmp' && '$abin' compile ./why.pin"
 expect provenance-explain 0 '^rule: +why.pin:2: allow ssh server from lan;' \
 	sh -c "cd '$tmp' && '$abin' explain ./why.pin 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'"
+
+# ESP: a packet without ports, accepted by the esp app's flow, dropped where no rule has it.
+printf 'allow ipsec server from 10.0.0.0/8;\n' > "$tmp/esp.pin"
+expect explain-esp-accept 0 '^flow: +esp flow esp: client <-> server esp' \
+	"$bin" explain "$tmp/esp.pin" 'esp 10.0.0.7 -> 10.0.0.5 in'
+expect explain-esp-iptables 0 '^iptables: -A PINHOLE-INPUT -s 10\.0\.0\.0/8 -p esp ' \
+	"$bin" explain "$tmp/esp.pin" 'esp 10.0.0.7 -> 10.0.0.5 in'
+expect explain-esp-drop 1 '^drop default$' "$bin" explain --brief "$tmp/esp.pin" 'esp 192.0.2.7 -> 10.0.0.5 in'
+expect explain-esp-no-ports 2 'ICMP and ESP have no ports' "$bin" explain "$tmp/esp.pin" 'esp 10.0.0.7:4 -> 10.0.0.5 in'

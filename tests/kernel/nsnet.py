@@ -656,6 +656,56 @@ def icmp_echo(src_ns, src, dst, *, timeout=1.0):
         s.close()
 
 
+def esp_outcome(client_ns, src, dst, *, server_ns=None, timeout=1.0):
+    """One ESP packet (IP protocol 50: SPI, sequence number, payload) src -> dst, answered by
+    one dst -> src from a raw socket in the namespace owning dst, as the peer's own SA would
+    send it. No keys are involved: without an SA the kernel drops the packet after raw sockets
+    got their copy. "ok" when the answer came back, "timeout", or an errno name."""
+    fam = _family(dst)
+    v6 = fam == socket.AF_INET6
+    tag = b"pinhole-esp-%d-%d" % (os.getpid(), next(_seq))
+    head = struct.pack("!II", 0x50480001, 1)  # SPI, sequence number
+    srv = socket_in(server_ns or owner_of(dst, client_ns), fam, socket.SOCK_RAW, 50)
+    cli = socket_in(client_ns, fam, socket.SOCK_RAW, 50)
+    deadline = time.monotonic() + timeout
+
+    def receive(s, want, frm):
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            s.settimeout(left)
+            data, peer = s.recvfrom(4096)
+            if not v6:
+                data = data[(data[0] & 0x0F) * 4:]   # IPv4 raw sockets see the IP header
+            if data[8:] == want and _norm(peer[0]) == _norm(frm):
+                return True
+
+    def answer():
+        try:
+            if receive(srv, tag, src):
+                srv.sendto(head + b"echo " + tag, (src, 0))
+        except OSError as e:
+            log.debug("esp answer %s -> %s: %s", dst, src, e)
+
+    t = threading.Thread(target=answer, daemon=True)
+    try:
+        srv.bind((dst, 0))
+        cli.bind((src, 0))
+        t.start()
+        cli.sendto(head + tag, (dst, 0))
+        res = "ok" if receive(cli, b"echo " + tag, dst) else "timeout"
+    except OSError as e:
+        res = _outcome(e)
+    finally:
+        if t.is_alive() or t.ident:
+            t.join()
+        cli.close()
+        srv.close()
+    log.debug("esp %s -> %s: %s", src, dst, res)
+    return res
+
+
 def ftp_transfer(client_ns, server_ns, server_addr, passive, *, timeout=3.0, client_addr=None):
     """RETR a file from an anonymous pyftpdlib server on server_addr:21 in server_ns with
     ftplib in client_ns (passive or active mode; active data connections come from port 20).

@@ -94,6 +94,8 @@ class Flow:
 KEYWORDS = {"sport", "dport", "type", "helper", "related", "negotiated", "broadcast",
             "fragments", "reject", "on", "timeout"}
 FLOW_LINE = re.compile(r"^    (\S+)\s+(client|server|any) (->|<->) (client|server|any) (.*)$")
+# Protocols without ports: a probe is an echo (ICMP echo request, an ESP packet answered by one).
+PORTLESS = {"icmp", "esp"}
 
 
 def parse_ranges(toks, i):
@@ -214,7 +216,7 @@ class Model:
             for a, b in ends:
                 if not role_at(a if direction == "out" else b, self.role):
                     continue
-                if proto != "icmp":
+                if proto not in PORTLESS:
                     if not in_range(sport, f.sport):
                         continue
                     if f.same and sport != dport:
@@ -251,7 +253,7 @@ class Probe:
 
     def label(self):
         where = " outside" if self.outside else ""
-        if self.proto == "icmp":
+        if self.proto in PORTLESS:
             return f"{self.proto}/v{self.fam} {self.direction}{where} echo"
         return f"{self.proto}/v{self.fam} {self.direction}{where} {self.sport}->{self.dport}"
 
@@ -277,6 +279,8 @@ def run_probe(p, want, topo):
         res = N.tcp_outcome(src_ns, src, p.sport, dst, p.dport, server_ns=dst_ns, timeout=timeout)
     elif p.proto == "udp":
         res = N.udp_outcome(src_ns, src, p.sport, dst, p.dport, server_ns=dst_ns, timeout=timeout)
+    elif p.proto == "esp":
+        res = N.esp_outcome(src_ns, src, dst, server_ns=dst_ns, timeout=timeout)
     else:
         res = N.icmp_echo(src_ns, src, dst, timeout=timeout)
     return outcome_class(res)
@@ -296,7 +300,7 @@ def _eph():
 def port_pairs(f):
     """(sport, dport) pairs at the ends of the flow's ranges; an unspecified source port is a
     fresh ephemeral one per pair."""
-    if "icmp" in f.protos and len(f.protos) == 1:
+    if all(p in PORTLESS for p in f.protos):
         return [(0, 0)]
     if f.same:
         ends = sorted({f.sport[0][0], f.sport[-1][1]})
@@ -347,7 +351,7 @@ def flow_probes(flows, role, model):
         for d in dict.fromkeys(dirs):
             other = "in" if d == "out" else "out"
             for proto in f.protos:
-                pairs = [(0, 0)] if proto == "icmp" else port_pairs(f)
+                pairs = [(0, 0)] if proto in PORTLESS else port_pairs(f)
                 for fam in (4, 6):
                     for s, dp in pairs:
                         why = f"flow {f.name}"
@@ -355,7 +359,7 @@ def flow_probes(flows, role, model):
                             why += f" (no {f.related} expectation)"
                         add(Probe(d, proto, fam, s, dp), why)
                         add(Probe(other, proto, fam, s, dp), f"flow {f.name}, other direction")
-                        if proto == "icmp":
+                        if proto in PORTLESS:
                             continue
                         # the first neighbour each way that the app does not allow anyway
                         for ns_, nd in neighbours(f, s, dp):
@@ -374,9 +378,9 @@ def split_conflicts(items):
         src_role = "fw" if p.direction == "out" else "peer"
         dst_role = "peer" if p.direction == "out" else "fw"
         where = (p.proto, p.fam, p.outside)
-        fixed = p.proto != "icmp" and p.sport not in _EPHEMERAL
+        fixed = p.proto not in PORTLESS and p.sport not in _EPHEMERAL
         bind = (src_role, where, p.sport) if fixed else None
-        listen = (dst_role, where, p.dport) if p.proto != "icmp" else None
+        listen = (dst_role, where, p.dport) if p.proto not in PORTLESS else None
         for g in groups:
             if bind not in g["listen"] and listen not in g["bind"]:
                 break
@@ -842,7 +846,7 @@ def fragment_cases():
 # --------------------------------------------------------------------------- main
 
 STATELESS_APPS = [("smb", "server"), ("nfs", "client"), ("ping", "server"), ("dns", "client"),
-                  ("ssh", "server")]
+                  ("ssh", "server"), ("esp", "client")]
 
 
 def main():

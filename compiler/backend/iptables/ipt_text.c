@@ -187,7 +187,7 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 	if ((r->action == IR_SET_ADD) != (r->add_set.name != NULL))
 		return xstrdup("a dynamic set update without its set");
 	switch (v->l4proto) {
-	case 0: case IR_TCP: case IR_UDP:
+	case 0: case IR_TCP: case IR_UDP: case IR_ESP:
 		break;
 	case IR_ICMP:
 		if (family != IR_V4)
