@@ -392,7 +392,7 @@ static bool port_range(const char *t, unsigned *lo, unsigned *hi)
 	return *lo <= *hi;
 }
 
-/* What the server ports name, per protocol: tcp, udp, icmp. */
+/* What the server ports name, per protocol: tcp, udp, icmp, esp. */
 struct proto_ports {
 	bool used, any;
 	imp_ports ports;
@@ -411,7 +411,7 @@ static void proto_use(struct proto_ports *pp, const char *word, bool any, unsign
 	sb_puts(&pp->words, word);
 }
 
-static bool server_word(const struct word *w, struct proto_ports pp[3], struct diags *d)
+static bool server_word(const struct word *w, struct proto_ports pp[4], struct diags *d)
 {
 	char *slash = strchr(w->text, '/');
 	if (!slash) {
@@ -425,13 +425,14 @@ static bool server_word(const struct word *w, struct proto_ports pp[3], struct d
 		: !strcmp(proto, "udp") || !strcmp(proto, "17") ? 1
 		: !strcmp(proto, "icmp") || !strcmp(proto, "1") ? 2
 		: !strcmp(proto, "icmpv6") || !strcmp(proto, "58") || !strcmp(proto, "ipv6-icmp") ? 3
-		: !strcmp(proto, "any") || !strcmp(proto, "all") ? 4 : -1;
+		: !strcmp(proto, "any") || !strcmp(proto, "all") ? 4
+		: !strcmp(proto, "esp") || !strcmp(proto, "50") ? 5 : -1;
 	free(proto);
 	unsigned lo = 0, hi = 0;
 	bool any = !strcmp(port, "any");
 	if (k < 0) {
 		diag_note(d, &w->loc, "protocol of '%s' cannot be written in pinhole (its flows are tcp, "
-			  "udp and icmp); left out", w->text);
+			  "udp, icmp and esp); left out", w->text);
 		return true;
 	}
 	if (k >= 2 && !any) {
@@ -455,12 +456,12 @@ static bool server_word(const struct word *w, struct proto_ports pp[3], struct d
 			  w->text);
 	if (k == 4) {
 		diag_note(d, &w->loc, "'%s' is every protocol in FireHOL; pinhole's flows cover tcp, "
-			  "udp and icmp only", w->text);
-		for (int j = 0; j < 3; j++)
+			  "udp, icmp and esp only", w->text);
+		for (int j = 0; j < 4; j++)
 			proto_use(&pp[j], w->text, true, 0, 0);
 		return true;
 	}
-	proto_use(&pp[k == 3 ? 2 : k], w->text, any, lo, hi);
+	proto_use(&pp[k == 3 ? 2 : k == 5 ? 3 : k], w->text, any, lo, hi);
 	return true;
 }
 
@@ -520,7 +521,7 @@ static bool service_app(const struct source *src, struct fh_service *s, struct i
 	if (any_sport)
 		VEC_FREE(sport);
 	words_free(&cw);
-	struct proto_ports pp[3] = {0};
+	struct proto_ports pp[4] = {0};
 	for (size_t i = 0; i < sw.n; i++)
 		ok &= server_word(&sw.v[i], pp, d);
 	if (!sw.n) {
@@ -532,9 +533,9 @@ static bool service_app(const struct source *src, struct fh_service *s, struct i
 		struct imp_app *a = import_app_new(set, s->name, &s->server->loc);
 		a->source = xasprintf("FireHOL service %s, %s:%d", s->name, src->name,
 				      s->server->loc.first_line);
-		static const char *const pname[3] = {"tcp", "udp", "icmp"};
-		static const unsigned pbit[3] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ICMP};
-		for (int k = 0; k < 3; k++) {
+		static const char *const pname[4] = {"tcp", "udp", "icmp", "esp"};
+		static const unsigned pbit[4] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ICMP, PROTO_BIT_ESP};
+		for (int k = 0; k < 4; k++) {
 			if (!pp[k].used)
 				continue;
 			char *base = pp[k].any || !pp[k].ports.n ? xasprintf("%s-any", pname[k])
@@ -570,7 +571,7 @@ static bool service_app(const struct source *src, struct fh_service *s, struct i
 			diag_note(d, &s->nat_modules->loc, "%s: NAT modules serve NAT, which pinhole does "
 				  "not do; left out", s->nat_modules->name);
 	}
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		VEC_FREE(pp[k].ports);
 		sb_free(&pp[k].words);
 	}

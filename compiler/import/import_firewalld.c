@@ -88,9 +88,15 @@ static bool port_element(const struct source *src, struct imp_app *a, const stru
 	const struct xml_attr *port = xml_attr(n, "port"), *proto = xml_attr(n, "protocol");
 	unsigned bit = !strcmp(proto->value, "tcp") ? PROTO_BIT_TCP
 		       : !strcmp(proto->value, "udp") ? PROTO_BIT_UDP : 0;
+	if (!source_port && !strcmp(proto->value, "esp") && !*port->value) {
+		/* firewalld's ipsec service: <port protocol="esp" port=""/>, the whole protocol */
+		struct imp_flow *f = import_flow_add(a, "esp-all", PROTO_BIT_ESP);
+		f->source = xasprintf("%s:%d: <port protocol=esp port=''>", src->name, n->loc.first_line);
+		return true;
+	}
 	if (!bit) {
 		diag_note(d, &proto->vloc, "protocol '%s' cannot be written in pinhole (its flows are tcp, "
-			  "udp and icmp); <%s> left out", proto->value, n->name);
+			  "udp, icmp and esp); <%s> left out", proto->value, n->name);
 		return true;
 	}
 	unsigned lo, hi;
@@ -122,9 +128,14 @@ static bool protocol_element(const struct source *src, struct imp_app *a, const 
 		return false;
 	const struct xml_attr *v = xml_attr(n, "value");
 	bool v4 = !strcmp(v->value, "icmp"), v6 = !strcmp(v->value, "ipv6-icmp");
+	if (!strcmp(v->value, "esp")) {
+		struct imp_flow *f = import_flow_add(a, "esp-all", PROTO_BIT_ESP);
+		f->source = xasprintf("%s:%d: <protocol value=esp>", src->name, n->loc.first_line);
+		return true;
+	}
 	if (!v4 && !v6) {
-		diag_note(d, &v->vloc, "protocol '%s' cannot be written in pinhole (its flows are tcp, udp "
-			  "and icmp); left out", v->value);
+		diag_note(d, &v->vloc, "protocol '%s' cannot be written in pinhole (its flows are tcp, udp, "
+			  "icmp and esp); left out", v->value);
 		return true;
 	}
 	diag_note(d, &v->vloc, "'%s' becomes an icmp flow, which pinhole applies as ICMP on IPv4 and "

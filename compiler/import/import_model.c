@@ -92,14 +92,14 @@ static const struct helper_map helpers[] = {
 	{"RAS", NULL, "RAS", PROTO_BIT_TCP | PROTO_BIT_UDP, NULL},
 	/* pptp's data is a GRE tunnel: the helper is attached, the tunnel cannot be written. */
 	{"pptp", "pptp", NULL, 0,
-	 "the GRE tunnel the pptp helper expects cannot be written in pinhole (its flows are tcp, udp "
-	 "and icmp); the helper is attached to the control connection only"},
+	 "the GRE tunnel the pptp helper expects cannot be written in pinhole (its flows are tcp, udp, "
+	 "icmp and esp); the helper is attached to the control connection only"},
 	{"proto_gre", NULL, NULL, 0, "GRE connection tracking is no helper pinhole has: pinhole's "
-	 "flows are tcp, udp and icmp"},
+	 "flows are tcp, udp, icmp and esp"},
 	{"proto-gre", NULL, NULL, 0, "GRE connection tracking is no helper pinhole has: pinhole's "
-	 "flows are tcp, udp and icmp"},
+	 "flows are tcp, udp, icmp and esp"},
 	{"gre", NULL, NULL, 0, "GRE connection tracking is no helper pinhole has: pinhole's flows "
-	 "are tcp, udp and icmp"},
+	 "are tcp, udp, icmp and esp"},
 	{"mms", NULL, NULL, 0, "the mainline kernel has no mms helper; pinhole's library app 'mms' "
 	 "opens its data channel by a scoped static fallback (pinhole apps mms)"},
 	{"snmp_basic", NULL, NULL, 0, "snmp_basic is NAT's SNMP rewriter, not a conntrack helper"},

@@ -234,8 +234,8 @@ static void put_flow(FILE *out, const struct imp_flow *f)
 	fprintf(out, " %s", f->to_client ? "client" : "server");
 	const char *sep = " ";
 	static const struct { unsigned bit; const char *name; } protos[] = {
-		{PROTO_BIT_TCP, "tcp"}, {PROTO_BIT_UDP, "udp"}, {PROTO_BIT_ICMP, "icmp"}};
-	for (int k = 0; k < 3; k++)
+		{PROTO_BIT_TCP, "tcp"}, {PROTO_BIT_UDP, "udp"}, {PROTO_BIT_ICMP, "icmp"}, {PROTO_BIT_ESP, "esp"}};
+	for (int k = 0; k < 4; k++)
 		if (f->protos & protos[k].bit) {
 			fprintf(out, "%s%s", sep, protos[k].name);
 			sep = ", ";

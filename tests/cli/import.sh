@@ -44,7 +44,7 @@ cat > "$tmp/svc.conf" <<'EOF'
 #FHVER: 1:213
 server_web_ports="tcp/80 tcp/8000:8080"   # a comment
 client_web_ports="default"
-server_vpn_ports="udp/1194 50/any"
+server_vpn_ports="udp/1194 51/any"
 client_vpn_ports='any'
 helper_vpn="mms"
 rules_complex() {
@@ -54,7 +54,7 @@ server_log_ports="udp/514"
 client_log_ports="default"
 EOF
 expect import-firehol-complex 0 "svc.conf:7:1: note: complex service 'complex' is a bash function" "$bin" import firehol -o "$tmp/svc.pin" "$tmp/svc.conf"
-expect import-firehol-proto 0 "svc.conf:4:28: note: protocol of '50/any' cannot be written" "$bin" import firehol "$tmp/svc.conf"
+expect import-firehol-proto 0 "svc.conf:4:28: note: protocol of '51/any' cannot be written" "$bin" import firehol "$tmp/svc.conf"
 expect import-firehol-helper 0 "svc.conf:6:13: note: helper 'mms': the mainline kernel has no mms helper" "$bin" import firehol "$tmp/svc.conf"
 expect import-firehol-keyword 0 "note: 'log' is a keyword of the policy language; the app is named 'log-app'" "$bin" import firehol "$tmp/svc.conf"
 grep -q 'flow tcp-80: client -> server tcp sport 1024-65535 dport 80, 8000-8080' "$tmp/svc.pin" && imp_ok ||

@@ -34,6 +34,7 @@ class Service:
         self.dports = []    # (proto, lo, hi, sports): sports a list of (lo, hi), [] for any
         self.sports = []    # (proto, lo, hi): firewalld <source-port>, any destination port
         self.icmp = False
+        self.esp = False
         self.helpers = []   # pinhole helper types
         self.includes = []
 
@@ -48,6 +49,9 @@ def firewalld(path):
             (s.dports.append(rng + ([],)) if e.tag == 'port' else s.sports.append(rng))
         elif e.tag == 'protocol' and a['value'] in ('icmp', 'ipv6-icmp'):
             s.icmp = True
+        elif (e.tag == 'protocol' and a['value'] == 'esp') or \
+                (e.tag == 'port' and a['protocol'] == 'esp' and not a['port']):
+            s.esp = True
         elif e.tag in ('helper', 'module'):
             h = a['name'].replace('nf_conntrack_', '')
             if h in HELPERS:
@@ -96,6 +100,8 @@ def firehol(path):
             proto, _, port = w.partition('/')
             if proto in ('icmp', 'icmpv6', 'any'):
                 s.icmp = True
+            if proto in ('esp', '50', 'any'):
+                s.esp = True
             for pr in (['tcp', 'udp'] if proto == 'any' else [proto] if proto in ('tcp', 'udp') else []):
                 lo, _, hi = ('0:65535' if port == 'any' else port).partition(':')
                 s.dports.append((pr, int(lo), int(hi or lo), sports or []))
@@ -132,7 +138,7 @@ def main():
         n = 0
         for s in services:
             if s.name not in app_of:
-                if s.dports or s.sports or s.icmp:
+                if s.dports or s.sports or s.icmp or s.esp:
                     failures.append('service %s has ports but was not imported' % s.name)
                 continue
             n += 1
@@ -180,6 +186,8 @@ def main():
                           '%s from source port %d' % (proto, lo))
                 if t.icmp:
                     probe('icmp %s -> 192.0.2.1 in echo-request' % src, 'accept', 'icmp')
+                if t.esp:
+                    probe('esp %s -> 192.0.2.1 in' % src, 'accept', 'esp')
                 for h in t.helpers:
                     typ, proto, on = HELPERS[h]
                     if not any(p in on.split() for p, *_ in t.dports):
