@@ -20,7 +20,7 @@ GEN_WARN := -Wall -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
 
 # One folder per stage of the pipeline (docs/ARCHITECTURE.md); headers are found by name.
 SRC_DIRS := compiler compiler/common compiler/front compiler/ir compiler/analysis \
-	compiler/backend compiler/backend/nft compiler/backend/iptables compiler/cli grammar
+	compiler/backend compiler/backend/nft compiler/backend/iptables compiler/import compiler/cli grammar
 INCLUDES := $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen -Iruntime/proto -Iruntime/pinholed
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(INCLUDES)
 CFLAGS ?=
@@ -195,6 +195,9 @@ build/fuzz/obj/gen/%.o: build/gen/%.c | $(GEN_HDRS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(WARN) $(PKG_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+# The import targets share their body.
+$(filter build/fuzz/fuzz_import_%,$(FUZZ_BINS)): tests/fuzz/fuzz_import.h
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -19,6 +19,7 @@ int cmd_apps(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_confirm(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
 
 /* -q (only errors on stderr; no success lines) and -v (what was read and how long it took,
  * what apply saved): set by cli_common_option, read by the commands. */

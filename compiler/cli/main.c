@@ -32,6 +32,8 @@ static const char usage[] =
 	"      --allow-lockout    apply even if the new policy would cut this SSH session\n"
 	"  confirm [--netns NAME]              keep what a pending 'apply --confirm' loaded\n"
 	"  status [--netns NAME] POLICY        does the kernel run this policy? lists differences\n"
+	"  import FORMAT [-o FILE] FILE...     FireHOL services, ufw profiles or firewalld service XML\n"
+	"                                      (FORMAT firehol, ufw, firewalld) as pinhole apps\n"
 	"\n"
 	"Every command takes -h/--help. POLICY - reads the policy from standard input; -o - writes\n"
 	"to standard output.\n"
@@ -102,6 +104,7 @@ int main(int argc, char **argv)
 		{"apply", cmd_apply},
 		{"status", cmd_status},
 		{"confirm", cmd_confirm},
+		{"import", cmd_import},
 	};
 	int rc = -1;
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)

@@ -271,6 +271,9 @@ sed 's/; allow ssh/ oops; allow ssh/' "$tmp/line.pin" > "$tmp/line-bad.pin"
 expect ten-mb-line-error 2 'line-bad.pin:1:[0-9]+: error' timeout 20 "$bin" check "$tmp/line-bad.pin"
 rm -f "$tmp"/line*.pin "$tmp/line.nft"
 
+# pinhole import (tests/cli/import.sh).
+. tests/cli/import.sh
+
 # Man pages, completion, make install and the boot script (tests/cli/ops.sh).
 . tests/cli/ops.sh
 
