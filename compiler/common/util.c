@@ -93,14 +93,22 @@ void sb_puts(struct strbuf *sb, const char *s)
 
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 {
+	/* One vsnprintf into the room there is (most texts are short); a second only when it
+	 * did not fit. */
+	sb_grow(sb, 63);
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	size_t room = sb->cap - sb->len;
+	int n = vsnprintf(sb->s + sb->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		sb->s[sb->len] = '\0';
 		return;
-	sb_grow(sb, (size_t)n);
-	vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		sb_grow(sb, (size_t)n);
+		vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	sb->len += (size_t)n;
 }
 

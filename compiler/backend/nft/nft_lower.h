@@ -64,6 +64,7 @@ struct nft_plan {
 	 * named sets those need, in the order they are declared. */
 	nft_rules rules[IR_HOOK_COUNT];
 	VEC(const struct nft_setmatch *) merged_sets;
+	bool no_comments; /* nft_check: only whether each rule lowers, so no comments to word */
 };
 
 /* A base chain as both forms declare it: the filter chains drop by default, prerouting (helper
