@@ -120,9 +120,20 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+void sb_spill(struct strbuf *sb)
+{
+	if (!sb->spill || sb->len < 16384)
+		return;
+	fwrite(sb->s, 1, sb->len, sb->spill);
+	sb->len = 0;
+	sb->s[0] = '\0';
+}
+
 char *sb_steal(struct strbuf *sb)
 {
 	char *s = sb->s ? sb->s : xstrdup("");
+	if (sb->s && sb->cap > sb->len + 1 + 32) /* kept texts keep no slack */
+		s = xrealloc(s, sb->len + 1);
 	sb->s = NULL;
 	sb->len = sb->cap = 0;
 	return s;

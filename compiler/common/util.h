@@ -35,7 +35,11 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct strbuf {
 	char *s;
 	size_t len, cap;
+	FILE *spill; /* if set, sb_spill() writes what is there to it: long texts stream out */
 };
+/* With sb->spill set and more than a few kilobytes held: write them out and start over, so a
+ * ruleset of 50,000 set elements is never one string in memory. */
+void sb_spill(struct strbuf *sb);
 void sb_putc(struct strbuf *sb, char c);
 void sb_puts(struct strbuf *sb, const char *s);
 /* n bytes (NULs too), keeping the buffer NUL-terminated. */
