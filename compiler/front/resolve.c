@@ -326,18 +326,24 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 	static const char *const act[] = {"allow", "deny", "reject", "masquerade", "snat", "forward"};
 	struct strbuf sb = {0};
 	sb_puts(&sb, act[r->action]);
-	for (size_t i = 0; i < r->services.n; i++)
-		sb_printf(&sb, "%s%s", i ? ", " : " ", r->services.v[i].name);
-	if (r->role != ROLE_NONE)
-		sb_printf(&sb, " %s", ast_role_name(r->role));
+	for (size_t i = 0; i < r->services.n; i++) {
+		sb_puts(&sb, i ? ", " : " ");
+		sb_puts(&sb, r->services.v[i].name);
+	}
+	if (r->role != ROLE_NONE) {
+		sb_putc(&sb, ' ');
+		sb_puts(&sb, ast_role_name(r->role));
+	}
 	const ast_words *lists[2] = {&r->from, &r->to};
 	const bool has[2] = {r->has_from, r->has_to};
 	for (int k = 0; k < 2; k++) {
 		if (!has[k])
 			continue;
 		sb_puts(&sb, k ? " to" : " from");
-		for (size_t i = 0; i < lists[k]->n; i++)
-			sb_printf(&sb, "%s%s", i ? ", " : " ", lists[k]->v[i].text);
+		for (size_t i = 0; i < lists[k]->n; i++) {
+			sb_puts(&sb, i ? ", " : " ");
+			sb_puts(&sb, lists[k]->v[i].text);
+		}
 	}
 	if (r->as.text)
 		sb_printf(&sb, " as %s", r->as.text);
