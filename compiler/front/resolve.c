@@ -722,6 +722,14 @@ bool resolve_policy(const struct ast_policy *p, const struct library *lib, struc
 	size_t before = d->errors;
 	memset(out, 0, sizeof(*out));
 	collect_names(out, p, d);
+	/* One rule per rule statement: room for exactly those, not up to twice as many. */
+	size_t nrules = 0;
+	for (size_t i = 0; i < p->stmts.n; i++)
+		nrules += p->stmts.v[i]->kind == STMT_RULE;
+	if (nrules) {
+		out->rules.v = xrealloc(out->rules.v, nrules * sizeof(*out->rules.v));
+		out->rules.cap = nrules;
+	}
 	bool any_rule = false;
 	for (size_t i = 0; i < p->stmts.n; i++) {
 		const struct ast_stmt *s = p->stmts.v[i];
