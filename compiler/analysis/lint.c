@@ -267,8 +267,9 @@ static struct cand_key cand_key(uint32_t port, const struct ir_prefix *p, bool d
 		return k;
 	k.fam = (uint8_t)(p->family | (dst ? ADDR_DST : 0));
 	k.len = (uint8_t)len;
-	for (unsigned bit = 0; bit < len; bit++)
-		k.addr[bit / 8] |= p->addr[bit / 8] & (uint8_t)(0x80 >> (bit % 8));
+	memcpy(k.addr, p->addr, len / 8); /* the first len bits: whole bytes, then the rest */
+	if (len % 8)
+		k.addr[len / 8] = p->addr[len / 8] & (uint8_t)(0xff << (8 - len % 8));
 	return k;
 }
 
