@@ -23,6 +23,7 @@
 #include "pd_nl.h"
 #include "pd_pkt.h"
 #include "pd_policy.h"
+#include "pd_reload.h"
 #include "pd_table.h"
 
 #define PD_IDLE_MS (15u * 60 * 1000) /* a followed connection silent this long may be reused */
@@ -35,7 +36,8 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 struct daemon {
 	struct pd_policy pol;
 	struct pd_table *tab;
-	struct mnl_socket *log, *ct, *nft;
+	struct mnl_socket *log, *ct, *nft, *mon;
+	struct pd_reload reload;
 	uint32_t seq;
 	struct pd_elem_op ops[PD_MAX_OPS];
 	size_t nops;
@@ -54,14 +56,13 @@ static void put_addr(char *buf, size_t len, uint8_t family, const uint8_t *a)
 }
 
 static void log_pinhole(const char *what, const struct pd_target *t, const struct pd_pinhole *ph,
-			const struct ph_offer *o, const char *why)
+			const char *msg, const char *why)
 {
 	char p[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
 	put_addr(p, sizeof(p), ph->family, ph->peer);
 	put_addr(l, sizeof(l), ph->family, ph->local);
 	fprintf(stderr, "pinholed: %s %s %s . %s . %s . %u (%s) on %s%s%s\n", what, t->set, p, l,
-		ph->l4proto == IPPROTO_UDP ? "udp" : "tcp", ph->port, o->what ? o->what : "offer",
-		t->where, why ? ": " : "", why ? why : "");
+		ph->l4proto == IPPROTO_UDP ? "udp" : "tcp", ph->port, msg, t->where, why ? ": " : "", why ? why : "");
 }
 
 static void flush_ops(struct daemon *d)
@@ -116,14 +117,14 @@ static void handle_offer(struct daemon *d, const struct pd_channel *ch, struct p
 				memcpy(ph.local, t->peer_is_server ? c->ep.client : c->ep.server, 16);
 				ph.l4proto = o->l4proto;
 				ph.port = (uint16_t)port;
-				log_pinhole("refused", t, &ph, o, why);
+				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
 				continue;
 			}
 			if (!pd_live_open(d->tab, c, t, &ph, now_ms(), &why)) {
-				log_pinhole("refused", t, &ph, o, why);
+				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
 				continue;
 			}
-			log_pinhole("opened", t, &ph, o, NULL);
+			log_pinhole("opened", t, &ph, o->what ? o->what : "offer", NULL);
 			queue_op(d, true, t, &ph, (uint64_t)t->timeout * 1000);
 		}
 	}
@@ -219,6 +220,65 @@ static void handle_destroy(struct daemon *d, const struct pd_ct_tuple *t)
 	}
 	conn_release(c);
 	pd_conn_drop(c);
+}
+
+/* A transaction replaced pinholed's sets (`pinhole apply`): live pinholes whose set is
+ * declared again come back with the time they had left; the others are dropped. One batch
+ * per set, so a set that failed to come back cannot take the others' elements with it. */
+static void handle_reload(struct daemon *d)
+{
+	uint64_t now = now_ms();
+	size_t readded = 0, dropped = 0;
+	for (size_t k = 0; k < d->reload.n; k++) {
+		const char *set = d->reload.set[k].name;
+		enum pd_fate fate = pd_reload_fate(&d->reload, set);
+		if (fate == PD_FATE_KEEP)
+			continue;
+		for (size_t i = 0; i < PD_MAX_PINHOLES; i++) {
+			struct pd_live *l = &d->tab->live[i];
+			if (!l->used || strcmp(l->target->set, set))
+				continue;
+			if (l->expires_ms <= now) {
+				memset(l, 0, sizeof(*l));
+			} else if (fate == PD_FATE_READD) {
+				queue_op(d, true, l->target, &l->ph, l->expires_ms - now);
+				readded++;
+			} else {
+				log_pinhole("dropped", l->target, &l->ph, "reload",
+					    "the new ruleset has no such set");
+				memset(l, 0, sizeof(*l));
+				dropped++;
+			}
+		}
+		flush_ops(d);
+	}
+	pd_reload_done(&d->reload);
+	fprintf(stderr, "pinholed: the ruleset was replaced: %zu pinhole(s) re-added, %zu dropped\n",
+		readded, dropped);
+}
+
+static int on_mon_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct daemon *d = data;
+	struct pd_nft_event ev;
+	if (pd_nft_event_parse(nlh, &ev) == 0 && pd_reload_event(&d->reload, &ev))
+		handle_reload(d);
+	return MNL_CB_OK;
+}
+
+static void drain_mon(struct daemon *d)
+{
+	static char buf[262144];
+	ssize_t n;
+	while ((n = recv(mnl_socket_get_fd(d->mon), buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		mnl_cb_run(buf, (size_t)n, 0, 0, on_mon_msg, d);
+	if (n < 0 && errno == ENOBUFS) {
+		/* Notifications were lost: the table may have been replaced unseen. Re-adding an
+		 * element that exists changes nothing; a set that is gone fails its own batch. */
+		fprintf(stderr, "pinholed: lost nftables notifications; re-adding live pinholes\n");
+		pd_reload_assume_all_gone(&d->reload);
+		handle_reload(d);
+	}
 }
 
 static int on_log_msg(const struct nlmsghdr *nlh, void *data)
@@ -329,7 +389,13 @@ int main(int argc, char **argv)
 	d.log = nl_open(0);
 	d.ct = nl_open(NF_NETLINK_CONNTRACK_DESTROY);
 	d.nft = nl_open(0);
-	if (!d.tab || !d.log || !d.ct || !d.nft) {
+	d.mon = nl_open(0);
+	int grp = NFNLGRP_NFTABLES;
+	if (d.mon && mnl_socket_setsockopt(d.mon, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0) {
+		mnl_socket_close(d.mon);
+		d.mon = NULL;
+	}
+	if (!d.tab || !d.log || !d.ct || !d.nft || !d.mon) {
 		fprintf(stderr, "pinholed: cannot open netlink sockets: %s (needs CAP_NET_ADMIN)\n", strerror(errno));
 		return 1;
 	}
@@ -347,13 +413,18 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	d.seq = (uint32_t)time(NULL);
+	pd_reload_init(&d.reload, PINHOLE_TABLE);
+	for (size_t i = 0; i < d.pol.nch; i++)
+		for (size_t k = 0; k < d.pol.ch[i].ntargets; k++)
+			pd_reload_track(&d.reload, d.pol.ch[i].targets[k].set);
 	fprintf(stderr, "pinholed: reading %zu channel(s) of %s on NFLOG group %d\n", d.pol.nch, policy,
 		NFT_PINHOLED_GROUP);
 	while (!stop) {
-		struct pollfd fds[3] = {{mnl_socket_get_fd(d.log), POLLIN, 0},
+		struct pollfd fds[4] = {{mnl_socket_get_fd(d.log), POLLIN, 0},
 					{mnl_socket_get_fd(d.ct), POLLIN, 0},
-					{mnl_socket_get_fd(d.nft), POLLIN, 0}};
-		if (poll(fds, 3, 1000) < 0 && errno != EINTR)
+					{mnl_socket_get_fd(d.nft), POLLIN, 0},
+					{mnl_socket_get_fd(d.mon), POLLIN, 0}};
+		if (poll(fds, 4, 1000) < 0 && errno != EINTR)
 			break;
 		if (fds[0].revents & POLLIN)
 			drain(d.log, on_log_msg, &d);
@@ -361,6 +432,8 @@ int main(int argc, char **argv)
 			drain(d.ct, on_ct_msg, &d);
 		if (fds[2].revents & POLLIN)
 			drain_nft(&d);
+		if (fds[3].revents & (POLLIN | POLLERR))
+			drain_mon(&d);
 		pd_live_expire(d.tab, now_ms());
 	}
 	/* Exit: close every pinhole still open, and stop following connections. */
@@ -377,6 +450,7 @@ int main(int argc, char **argv)
 	mnl_socket_close(d.log);
 	mnl_socket_close(d.ct);
 	mnl_socket_close(d.nft);
+	mnl_socket_close(d.mon);
 	free(d.tab);
 	pd_policy_free(&d.pol);
 	fprintf(stderr, "pinholed: stopped, pinholes closed\n");

@@ -94,6 +94,9 @@ def main():
     pol = f"/tmp/pinholed-test-{PID}.pin"
     with open(pol, "w") as f:
         f.write("allow nfs client;\n")
+    pol_nfs4 = f"/tmp/pinholed-test-{PID}-nfs4.pin"
+    with open(pol_nfs4, "w") as f:
+        f.write("allow nfs4 client;\n")
     d = None
     try:
         setup()
@@ -113,6 +116,15 @@ def main():
                     any(e.startswith("10.9.0.2 . 10.9.0.1 . udp . 20048") for e in els), repr(els))
         suite.check("mountd's port at that server passes", udp_passes("10.9.0.2", 20048))
         suite.check("another port at that server is dropped", not udp_passes("10.9.0.2", 20049))
+        # `pinhole apply` replaces the table (its sets come back empty): pinholed re-adds it.
+        r = sh(PINHOLE, "apply", "--netns", FW, "-q", pol, check=False)
+        suite.check("pinhole apply of the same policy succeeds", r.returncode == 0, r.stderr)
+        time.sleep(0.5)
+        els = elements()
+        suite.check("after apply the pinhole is back in its set",
+                    any(e.startswith("10.9.0.2 . 10.9.0.1 . udp . 20048") for e in els), repr(els))
+        suite.check("after apply the pinhole still passes", udp_passes("10.9.0.2", 20048))
+        suite.check("after apply another port is still dropped", not udp_passes("10.9.0.2", 20049))
         suite.check("the same port at another server is dropped", not udp_passes("10.9.1.2", 20048))
         getport(FW, "10.9.0.2", 701, xid=0x2000)
         time.sleep(0.3)
@@ -124,10 +136,23 @@ def main():
         suite.check("20 replies naming one port open one pinhole (refreshed, not repeated)",
                     n30000 == 1, f"{n30000} pinholes")
         srv.wait(timeout=20)
+        # A policy without the flow: its set is gone, pinholed drops the pinholes (logged);
+        # applying the nfs policy again brings back an empty set, not the dropped pinholes.
+        r = sh(PINHOLE, "apply", "--netns", FW, "-q", pol_nfs4, check=False)
+        suite.check("pinhole apply of a policy without mountd succeeds", r.returncode == 0, r.stderr)
+        time.sleep(0.5)
+        r = sh(PINHOLE, "apply", "--netns", FW, "-q", pol, check=False)
+        time.sleep(0.5)
+        suite.check("a pinhole whose set the new policy lacks is not re-added", elements() == [],
+                    repr(elements()))
+        suite.check("nor does it pass", not udp_passes("10.9.0.2", 20048))
         d.terminate()
         err = d.communicate(timeout=10)[1]
         suite.check("pinholed logs each opened and refused pinhole",
                     "opened ph_nfs_mountd_v4" in err and "refused" in err, err[-2000:])
+        suite.check("pinholed logs the pinholes re-added and dropped on reload",
+                    "dropped ph_nfs_mountd_v4 10.9.0.2 . 10.9.0.1 . udp . 20048" in err and
+                    "re-added" in err, err[-2000:])
         suite.check("on exit pinholed closes its pinholes", elements() == [], repr(elements()))
         suite.check("after exit mountd's port is closed again", not udp_passes("10.9.0.2", 20048))
         d = None
@@ -139,6 +164,7 @@ def main():
         for ns in (FW, SRV, OTHER):
             sh("ip", "netns", "del", ns, check=False)
         os.unlink(pol)
+        os.unlink(pol_nfs4)
     suite.finish()
 
 

@@ -5,12 +5,15 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/set.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include "pd_check.h"
 #include "pd_nft.h"
+#include "pd_nl.h"
 #include "pd_pkt.h"
+#include "pd_reload.h"
 #include "pd_table.h"
 
 static size_t udp4(uint8_t *b, const char *src, const char *dst, uint16_t sp, uint16_t dp, size_t plen)
@@ -213,6 +216,69 @@ static void test_batch_round_trip(void **state)
 	assert_int_equal(elems, 1);
 }
 
+/* An nftables notification as the kernel sends it: nfgenmsg, then table and set names. */
+static const struct nlmsghdr *nft_event(char *buf, int type, const char *table, const char *set)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | type);
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = NFPROTO_INET;
+	if (table)
+		mnl_attr_put_strz(nlh, type == NFT_MSG_DELTABLE ? NFTA_TABLE_NAME : NFTA_SET_TABLE, table);
+	if (set)
+		mnl_attr_put_strz(nlh, NFTA_SET_NAME, set);
+	return nlh;
+}
+
+static bool feed(struct pd_reload *r, int type, const char *table, const char *set)
+{
+	static char buf[512];
+	struct pd_nft_event ev;
+	assert_int_equal(pd_nft_event_parse(nft_event(buf, type, table, set), &ev), 0);
+	return pd_reload_event(r, &ev);
+}
+
+static void test_reload(void **state)
+{
+	(void)state;
+	struct pd_reload r;
+	pd_reload_init(&r, "pinhole");
+	pd_reload_track(&r, "ph_nfs_mountd_v4");
+	pd_reload_track(&r, "ph_nfs_nlockmgr_v4");
+	pd_reload_track(&r, "ph_nfs_mountd_v4");
+	assert_int_equal(r.n, 2);
+	/* pinholed's own element batches end in NEWGEN too: nothing to do */
+	assert_false(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	/* another table replaced: nothing */
+	assert_false(feed(&r, NFT_MSG_DELTABLE, "other", NULL));
+	assert_false(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	/* apply: the table goes, mountd's set comes back, nlockmgr's does not */
+	assert_false(feed(&r, NFT_MSG_DELSET, "pinhole", "ph_nfs_mountd_v4"));
+	assert_false(feed(&r, NFT_MSG_DELTABLE, "pinhole", NULL));
+	assert_false(feed(&r, NFT_MSG_NEWSET, "pinhole", "ph_nfs_mountd_v4"));
+	assert_false(feed(&r, NFT_MSG_NEWSET, "pinhole", "ph_other_v4"));
+	assert_true(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_mountd_v4"), PD_FATE_READD);
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_nlockmgr_v4"), PD_FATE_DROP);
+	assert_int_equal(pd_reload_fate(&r, "ph_other_v4"), PD_FATE_KEEP);
+	pd_reload_done(&r);
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_mountd_v4"), PD_FATE_KEEP);
+	assert_false(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	/* one set deleted on its own (nft delete set) */
+	assert_false(feed(&r, NFT_MSG_DELSET, "pinhole", "ph_nfs_nlockmgr_v4"));
+	assert_true(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_nlockmgr_v4"), PD_FATE_DROP);
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_mountd_v4"), PD_FATE_KEEP);
+	pd_reload_done(&r);
+	/* not nftables: refused by the parser */
+	static char buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | 1;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+	struct pd_nft_event ev;
+	assert_int_equal(pd_nft_event_parse(nlh, &ev), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_table_caps),
 		cmocka_unit_test(test_batch_round_trip),
+		cmocka_unit_test(test_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
