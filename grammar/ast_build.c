@@ -281,6 +281,26 @@ void ast_flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows
 	f->on_loc = *loc;
 }
 
+/* `program N`: an ONC RPC program number (RFC 5531 section 9: 32 bits; 0 is the portmapper's
+ * own NULL program, never a channel). */
+void ast_flow_set_program(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long n = text ? strtoull(text, &end, 10) : 0;
+	if (!text)
+		diag_error(ctx->diags, loc, "'program' needs an ONC RPC program number (e.g. program 100005)");
+	else if (f->program)
+		diag_error(ctx->diags, loc, "'program' given twice in one flow");
+	else if (errno || *end || n == 0 || n > 0xffffffffull)
+		diag_error(ctx->diags, loc, "program %s is out of range (1 to 4294967295)", text);
+	else {
+		f->program = (uint32_t)n;
+		f->program_loc = *loc;
+	}
+	free(text);
+}
+
 /* "30s", "10m", "1h": seconds, within the bounds a scoped channel's timer may have. */
 void ast_flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)
 {

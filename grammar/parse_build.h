@@ -52,6 +52,7 @@ void ast_flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, 
 void ast_flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, const struct loc *loc);
 void ast_flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, const struct loc *loc);
 void ast_flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
+void ast_flow_set_program(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
 void ast_flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
 
 #endif

@@ -74,6 +74,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token HAIRPIN "hairpin" FAMILY "family"
 %token JUNK "invalid character"
 %token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration"
+%token <str> PROGRAM "program"
 %token <range> PORTRANGE "port"
 %token <portlit> PORTLIT "port literal"
 
@@ -198,6 +199,7 @@ flow:	flow_head
 	| flow NEGOTIATED IDENT     { $$ = $1; ast_flow_set_negotiated(ctx, $$, $3, &@3); }
 	| flow ON names             { $$ = $1; ast_flow_set_on(ctx, $$, &$3, &@2); }
 	| flow TIMEOUT DURATION     { $$ = $1; ast_flow_set_timeout(ctx, $$, $3, &@3); }
+	| flow PROGRAM              { $$ = $1; ast_flow_set_program(ctx, $$, $2, &@2); }
 	| flow BROADCAST            { $$ = $1; $$->broadcast = true; }
 	| flow FRAGMENTS            { $$ = $1; $$->fragments = true; }
 	| flow UNADDRESSED          { $$ = $1; $$->unaddressed = true; }

@@ -49,6 +49,10 @@ struct ast_flow {
 	ast_words on;
 	struct loc timeout_loc;
 	uint32_t timeout;           /* seconds; 0 = not given (the default applies) */
+	/* `program N`: the ONC RPC program a `negotiated rpc` channel is (mountd 100005): only a
+	 * portmapper reply for that program opens it. 0 = not given (any allowed program). */
+	struct loc program_loc;
+	uint32_t program;
 	bool is_negotiated, broadcast, fragments;
 	bool unaddressed;           /* hosts without an address yet take part (DHCP) */
 	bool reject;                /* a probe the receiving side answers with a reset/unreachable */

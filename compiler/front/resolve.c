@@ -45,6 +45,9 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 	if (f->timeout && !f->on.n)
 		diag_error(d, &f->timeout_loc, "flow '%s': 'timeout' applies to a negotiated channel "
 			   "scoped with 'on'", f->name);
+	if (f->program && (!f->is_negotiated || strcmp(f->negotiated.text, "rpc")))
+		diag_error(d, &f->program_loc, "flow '%s': 'program' names the ONC RPC program of a "
+			   "'negotiated rpc' channel", f->name);
 	if (!f->on.n)
 		return;
 	if (!f->is_negotiated) {
@@ -376,7 +379,7 @@ static struct rflow lower_flow(const struct ast_app *owner, const struct ast_flo
 		.line = f->loc.first_line, .from = f->from, .to = f->to, .both_ways = f->both_ways,
 		.protos = f->protos, .same_port = f->dport.same, .helper = f->helper.text,
 		.related = f->related.text, .is_negotiated = f->is_negotiated,
-		.negotiated = f->negotiated.text, .timeout = f->timeout, .broadcast = f->broadcast,
+		.negotiated = f->negotiated.text, .timeout = f->timeout, .program = f->program, .broadcast = f->broadcast,
 		.fragments = f->fragments, .reject = f->reject, .unaddressed = f->unaddressed,
 	};
 	copy_ports(&rf.sport, &f->sport);

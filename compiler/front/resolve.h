@@ -52,6 +52,7 @@ struct rflow {
 	const char *negotiated;     /* the channel's name; "" or NULL when none was given */
 	name_list on;               /* control flows a negotiated channel is scoped to */
 	uint32_t timeout;           /* seconds; 0 = the default */
+	uint32_t program;           /* ONC RPC program of a `negotiated rpc` channel; 0 = any */
 	bool broadcast, fragments, reject;
 	bool unaddressed;           /* a zone restriction also matches 0.0.0.0, 255.255.255.255, link-local */
 };

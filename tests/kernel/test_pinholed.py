@@ -43,14 +43,14 @@ def nsx(ns, *args, **kw):
     return sh("ip", "netns", "exec", ns, *args, **kw)
 
 
-def getport(ns, server, sport, n=1, xid=0x1234):
+def getport(ns, server, sport, n=1, xid=0x1234, prog=100005):
     code = ("import socket,struct,sys\n"
             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('0.0.0.0',%d));s.settimeout(2)\n"
             "for i in range(%d):\n"
-            " m=struct.pack('>IIIIII',%d+i,0,2,100000,2,3)+bytes(16)+struct.pack('>IIII',100005,3,17,0)\n"
+            " m=struct.pack('>IIIIII',%d+i,0,2,100000,2,3)+bytes(16)+struct.pack('>IIII',%d,3,17,0)\n"
             " s.sendto(m,('%s',111))\n"
             " try: s.recvfrom(2000)\n"
-            " except OSError: pass\n") % (sport, n, xid, server)
+            " except OSError: pass\n") % (sport, n, xid, prog, server)
     nsx(ns, sys.executable, "-c", code)
 
 
@@ -107,7 +107,7 @@ def main():
                              stderr=subprocess.PIPE, text=True)
         time.sleep(1)
         srv = subprocess.Popen(["ip", "netns", "exec", SRV, sys.executable, "-c", SERVER,
-                                "20048", "22"] + ["30000"] * 20)
+                                "20048", "30001", "22"] + ["30000"] * 20)
         time.sleep(0.3)
         getport(FW, "10.9.0.2", 700)
         time.sleep(0.3)
@@ -126,6 +126,14 @@ def main():
         suite.check("after apply the pinhole still passes", udp_passes("10.9.0.2", 20048))
         suite.check("after apply another port is still dropped", not udp_passes("10.9.0.2", 20049))
         suite.check("the same port at another server is dropped", not udp_passes("10.9.1.2", 20048))
+        # nlockmgr's GETPORT reply (program 100021) opens nlockmgr's set, never mountd's.
+        getport(FW, "10.9.0.2", 703, xid=0x1800, prog=100021)
+        time.sleep(0.3)
+        suite.check("a GETPORT reply for nlockmgr (100021) opens nlockmgr's set",
+                    any(e.startswith("10.9.0.2 . 10.9.0.1 . udp . 30001")
+                        for e in elements("ph_nfs_nlockmgr_v4")), repr(elements("ph_nfs_nlockmgr_v4")))
+        suite.check("and does not open mountd's set", not any(". 30001" in e for e in elements()),
+                    repr(elements()))
         getport(FW, "10.9.0.2", 701, xid=0x2000)
         time.sleep(0.3)
         suite.check("a reply naming port 22 opens nothing",

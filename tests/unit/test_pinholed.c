@@ -126,8 +126,16 @@ static void test_check(void **state)
 	inet_pton(AF_INET, "192.0.2.9", o.addr);
 	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
 	assert_non_null(strstr(why, "not the sender's"));
-	/* another family or protocol is another target's */
+	/* a flow with `program 100005` (mountd): nlockmgr's reply is not its; without `program`
+	 * every allowed program's reply is */
 	o.listener = PH_LISTEN_SENDER;
+	t.program = 100005;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	o.program = 100021;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
+	t.program = 0;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	/* another family or protocol is another target's */
 	t.udp = false;
 	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
 	uint8_t a[16] = {0};
