@@ -182,6 +182,42 @@ static void test_table_caps(void **state)
 	assert_int_equal(pd_live_count(&tab), 1);
 }
 
+/* The per-peer cap (64 towards one address, whatever the connection) and the global one
+ * (4096): each peer here gets 64 from 4 connections; the 65th peer finds the table full. */
+static void test_peer_and_global_caps(void **state)
+{
+	(void)state;
+	static struct pd_table tab;
+	memset(&tab, 0, sizeof(tab));
+	struct pd_target t = target();
+	const char *why;
+	unsigned port = 1024;
+	for (unsigned peer = 0; peer <= PD_MAX_PINHOLES / PD_MAX_PER_PEER; peer++) {
+		struct pd_pinhole ph = {.family = AF_INET, .l4proto = IPPROTO_UDP,
+					.peer = {10, 1, (uint8_t)(peer >> 8), (uint8_t)peer},
+					.local = {10, 0, 0, 1}};
+		for (unsigned k = 0; k < PD_MAX_PER_PEER / PD_MAX_PER_CONN + 1; k++) {
+			struct pd_conn ev;
+			uint8_t client[4] = {10, 0, 0, 1};
+			struct pd_conn *c = pd_conn_add(&tab, 1, AF_INET, IPPROTO_UDP, client,
+							(uint16_t)(600 + peer * 8 + k), ph.peer, 111, 0, 1000, &ev);
+			assert_non_null(c);
+			for (unsigned i = 0; i < PD_MAX_PER_CONN; i++) {
+				ph.port = (uint16_t)port++;
+				struct pd_live *l = pd_live_open(&tab, c, &t, &ph, 0, &why);
+				bool room = k < PD_MAX_PER_PEER / PD_MAX_PER_CONN &&
+					    peer < PD_MAX_PINHOLES / PD_MAX_PER_PEER;
+				assert_true(room ? l != NULL : l == NULL);
+				if (!room)
+					assert_non_null(strstr(why, peer < PD_MAX_PINHOLES / PD_MAX_PER_PEER
+								    ? "peer" : "pinholed holds"));
+			}
+			pd_conn_drop(c); /* connections are not the cap here */
+		}
+	}
+	assert_int_equal(pd_live_count(&tab), PD_MAX_PINHOLES);
+}
+
 static void test_batch_round_trip(void **state)
 {
 	(void)state;
@@ -294,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_pkt_tcp6_ext),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_table_caps),
+		cmocka_unit_test(test_peer_and_global_caps),
 		cmocka_unit_test(test_batch_round_trip),
 		cmocka_unit_test(test_reload),
 	};
