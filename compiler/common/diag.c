@@ -46,6 +46,8 @@ static const struct diag_rule rules[DIAG_ID_COUNT] = {
 	[DIAG_N_BROADCAST_RESTRICTION] = {"PH202", "restriction-hits-broadcasts", SEV_NOTE,
 					  "a from/to list of hosts only also limits this host's broadcasts "
 					  "to those hosts"},
+	[DIAG_N_NEEDS_PINHOLED] = {"PH203", "needs-pinholed", SEV_NOTE,
+				   "a statement uses helper channels: pinholed must run to open them"},
 };
 
 const struct diag_rule *diag_rule(enum diag_id id)

@@ -46,6 +46,7 @@ enum diag_id {
 	DIAG_W_FAMILY_NARROWING,   /* PH111 family-narrowing */
 	DIAG_N_PEER_RESTRICTION,   /* PH201 restriction-hits-peers */
 	DIAG_N_BROADCAST_RESTRICTION, /* PH202 restriction-hits-broadcasts */
+	DIAG_N_NEEDS_PINHOLED,     /* PH203 needs-pinholed */
 	DIAG_ID_COUNT
 };
 

@@ -211,6 +211,17 @@ expect broadcast-subnet 0 '' "$bin" check smbnet.pin
 not_in broadcast-subnet-quiet 'PH202'
 expect broadcast-sarif 0 '"ruleId": "PH202", "ruleIndex": [0-9]+, "level": "note"' "$bin" check --format=sarif smbhosts.pin
 
+# Helper channels: a note that pinholed must run, naming them once per statement; none with
+# 'negotiated static;'; -Wno-needs-pinholed turns it off.
+printf 'allow ssh client;\nallow nfs client;\n' >helper.pin
+printf 'allow nfs client;\nnegotiated static;\n' >static.pin
+expect helper-note 0 "helper.pin:2:1: note: helper channels nfs flow mountd \\(rpc\\), nfs flow nlockmgr \\(rpc\\) open only while pinholed runs with this policy.*\\[PH203\\]" "$bin" check helper.pin
+expect helper-note-static 0 '' "$bin" check static.pin
+not_in helper-note-static-quiet 'PH203'
+expect helper-note-off 0 '' "$bin" check -Wno-needs-pinholed helper.pin
+not_in helper-note-off-quiet 'PH203'
+expect helper-note-json 0 '"id": "PH203"' "$bin" check --format=json helper.pin
+
 # Odd bytes in a file name still make valid JSON and SARIF; a missing policy has no location.
 printf 'allow ssh client;\nallow ssh client;\n' >"$(printf 'odd\377\001name.pin')"
 "$bin" check --format=json "$(printf 'odd\377\001name.pin')" >odd.json 2>/dev/null
