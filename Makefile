@@ -65,7 +65,7 @@ PD_SAN_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(PD_LIB_SRCS))
 PINHOLED := build/pinholed
 
 .PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz fuzz-build golden-update kernel install \
-	uninstall deb clean bench bench-deps
+	uninstall deb clean bench bench-deps bench-pinholed
 
 all: build/pinhole $(PINHOLED) man
 
@@ -173,6 +173,10 @@ kernel: all build/pinhole-faults
 # `check`): writes its table into README.md. QUICK=1: a short smoke run, README.md untouched.
 bench: all
 	@QUICK=$(QUICK) tests/perf/bench.sh
+
+# pinholed alone: control message to set element latency, messages/s, RSS (root).
+bench-pinholed: all
+	@/usr/bin/python3 tests/perf/bench_pinholed.py
 
 # What the benchmark installs when missing (iperf3, ethtool, time, ...): nothing else.
 bench-deps:
