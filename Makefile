@@ -59,7 +59,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*
 # runtime/proto (RUNTIME_PROTO_SRC).
 PD_LIB_SRCS := runtime/pinholed/pd_pkt.c runtime/pinholed/pd_check.c runtime/pinholed/pd_table.c \
 	runtime/pinholed/pd_nft.c runtime/pinholed/pd_nl.c runtime/pinholed/pd_reload.c
-PD_BIN_SRCS := runtime/pinholed/pd_policy.c runtime/pinholed/pd_main.c
+PD_BIN_SRCS := runtime/pinholed/pd_policy.c runtime/pinholed/pd_swap.c runtime/pinholed/pd_main.c
 PD_LIB_OBJS := $(patsubst %.c,build/obj/%.o,$(PD_LIB_SRCS))
 PD_SAN_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(PD_LIB_SRCS))
 PINHOLED := build/pinholed

@@ -24,6 +24,7 @@
 #include "pd_pkt.h"
 #include "pd_policy.h"
 #include "pd_reload.h"
+#include "pd_swap.h"
 #include "pd_table.h"
 
 #define PD_IDLE_MS (15u * 60 * 1000) /* a followed connection silent this long may be reused */
@@ -34,7 +35,10 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
 struct daemon {
-	struct pd_policy pol;
+	struct pd_policy *pol;           /* heap: its targets are pointed at, it never moves */
+	const char *policy;              /* --policy and -L, to read it again after a reload */
+	const char *const *libdirs;
+	size_t nlib;
 	struct pd_table *tab;
 	struct mnl_socket *log, *ct, *nft, *mon;
 	struct pd_reload reload;
@@ -158,7 +162,7 @@ static void conn_release(struct pd_conn *c)
 
 static void handle_packet(struct daemon *d, const struct pd_nflog *m)
 {
-	const struct pd_channel *ch = pd_policy_channel(&d->pol, m->prefix);
+	const struct pd_channel *ch = pd_policy_channel(d->pol, m->prefix);
 	struct pd_pkt p;
 	if (!ch || pd_pkt_parse(m->payload, m->len, &p) < 0)
 		return;
@@ -222,6 +226,51 @@ static void handle_destroy(struct daemon *d, const struct pd_ct_tuple *t)
 	pd_conn_drop(c);
 }
 
+static void track_sets(struct daemon *d)
+{
+	pd_reload_init(&d->reload, PINHOLE_TABLE);
+	for (size_t i = 0; i < d->pol->nch; i++)
+		for (size_t k = 0; k < d->pol->ch[i].ntargets; k++)
+			pd_reload_track(&d->reload, d->pol->ch[i].targets[k].set);
+}
+
+static void swap_drop(void *ctx, struct pd_live *l)
+{
+	struct daemon *d = ctx;
+	log_pinhole("dropped", l->target, &l->ph, "reload", "the policy no longer fills this set");
+	if (l->expires_ms > now_ms())
+		queue_op(d, false, l->target, &l->ph, 0);
+}
+
+static void swap_release(void *ctx, struct pd_conn *c)
+{
+	(void)ctx;
+	conn_release(c);
+}
+
+/* The table was replaced, perhaps by another policy: read ours again (the copy rules' prefixes
+ * may be numbered differently now) and move the live pinholes and connections over. A policy
+ * that no longer compiles, or has no channel, leaves the one read before in use. */
+static void reread_policy(struct daemon *d)
+{
+	struct pd_policy *np = xcalloc(1, sizeof(*np));
+	if (pd_policy_load(np, d->policy, d->libdirs, d->nlib, stderr) < 0) {
+		fprintf(stderr, "pinholed: keeping the policy read before: %s does not load\n", d->policy);
+		pd_policy_free(np);
+		free(np);
+		return;
+	}
+	struct pd_swap_ops ops = {.ctx = d, .drop = swap_drop, .release = swap_release};
+	size_t dropped = pd_swap_policy(d->tab, d->pol, np, &ops);
+	flush_ops(d); /* the ops name the old policy's sets: sent before it is freed */
+	pd_policy_free(d->pol);
+	free(d->pol);
+	d->pol = np;
+	track_sets(d);
+	fprintf(stderr, "pinholed: read %s again: %zu channel(s), %zu pinhole(s) it no longer has dropped\n",
+		d->policy, np->nch, dropped);
+}
+
 /* A transaction replaced pinholed's sets (`pinhole apply`): live pinholes whose set is
  * declared again come back with the time they had left; the others are dropped. One batch
  * per set, so a set that failed to come back cannot take the others' elements with it. */
@@ -255,6 +304,7 @@ static void handle_reload(struct daemon *d)
 	pd_reload_done(&d->reload);
 	fprintf(stderr, "pinholed: the ruleset was replaced: %zu pinhole(s) re-added, %zu dropped\n",
 		readded, dropped);
+	reread_policy(d);
 }
 
 static int on_mon_msg(const struct nlmsghdr *nlh, void *data)
@@ -383,8 +433,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	static struct daemon d;
-	if (pd_policy_load(&d.pol, policy, libdirs, nlib, stderr) < 0)
+	d.pol = xcalloc(1, sizeof(*d.pol));
+	d.policy = policy;
+	d.libdirs = libdirs;
+	d.nlib = nlib;
+	if (pd_policy_load(d.pol, policy, libdirs, nlib, stderr) < 0) {
+		free(d.pol);
 		return 2;
+	}
 	d.tab = calloc(1, sizeof(*d.tab));
 	d.log = nl_open(0);
 	d.ct = nl_open(NF_NETLINK_CONNTRACK_DESTROY);
@@ -413,11 +469,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	d.seq = (uint32_t)time(NULL);
-	pd_reload_init(&d.reload, PINHOLE_TABLE);
-	for (size_t i = 0; i < d.pol.nch; i++)
-		for (size_t k = 0; k < d.pol.ch[i].ntargets; k++)
-			pd_reload_track(&d.reload, d.pol.ch[i].targets[k].set);
-	fprintf(stderr, "pinholed: reading %zu channel(s) of %s on NFLOG group %d\n", d.pol.nch, policy,
+	track_sets(&d);
+	fprintf(stderr, "pinholed: reading %zu channel(s) of %s on NFLOG group %d\n", d.pol->nch, policy,
 		NFT_PINHOLED_GROUP);
 	while (!stop) {
 		struct pollfd fds[4] = {{mnl_socket_get_fd(d.log), POLLIN, 0},
@@ -452,7 +505,8 @@ int main(int argc, char **argv)
 	mnl_socket_close(d.nft);
 	mnl_socket_close(d.mon);
 	free(d.tab);
-	pd_policy_free(&d.pol);
+	pd_policy_free(d.pol);
+	free(d.pol);
 	fprintf(stderr, "pinholed: stopped, pinholes closed\n");
 	return 0;
 }

@@ -107,7 +107,7 @@ def main():
                              stderr=subprocess.PIPE, text=True)
         time.sleep(1)
         srv = subprocess.Popen(["ip", "netns", "exec", SRV, sys.executable, "-c", SERVER,
-                                "20048", "30001", "22"] + ["30000"] * 20)
+                                "20048", "30001", "22"] + ["30000"] * 20 + ["30002"])
         time.sleep(0.3)
         getport(FW, "10.9.0.2", 700)
         time.sleep(0.3)
@@ -143,6 +143,19 @@ def main():
         n30000 = sum(". 30000" in e for e in elements())
         suite.check("20 replies naming one port open one pinhole (refreshed, not repeated)",
                     n30000 == 1, f"{n30000} pinholes")
+        # A new policy numbers the copy rules differently (another nfs statement first: ours
+        # is ph2 now, its set ph_nfs_mountd_2_v4): pinholed reads its policy again on apply.
+        with open(pol, "w") as f:
+            f.write("allow nfs client to 10.9.5.0/24;\nallow nfs client;\n")
+        r = sh(PINHOLE, "apply", "--netns", FW, "-q", pol, check=False)
+        suite.check("pinhole apply of a renumbered policy succeeds", r.returncode == 0, r.stderr)
+        time.sleep(0.5)
+        getport(FW, "10.9.0.2", 704, xid=0x4000)
+        time.sleep(0.3)
+        els = elements("ph_nfs_mountd_2_v4")
+        suite.check("after it, a GETPORT reply opens the renumbered statement's set",
+                    any(e.startswith("10.9.0.2 . 10.9.0.1 . udp . 30002") for e in els), repr(els))
+        suite.check("and that pinhole passes", udp_passes("10.9.0.2", 30002))
         srv.wait(timeout=20)
         # A policy without the flow: its set is gone, pinholed drops the pinholes (logged);
         # applying the nfs policy again brings back an empty set, not the dropped pinholes.
@@ -160,7 +173,7 @@ def main():
                     "opened ph_nfs_mountd_v4" in err and "refused" in err, err[-2000:])
         suite.check("pinholed logs the pinholes re-added and dropped on reload",
                     "dropped ph_nfs_mountd_v4 10.9.0.2 . 10.9.0.1 . udp . 20048" in err and
-                    "re-added" in err, err[-2000:])
+                    "re-added" in err and "read " + pol + " again" in err, err[-2000:])
         suite.check("on exit pinholed closes its pinholes", elements() == [], repr(elements()))
         suite.check("after exit mountd's port is closed again", not udp_passes("10.9.0.2", 20048))
         d = None
