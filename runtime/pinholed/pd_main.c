@@ -455,7 +455,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pinholed: cannot open netlink sockets: %s (needs CAP_NET_ADMIN)\n", strerror(errno));
 		return 1;
 	}
-	char buf[1024];
+	char buf[1024] = {0}; /* attribute padding is sent as it is */
 	size_t len = pd_nflog_bind_msgs(buf, sizeof(buf), NFT_PINHOLED_GROUP, 1);
 	if (!len || mnl_socket_sendto(d.log, buf, len) < 0) {
 		fprintf(stderr, "pinholed: cannot bind NFLOG group %d: %s\n", NFT_PINHOLED_GROUP, strerror(errno));
