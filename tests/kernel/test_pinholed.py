@@ -5,6 +5,10 @@ portmapper's reply (real ONC RPC bytes) make pinholed open mountd's port at that
 this client, for UDP only; the same port at another server, another port, and everything after
 pinholed stops (it closes its pinholes on exit) stay closed. Hostile replies: a GETPORT reply
 naming port 22 opens nothing; a flood of replies opens at most the per-connection cap.
+`program`: nlockmgr's reply (100021) opens nlockmgr's set, never mountd's. `pinhole apply`:
+of the same policy, the pinhole is back with its remaining time and still passes; of a
+renumbered policy (pinholed reads its policy again), new replies open the renumbered set; of a
+policy without the flow, the pinhole is dropped (logged) and not re-added later.
 
 PINHOLED=WRAPPER runs a wrapper in pinholed's place (a script that execs valgrind on
 build/pinholed: no errors and no leaks, through every reload and hostile case).
