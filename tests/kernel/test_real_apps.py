@@ -981,6 +981,9 @@ def pinholed_cases(base):
                                  connects(topo.peer, addr, MOUNTD), True)
                     SUITE.expect(f"{name}: {title}: {fam} TCP third peer {OTHER[v][0]} -> {addr}:{MOUNTD} is blocked",
                                  connects(oth, addr, MOUNTD), False)
+                    # ... though it reaches the server: nfs's fixed port is open to every client
+                    SUITE.expect(f"{name}: {title}: {fam} TCP third peer {OTHER[v][0]} -> {addr}:2049 passes",
+                                 connects(oth, addr, 2049), True)
                 SUITE.check(f"{name}: {title}: pinholed stops and says it closed its pinholes", ph.stop(), ph.logs())
                 for fam, addr, v in fams:
                     SUITE.expect(f"{name}: {title}: after pinholed exits the {v} mountd sets are empty",
