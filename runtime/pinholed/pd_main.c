@@ -401,11 +401,58 @@ static struct mnl_socket *nl_open(unsigned groups)
 	return s;
 }
 
+/* Binds NFLOG group 7100 and waits for the kernel's two ACKs, so that a group another process
+ * holds (EBUSY, EPERM) is an error at start, not a daemon that silently reads nothing. Packets
+ * logged between the bind and its ACK are handled as usual. */
+static int bind_log(struct daemon *d)
+{
+	static char buf[262144];
+	size_t len = pd_nflog_bind_msgs(buf, sizeof(buf), NFT_PINHOLED_GROUP, 1);
+	if (!len) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (mnl_socket_sendto(d->log, buf, len) < 0)
+		return -1;
+	int acks = 0;
+	while (acks < 2) {
+		struct pollfd p = {mnl_socket_get_fd(d->log), POLLIN, 0};
+		if (poll(&p, 1, 2000) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		ssize_t n = recv(p.fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			return -1;
+		int left = (int)n;
+		for (const struct nlmsghdr *nlh = (void *)buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR) {
+				on_log_msg(nlh, d);
+				continue;
+			}
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
+			if (e->error) {
+				errno = -e->error;
+				return -1;
+			}
+			acks++;
+		}
+	}
+	return 0;
+}
+
 static int usage(FILE *out, int rc)
 {
 	fprintf(out, "usage: pinholed --policy POLICY [-L DIR]... [--netns NAME]\n"
+		     "       pinholed -h|--help | --version\n"
 		     "Opens the exact, timed pinholes that the negotiated channels of POLICY's\n"
-		     "control connections ask for (man pinholed).\n");
+		     "control connections ask for (man pinholed).\n"
+		     "  -p, --policy POLICY  the policy pinhole applied (compiled again here)\n"
+		     "  -L, --library DIR    more app definitions, as pinhole -L (up to 16)\n"
+		     "  --netns NAME         run in network namespace NAME (needs CAP_SYS_ADMIN)\n");
 	return rc;
 }
 
@@ -417,14 +464,24 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			return usage(stdout, 0);
+		if (!strcmp(argv[i], "--version")) {
+			printf("pinholed %s\n", PINHOLE_VERSION);
+			return 0;
+		}
 		if (i + 1 < argc && (!strcmp(argv[i], "--policy") || !strcmp(argv[i], "-p")))
 			policy = argv[++i];
 		else if (i + 1 < argc && (!strcmp(argv[i], "-L") || !strcmp(argv[i], "--library")) && nlib < 16)
 			libdirs[nlib++] = argv[++i];
 		else if (i + 1 < argc && !strcmp(argv[i], "--netns"))
 			netns = argv[++i];
-		else
+		else {
+			bool known = !strcmp(argv[i], "--policy") || !strcmp(argv[i], "-p") ||
+				     !strcmp(argv[i], "-L") || !strcmp(argv[i], "--library") ||
+				     !strcmp(argv[i], "--netns");
+			fprintf(stderr, "pinholed: %s '%s'\n", !known ? "unknown option" :
+				i + 1 < argc ? "more than 16 of" : "missing value for", argv[i]);
 			return usage(stderr, 2);
+		}
 	}
 	if (!policy)
 		return usage(stderr, 2);
@@ -455,10 +512,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pinholed: cannot open netlink sockets: %s (needs CAP_NET_ADMIN)\n", strerror(errno));
 		return 1;
 	}
-	char buf[1024] = {0}; /* attribute padding is sent as it is */
-	size_t len = pd_nflog_bind_msgs(buf, sizeof(buf), NFT_PINHOLED_GROUP, 1);
-	if (!len || mnl_socket_sendto(d.log, buf, len) < 0) {
-		fprintf(stderr, "pinholed: cannot bind NFLOG group %d: %s\n", NFT_PINHOLED_GROUP, strerror(errno));
+	if (bind_log(&d) < 0) {
+		fprintf(stderr, "pinholed: cannot bind NFLOG group %d: %s%s\n", NFT_PINHOLED_GROUP, strerror(errno),
+			errno == EBUSY || errno == EPERM ? " (another process holds it: is pinholed running already?)" : "");
 		return 1;
 	}
 	if (getuid() == 0 && keep_net_admin() < 0) {

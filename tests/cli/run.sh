@@ -100,6 +100,20 @@ expect apps-show 0 'control +client -> server tcp dport 21 helper "ftp"' "$bin" 
 expect apps-scoped 0 'scoped: open only to peers that used flow pna, rtsp or rtsp-http with this host' "$bin" apps realplayer
 expect apps-not-scoped 0 'not scoped: it runs between clients' "$bin" apps msn
 expect apps-unknown 2 "did you mean 'ftp'" "$bin" apps ftpp
+# Helper channels (negotiated PARSER on FLOW): what pinholed reads and opens, and the set it
+# fills, named as the compiled ruleset names it; the static fallback only with negotiated static.
+expect apps-helper-rpc 0 'helper channel: pinholed reads the portmapper GETPORT and rpcbind GETADDR replies' "$bin" apps nfs
+mkdir -p "$tmp/helperlib"
+printf 'app tv "test" {\n    flow ctl: client -> server tcp dport 554;\n    flow media-data: server -> client udp dport 6970-6999 negotiated rtsp on ctl timeout 30s;\n}\n' \
+	> "$tmp/helperlib/tv.pin"
+printf 'allow tv client;\n' > "$tmp/tv.pin"
+expect apps-helper-rtsp 0 'helper channel: pinholed reads the RTSP SETUP requests and replies' "$bin" -L "$tmp/helperlib" apps tv
+expect apps-helper-on 0 'on flow ctl \(copies sent to NFLOG group 7100\)' "$bin" -L "$tmp/helperlib" apps tv
+set_named=$("$bin" -L "$tmp/helperlib" apps tv | grep -oE 'sets ph_[a-z_]+_v4' | sed 's/^sets //')
+if [ -n "$set_named" ] && "$bin" -L "$tmp/helperlib" compile "$tmp/tv.pin" | grep -q "set $set_named {" &&
+	"$bin" -L "$tmp/helperlib" apps tv | grep -q "for 30s (sets $set_named, _v6)"; then pass=$((pass + 1)); else
+	echo "cli: FAIL apps names the helper set '$set_named', which the compiled ruleset lacks"; fail=$((fail + 1)); fi
+expect apps-helper-fallback 0 "With 'negotiated static;' .* the ports above are" "$bin" -L "$tmp/helperlib" apps tv
 mkdir -p "$tmp/lib"
 printf 'app mygame "My game" { flow play: client -> server udp dport 27015; }\n' > "$tmp/lib/mygame.pin"
 printf 'allow mygame client;\n' > "$tmp/game.pin"
