@@ -68,6 +68,29 @@ void ast_zone_add_addrs(struct ast_stmt *z, ast_words *addrs)
 	words_append(&z->u.zone.addrs, addrs);
 }
 
+void ast_zone_set_default(struct parse_ctx *ctx, struct ast_stmt *z, int action, const struct loc *loc)
+{
+	if (z->u.zone.has_default) {
+		diag_error(ctx->diags, loc, "zone '%s' already has a default (line %d)",
+			   z->u.zone.name.text, z->u.zone.default_loc.first_line);
+		return;
+	}
+	z->u.zone.has_default = true;
+	z->u.zone.default_action = (enum rule_action)action;
+	z->u.zone.default_loc = *loc;
+}
+
+void ast_zone_bad_default(struct parse_ctx *ctx, char *word, const struct loc *loc)
+{
+	if (!strcmp(word, "drop"))
+		diag_error(ctx->diags, loc, "a zone's default is 'deny' (drop silently) or 'reject' "
+			   "(answer at once): write 'default deny;'");
+	else
+		diag_error(ctx->diags, loc, "a zone's default is 'deny' (drop silently) or 'reject' "
+			   "(answer at once), not '%s'", word);
+	free(word);
+}
+
 struct ast_stmt *ast_stmt_app(struct ast_app *app)
 {
 	struct ast_stmt *s = ast_stmt_new(STMT_APP);
@@ -87,6 +110,11 @@ struct ast_service ast_service_port(const struct portlit *p, const struct loc *l
 					: xasprintf("%s/%u-%u", proto, p->r.lo, p->r.hi);
 	return (struct ast_service){.loc = *loc, .name = name, .is_port = true,
 				    .proto = p->proto, .ports = p->r};
+}
+
+struct ast_service ast_service_any(const struct loc *loc)
+{
+	return (struct ast_service){.loc = *loc, .name = xstrdup("any"), .is_any = true};
 }
 
 struct ast_stmt *ast_rule_new(int action, struct ast_service *first)

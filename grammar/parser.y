@@ -71,7 +71,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token BROADCAST "broadcast" FRAGMENTS "fragments" UNADDRESSED "unaddressed" ARROW "->" BIARROW "<->"
 %token ON "on" TIMEOUT "timeout"
 %token MASQUERADE "masquerade" SNAT "snat" FORWARD "forward" PORT_KW "port keyword" AS "as"
-%token HAIRPIN "hairpin" FAMILY "family"
+%token HAIRPIN "hairpin" FAMILY "family" DEFAULT "default"
 %token JUNK "invalid character"
 %token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration"
 %token <range> PORTRANGE "port"
@@ -139,6 +139,7 @@ rule_head: action service           { $$ = ast_rule_new($1, &$2); }
 
 service: IDENT                      { $$ = ast_service_app($1, &@1); }
 	| PORTLIT                   { $$ = ast_service_port(&$1, &@1); }
+	| ANY                       { $$ = ast_service_any(&@1); }
 	;
 
 addrs:	addr                        { $$ = (ast_words){0}; ast_words_push(&$$, $1, &@1); }
@@ -156,6 +157,9 @@ zone:	zone_head '}'
 zone_head: ZONE IDENT '{'           { $$ = ast_stmt_zone($2, &@2); }
 	| zone_head INTERFACE iface_names ';' { $$ = $1; ast_zone_add_ifaces($$, &$3); }
 	| zone_head ADDRESS addrs ';'   { $$ = $1; ast_zone_add_addrs($$, &$3); }
+	| zone_head DEFAULT DENY ';'    { $$ = $1; ast_zone_set_default(ctx, $$, ACT_DENY, &@2); }
+	| zone_head DEFAULT REJECT ';'  { $$ = $1; ast_zone_set_default(ctx, $$, ACT_REJECT, &@2); }
+	| zone_head DEFAULT IDENT ';'   { $$ = $1; ast_zone_bad_default(ctx, $3, &@3); }
 	| zone_head error ';'       { $$ = $1; yyerrok; }
 	;
 
@@ -315,6 +319,12 @@ static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *befo
 	if (rule && ((got == YYSYMBOL_IDENT && one_of(text, ifaces)) || got == YYSYMBOL_INTERFACE))
 		return xasprintf("a rule names no interface itself: put the interface in a zone "
 				 "('zone lan { interface eth0; }') and write 'from lan' (or 'to lan')");
+	bool name_expected = false;
+	for (int i = 0; i < n; i++)
+		name_expected |= expected[i] == YYSYMBOL_IDENT;
+	if (got == YYSYMBOL_ANY && name_expected)
+		return xasprintf("'any' is a keyword (every app, in a gateway rule): it cannot name "
+				 "an app, a define or a zone");
 	if (!strcmp(yysymbol_name(got), "':'") && (!strcmp(before, "tcp") || !strcmp(before, "udp")))
 		return xasprintf("a port is written %s/PORT, with '/': e.g. 'allow %s/8080 server;'",
 				 before, before);
@@ -323,7 +333,7 @@ static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *befo
 		size_t best_d = 3;
 		for (int i = 0; i < n; i++) {
 			const char *kw = yysymbol_name(expected[i]);
-			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_FAMILY ||
+			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_DEFAULT ||
 			    !(kw[0] >= 'a' && kw[0] <= 'z'))
 				continue; /* keywords only */
 			size_t d = util_edit_distance(text, kw);

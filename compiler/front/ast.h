@@ -22,6 +22,7 @@ struct ast_service {
 	struct loc loc;
 	char *name;       /* app name or the literal as written */
 	bool is_port;
+	bool is_any;       /* `any`: every protocol, every port */
 	uint8_t proto;    /* IR_TCP / IR_UDP for port literals */
 	struct ir_portrange ports;
 };
@@ -56,7 +57,9 @@ struct ast_flow {
 };
 /* ESP (IP protocol 50, IPsec) is not a keyword: a flow names it as `esp`, a word the grammar
  * hands to ast_flow_proto_word(), so no app name is taken from users. */
-enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4, PROTO_BIT_ESP = 8 };
+/* PROTO_BIT_ALL is the flow of the `any` service: every IP protocol, no port (it is alone in
+ * its flow; nothing in the library's grammar writes it). */
+enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4, PROTO_BIT_ESP = 8, PROTO_BIT_ALL = 16 };
 
 /* Scoped negotiated channels: how long a peer stays eligible by default, and the bounds. */
 enum { SCOPE_TIMEOUT_DEFAULT = 600, SCOPE_TIMEOUT_MIN = 1, SCOPE_TIMEOUT_MAX = 86400 };
@@ -115,6 +118,11 @@ struct ast_stmt {
 			struct ast_word name;
 			ast_words ifaces;
 			ast_words addrs;
+			/* `default deny;` or `default reject;`: what the packets arriving by
+			 * the zone's interfaces meet when no rule decided them */
+			bool has_default;
+			enum rule_action default_action;
+			struct loc default_loc;
 		} zone;
 		struct ast_word include;  /* path as written */
 		struct ast_app *app;

@@ -429,6 +429,30 @@ static const struct rapp *port_app(struct resolved *r, const struct ast_service 
 	return ra;
 }
 
+/* `any` is an app of one client-to-server flow of every protocol and port, written like a
+ * port literal's (kept in res->port_apps). */
+static const struct rapp *any_app(struct resolved *r, const struct ast_service *s)
+{
+	struct ast_app *a = xcalloc(1, sizeof(*a));
+	a->name = xstrdup("any");
+	a->loc = s->loc;
+	a->description = xstrdup("every protocol and port");
+	struct ast_flow f = {0};
+	f.name = xstrdup("any");
+	f.loc = s->loc;
+	f.from = ROLE_CLIENT;
+	f.to = ROLE_SERVER;
+	f.protos = PROTO_BIT_ALL;
+	VEC_PUSH(a->flows, f);
+	VEC_PUSH(r->port_apps, a);
+	struct rapp *ra = xcalloc(1, sizeof(*ra));
+	ra->name = a->name;
+	ra->src = a;
+	VEC_PUSH(ra->flows, lower_flow(a, &a->flows.v[0]));
+	VEC_PUSH(r->apps, ra);
+	return ra;
+}
+
 static void rflow_free(struct rflow *f)
 {
 	free(f->sport.v);
@@ -601,6 +625,17 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 			VEC_PUSH(rr.apps, port_app(r, svc));
 			continue;
 		}
+		if (svc->is_any) {
+			if (ar->role != ROLE_NONE)
+				diag_error(d, &svc->loc, "'any' is every app between zones: a gateway rule "
+					   "('allow any from lan to wan;'); a host rule names its apps");
+			else if (ar->services.n > 1)
+				diag_error(d, &svc->loc, "'any' already is every app: write it alone");
+			rr.any = true;
+			rr.any_loc = svc->loc;
+			VEC_PUSH(rr.apps, any_app(r, svc));
+			continue;
+		}
 		const struct ast_app *a = library_find(lib, svc->name);
 		if (!a) {
 			const char *sug = library_suggest(lib, svc->name);
@@ -697,7 +732,9 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 			parse_literals(&s->u.define.addrs, &def.addrs, d);
 			VEC_PUSH(r->defines, def);
 		} else {
-			struct zone z = {.stmt = s, .name = name->text};
+			struct zone z = {.stmt = s, .name = name->text,
+					 .deflt = s->u.zone.has_default ? s->u.zone.default_action : ACT_ALLOW,
+					 .default_loc = s->u.zone.default_loc};
 			if (!s->u.zone.ifaces.n)
 				diag_error(d, &name->loc, "zone '%s' names no interface", name->text);
 			for (size_t k = 0; k < s->u.zone.ifaces.n; k++) {
