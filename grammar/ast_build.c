@@ -170,21 +170,26 @@ void ast_rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role
 	r->role_loc = *loc;
 }
 
-void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
-		   const struct loc *kwloc)
+void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, enum peer_kw kw,
+		       struct ast_plist *list, const struct loc *kwloc)
 {
 	struct ast_rule *r = &s->u.rule;
-	bool *has = from ? &r->has_from : &r->has_to;
-	ast_words *dst = from ? &r->from : &r->to;
+	bool *has = kw == PEER_FROM ? &r->has_from : kw == PEER_TO ? &r->has_to : &r->has_on;
+	ast_words *dst = kw == PEER_FROM ? &r->from : kw == PEER_TO ? &r->to : &r->on;
+	struct loc *at = kw == PEER_FROM ? &r->from_loc : kw == PEER_TO ? &r->to_loc : &r->on_loc;
+	struct ast_except *ex = kw == PEER_FROM ? &r->from_ex : kw == PEER_TO ? &r->to_ex : &r->on_ex;
+	const char *name = kw == PEER_FROM ? "from" : kw == PEER_TO ? "to" : "on";
 	if (*has)
-		diag_error(ctx->diags, kwloc, "'%s' given twice; list all addresses in one '%s'",
-			   from ? "from" : "to", from ? "from" : "to");
+		diag_error(ctx->diags, kwloc, "'%s' given twice; list all addresses in one '%s'", name, name);
 	*has = true;
-	if (from)
-		r->from_loc = *kwloc;
-	else
-		r->to_loc = *kwloc;
-	words_append(dst, addrs);
+	*at = *kwloc;
+	words_append(dst, &list->w);
+	ex->any |= list->any;
+	if (list->any)
+		ex->any_loc = list->any_loc;
+	if (list->ex.n)
+		ex->ex_loc = list->ex_loc;
+	words_append(&ex->ex, &list->ex);
 }
 
 void ast_words_push(ast_words *w, char *text, const struct loc *loc)

@@ -34,8 +34,9 @@ void ast_rule_set_word(struct parse_ctx *ctx, struct ast_stmt *s, struct ast_wor
 void ast_rule_set_words(struct parse_ctx *ctx, ast_words *dst, struct loc *dst_loc, ast_words *src,
 			const struct loc *loc, const char *what);
 void ast_rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role, const struct loc *loc);
-void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
-		   const struct loc *kwloc);
+enum peer_kw { PEER_FROM, PEER_TO, PEER_ON };
+void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, enum peer_kw kw,
+		       struct ast_plist *list, const struct loc *kwloc);
 
 void ast_words_push(ast_words *w, char *text, const struct loc *loc);
 

@@ -57,6 +57,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 	struct ast_service service;
 	ast_words words;
 	struct ast_ports ports;
+	struct ast_plist plist;
 	enum role role;
 	int num;
 }
@@ -71,7 +72,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token BROADCAST "broadcast" FRAGMENTS "fragments" UNADDRESSED "unaddressed" ARROW "->" BIARROW "<->"
 %token ON "on" TIMEOUT "timeout"
 %token MASQUERADE "masquerade" SNAT "snat" FORWARD "forward" PORT_KW "port keyword" AS "as"
-%token HAIRPIN "hairpin" FAMILY "family" DEFAULT "default"
+%token HAIRPIN "hairpin" FAMILY "family" DEFAULT "default" EXCEPT "except"
 %token JUNK "invalid character"
 %token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration"
 %token <range> PORTRANGE "port"
@@ -84,6 +85,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %type <words> names addrs iface_names
 %type <str> addr iface opt_string
 %type <ports> ports
+%type <plist> plist
 %type <role> role
 %type <num> action protos proto arrow
 
@@ -94,6 +96,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %destructor { free($$.name); } <service>
 %destructor { ast_words_free(&$$); } <words>
 %destructor { ast_ports_free(&$$); } <ports>
+%destructor { ast_plist_free(&$$); } <plist>
 
 %%
 
@@ -122,8 +125,9 @@ action:	ALLOW     { $$ = ACT_ALLOW; }
 rule:	rule_head
 	| rule CLIENT               { $$ = $1; ast_rule_set_role(ctx, $$, ROLE_CLIENT, &@2); }
 	| rule SERVER               { $$ = $1; ast_rule_set_role(ctx, $$, ROLE_SERVER, &@2); }
-	| rule FROM addrs           { $$ = $1; ast_rule_set_peer(ctx, $$, true, &$3, &@2); }
-	| rule TO addrs             { $$ = $1; ast_rule_set_peer(ctx, $$, false, &$3, &@2); }
+	| rule FROM plist           { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_FROM, &$3, &@2); }
+	| rule TO plist             { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_TO, &$3, &@2); }
+	| rule ON plist             { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_ON, &$3, &@2); }
 	| rule LOG                  { $$ = $1; $$->u.rule.log = true; }
 	| rule AS addr              { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.as, $3, &@3, "as"); }
 	| rule PORT_KW addr            { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.port, $3, &@3, "port"); }
@@ -147,6 +151,13 @@ addrs:	addr                        { $$ = (ast_words){0}; ast_words_push(&$$, $1
 	;
 
 addr:	ADDR | IDENT ;
+
+/* A rule's address list, and what it leaves out: `10.0.0.0/8 except 10.1.0.0/16`,
+ * `any except 192.0.2.0/24` (every address of both families but those). */
+plist:	addrs                       { $$ = (struct ast_plist){.w = $1}; }
+	| addrs EXCEPT addrs        { $$ = (struct ast_plist){.w = $1, .ex = $3, .ex_loc = @2}; }
+	| ANY EXCEPT addrs          { $$ = (struct ast_plist){.any = true, .any_loc = @1, .ex = $3, .ex_loc = @2}; }
+	;
 
 define:	DEFINE IDENT '=' addrs       { $$ = ast_stmt_define($2, &@2, &$4); }
 	;
@@ -333,7 +344,7 @@ static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *befo
 		size_t best_d = 3;
 		for (int i = 0; i < n; i++) {
 			const char *kw = yysymbol_name(expected[i]);
-			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_DEFAULT ||
+			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_EXCEPT ||
 			    !(kw[0] >= 'a' && kw[0] <= 'z'))
 				continue; /* keywords only */
 			size_t d = util_edit_distance(text, kw);

@@ -27,6 +27,21 @@ struct ast_service {
 	struct ir_portrange ports;
 };
 
+/* What a rule's address list leaves out: `ADDRS except ADDRS`, `any except ADDRS`. */
+struct ast_except {
+	bool any;                  /* the list is `any`: every address of both families */
+	struct loc any_loc, ex_loc;/* `any`, `except` */
+	ast_words ex;              /* empty = no exception */
+};
+
+/* An address list as the grammar reads it (handed to ast_rule_set_peer). */
+struct ast_plist {
+	ast_words w;
+	bool any;
+	struct loc any_loc, ex_loc;
+	ast_words ex;
+};
+
 struct ast_ports {
 	struct loc loc;
 	VEC(struct ir_portrange) r;
@@ -86,6 +101,12 @@ struct ast_rule {
 	bool has_from, has_to;
 	struct loc from_loc, to_loc;
 	ast_words from, to;        /* addresses, define names or zone names */
+	struct ast_except from_ex, to_ex, on_ex;
+	/* `on ADDRS`: this host's own addresses its side of the app uses (a server's
+	 * listening address, a client's source) */
+	bool has_on;
+	struct loc on_loc;
+	ast_words on;
 	bool log;
 	/* address translation: `as ADDR` (snat), `port N` (forward), `hairpin ZONE` (forward),
 	 * `family NAME, ...` (masquerade); text NULL = not given */
@@ -136,6 +157,7 @@ struct ast_policy {
 void ast_words_free(ast_words *w);
 void ast_word_free(struct ast_word *w);
 void ast_ports_free(struct ast_ports *p);
+void ast_plist_free(struct ast_plist *p);
 void ast_flow_free(struct ast_flow *f);
 void ast_app_free(struct ast_app *a);
 void ast_stmt_free(struct ast_stmt *s);

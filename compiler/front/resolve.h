@@ -85,6 +85,7 @@ struct rrule {
 	VEC(const struct rapp *) apps;
 	struct peer client_side; /* `from` */
 	struct peer server_side; /* `to` */
+	struct peer local;       /* `on`: this host's own addresses (host rules) */
 	struct rnat nat;         /* ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD */
 	bool any;                /* the service is `any` (a gateway rule of every protocol) */
 	struct loc any_loc;

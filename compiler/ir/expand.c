@@ -523,9 +523,12 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 					     "host's broadcasts to the hosts listed, and no broadcast address is "
 					     "among them (add the subnet's, e.g. 10.0.0.255, or a subnet)",
 					     f->app, f->name);
+			/* `on ADDRS`: this host's end, the source of what it sends and the
+			 * destination of what it receives */
+			const struct peer *local = rr->local.given ? &rr->local : NULL;
 			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
-					   .src = side == 1 && peer->given ? peer : NULL,
-					   .dst = side == 0 && peer->given ? peer : NULL,
+					   .src = side == 1 ? (peer->given ? peer : NULL) : local,
+					   .dst = side == 0 ? (peer->given ? peer : NULL) : local,
 					   .src_role = init, .dst_role = resp};
 			emit_direction(x, &c);
 		}
