@@ -437,6 +437,20 @@ static void emit_direction(struct exp *x, const struct dirctx *c)
 		const struct peer *p = sides[k];
 		if (!p || !p->given || !p->addrs.n)
 			continue;
+		if (p == &c->rr->local) {
+			/* `on ADDRS` is this host's own end: it stays as written, and says so once */
+			bool said = false;
+			for (size_t i = 0; i < x->warned.n && !said; i++)
+				said = !strcmp(x->warned.v[i], "unaddressed on");
+			if (k == 1 && c->hook == IR_INPUT && !said) {
+				VEC_PUSH(x->warned, xstrdup("unaddressed on"));
+				diag_note(x->d, &p->loc,
+					  "%s flow '%s' is also used by hosts without an address yet, which send "
+					  "to 255.255.255.255 or ff02::/16: 'on' admits only what is addressed "
+					  "to these addresses", c->f->app, c->f->name);
+			}
+			continue;
+		}
 		if (!zone_with_addrs(p)) {
 			char *key = xasprintf("unaddressed %s", c->f->app);
 			bool seen = false;
