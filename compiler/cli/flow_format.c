@@ -38,6 +38,8 @@ char *flow_format(const struct ast_flow *f)
 	}
 	if (f->protos & PROTO_BIT_ICMP)
 		sb_printf(&sb, "%sicmp", sep);
+	if (f->protos & PROTO_BIT_ALL)
+		sb_printf(&sb, "%severy protocol", sep);
 	put_ports(&sb, "sport", &f->sport);
 	put_ports(&sb, "dport", &f->dport);
 	for (size_t i = 0; i < f->icmp_types.n; i++)

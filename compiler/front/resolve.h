@@ -12,6 +12,9 @@ struct zone {
 	const char *name;
 	prefix_vec addrs;
 	VEC(const char *) ifaces;
+	/* `default deny|reject;`: ACT_DENY or ACT_REJECT, and where; ACT_ALLOW = none given */
+	enum rule_action deflt;
+	struct loc default_loc;
 };
 
 struct define {
@@ -83,7 +86,10 @@ struct rrule {
 	VEC(const struct rapp *) apps;
 	struct peer client_side; /* `from` */
 	struct peer server_side; /* `to` */
+	struct peer local;       /* `on`: this host's own addresses (host rules) */
 	struct rnat nat;         /* ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD */
+	bool any;                /* the service is `any` (a gateway rule of every protocol) */
+	struct loc any_loc;
 };
 
 struct resolved {
