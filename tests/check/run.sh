@@ -203,17 +203,17 @@ expect narrow-v6 1 'narrow6.pin:2:23: warning: ::/0 is every IPv6 address.*add 0
 expect narrow-both 0 '' "$bin" check both.pin
 expect narrow-off 0 '' "$bin" check -Wno-family-narrowing narrow4.pin
 
-# Address translation lint: a forward a deny empties (PH112), an allow towards masqueraded
-# hosts that no forward leads to (PH113); a forward to one of them, or IPv6 (not
+# Address translation lint: a forward a deny empties (PH116), an allow towards masqueraded
+# hosts that no forward leads to (PH117); a forward to one of them, or IPv6 (not
 # masqueraded), is no finding.
 printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }' 'zone wan { interface wan0; }' \
 	'masquerade from lan to wan;' 'allow http from wan to 10.1.0.5;' 'allow http from wan to fd00:1::5;' \
 	'forward tcp/8443 from wan to 10.1.0.3 port 443;' 'deny tcp/443 from wan to 10.1.0.0/24;' >natlint.pin
 printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }' 'zone wan { interface wan0; }' \
 	'masquerade from lan to wan;' 'allow https from wan to lan;' 'forward tcp/8443 from wan to 10.1.0.3 port 443;' >natok.pin
-expect nat-allow-no-forward 1 "natlint.pin:4:21: warning: 10\.1\.0\.5 is masqueraded behind zone 'wan'.*\[PH113\]" "$bin" check natlint.pin
+expect nat-allow-no-forward 1 "natlint.pin:4:21: warning: 10\.1\.0\.5 is masqueraded behind zone 'wan'.*\[PH117\]" "$bin" check natlint.pin
 not_in nat-allow-v6 'natlint.pin:5:'
-expect nat-forward-denied 1 'natlint.pin:6:1: warning: the connections this forward rewrites are all dropped by line 7: it forwards nothing \[PH112\]' "$bin" check natlint.pin
+expect nat-forward-denied 1 'natlint.pin:6:1: warning: the connections this forward rewrites are all dropped by line 7: it forwards nothing \[PH116\]' "$bin" check natlint.pin
 expect nat-lint-ok 0 '' "$bin" check natok.pin
 not_in nat-lint-ok-quiet 'PH11[23]'
 expect nat-lint-off 0 '' "$bin" check -Wno-forward-denied -Wno-allow-without-forward natlint.pin
