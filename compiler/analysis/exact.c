@@ -24,10 +24,12 @@ static void note_line(struct exact_stmt *s, const struct ir_rule *r)
 		return;
 	}
 	for (size_t k = 0; k < s->nlines; k++)
-		if (s->lines[k] == r->origin.line)
+		if (s->stmts[k] == r->origin.stmt_no)
 			return;
-	if (s->nlines < EXACT_LINES)
+	if (s->nlines < EXACT_LINES) {
+		s->stmts[s->nlines] = r->origin.stmt_no;
 		s->lines[s->nlines++] = r->origin.line;
+	}
 }
 
 /* A statement that decides nothing: which earlier rules decide its packets, and do they all
@@ -39,6 +41,9 @@ static void decided_before(struct exact *x, const struct ir_ruleset *rs, struct 
 	for (size_t j = 0; j < last; j++) {
 		if (x->eff[j] == bddfalse)
 			continue;
+		int t = rs->rules.v[j].origin.stmt_no;
+		if (x->eff[j] == bddfalse || t <= 0 || (size_t)t > x->nstmt)
+			continue; /* built-ins decide nothing of s->space */
 		BDD hit = pks_and(x->eff[j], s->space);
 		if (hit != bddfalse) {
 			note_line(s, &rs->rules.v[j]);
@@ -121,7 +126,7 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 	for (size_t s = 0; s < nstmt; s++)
 		x->st[s].space = x->st[s].eff = bdd_addref(bddfalse);
 	/* Forward: what each rule decides; `rest` is what no rule before it matched. */
-	BDD rest = bdd_addref(bddtrue);
+	BDD rest = bdd_addref(bddtrue), builtin = bdd_addref(bddfalse);
 	size_t *first = xcalloc(nstmt + 1, sizeof(size_t)), *last = xcalloc(nstmt + 1, sizeof(size_t));
 	bool *mixed = xcalloc(nstmt + 1, sizeof(bool)), *seen = xcalloc(nstmt + 1, sizeof(bool));
 	for (size_t i = 0; i < x->n; i++) {
@@ -133,8 +138,10 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 		x->eff[i] = pks_and(x->match[i], rest);
 		pks_set(&rest, pks_diff(rest, x->match[i]));
 		int s = r->origin.stmt_no;
-		if (s <= 0 || (size_t)s > nstmt)
+		if (s <= 0 || (size_t)s > nstmt) {
+			pks_set(&builtin, pks_or(builtin, x->eff[i]));
 			continue;
+		}
 		struct exact_stmt *st = &x->st[s - 1];
 		if (!seen[s]) {
 			seen[s] = true;
@@ -148,6 +155,11 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 		pks_set(&st->eff, pks_or(st->eff, x->eff[i]));
 	}
 	bdd_delref(rest);
+	/* What built-in rules (loopback, established, invalid) decide is no statement's business:
+	 * a statement's space is what it matches outside of that. */
+	for (size_t s = 0; s < nstmt; s++)
+		pks_set(&x->st[s].space, pks_diff(x->st[s].space, builtin));
+	bdd_delref(builtin);
 	/* Backward: per action, the union of the matches from each rule on. */
 	BDD *u[3];
 	for (int a = 0; a < 3; a++) {

@@ -12,8 +12,10 @@
 enum exact_class {
 	EX_NONE,      /* no deciding rule in a filter hook (or they match nothing) */
 	EX_LIVE,      /* it decides packets no other statement would decide the same way */
-	EX_SHADOWED,  /* it decides nothing; rules before it decide some of its packets otherwise */
-	EX_COVERED,   /* it decides nothing; rules before it decide all its packets the same way */
+	EX_SHADOWED,  /* it decides nothing; statements before it decide some of its packets
+		       * otherwise */
+	EX_COVERED,   /* it decides nothing; statements before it decide all its packets the
+		       * same way */
 	EX_UNNEEDED,  /* it decides packets, but without it the rules after it (or the default
 		       * drop) would decide each of them the same way */
 };
@@ -23,10 +25,12 @@ struct exact_stmt {
 	enum exact_class cls;
 	enum ir_action action;    /* of its deciding rules */
 	int lines[EXACT_LINES];   /* the deciding lines (other statements), in order */
+	int stmts[EXACT_LINES];   /* and their statements (stmt_no) */
 	size_t nlines;
 	const char *builtin;      /* a built-in rule among the deciders ("established") */
 	bool by_default;          /* EX_UNNEEDED: the default drop takes some of its packets */
-	BDD space;                /* packets its rules match (referenced) */
+	BDD space;                /* packets its rules match that no built-in rule decides
+				   * (loopback, established, invalid): referenced */
 	BDD eff;                  /* packets it decides */
 };
 

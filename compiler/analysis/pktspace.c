@@ -5,7 +5,8 @@
 
 #include "pktspace.h"
 
-#define OTHER_NAME "\x01" /* a name no rule names: no wildcard prefix starts with it */
+#define OTHER_NAME "?" /* a name no rule names (interface names hold no "?"): "eth?" is any
+			  * eth name no rule names */
 
 void pks_set(BDD *acc, BDD v)
 {

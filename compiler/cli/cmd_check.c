@@ -151,6 +151,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct check_policy *pols = rc == EXIT_OK ? xcalloc(files.n, sizeof(*pols)) : NULL;
 	cli->copts.incdirs = incdirs.v;
 	cli->copts.nincdirs = incdirs.n;
+	cli->copts.analyze = true;
 	for (size_t i = 0; pols && i < files.n; i++) {
 		struct check_policy *p = &pols[i];
 		p->file = files.v[i];
@@ -172,6 +173,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	}
 	cli->copts.incdirs = NULL;
 	cli->copts.nincdirs = 0;
+	cli->copts.analyze = false;
 	for (size_t i = 0; i < o.baseline.n; i++)
 		free(o.baseline.v[i]);
 	VEC_FREE(o.baseline);
