@@ -109,5 +109,6 @@ void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct
 	if (!exact_analyze(&x, ir, res->rules.n))
 		return;
 	lint_statements(res, ir, &x, d);
+	lint_exposure(res, ir, &x, d);
 	exact_free(&x);
 }

@@ -8,6 +8,11 @@
 #include "ir.h"
 #include "resolve.h"
 
+struct exact;
+/* PH113 family parity and PH114 admin ports open to public addresses (lint_exposure.c). */
+void lint_exposure(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
+		   struct diags *d);
+
 void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d);
 
 #endif

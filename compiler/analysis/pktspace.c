@@ -236,18 +236,22 @@ static BDD ifs_bdd(const struct pktspace *ps, const struct pks_field *f, const s
 	return r;
 }
 
+BDD pks_prefix(const struct pktspace *ps, const struct pks_field *f, const struct ir_prefix *p)
+{
+	BDD a = prefix_bdd(f, p->addr, p->len);
+	BDD r = pks_and(a, bit(&ps->family, 0, p->family == IR_V6));
+	bdd_delref(a);
+	return r;
+}
+
 static BDD addrs_bdd(const struct pktspace *ps, const struct pks_field *f, const struct ir_addrset *s)
 {
 	if (!s->n)
 		return bdd_addref(bddtrue);
 	BDD r = bdd_addref(bddfalse);
 	for (size_t i = 0; i < s->n; i++) {
-		const struct ir_prefix *p = &s->v[i];
-		BDD a = prefix_bdd(f, p->addr, p->len);
-		BDD fam = bit(&ps->family, 0, p->family == IR_V6);
-		BDD t = pks_and(a, fam);
+		BDD t = pks_prefix(ps, f, &s->v[i]);
 		pks_set(&r, pks_or(r, t));
-		bdd_delref(a);
 		bdd_delref(t);
 	}
 	return r;

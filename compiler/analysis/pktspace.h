@@ -43,6 +43,8 @@ bool pks_witness(const struct pktspace *ps, BDD s, struct ir_packet *out);
 /* Field constraints, for queries (referenced). */
 BDD pks_eq(const struct pktspace *ps, const struct pks_field *f, uint32_t v);
 BDD pks_range(const struct pktspace *ps, const struct pks_field *f, uint32_t lo, uint32_t hi);
+/* The packet's family is the prefix's and the address field `f` lies in it. */
+BDD pks_prefix(const struct pktspace *ps, const struct pks_field *f, const struct ir_prefix *p);
 
 /* Reference-counted helpers: r = op(a, b) referenced; old value of *acc released. */
 void pks_set(BDD *acc, BDD v);     /* *acc = v (v already referenced) */
