@@ -33,57 +33,97 @@ static bool has_slash0(const struct ir_rule *r)
 	return false;
 }
 
+struct by_app { const char *app; size_t rule; };
+
+static int by_app_cmp(const void *a, const void *b)
+{
+	const struct by_app *x = a, *y = b;
+	int c = strcmp(x->app, y->app);
+	return c ? c : x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* One app's accept rules (v[0..n), in rule order): report when what is accepted of it is one
+ * family only, every family-bound rule of it is bound by an address list, and the policy
+ * names addresses of the other family elsewhere (fams: v4, v6). */
+static void parity_of(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
+		      const struct by_app *v, size_t n, BDD v6, const bool fams[2], struct diags *d)
+{
+	BDD acc = bdd_addref(bddfalse);
+	bool by_addrs = true;
+	int first_line = 0;
+	const struct loc *at = NULL;
+	for (size_t k = 0; k < n; k++) {
+		const struct ir_rule *q = &ir->rules.v[v[k].rule];
+		if ((q->family != IR_ANY && !has_addrs(q)) || has_slash0(q))
+			by_addrs = false;
+		if (x->eff[v[k].rule] == bddfalse)
+			continue;
+		if (!at) {
+			at = &res->rules.v[q->origin.stmt_no - 1].loc;
+			first_line = q->origin.line;
+		}
+		pks_set(&acc, pks_or(acc, x->eff[v[k].rule]));
+	}
+	BDD a6 = pks_and(acc, v6), a4 = pks_diff(acc, v6);
+	bool only4 = a4 != bddfalse && a6 == bddfalse, only6 = a6 != bddfalse && a4 == bddfalse;
+	if (at && by_addrs && ((only4 && fams[1]) || (only6 && fams[0])))
+		diag_warning_id(d, DIAG_W_FAMILY_PARITY, at, "'%s' is allowed over %s only: the "
+				"address lists of its statements (from line %d) hold no %s address, "
+				"so its %s traffic is dropped", v[0].app, only4 ? "IPv4" : "IPv6", first_line,
+				only4 ? "IPv6" : "IPv4", only4 ? "IPv6" : "IPv4");
+	bdd_delref(a6);
+	bdd_delref(a4);
+	bdd_delref(acc);
+}
+
 static void family_parity(const struct resolved *res, const struct ir_ruleset *ir,
 			  const struct exact *x, struct diags *d)
 {
-	BDD v6 = bdd_addref(bdd_ithvar(x->ps.family.first));
-	VEC(const char *) done = {0};
+	struct by_app *v = xcalloc(ir->rules.n + 1, sizeof(*v));
+	size_t n = 0;
+	/* Which families the policy's address lists name: a policy that names no IPv6 address
+	 * anywhere is an IPv4 policy, and an app over IPv4 only is what it says. */
+	bool fams[2] = {false, false};
+	static const enum ir_match_kind ends[2] = {IR_M_SADDR, IR_M_DADDR};
 	for (size_t i = 0; i < ir->rules.n; i++) {
 		const struct ir_rule *r = &ir->rules.v[i];
-		const char *app = r->origin.app;
-		if (!app || r->action != IR_ACCEPT || !r->origin.stmt_no || x->eff[i] == bddfalse)
-			continue;
-		bool seen = false;
-		for (size_t k = 0; k < done.n && !seen; k++)
-			seen = !strcmp(done.v[k], app);
-		if (seen)
-			continue;
-		VEC_PUSH(done, app);
-		/* what the policy accepts of this app, per family, and whether every family-bound
-		 * rule of it is bound by an address list (not by its protocol) */
-		BDD acc = bdd_addref(bddfalse);
-		bool by_addrs = true, any = false;
-		int first_line = 0;
-		const struct loc *at = NULL;
-		for (size_t j = i; j < ir->rules.n; j++) {
-			const struct ir_rule *q = &ir->rules.v[j];
-			if (!q->origin.app || strcmp(q->origin.app, app) || q->action != IR_ACCEPT ||
-			    !q->origin.stmt_no || (size_t)q->origin.stmt_no > res->rules.n)
-				continue;
-			if ((q->family != IR_ANY && !has_addrs(q)) || has_slash0(q))
-				by_addrs = false;
-			if (x->eff[j] == bddfalse)
-				continue;
-			any = true;
-			if (!at) {
-				at = &res->rules.v[q->origin.stmt_no - 1].loc;
-				first_line = q->origin.line;
-			}
-			pks_set(&acc, pks_or(acc, x->eff[j]));
+		for (int e = 0; e < 2 && r->origin.stmt_no; e++) {
+			const struct ir_addrset *a = ir_rule_addrs(r, ends[e]);
+			for (size_t k = 0; a && k < a->n; k++)
+				fams[a->v[k].family == IR_V6] = true;
 		}
-		BDD a6 = pks_and(acc, v6), a4 = pks_diff(acc, v6);
-		bool only4 = a4 != bddfalse && a6 == bddfalse, only6 = a6 != bddfalse && a4 == bddfalse;
-		if (any && by_addrs && (only4 || only6))
-			diag_warning_id(d, DIAG_W_FAMILY_PARITY, at, "'%s' is allowed over %s only: the "
-					"address lists of its statements (from line %d) hold no %s address, "
-					"so its %s traffic is dropped", app, only4 ? "IPv4" : "IPv6", first_line,
-					only4 ? "IPv6" : "IPv4", only4 ? "IPv6" : "IPv4");
-		bdd_delref(a6);
-		bdd_delref(a4);
-		bdd_delref(acc);
 	}
-	VEC_FREE(done);
+	for (size_t i = 0; i < ir->rules.n; i++) {
+		const struct ir_rule *r = &ir->rules.v[i];
+		if (r->origin.app && r->action == IR_ACCEPT && exact_deciding(r) && r->origin.stmt_no &&
+		    (size_t)r->origin.stmt_no <= res->rules.n)
+			v[n++] = (struct by_app){r->origin.app, i};
+	}
+	qsort(v, n, sizeof(*v), by_app_cmp);
+	/* in the order of each app's first rule, so findings come in policy order */
+	size_t *starts = xcalloc(n + 1, sizeof(*starts)), ng = 0;
+	for (size_t k = 0; k < n; k++)
+		if (!k || strcmp(v[k].app, v[k - 1].app))
+			starts[ng++] = k;
+	starts[ng] = n;
+	size_t *order = xcalloc(ng + 1, sizeof(*order));
+	for (size_t g = 0; g < ng; g++)
+		order[g] = g;
+	for (size_t g = 1; g < ng; g++) /* insertion sort by first rule: groups are mostly in order */
+		for (size_t h = g; h > 0 && v[starts[order[h]]].rule < v[starts[order[h - 1]]].rule; h--) {
+			size_t t = order[h];
+			order[h] = order[h - 1];
+			order[h - 1] = t;
+		}
+	BDD v6 = bdd_addref(bdd_ithvar(x->ps.family.first));
+	for (size_t g = 0; g < ng; g++) {
+		size_t a = starts[order[g]], b = starts[order[g] + 1];
+		parity_of(res, ir, x, v + a, b - a, v6, fams, d);
+	}
 	bdd_delref(v6);
+	free(order);
+	free(starts);
+	free(v);
 }
 
 /* ---- PH114 administration ports open to public addresses ---- */

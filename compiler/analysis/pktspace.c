@@ -179,7 +179,7 @@ bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs)
 	field(ps, &ps->sport, 16);
 	field(ps, &ps->daddr, 128);
 	field(ps, &ps->saddr, 128);
-	if (bdd_init(200000, 20000) < 0)
+	if (bdd_init(1000000, 200000) < 0)
 		return false;
 	bdd_gbc_hook(NULL);
 	bdd_setmaxincrease(2000000);
