@@ -66,24 +66,29 @@ static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_st
 	s->cls = EX_LIVE;
 	/* A cheap test first: no other action after it can take any of them, or (for a
 	 * verdict the default does not give) some of them meet no rule of its action at all. */
-	bool other = false;
-	for (int b = 0; b < 3 && !other; b++) {
-		if (b == a)
-			continue;
-		BDD t = pks_and(rem, u[b][first + 1]);
-		other = t != bddfalse;
-		bdd_delref(t);
-	}
-	if (!other && s->action == IR_DROP) {
-		s->cls = EX_UNNEEDED;
-		s->by_default = true;
-	}
-	BDD left = pks_diff(rem, u[a][first + 1]);
-	bool stuck = left != bddfalse && s->action != IR_DROP;
-	bdd_delref(left);
-	if (stuck || s->cls == EX_UNNEEDED) {
-		bdd_delref(rem);
-		return;
+	if (s->action == IR_DROP) {
+		bool other = false;
+		for (int b = 0; b < 3 && !other; b++) {
+			if (b == a)
+				continue;
+			BDD t = pks_and(rem, u[b][first + 1]);
+			other = t != bddfalse;
+			bdd_delref(t);
+		}
+		if (!other) {
+			s->cls = EX_UNNEEDED;
+			s->by_default = true;
+			bdd_delref(rem);
+			return;
+		}
+	} else {
+		BDD left = pks_diff(rem, u[a][first + 1]);
+		bool stuck = left != bddfalse;
+		bdd_delref(left);
+		if (stuck) {
+			bdd_delref(rem);
+			return;
+		}
 	}
 	for (size_t j = first + 1; j < x->n && rem != bddfalse; j++) {
 		const struct ir_rule *r = &rs->rules.v[j];
@@ -160,12 +165,28 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 	for (size_t s = 0; s < nstmt; s++)
 		pks_set(&x->st[s].space, pks_diff(x->st[s].space, builtin));
 	bdd_delref(builtin);
-	/* Backward: per action, the union of the matches from each rule on. */
+	/* Backward: per action, the union of the matches from each rule on. A drop statement
+	 * asks about the other verdicts, an accept or reject one about its own; none asks about
+	 * drops. */
+	bool need[3] = {false, false, false};
+	for (size_t s = 1; s <= nstmt; s++) {
+		if (!seen[s] || mixed[s] || x->st[s - 1].eff == bddfalse)
+			continue;
+		int a = act(x->st[s - 1].action);
+		if (a == 1)
+			need[0] = need[2] = true;
+		else
+			need[a] = true;
+	}
 	BDD *u[3];
 	for (int a = 0; a < 3; a++) {
 		u[a] = xcalloc(x->n + 2, sizeof(BDD));
 		u[a][x->n] = u[a][x->n + 1] = bdd_addref(bddfalse);
 		for (size_t j = x->n; j-- > 0;) {
+			if (!need[a]) {
+				u[a][j] = bdd_addref(bddfalse);
+				continue;
+			}
 			const struct ir_rule *r = &rs->rules.v[j];
 			u[a][j] = x->match[j] != bddfalse && act(r->action) == a
 				? pks_or(u[a][j + 1], x->match[j]) : bdd_addref(u[a][j + 1]);

@@ -179,6 +179,19 @@ static void admin_access(const struct resolved *res, const struct exact *x, stru
 	BDD scope = pks_and(pub, hooks);
 	bdd_delref(pub);
 	bdd_delref(hooks);
+	/* every admin port at once first: most statements open none, and one AND says so */
+	BDD ports = bdd_addref(bddfalse);
+	for (size_t k = 0; k < sizeof(admin_ports) / sizeof(admin_ports[0]); k++) {
+		BDD pr = pks_eq(&x->ps, &x->ps.proto, admin_ports[k].proto);
+		BDD pt = pks_range(&x->ps, &x->ps.dport, admin_ports[k].lo, admin_ports[k].hi);
+		BDD t = pks_and(pr, pt);
+		pks_set(&ports, pks_or(ports, t));
+		bdd_delref(t);
+		bdd_delref(pt);
+		bdd_delref(pr);
+	}
+	pks_set(&scope, pks_and(scope, ports));
+	bdd_delref(ports);
 	for (size_t s = 0; s < x->nstmt && s < res->rules.n; s++) {
 		const struct exact_stmt *st = &x->st[s];
 		if (st->action != IR_ACCEPT || st->eff == bddfalse)
