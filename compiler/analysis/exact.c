@@ -130,8 +130,9 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 	x->st = xcalloc(nstmt + 1, sizeof(*x->st));
 	for (size_t s = 0; s < nstmt; s++)
 		x->st[s].space = x->st[s].eff = bdd_addref(bddfalse);
-	/* Forward: what each rule decides; `rest` is what no rule before it matched. */
-	BDD rest = bdd_addref(bddtrue), builtin = bdd_addref(bddfalse);
+	/* Forward: what each rule decides; `rest` is what no rule before it matched (of the
+	 * codes that stand for a packet: everything decided is within `valid`). */
+	BDD rest = bdd_addref(x->ps.valid), builtin = bdd_addref(bddfalse);
 	size_t *first = xcalloc(nstmt + 1, sizeof(size_t)), *last = xcalloc(nstmt + 1, sizeof(size_t));
 	bool *mixed = xcalloc(nstmt + 1, sizeof(bool)), *seen = xcalloc(nstmt + 1, sizeof(bool));
 	for (size_t i = 0; i < x->n; i++) {
@@ -162,8 +163,10 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 	bdd_delref(rest);
 	/* What built-in rules (loopback, established, invalid) decide is no statement's business:
 	 * a statement's space is what it matches outside of that. */
-	for (size_t s = 0; s < nstmt; s++)
+	for (size_t s = 0; s < nstmt; s++) {
 		pks_set(&x->st[s].space, pks_diff(x->st[s].space, builtin));
+		pks_set(&x->st[s].space, pks_and(x->st[s].space, x->ps.valid));
+	}
 	bdd_delref(builtin);
 	/* Backward: per action, the union of the matches from each rule on. A drop statement
 	 * asks about the other verdicts, an accept or reject one about its own; none asks about

@@ -366,7 +366,6 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 BDD pks_rule(const struct pktspace *ps, const struct ir_rule *r)
 {
 	BDD s = pks_eq(ps, &ps->hook, (uint32_t)r->hook);
-	pks_set(&s, pks_and(s, ps->valid));
 	if (r->family)
 		pks_set(&s, pks_and(s, bit(&ps->family, 0, r->family == IR_V6)));
 	for (size_t i = 0; i < r->match.n && s != bddfalse; i++) {

@@ -29,8 +29,9 @@ struct pktspace {
 bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs);
 void pks_done(struct pktspace *ps);
 
-/* Referenced BDDs (the caller bdd_delref's them): the packets a rule matches (within
- * `valid`), and one concrete packet (the atoms its names fall in). */
+/* Referenced BDDs (the caller bdd_delref's them): the packets a rule matches (codes outside
+ * `valid` included: intersect with it, as exact.c does once, not per rule), and one concrete
+ * packet (the atoms its names fall in). */
 BDD pks_rule(const struct pktspace *ps, const struct ir_rule *r);
 BDD pks_packet(const struct pktspace *ps, const struct ir_packet *p);
 /* The variables' values for one concrete packet (vals: nvars bytes), and whether such an

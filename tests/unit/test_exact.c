@@ -240,6 +240,7 @@ static void test_witness(void **state)
 	struct pktspace ps;
 	assert_true(pks_init(&ps, &rs));
 	BDD m = pks_rule(&ps, &rs.rules.v[0]);
+	pks_set(&m, pks_and(m, ps.valid));
 	struct ir_packet p;
 	assert_true(pks_witness(&ps, m, &p));
 	assert_true(ir_rule_matches(&rs.rules.v[0], &p));
