@@ -54,6 +54,15 @@ expect compile-o-error 2 'error' "$bin" compile -o "$tmp/keep.nft" "$tmp/bad.pin
 if [ "$(cat "$tmp/keep.nft")" = stale ] && [ -z "$(ls "$tmp" | grep '\.tmp\.')" ]; then pass=$((pass + 1)); else
 	echo "cli: FAIL a failed compile touched the output file"; fail=$((fail + 1)); fi
 
+# explain --to: the sources that can connect, per deciding line, exactly, with a witness.
+printf 'deny ssh server from 10.1.0.0/16;\nallow ssh server from 10.0.0.0/8, fd00::/8;\nallow http server;\n' > "$tmp/to.pin"
+expect explain-to 0 'sources: 10\.0\.0\.0/16, 10\.2\.0\.0/15, 10\.4\.0\.0/14' "$bin" explain --to tcp/22 "$tmp/to.pin"
+expect explain-to-v6 0 'sources: fd00::/8' "$bin" explain --to tcp/22 "$tmp/to.pin"
+expect explain-to-witness 0 'e\.g\.: tcp 10\.[0-9.]+:[0-9]+ -> [0-9.]+:22 in new' "$bin" explain --to=tcp/22 "$tmp/to.pin"
+expect explain-to-http 0 'to.pin:3: allow http server' "$bin" explain --to tcp/80 "$tmp/to.pin"
+expect explain-to-closed 1 'in \(to this host\):' "$bin" explain --to tcp/23 "$tmp/to.pin"
+expect explain-to-bad 2 '--to takes PROTO/PORT' "$bin" explain --to tcp/x "$tmp/to.pin"
+expect explain-to-packet 2 '--to takes a policy file and no packet' "$bin" explain --to tcp/22 "$tmp/to.pin" 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'
 # explain: verdict line, the deciding FILE:LINE and flow, or `default`.
 expect explain-accept 0 '^verdict: accept' "$bin" explain "$tmp/ex.pin" 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'
 expect explain-line 0 "^rule: +$tmp/ex.pin:1: allow ssh server from 10.0.0.0/8;" "$bin" explain "$tmp/ex.pin" 'tcp 10.0.0.7:40000 -> 10.0.0.5:22 in'
