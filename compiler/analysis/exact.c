@@ -120,9 +120,19 @@ static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_st
 
 bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 {
-	memset(x, 0, sizeof(*x));
-	if (!pks_init(&x->ps, rs))
+	struct pktspace ps;
+	if (!pks_init(&ps, rs))
 		return false;
+	exact_analyze_in(x, &ps, rs, nstmt);
+	x->own = true;
+	return true;
+}
+
+void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct ir_ruleset *rs,
+		      size_t nstmt)
+{
+	memset(x, 0, sizeof(*x));
+	x->ps = *ps;
 	x->n = rs->rules.n;
 	x->match = xcalloc(x->n + 1, sizeof(BDD));
 	x->eff = xcalloc(x->n + 1, sizeof(BDD));
@@ -213,7 +223,6 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 	free(last);
 	free(mixed);
 	free(seen);
-	return true;
 }
 
 void exact_free(struct exact *x)
@@ -231,6 +240,7 @@ void exact_free(struct exact *x)
 	free(x->match);
 	free(x->eff);
 	free(x->st);
-	pks_done(&x->ps);
+	if (x->own)
+		pks_done(&x->ps);
 	memset(x, 0, sizeof(*x));
 }

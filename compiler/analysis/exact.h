@@ -35,7 +35,8 @@ struct exact_stmt {
 };
 
 struct exact {
-	struct pktspace ps;
+	struct pktspace ps;       /* its own, or a copy of a shared one (own false) */
+	bool own;
 	size_t n;                 /* rules of the ruleset */
 	BDD *match, *eff;         /* per rule; bddfalse for rules that decide nothing */
 	size_t nstmt;
@@ -46,6 +47,10 @@ struct exact {
 bool exact_deciding(const struct ir_rule *r);
 /* nstmt: the policy's statements (origin.stmt_no 1..nstmt). False when BuDDy cannot start. */
 bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt);
+/* The same in a packet space already started (for two policies at once: pks_init on a
+ * ruleset holding the rules of both); exact_free then leaves it running. */
+void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct ir_ruleset *rs,
+		      size_t nstmt);
 void exact_free(struct exact *x);
 
 #endif

@@ -54,6 +54,17 @@ expect compile-o-error 2 'error' "$bin" compile -o "$tmp/keep.nft" "$tmp/bad.pin
 if [ "$(cat "$tmp/keep.nft")" = stale ] && [ -z "$(ls "$tmp" | grep '\.tmp\.')" ]; then pass=$((pass + 1)); else
 	echo "cli: FAIL a failed compile touched the output file"; fail=$((fail + 1)); fi
 
+# diff OLD NEW: newly allowed and newly denied traffic, exactly, with witnesses the
+# evaluator confirms (the other policy's verdict on the witness).
+printf 'allow ssh server from 10.0.0.0/8;\nallow http server;\n' > "$tmp/old.pin"
+printf 'allow ssh server from 10.0.0.0/9;\nallow http server;\nallow https server from 192.168.0.0/16;\n' > "$tmp/new.pin"
+printf 'allow http server;\nallow ssh server from 10.0.0.0/9, 10.128.0.0/9;\n' > "$tmp/same.pin"
+expect diff-added 1 'new.pin:3: allow https server from 192\.168\.0\.0/16' "$bin" diff "$tmp/old.pin" "$tmp/new.pin"
+expect diff-removed 1 'e\.g\.: tcp 10\.(12[89]|1[3-9][0-9]|2[0-5][0-9])\.[0-9.]+:[0-9]+ -> [0-9.]+:22 in new' "$bin" diff "$tmp/old.pin" "$tmp/new.pin"
+not_in diff-witness-confirmed 'the other policy: accept'
+expect diff-same 0 'no difference' "$bin" diff "$tmp/old.pin" "$tmp/same.pin"
+expect diff-usage 2 'two policies' "$bin" diff "$tmp/old.pin"
+expect diff-bad 2 'cannot read' "$bin" diff "$tmp/old.pin" "$tmp/none.pin"
 # explain --to: the sources that can connect, per deciding line, exactly, with a witness.
 printf 'deny ssh server from 10.1.0.0/16;\nallow ssh server from 10.0.0.0/8, fd00::/8;\nallow http server;\n' > "$tmp/to.pin"
 expect explain-to 0 'sources: 10\.0\.0\.0/16, 10\.2\.0\.0/15, 10\.4\.0\.0/14' "$bin" explain --to tcp/22 "$tmp/to.pin"
