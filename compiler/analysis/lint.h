@@ -13,6 +13,11 @@ struct exact;
 void lint_exposure(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
 		   struct diags *d);
 
+/* PH115: the management networks `mgmt` (check --mgmt) must reach ssh on this host
+ * (lint_mgmt.c). */
+void lint_mgmt(const struct ir_ruleset *ir, size_t nstmt, const struct ir_prefix *mgmt, size_t n,
+	       struct diags *d);
+
 void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d);
 
 #endif

@@ -2,7 +2,9 @@
  * clean, 1 findings that fail (--fail-on, -Werror), 2 a policy with errors or a usage error. */
 #include <string.h>
 
+#include "addr.h"
 #include "check.h"
+#include "lint.h"
 
 static const char check_usage[] =
 	"usage: pinhole check [OPTIONS] POLICY...\n"
@@ -16,6 +18,8 @@ static const char check_usage[] =
 	"  --baseline FILE   do not report findings already in FILE (the json or sarif output\n"
 	"                    of an earlier check)\n"
 	"  -I DIR            look for includes in DIR when they are not next to the including file\n"
+	"  --mgmt PREFIX,... management networks: warn (PH115) unless every address in them can\n"
+	"                    open ssh (tcp/22) to this host\n"
 	"  -L DIR, --stateless, --stateful   as for every command\n"
 	"  -q, --quiet       print errors only;  -v, --verbose   also what was read and how long\n"
 	"  -h, --help        this help\n"
@@ -99,6 +103,25 @@ static int check_option(struct check_opts *o, check_dirs *incdirs, int argc, cha
 		}
 		return 1;
 	}
+	if (is_opt(a, "--mgmt")) {
+		if (!(v = opt_value(argc, argv, i, "--mgmt")))
+			return -1;
+		/* a comma-separated list of prefixes, both families */
+		char *list = xstrdup(v), *save = NULL;
+		for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+			struct ir_prefix p;
+			char *why = NULL;
+			if (!prefix_parse(tok, &p, &why)) {
+				cli_usage_error("check", "--mgmt %s: %s", tok, why ? why : "not an address or prefix");
+				free(why);
+				free(list);
+				return -1;
+			}
+			VEC_PUSH(o->mgmt, p);
+		}
+		free(list);
+		return 1;
+	}
 	if (!strcmp(a, "-I")) {
 		if (*i + 1 >= argc)
 			return cli_usage_error("check", "-I needs a directory"), -1;
@@ -156,6 +179,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		struct check_policy *p = &pols[i];
 		p->file = files.v[i];
 		p->ok = cli_compile(cli, p->file, &p->c);
+		if (p->ok)
+			lint_mgmt(&p->c.ir, p->c.res.rules.n, o.mgmt.v, o.mgmt.n, &p->c.diags);
 		check_findings(p, &o);
 		if (p->status > rc)
 			rc = p->status;
@@ -177,6 +202,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < o.baseline.n; i++)
 		free(o.baseline.v[i]);
 	VEC_FREE(o.baseline);
+	VEC_FREE(o.mgmt);
 	VEC_FREE(incdirs);
 	VEC_FREE(files);
 	return rc < 0 ? EXIT_OK : rc;

@@ -49,6 +49,8 @@ static const struct diag_rule rules[DIAG_ID_COUNT] = {
 	[DIAG_W_ADMIN_PORT] = {"PH114", "broad-admin-access", SEV_WARNING,
 			       "an administration port (ssh, telnet, rdp, vnc, ...) is open to public "
 			       "addresses"},
+	[DIAG_W_MGMT_LOCKOUT] = {"PH115", "management-lockout", SEV_WARNING,
+				 "a management network (check --mgmt) cannot reach ssh on this host"},
 	[DIAG_N_PEER_RESTRICTION] = {"PH201", "restriction-hits-peers", SEV_NOTE,
 				     "a from/to restriction also applies to an app's peer-to-peer flows"},
 	[DIAG_N_BROADCAST_RESTRICTION] = {"PH202", "restriction-hits-broadcasts", SEV_NOTE,

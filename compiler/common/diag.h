@@ -47,6 +47,7 @@ enum diag_id {
 	DIAG_W_SHADOWED,           /* PH112 shadowed-statement */
 	DIAG_W_FAMILY_PARITY,      /* PH113 family-parity */
 	DIAG_W_ADMIN_PORT,         /* PH114 broad-admin-access */
+	DIAG_W_MGMT_LOCKOUT,       /* PH115 management-lockout */
 	DIAG_N_PEER_RESTRICTION,   /* PH201 restriction-hits-peers */
 	DIAG_N_BROADCAST_RESTRICTION, /* PH202 restriction-hits-broadcasts */
 	DIAG_ID_COUNT

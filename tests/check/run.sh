@@ -248,6 +248,13 @@ expect admin-lan 0 '' "$bin" check adminlan.pin
 expect compile-no-analysis 0 '' "$bin" compile adminpub.pin
 not_in compile-quiet 'PH114'
 
+printf 'allow ssh server from 10.0.0.0/25, fd00::/8;\nallow http server;\n' >mgmt.pin
+expect mgmt-lockout 1 'warning: the management network 10\.0\.0\.0/24 cannot always reach ssh \(tcp/22\) on this host: e\.g\. tcp 10\.0\.0\.(12[89]|1[3-9][0-9]|2[0-5][0-9]):[0-9]+ -> \S+:22 in new.* dropped by the default policy \[PH115\]' "$bin" check --mgmt 10.0.0.0/24 mgmt.pin
+expect mgmt-ok 0 '' "$bin" check --mgmt 10.0.0.0/26,fd00:1::/64 mgmt.pin
+printf 'deny ssh server from fd00:1::5;\nallow ssh server from 10.0.0.0/25, fd00::/8;\n' >mgmt6.pin
+expect mgmt-v6 1 'management network fd00:1::/64 .*\[fd00:1::5\].* dropped by line 1 \[PH115\]' "$bin" check --mgmt fd00:1::/64 mgmt6.pin
+expect mgmt-bad 2 '--mgmt 10\.0\.0\.0/33' "$bin" check --mgmt 10.0.0.0/33 mgmt.pin
+
 # Usage.
 expect help 0 '--fail-on=LEVEL' "$bin" check --help
 expect format-bad 2 "unknown format 'xml'" "$bin" check --format=xml warn.pin
