@@ -1,13 +1,16 @@
 /*
  * Whole-policy checks for `pinhole check`, on the exact analysis (exact.h): statements that
- * decide nothing (covered, shadowed), statements without which nothing changes, apps open
- * over one family only because of address lists, and administration ports open to public
- * sources. Every finding is exact; the messages name the deciding lines, or a witness packet.
+ * decide nothing (covered, shadowed), statements without which nothing changes, port
+ * forwards whose connections a deny drops, apps open over one family only because of address
+ * lists, and administration ports open to public sources. Every finding is exact; the
+ * messages name the deciding lines, or a witness packet. Allows towards masqueraded hosts
+ * that no forward reaches are a check on the resolved policy (addresses and translations).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "exact.h"
 #include "lint.h"
 #include "packet.h"
@@ -61,12 +64,111 @@ static char *shadow_witness(const struct exact *x, const struct ir_ruleset *ir,
 	return xstrdup("no witness");
 }
 
+/*
+ * A port forward opens the connections it rewrote (its own forward-hook accept). When deny or
+ * reject lines decide every one of them first, the forward rewrites connections that go
+ * nowhere: PH116, naming those lines (it says more than PH112 would, so PH112 stays quiet).
+ */
+static bool lint_forward_denied(const struct resolved *res, const struct ir_ruleset *ir,
+				const struct exact *x, size_t index, struct diags *d)
+{
+	const struct exact_stmt *st = &x->st[index];
+	if (res->rules.v[index].action != ACT_FORWARD || st->space == bddfalse)
+		return false;
+	BDD fwd = pks_eq(&x->ps, &x->ps.hook, IR_FORWARD);
+	BDD left = pks_and(st->space, fwd);
+	bdd_delref(fwd);
+	if (left == bddfalse) {
+		bdd_delref(left);
+		return false;
+	}
+	struct exact_stmt by = {0};
+	for (size_t j = 0; j < x->n && left != bddfalse; j++) {
+		const struct ir_rule *r = &ir->rules.v[j];
+		BDD hit = pks_and(left, x->eff[j]);
+		if (hit != bddfalse) {
+			if (r->action == IR_ACCEPT || r->origin.stmt_no <= 0) {
+				bdd_delref(hit);
+				break; /* some of them get through (or a zone's default decides them) */
+			}
+			bool known = false;
+			for (size_t k = 0; k < by.nlines && !known; k++)
+				known = by.lines[k] == r->origin.line;
+			if (!known && by.nlines < EXACT_LINES)
+				by.lines[by.nlines++] = r->origin.line;
+			pks_set(&left, pks_diff(left, hit));
+		}
+		bdd_delref(hit);
+	}
+	bool denied = left == bddfalse && by.nlines;
+	bdd_delref(left);
+	if (!denied)
+		return false;
+	char *lines = lines_text(&by);
+	diag_warning_id(d, DIAG_W_FORWARD_DENIED, &res->rules.v[index].loc,
+			"the connections this forward rewrites are all dropped by %s: it forwards "
+			"nothing", lines);
+	free(lines);
+	return true;
+}
+
+static bool prefix_in(const prefix_vec *v, const struct ir_prefix *p)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (prefix_covers(&v->v[i], p))
+			return true;
+	return false;
+}
+
+/* Does a source translation `m` hide the host address or prefix `p` behind zone `out`? */
+static bool hidden_behind(const struct rrule *m, const struct zone *out, const struct ir_prefix *p)
+{
+	if ((m->action != ACT_MASQUERADE && m->action != ACT_SNAT) || m->server_side.zone != out)
+		return false;
+	if (!(m->nat.families & (p->family == IR_V6 ? 2 : 1)))
+		return false;
+	return !m->client_side.given || !m->client_side.addrs.n || prefix_in(&m->client_side.addrs, p);
+}
+
+/* An allow of forwarded traffic from a zone towards hosts that a masquerade (or snat) hides
+ * behind that very zone: from there nobody can address them, only a port forward reaches
+ * them; when no forward leads to them, the allow most likely waits for one. */
+static void lint_allow_without_forward(size_t index, const struct resolved *res, struct diags *d)
+{
+	const struct rrule *rr = &res->rules.v[index];
+	const struct zone *from = rr->client_side.zone;
+	if (rr->role != ROLE_NONE || !from || !rr->server_side.addrs.n)
+		return;
+	for (size_t k = 0; k < rr->server_side.addrs.n; k++) {
+		const struct ir_prefix *p = &rr->server_side.addrs.v[k];
+		bool hidden = false;
+		for (size_t m = 0; m < res->rules.n && !hidden; m++)
+			hidden = hidden_behind(&res->rules.v[m], from, p);
+		if (!hidden)
+			continue;
+		for (size_t f = 0; f < res->rules.n; f++) {
+			const struct rrule *fw = &res->rules.v[f];
+			if (fw->action == ACT_FORWARD && prefix_covers(p, &fw->nat.addr))
+				return; /* a forward leads into the list */
+		}
+		char buf[64];
+		ir_prefix_format(p, buf, sizeof(buf));
+		diag_warning_id(d, DIAG_W_ALLOW_NO_FORWARD, &rr->server_side.loc,
+				"%s is masqueraded behind zone '%s': connections from '%s' reach it only "
+				"through a port forward ('forward tcp/PORT from %s to HOST'), and none "
+				"leads there", buf, from->name, from->name, from->name);
+		return;
+	}
+}
+
 static void lint_statements(const struct resolved *res, const struct ir_ruleset *ir,
 			    const struct exact *x, struct diags *d)
 {
 	for (size_t i = 0; i < x->nstmt && i < res->rules.n; i++) {
 		const struct exact_stmt *s = &x->st[i];
 		const struct loc *at = &res->rules.v[i].loc;
+		if (lint_forward_denied(res, ir, x, i, d))
+			continue;
 		char *by = lines_text(s);
 		switch (s->cls) {
 		case EX_NONE:
@@ -105,6 +207,9 @@ void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct
 {
 	if (!res->rules.n)
 		return;
+	for (size_t i = 0; i < res->rules.n; i++)
+		if (res->rules.v[i].action == ACT_ALLOW)
+			lint_allow_without_forward(i, res, d);
 	struct exact x;
 	if (!exact_analyze(&x, ir, res->rules.n))
 		return;
