@@ -217,6 +217,16 @@ expect nat-forward-denied 1 'natlint.pin:6:1: warning: the connections this forw
 expect nat-lint-ok 0 '' "$bin" check natok.pin
 not_in nat-lint-ok-quiet 'PH11[2367]'
 expect nat-lint-off 0 '' "$bin" check -Wno-forward-denied -Wno-allow-without-forward natlint.pin
+# Exact: two denies that each drop half of the rewritten connections empty the forward too
+# (one PH116 naming both, no PH112); with a hole left between them it forwards something.
+printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24; }' 'zone wan { interface wan0; }' \
+	'forward tcp/8443 from wan to 10.1.0.3 port 443;' 'deny tcp/443 from 0.0.0.0/1 to 10.1.0.0/24;' \
+	'deny tcp/443 from 128.0.0.0/1 to 10.1.0.0/24;' >natpair.pin
+sed 's|128.0.0.0/1|128.0.0.0/2|' natpair.pin >nathole.pin
+expect nat-forward-denied-pair 1 'natpair.pin:3:1: warning: the connections this forward rewrites are all dropped by lines 4 and 5: it forwards nothing \[PH116\]' "$bin" check natpair.pin
+not_in nat-forward-denied-pair-once 'PH112'
+expect nat-forward-denied-off 0 '' "$bin" check natpair.pin -Wno-forward-denied
+expect nat-forward-hole-open 0 '' "$bin" check nathole.pin
 
 # Restrictions that hit this host's broadcasts: a list of hosts only.
 printf 'allow smb server from 10.0.0.7, 10.0.0.8;\n' >smbhosts.pin
