@@ -25,6 +25,7 @@ struct check_opts {
 	VEC(char *) baseline;                 /* fingerprints of --baseline FILE */
 	bool have_baseline;
 	VEC(struct ir_prefix) mgmt;           /* --mgmt: networks that must reach ssh (PH115) */
+	const char *target;                   /* -t: nft (NULL), iptables or ip6tables (PH118) */
 };
 
 /* One reported diagnostic and the notes that explain it. */

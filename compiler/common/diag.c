@@ -55,6 +55,9 @@ static const struct diag_rule rules[DIAG_ID_COUNT] = {
 				   "a port forward whose rewritten connections a deny drops"},
 	[DIAG_W_ALLOW_NO_FORWARD] = {"PH117", "allow-without-forward", SEV_WARNING,
 				     "an allow towards masqueraded hosts that no port forward leads to"},
+	[DIAG_W_TARGET_HELPER] = {"PH118", "target-lacks-helper", SEV_WARNING,
+				  "(check -t iptables|ip6tables) helper channels the target cannot open "
+				  "per connection: its file opens their static fallback"},
 	[DIAG_N_PEER_RESTRICTION] = {"PH201", "restriction-hits-peers", SEV_NOTE,
 				     "a from/to restriction also applies to an app's peer-to-peer flows"},
 	[DIAG_N_BROADCAST_RESTRICTION] = {"PH202", "restriction-hits-broadcasts", SEV_NOTE,
