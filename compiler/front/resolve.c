@@ -37,6 +37,41 @@ static bool client_server(const struct ast_flow *f)
 	return f->from != f->to && f->from != ROLE_ANY && f->to != ROLE_ANY;
 }
 
+static const struct ast_flow *app_flow(const struct ast_app *a, const char *name)
+{
+	for (size_t j = 0; j < a->flows.n; j++)
+		if (!strcmp(a->flows.v[j].name, name))
+			return &a->flows.v[j];
+	return NULL;
+}
+
+/* A control flow that is itself negotiated must be a scoped static channel whose own control
+ * flows are opened for real: NFS's statd is agreed on statd-portmap (the server asks the
+ * client's portmapper), which is open only to servers the client used (portmap). One step
+ * only, so scopes never form a cycle; a helper channel opens pinholed's ports, not a
+ * connection anyone can be remembered by. */
+static void validate_scoped_control(const struct ast_app *a, const struct ast_flow *c,
+				    const struct ast_word *w, struct diags *d)
+{
+	if (!c->on.n) {
+		diag_error(d, &w->loc, "flow '%s' is negotiated itself; name the flow it is "
+			   "agreed on, or scope it with 'on'", c->name);
+		return;
+	}
+	if (c->negotiated.text && pinholed_parser_known(c->negotiated.text)) {
+		diag_error(d, &w->loc, "flow '%s' is a helper channel ('negotiated %s'): pinholed "
+			   "opens it, so it cannot scope another channel", c->name, c->negotiated.text);
+		return;
+	}
+	for (size_t k = 0; k < c->on.n; k++) {
+		const struct ast_flow *cc = app_flow(a, c->on.v[k].text);
+		if (cc && cc->is_negotiated)
+			diag_error(d, &w->loc, "flow '%s' is scoped by '%s', itself negotiated: a "
+				   "control flow may be scoped by flows opened for real only", c->name,
+				   cc->name);
+	}
+}
+
 /* `negotiated ... on FLOW, ...`: the channel is opened only to peers that used one of these
  * flows of the same app lately. That peer must be the peer of the channel: both flows run
  * between a client and a server, and the control flow is one the app opens for real. */
@@ -82,8 +117,7 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 			diag_error(d, &w->loc, "flow '%s' is a child of the '%s' helper, not a control "
 				   "connection of its own", c->name, c->related.text);
 		else if (c->is_negotiated)
-			diag_error(d, &w->loc, "flow '%s' is negotiated itself; name the flow it is "
-				   "agreed on", c->name);
+			validate_scoped_control(a, c, w, d);
 		else if (c->reject)
 			diag_error(d, &w->loc, "flow '%s' is a rejected probe, never opened", c->name);
 		else if (c->broadcast)

@@ -25,6 +25,16 @@ bool pd_addr_refused(uint8_t family, const uint8_t *a)
 	       !memcmp(a, v4mapped, 12);
 }
 
+const uint8_t *pd_app_server(const struct pd_endpoints *ep)
+{
+	return ep->opener_is_server ? ep->client : ep->server;
+}
+
+const uint8_t *pd_app_client(const struct pd_endpoints *ep)
+{
+	return ep->opener_is_server ? ep->server : ep->client;
+}
+
 static bool port_named(const struct ir_portset *ps, uint16_t port)
 {
 	for (size_t i = 0; ps && i < ps->n; i++)
@@ -45,8 +55,10 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 	/* A GETPORT reply for nlockmgr is nlockmgr's: mountd's set never sees it. */
 	if (t->program && o->program != t->program)
 		return PD_SKIP;
-	bool sender_is_server = side == PH_REPLY;
-	const uint8_t *sender = sender_is_server ? ep->server : ep->client;
+	/* the app's roles: the sender of a reply is the connection's answerer, which is the
+	 * app's client when the control flow runs from server to client */
+	bool sender_is_server = (side == PH_REPLY) != ep->opener_is_server;
+	const uint8_t *sender = side == PH_REPLY ? ep->server : ep->client;
 	bool listener_is_server;
 	switch (o->listener) {
 	case PH_LISTEN_SENDER:
@@ -88,8 +100,8 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 	}
 	memset(out, 0, sizeof(*out));
 	out->family = ep->family;
-	memcpy(out->peer, t->peer_is_server ? ep->server : ep->client, alen(ep->family));
-	memcpy(out->local, t->peer_is_server ? ep->client : ep->server, alen(ep->family));
+	memcpy(out->peer, t->peer_is_server ? pd_app_server(ep) : pd_app_client(ep), alen(ep->family));
+	memcpy(out->local, t->peer_is_server ? pd_app_client(ep) : pd_app_server(ep), alen(ep->family));
 	out->l4proto = o->l4proto;
 	out->port = port;
 	return PD_OPEN;

@@ -29,11 +29,19 @@ struct pd_pinhole {
 	uint16_t port;
 };
 
-/* The control connection as the daemon saw it: the client opened it (PH_ORIG). */
+/* The control connection as the daemon saw it: `client` opened it (PH_ORIG), `server`
+ * answered. Those are the connection's ends; the app's roles are the same unless the control
+ * flow runs from the app's server to its client (NFS's statd-portmap: the server asks the
+ * client's portmapper), `opener_is_server`. */
 struct pd_endpoints {
 	uint8_t family;
 	uint8_t client[16], server[16];
+	bool opener_is_server;
 };
+
+/* The app's server and client among the connection's ends. */
+const uint8_t *pd_app_server(const struct pd_endpoints *ep);
+const uint8_t *pd_app_client(const struct pd_endpoints *ep);
 
 enum pd_verdict { PD_OPEN, PD_SKIP /* not this target's */, PD_REFUSE };
 

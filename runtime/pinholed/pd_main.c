@@ -117,8 +117,8 @@ static void handle_offer(struct daemon *d, const struct pd_channel *ch, struct p
 			if (v == PD_REFUSE) {
 				memset(&ph, 0, sizeof(ph));
 				ph.family = c->ep.family;
-				memcpy(ph.peer, t->peer_is_server ? c->ep.server : c->ep.client, 16);
-				memcpy(ph.local, t->peer_is_server ? c->ep.client : c->ep.server, 16);
+				memcpy(ph.peer, t->peer_is_server ? pd_app_server(&c->ep) : pd_app_client(&c->ep), 16);
+				memcpy(ph.local, t->peer_is_server ? pd_app_client(&c->ep) : pd_app_server(&c->ep), 16);
 				ph.l4proto = o->l4proto;
 				ph.port = (uint16_t)port;
 				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
@@ -184,6 +184,7 @@ static void handle_packet(struct daemon *d, const struct pd_nflog *m)
 			return;
 		}
 		c->parse = ph_conn_new(ch->proto, p.l4proto);
+		c->ep.opener_is_server = ch->opener_is_server;
 		side = PH_ORIG;
 	}
 	c->last_ms = now;

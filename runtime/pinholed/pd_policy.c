@@ -39,14 +39,15 @@ static void add_target(struct pd_policy *p, struct pd_channel *ch, const struct 
 	char *w = xasprintf("%s (%s flow %s)", stmt, ds->app, ds->flow);
 	p->where_texts[p->nwhere++] = w;
 	t->where = w;
-	for (size_t k = 0; k < f->on.n && ch->ncontrol < 8; k++) {
-		const struct rflow *cf = find_flow(&p->comp.res, ds->app, f->on.v[k]);
-		bool seen = false;
-		for (size_t j = 0; j < ch->ncontrol; j++)
-			seen |= ch->control[j] == cf;
-		if (cf && !seen)
-			ch->control[ch->ncontrol++] = cf;
-	}
+}
+
+/* Is the control flow `ctl` one that data flow `f` is agreed on? */
+static bool scoped_on(const struct rflow *f, const struct rflow *ctl)
+{
+	for (size_t k = 0; ctl && k < f->on.n; k++)
+		if (!strcmp(f->on.v[k], ctl->name))
+			return true;
+	return false;
 }
 
 int pd_policy_load(struct pd_policy *p, const char *path, const char *const *libdirs,
@@ -64,12 +65,15 @@ int pd_policy_load(struct pd_policy *p, const char *path, const char *const *lib
 	for (size_t i = 0; i < p->plan.channels.n; i++) {
 		struct pd_channel *ch = &p->ch[p->nch];
 		ch->nc = &p->plan.channels.v[i];
-		if (ph_proto_by_name(ch->nc->parser, &ch->proto) < 0)
+		ch->control = ch->nc->flow ? find_flow(&p->comp.res, ch->nc->app, ch->nc->flow) : NULL;
+		if (ph_proto_by_name(ch->nc->parser, &ch->proto) < 0 || !ch->control)
 			continue;
+		ch->opener_is_server = ch->control->from == ROLE_SERVER;
 		for (size_t k = 0; k < p->plan.dynsets.n; k++) {
 			const struct ir_dynset *ds = p->plan.dynsets.v[k].ds;
-			if (ds->parser && ds->stmt_no == ch->nc->stmt_no && !strcmp(ds->app, ch->nc->app) &&
-			    !strcmp(ds->parser, ch->nc->parser))
+			const struct rflow *f = ds->parser ? find_flow(&p->comp.res, ds->app, ds->flow) : NULL;
+			if (f && ds->stmt_no == ch->nc->stmt_no && !strcmp(ds->app, ch->nc->app) &&
+			    !strcmp(ds->parser, ch->nc->parser) && scoped_on(f, ch->control))
 				add_target(p, ch, &p->plan.dynsets.v[k]);
 		}
 		p->nch++;
@@ -114,12 +118,8 @@ static bool in_ports(const struct ir_portset *ps, uint16_t port)
 bool pd_channel_is_client_side(const struct pd_channel *ch, uint8_t l4proto, uint16_t sport,
 			       uint16_t dport)
 {
-	for (size_t i = 0; i < ch->ncontrol; i++) {
-		const struct rflow *f = ch->control[i];
-		bool proto = (l4proto == IPPROTO_TCP && (f->protos & PROTO_BIT_TCP)) ||
-			     (l4proto == IPPROTO_UDP && (f->protos & PROTO_BIT_UDP));
-		if (proto && f->dport.n && in_ports(&f->dport, dport) && in_ports(&f->sport, sport))
-			return true;
-	}
-	return false;
+	const struct rflow *f = ch->control;
+	bool proto = (l4proto == IPPROTO_TCP && (f->protos & PROTO_BIT_TCP)) ||
+		     (l4proto == IPPROTO_UDP && (f->protos & PROTO_BIT_UDP));
+	return proto && f->dport.n && in_ports(&f->dport, dport) && in_ports(&f->sport, sport);
 }

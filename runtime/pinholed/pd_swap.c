@@ -44,7 +44,9 @@ size_t pd_swap_policy(struct pd_table *t, const struct pd_policy *old, const str
 		const struct pd_channel *was = channel_by_id(old, c->channel), *now = NULL;
 		for (size_t k = 0; was && k < nw->nch && !now; k++)
 			if (!strcmp(nw->ch[k].nc->prefix, was->nc->prefix) && nw->ch[k].proto == was->proto &&
-			    !strcmp(nw->ch[k].nc->app, was->nc->app))
+			    !strcmp(nw->ch[k].nc->app, was->nc->app) &&
+			    !strcmp(nw->ch[k].nc->flow, was->nc->flow) &&
+			    nw->ch[k].opener_is_server == was->opener_is_server)
 				now = &nw->ch[k];
 		if (now) {
 			c->channel = now->nc->id;

@@ -74,7 +74,8 @@ void pd_conn_drop(struct pd_conn *c)
 static bool same_pinhole(const struct pd_live *l, const struct pd_target *tg, const struct pd_pinhole *ph)
 {
 	size_t n = alen(ph->family);
-	return l->target == tg && l->ph.family == ph->family && l->ph.l4proto == ph->l4proto &&
+	/* by set name: each control flow's channel has targets of its own for the same set */
+	return !strcmp(l->target->set, tg->set) && l->ph.family == ph->family && l->ph.l4proto == ph->l4proto &&
 	       l->ph.port == ph->port && !memcmp(l->ph.peer, ph->peer, n) &&
 	       !memcmp(l->ph.local, ph->local, n);
 }

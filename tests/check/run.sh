@@ -241,7 +241,7 @@ expect broadcast-sarif 0 '"ruleId": "PH202", "ruleIndex": [0-9]+, "level": "note
 # 'negotiated static;'; -Wno-needs-pinholed turns it off.
 printf 'allow ssh client;\nallow nfs client;\n' >helper.pin
 printf 'allow nfs client;\nnegotiated static;\n' >static.pin
-expect helper-note 0 "helper.pin:2:1: note: helper channels nfs flow mountd \\(rpc\\), nfs flow nlockmgr \\(rpc\\) open only while pinholed runs with this policy.*\\[PH203\\]" "$bin" check helper.pin
+expect helper-note 0 "helper.pin:2:1: note: helper channels nfs flow mountd \\(rpc\\), nfs flow nlockmgr \\(rpc\\), nfs flow statd \\(rpc\\) open only while pinholed runs with this policy.*\\[PH203\\]" "$bin" check helper.pin
 expect helper-note-static 0 '' "$bin" check static.pin
 not_in helper-note-static-quiet 'PH203'
 expect helper-note-off 0 '' "$bin" check -Wno-needs-pinholed helper.pin

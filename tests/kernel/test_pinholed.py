@@ -5,7 +5,10 @@ portmapper's reply (real ONC RPC bytes) make pinholed open mountd's port at that
 this client, for UDP only; the same port at another server, another port, and everything after
 pinholed stops (it closes its pinholes on exit) stay closed. Hostile replies: a GETPORT reply
 naming port 22 opens nothing; a flood of replies opens at most the per-connection cap.
-`program`: nlockmgr's reply (100021) opens nlockmgr's set, never mountd's. `pinhole apply`:
+`program`: nlockmgr's reply (100021) opens nlockmgr's set, never mountd's. statd: the
+server's GETPORT for status (100024) to the client's own portmapper (statd-portmap, a control
+flow from server to client) and the client's reply open the named port (not the static 32765)
+to that server only; a reply for another program opens nothing. `pinhole apply`:
 of the same policy, the pinhole is back with its remaining time and still passes; of a
 renumbered policy (pinholed reads its policy again), new replies open the renumbered set; of a
 policy without the flow, the pinhole is dropped (logged) and not re-added later.
@@ -80,6 +83,19 @@ def udp_passes(dst, dport, sport=800):
     return "got" in out
 
 
+def udp_in_passes(src_ns, dst, dport, sport=800):
+    """Does a UDP datagram from src_ns reach the firewalled client (dst:dport, its input)?"""
+    rcv = subprocess.Popen(["ip", "netns", "exec", FW, sys.executable, "-c",
+                            "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+                            f"s.bind(('0.0.0.0',{dport}));s.settimeout(1.5);"
+                            "\ntry: print('got' if s.recvfrom(100) else '')\nexcept OSError: pass"], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    nsx(src_ns, sys.executable, "-c", "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+        f"s.bind(('0.0.0.0',{sport}));s.sendto(b'x',('{dst}',{dport}))", check=False)
+    out, _ = rcv.communicate(timeout=10)
+    return "got" in out
+
+
 def setup():
     for ns in (FW, SRV, OTHER):
         sh("ip", "netns", "add", ns)
@@ -141,6 +157,30 @@ def main():
                         for e in elements("ph_nfs_nlockmgr_v4")), repr(elements("ph_nfs_nlockmgr_v4")))
         suite.check("and does not open mountd's set", not any(". 30001" in e for e in elements()),
                     repr(elements()))
+        # statd (NSM): after a reboot the server's sm-notify asks the CLIENT's portmapper for
+        # program 100024 (statd-portmap, open to servers this client used: the GETPORT above)
+        # and notifies the port it names. The client's own reply opens that port, to that
+        # server only; 40001 is not statd's static 32765, so only pinholed can open it.
+        suite.check("statd's port is closed before the server asked", not udp_in_passes(SRV, "10.9.0.1", 40001))
+        pm = subprocess.Popen(["ip", "netns", "exec", FW, sys.executable, "-c", SERVER, "40001", "40002"])
+        time.sleep(0.3)
+        getport(SRV, "10.9.0.1", 800, xid=0x1900, prog=100024)
+        time.sleep(0.3)
+        els = elements("ph_nfs_statd_v4")
+        suite.check("the client's GETPORT reply for status (100024) opens server . client . udp . 40001",
+                    any(e.startswith("10.9.0.2 . 10.9.0.1 . udp . 40001") for e in els), repr(els))
+        suite.check("the server's SM_NOTIFY to that port passes", udp_in_passes(SRV, "10.9.0.1", 40001))
+        suite.check("a third peer's datagram to that port is dropped", not udp_in_passes(OTHER, "10.9.1.1", 40001))
+        suite.check("the static port 32765 stays closed", not udp_in_passes(SRV, "10.9.0.1", 32765))
+        # a reply for another program (mountd, 100005) opens nothing in statd's set, nor
+        # mountd's (the client is not mountd's listener)
+        getport(SRV, "10.9.0.1", 801, xid=0x1a00, prog=100005)
+        time.sleep(0.3)
+        suite.check("a client's reply for another program opens nothing in statd's set",
+                    not any(". 40002" in e for e in elements("ph_nfs_statd_v4")), repr(elements("ph_nfs_statd_v4")))
+        suite.check("nor in mountd's", not any(". 40002" in e for e in elements()), repr(elements()))
+        suite.check("and that port stays closed", not udp_in_passes(SRV, "10.9.0.1", 40002))
+        pm.wait(timeout=20)
         getport(FW, "10.9.0.2", 701, xid=0x2000)
         time.sleep(0.3)
         suite.check("a reply naming port 22 opens nothing",
@@ -178,6 +218,9 @@ def main():
         err = d.communicate(timeout=10)[1]
         suite.check("pinholed logs each opened and refused pinhole",
                     "opened ph_nfs_mountd_v4" in err and "refused" in err, err[-2000:])
+        suite.check("pinholed logs statd's pinhole with its statement and flow",
+                    "opened ph_nfs_statd_v4 10.9.0.2 . 10.9.0.1 . udp . 40001" in err and
+                    "(nfs flow statd)" in err, err[-2000:])
         suite.check("pinholed logs the pinholes re-added and dropped on reload",
                     "dropped ph_nfs_mountd_v4 10.9.0.2 . 10.9.0.1 . udp . 20048" in err and
                     "re-added" in err and "read " + pol + " again" in err, err[-2000:])

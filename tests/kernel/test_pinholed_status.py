@@ -41,7 +41,8 @@ def main():
         suite.check("before pinholed: the table matches (exit 0)", rc == 0, out)
         suite.check("before pinholed: not attached to NFLOG group 7100",
                     "pinholed: not attached to NFLOG group 7100" in out, out)
-        suite.check("before pinholed: no live pinholes", "live pinholes: 0 in 4 sets" in out, out)
+        # 6 sets: mountd's, nlockmgr's and statd's, each v4 and v6
+        suite.check("before pinholed: no live pinholes", "live pinholes: 0 in 6 sets" in out, out)
         d = subprocess.Popen(["ip", "netns", "exec", tp.FW, tp.PINHOLED, "--policy", pol],
                              stderr=subprocess.PIPE, text=True)
         time.sleep(1)
@@ -63,7 +64,7 @@ def main():
         # nlockmgr's; runtime/README.md) -- the count line counts the listed elements.
         listed = re.findall(r"^  ph_\S+ .* expires in ", out, re.M)
         suite.check("with pinholed: the count is the number of listed pinholes",
-                    f"live pinholes: {len(listed)} in 4 sets" in out and len(listed) >= 2, out)
+                    f"live pinholes: {len(listed)} in 6 sets" in out and len(listed) >= 2, out)
         m = re.search(r"^  ph_nfs_mountd_v4 10\.9\.0\.2 \. 10\.9\.0\.1 \. udp \. 20048 expires in (\S+) "
                       r"\(pinholed opened it from an? rpc message on nfs flow portmap or portmap-tcp\)$", out, re.M)
         suite.check("the GETPORT pinhole is listed with its time left and origin", m is not None, out)
@@ -80,7 +81,7 @@ def main():
         rc, out = status(pol)
         suite.check("after pinholed exits: not attached again", "pinholed: not attached" in out, out)
         suite.check("after pinholed exits: its pinhole is gone, the one it did not open stays",
-                    "live pinholes: 1 in 4 sets" in out and "ph_nfs_mountd_v4" not in out.split("live pinholes")[1], out)
+                    "live pinholes: 1 in 6 sets" in out and "ph_nfs_mountd_v4" not in out.split("live pinholes")[1], out)
         tp.nsx(tp.FW, "nft", "-f", "-", input=tp.sh(tp.PINHOLE, "compile", plain).stdout)
         rc, out = status(plain)
         suite.check("a policy without helper channels: no pinholed lines", rc == 0 and "pinholed:" not in out and "live pinholes" not in out, out)

@@ -427,9 +427,12 @@ def control_exchange(flows, role, ctl_name, fam, outside):
 
 def primer(flows, role):
     """Setup for a topology: every scoped channel's first control flow used with every peer
-    address (inside and outside a restriction, both families)."""
+    address (inside and outside a restriction, both families). A control flow that is itself
+    scoped (nfs's statd-portmap, on portmap) is used after the flows that open it."""
+    scoped = {f.name for f in flows if f.on}
+    chans = sorted((f for f in flows if f.on), key=lambda f: f.on[0] in scoped)
     steps = [control_exchange(flows, role, f.on[0], fam, outside)
-             for f in flows if f.on for fam in (4, 6) for outside in (False, True)]
+             for f in chans for fam in (4, 6) for outside in (False, True)]
 
     def setup(topo):
         for step in steps:

@@ -97,6 +97,44 @@ static struct pd_endpoints ends(void)
 	return ep;
 }
 
+/* NFS's statd: the server asks the client's portmapper (statd-portmap runs from server to
+ * client), so the connection's opener is the app's server and the GETPORT reply comes from
+ * the client, which listens; the set holds server . client, the port is the client's. */
+static void test_check_reversed(void **state)
+{
+	(void)state;
+	static const struct ir_portrange statd_ports[] = {{32765, 32765}};
+	static const struct ir_portset statd = {1, (struct ir_portrange *)statd_ports};
+	struct pd_target t = {.set = "ph_nfs_statd_v4", .family = AF_INET, .peer_is_server = true,
+			      .listener_is_server = false, .udp = true, .ports = &statd,
+			      .timeout = 600, .program = 100024, .where = "allow nfs client (nfs flow statd)"};
+	struct pd_endpoints ep = {.family = AF_INET, .opener_is_server = true};
+	inet_pton(AF_INET, "10.0.0.2", ep.client); /* the NFS server opened it */
+	inet_pton(AF_INET, "10.0.0.1", ep.server); /* the NFS client's portmapper answered */
+	assert_memory_equal(pd_app_server(&ep), ep.client, 4);
+	assert_memory_equal(pd_app_client(&ep), ep.server, 4);
+	struct ph_offer o = {.listener = PH_LISTEN_SENDER, .l4proto = IPPROTO_UDP, .port_lo = 40001,
+			     .port_hi = 40001, .program = 100024};
+	struct pd_pinhole ph;
+	const char *why;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 40001, &ph, &why), PD_OPEN);
+	assert_memory_equal(ph.peer, ep.client, 4);  /* the server that asked */
+	assert_memory_equal(ph.local, ep.server, 4); /* this client */
+	assert_int_equal(ph.port, 40001);
+	/* the server's call claiming a port of its own is not the listener's */
+	assert_int_equal(pd_check_offer(&t, &ep, PH_ORIG, &o, 40001, &ph, &why), PD_SKIP);
+	/* a reply for another program opens nothing in statd's set */
+	o.program = 100005;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 40001, &ph, &why), PD_SKIP);
+	/* a reserved port statd's flow does not name is refused */
+	o.program = 100024;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 800, &ph, &why), PD_REFUSE);
+	/* the same reply read as an ordinary client -> server control flow would be the server's
+	 * port: not statd's listener */
+	ep.opener_is_server = false;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 40001, &ph, &why), PD_SKIP);
+}
+
 static void test_check(void **state)
 {
 	(void)state;
@@ -329,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_pkt_udp4),
 		cmocka_unit_test(test_pkt_tcp6_ext),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_reversed),
 		cmocka_unit_test(test_table_caps),
 		cmocka_unit_test(test_peer_and_global_caps),
 		cmocka_unit_test(test_batch_round_trip),

@@ -40,7 +40,7 @@ const struct nft_channel *nft_plan_channel(const struct nft_plan *p, const struc
 	for (size_t i = 0; r->action == IR_HELPER_COPY && i < p->channels.n; i++) {
 		const struct nft_channel *ch = &p->channels.v[i];
 		if (ch->stmt_no == r->origin.stmt_no && util_str_equal(ch->app, r->origin.app) &&
-		    util_str_equal(ch->parser, r->helper))
+		    util_str_equal(ch->parser, r->helper) && util_str_equal(ch->flow, r->origin.flow))
 			return ch;
 	}
 	return NULL;
@@ -128,7 +128,7 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 		if (r->action == IR_HELPER_COPY && r->helper && r->origin.app && !nft_plan_channel(p, r)) {
 			unsigned id = (unsigned)p->channels.n + 1;
 			VEC_PUSH(p->channels, ((struct nft_channel){id, xasprintf("ph%u:", id),
-				 r->origin.stmt_no, r->origin.app, r->helper, r}));
+				 r->origin.stmt_no, r->origin.app, r->helper, r->origin.flow, r}));
 		}
 		static const enum ir_match_kind ends[] = {IR_M_SADDR, IR_M_DADDR};
 		for (int k = 0; k < 2; k++) {

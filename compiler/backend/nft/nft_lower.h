@@ -39,15 +39,17 @@ struct nft_dyn_set {                /* a set the packet path fills (IR dynsets) 
 	const struct ir_dynset *ds;
 	const struct ir_rule *user;
 };
-/* A helper channel: the control flows of one statement and app that pinholed reads with one
+/* A helper channel: one control flow of one statement and app that pinholed reads with one
  * parser. Its copy rules log with prefix "ph<id>:" to NFT_PINHOLED_GROUP; pinholed learns
- * from the plan which channel a prefix names. */
+ * from the plan which channel a prefix names, so it knows which flow a packet is of, and so
+ * which end opened it (NFS's statd-portmap runs from the server to the client). */
 struct nft_channel {
 	unsigned id;                /* 1, 2, ... */
 	char *prefix;               /* "ph1:" */
 	int stmt_no;
 	const char *app;
 	const char *parser;         /* "rpc" */
+	const char *flow;           /* the control flow, "portmap" */
 	const struct ir_rule *user; /* the first copy rule */
 };
 struct nft_lowered;
@@ -86,7 +88,7 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p);
 const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why);
 void nft_plan_free(struct nft_plan *p);
 const char *nft_plan_dynset_name(const struct nft_plan *p, const char *ir_name);
-/* The channel of an IR_HELPER_COPY rule (its statement, app and parser), or NULL. */
+/* The channel of an IR_HELPER_COPY rule (its statement, app, parser and flow), or NULL. */
 const struct nft_channel *nft_plan_channel(const struct nft_plan *p, const struct ir_rule *r);
 
 /* A field a merged set is keyed on, and one element's value of it. */
