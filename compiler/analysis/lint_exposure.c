@@ -192,6 +192,11 @@ static void admin_access(const struct resolved *res, const struct exact *x, stru
 	}
 	pks_set(&scope, pks_and(scope, ports));
 	bdd_delref(ports);
+	/* What is open with every dynamic set empty: their members are peers this host talked to
+	 * a moment ago (scoped channels) and pinholed's per-peer pinholes, never the public at
+	 * large (a statd pinhole names one server and a port pinholed checked). */
+	for (size_t k = 0; k < x->ps.setv.n; k++)
+		pks_set(&scope, pks_and(scope, bdd_nithvar(x->ps.sets.first + (int)k)));
 	for (size_t s = 0; s < x->nstmt && s < res->rules.n; s++) {
 		const struct exact_stmt *st = &x->st[s];
 		if (st->action != IR_ACCEPT || st->eff == bddfalse)

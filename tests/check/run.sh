@@ -247,7 +247,7 @@ not_in helper-note-static-quiet 'PH203'
 expect helper-note-off 0 '' "$bin" check -Wno-needs-pinholed helper.pin
 # A target without pinholed (iptables, ip6tables): a warning instead of the note, at the same
 # statement; none with 'negotiated static;', nor for nft; an unknown target is a usage error.
-expect target-helper 1 "helper.pin:2:1: warning: iptables cannot give helper channels nfs flow mountd \\(rpc\\), nfs flow nlockmgr \\(rpc\\): pinholed opens them in nft sets only.*\\[PH118\\]" "$bin" check -t iptables helper.pin
+expect target-helper 1 "helper.pin:2:1: warning: iptables cannot give helper channels nfs flow mountd \\(rpc\\), nfs flow nlockmgr \\(rpc\\), nfs flow statd \\(rpc\\): pinholed opens them in nft sets only.*\\[PH118\\]" "$bin" check -t iptables helper.pin
 not_in target-helper-no-note 'PH203'
 expect target-helper-v6 1 "helper.pin:2:1: warning: ip6tables cannot give helper channels.*\\[PH118\\]" "$bin" check --target=ip6tables helper.pin
 expect target-helper-static 0 '' "$bin" check -t iptables static.pin
