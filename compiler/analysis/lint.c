@@ -113,6 +113,7 @@ static bool match_covers(enum ir_match_kind k, const struct ir_match *a, const s
 		case IR_M_CT_HELPER:
 		case IR_M_DADDR_LOCAL:
 		case IR_M_CT_DNAT:
+		case IR_M_LIMIT:
 			return true;
 		}
 	if (!b)
@@ -132,6 +133,8 @@ static bool match_covers(enum ir_match_kind k, const struct ir_match *a, const s
 		return ports_cover(&a->u.ports, &b->u.ports);
 	case IR_M_CT_STATE:
 		return !(b->u.ct_state & ~a->u.ct_state);
+	case IR_M_LIMIT:
+		return false; /* packets over a's budget go on: a limited rule covers nothing surely */
 	case IR_M_FRAGMENT:
 	case IR_M_L4PROTO:
 	case IR_M_TCP_FLAGS:
@@ -175,6 +178,7 @@ static bool match_overlaps(enum ir_match_kind k, const struct ir_match *a, const
 	case IR_M_CT_HELPER:
 	case IR_M_DADDR_LOCAL:
 	case IR_M_CT_DNAT:
+	case IR_M_LIMIT:
 		return true;
 	}
 	return true;
