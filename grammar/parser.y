@@ -339,6 +339,12 @@ static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *befo
 	if (rule && ((got == YYSYMBOL_IDENT && one_of(text, ifaces)) || got == YYSYMBOL_INTERFACE))
 		return xasprintf("a rule names no interface itself: put the interface in a zone "
 				 "('zone lan { interface eth0; }') and write 'from lan' (or 'to lan')");
+	bool rate = false; /* right after 'limit' */
+	for (int i = 0; i < n; i++)
+		rate |= expected[i] == YYSYMBOL_RATE;
+	if (rate && got == YYSYMBOL_ADDR)
+		return xasprintf("a rate is a count per second, minute, hour or day: e.g. 'limit %s/minute'",
+				 text);
 	if (!strcmp(yysymbol_name(got), "':'") && (!strcmp(before, "tcp") || !strcmp(before, "udp")))
 		return xasprintf("a port is written %s/PORT, with '/': e.g. 'allow %s/8080 server;'",
 				 before, before);
