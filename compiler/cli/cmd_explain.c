@@ -176,8 +176,8 @@ static void explain_limit(const struct compilation *c, const struct ir_packet *g
 		return;
 	char lim[64];
 	ir_limit_format(&m->u.limit, lim, sizeof(lim));
-	fprintf(out, "limit:   the rule is rate-limited: %s%s\n", lim,
-		m->u.limit.per_source ? " (a budget for each source address)" : "");
+	fprintf(out, "limit:   the rule is rate-limited: %s (this packet is taken to be within %s)\n",
+		lim, m->u.limit.per_source ? "its source's budget" : "the budget");
 	struct ir_ruleset spent = c->ir; /* shallow: the same rules, minus the statement's limited ones */
 	spent.rules.v = xmalloc((c->ir.rules.n + 1) * sizeof(*spent.rules.v));
 	spent.rules.n = 0;
