@@ -8,7 +8,8 @@ B + R * elapsed (+1 for a token refilled mid-burst): without the limit all BURST
 so the test cannot pass on a ruleset that does not limit. Checked: a rule limit on UDP and on
 TCP SYNs, the budget coming back after a pause, a second family's budget of its own, `per
 source` (two sources, a budget each) against a plain limit (two sources, one budget), and
-`log unmatched` with a limit (log lines read from its NFLOG group stay within the budget).
+`log unmatched` with a limit (log lines read from its NFLOG group stay within the budget), and
+in stateless mode a SYN-only budget (segments with ACK all pass).
 Both the nft ruleset and the iptables + ip6tables files (iptables-nft) are run.
 """
 import os
@@ -33,6 +34,11 @@ allow tcp/5003 server limit {RATE}/second burst {BURST};
 allow tcp/5004 server;
 log unmatched group {GROUP} limit {LOG_RATE}/second burst {LOG_BURST};
 """
+# Without conntrack the limit is on the opening SYN alone: later segments (ACK set) pass.
+POLICY_STATELESS = f"""\
+established only;
+allow tcp/5003 server limit {RATE}/second burst {BURST};
+"""
 BURST_N = 40
 FW4, FW6, PEER4, PEER4B, PEER6 = "10.0.0.5", "fd00:a::5", "10.0.0.7", "192.0.2.7", "fd00:a::7"
 _sport = iter(range(20000, 60000))
@@ -48,13 +54,13 @@ def burst(t, packets):
     return dt
 
 
-def make(proto, src, dst, dport, n):
+def make(proto, src, dst, dport, n, flags="S"):
     from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.inet6 import IPv6
     out = []
     for _ in range(n):
         l3 = IPv6(src=src, dst=dst) if ":" in dst else IP(src=src, dst=dst)
-        l4 = TCP(sport=next(_sport), dport=dport, flags="S") if proto == "tcp" else \
+        l4 = TCP(sport=next(_sport), dport=dport, flags=flags) if proto == "tcp" else \
             UDP(sport=next(_sport), dport=dport) / b"x"
         out.append(l3 / l4)
     return out
@@ -197,6 +203,18 @@ def run(suite, label, load):
         suite.check(f"{label}: log unmatched: the unlogged packets are dropped all the same", n == 0, f"{n}")
 
 
+def run_stateless(suite, label, load):
+    with N.host_topology() as t:
+        load(t)
+        N.install_probe(t.fw)
+        one_budget(suite, f"{label} stateless", t, "tcp", PEER4, FW4, 5003)
+        pk = make("tcp", PEER4, FW4, 5003, BURST_N, flags="A")
+        burst(t, pk)
+        n = accepted(t, "tcp", PEER4, 5003, {p.payload.sport for p in pk})
+        suite.check(f"{label} stateless: segments with ACK are not limited ({n} of {BURST_N})",
+                    n == BURST_N, f"{n}")
+
+
 def main():
     ktest.preflight_or_skip("rate limits")
     binary = D.pinhole_binary()
@@ -208,25 +226,30 @@ def main():
         pol = os.path.join(tmp, "limits.pin")
         with open(pol, "w") as f:
             f.write(POLICY)
-        out = {}
-        for target in ("nft", "iptables", "ip6tables"):
-            out[target] = os.path.join(tmp, "limits." + target)
-            r = subprocess.run([binary, "compile", "-t", target, "-o", out[target], pol],
-                               capture_output=True, text=True, timeout=60)
-            if not suite.check(f"compile -t {target}", r.returncode == 0, r.stderr):
-                suite.finish()
-        with open(out["nft"]) as f:
-            text = f.read()
-        try:
-            run(suite, "nft", lambda t: N.load_nft(t.fw, text))
-        except Exception as e:  # noqa: BLE001
-            suite.error("nft", e)
-        if subprocess.run(["sh", "-c", "command -v iptables-nft-restore"],
-                          capture_output=True).returncode:
-            suite.skip("iptables", "iptables-nft-restore not installed")
-        else:
+        pol_sl = os.path.join(tmp, "limits-stateless.pin")
+        with open(pol_sl, "w") as f:
+            f.write(POLICY_STATELESS)
+        for policy, runner in ((pol, run), (pol_sl, run_stateless)):
+            out = {}
+            for target in ("nft", "iptables", "ip6tables"):
+                out[target] = policy + "." + target
+                r = subprocess.run([binary, "compile", "-t", target, "-o", out[target], policy],
+                                   capture_output=True, text=True, timeout=60)
+                if not suite.check(f"compile -t {target} {os.path.basename(policy)}",
+                                   r.returncode == 0, r.stderr):
+                    suite.finish()
+            with open(out["nft"]) as f:
+                text = f.read()
             try:
-                run(suite, "iptables", lambda t: load_iptables(
+                runner(suite, "nft", lambda t: N.load_nft(t.fw, text))
+            except Exception as e:  # noqa: BLE001
+                suite.error("nft", e)
+            if subprocess.run(["sh", "-c", "command -v iptables-nft-restore"],
+                              capture_output=True).returncode:
+                suite.skip("iptables", "iptables-nft-restore not installed")
+                continue
+            try:
+                runner(suite, "iptables", lambda t: load_iptables(
                     t.fw, [("iptables", out["iptables"]), ("ip6tables", out["ip6tables"])]))
             except Exception as e:  # noqa: BLE001
                 suite.error("iptables", e)
