@@ -495,7 +495,12 @@ static void lint_redundant(const struct resolved *res, const struct ir_ruleset *
 			open[s] = true;
 	}
 	for (size_t s = 1; s <= nstmt; s++)
-		if (has[s] && !open[s])
+		if (has[s] && !open[s] && res->rules.v[s - 1].limit.rate)
+			/* packets over its budget go on to the rule that allows them anyway */
+			diag_warning_id(d, DIAG_W_REDUNDANT, &res->rules.v[s - 1].loc, "this statement's "
+				     "limit has no effect: what it allows is allowed without a limit too "
+				     "(e.g. by line %d)", by_line[s]);
+		else if (has[s] && !open[s])
 			diag_warning_id(d, DIAG_W_REDUNDANT, &res->rules.v[s - 1].loc, "this statement adds nothing: what it "
 				     "allows is already allowed (e.g. by line %d)", by_line[s]);
 	cand_free(&ix);
