@@ -112,7 +112,8 @@ void expand_push_logged(struct exp *x, enum group g, struct ir_rule *r, const st
 	expand_push(x, g, r);
 }
 
-/* A rule that decides, with its statement's rate limit. Copies made before (helper
+/* A rule that decides, with its statement's rate limit (a reject over its budget drops).
+ * Copies made before (helper
  * assignments, scope updates, return rules) stay unlimited: only the rule that admits new
  * connections spends the budget. Without conntrack every segment of a TCP connection meets
  * this rule, so the limit goes to the opening SYN alone and the connection's later segments
@@ -124,6 +125,16 @@ void expand_push_decided(struct exp *x, enum group g, struct ir_rule *r, const s
 		return;
 	}
 	ir_match_put(r, IR_M_LIMIT)->u.limit = rr->limit;
+	if (r->action == IR_REJECT) {
+		/* answers within the budget; what exceeds it must not go on to the allows */
+		struct ir_rule quiet = ir_rule_copy(r);
+		ir_match_del(&quiet, IR_M_LIMIT);
+		quiet.action = IR_DROP;
+		quiet.log = false;
+		expand_push_logged(x, g, r, rr);
+		expand_push(x, g, &quiet);
+		return;
+	}
 	if (x->r->stateless && ir_rule_proto(r) == IR_TCP && r->action == IR_ACCEPT &&
 	    !ir_match_get(r, IR_M_TCP_FLAGS) && !ir_match_get(r, IR_M_TCP_FLAGS_ANY)) {
 		struct ir_rule rest = ir_rule_copy(r);

@@ -100,6 +100,18 @@ static void test_stateless_syn_only(void **state)
 	unit_free(c);
 }
 
+static void test_reject_over_budget_drops(void **state)
+{
+	(void)state;
+	/* over its budget a reject must not fall through to the allow of the same port */
+	struct compilation *c = unit_compile_ok("reject tcp/113 server limit 1/second;\nallow tcp/113 server;\n");
+	char *in = unit_rules_of(c, IR_INPUT);
+	assert_non_null(strstr(in, "meta nfproto ipv4 tcp dport 113 limit rate 1/second burst 5 packets "
+				   "reject with tcp reset\nmeta nfproto ipv4 tcp dport 113 drop\n"));
+	free(in);
+	unit_free(c);
+}
+
 static void test_log_options(void **state)
 {
 	(void)state;
@@ -185,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_per_source_meter),
 		cmocka_unit_test(test_ipt_rate_units),
 		cmocka_unit_test(test_stateless_syn_only),
+		cmocka_unit_test(test_reject_over_budget_drops),
 		cmocka_unit_test(test_log_options),
 		cmocka_unit_test(test_bad_limits),
 		cmocka_unit_test(test_eval_and_lint),
