@@ -7,7 +7,8 @@ counts what pinhole accepted. A token bucket of rate R and burst B admits betwee
 B + R * elapsed (+1 for a token refilled mid-burst): without the limit all BURST_N would pass,
 so the test cannot pass on a ruleset that does not limit. Checked: a rule limit on UDP and on
 TCP SYNs, the budget coming back after a pause, a second family's budget of its own, `per
-source` (two sources, a budget each) against a plain limit (two sources, one budget), and
+source` (two sources, a budget each) against a plain limit (two sources, one budget), a
+limited reject (resets within the budget, the rest dropped, not allowed by a later allow),
 `log unmatched` with a limit (log lines read from its NFLOG group stay within the budget), and
 in stateless mode a SYN-only budget (segments with ACK all pass).
 Both the nft ruleset and the iptables + ip6tables files (iptables-nft) are run.
@@ -32,6 +33,8 @@ allow udp/5001 server limit {RATE}/second burst {BURST};
 allow udp/5002 server limit {RATE}/second burst {BURST} per source;
 allow tcp/5003 server limit {RATE}/second burst {BURST};
 allow tcp/5004 server;
+reject tcp/5005 server limit {RATE}/second burst {BURST};
+allow tcp/5005 server;
 log unmatched group {GROUP} limit {LOG_RATE}/second burst {LOG_BURST};
 """
 # Without conntrack the limit is on the opening SYN alone: later segments (ACK set) pass.
@@ -163,6 +166,20 @@ def run(suite, label, load):
         burst(t, pk)
         n = accepted(t, "tcp", PEER4, 5004, {p.payload.sport for p in pk})
         suite.check(f"{label}: unlimited rule: all {BURST_N} SYNs accepted", n == BURST_N, f"{n}")
+        # a limited reject: resets within the budget, the rest dropped, never allowed by the
+        # allow after it (the peer's own probe table counts the resets that come back)
+        N.install_probe(t.peer)
+        pk = make("tcp", PEER4, FW4, 5005, BURST_N)
+        dt = burst(t, pk)
+        sports = {p.payload.sport for p in pk}
+        time.sleep(0.2)
+        resets = sum(1 for x in N.read_probe(t.peer) if x.hook == "input" and x.proto == "tcp"
+                     and x.src == FW4 and x.sport == 5005 and x.dport in sports)
+        suite.check(f"{label}: limited reject: {resets} resets for {BURST_N} SYNs in {dt:.3f}s",
+                    within(resets, dt, RATE, BURST), f"{resets} resets")
+        n = accepted(t, "tcp", PEER4, 5005, sports)
+        suite.check(f"{label}: limited reject: nothing over its budget reaches the allow",
+                    n == 0, f"{n} accepted")
         # after a pause the budget is back (a rate, not a one-time allowance)
         time.sleep(1.0)
         one_budget(suite, label, t, "udp", PEER4, FW4, 5001)
