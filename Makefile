@@ -4,6 +4,8 @@ DESTDIR ?=
 # The binary finds its library as ../share/pinhole/apps beside itself (compiler/front/library.c),
 # so bin/ and share/pinhole/ stay under PREFIX; the rest may go elsewhere.
 LIBEXECDIR ?= $(PREFIX)/libexec/pinhole
+# pinholed finds the library the same way: sbin/../share/pinhole/apps.
+SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -58,14 +60,14 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*
 # messages) are unit-tested on their own; the daemon links the compiler and the parsers of
 # runtime/proto (RUNTIME_PROTO_SRC).
 PD_LIB_SRCS := runtime/pinholed/pd_pkt.c runtime/pinholed/pd_check.c runtime/pinholed/pd_table.c \
-	runtime/pinholed/pd_nft.c runtime/pinholed/pd_nl.c
-PD_BIN_SRCS := runtime/pinholed/pd_policy.c runtime/pinholed/pd_main.c
+	runtime/pinholed/pd_nft.c runtime/pinholed/pd_nl.c runtime/pinholed/pd_reload.c
+PD_BIN_SRCS := runtime/pinholed/pd_policy.c runtime/pinholed/pd_swap.c runtime/pinholed/pd_main.c
 PD_LIB_OBJS := $(patsubst %.c,build/obj/%.o,$(PD_LIB_SRCS))
 PD_SAN_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(PD_LIB_SRCS))
 PINHOLED := build/pinholed
 
 .PHONY: all asan man deps demo check test unit golden agree cli checkcmd fuzz fuzz-build golden-update kernel install \
-	uninstall deb clean bench bench-deps
+	uninstall deb clean bench bench-deps bench-pinholed
 
 all: build/pinhole $(PINHOLED) man
 
@@ -174,6 +176,10 @@ kernel: all build/pinhole-faults
 bench: all
 	@QUICK=$(QUICK) tests/perf/bench.sh
 
+# pinholed alone: control message to set element latency, messages/s, RSS (root).
+bench-pinholed: all
+	@/usr/bin/python3 tests/perf/bench_pinholed.py
+
 # What the benchmark installs when missing (iperf3, ethtool, time, ...): nothing else.
 bench-deps:
 	@tests/perf/bench.sh --deps
@@ -205,7 +211,7 @@ fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh --each $(FUZZ_SECONDS)
 
 # Man pages: scdoc sources in man/, rendered to roff in build/man/.
-MAN_PAGES := build/man/pinhole.8 build/man/pinhole.pin.5
+MAN_PAGES := build/man/pinhole.8 build/man/pinhole.pin.5 build/man/pinholed.8
 man: $(MAN_PAGES)
 
 build/man/%: man/%.scd
@@ -214,30 +220,36 @@ build/man/%: man/%.scd
 	scdoc < $< > $@.tmp && mv $@.tmp $@
 
 # The boot script and unit name the installed paths; rendered at install time.
-SUBST = sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+SUBST = sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pinhole/apps \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/share/pinhole/apps \
 		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 build/pinhole $(DESTDIR)$(PREFIX)/bin/pinhole
+	install -m 0755 build/pinholed $(DESTDIR)$(SBINDIR)/pinholed
 	install -m 0644 stdlib-apps/*.pin $(DESTDIR)$(PREFIX)/share/pinhole/apps/
 	install -m 0644 build/man/pinhole.8 $(DESTDIR)$(MANDIR)/man8/pinhole.8
+	install -m 0644 build/man/pinholed.8 $(DESTDIR)$(MANDIR)/man8/pinholed.8
 	install -m 0644 build/man/pinhole.pin.5 $(DESTDIR)$(MANDIR)/man5/pinhole.pin.5
 	$(SUBST) dist/pinhole-boot.in > $(DESTDIR)$(LIBEXECDIR)/pinhole-boot
 	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/pinhole-boot
 	$(SUBST) dist/pinhole.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/pinhole.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/pinhole.service
+	$(SUBST) dist/pinholed.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/pinholed.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/pinholed.service
 	install -m 0644 dist/pinhole.bash-completion $(DESTDIR)$(BASHCOMPDIR)/pinhole
+	install -m 0644 dist/pinholed.bash-completion $(DESTDIR)$(BASHCOMPDIR)/pinholed
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/pinhole
+	rm -f $(DESTDIR)$(PREFIX)/bin/pinhole $(DESTDIR)$(SBINDIR)/pinholed
 	rm -rf $(DESTDIR)$(PREFIX)/share/pinhole
-	rm -f $(DESTDIR)$(MANDIR)/man8/pinhole.8 $(DESTDIR)$(MANDIR)/man5/pinhole.pin.5
+	rm -f $(DESTDIR)$(MANDIR)/man8/pinhole.8 $(DESTDIR)$(MANDIR)/man8/pinholed.8 \
+		$(DESTDIR)$(MANDIR)/man5/pinhole.pin.5
 	rm -f $(DESTDIR)$(LIBEXECDIR)/pinhole-boot
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
-	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/pinhole.service
-	rm -f $(DESTDIR)$(BASHCOMPDIR)/pinhole
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/pinhole.service $(DESTDIR)$(SYSTEMDUNITDIR)/pinholed.service
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/pinhole $(DESTDIR)$(BASHCOMPDIR)/pinholed
 
 # A Debian package (debian/), built in a copy of the tree under build/deb so that neither
 # dpkg-buildpackage's clean nor its output (written to the parent folder) touch this one.

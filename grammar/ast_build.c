@@ -68,6 +68,29 @@ void ast_zone_add_addrs(struct ast_stmt *z, ast_words *addrs)
 	words_append(&z->u.zone.addrs, addrs);
 }
 
+void ast_zone_set_default(struct parse_ctx *ctx, struct ast_stmt *z, int action, const struct loc *loc)
+{
+	if (z->u.zone.has_default) {
+		diag_error(ctx->diags, loc, "zone '%s' already has a default (line %d)",
+			   z->u.zone.name.text, z->u.zone.default_loc.first_line);
+		return;
+	}
+	z->u.zone.has_default = true;
+	z->u.zone.default_action = (enum rule_action)action;
+	z->u.zone.default_loc = *loc;
+}
+
+void ast_zone_bad_default(struct parse_ctx *ctx, char *word, const struct loc *loc)
+{
+	if (!strcmp(word, "drop"))
+		diag_error(ctx->diags, loc, "a zone's default is 'deny' (drop silently) or 'reject' "
+			   "(answer at once): write 'default deny;'");
+	else
+		diag_error(ctx->diags, loc, "a zone's default is 'deny' (drop silently) or 'reject' "
+			   "(answer at once), not '%s'", word);
+	free(word);
+}
+
 struct ast_stmt *ast_stmt_app(struct ast_app *app)
 {
 	struct ast_stmt *s = ast_stmt_new(STMT_APP);
@@ -87,6 +110,11 @@ struct ast_service ast_service_port(const struct portlit *p, const struct loc *l
 					: xasprintf("%s/%u-%u", proto, p->r.lo, p->r.hi);
 	return (struct ast_service){.loc = *loc, .name = name, .is_port = true,
 				    .proto = p->proto, .ports = p->r};
+}
+
+struct ast_service ast_service_any(const struct loc *loc)
+{
+	return (struct ast_service){.loc = *loc, .name = xstrdup("any"), .is_any = true};
 }
 
 struct ast_stmt *ast_rule_new(int action, struct ast_service *first)
@@ -142,21 +170,26 @@ void ast_rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role
 	r->role_loc = *loc;
 }
 
-void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
-		   const struct loc *kwloc)
+void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, enum peer_kw kw,
+		       struct ast_plist *list, const struct loc *kwloc)
 {
 	struct ast_rule *r = &s->u.rule;
-	bool *has = from ? &r->has_from : &r->has_to;
-	ast_words *dst = from ? &r->from : &r->to;
+	bool *has = kw == PEER_FROM ? &r->has_from : kw == PEER_TO ? &r->has_to : &r->has_on;
+	ast_words *dst = kw == PEER_FROM ? &r->from : kw == PEER_TO ? &r->to : &r->on;
+	struct loc *at = kw == PEER_FROM ? &r->from_loc : kw == PEER_TO ? &r->to_loc : &r->on_loc;
+	struct ast_except *ex = kw == PEER_FROM ? &r->from_ex : kw == PEER_TO ? &r->to_ex : &r->on_ex;
+	const char *name = kw == PEER_FROM ? "from" : kw == PEER_TO ? "to" : "on";
 	if (*has)
-		diag_error(ctx->diags, kwloc, "'%s' given twice; list all addresses in one '%s'",
-			   from ? "from" : "to", from ? "from" : "to");
+		diag_error(ctx->diags, kwloc, "'%s' given twice; list all addresses in one '%s'", name, name);
 	*has = true;
-	if (from)
-		r->from_loc = *kwloc;
-	else
-		r->to_loc = *kwloc;
-	words_append(dst, addrs);
+	*at = *kwloc;
+	words_append(dst, &list->w);
+	ex->any |= list->any;
+	if (list->any)
+		ex->any_loc = list->any_loc;
+	if (list->ex.n)
+		ex->ex_loc = list->ex_loc;
+	words_append(&ex->ex, &list->ex);
 }
 
 void ast_words_push(ast_words *w, char *text, const struct loc *loc)
@@ -279,6 +312,26 @@ void ast_flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows
 	}
 	f->on = *flows;
 	f->on_loc = *loc;
+}
+
+/* `program N`: an ONC RPC program number (RFC 5531 section 9: 32 bits; 0 is the portmapper's
+ * own NULL program, never a channel). */
+void ast_flow_set_program(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long n = text ? strtoull(text, &end, 10) : 0;
+	if (!text)
+		diag_error(ctx->diags, loc, "'program' needs an ONC RPC program number (e.g. program 100005)");
+	else if (f->program)
+		diag_error(ctx->diags, loc, "'program' given twice in one flow");
+	else if (errno || *end || n == 0 || n > 0xffffffffull)
+		diag_error(ctx->diags, loc, "program %s is out of range (1 to 4294967295)", text);
+	else {
+		f->program = (uint32_t)n;
+		f->program_loc = *loc;
+	}
+	free(text);
 }
 
 /* "30s", "10m", "1h": seconds, within the bounds a scoped channel's timer may have. */

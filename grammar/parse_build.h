@@ -21,6 +21,11 @@ struct ast_stmt *ast_stmt_app(struct ast_app *app);
 
 struct ast_service ast_service_app(char *name, const struct loc *loc);
 struct ast_service ast_service_port(const struct portlit *p, const struct loc *loc);
+/* `any`: every protocol and port (gateway rules, docs/language.md) */
+struct ast_service ast_service_any(const struct loc *loc);
+/* `default deny;` / `default reject;` in a zone: what its unmatched packets meet */
+void ast_zone_set_default(struct parse_ctx *ctx, struct ast_stmt *z, int action, const struct loc *loc);
+void ast_zone_bad_default(struct parse_ctx *ctx, char *word, const struct loc *loc);
 struct ast_stmt *ast_rule_new(int action, struct ast_service *first);
 void ast_rule_add_service(struct ast_stmt *s, struct ast_service *svc);
 struct ast_stmt *ast_rule_new_nat(int action);
@@ -29,8 +34,9 @@ void ast_rule_set_word(struct parse_ctx *ctx, struct ast_stmt *s, struct ast_wor
 void ast_rule_set_words(struct parse_ctx *ctx, ast_words *dst, struct loc *dst_loc, ast_words *src,
 			const struct loc *loc, const char *what);
 void ast_rule_set_role(struct parse_ctx *ctx, struct ast_stmt *s, enum role role, const struct loc *loc);
-void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, bool from, ast_words *addrs,
-		   const struct loc *kwloc);
+enum peer_kw { PEER_FROM, PEER_TO, PEER_ON };
+void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, enum peer_kw kw,
+		       struct ast_plist *list, const struct loc *kwloc);
 
 /* Rate limits and log options (checked here: units, ranges, repeats). */
 struct ast_limit ast_limit_new(struct parse_ctx *ctx, char *rate, const struct loc *loc);
@@ -65,6 +71,7 @@ void ast_flow_set_word(struct parse_ctx *ctx, struct ast_word *dst, char *text, 
 void ast_flow_set_negotiated(struct parse_ctx *ctx, struct ast_flow *f, char *name, const struct loc *loc);
 void ast_flow_set_on(struct parse_ctx *ctx, struct ast_flow *f, ast_words *flows, const struct loc *loc);
 void ast_flow_set_timeout(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
+void ast_flow_set_program(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
 void ast_flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, const struct loc *loc);
 
 #endif

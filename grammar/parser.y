@@ -57,6 +57,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 	struct ast_service service;
 	ast_words words;
 	struct ast_ports ports;
+	struct ast_plist plist;
 	enum role role;
 	int num;
 	struct ast_limit limit;
@@ -73,10 +74,11 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token BROADCAST "broadcast" FRAGMENTS "fragments" UNADDRESSED "unaddressed" ARROW "->" BIARROW "<->"
 %token ON "on" TIMEOUT "timeout"
 %token MASQUERADE "masquerade" SNAT "snat" FORWARD "forward" PORT_KW "port keyword" AS "as"
-%token HAIRPIN "hairpin" FAMILY "family"
+%token HAIRPIN "hairpin" FAMILY "family" DEFAULT "default" EXCEPT "except"
 %token LIMIT "limit" BURST "burst" PER "per" LEVEL "level" GROUP "group"
 %token JUNK "invalid character"
 %token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration" RATE "rate"
+%token <str> PROGRAM "program"
 %token <range> PORTRANGE "port"
 %token <portlit> PORTLIT "port literal"
 
@@ -87,6 +89,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %type <words> names addrs iface_names
 %type <str> addr iface opt_string
 %type <ports> ports
+%type <plist> plist
 %type <role> role
 %type <num> action protos proto arrow
 %type <limit> limit
@@ -104,6 +107,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %destructor { free($$.name); } <service>
 %destructor { ast_words_free(&$$); } <words>
 %destructor { ast_ports_free(&$$); } <ports>
+%destructor { ast_plist_free(&$$); } <plist>
 
 %%
 
@@ -132,8 +136,9 @@ action:	ALLOW     { $$ = ACT_ALLOW; }
 rule:	rule_head
 	| rule CLIENT               { $$ = $1; ast_rule_set_role(ctx, $$, ROLE_CLIENT, &@2); }
 	| rule SERVER               { $$ = $1; ast_rule_set_role(ctx, $$, ROLE_SERVER, &@2); }
-	| rule FROM addrs           { $$ = $1; ast_rule_set_peer(ctx, $$, true, &$3, &@2); }
-	| rule TO addrs             { $$ = $1; ast_rule_set_peer(ctx, $$, false, &$3, &@2); }
+	| rule FROM plist           { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_FROM, &$3, &@2); }
+	| rule TO plist             { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_TO, &$3, &@2); }
+	| rule ON plist             { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_ON, &$3, &@2); }
 	| rule LOG log_opts %prec CLAUSE_END { $$ = $1; ast_rule_set_log(ctx, $$, &$3, &@2); }
 	| rule limit                { $$ = $1; ast_rule_set_limit(ctx, $$, &$2); }
 	| rule AS addr              { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.as, $3, &@3, "as"); }
@@ -162,6 +167,7 @@ rule_head: action service           { $$ = ast_rule_new($1, &$2); }
 
 service: IDENT                      { $$ = ast_service_app($1, &@1); }
 	| PORTLIT                   { $$ = ast_service_port(&$1, &@1); }
+	| ANY                       { $$ = ast_service_any(&@1); }
 	;
 
 addrs:	addr                        { $$ = (ast_words){0}; ast_words_push(&$$, $1, &@1); }
@@ -169,6 +175,13 @@ addrs:	addr                        { $$ = (ast_words){0}; ast_words_push(&$$, $1
 	;
 
 addr:	ADDR | IDENT ;
+
+/* A rule's address list, and what it leaves out: `10.0.0.0/8 except 10.1.0.0/16`,
+ * `any except 192.0.2.0/24` (every address of both families but those). */
+plist:	addrs                       { $$ = (struct ast_plist){.w = $1}; }
+	| addrs EXCEPT addrs        { $$ = (struct ast_plist){.w = $1, .ex = $3, .ex_loc = @2}; }
+	| ANY EXCEPT addrs          { $$ = (struct ast_plist){.any = true, .any_loc = @1, .ex = $3, .ex_loc = @2}; }
+	;
 
 define:	DEFINE IDENT '=' addrs       { $$ = ast_stmt_define($2, &@2, &$4); }
 	;
@@ -179,6 +192,9 @@ zone:	zone_head '}'
 zone_head: ZONE IDENT '{'           { $$ = ast_stmt_zone($2, &@2); }
 	| zone_head INTERFACE iface_names ';' { $$ = $1; ast_zone_add_ifaces($$, &$3); }
 	| zone_head ADDRESS addrs ';'   { $$ = $1; ast_zone_add_addrs($$, &$3); }
+	| zone_head DEFAULT DENY ';'    { $$ = $1; ast_zone_set_default(ctx, $$, ACT_DENY, &@2); }
+	| zone_head DEFAULT REJECT ';'  { $$ = $1; ast_zone_set_default(ctx, $$, ACT_REJECT, &@2); }
+	| zone_head DEFAULT IDENT ';'   { $$ = $1; ast_zone_bad_default(ctx, $3, &@3); }
 	| zone_head error ';'       { $$ = $1; yyerrok; }
 	;
 
@@ -221,6 +237,7 @@ flow:	flow_head
 	| flow NEGOTIATED IDENT     { $$ = $1; ast_flow_set_negotiated(ctx, $$, $3, &@3); }
 	| flow ON names             { $$ = $1; ast_flow_set_on(ctx, $$, &$3, &@2); }
 	| flow TIMEOUT DURATION     { $$ = $1; ast_flow_set_timeout(ctx, $$, $3, &@3); }
+	| flow PROGRAM              { $$ = $1; ast_flow_set_program(ctx, $$, $2, &@2); }
 	| flow BROADCAST            { $$ = $1; $$->broadcast = true; }
 	| flow FRAGMENTS            { $$ = $1; $$->fragments = true; }
 	| flow UNADDRESSED          { $$ = $1; $$->unaddressed = true; }
@@ -345,6 +362,12 @@ static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *befo
 	if (rate && got == YYSYMBOL_ADDR)
 		return xasprintf("a rate is a count per second, minute, hour or day: e.g. 'limit %s/minute'",
 				 text);
+	bool name_expected = false;
+	for (int i = 0; i < n; i++)
+		name_expected |= expected[i] == YYSYMBOL_IDENT;
+	if (got == YYSYMBOL_ANY && name_expected)
+		return xasprintf("'any' is a keyword (every app, in a gateway rule): it cannot name "
+				 "an app, a define or a zone");
 	if (!strcmp(yysymbol_name(got), "':'") && (!strcmp(before, "tcp") || !strcmp(before, "udp")))
 		return xasprintf("a port is written %s/PORT, with '/': e.g. 'allow %s/8080 server;'",
 				 before, before);

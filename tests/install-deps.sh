@@ -4,10 +4,12 @@ set -euo pipefail
 pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libcmocka-dev scdoc groff-base
       nftables iptables iproute2 procps python3 python3-scapy python3-pyftpdlib
       python3-jsonschema samba smbclient dnsmasq-base tftpd-hpa tftp-hpa vsftpd curl chrony
-      bind9-dnsutils nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils
-      clang libclang-rt-dev)
+      bind9-dnsutils nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils ngircd
+      clang libclang-rt-dev conntrack systemd util-linux)
+# systemd: only its systemd-analyze, which verifies the units (tests/cli/ops.sh); util-linux:
+# setpriv, which runs pinholed with the unit's capabilities (tests/kernel/test_pinholed_caps.py).
 # The servers among them (samba's nmbd and smbd, tftpd-hpa, vsftpd, chronyd,
-# nfs-ganesha, rpcbind) are for tests/kernel/test_real_apps.py,
+# nfs-ganesha, rpcbind, ngircd) are for tests/kernel/test_real_apps.py,
 # which starts them itself inside network namespaces: they must not start on this machine.
 missing=()
 for p in "${pkgs[@]}"; do
@@ -35,6 +37,6 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
 [ $guard -eq 1 ] && rm -f /usr/sbin/policy-rc.d
 # and they stay off at the next boot
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-	systemctl disable --now -q smbd nmbd samba-ad-dc tftpd-hpa vsftpd chrony nfs-ganesha rpcbind rpcbind.socket 2>/dev/null || true
+	systemctl disable --now -q smbd nmbd samba-ad-dc tftpd-hpa vsftpd chrony nfs-ganesha rpcbind rpcbind.socket ngircd 2>/dev/null || true
 fi
 exit $rc

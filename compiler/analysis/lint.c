@@ -529,8 +529,86 @@ static void lint_useless_deny(size_t index, const struct resolved *res, const st
 		     "traffic in, and the default policy already drops it");
 }
 
+/* A port forward opens the connections it rewrote (its own forward-chain accept); a deny or
+ * reject that covers that accept leaves the forward rewriting connections that go nowhere. */
+static void lint_forward_denied(size_t index, const struct resolved *res, const struct ir_ruleset *ir,
+				struct diags *d)
+{
+	int s = (int)index + 1;
+	for (size_t i = 0; i < ir->rules.n; i++) {
+		const struct ir_rule *b = &ir->rules.v[i];
+		if (b->origin.stmt_no != s || b->hook != IR_FORWARD || b->action != IR_ACCEPT)
+			continue;
+		for (size_t j = 0; j < ir->rules.n; j++) {
+			const struct ir_rule *a = &ir->rules.v[j];
+			if (a->hook != IR_FORWARD || (a->action != IR_DROP && a->action != IR_REJECT) ||
+			    a->origin.stmt_no <= 0 || !lint_rule_covers(a, b))
+				continue;
+			diag_warning_id(d, DIAG_W_FORWARD_DENIED, &res->rules.v[index].loc,
+					"the connections this forward rewrites are all dropped by line %d: "
+					"it forwards nothing", a->origin.line);
+			return;
+		}
+	}
+}
+
+static bool prefix_in(const prefix_vec *v, const struct ir_prefix *p)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (prefix_covers(&v->v[i], p))
+			return true;
+	return false;
+}
+
+/* Does a source translation `m` hide the host address or prefix `p` behind zone `out`? */
+static bool hidden_behind(const struct rrule *m, const struct zone *out, const struct ir_prefix *p)
+{
+	if ((m->action != ACT_MASQUERADE && m->action != ACT_SNAT) || m->server_side.zone != out)
+		return false;
+	if (!(m->nat.families & (p->family == IR_V6 ? 2 : 1)))
+		return false;
+	return !m->client_side.given || !m->client_side.addrs.n || prefix_in(&m->client_side.addrs, p);
+}
+
+/* An allow of forwarded traffic from a zone towards hosts that a masquerade (or snat) hides
+ * behind that very zone: from there nobody can address them, only a port forward reaches
+ * them; when no forward leads to them, the allow most likely waits for one. */
+static void lint_allow_without_forward(size_t index, const struct resolved *res, struct diags *d)
+{
+	const struct rrule *rr = &res->rules.v[index];
+	const struct zone *from = rr->client_side.zone;
+	if (rr->role != ROLE_NONE || !from || !rr->server_side.addrs.n)
+		return;
+	for (size_t k = 0; k < rr->server_side.addrs.n; k++) {
+		const struct ir_prefix *p = &rr->server_side.addrs.v[k];
+		bool hidden = false;
+		for (size_t m = 0; m < res->rules.n && !hidden; m++)
+			hidden = hidden_behind(&res->rules.v[m], from, p);
+		if (!hidden)
+			continue;
+		for (size_t f = 0; f < res->rules.n; f++) {
+			const struct rrule *fw = &res->rules.v[f];
+			if (fw->action == ACT_FORWARD && prefix_covers(p, &fw->nat.addr))
+				return; /* a forward leads into the list */
+		}
+		char buf[64];
+		ir_prefix_format(p, buf, sizeof(buf));
+		diag_warning_id(d, DIAG_W_ALLOW_NO_FORWARD, &rr->server_side.loc,
+				"%s is masqueraded behind zone '%s': connections from '%s' reach it only "
+				"through a port forward ('forward tcp/PORT from %s to HOST'), and none "
+				"leads there", buf, from->name, from->name, from->name);
+		return;
+	}
+}
+
 void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d)
 {
+	for (size_t i = 0; i < res->rules.n; i++) {
+		if (res->rules.v[i].action == ACT_FORWARD)
+			lint_forward_denied(i, res, ir, d);
+		if (res->rules.v[i].action == ACT_ALLOW)
+			lint_allow_without_forward(i, res, d);
+	}
 	lint_redundant(res, ir, d);
 	for (size_t i = 0; i < res->rules.n; i++)
 		if (res->rules.v[i].action == ACT_DENY)

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "icmp.h"
+#include "nft_lower.h"
 
 static bool at(enum role end, enum role r)
 {
@@ -50,10 +52,58 @@ static void print_role(const struct ast_app *a, const flow_refs *flows, enum rol
 	sb_free(&rejects);
 }
 
+/* The messages each pinholed parser reads (runtime/proto/). */
+static const char *helper_messages(const char *parser)
+{
+	if (!strcmp(parser, "rpc"))
+		return "portmapper GETPORT and rpcbind GETADDR replies (programs mountd, nlockmgr, status)";
+	if (!strcmp(parser, "irc"))
+		return "IRC DCC offers (SEND, CHAT, RESUME/ACCEPT), in both directions";
+	if (!strcmp(parser, "msn"))
+		return "MSNFTP invitations (IP-Address, Port)";
+	if (!strcmp(parser, "rtsp"))
+		return "RTSP SETUP requests and replies (Transport client_port, server_port)";
+	return parser;
+}
+
+static void put_on_list(const struct ast_flow *f, FILE *out)
+{
+	for (size_t i = 0; i < f->on.n; i++)
+		fprintf(out, "%s%s", i == 0 ? "" : i == f->on.n - 1 ? " or " : ", ", f->on.v[i].text);
+}
+
+/* A helper channel (scope_is_pinhole): which messages pinholed reads, and what it opens. */
+static void show_helper(const struct flow_ref *fr, FILE *out)
+{
+	const struct ast_flow *f = fr->flow;
+	char t[32];
+	ir_duration_format(f->timeout ? f->timeout : SCOPE_TIMEOUT_DEFAULT, t, sizeof(t));
+	fprintf(out, "    %-18s helper channel: pinholed reads the %s\n", "", helper_messages(f->negotiated.text));
+	fprintf(out, "    %-18s on flow ", "");
+	put_on_list(f, out);
+	fprintf(out, " (copies sent to NFLOG group %d) and opens each negotiated port\n", NFT_PINHOLED_GROUP);
+	struct strbuf set = {0}; /* as scope_pinhole_set names it */
+	sb_puts(&set, "ph_");
+	sb_put_ident(&set, fr->app->name);
+	sb_putc(&set, '_');
+	sb_put_ident(&set, f->name);
+	fprintf(out, "    %-18s to the peer that negotiated it only, for %s (sets %s_v4, _v6);\n", "", t, set.s);
+	sb_free(&set);
+	fprintf(out, "    %-18s closed while pinholed does not run. Ports below 1024 only where listed above.\n", "");
+	fprintf(out, "    %-18s With 'negotiated static;' (and for the iptables targets) the ports above are\n", "");
+	fprintf(out, "    %-18s the static fallback, open only to peers that used flow ", "");
+	put_on_list(f, out);
+	fprintf(out, "\n    %-18s with this host within the last %s\n", "", t);
+}
+
 /* What the static fallback of a negotiated channel opens, and to whom. */
 static void show_negotiated(const struct flow_ref *fr, FILE *out)
 {
 	const struct ast_flow *f = fr->flow;
+	if (f->on.n && pinholed_parser_known(f->negotiated.text)) {
+		show_helper(fr, out);
+		return;
+	}
 	fprintf(out, "    %-18s the port is negotiated at run time; the ports above are the static fallback,\n", "");
 	if (f->on.n) {
 		char t[32];

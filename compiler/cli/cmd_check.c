@@ -127,6 +127,38 @@ static int check_option(struct check_opts *o, check_dirs *incdirs, int argc, cha
 	return 0;
 }
 
+/* PH203: each statement with helper channels (their sets carry the parser's name) says that
+ * pinholed must run, naming the channels once each. Only check says it: compile and apply
+ * output stays as it was. */
+static void note_helper_channels(struct compilation *c)
+{
+	for (size_t i = 0; i < c->ir.dynsets.n; i++) {
+		const struct ir_dynset *ds = &c->ir.dynsets.v[i];
+		bool first = ds->parser != NULL;
+		for (size_t k = 0; first && k < i; k++)
+			first = !(c->ir.dynsets.v[k].parser && c->ir.dynsets.v[k].stmt_no == ds->stmt_no);
+		if (!first || ds->stmt_no < 1 || (size_t)ds->stmt_no > c->res.rules.n)
+			continue;
+		struct strbuf flows = {0};
+		for (size_t k = i; k < c->ir.dynsets.n; k++) {
+			const struct ir_dynset *o = &c->ir.dynsets.v[k];
+			bool seen = false;
+			for (size_t j = i; j < k && !seen; j++)
+				seen = c->ir.dynsets.v[j].parser && c->ir.dynsets.v[j].stmt_no == o->stmt_no &&
+				       !strcmp(c->ir.dynsets.v[j].app, o->app) &&
+				       !strcmp(c->ir.dynsets.v[j].flow, o->flow);
+			if (o->parser && o->stmt_no == ds->stmt_no && !seen)
+				sb_printf(&flows, "%s%s flow %s (%s)", flows.len ? ", " : "", o->app, o->flow,
+					  o->parser);
+		}
+		diag_note_id(&c->diags, DIAG_N_NEEDS_PINHOLED, &c->res.rules.v[ds->stmt_no - 1].loc,
+			     "helper channels %s open only while pinholed runs with this policy "
+			     "(pinholed --policy FILE); without it they stay closed ('negotiated static;' "
+			     "opens their static fallback instead)", flows.s);
+		sb_free(&flows);
+	}
+}
+
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	struct check_opts o = {.format = CHECK_TEXT, .fail_on_warning = true};
@@ -155,6 +187,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		struct check_policy *p = &pols[i];
 		p->file = files.v[i];
 		p->ok = cli_compile(cli, p->file, &p->c);
+		if (p->ok)
+			note_helper_channels(&p->c);
 		check_findings(p, &o);
 		if (p->status > rc)
 			rc = p->status;

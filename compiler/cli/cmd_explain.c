@@ -81,6 +81,77 @@ static void put_opened(const struct ir_ruleset *rs, const char *set, FILE *out)
 	}
 }
 
+/* Would pinholed ever open this port for flow f? Ports below 1024 only where the flow names
+ * them (runtime/pinholed/pd_check.c). */
+static bool helper_may_open(const struct ast_flow *f, uint16_t port)
+{
+	if (port >= 1024)
+		return true;
+	for (size_t i = 0; f && i < f->dport.r.n; i++)
+		if (f->dport.r.v[i].lo <= port && port <= f->dport.r.v[i].hi)
+			return true;
+	return false;
+}
+
+/* A helper channel's data packet: the sets that would take it are pinholed's, filled at run
+ * time from the control flows' messages, one exact pinhole each. Every channel of the hook
+ * that could take the packet is named: its port alone does not say which one it is (mountd
+ * or nlockmgr), the control message does. */
+static void explain_helper_channel(const struct compilation *c, const struct ir_packet *p,
+				   const struct ir_rule *first, FILE *out)
+{
+	struct ir_state any = {.assume_member = true};
+	const struct ir_rule *cand[8];
+	const struct ast_flow *flows[8];
+	size_t n = 0;
+	for (size_t i = 0; i < c->ir.rules.n && n < 8; i++) {
+		const struct ir_rule *r = &c->ir.rules.v[i];
+		const struct ir_setref *in = ir_rule_in_set(r);
+		const struct ir_dynset *ds = in ? ir_dynset_find(&c->ir, in->name) : NULL;
+		if (r->hook != first->hook || r->action != IR_ACCEPT || !ds || !ds->parser ||
+		    !ir_rule_matches_state(r, p, &any))
+			continue;
+		const struct ast_flow *f = find_flow(c, &r->origin);
+		bool seen = false;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = !strcmp(cand[k]->origin.app, r->origin.app) &&
+			       !strcmp(cand[k]->origin.flow, r->origin.flow);
+		if (!seen && helper_may_open(f, p->dport)) {
+			flows[n] = f;
+			cand[n++] = r;
+		}
+	}
+	if (!n) {
+		fprintf(out, "pinholed: never opens port %u here: below 1024, and no helper channel "
+			"names it\n", p->dport);
+		return;
+	}
+	const struct ir_dynset *ds0 = ir_dynset_find(&c->ir, ir_rule_in_set(cand[0])->name);
+	fprintf(out, "pinholed: would be accepted once pinholed opens it (%s:%d, a helper channel: ",
+		cand[0]->origin.file, cand[0]->origin.line);
+	for (size_t k = 0; k < n; k++) {
+		const struct ir_dynset *ds = ir_dynset_find(&c->ir, ir_rule_in_set(cand[k])->name);
+		fprintf(out, "%s%s flow %s, set %s", k ? "; or " : "", cand[k]->origin.app,
+			cand[k]->origin.flow, ds->name);
+		if (flows[k] && flows[k]->program)
+			fprintf(out, ", ONC RPC program %u", flows[k]->program);
+	}
+	fputs(")\n          its port is negotiated on flow ", out);
+	const char *last = strrchr(ds0->flows, ',');
+	if (last)
+		fprintf(out, "%.*s or%s", (int)(last - ds0->flows), ds0->flows, last + 1);
+	else
+		fputs(ds0->flows, out);
+	char t[32];
+	ir_duration_format(ds0->timeout, t, sizeof(t));
+	const struct ir_setref *in0 = ir_rule_in_set(cand[0]);
+	fprintf(out, ": pinholed opens it at run time, after a control message there (%s) names this "
+		"port%s, for %s ", ds0->parser, n > 1 ? " for that channel" : "", ds0->peer);
+	put_addr(out, p->family, in0->src ? p->saddr : p->daddr);
+	fprintf(out, " only, this protocol and port only, for %s or until the control connection "
+		"ends; without pinholed running it stays closed\n", t);
+}
+
 /* Scoped channels: the peers this packet records (rules met before the verdict), and, when
  * it is not accepted, whether it would be had its peer used a control flow lately. */
 void explain_scope(const struct compilation *c, const struct ir_packet *p,
@@ -109,6 +180,10 @@ void explain_scope(const struct compilation *c, const struct ir_packet *p,
 		return;
 	char t[32];
 	ir_duration_format(ds->timeout, t, sizeof(t));
+	if (ds->parser) {
+		explain_helper_channel(c, p, w.rule, out);
+		return;
+	}
 	fputs("scoped:  would be accepted after ", out);
 	put_addr(out, p->family, in->src ? p->saddr : p->daddr);
 	const char *last = strrchr(ds->flows, ',');

@@ -29,7 +29,8 @@ size_t status_report(const struct nl_ruleset *want, const struct nl_ruleset *hav
 static const char usage[] =
 	"usage: pinhole status [OPTIONS] POLICY\n"
 	"Does the kernel run POLICY (- reads standard input)? Exit 0 when table inet pinhole\n"
-	"matches it, 1 when it differs (each difference is listed).\n"
+	"matches it, 1 when it differs (each difference is listed). For a policy with helper\n"
+	"channels, also whether pinholed is attached (NFLOG group 7100) and the live pinholes.\n"
 	"  --netns NAME         look in network namespace NAME (ip netns)\n"
 	"  -L, --library DIR    also search DIR for app definitions\n"
 	"  --stateless, --stateful  as for compile\n"
@@ -63,6 +64,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	if (rc == EXIT_OK && (rc = live_read(&lv, &have)) == EXIT_OK) {
 		if (status_report(&lv.want, &have, lv.policy, cli_quiet ? NULL : stdout))
 			rc = EXIT_FINDINGS;
+		if (!cli_quiet)
+			status_pinholed_report(&lv.c.ir, &have, stdout);
 		nl_ruleset_free(&have);
 	}
 	live_free(&lv);

@@ -38,6 +38,8 @@ char *flow_format(const struct ast_flow *f)
 	}
 	if (f->protos & PROTO_BIT_ICMP)
 		sb_printf(&sb, "%sicmp", sep);
+	if (f->protos & PROTO_BIT_ALL)
+		sb_printf(&sb, "%severy protocol", sep);
 	put_ports(&sb, "sport", &f->sport);
 	put_ports(&sb, "dport", &f->dport);
 	for (size_t i = 0; i < f->icmp_types.n; i++)
@@ -50,6 +52,8 @@ char *flow_format(const struct ast_flow *f)
 		sb_printf(&sb, " negotiated%s%s", f->negotiated.text[0] ? " " : "", f->negotiated.text);
 	for (size_t i = 0; i < f->on.n; i++)
 		sb_printf(&sb, "%s%s", i ? ", " : " on ", f->on.v[i].text);
+	if (f->program)
+		sb_printf(&sb, " program %u", f->program);
 	if (f->timeout) {
 		char t[32];
 		ir_duration_format(f->timeout, t, sizeof(t));

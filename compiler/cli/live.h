@@ -31,6 +31,14 @@ void live_print_lines(FILE *out, const char *text);
 size_t status_report(const struct nl_ruleset *want, const struct nl_ruleset *have, const char *policy,
 		     FILE *out);
 
+/* For a policy with helper channels: whether pinholed holds NFLOG group 7100 in the current
+ * network namespace, and the live pinholes of `have` (the elements of the helper channels'
+ * sets, each with its time left and what opened it). Prints nothing for other policies. */
+void status_pinholed_report(const struct ir_ruleset *ir, const struct nl_ruleset *have, FILE *out);
+/* The netlink port bound to NFLOG `group` in `path` (the nfnetlink_log proc file's format);
+ * 0 when none is (or the file is absent: the module is not loaded). */
+long status_nflog_portid(const char *path, unsigned group);
+
 /* Where a rule's policy statement is, for diagnostics; false for built-in rules. */
 bool live_origin_loc(const struct compilation *c, const struct ir_origin *o, struct loc *loc);
 

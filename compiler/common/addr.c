@@ -97,3 +97,37 @@ size_t prefixes_normalize(prefix_vec *v)
 	v->n = out;
 	return dropped;
 }
+
+static void prefix_split_around(prefix_vec *out, const struct ir_prefix *b, const struct ir_prefix *e)
+{
+	/* For each length between b's and e's: e's prefix of that length with its last bit
+	 * flipped, the half that does not hold e. */
+	for (unsigned l = (unsigned)b->len + 1; l <= e->len; l++) {
+		struct ir_prefix p = {.family = e->family, .len = (uint8_t)l};
+		for (unsigned i = 0; i < l; i++)
+			if (e->addr[i / 8] & (0x80 >> (i % 8)))
+				p.addr[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		p.addr[(l - 1) / 8] ^= (uint8_t)(0x80 >> ((l - 1) % 8));
+		VEC_PUSH(*out, p);
+	}
+}
+
+void prefixes_subtract(prefix_vec *v, const prefix_vec *ex)
+{
+	for (size_t k = 0; k < ex->n; k++) {
+		const struct ir_prefix *e = &ex->v[k];
+		prefix_vec next = {0};
+		for (size_t i = 0; i < v->n; i++) {
+			const struct ir_prefix *b = &v->v[i];
+			if (prefix_covers(e, b))
+				continue;
+			if (prefix_covers(b, e))
+				prefix_split_around(&next, b, e);
+			else
+				VEC_PUSH(next, *b);
+		}
+		VEC_FREE(*v);
+		*v = next;
+	}
+	prefixes_normalize(v);
+}

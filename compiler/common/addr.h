@@ -13,5 +13,9 @@ bool prefix_parse(const char *text, struct ir_prefix *out, char **why);
 /* Sorts, and drops prefixes covered by another. Returns how many were dropped. */
 size_t prefixes_normalize(prefix_vec *v);
 bool prefix_covers(const struct ir_prefix *outer, const struct ir_prefix *inner);
+/* v minus every prefix of ex, exactly: a prefix that holds an exception is split into the
+ * prefixes around it (at most one per bit between the two lengths), one that an exception
+ * holds is dropped. The result is normalized. */
+void prefixes_subtract(prefix_vec *v, const prefix_vec *ex);
 
 #endif

@@ -41,11 +41,17 @@ static const struct diag_rule rules[DIAG_ID_COUNT] = {
 				       "a '# pinhole: ignore' comment that suppresses nothing"},
 	[DIAG_W_FAMILY_NARROWING] = {"PH111", "family-narrowing", SEV_WARNING,
 				     "0.0.0.0/0 (or ::/0) without the other family makes a rule one family only"},
+	[DIAG_W_FORWARD_DENIED] = {"PH116", "forward-denied", SEV_WARNING,
+				   "a port forward whose rewritten connections a deny drops"},
+	[DIAG_W_ALLOW_NO_FORWARD] = {"PH117", "allow-without-forward", SEV_WARNING,
+				     "an allow towards masqueraded hosts that no port forward leads to"},
 	[DIAG_N_PEER_RESTRICTION] = {"PH201", "restriction-hits-peers", SEV_NOTE,
 				     "a from/to restriction also applies to an app's peer-to-peer flows"},
 	[DIAG_N_BROADCAST_RESTRICTION] = {"PH202", "restriction-hits-broadcasts", SEV_NOTE,
 					  "a from/to list of hosts only also limits this host's broadcasts "
 					  "to those hosts"},
+	[DIAG_N_NEEDS_PINHOLED] = {"PH203", "needs-pinholed", SEV_NOTE,
+				   "a statement uses helper channels: pinholed must run to open them"},
 };
 
 const struct diag_rule *diag_rule(enum diag_id id)

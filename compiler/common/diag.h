@@ -44,8 +44,11 @@ enum diag_id {
 	DIAG_W_BAD_SUPPRESSION,    /* PH109 bad-suppression */
 	DIAG_W_UNUSED_SUPPRESSION, /* PH110 unused-suppression */
 	DIAG_W_FAMILY_NARROWING,   /* PH111 family-narrowing */
+	DIAG_W_FORWARD_DENIED,     /* PH116 forward-denied */
+	DIAG_W_ALLOW_NO_FORWARD,   /* PH117 allow-without-forward */
 	DIAG_N_PEER_RESTRICTION,   /* PH201 restriction-hits-peers */
 	DIAG_N_BROADCAST_RESTRICTION, /* PH202 restriction-hits-broadcasts */
+	DIAG_N_NEEDS_PINHOLED,     /* PH203 needs-pinholed */
 	DIAG_ID_COUNT
 };
 

@@ -63,6 +63,10 @@ void ast_stmt_free(struct ast_stmt *s)
 		ast_words_free(&s->u.rule.hairpin);
 		ast_words_free(&s->u.rule.family);
 		ast_words_free(&s->u.rule.to);
+		ast_words_free(&s->u.rule.on);
+		ast_words_free(&s->u.rule.from_ex.ex);
+		ast_words_free(&s->u.rule.to_ex.ex);
+		ast_words_free(&s->u.rule.on_ex.ex);
 		break;
 	case STMT_DEFINE:
 		ast_word_free(&s->u.define.name);
@@ -103,4 +107,10 @@ const char *ast_role_name(enum role r)
 	case ROLE_NONE: break;
 	}
 	return "none";
+}
+
+void ast_plist_free(struct ast_plist *p)
+{
+	ast_words_free(&p->w);
+	ast_words_free(&p->ex);
 }

@@ -22,8 +22,24 @@ struct ast_service {
 	struct loc loc;
 	char *name;       /* app name or the literal as written */
 	bool is_port;
+	bool is_any;       /* `any`: every protocol, every port */
 	uint8_t proto;    /* IR_TCP / IR_UDP for port literals */
 	struct ir_portrange ports;
+};
+
+/* What a rule's address list leaves out: `ADDRS except ADDRS`, `any except ADDRS`. */
+struct ast_except {
+	bool any;                  /* the list is `any`: every address of both families */
+	struct loc any_loc, ex_loc;/* `any`, `except` */
+	ast_words ex;              /* empty = no exception */
+};
+
+/* An address list as the grammar reads it (handed to ast_rule_set_peer). */
+struct ast_plist {
+	ast_words w;
+	bool any;
+	struct loc any_loc, ex_loc;
+	ast_words ex;
 };
 
 struct ast_ports {
@@ -49,6 +65,10 @@ struct ast_flow {
 	ast_words on;
 	struct loc timeout_loc;
 	uint32_t timeout;           /* seconds; 0 = not given (the default applies) */
+	/* `program N`: the ONC RPC program a `negotiated rpc` channel is (mountd 100005): only a
+	 * portmapper reply for that program opens it. 0 = not given (any allowed program). */
+	struct loc program_loc;
+	uint32_t program;
 	bool is_negotiated, broadcast, fragments;
 	bool unaddressed;           /* hosts without an address yet take part (DHCP) */
 	bool reject;                /* a probe the receiving side answers with a reset/unreachable */
@@ -56,7 +76,9 @@ struct ast_flow {
 };
 /* ESP (IP protocol 50, IPsec) is not a keyword: a flow names it as `esp`, a word the grammar
  * hands to ast_flow_proto_word(), so no app name is taken from users. */
-enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4, PROTO_BIT_ESP = 8 };
+/* PROTO_BIT_ALL is the flow of the `any` service: every IP protocol, no port (it is alone in
+ * its flow; nothing in the library's grammar writes it). */
+enum { PROTO_BIT_TCP = 1, PROTO_BIT_UDP = 2, PROTO_BIT_ICMP = 4, PROTO_BIT_ESP = 8, PROTO_BIT_ALL = 16 };
 
 /* Scoped negotiated channels: how long a peer stays eligible by default, and the bounds. */
 enum { SCOPE_TIMEOUT_DEFAULT = 600, SCOPE_TIMEOUT_MIN = 1, SCOPE_TIMEOUT_MAX = 86400 };
@@ -101,6 +123,12 @@ struct ast_rule {
 	struct loc from_loc, to_loc;
 	ast_words from, to;        /* addresses, define names or zone names */
 	struct ast_limit limit;    /* the rule's own rate limit */
+	struct ast_except from_ex, to_ex, on_ex;
+	/* `on ADDRS`: this host's own addresses its side of the app uses (a server's
+	 * listening address, a client's source) */
+	bool has_on;
+	struct loc on_loc;
+	ast_words on;
 	bool log;
 	struct ast_logopt logopt;  /* options of its log */
 	/* address translation: `as ADDR` (snat), `port N` (forward), `hairpin ZONE` (forward),
@@ -134,6 +162,11 @@ struct ast_stmt {
 			struct ast_word name;
 			ast_words ifaces;
 			ast_words addrs;
+			/* `default deny;` or `default reject;`: what the packets arriving by
+			 * the zone's interfaces meet when no rule decided them */
+			bool has_default;
+			enum rule_action default_action;
+			struct loc default_loc;
 		} zone;
 		struct ast_word include;  /* path as written */
 		struct ast_logopt log_unmatched; /* STMT_LOG_UNMATCHED: its options */
@@ -148,6 +181,7 @@ struct ast_policy {
 void ast_words_free(ast_words *w);
 void ast_word_free(struct ast_word *w);
 void ast_ports_free(struct ast_ports *p);
+void ast_plist_free(struct ast_plist *p);
 void ast_flow_free(struct ast_flow *f);
 void ast_app_free(struct ast_app *a);
 void ast_stmt_free(struct ast_stmt *s);

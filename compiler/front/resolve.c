@@ -45,6 +45,9 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 	if (f->timeout && !f->on.n)
 		diag_error(d, &f->timeout_loc, "flow '%s': 'timeout' applies to a negotiated channel "
 			   "scoped with 'on'", f->name);
+	if (f->program && (!f->is_negotiated || strcmp(f->negotiated.text, "rpc")))
+		diag_error(d, &f->program_loc, "flow '%s': 'program' names the ONC RPC program of a "
+			   "'negotiated rpc' channel", f->name);
 	if (!f->on.n)
 		return;
 	if (!f->is_negotiated) {
@@ -245,8 +248,11 @@ static bool lost_to_syntax_error(const struct diags *d, const struct ast_word *x
 static void resolve_peer_word(struct resolved *r, const ast_words *w, const struct ast_word *x,
 			      struct peer *out, struct diags *d);
 
-static void resolve_peer(struct resolved *r, const ast_words *w, const struct loc *kw,
-			 struct peer *out, struct diags *d)
+static void apply_except(struct resolved *r, const struct ast_except *ex, struct peer *out,
+			 struct diags *d);
+
+static void resolve_peer(struct resolved *r, const ast_words *w, const struct ast_except *ex,
+			 const struct loc *kw, struct peer *out, struct diags *d)
 {
 	memset(out, 0, sizeof(*out));
 	out->given = true;
@@ -274,6 +280,57 @@ static void resolve_peer(struct resolved *r, const ast_words *w, const struct lo
 					f ? "IPv4" : "IPv6", f ? "0.0.0.0/0" : "::/0");
 	if (prefixes_normalize(&out->addrs) && !out->setname)
 		diag_warning_id(d, DIAG_W_OVERLAP, &out->loc, "overlapping addresses in this list; the narrower ones are redundant");
+	if (ex && (ex->any || ex->ex.n))
+		apply_except(r, ex, out, d);
+}
+
+/* `ADDRS except ADDRS`, `any except ADDRS`: the list becomes exactly its addresses minus the
+ * exceptions (prefixes_subtract), so every backend, explain and check see the same plain
+ * list and nothing can widen. A zone keeps its interfaces. */
+static void apply_except(struct resolved *r, const struct ast_except *ex, struct peer *out,
+			 struct diags *d)
+{
+	if (ex->any || !out->addrs.n) {
+		/* `any`, or a zone without addresses: every address of both families */
+		static const char *const all[] = {"0.0.0.0/0", "::/0"};
+		VEC_FREE(out->addrs);
+		for (int i = 0; i < 2; i++) {
+			struct ir_prefix p;
+			char *why = NULL;
+			if (prefix_parse(all[i], &p, &why))
+				VEC_PUSH(out->addrs, p);
+			free(why);
+		}
+	}
+	if (ex->any)
+		out->loc.last_column = ex->ex.n ? ex->ex.v[ex->ex.n - 1].loc.last_column : out->loc.last_column;
+	prefix_vec left_out = {0};
+	for (size_t i = 0; i < ex->ex.n; i++) {
+		const struct ast_word *x = &ex->ex.v[i];
+		struct peer one = {0};
+		ast_words single = {.n = 1, .v = (struct ast_word *)x};
+		resolve_peer_word(r, &single, x, &one, d);
+		if (one.zone) {
+			diag_error(d, &x->loc, "'except' takes addresses or defines; '%s' is a zone", x->text);
+		} else {
+			bool inside = one.addrs.n == 0;
+			for (size_t k = 0; k < one.addrs.n; k++)
+				for (size_t j = 0; j < out->addrs.n; j++)
+					inside |= prefix_covers(&out->addrs.v[j], &one.addrs.v[k]) ||
+						  prefix_covers(&one.addrs.v[k], &out->addrs.v[j]);
+			if (!inside)
+				diag_error(d, &x->loc, "'%s' is not inside the list before 'except': there "
+					   "is nothing of it to leave out", x->text);
+			for (size_t k = 0; k < one.addrs.n; k++)
+				VEC_PUSH(left_out, one.addrs.v[k]);
+		}
+		VEC_FREE(one.addrs);
+	}
+	prefixes_subtract(&out->addrs, &left_out);
+	VEC_FREE(left_out);
+	out->setname = NULL; /* no longer the define's or the zone's own list */
+	if (!out->addrs.n)
+		diag_error(d, &ex->ex_loc, "'except' leaves no address: the rule would match nothing");
 }
 
 /* One word of an address list: a literal, a define, a zone, or an unknown name. */
@@ -330,14 +387,20 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 		sb_printf(&sb, "%s%s", i ? ", " : " ", r->services.v[i].name);
 	if (r->role != ROLE_NONE)
 		sb_printf(&sb, " %s", ast_role_name(r->role));
-	const ast_words *lists[2] = {&r->from, &r->to};
-	const bool has[2] = {r->has_from, r->has_to};
-	for (int k = 0; k < 2; k++) {
+	const ast_words *lists[3] = {&r->on, &r->from, &r->to};
+	const struct ast_except *exs[3] = {&r->on_ex, &r->from_ex, &r->to_ex};
+	const bool has[3] = {r->has_on, r->has_from, r->has_to};
+	static const char *const kws[3] = {" on", " from", " to"};
+	for (int k = 0; k < 3; k++) {
 		if (!has[k])
 			continue;
-		sb_puts(&sb, k ? " to" : " from");
+		sb_puts(&sb, kws[k]);
+		if (exs[k]->any)
+			sb_puts(&sb, " any");
 		for (size_t i = 0; i < lists[k]->n; i++)
 			sb_printf(&sb, "%s%s", i ? ", " : " ", lists[k]->v[i].text);
+		for (size_t i = 0; i < exs[k]->ex.n; i++)
+			sb_printf(&sb, "%s%s", i ? ", " : " except ", exs[k]->ex.v[i].text);
 	}
 	if (r->as.text)
 		sb_printf(&sb, " as %s", r->as.text);
@@ -389,7 +452,7 @@ static struct rflow lower_flow(const struct ast_app *owner, const struct ast_flo
 		.line = f->loc.first_line, .from = f->from, .to = f->to, .both_ways = f->both_ways,
 		.protos = f->protos, .same_port = f->dport.same, .helper = f->helper.text,
 		.related = f->related.text, .is_negotiated = f->is_negotiated,
-		.negotiated = f->negotiated.text, .timeout = f->timeout, .broadcast = f->broadcast,
+		.negotiated = f->negotiated.text, .timeout = f->timeout, .program = f->program, .broadcast = f->broadcast,
 		.fragments = f->fragments, .reject = f->reject, .unaddressed = f->unaddressed,
 	};
 	copy_ports(&rf.sport, &f->sport);
@@ -432,6 +495,30 @@ static const struct rapp *port_app(struct resolved *r, const struct ast_service 
 	f.protos = s->proto == IR_UDP ? PROTO_BIT_UDP : PROTO_BIT_TCP;
 	f.dport.loc = s->loc;
 	VEC_PUSH(f.dport.r, s->ports);
+	VEC_PUSH(a->flows, f);
+	VEC_PUSH(r->port_apps, a);
+	struct rapp *ra = xcalloc(1, sizeof(*ra));
+	ra->name = a->name;
+	ra->src = a;
+	VEC_PUSH(ra->flows, lower_flow(a, &a->flows.v[0]));
+	VEC_PUSH(r->apps, ra);
+	return ra;
+}
+
+/* `any` is an app of one client-to-server flow of every protocol and port, written like a
+ * port literal's (kept in res->port_apps). */
+static const struct rapp *any_app(struct resolved *r, const struct ast_service *s)
+{
+	struct ast_app *a = xcalloc(1, sizeof(*a));
+	a->name = xstrdup("any");
+	a->loc = s->loc;
+	a->description = xstrdup("every protocol and port");
+	struct ast_flow f = {0};
+	f.name = xstrdup("any");
+	f.loc = s->loc;
+	f.from = ROLE_CLIENT;
+	f.to = ROLE_SERVER;
+	f.protos = PROTO_BIT_ALL;
 	VEC_PUSH(a->flows, f);
 	VEC_PUSH(r->port_apps, a);
 	struct rapp *ra = xcalloc(1, sizeof(*ra));
@@ -528,10 +615,18 @@ static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rr
 		diag_error(d, &ar->role_loc, "'%s' takes no role: it translates forwarded traffic", kw);
 	if (ar->log && ar->action != ACT_FORWARD)
 		diag_error(d, &s->loc, "'log' on '%s': log the allow rules of the traffic instead", kw);
+	if (ar->has_on)
+		diag_error(d, &ar->on_loc, "'on' gives this host's own addresses in a host rule; '%s' "
+			   "translates forwarded traffic", kw);
+	const struct ast_except *exs[2] = {&ar->from_ex, &ar->to_ex};
+	for (int k = 0; k < 2; k++)
+		if (exs[k]->any || exs[k]->ex.n)
+			diag_error(d, exs[k]->ex.n ? &exs[k]->ex_loc : &exs[k]->any_loc,
+				   "'%s' takes no 'except': list the addresses it translates", kw);
 	if (ar->has_from)
-		resolve_peer(r, &ar->from, &ar->from_loc, &rr->client_side, d);
+		resolve_peer(r, &ar->from, NULL, &ar->from_loc, &rr->client_side, d);
 	if (ar->has_to)
-		resolve_peer(r, &ar->to, &ar->to_loc, &rr->server_side, d);
+		resolve_peer(r, &ar->to, NULL, &ar->to_loc, &rr->server_side, d);
 	if (ar->action != ACT_FORWARD) {
 		if (!ar->has_to || !rr->server_side.zone) {
 			diag_error(d, ar->has_to ? &ar->to_loc : &s->loc, "'%s' needs 'to ZONE': the zone "
@@ -635,6 +730,17 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 			VEC_PUSH(rr.apps, port_app(r, svc));
 			continue;
 		}
+		if (svc->is_any) {
+			if (ar->role != ROLE_NONE)
+				diag_error(d, &svc->loc, "'any' is every app between zones: a gateway rule "
+					   "('allow any from lan to wan;'); a host rule names its apps");
+			else if (ar->services.n > 1)
+				diag_error(d, &svc->loc, "'any' already is every app: write it alone");
+			rr.any = true;
+			rr.any_loc = svc->loc;
+			VEC_PUSH(rr.apps, any_app(r, svc));
+			continue;
+		}
 		const struct ast_app *a = library_find(lib, svc->name);
 		if (!a) {
 			const char *sug = library_suggest(lib, svc->name);
@@ -664,10 +770,30 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 	if (ar->role == ROLE_NONE && (!ar->has_from || !ar->has_to))
 		diag_error(d, &s->loc, "a rule needs a role ('client' or 'server'), "
 			   "or both 'from' and 'to' for traffic forwarded between zones");
+	if (ar->has_on && ar->role == ROLE_NONE)
+		diag_error(d, &ar->on_loc, "'on' gives this host's own addresses in a host rule "
+			   "('allow http server on 192.0.2.10;'); a gateway rule's sides are its zones");
 	if (ar->has_from)
-		resolve_peer(r, &ar->from, &ar->from_loc, &rr.client_side, d);
+		resolve_peer(r, &ar->from, &ar->from_ex, &ar->from_loc, &rr.client_side, d);
 	if (ar->has_to)
-		resolve_peer(r, &ar->to, &ar->to_loc, &rr.server_side, d);
+		resolve_peer(r, &ar->to, &ar->to_ex, &ar->to_loc, &rr.server_side, d);
+	bool on_ok = true;
+	for (size_t i = 0; ar->has_on && i < ar->on.n; i++) {
+		const struct ast_word *w = &ar->on.v[i];
+		if (is_literal(w->text) || find_define(r, w->text))
+			continue;
+		if (find_zone(r, w->text))
+			diag_error(d, &w->loc, "'on' takes this host's own addresses, not a zone: a zone "
+				   "restricts the other side ('from %s')", w->text);
+		else
+			diag_error(d, &w->loc, "'on' takes this host's own addresses (or a define of them); "
+			   "'%s' is neither. An interface goes in a zone ('zone lan { interface "
+			   "eth0; }'), and the rule says 'from lan'", w->text);
+		on_ok = false;
+	}
+	if (ar->has_on && ar->role != ROLE_NONE && on_ok) {
+		resolve_peer(r, &ar->on, &ar->on_ex, &ar->on_loc, &rr.local, d);
+	}
 	VEC_PUSH(r->rules, rr);
 }
 
@@ -738,7 +864,9 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 			parse_literals(&s->u.define.addrs, &def.addrs, d);
 			VEC_PUSH(r->defines, def);
 		} else {
-			struct zone z = {.stmt = s, .name = name->text};
+			struct zone z = {.stmt = s, .name = name->text,
+					 .deflt = s->u.zone.has_default ? s->u.zone.default_action : ACT_ALLOW,
+					 .default_loc = s->u.zone.default_loc};
 			if (!s->u.zone.ifaces.n)
 				diag_error(d, &name->loc, "zone '%s' names no interface", name->text);
 			for (size_t k = 0; k < s->u.zone.ifaces.n; k++) {
@@ -787,6 +915,7 @@ void resolved_free(struct resolved *r)
 		VEC_FREE(r->rules.v[i].apps);
 		VEC_FREE(r->rules.v[i].client_side.addrs);
 		VEC_FREE(r->rules.v[i].server_side.addrs);
+		VEC_FREE(r->rules.v[i].local.addrs);
 	}
 	VEC_FREE(r->rules);
 	for (size_t i = 0; i < r->zones.n; i++) {

@@ -12,6 +12,9 @@ struct zone {
 	const char *name;
 	prefix_vec addrs;
 	VEC(const char *) ifaces;
+	/* `default deny|reject;`: ACT_DENY or ACT_REJECT, and where; ACT_ALLOW = none given */
+	enum rule_action deflt;
+	struct loc default_loc;
 };
 
 struct define {
@@ -52,6 +55,7 @@ struct rflow {
 	const char *negotiated;     /* the channel's name; "" or NULL when none was given */
 	name_list on;               /* control flows a negotiated channel is scoped to */
 	uint32_t timeout;           /* seconds; 0 = the default */
+	uint32_t program;           /* ONC RPC program of a `negotiated rpc` channel; 0 = any */
 	bool broadcast, fragments, reject;
 	bool unaddressed;           /* a zone restriction also matches 0.0.0.0, 255.255.255.255, link-local */
 };
@@ -85,7 +89,10 @@ struct rrule {
 	VEC(const struct rapp *) apps;
 	struct peer client_side; /* `from` */
 	struct peer server_side; /* `to` */
+	struct peer local;       /* `on`: this host's own addresses (host rules) */
 	struct rnat nat;         /* ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD */
+	bool any;                /* the service is `any` (a gateway rule of every protocol) */
+	struct loc any_loc;
 };
 
 struct resolved {

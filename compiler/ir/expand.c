@@ -286,6 +286,9 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 	}
 }
 
+/* Internal to the expansion of `any`: its TCP part (see emit_direction_once). */
+enum { PROTO_BIT_ALL_TCP = 32 };
+
 static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int protobit)
 {
 	const struct rflow *f = c->f;
@@ -300,8 +303,11 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		put_addrs(&r, IR_M_SADDR, c->src, family);
 		put_addrs(&r, IR_M_DADDR, c->dst, family);
 	}
-	ir_rule_set_proto(&r, protobit == PROTO_BIT_TCP ? IR_TCP : protobit == PROTO_BIT_UDP ? IR_UDP
-			  : protobit == PROTO_BIT_ESP ? IR_ESP : family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
+	if (protobit == PROTO_BIT_ALL_TCP)
+		ir_rule_set_proto(&r, IR_TCP); /* `reject any`: TCP first, to answer with a reset */
+	else if (protobit != PROTO_BIT_ALL)
+		ir_rule_set_proto(&r, protobit == PROTO_BIT_TCP ? IR_TCP : protobit == PROTO_BIT_UDP ? IR_UDP
+				  : protobit == PROTO_BIT_ESP ? IR_ESP : family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
 	origin_for(x, &r.origin, c);
 	bool pinhole = scoped(c) && scope_is_pinhole(x->r, f);
 	if (pinhole) {
@@ -324,7 +330,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		 * The initiator's source ports stay (a reserved port, say). */
 		if (!f->same_port)
 			put_ports(&r, IR_M_SPORT, &f->sport);
-	} else if (!is_icmp) {
+	} else if (!is_icmp && protobit != PROTO_BIT_ALL && protobit != PROTO_BIT_ALL_TCP) {
 		if (f->same_port) {
 			put_ports(&r, IR_M_SAME_PORT, &f->sport);
 		} else {
@@ -415,9 +421,14 @@ static void emit_direction_once(struct exp *x, const struct dirctx *c)
 	int fams = families(c, &any);
 	if (scoped(c) || c->rr->limit.rate || c->rr->log_limit.rate)
 		any = false; /* a set holds addresses of one family; a budget is one family's */
-	static const int protobits[] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ESP, PROTO_BIT_ICMP};
+	static const int protobits[] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ESP, PROTO_BIT_ICMP,
+					PROTO_BIT_ALL_TCP, PROTO_BIT_ALL};
 	for (size_t i = 0; i < sizeof protobits / sizeof protobits[0]; i++) {
-		if (!(c->f->protos & protobits[i]))
+		bool want = c->f->protos & protobits[i];
+		/* `reject any`: its TCP rule first (a reset), then every protocol (unreachable) */
+		if (protobits[i] == PROTO_BIT_ALL_TCP)
+			want = (c->f->protos & PROTO_BIT_ALL) && c->rr->action == ACT_REJECT;
+		if (!want)
 			continue;
 		if (any) {
 			emit_one(x, c, IR_ANY, protobits[i]);
@@ -478,6 +489,20 @@ static void emit_direction(struct exp *x, const struct dirctx *c)
 		const struct peer *p = sides[k];
 		if (!p || !p->given || !p->addrs.n)
 			continue;
+		if (p == &c->rr->local) {
+			/* `on ADDRS` is this host's own end: it stays as written, and says so once */
+			bool said = false;
+			for (size_t i = 0; i < x->warned.n && !said; i++)
+				said = !strcmp(x->warned.v[i], "unaddressed on");
+			if (k == 1 && c->hook == IR_INPUT && !said) {
+				VEC_PUSH(x->warned, xstrdup("unaddressed on"));
+				diag_note(x->d, &p->loc,
+					  "%s flow '%s' is also used by hosts without an address yet, which send "
+					  "to 255.255.255.255 or ff02::/16: 'on' admits only what is addressed "
+					  "to these addresses", c->f->app, c->f->name);
+			}
+			continue;
+		}
 		if (!zone_with_addrs(p)) {
 			char *key = xasprintf("unaddressed %s", c->f->app);
 			bool seen = false;
@@ -564,9 +589,12 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 					     "host's broadcasts to the hosts listed, and no broadcast address is "
 					     "among them (add the subnet's, e.g. 10.0.0.255, or a subnet)",
 					     f->app, f->name);
+			/* `on ADDRS`: this host's end, the source of what it sends and the
+			 * destination of what it receives */
+			const struct peer *local = rr->local.given ? &rr->local : NULL;
 			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
-					   .src = side == 1 && peer->given ? peer : NULL,
-					   .dst = side == 0 && peer->given ? peer : NULL,
+					   .src = side == 1 ? (peer->given ? peer : NULL) : local,
+					   .dst = side == 0 ? (peer->given ? peer : NULL) : local,
 					   .src_role = init, .dst_role = resp};
 			emit_direction(x, &c);
 		}
@@ -635,6 +663,14 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 			expand_nat(&x, rr);
 			continue;
 		}
+		if (rr->any && rr->action == ACT_ALLOW && r->stateless) {
+			/* Without conntrack, the answers of "every protocol" would be every packet
+			 * back: refuse rather than open the other direction too. */
+			diag_error(d, &rr->any_loc, "'allow any' needs connection tracking: without it "
+				   "the answers would be every packet the other way ('established only' "
+				   "has none); name the apps instead");
+			continue;
+		}
 		for (size_t a = 0; a < rr->apps.n; a++) {
 			const struct rapp *app = rr->apps.v[a];
 			/* A bundle's flows keep the app that defines them, for provenance. */
@@ -654,9 +690,10 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 		x.seen[g].n = 0;
 	}
 	x.gen++;
-	expand_reject_answers(&x);
 	if (r->log_unmatched)
-		expand_log_unmatched(&x);
+		expand_log_unmatched(&x); /* logs first: a zone's default reject decides after it */
+	expand_zone_defaults(&x);
+	expand_reject_answers(&x);
 	for (int g = 0; g < G_COUNT; g++) {
 		for (size_t i = 0; i < x.g[g].n; i++)
 			VEC_PUSH(out->rules, x.g[g].v[i]);

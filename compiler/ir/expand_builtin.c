@@ -141,3 +141,40 @@ void expand_log_unmatched(struct exp *x)
 		expand_push(x, G_TAIL, &r); /* after every other rule: what falls through */
 	}
 }
+
+/* `zone NAME { ... default reject; }`: what arrives by the zone's interfaces (input and
+ * forward) and no rule decided is rejected: TCP with a reset, everything else with an ICMP
+ * (ICMPv6) port unreachable; `default deny` is the chains' own drop. After every rule and the
+ * log of unmatched packets, so it only ever decides what would have been dropped. */
+void expand_zone_defaults(struct exp *x)
+{
+	static const enum ir_hook hooks[] = {IR_INPUT, IR_FORWARD};
+	for (size_t z = 0; z < x->r->zones.n; z++) {
+		const struct zone *zn = &x->r->zones.v[z];
+		if (zn->deflt != ACT_REJECT)
+			continue;
+		char *text = xasprintf("zone %s default reject", zn->name);
+		VEC_PUSH(x->rs->texts, text);
+		for (size_t h = 0; h < 2; h++) {
+			for (int tcp = 1; tcp >= 0; tcp--) {
+				struct ir_rule r;
+				ir_rule_init(&r);
+				r.hook = hooks[h];
+				r.family = IR_ANY;
+				struct ir_ifset *ifs = &ir_match_put(&r, IR_M_IIF)->u.ifs;
+				ifs->n = zn->ifaces.n;
+				ifs->v = xmalloc(ifs->n * sizeof(char *));
+				for (size_t i = 0; i < ifs->n; i++)
+					ifs->v[i] = xstrdup(zn->ifaces.v[i]);
+				if (tcp)
+					ir_rule_set_proto(&r, IR_TCP);
+				r.action = IR_REJECT;
+				r.origin.file = util_path_clean(zn->default_loc.src->name);
+				r.origin.line = zn->default_loc.first_line;
+				r.origin.col = zn->default_loc.first_column;
+				r.origin.stmt = text;
+				expand_push(x, G_TAIL, &r);
+			}
+		}
+	}
+}

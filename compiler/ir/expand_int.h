@@ -57,5 +57,6 @@ void expand_nat(struct exp *x, const struct rrule *rr);
 void expand_builtins(struct exp *x);
 void expand_reject_answers(struct exp *x);
 void expand_log_unmatched(struct exp *x);
+void expand_zone_defaults(struct exp *x);
 
 #endif

@@ -42,6 +42,9 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 		return PD_SKIP;
 	if (!((o->l4proto == IPPROTO_TCP && t->tcp) || (o->l4proto == IPPROTO_UDP && t->udp)))
 		return PD_SKIP;
+	/* A GETPORT reply for nlockmgr is nlockmgr's: mountd's set never sees it. */
+	if (t->program && o->program != t->program)
+		return PD_SKIP;
 	bool sender_is_server = side == PH_REPLY;
 	const uint8_t *sender = sender_is_server ? ep->server : ep->client;
 	bool listener_is_server;

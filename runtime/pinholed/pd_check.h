@@ -17,6 +17,7 @@ struct pd_target {
 	bool tcp, udp;            /* the data flow's protocols */
 	const struct ir_portset *ports; /* its static ports: the only ports below 1024 it may open */
 	uint32_t timeout;         /* seconds */
+	uint32_t program;         /* the flow's ONC RPC program (`program N`); 0 = any allowed one */
 	const char *where;        /* "fw.pin:3 allow nfs client (nfs flow mountd)", for the log */
 };
 

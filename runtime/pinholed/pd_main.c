@@ -23,6 +23,8 @@
 #include "pd_nl.h"
 #include "pd_pkt.h"
 #include "pd_policy.h"
+#include "pd_reload.h"
+#include "pd_swap.h"
 #include "pd_table.h"
 
 #define PD_IDLE_MS (15u * 60 * 1000) /* a followed connection silent this long may be reused */
@@ -33,9 +35,13 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
 struct daemon {
-	struct pd_policy pol;
+	struct pd_policy *pol;           /* heap: its targets are pointed at, it never moves */
+	const char *policy;              /* --policy and -L, to read it again after a reload */
+	const char *const *libdirs;
+	size_t nlib;
 	struct pd_table *tab;
-	struct mnl_socket *log, *ct, *nft;
+	struct mnl_socket *log, *ct, *nft, *mon;
+	struct pd_reload reload;
 	uint32_t seq;
 	struct pd_elem_op ops[PD_MAX_OPS];
 	size_t nops;
@@ -54,14 +60,13 @@ static void put_addr(char *buf, size_t len, uint8_t family, const uint8_t *a)
 }
 
 static void log_pinhole(const char *what, const struct pd_target *t, const struct pd_pinhole *ph,
-			const struct ph_offer *o, const char *why)
+			const char *msg, const char *why)
 {
 	char p[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
 	put_addr(p, sizeof(p), ph->family, ph->peer);
 	put_addr(l, sizeof(l), ph->family, ph->local);
 	fprintf(stderr, "pinholed: %s %s %s . %s . %s . %u (%s) on %s%s%s\n", what, t->set, p, l,
-		ph->l4proto == IPPROTO_UDP ? "udp" : "tcp", ph->port, o->what ? o->what : "offer",
-		t->where, why ? ": " : "", why ? why : "");
+		ph->l4proto == IPPROTO_UDP ? "udp" : "tcp", ph->port, msg, t->where, why ? ": " : "", why ? why : "");
 }
 
 static void flush_ops(struct daemon *d)
@@ -116,14 +121,14 @@ static void handle_offer(struct daemon *d, const struct pd_channel *ch, struct p
 				memcpy(ph.local, t->peer_is_server ? c->ep.client : c->ep.server, 16);
 				ph.l4proto = o->l4proto;
 				ph.port = (uint16_t)port;
-				log_pinhole("refused", t, &ph, o, why);
+				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
 				continue;
 			}
 			if (!pd_live_open(d->tab, c, t, &ph, now_ms(), &why)) {
-				log_pinhole("refused", t, &ph, o, why);
+				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
 				continue;
 			}
-			log_pinhole("opened", t, &ph, o, NULL);
+			log_pinhole("opened", t, &ph, o->what ? o->what : "offer", NULL);
 			queue_op(d, true, t, &ph, (uint64_t)t->timeout * 1000);
 		}
 	}
@@ -157,7 +162,7 @@ static void conn_release(struct pd_conn *c)
 
 static void handle_packet(struct daemon *d, const struct pd_nflog *m)
 {
-	const struct pd_channel *ch = pd_policy_channel(&d->pol, m->prefix);
+	const struct pd_channel *ch = pd_policy_channel(d->pol, m->prefix);
 	struct pd_pkt p;
 	if (!ch || pd_pkt_parse(m->payload, m->len, &p) < 0)
 		return;
@@ -219,6 +224,111 @@ static void handle_destroy(struct daemon *d, const struct pd_ct_tuple *t)
 	}
 	conn_release(c);
 	pd_conn_drop(c);
+}
+
+static void track_sets(struct daemon *d)
+{
+	pd_reload_init(&d->reload, PINHOLE_TABLE);
+	for (size_t i = 0; i < d->pol->nch; i++)
+		for (size_t k = 0; k < d->pol->ch[i].ntargets; k++)
+			pd_reload_track(&d->reload, d->pol->ch[i].targets[k].set);
+}
+
+static void swap_drop(void *ctx, struct pd_live *l)
+{
+	struct daemon *d = ctx;
+	log_pinhole("dropped", l->target, &l->ph, "reload", "the policy no longer fills this set");
+	if (l->expires_ms > now_ms())
+		queue_op(d, false, l->target, &l->ph, 0);
+}
+
+static void swap_release(void *ctx, struct pd_conn *c)
+{
+	(void)ctx;
+	conn_release(c);
+}
+
+/* The table was replaced, perhaps by another policy: read ours again (the copy rules' prefixes
+ * may be numbered differently now) and move the live pinholes and connections over. A policy
+ * that no longer compiles, or has no channel, leaves the one read before in use. */
+static void reread_policy(struct daemon *d)
+{
+	struct pd_policy *np = xcalloc(1, sizeof(*np));
+	if (pd_policy_load(np, d->policy, d->libdirs, d->nlib, stderr) < 0) {
+		fprintf(stderr, "pinholed: keeping the policy read before: %s does not load\n", d->policy);
+		pd_policy_free(np);
+		free(np);
+		return;
+	}
+	struct pd_swap_ops ops = {.ctx = d, .drop = swap_drop, .release = swap_release};
+	size_t dropped = pd_swap_policy(d->tab, d->pol, np, &ops);
+	flush_ops(d); /* the ops name the old policy's sets: sent before it is freed */
+	pd_policy_free(d->pol);
+	free(d->pol);
+	d->pol = np;
+	track_sets(d);
+	fprintf(stderr, "pinholed: read %s again: %zu channel(s), %zu pinhole(s) it no longer has dropped\n",
+		d->policy, np->nch, dropped);
+}
+
+/* A transaction replaced pinholed's sets (`pinhole apply`): live pinholes whose set is
+ * declared again come back with the time they had left; the others are dropped. One batch
+ * per set, so a set that failed to come back cannot take the others' elements with it. */
+static void handle_reload(struct daemon *d)
+{
+	uint64_t now = now_ms();
+	size_t readded = 0, dropped = 0;
+	for (size_t k = 0; k < d->reload.n; k++) {
+		const char *set = d->reload.set[k].name;
+		enum pd_fate fate = pd_reload_fate(&d->reload, set);
+		if (fate == PD_FATE_KEEP)
+			continue;
+		for (size_t i = 0; i < PD_MAX_PINHOLES; i++) {
+			struct pd_live *l = &d->tab->live[i];
+			if (!l->used || strcmp(l->target->set, set))
+				continue;
+			if (l->expires_ms <= now) {
+				memset(l, 0, sizeof(*l));
+			} else if (fate == PD_FATE_READD) {
+				queue_op(d, true, l->target, &l->ph, l->expires_ms - now);
+				readded++;
+			} else {
+				log_pinhole("dropped", l->target, &l->ph, "reload",
+					    "the new ruleset has no such set");
+				memset(l, 0, sizeof(*l));
+				dropped++;
+			}
+		}
+		flush_ops(d);
+	}
+	pd_reload_done(&d->reload);
+	fprintf(stderr, "pinholed: the ruleset was replaced: %zu pinhole(s) re-added, %zu dropped\n",
+		readded, dropped);
+	reread_policy(d);
+}
+
+static int on_mon_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct daemon *d = data;
+	struct pd_nft_event ev;
+	if (pd_nft_event_parse(nlh, &ev) == 0 && pd_reload_event(&d->reload, &ev))
+		handle_reload(d);
+	return MNL_CB_OK;
+}
+
+static void drain_mon(struct daemon *d)
+{
+	static char buf[262144];
+	ssize_t n;
+	while ((n = recv(mnl_socket_get_fd(d->mon), buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		mnl_cb_run(buf, (size_t)n, 0, 0, on_mon_msg, d);
+	if (n < 0 && errno == ENOBUFS) {
+		/* Notifications were lost: the table may have been replaced unseen. Re-adding an
+		 * element that exists changes nothing; a set that is gone fails its own batch. */
+		fprintf(stderr, "pinholed: lost nftables notifications; re-adding live pinholes\n");
+		pd_reload_assume_all_gone(&d->reload);
+		handle_reload(d);
+	}
 }
 
 static int on_log_msg(const struct nlmsghdr *nlh, void *data)
@@ -291,11 +401,58 @@ static struct mnl_socket *nl_open(unsigned groups)
 	return s;
 }
 
+/* Binds NFLOG group 7100 and waits for the kernel's two ACKs, so that a group another process
+ * holds (EBUSY, EPERM) is an error at start, not a daemon that silently reads nothing. Packets
+ * logged between the bind and its ACK are handled as usual. */
+static int bind_log(struct daemon *d)
+{
+	static char buf[262144];
+	size_t len = pd_nflog_bind_msgs(buf, sizeof(buf), NFT_PINHOLED_GROUP, 1);
+	if (!len) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (mnl_socket_sendto(d->log, buf, len) < 0)
+		return -1;
+	int acks = 0;
+	while (acks < 2) {
+		struct pollfd p = {mnl_socket_get_fd(d->log), POLLIN, 0};
+		if (poll(&p, 1, 2000) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		ssize_t n = recv(p.fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			return -1;
+		int left = (int)n;
+		for (const struct nlmsghdr *nlh = (void *)buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR) {
+				on_log_msg(nlh, d);
+				continue;
+			}
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
+			if (e->error) {
+				errno = -e->error;
+				return -1;
+			}
+			acks++;
+		}
+	}
+	return 0;
+}
+
 static int usage(FILE *out, int rc)
 {
 	fprintf(out, "usage: pinholed --policy POLICY [-L DIR]... [--netns NAME]\n"
+		     "       pinholed -h|--help | --version\n"
 		     "Opens the exact, timed pinholes that the negotiated channels of POLICY's\n"
-		     "control connections ask for (man pinholed).\n");
+		     "control connections ask for (man pinholed).\n"
+		     "  -p, --policy POLICY  the policy pinhole applied (compiled again here)\n"
+		     "  -L, --library DIR    more app definitions, as pinhole -L (up to 16)\n"
+		     "  --netns NAME         run in network namespace NAME (needs CAP_SYS_ADMIN)\n");
 	return rc;
 }
 
@@ -307,14 +464,24 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			return usage(stdout, 0);
+		if (!strcmp(argv[i], "--version")) {
+			printf("pinholed %s\n", PINHOLE_VERSION);
+			return 0;
+		}
 		if (i + 1 < argc && (!strcmp(argv[i], "--policy") || !strcmp(argv[i], "-p")))
 			policy = argv[++i];
 		else if (i + 1 < argc && (!strcmp(argv[i], "-L") || !strcmp(argv[i], "--library")) && nlib < 16)
 			libdirs[nlib++] = argv[++i];
 		else if (i + 1 < argc && !strcmp(argv[i], "--netns"))
 			netns = argv[++i];
-		else
+		else {
+			bool known = !strcmp(argv[i], "--policy") || !strcmp(argv[i], "-p") ||
+				     !strcmp(argv[i], "-L") || !strcmp(argv[i], "--library") ||
+				     !strcmp(argv[i], "--netns");
+			fprintf(stderr, "pinholed: %s '%s'\n", !known ? "unknown option" :
+				i + 1 < argc ? "more than 16 of" : "missing value for", argv[i]);
 			return usage(stderr, 2);
+		}
 	}
 	if (!policy)
 		return usage(stderr, 2);
@@ -323,20 +490,31 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	static struct daemon d;
-	if (pd_policy_load(&d.pol, policy, libdirs, nlib, stderr) < 0)
+	d.pol = xcalloc(1, sizeof(*d.pol));
+	d.policy = policy;
+	d.libdirs = libdirs;
+	d.nlib = nlib;
+	if (pd_policy_load(d.pol, policy, libdirs, nlib, stderr) < 0) {
+		free(d.pol);
 		return 2;
+	}
 	d.tab = calloc(1, sizeof(*d.tab));
 	d.log = nl_open(0);
 	d.ct = nl_open(NF_NETLINK_CONNTRACK_DESTROY);
 	d.nft = nl_open(0);
-	if (!d.tab || !d.log || !d.ct || !d.nft) {
+	d.mon = nl_open(0);
+	int grp = NFNLGRP_NFTABLES;
+	if (d.mon && mnl_socket_setsockopt(d.mon, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0) {
+		mnl_socket_close(d.mon);
+		d.mon = NULL;
+	}
+	if (!d.tab || !d.log || !d.ct || !d.nft || !d.mon) {
 		fprintf(stderr, "pinholed: cannot open netlink sockets: %s (needs CAP_NET_ADMIN)\n", strerror(errno));
 		return 1;
 	}
-	char buf[1024];
-	size_t len = pd_nflog_bind_msgs(buf, sizeof(buf), NFT_PINHOLED_GROUP, 1);
-	if (!len || mnl_socket_sendto(d.log, buf, len) < 0) {
-		fprintf(stderr, "pinholed: cannot bind NFLOG group %d: %s\n", NFT_PINHOLED_GROUP, strerror(errno));
+	if (bind_log(&d) < 0) {
+		fprintf(stderr, "pinholed: cannot bind NFLOG group %d: %s%s\n", NFT_PINHOLED_GROUP, strerror(errno),
+			errno == EBUSY || errno == EPERM ? " (another process holds it: is pinholed running already?)" : "");
 		return 1;
 	}
 	if (getuid() == 0 && keep_net_admin() < 0) {
@@ -347,13 +525,15 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	d.seq = (uint32_t)time(NULL);
-	fprintf(stderr, "pinholed: reading %zu channel(s) of %s on NFLOG group %d\n", d.pol.nch, policy,
+	track_sets(&d);
+	fprintf(stderr, "pinholed: reading %zu channel(s) of %s on NFLOG group %d\n", d.pol->nch, policy,
 		NFT_PINHOLED_GROUP);
 	while (!stop) {
-		struct pollfd fds[3] = {{mnl_socket_get_fd(d.log), POLLIN, 0},
+		struct pollfd fds[4] = {{mnl_socket_get_fd(d.log), POLLIN, 0},
 					{mnl_socket_get_fd(d.ct), POLLIN, 0},
-					{mnl_socket_get_fd(d.nft), POLLIN, 0}};
-		if (poll(fds, 3, 1000) < 0 && errno != EINTR)
+					{mnl_socket_get_fd(d.nft), POLLIN, 0},
+					{mnl_socket_get_fd(d.mon), POLLIN, 0}};
+		if (poll(fds, 4, 1000) < 0 && errno != EINTR)
 			break;
 		if (fds[0].revents & POLLIN)
 			drain(d.log, on_log_msg, &d);
@@ -361,6 +541,8 @@ int main(int argc, char **argv)
 			drain(d.ct, on_ct_msg, &d);
 		if (fds[2].revents & POLLIN)
 			drain_nft(&d);
+		if (fds[3].revents & (POLLIN | POLLERR))
+			drain_mon(&d);
 		pd_live_expire(d.tab, now_ms());
 	}
 	/* Exit: close every pinhole still open, and stop following connections. */
@@ -377,8 +559,10 @@ int main(int argc, char **argv)
 	mnl_socket_close(d.log);
 	mnl_socket_close(d.ct);
 	mnl_socket_close(d.nft);
+	mnl_socket_close(d.mon);
 	free(d.tab);
-	pd_policy_free(&d.pol);
+	pd_policy_free(d.pol);
+	free(d.pol);
 	fprintf(stderr, "pinholed: stopped, pinholes closed\n");
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -127,4 +128,44 @@ size_t pd_nflog_bind_msgs(void *buf, size_t cap, uint16_t group, uint32_t seq)
 	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
 	off += nlh->nlmsg_len;
 	return off;
+}
+
+static void copy_str(char *dst, size_t cap, const struct nlattr *a)
+{
+	if (!a)
+		return;
+	size_t n = strnlen(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+	if (n < cap) {
+		memcpy(dst, mnl_attr_get_payload(a), n);
+		dst[n] = 0;
+	}
+}
+
+int pd_nft_event_parse(const struct nlmsghdr *nlh, struct pd_nft_event *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct nfgenmsg)))
+		return -1;
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	out->family = g->nfgen_family;
+	int type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	if (type == NFT_MSG_NEWGEN) {
+		out->type = PD_EV_NEWGEN;
+		return 0;
+	}
+	if (type != NFT_MSG_DELTABLE && type != NFT_MSG_NEWSET && type != NFT_MSG_DELSET)
+		return 0;
+	const struct nlattr *tb[33] = {0};
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), put_attr, tb) < 0)
+		return -1;
+	if (type == NFT_MSG_DELTABLE) {
+		out->type = PD_EV_DELTABLE;
+		copy_str(out->table, sizeof(out->table), tb[NFTA_TABLE_NAME]);
+	} else {
+		out->type = type == NFT_MSG_NEWSET ? PD_EV_NEWSET : PD_EV_DELSET;
+		copy_str(out->table, sizeof(out->table), tb[NFTA_SET_TABLE]);
+		copy_str(out->set, sizeof(out->set), tb[NFTA_SET_NAME]);
+	}
+	return 0;
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct nlmsghdr;
+
 /* One NFULNL_MSG_PACKET: the log prefix ("ph1:") and the packet from its network header. */
 struct pd_nflog {
 	char prefix[64];
@@ -30,5 +32,17 @@ int pd_ct_parse(const struct nlmsghdr *nlh, struct pd_ct_tuple *out);
 /* Messages pinholed sends to NFLOG: bind `group` with the packet copied whole and a queue
  * threshold of 1 (or delivery is batched and late), or unbind it. Return the length. */
 size_t pd_nflog_bind_msgs(void *buf, size_t cap, uint16_t group, uint32_t seq);
+
+/* An nftables notification (NFNLGRP_NFTABLES) as pd_reload.c needs it. */
+enum pd_nft_ev { PD_EV_OTHER, PD_EV_DELTABLE, PD_EV_NEWSET, PD_EV_DELSET, PD_EV_NEWGEN };
+struct pd_nft_event {
+	enum pd_nft_ev type;
+	uint8_t family;             /* nfgen_family: NFPROTO_INET for pinhole's table */
+	char table[64], set[64];    /* "" when absent */
+};
+
+/* 0 with *out filled for an nftables message (type PD_EV_OTHER for the ones not listed),
+ * -1 when malformed or not nftables. */
+int pd_nft_event_parse(const struct nlmsghdr *nlh, struct pd_nft_event *out);
 
 #endif

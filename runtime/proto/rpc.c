@@ -30,7 +30,7 @@ struct rpc_call {
 	uint32_t xid, program;
 	uint64_t age;
 	bool used, getaddr;
-	uint8_t l4proto, family; /* GETPORT: the call's protocol; GETADDR: from the netid */
+	uint8_t l4proto, family; /* GETPORT: the call's protocol; GETADDR: the transport's, the netid's family (0: the reply's) */
 };
 
 /* Record marking of one direction. */
@@ -184,7 +184,13 @@ static int call(struct rpc_state *r, enum ph_side side, struct xdr *x, uint32_t 
 		const uint8_t *netid, *addr, *owner;
 		if (x_opaque(x, 64, &netid, &n) < 0)
 			return -1;
-		wanted = netid_of(netid, n, &c.l4proto, &c.family);
+		/* rpcbind answers GETADDR for the transport the call came on, whatever its netid
+		 * says (rpcbind 1.2.6 rpcb_svc_com.c, rpcbproc_getaddr_com: find_service(...,
+		 * transp->xp_netid)): the protocol is the connection's. libnfs 4.0 sends an empty
+		 * netid (its IPv6 mounts): the family is then the universal address's. */
+		uint8_t l4 = 0;
+		wanted = n == 0 || netid_of(netid, n, &l4, &c.family);
+		c.l4proto = r->l4proto;
 		if (x_opaque(x, 256, &addr, &n) < 0 || x_opaque(x, 256, &owner, &n) < 0)
 			return -1;
 	}
@@ -218,8 +224,9 @@ static bool uaddr_parse(const uint8_t *s, uint32_t n, struct ph_offer *o)
 	    n - dot2 - 1 > 3)
 		return false;
 	uint8_t family;
-	if (ph_parse_ip(t, dot1, &family, o->addr) < 0 || family != o->family)
+	if (ph_parse_ip(t, dot1, &family, o->addr) < 0 || (o->family && family != o->family))
 		return false;
+	o->family = family;
 	o->port_lo = o->port_hi = (uint16_t)(p1 << 8 | p2);
 	return o->port_lo != 0;
 }

@@ -208,6 +208,21 @@ expect narrow-v6 1 'narrow6.pin:2:23: warning: ::/0 is every IPv6 address.*add 0
 expect narrow-both 0 '' "$bin" check both.pin
 expect narrow-off 0 '' "$bin" check -Wno-family-narrowing narrow4.pin
 
+# Address translation lint: a forward a deny empties (PH116), an allow towards masqueraded
+# hosts that no forward leads to (PH117); a forward to one of them, or IPv6 (not
+# masqueraded), is no finding.
+printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }' 'zone wan { interface wan0; }' \
+	'masquerade from lan to wan;' 'allow http from wan to 10.1.0.5;' 'allow http from wan to fd00:1::5;' \
+	'forward tcp/8443 from wan to 10.1.0.3 port 443;' 'deny tcp/443 from wan to 10.1.0.0/24;' >natlint.pin
+printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }' 'zone wan { interface wan0; }' \
+	'masquerade from lan to wan;' 'allow https from wan to lan;' 'forward tcp/8443 from wan to 10.1.0.3 port 443;' >natok.pin
+expect nat-allow-no-forward 1 "natlint.pin:4:21: warning: 10\.1\.0\.5 is masqueraded behind zone 'wan'.*\[PH117\]" "$bin" check natlint.pin
+not_in nat-allow-v6 'natlint.pin:5:'
+expect nat-forward-denied 1 'natlint.pin:6:1: warning: the connections this forward rewrites are all dropped by line 7: it forwards nothing \[PH116\]' "$bin" check natlint.pin
+expect nat-lint-ok 0 '' "$bin" check natok.pin
+not_in nat-lint-ok-quiet 'PH11[23]'
+expect nat-lint-off 0 '' "$bin" check -Wno-forward-denied -Wno-allow-without-forward natlint.pin
+
 # Restrictions that hit this host's broadcasts: a list of hosts only.
 printf 'allow smb server from 10.0.0.7, 10.0.0.8;\n' >smbhosts.pin
 printf 'allow smb server from 10.0.0.0/24;\n' >smbnet.pin
@@ -215,6 +230,17 @@ expect broadcast-note 0 "smbhosts.pin:1:18: note: smb flow 'browse' carries broa
 expect broadcast-subnet 0 '' "$bin" check smbnet.pin
 not_in broadcast-subnet-quiet 'PH202'
 expect broadcast-sarif 0 '"ruleId": "PH202", "ruleIndex": [0-9]+, "level": "note"' "$bin" check --format=sarif smbhosts.pin
+
+# Helper channels: a note that pinholed must run, naming them once per statement; none with
+# 'negotiated static;'; -Wno-needs-pinholed turns it off.
+printf 'allow ssh client;\nallow nfs client;\n' >helper.pin
+printf 'allow nfs client;\nnegotiated static;\n' >static.pin
+expect helper-note 0 "helper.pin:2:1: note: helper channels nfs flow mountd \\(rpc\\), nfs flow nlockmgr \\(rpc\\) open only while pinholed runs with this policy.*\\[PH203\\]" "$bin" check helper.pin
+expect helper-note-static 0 '' "$bin" check static.pin
+not_in helper-note-static-quiet 'PH203'
+expect helper-note-off 0 '' "$bin" check -Wno-needs-pinholed helper.pin
+not_in helper-note-off-quiet 'PH203'
+expect helper-note-json 0 '"id": "PH203"' "$bin" check --format=json helper.pin
 
 # Odd bytes in a file name still make valid JSON and SARIF; a missing policy has no location.
 printf 'allow ssh client;\nallow ssh client;\n' >"$(printf 'odd\377\001name.pin')"

@@ -61,3 +61,14 @@ expect explain-esp-iptables 0 '^iptables: -A PINHOLE-INPUT -s 10\.0\.0\.0/8 -p e
 	"$bin" explain "$tmp/esp.pin" 'esp 10.0.0.7 -> 10.0.0.5 in'
 expect explain-esp-drop 1 '^drop default$' "$bin" explain --brief "$tmp/esp.pin" 'esp 192.0.2.7 -> 10.0.0.5 in'
 expect explain-esp-no-ports 2 'ICMP and ESP have no ports' "$bin" explain "$tmp/esp.pin" 'esp 10.0.0.7:4 -> 10.0.0.5 in'
+
+# The gateway words: `any`, `except` and a zone's `default reject` (named by its line).
+printf 'zone lan { interface lan0; address 10.1.0.0/24; }\nzone wan { interface wan0; default reject; }\nallow any from lan except 10.1.0.66 to wan;\n' > "$tmp/lang.pin"
+l=$tmp/lang.pin
+expect explain-any 0 '^flow:    any flow any: client -> server every protocol' \
+	"$bin" explain "$l" 'udp 10.1.0.2:5000 -> 192.0.2.9:9 fwd iif lan0 oif wan0 new'
+expect explain-except 1 '^drop default$' "$bin" explain --brief "$l" 'udp 10.1.0.66:5000 -> 192.0.2.9:9 fwd iif lan0 oif wan0 new'
+expect explain-except-why 1 'source address 10\.1\.0\.66 is not in 10\.1\.0\.0/26, 10\.1\.0\.64/31, 10\.1\.0\.67,' \
+	"$bin" explain --why-not 3 "$l" 'udp 10.1.0.66:5000 -> 192.0.2.9:9 fwd iif lan0 oif wan0 new'
+expect explain-zone-default 1 "^reject $l:2\$" "$bin" explain --brief "$l" 'tcp 192.0.2.9:5000 -> 10.1.0.2:22 fwd iif wan0 oif lan0 syn new'
+expect explain-zone-default-tcp 1 'reject with tcp reset' "$bin" explain "$l" 'tcp 192.0.2.9:5000 -> 10.1.0.1:22 in iif wan0 syn new'

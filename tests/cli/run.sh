@@ -71,6 +71,22 @@ if [ "$(cat "$tmp/brief")" = "$(printf 'accept %s:1\naccept %s:2\ndrop default' 
 printf 'allow realplayer client;\n' > "$tmp/rp.pin"
 expect explain-scoped 1 '^scoped: +would be accepted after 192\.0\.2\.7 used flow pna, rtsp or rtsp-http of realplayer within 10m' \
 	"$bin" explain "$tmp/rp.pin" 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in'
+# a helper channel's data packet: pinholed opens it at run time, after the control message,
+# for the flow's timeout; every channel that could take the port is named (mountd, nlockmgr)
+printf 'allow nfs client;\n' > "$tmp/nfs.pin"
+expect explain-helper 1 '^pinholed: would be accepted once pinholed opens it \(.*nfs\.pin:1, a helper channel: nfs flow mountd, set ph_nfs_mountd_v4, ONC RPC program 100005; or nfs flow nlockmgr, set ph_nfs_nlockmgr_v4, ONC RPC program 100021\)' \
+	"$bin" explain "$tmp/nfs.pin" 'udp 10.0.0.1:800 -> 10.0.0.2:20048 out'
+expect explain-helper-how 1 '^ +its port is negotiated on flow portmap or portmap-tcp: pinholed opens it at run time, after a control message there \(rpc\) names this port for that channel, for server 10\.0\.0\.2 only, this protocol and port only, for 10m or until the control connection ends; without pinholed running it stays closed' \
+	"$bin" explain "$tmp/nfs.pin" 'udp 10.0.0.1:800 -> 10.0.0.2:20048 out'
+expect explain-helper-v6 1 'nfs flow mountd, set ph_nfs_mountd_v6, ONC RPC program 100005\)$' \
+	"$bin" explain "$tmp/nfs.pin" 'tcp [2001:db8::1]:800 -> [2001:db8::2]:700 out syn'
+expect explain-helper-low 1 '^pinholed: never opens port 22 here: below 1024, and no helper channel names it' \
+	"$bin" explain "$tmp/nfs.pin" 'udp 10.0.0.1:800 -> 10.0.0.2:22 out'
+printf 'allow nfs client;\nnegotiated static;\n' > "$tmp/nfs-static.pin"
+"$bin" explain "$tmp/nfs-static.pin" 'udp 10.0.0.1:800 -> 10.0.0.2:20048 out' > "$tmp/out" 2>&1
+if grep -q '^pinholed:' "$tmp/out" || ! grep -q '^scoped: ' "$tmp/out"; then
+	echo "cli: FAIL explain-static: a static fallback is no helper channel:"; cat "$tmp/out"; fail=$((fail + 1))
+else pass=$((pass + 1)); fi
 expect explain-records 0 '^records: server 192\.0\.2\.7 in set ph_realplayer_servers_v4 for 10m' \
 	"$bin" explain "$tmp/rp.pin" 'tcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn'
 printf 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in\ntcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn\nudp 192.0.2.7:5000 -> 10.0.0.5:7000 in\nudp 192.0.2.8:5000 -> 10.0.0.5:7000 in\n' > "$tmp/rp.pkts"
@@ -84,6 +100,20 @@ expect apps-show 0 'control +client -> server tcp dport 21 helper "ftp"' "$bin" 
 expect apps-scoped 0 'scoped: open only to peers that used flow pna, rtsp or rtsp-http with this host' "$bin" apps realplayer
 expect apps-not-scoped 0 'not scoped: it runs between clients' "$bin" apps msn
 expect apps-unknown 2 "did you mean 'ftp'" "$bin" apps ftpp
+# Helper channels (negotiated PARSER on FLOW): what pinholed reads and opens, and the set it
+# fills, named as the compiled ruleset names it; the static fallback only with negotiated static.
+expect apps-helper-rpc 0 'helper channel: pinholed reads the portmapper GETPORT and rpcbind GETADDR replies' "$bin" apps nfs
+mkdir -p "$tmp/helperlib"
+printf 'app tv "test" {\n    flow ctl: client -> server tcp dport 554;\n    flow media-data: server -> client udp dport 6970-6999 negotiated rtsp on ctl timeout 30s;\n}\n' \
+	> "$tmp/helperlib/tv.pin"
+printf 'allow tv client;\n' > "$tmp/tv.pin"
+expect apps-helper-rtsp 0 'helper channel: pinholed reads the RTSP SETUP requests and replies' "$bin" -L "$tmp/helperlib" apps tv
+expect apps-helper-on 0 'on flow ctl \(copies sent to NFLOG group 7100\)' "$bin" -L "$tmp/helperlib" apps tv
+set_named=$("$bin" -L "$tmp/helperlib" apps tv | grep -oE 'sets ph_[a-z_]+_v4' | sed 's/^sets //')
+if [ -n "$set_named" ] && "$bin" -L "$tmp/helperlib" compile "$tmp/tv.pin" | grep -q "set $set_named {" &&
+	"$bin" -L "$tmp/helperlib" apps tv | grep -q "for 30s (sets $set_named, _v6)"; then pass=$((pass + 1)); else
+	echo "cli: FAIL apps names the helper set '$set_named', which the compiled ruleset lacks"; fail=$((fail + 1)); fi
+expect apps-helper-fallback 0 "With 'negotiated static;' .* the ports above are" "$bin" -L "$tmp/helperlib" apps tv
 mkdir -p "$tmp/lib"
 printf 'app mygame "My game" { flow play: client -> server udp dport 27015; }\n' > "$tmp/lib/mygame.pin"
 printf 'allow mygame client;\n' > "$tmp/game.pin"

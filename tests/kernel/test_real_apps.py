@@ -17,6 +17,12 @@ server's role in fw, the client's in peer) and runs the real client in the peer 
 - nfs-ganesha with rpcbind, and libnfs's nfs-cp copying a file over NFSv3 (TCP: portmapper,
   mountd, nfs) and NFSv4.
 - chronyd serving time and `chronyd -Q` (measure only) asking it, over IPv4 and IPv6.
+- ngircd and two IRC clients (Python sockets: NICK, USER, JOIN, PRIVMSG) exchanging a
+  message through it, over IPv4 and IPv6; port 6668, where ngircd also listens, stays closed.
+- nfs-ganesha with mountd on port 30048, which no static fallback opens, and nfs-cp over
+  NFSv3 with runtime/pinholed running in both firewalled namespaces (helper mode): blocked
+  without pinholed, copied with it, mountd unreachable from a third peer while the client's
+  pinhole is open, blocked again once pinholed exited and closed its pinholes.
 
 Every case also runs the policy a user had before (the seed's smb flows, the dhcp app
 without `unaddressed`, a plain udp/69 port), where the same software fails, and shows that
@@ -662,15 +668,348 @@ def nfs_cases(base):
             procs.close()
 
 
+# --------------------------------------------------------------------------- ngircd
+
+NGIRCD_CONF = """[Global]
+    Name = irc.pinhole.test
+    Info = pinhole test server
+    Listen = 10.0.0.5,fd00:a::5
+    Ports = 6667, 6668
+    MotdPhrase = pinhole test
+    PidFile = {d}/run/ngircd.pid
+    ServerUID = nobody
+    ServerGID = nogroup
+[Limits]
+    MaxConnectionsIP = 0
+    PingTimeout = 120
+[Options]
+    DNS = no
+    Ident = no
+    PAM = no
+    OperCanUseMode = no
+"""
+
+
+class IrcClient:
+    """One IRC client (RFC 2812 registration) on a TCP socket in a namespace; every read is
+    bounded by `timeout`."""
+
+    def __init__(self, ns, addr, port, nick, timeout=2.0):
+        self.s = N.socket_in(ns, socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.buf, self.nick = b"", nick
+        try:
+            self.s.connect((addr, port))
+        except OSError:
+            self.s.close()
+            raise
+        self.send(f"NICK {nick}", f"USER {nick} 0 * :pinhole test {nick}")
+
+    def send(self, *lines):
+        self.s.sendall("".join(l + "\r\n" for l in lines).encode())
+
+    def wait_for(self, word, timeout=5.0):
+        """Read lines until one holds `word` (answering PINGs); the line, or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while b"\r\n" in self.buf:
+                line, self.buf = self.buf.split(b"\r\n", 1)
+                text = line.decode(errors="replace")
+                if text.startswith("PING "):
+                    self.send("PONG " + text[5:])
+                if word in text:
+                    return text
+            try:
+                chunk = self.s.recv(4096)
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            self.buf += chunk
+        return None
+
+    def close(self):
+        try:
+            self.send("QUIT :bye")
+        except OSError:
+            pass
+        self.s.close()
+
+
+def irc_exchange(topo, addr, port):
+    """Two clients register, join #pinhole, and the first one's PRIVMSG reaches the second
+    through the server. True when it arrived."""
+    clients = []
+    try:
+        for nick in ("alice", "bob"):
+            c = IrcClient(topo.peer, addr, port, nick)
+            clients.append(c)
+            if not c.wait_for(f" 001 {nick} "):   # RPL_WELCOME
+                return False
+            c.send("JOIN #pinhole")
+            if not c.wait_for(" 366 "):           # RPL_ENDOFNAMES: joined
+                return False
+        clients[0].send("PRIVMSG #pinhole :hello through pinhole")
+        line = clients[1].wait_for("PRIVMSG #pinhole")
+        return bool(line) and line.startswith(":alice") and line.endswith(":hello through pinhole")
+    except OSError:
+        return False
+    finally:
+        for c in clients:
+            c.close()
+
+
+def irc_cases(base):
+    name = "ngircd"
+    lack = missing("ngircd")
+    if lack:
+        return skip_or_fail(name, lack)
+    d = os.path.join(base, "irc")
+    os.makedirs(os.path.join(d, "run"), exist_ok=True)
+    os.chmod(os.path.join(d, "run"), 0o777)   # ngircd writes its pid file as nobody
+    conf = os.path.join(d, "ngircd.conf")
+    with open(conf, "w") as f:
+        f.write(NGIRCD_CONF.format(d=d))
+    fams = [("IPv4", FW), ("IPv6", "fd00:a::5")]
+    tests = [
+        ("allow irc server / allow irc client", "allow irc server;\n", "allow irc client;\n", {6667: True, 6668: False}),
+        ("established only; irc", "established only;\nallow irc server;\n",
+         "established only;\nallow irc client;\n", {6667: True, 6668: False}),
+        # not allowed: the clients' firewall knows no irc
+        ("allow irc server / the client allows ssh only", "allow irc server;\n", "allow ssh client;\n", {6667: False}),
+        ("established only; irc server / the client allows ssh only", "established only;\nallow irc server;\n",
+         "established only;\nallow ssh client;\n", {6667: False}),
+    ]
+    with N.host_topology() as topo:
+        procs = Procs(topo)
+        try:
+            log = open(os.path.join(d, "ngircd.log"), "w")
+            procs.start(topo.fw, ["ngircd", "-n", "-f", conf], log)
+            deadline = time.monotonic() + 10
+            while not irc_exchange(topo, FW, 6667):
+                if time.monotonic() > deadline:
+                    SUITE.check(f"{name}: relays a message without a firewall", False, "not in 10 s")
+                    return
+                time.sleep(0.3)
+            for fam, addr in fams:
+                for port in (6667, 6668):
+                    SUITE.check(f"{name}: without a firewall: {fam} PRIVMSG between two clients via port {port}",
+                                irc_exchange(topo, addr, port))
+            for title, spol, cpol, want in tests:
+                unload(topo)
+                both_ends(topo, spol, cpol)
+                for fam, addr in fams:
+                    for port, ok in want.items():
+                        verb = "arrives" if ok else "is blocked"
+                        SUITE.expect(f"{name}: {title}: {fam} PRIVMSG between two clients via {addr} port {port} {verb}",
+                                     irc_exchange(topo, addr, port), ok)
+        finally:
+            procs.close()
+
+
+# --------------------------------------------------------------------------- NFSv3 through pinholed
+
+PINHOLED = os.environ.get("PINHOLED") or os.path.join(REPO, "build", "pinholed")
+# mountd and nlockmgr on ports that no static fallback names (mountd's is 513-1023 and 20048,
+# nlockmgr's 32768): only pinholed's reading of the portmapper exchange opens them. `::`
+# makes ganesha listen on IPv4 and IPv6 (its Bind_addr 0.0.0.0 registers IPv6 but serves
+# only IPv4).
+GANESHA_RPC_CONF = GANESHA_CONF.replace("Bind_addr = 10.0.0.5;", "Bind_addr = ::;") \
+    .replace("MNT_Port = 20048;", "MNT_Port = 30048;").replace("NLM_Port = 32768;", "NLM_Port = 32800;")
+MOUNTD = 30048
+# The third peer: its own namespace behind the server's second interface.
+OTHER = {"v4": ("10.0.1.8", "10.0.1.5/24", "10.0.1.8/24", "10.0.0.0/24", "10.0.1.5"),
+         "v6": ("fd00:b::8", "fd00:b::5/64", "fd00:b::8/64", "fd00:a::/64", "fd00:b::5")}
+
+
+def third_peer(topo):
+    """A namespace `oth` wired to the server's eth1 (10.0.1.8, fd00:b::8), routed to the
+    server's eth0 addresses. Returns its name; the caller deletes it."""
+    ns = f"ph-realapps-{os.getpid()}-oth"
+    subprocess.run([N.IP, "netns", "add", ns], capture_output=True)
+    N.ns_run(ns, ["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"])
+    N.ns_run(topo.fw, [N.IP, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", ns])
+    for fam in ("v4", "v6"):
+        _, fwaddr, addr, route, via = OTHER[fam]
+        nodad = ["nodad"] if fam == "v6" else []
+        N.ns_run(topo.fw, [N.IP, "addr", "add", fwaddr, "dev", "eth1"] + nodad)
+        N.ns_run(ns, [N.IP, "addr", "add", addr, "dev", "eth0"] + nodad)
+    for cmd in (["link", "set", "lo", "up"], ["link", "set", "eth0", "up"]):
+        N.ns_run(ns, [N.IP] + cmd)
+    N.ns_run(topo.fw, [N.IP, "link", "set", "eth1", "up"])
+    for fam in ("v4", "v6"):
+        N.ns_run(ns, [N.IP, "route", "add", OTHER[fam][3], "via", OTHER[fam][4]])
+    return ns
+
+
+def connects(ns, dst, port, timeout=1.5):
+    """A TCP connection from ns to dst:port (a real server's) is established."""
+    s = N.socket_in(ns, socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((dst, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+class Pinholed:
+    """pinholed started in each firewalled namespace with that namespace's policy."""
+
+    def __init__(self, base, procs, spec):
+        self.procs, self.runs = procs, []
+        for ns, path in spec:
+            log = os.path.join(base, f"pinholed-{ns}.log")
+            p = procs.start(ns, [PINHOLED, "--policy", path], open(log, "w"))
+            self.runs.append((p, log))
+
+    def ready(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all("reading" in open(log).read() for _, log in self.runs):
+                return True
+            if any(p.poll() is not None for p, _ in self.runs):
+                return False
+            time.sleep(0.1)
+        return False
+
+    def stop(self):
+        """SIGTERM; True when each pinholed exited saying it closed its pinholes."""
+        ok = True
+        for p, log in self.runs:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                ok = False
+            ok = ok and "pinholes closed" in open(log).read()
+        return ok
+
+    def logs(self):
+        return "".join(open(log).read() for _, log in self.runs)
+
+
+def set_elements(ns, name):
+    r = run(ns, ["nft", "list", "set", "inet", "pinhole", name])
+    body = r.stdout.split("elements = {", 1)
+    return [e.strip() for e in body[1].split("}")[0].split(",")] if len(body) == 2 else []
+
+
+def pinholed_cases(base):
+    name = "nfs-ganesha + pinholed"
+    lack = missing("ganesha.nfsd", "rpcbind", "rpcinfo", "nfs-cp")
+    if not os.access(PINHOLED, os.X_OK):
+        lack.append(PINHOLED)
+    if lack:
+        return skip_or_fail(name, lack)
+    d = os.path.join(base, "nfsrpc")
+    for sub in ("export", "recovery", "out"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    os.chmod(os.path.join(d, "out"), 0o777)
+    with open(os.path.join(d, "export", "hello.txt"), "w") as f:
+        f.write("hello over nfs\n")
+    with open(os.path.join(d, "ganesha.conf"), "w") as f:
+        f.write(GANESHA_RPC_CONF.format(d=d))
+    fams = [("IPv4", FW, "v4"), ("IPv6", "fd00:a::5", "v6")]
+
+    def url(addr):   # libnfs 4.0 takes an IPv6 address without brackets
+        return f"nfs://{addr}{d}/export/hello.txt"
+    modes = [("helper mode (default)", ""), ("established only", "established only;\n")]
+    with N.host_topology() as topo:
+        procs = Procs(topo)
+        oth = None
+        try:
+            oth = third_peer(topo)
+            # One global address per family on the server's eth0: over IPv6 libnfs asks rpcbind
+            # (GETADDR), whose answer names one of the interface's addresses, with two
+            # 2001:db8:b::5 rather than the fd00:a::5 asked; pinholed refuses an address that is
+            # not the sender's, and libnfs uses only the port.
+            for a in ("192.0.2.5/24", "2001:db8:b::5/64"):
+                N.ns_run(topo.fw, [N.IP, "addr", "del", a, "dev", "eth0"])
+            log = open(os.path.join(base, "ganesha-rpc.out"), "w")
+            procs.start(topo.fw, ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                  GANESHA_START.format(d=d)], log)
+            deadline = time.monotonic() + 30
+            while f"{MOUNTD}  mountd" not in run(topo.peer, ["rpcinfo", "-p", FW], timeout=5).stdout:
+                if time.monotonic() > deadline:
+                    SUITE.check(f"{name}: registers mountd on port {MOUNTD}", False, "not in 30 s")
+                    return
+                time.sleep(0.5)
+            n = 0
+            for fam, addr, _ in fams:
+                SUITE.check(f"{name}: nfs-cp NFSv3 over {fam} without a firewall", nfs_cp(topo, d, url(addr), n))
+                n += 1
+            # the scoped static fallback names mountd's usual ports, not this one
+            unload(topo)
+            both_ends(topo, "negotiated static;\nallow nfs-insecure server;\n",
+                      "negotiated static;\nallow nfs-insecure client;\n")
+            for fam, addr, _ in fams:
+                SUITE.expect(f"{name}: negotiated static: nfs-cp NFSv3 over {fam} (mountd on {MOUNTD}) is blocked",
+                             nfs_cp(topo, d, url(addr), n), False)
+                n += 1
+            for title, head in modes:
+                spol, cpol = head + "allow nfs-insecure server;\n", head + "allow nfs-insecure client;\n"
+                paths = []
+                for ns, pol in ((topo.fw, spol), (topo.peer, cpol)):
+                    path = os.path.join(base, f"{ns}.pin")
+                    with open(path, "w") as f:
+                        f.write(pol)
+                    paths.append((ns, path))
+                unload(topo)
+                both_ends(topo, spol, cpol)
+                for fam, addr, _ in fams:
+                    SUITE.expect(f"{name}: {title}, no pinholed: nfs-cp NFSv3 over {fam} is blocked",
+                                 nfs_cp(topo, d, url(addr), n), False)
+                    n += 1
+                ph = Pinholed(base, procs, paths)
+                if not SUITE.check(f"{name}: {title}: pinholed starts on both ends", ph.ready(), ph.logs()):
+                    ph.stop()
+                    continue
+                for fam, addr, v in fams:
+                    SUITE.check(f"{name}: {title}, pinholed on both ends: nfs-cp NFSv3 over {fam} copies the file",
+                                     nfs_cp(topo, d, url(addr), n), ph.logs())
+                    n += 1
+                    els = set_elements(topo.fw, f"ph_nfs_insecure_mountd_{v}")
+                    peer = PEER if v == "v4" else "fd00:a::7"
+                    SUITE.check(f"{name}: {title}: the server's pinhole is {peer} . {addr} . tcp . {MOUNTD}",
+                                any(e.startswith(f"{peer} . {addr} . tcp . {MOUNTD}") for e in els), repr(els))
+                    # while that pinhole is open: the client reaches mountd, a third peer does not
+                    SUITE.expect(f"{name}: {title}: {fam} TCP client -> {addr}:{MOUNTD} passes (the pinhole)",
+                                 connects(topo.peer, addr, MOUNTD), True)
+                    SUITE.expect(f"{name}: {title}: {fam} TCP third peer {OTHER[v][0]} -> {addr}:{MOUNTD} is blocked",
+                                 connects(oth, addr, MOUNTD), False)
+                    # ... though it reaches the server: nfs's fixed port is open to every client
+                    SUITE.expect(f"{name}: {title}: {fam} TCP third peer {OTHER[v][0]} -> {addr}:2049 passes",
+                                 connects(oth, addr, 2049), True)
+                SUITE.check(f"{name}: {title}: pinholed stops and says it closed its pinholes", ph.stop(), ph.logs())
+                for fam, addr, v in fams:
+                    SUITE.expect(f"{name}: {title}: after pinholed exits the {v} mountd sets are empty",
+                                 set_elements(topo.fw, f"ph_nfs_insecure_mountd_{v}") +
+                                 set_elements(topo.peer, f"ph_nfs_insecure_mountd_{v}"), [])
+                    SUITE.expect(f"{name}: {title}, pinholed stopped: nfs-cp NFSv3 over {fam} is blocked again",
+                                 nfs_cp(topo, d, url(addr), n), False)
+                    n += 1
+                udp = [l for l in ph.logs().splitlines() if "opened" in l and " udp " in l]
+                print(f"    pinholed opened {len(udp)} UDP pinhole(s) (libnfs asks the portmapper over TCP)", flush=True)
+        finally:
+            procs.close()
+            if oth:
+                subprocess.run([N.IP, "netns", "del", oth], capture_output=True)
+
+
 def main():
     ktest.preflight_or_skip("test_real_apps")
     if not os.access(PINHOLE, os.X_OK):
         print(f"SKIP test_real_apps: {PINHOLE} not built (make)", flush=True)
         sys.exit(ktest.SKIP)
-    only = set(sys.argv[1:])   # samba, dnsmasq, dns, tftp, vsftpd, chrony, nfs
+    only = set(sys.argv[1:])   # samba, dnsmasq, dns, tftp, vsftpd, chrony, nfs, pinholed, irc
     with tempfile.TemporaryDirectory(prefix="ph-real-") as base:
         os.chmod(base, 0o755)
-        for fn in (samba_cases, dnsmasq_cases, dns_cases, tftp_cases, vsftpd_cases, chrony_cases, nfs_cases):
+        for fn in (samba_cases, dnsmasq_cases, dns_cases, tftp_cases, vsftpd_cases, chrony_cases, nfs_cases,
+                   pinholed_cases, irc_cases):
             if only and fn.__name__.split("_")[0] not in only:
                 continue
             try:

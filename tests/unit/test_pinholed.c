@@ -5,12 +5,15 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/set.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include "pd_check.h"
 #include "pd_nft.h"
+#include "pd_nl.h"
 #include "pd_pkt.h"
+#include "pd_reload.h"
 #include "pd_table.h"
 
 static size_t udp4(uint8_t *b, const char *src, const char *dst, uint16_t sp, uint16_t dp, size_t plen)
@@ -123,8 +126,16 @@ static void test_check(void **state)
 	inet_pton(AF_INET, "192.0.2.9", o.addr);
 	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
 	assert_non_null(strstr(why, "not the sender's"));
-	/* another family or protocol is another target's */
+	/* a flow with `program 100005` (mountd): nlockmgr's reply is not its; without `program`
+	 * every allowed program's reply is */
 	o.listener = PH_LISTEN_SENDER;
+	t.program = 100005;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	o.program = 100021;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
+	t.program = 0;
+	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	/* another family or protocol is another target's */
 	t.udp = false;
 	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
 	uint8_t a[16] = {0};
@@ -171,6 +182,42 @@ static void test_table_caps(void **state)
 	assert_int_equal(pd_live_count(&tab), 1);
 }
 
+/* The per-peer cap (64 towards one address, whatever the connection) and the global one
+ * (4096): each peer here gets 64 from 4 connections; the 65th peer finds the table full. */
+static void test_peer_and_global_caps(void **state)
+{
+	(void)state;
+	static struct pd_table tab;
+	memset(&tab, 0, sizeof(tab));
+	struct pd_target t = target();
+	const char *why;
+	unsigned port = 1024;
+	for (unsigned peer = 0; peer <= PD_MAX_PINHOLES / PD_MAX_PER_PEER; peer++) {
+		struct pd_pinhole ph = {.family = AF_INET, .l4proto = IPPROTO_UDP,
+					.peer = {10, 1, (uint8_t)(peer >> 8), (uint8_t)peer},
+					.local = {10, 0, 0, 1}};
+		for (unsigned k = 0; k < PD_MAX_PER_PEER / PD_MAX_PER_CONN + 1; k++) {
+			struct pd_conn ev;
+			uint8_t client[4] = {10, 0, 0, 1};
+			struct pd_conn *c = pd_conn_add(&tab, 1, AF_INET, IPPROTO_UDP, client,
+							(uint16_t)(600 + peer * 8 + k), ph.peer, 111, 0, 1000, &ev);
+			assert_non_null(c);
+			for (unsigned i = 0; i < PD_MAX_PER_CONN; i++) {
+				ph.port = (uint16_t)port++;
+				struct pd_live *l = pd_live_open(&tab, c, &t, &ph, 0, &why);
+				bool room = k < PD_MAX_PER_PEER / PD_MAX_PER_CONN &&
+					    peer < PD_MAX_PINHOLES / PD_MAX_PER_PEER;
+				assert_true(room ? l != NULL : l == NULL);
+				if (!room)
+					assert_non_null(strstr(why, peer < PD_MAX_PINHOLES / PD_MAX_PER_PEER
+								    ? "peer" : "pinholed holds"));
+			}
+			pd_conn_drop(c); /* connections are not the cap here */
+		}
+	}
+	assert_int_equal(pd_live_count(&tab), PD_MAX_PINHOLES);
+}
+
 static void test_batch_round_trip(void **state)
 {
 	(void)state;
@@ -213,6 +260,69 @@ static void test_batch_round_trip(void **state)
 	assert_int_equal(elems, 1);
 }
 
+/* An nftables notification as the kernel sends it: nfgenmsg, then table and set names. */
+static const struct nlmsghdr *nft_event(char *buf, int type, const char *table, const char *set)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | type);
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = NFPROTO_INET;
+	if (table)
+		mnl_attr_put_strz(nlh, type == NFT_MSG_DELTABLE ? NFTA_TABLE_NAME : NFTA_SET_TABLE, table);
+	if (set)
+		mnl_attr_put_strz(nlh, NFTA_SET_NAME, set);
+	return nlh;
+}
+
+static bool feed(struct pd_reload *r, int type, const char *table, const char *set)
+{
+	static char buf[512];
+	struct pd_nft_event ev;
+	assert_int_equal(pd_nft_event_parse(nft_event(buf, type, table, set), &ev), 0);
+	return pd_reload_event(r, &ev);
+}
+
+static void test_reload(void **state)
+{
+	(void)state;
+	struct pd_reload r;
+	pd_reload_init(&r, "pinhole");
+	pd_reload_track(&r, "ph_nfs_mountd_v4");
+	pd_reload_track(&r, "ph_nfs_nlockmgr_v4");
+	pd_reload_track(&r, "ph_nfs_mountd_v4");
+	assert_int_equal(r.n, 2);
+	/* pinholed's own element batches end in NEWGEN too: nothing to do */
+	assert_false(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	/* another table replaced: nothing */
+	assert_false(feed(&r, NFT_MSG_DELTABLE, "other", NULL));
+	assert_false(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	/* apply: the table goes, mountd's set comes back, nlockmgr's does not */
+	assert_false(feed(&r, NFT_MSG_DELSET, "pinhole", "ph_nfs_mountd_v4"));
+	assert_false(feed(&r, NFT_MSG_DELTABLE, "pinhole", NULL));
+	assert_false(feed(&r, NFT_MSG_NEWSET, "pinhole", "ph_nfs_mountd_v4"));
+	assert_false(feed(&r, NFT_MSG_NEWSET, "pinhole", "ph_other_v4"));
+	assert_true(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_mountd_v4"), PD_FATE_READD);
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_nlockmgr_v4"), PD_FATE_DROP);
+	assert_int_equal(pd_reload_fate(&r, "ph_other_v4"), PD_FATE_KEEP);
+	pd_reload_done(&r);
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_mountd_v4"), PD_FATE_KEEP);
+	assert_false(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	/* one set deleted on its own (nft delete set) */
+	assert_false(feed(&r, NFT_MSG_DELSET, "pinhole", "ph_nfs_nlockmgr_v4"));
+	assert_true(feed(&r, NFT_MSG_NEWGEN, NULL, NULL));
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_nlockmgr_v4"), PD_FATE_DROP);
+	assert_int_equal(pd_reload_fate(&r, "ph_nfs_mountd_v4"), PD_FATE_KEEP);
+	pd_reload_done(&r);
+	/* not nftables: refused by the parser */
+	static char buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | 1;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+	struct pd_nft_event ev;
+	assert_int_equal(pd_nft_event_parse(nlh, &ev), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,7 +330,9 @@ int main(void)
 		cmocka_unit_test(test_pkt_tcp6_ext),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_table_caps),
+		cmocka_unit_test(test_peer_and_global_caps),
 		cmocka_unit_test(test_batch_round_trip),
+		cmocka_unit_test(test_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
