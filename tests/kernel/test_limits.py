@@ -9,8 +9,10 @@ so the test cannot pass on a ruleset that does not limit. Checked: a rule limit 
 TCP SYNs, the budget coming back after a pause, a second family's budget of its own, `per
 source` (two sources, a budget each) against a plain limit (two sources, one budget), a
 limited reject (resets within the budget, the rest dropped, not allowed by a later allow),
-`log unmatched` with a limit (log lines read from its NFLOG group stay within the budget), and
-in stateless mode a SYN-only budget (segments with ACK all pass).
+`log unmatched` with a limit (log lines read from its NFLOG group stay within the budget),
+in stateless mode a SYN-only budget (segments with ACK all pass), and on a gateway
+(nsnet.gateway_topology) `allow any ... limit`: TCP and UDP out of lan share one budget, and
+IPv6 has its own.
 Both the nft ruleset and the iptables + ip6tables files (iptables-nft) are run.
 """
 import os
@@ -41,6 +43,12 @@ log unmatched group {GROUP} limit {LOG_RATE}/second burst {LOG_BURST};
 POLICY_STATELESS = f"""\
 established only;
 allow tcp/5003 server limit {RATE}/second burst {BURST};
+"""
+# A gateway's `allow any` with a limit: one rule per family, so every protocol shares the budget.
+POLICY_GATEWAY = f"""\
+zone lan {{ interface lan0; address 10.1.0.0/24, fd00:1::/64; }}
+zone wan {{ interface wan0; default reject; }}
+allow any from lan to wan limit {RATE}/second burst {BURST};
 """
 BURST_N = 40
 FW4, FW6, PEER4, PEER4B, PEER6 = "10.0.0.5", "fd00:a::5", "10.0.0.7", "192.0.2.7", "fd00:a::7"
@@ -232,6 +240,31 @@ def run_stateless(suite, label, load):
                     n == BURST_N, f"{n}")
 
 
+def run_gateway(suite, label, load):
+    with N.gateway_topology() as t:
+        load(t)
+        N.install_probe(t.firewall)
+        for lan, wan in (("10.1.0.2", "203.0.113.2"), ("fd00:1::2", "2001:db8:2::2")):
+            udp = make("udp", lan, wan, 6001, BURST_N // 2)
+            tcp = make("tcp", lan, wan, 6002, BURST_N // 2)
+            mixed = [p for pair in zip(udp, tcp) for p in pair]
+            t0 = time.monotonic()
+            errs = N.send_raw(t.lan, mixed)
+            dt = time.monotonic() - t0
+            if any(errs):
+                raise N.NsError(f"send failed: {[e for e in errs if e][:3]}")
+            time.sleep(0.2)
+            seen = N.read_probe(t.firewall)
+            sports = {p.payload.sport for p in mixed}
+            n = {proto: sum(1 for x in seen if x.hook == "forward" and x.proto == proto and
+                            x.src == N._norm(lan) and x.sport in sports) for proto in ("udp", "tcp")}
+            # the IPv6 burst right after the IPv4 one: within its budget only if it has its own
+            suite.check(f"{label} gateway: allow any: udp + tcp from {lan} share one budget "
+                        f"({n['udp']} + {n['tcp']} forwarded of {BURST_N} in {dt:.3f}s, "
+                        f"limit {RATE}/s burst {BURST})",
+                        within(n["udp"] + n["tcp"], dt, RATE, BURST), f"{n}")
+
+
 def main():
     ktest.preflight_or_skip("rate limits")
     binary = D.pinhole_binary()
@@ -246,7 +279,10 @@ def main():
         pol_sl = os.path.join(tmp, "limits-stateless.pin")
         with open(pol_sl, "w") as f:
             f.write(POLICY_STATELESS)
-        for policy, runner in ((pol, run), (pol_sl, run_stateless)):
+        pol_gw = os.path.join(tmp, "limits-gateway.pin")
+        with open(pol_gw, "w") as f:
+            f.write(POLICY_GATEWAY)
+        for policy, runner in ((pol, run), (pol_sl, run_stateless), (pol_gw, run_gateway)):
             out = {}
             for target in ("nft", "iptables", "ip6tables"):
                 out[target] = policy + "." + target
@@ -258,7 +294,7 @@ def main():
             with open(out["nft"]) as f:
                 text = f.read()
             try:
-                runner(suite, "nft", lambda t: N.load_nft(t.fw, text))
+                runner(suite, "nft", lambda t: N.load_nft(t.firewall, text))
             except Exception as e:  # noqa: BLE001
                 suite.error("nft", e)
             if subprocess.run(["sh", "-c", "command -v iptables-nft-restore"],
@@ -267,7 +303,7 @@ def main():
                 continue
             try:
                 runner(suite, "iptables", lambda t: load_iptables(
-                    t.fw, [("iptables", out["iptables"]), ("ip6tables", out["ip6tables"])]))
+                    t.firewall, [("iptables", out["iptables"]), ("ip6tables", out["ip6tables"])]))
             except Exception as e:  # noqa: BLE001
                 suite.error("iptables", e)
     suite.finish()
