@@ -12,7 +12,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 PKGS := libnftnl libmnl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# BuDDy (libbdd-dev) ships no pkg-config file: the exact analysis (compiler/analysis/pktspace.c).
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbdd -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \

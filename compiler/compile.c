@@ -50,7 +50,8 @@ static bool compile_loaded(bool ok, bool parsed, size_t first_src, const struct 
 		c->res.negotiated_static = true;
 	if (!expand_policy(&c->res, &c->ir, &c->diags))
 		return false;
-	lint_policy(&c->res, &c->ir, &c->diags);
+	if (o->analyze)
+		lint_policy(&c->res, &c->ir, &c->diags);
 	return true;
 }
 

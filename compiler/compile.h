@@ -16,6 +16,7 @@ struct compile_opts {
 	bool negotiated_static;     /* as `negotiated static;`: the iptables targets (no pinholed) */
 	const char *const *incdirs; /* -I directories: includes not found next to the including file */
 	size_t nincdirs;
+	bool analyze;               /* the whole-policy analysis (lint.h): `pinhole check` only */
 };
 
 struct compilation {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pinhole's build and tests need; does nothing when all are present.
 set -euo pipefail
-pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libcmocka-dev scdoc groff-base
+pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libbdd-dev libcmocka-dev scdoc groff-base
       nftables iptables iproute2 procps python3 python3-scapy python3-pyftpdlib
       python3-jsonschema samba smbclient dnsmasq-base tftpd-hpa tftp-hpa vsftpd curl chrony
       bind9-dnsutils nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils ngircd

@@ -1,5 +1,6 @@
-/* Whole-policy checks on the IR (never on a backend's output): statements that add nothing,
- * and denies that close nothing. Findings are warnings, so `pinhole check` exits 1. */
+/* Whole-policy checks on the IR, exact (exact.h): statements that add nothing, shadowed
+ * statements, denies that close nothing, one-family apps, admin ports open to public sources.
+ * `pinhole check` runs them (compile and apply do not); findings are warnings. */
 #ifndef PINHOLE_LINT_H
 #define PINHOLE_LINT_H
 
@@ -7,10 +8,15 @@
 #include "ir.h"
 #include "resolve.h"
 
-/* Does every packet `b` matches also match `a`? (conservative: false when unsure) */
-bool lint_rule_covers(const struct ir_rule *a, const struct ir_rule *b);
-/* Can one packet match both? (conservative: true when unsure) */
-bool lint_rules_overlap(const struct ir_rule *a, const struct ir_rule *b);
+struct exact;
+/* PH113 family parity and PH114 admin ports open to public addresses (lint_exposure.c). */
+void lint_exposure(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
+		   struct diags *d);
+
+/* PH115: the management networks `mgmt` (check --mgmt) must reach ssh on this host
+ * (lint_mgmt.c). */
+void lint_mgmt(const struct ir_ruleset *ir, size_t nstmt, const struct ir_prefix *mgmt, size_t n,
+	       struct diags *d);
 
 void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d);
 

@@ -24,6 +24,8 @@ struct check_opts {
 	bool werror_all;                      /* -Werror */
 	VEC(char *) baseline;                 /* fingerprints of --baseline FILE */
 	bool have_baseline;
+	VEC(struct ir_prefix) mgmt;           /* --mgmt: networks that must reach ssh (PH115) */
+	const char *target;                   /* -t: nft (NULL), iptables or ip6tables (PH118) */
 };
 
 /* One reported diagnostic and the notes that explain it. */

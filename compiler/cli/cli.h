@@ -15,6 +15,10 @@ struct cli {
 int cmd_compile(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_explain(struct cli *cli, int argc, char **argv);
+int cmd_diff(struct cli *cli, int argc, char **argv);
+/* explain --to PROTO/PORT (explain_to.c): the sources that can open such a connection, per
+ * deciding line, with a witness packet; 0 when some can, 1 when none can. */
+int explain_to(const struct compilation *c, const char *target, FILE *out);
 int cmd_apps(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);

@@ -2,7 +2,9 @@
  * clean, 1 findings that fail (--fail-on, -Werror), 2 a policy with errors or a usage error. */
 #include <string.h>
 
+#include "addr.h"
 #include "check.h"
+#include "lint.h"
 
 static const char check_usage[] =
 	"usage: pinhole check [OPTIONS] POLICY...\n"
@@ -16,6 +18,10 @@ static const char check_usage[] =
 	"  --baseline FILE   do not report findings already in FILE (the json or sarif output\n"
 	"                    of an earlier check)\n"
 	"  -I DIR            look for includes in DIR when they are not next to the including file\n"
+	"  --mgmt PREFIX,... management networks: warn (PH115) unless every address in them can\n"
+	"                    open ssh (tcp/22) to this host\n"
+	"  -t, --target T    nft (default), iptables or ip6tables: what compile -t T cannot give\n"
+	"                    (PH118: helper channels, which need pinholed and nft sets)\n"
 	"  -L DIR, --stateless, --stateful   as for every command\n"
 	"  -q, --quiet       print errors only;  -v, --verbose   also what was read and how long\n"
 	"  -h, --help        this help\n"
@@ -99,6 +105,34 @@ static int check_option(struct check_opts *o, check_dirs *incdirs, int argc, cha
 		}
 		return 1;
 	}
+	if (is_opt(a, "--mgmt")) {
+		if (!(v = opt_value(argc, argv, i, "--mgmt")))
+			return -1;
+		/* a comma-separated list of prefixes, both families */
+		char *list = xstrdup(v), *save = NULL;
+		for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+			struct ir_prefix p;
+			char *why = NULL;
+			if (!prefix_parse(tok, &p, &why)) {
+				cli_usage_error("check", "--mgmt %s: %s", tok, why ? why : "not an address or prefix");
+				free(why);
+				free(list);
+				return -1;
+			}
+			VEC_PUSH(o->mgmt, p);
+		}
+		free(list);
+		return 1;
+	}
+	if (!strcmp(a, "-t") || is_opt(a, "--target")) {
+		if (!(v = !strcmp(a, "-t") ? (*i + 1 < argc ? argv[++*i] : NULL) : opt_value(argc, argv, i, "--target")))
+			return cli_usage_error("check", "%s needs a target", a), -1;
+		if (strcmp(v, "nft") && strcmp(v, "iptables") && strcmp(v, "ip6tables"))
+			return cli_usage_error("check", "unknown target '%s' (available: nft, iptables, "
+					       "ip6tables)", v), -1;
+		o->target = strcmp(v, "nft") ? v : NULL;
+		return 1;
+	}
 	if (!strcmp(a, "-I")) {
 		if (*i + 1 >= argc)
 			return cli_usage_error("check", "-I needs a directory"), -1;
@@ -129,8 +163,9 @@ static int check_option(struct check_opts *o, check_dirs *incdirs, int argc, cha
 
 /* PH203: each statement with helper channels (their sets carry the parser's name) says that
  * pinholed must run, naming the channels once each. Only check says it: compile and apply
- * output stays as it was. */
-static void note_helper_channels(struct compilation *c)
+ * output stays as it was. With an iptables target (PH118) they cannot be had at all: pinholed
+ * fills nft sets, so `compile -t iptables` writes their static fallback instead. */
+static void note_helper_channels(struct compilation *c, const char *target)
 {
 	for (size_t i = 0; i < c->ir.dynsets.n; i++) {
 		const struct ir_dynset *ds = &c->ir.dynsets.v[i];
@@ -151,10 +186,17 @@ static void note_helper_channels(struct compilation *c)
 				sb_printf(&flows, "%s%s flow %s (%s)", flows.len ? ", " : "", o->app, o->flow,
 					  o->parser);
 		}
-		diag_note_id(&c->diags, DIAG_N_NEEDS_PINHOLED, &c->res.rules.v[ds->stmt_no - 1].loc,
-			     "helper channels %s open only while pinholed runs with this policy "
-			     "(pinholed --policy FILE); without it they stay closed ('negotiated static;' "
-			     "opens their static fallback instead)", flows.s);
+		const struct loc *at = &c->res.rules.v[ds->stmt_no - 1].loc;
+		if (target)
+			diag_warning_id(&c->diags, DIAG_W_TARGET_HELPER, at, "%s cannot give helper "
+					"channels %s: pinholed opens them in nft sets only, so 'pinhole "
+					"compile -t %s' opens their static fallback ports instead "
+					"(docs/iptables.md)", target, flows.s, target);
+		else
+			diag_note_id(&c->diags, DIAG_N_NEEDS_PINHOLED, at,
+				     "helper channels %s open only while pinholed runs with this policy "
+				     "(pinholed --policy FILE); without it they stay closed ('negotiated static;' "
+				     "opens their static fallback instead)", flows.s);
 		sb_free(&flows);
 	}
 }
@@ -183,12 +225,15 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct check_policy *pols = rc == EXIT_OK ? xcalloc(files.n, sizeof(*pols)) : NULL;
 	cli->copts.incdirs = incdirs.v;
 	cli->copts.nincdirs = incdirs.n;
+	cli->copts.analyze = true;
 	for (size_t i = 0; pols && i < files.n; i++) {
 		struct check_policy *p = &pols[i];
 		p->file = files.v[i];
 		p->ok = cli_compile(cli, p->file, &p->c);
-		if (p->ok)
-			note_helper_channels(&p->c);
+		if (p->ok) {
+			lint_mgmt(&p->c.ir, p->c.res.rules.n, o.mgmt.v, o.mgmt.n, &p->c.diags);
+			note_helper_channels(&p->c, o.target);
+		}
 		check_findings(p, &o);
 		if (p->status > rc)
 			rc = p->status;
@@ -206,9 +251,11 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	}
 	cli->copts.incdirs = NULL;
 	cli->copts.nincdirs = 0;
+	cli->copts.analyze = false;
 	for (size_t i = 0; i < o.baseline.n; i++)
 		free(o.baseline.v[i]);
 	VEC_FREE(o.baseline);
+	VEC_FREE(o.mgmt);
 	VEC_FREE(incdirs);
 	VEC_FREE(files);
 	return rc < 0 ? EXIT_OK : rc;

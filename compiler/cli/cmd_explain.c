@@ -735,17 +735,20 @@ static const char usage[] =
 	"  PACKET: PROTO SRC -> DST DIR [flags...], e.g. 'tcp 192.0.2.7:40000 -> 10.0.0.5:22 in syn'\n"
 	"  --brief              one line per packet: the verdict and the deciding line\n"
 	"  --why-not [FILE:]LINE  why the rules of that policy line do not match the packet\n"
+	"  --to PROTO/PORT      no PACKET: which sources can open a connection to that port\n"
+	"                       (e.g. tcp/22), per deciding line, with a witness packet each\n"
 	"  -L, --library DIR    also search DIR for app definitions\n"
 	"  --stateless, --stateful  as for compile\n"
 	"  -q, --quiet          print errors only (the verdicts are still printed)\n"
 	"  -v, --verbose        also say what was read and how long it took\n"
 	"  -h, --help           this help\n"
-	"Exit status for one packet: 0 accept, 1 drop or reject, 2 bad input.\n";
+	"Exit status for one packet: 0 accept, 1 drop or reject, 2 bad input; for --to: 0 some\n"
+	"policy line lets a source connect, 1 none does.\n";
 
 int cmd_explain(struct cli *cli, int argc, char **argv)
 {
 	bool brief = false;
-	const char *policy = NULL, *why_not = NULL;
+	const char *policy = NULL, *why_not = NULL, *to = NULL;
 	struct strbuf packet = {0};
 	for (int i = 1; i < argc; i++) {
 		if (!policy && cli_help_arg(argv[i])) {
@@ -767,6 +770,14 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 				return cli_usage_error("explain", "--why-not needs a policy line: LINE or FILE:LINE");
 			}
 			why_not = argv[++i];
+		} else if (!policy && !strncmp(argv[i], "--to=", 5)) {
+			to = argv[i] + 5;
+		} else if (!policy && !strcmp(argv[i], "--to")) {
+			if (i + 1 >= argc) {
+				sb_free(&packet);
+				return cli_usage_error("explain", "--to needs PROTO/PORT: e.g. --to tcp/22");
+			}
+			to = argv[++i];
 		} else if (!policy && argv[i][0] == '-' && argv[i][1]) {
 			sb_free(&packet);
 			return cli_usage_error("explain", "unknown option '%s'", argv[i]);
@@ -775,6 +786,18 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 		} else {
 			sb_printf(&packet, "%s%s", packet.len ? " " : "", argv[i]);
 		}
+	}
+	if (to && policy && strcmp(policy, "-") && !packet.len && !why_not) {
+		struct compilation c;
+		bool ok = cli_compile(cli, policy, &c);
+		cli_diag_print(&c.diags, stderr);
+		int rc = ok ? explain_to(&c, to, stdout) : EXIT_BAD_INPUT;
+		compilation_free(&c);
+		return rc;
+	}
+	if (to) {
+		sb_free(&packet);
+		return cli_usage_error("explain", "--to takes a policy file and no packet (and no --why-not)");
 	}
 	if (!policy || !packet.len) {
 		sb_free(&packet);

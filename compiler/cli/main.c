@@ -21,6 +21,9 @@ static const char usage[] =
 	"  explain [--brief] POLICY PACKET     the verdict for one packet and the line that decided it;\n"
 	"                                      PACKET '-' reads one packet per line from stdin\n"
 	"      --why-not LINE     also say why the rules of policy line LINE did not match\n"
+	"      --to PROTO/PORT    instead of PACKET: which sources can connect to that port (tcp/22)\n"
+	"  diff OLD NEW                        the traffic NEW newly allows and newly denies, exactly,\n"
+	"                                      with a witness packet each\n"
 	"  apps [APP]                          list the app library, or show one app's flows\n"
 	"  apply [OPTIONS] POLICY              load the policy into the kernel in one transaction\n"
 	"                                      (netlink, no nft needed); replaces table inet pinhole\n"
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
 		{"compile", cmd_compile},
 		{"check", cmd_check},
 		{"explain", cmd_explain},
+		{"diff", cmd_diff},
 		{"apps", cmd_apps},
 		{"apply", cmd_apply},
 		{"status", cmd_status},

@@ -44,8 +44,13 @@ enum diag_id {
 	DIAG_W_BAD_SUPPRESSION,    /* PH109 bad-suppression */
 	DIAG_W_UNUSED_SUPPRESSION, /* PH110 unused-suppression */
 	DIAG_W_FAMILY_NARROWING,   /* PH111 family-narrowing */
+	DIAG_W_SHADOWED,           /* PH112 shadowed-statement */
+	DIAG_W_FAMILY_PARITY,      /* PH113 family-parity */
+	DIAG_W_ADMIN_PORT,         /* PH114 broad-admin-access */
+	DIAG_W_MGMT_LOCKOUT,       /* PH115 management-lockout */
 	DIAG_W_FORWARD_DENIED,     /* PH116 forward-denied */
 	DIAG_W_ALLOW_NO_FORWARD,   /* PH117 allow-without-forward */
+	DIAG_W_TARGET_HELPER,      /* PH118 target-lacks-helper */
 	DIAG_N_PEER_RESTRICTION,   /* PH201 restriction-hits-peers */
 	DIAG_N_BROADCAST_RESTRICTION, /* PH202 restriction-hits-broadcasts */
 	DIAG_N_NEEDS_PINHOLED,     /* PH203 needs-pinholed */

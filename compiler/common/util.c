@@ -93,14 +93,22 @@ void sb_puts(struct strbuf *sb, const char *s)
 
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 {
+	/* One vsnprintf into the room there is (most texts are short); a second only when it
+	 * did not fit. */
+	sb_grow(sb, 63);
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	size_t room = sb->cap - sb->len;
+	int n = vsnprintf(sb->s + sb->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		sb->s[sb->len] = '\0';
 		return;
-	sb_grow(sb, (size_t)n);
-	vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		sb_grow(sb, (size_t)n);
+		vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	sb->len += (size_t)n;
 }
 
@@ -112,9 +120,20 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+void sb_spill(struct strbuf *sb)
+{
+	if (!sb->spill || sb->len < 16384)
+		return;
+	fwrite(sb->s, 1, sb->len, sb->spill);
+	sb->len = 0;
+	sb->s[0] = '\0';
+}
+
 char *sb_steal(struct strbuf *sb)
 {
 	char *s = sb->s ? sb->s : xstrdup("");
+	if (sb->s && sb->cap > sb->len + 1 + 32) /* kept texts keep no slack */
+		s = xrealloc(s, sb->len + 1);
 	sb->s = NULL;
 	sb->len = sb->cap = 0;
 	return s;

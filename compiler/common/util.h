@@ -17,10 +17,14 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Growable array of elements of one type: VEC(T) declares {T *v; size_t n, cap;}. */
 #define VEC(T) struct { T *v; size_t n, cap; }
+/* The first allocation holds about 64 bytes of items, and at least one: most vectors (a
+ * rule's matches, a flow's ports, an app literal's one flow) stay small, and a policy has
+ * tens of thousands of them, so starting at 8 items of a big struct cost kilobytes an entry. */
+#define VEC_FIRST_CAP(vec) (sizeof(*(vec).v) >= 64 ? 1 : 64 / sizeof(*(vec).v))
 #define VEC_PUSH(vec, item)                                                     \
 	do {                                                                    \
 		if ((vec).n == (vec).cap) {                                     \
-			(vec).cap = (vec).cap ? (vec).cap * 2 : 8;              \
+			(vec).cap = (vec).cap ? (vec).cap * 2 : VEC_FIRST_CAP(vec); \
 			(vec).v = xrealloc((vec).v, (vec).cap * sizeof(*(vec).v)); \
 		}                                                               \
 		(vec).v[(vec).n++] = (item);                                    \
@@ -31,7 +35,11 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct strbuf {
 	char *s;
 	size_t len, cap;
+	FILE *spill; /* if set, sb_spill() writes what is there to it: long texts stream out */
 };
+/* With sb->spill set and more than a few kilobytes held: write them out and start over, so a
+ * ruleset of 50,000 set elements is never one string in memory. */
+void sb_spill(struct strbuf *sb);
 void sb_putc(struct strbuf *sb, char c);
 void sb_puts(struct strbuf *sb, const char *s);
 /* n bytes (NULs too), keeping the buffer NUL-terminated. */

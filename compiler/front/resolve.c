@@ -383,10 +383,14 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 	static const char *const act[] = {"allow", "deny", "reject", "masquerade", "snat", "forward"};
 	struct strbuf sb = {0};
 	sb_puts(&sb, act[r->action]);
-	for (size_t i = 0; i < r->services.n; i++)
-		sb_printf(&sb, "%s%s", i ? ", " : " ", r->services.v[i].name);
-	if (r->role != ROLE_NONE)
-		sb_printf(&sb, " %s", ast_role_name(r->role));
+	for (size_t i = 0; i < r->services.n; i++) {
+		sb_puts(&sb, i ? ", " : " ");
+		sb_puts(&sb, r->services.v[i].name);
+	}
+	if (r->role != ROLE_NONE) {
+		sb_putc(&sb, ' ');
+		sb_puts(&sb, ast_role_name(r->role));
+	}
 	const ast_words *lists[3] = {&r->on, &r->from, &r->to};
 	const struct ast_except *exs[3] = {&r->on_ex, &r->from_ex, &r->to_ex};
 	const bool has[3] = {r->has_on, r->has_from, r->has_to};
@@ -397,10 +401,14 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 		sb_puts(&sb, kws[k]);
 		if (exs[k]->any)
 			sb_puts(&sb, " any");
-		for (size_t i = 0; i < lists[k]->n; i++)
-			sb_printf(&sb, "%s%s", i ? ", " : " ", lists[k]->v[i].text);
-		for (size_t i = 0; i < exs[k]->ex.n; i++)
-			sb_printf(&sb, "%s%s", i ? ", " : " except ", exs[k]->ex.v[i].text);
+		for (size_t i = 0; i < lists[k]->n; i++) {
+			sb_puts(&sb, i ? ", " : " ");
+			sb_puts(&sb, lists[k]->v[i].text);
+		}
+		for (size_t i = 0; i < exs[k]->ex.n; i++) {
+			sb_puts(&sb, i ? ", " : " except ");
+			sb_puts(&sb, exs[k]->ex.v[i].text);
+		}
 	}
 	if (r->as.text)
 		sb_printf(&sb, " as %s", r->as.text);
@@ -885,6 +893,14 @@ bool resolve_policy(const struct ast_policy *p, const struct library *lib, struc
 	size_t before = d->errors;
 	memset(out, 0, sizeof(*out));
 	collect_names(out, p, d);
+	/* One rule per rule statement: room for exactly those, not up to twice as many. */
+	size_t nrules = 0;
+	for (size_t i = 0; i < p->stmts.n; i++)
+		nrules += p->stmts.v[i]->kind == STMT_RULE;
+	if (nrules) {
+		out->rules.v = xrealloc(out->rules.v, nrules * sizeof(*out->rules.v));
+		out->rules.cap = nrules;
+	}
 	bool any_rule = false;
 	for (size_t i = 0; i < p->stmts.n; i++) {
 		const struct ast_stmt *s = p->stmts.v[i];

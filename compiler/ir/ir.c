@@ -623,16 +623,29 @@ char *ir_origin_describe(const struct ir_origin *o)
 {
 	if (o->builtin)
 		return xasprintf("built-in rule: %s", o->builtin);
+	/* Once per rule of the ruleset: plain appends, no printf. */
 	struct strbuf sb = {0};
-	sb_printf(&sb, "%s:%d", o->file ? o->file : "?", o->line);
-	if (o->app)
-		sb_printf(&sb, " %s flow %s", o->app, o->flow ? o->flow : "?");
-	else if (o->stmt) /* address translation: no app flow, the statement says it all */
-		sb_printf(&sb, " %s", o->stmt);
+	char num[16];
+	sb_puts(&sb, o->file ? o->file : "?");
+	snprintf(num, sizeof(num), ":%d", o->line);
+	sb_puts(&sb, num);
+	if (o->app) {
+		sb_putc(&sb, ' ');
+		sb_puts(&sb, o->app);
+		sb_puts(&sb, " flow ");
+		sb_puts(&sb, o->flow ? o->flow : "?");
+	} else if (o->stmt) { /* address translation: no app flow, the statement says it all */
+		sb_putc(&sb, ' ');
+		sb_puts(&sb, o->stmt);
+	}
 	if (o->reply)
 		sb_puts(&sb, " (return traffic)");
-	if (o->flow_file)
-		sb_printf(&sb, " [%s:%d]", o->flow_file, o->flow_line);
+	if (o->flow_file) {
+		sb_puts(&sb, " [");
+		sb_puts(&sb, o->flow_file);
+		snprintf(num, sizeof(num), ":%d]", o->flow_line);
+		sb_puts(&sb, num);
+	}
 	return sb_steal(&sb);
 }
 

@@ -275,6 +275,10 @@ struct ir_state {
 	VEC(struct ir_state_entry) v;
 	uint64_t now_ms;
 	bool assume_member;      /* what-if: every address is in every set (explain's hint) */
+	/* what-if: the rules whose budget is spent (their IR_M_LIMIT matches); every other
+	 * budget is taken to have room, as without a state */
+	const struct ir_match *const *spent;
+	size_t nspent;
 };
 
 /* ir_eval decides with empty sets; ir_eval_state reads and updates `st` (NULL = empty sets,

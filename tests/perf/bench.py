@@ -341,6 +341,19 @@ def bench_quadratic(cases, rounds, res):
         res["quadratic"].append({"kind": kind, "n": n, "contenders": [result(c) for c in cs]})
 
 
+def bench_analysis(n, rounds, res):
+    """Issue 13's goal: `pinhole check` of N statements with the exact analysis (BDDs,
+    compiler/analysis/exact.c) <= 0.5 s at N = 10,000. compile (which skips the analysis)
+    alongside, so the analysis's own share is the per-round difference."""
+    pol = gen_pin("entries", n)
+    cs = [Contender("compile", [PIN, "compile", "-o", os.devnull, pol]),
+          Contender("check", [PIN, "check", pol], ok=(0, 1))]
+    interleave(f"analysis {n}", cs, rounds, warmup=1)
+    diff = statistics.median(b - a for a, b in zip(cs[0].wall, cs[1].wall)) if cs[0].wall and cs[1].wall else None
+    res["analysis"] = {"n": n, "contenders": [result(c) for c in cs],
+                       "analysis_ms": diff * 1000 if diff is not None else None}
+
+
 def bench_apply(sizes, rounds, res):
     """pinhole apply (netlink) vs nft -f of pinhole's own text, and nft -f of one concatenated
     set with the same entries (what set rendering aims at), in a throwaway namespace."""
@@ -559,6 +572,14 @@ def report(res, elapsed):
                      f"{ms(cs['check']['median_ms']) if 'check' in cs else '–'} | "
                      f"{(cs['compile']['rss_kb_max'] or 0) / 1024:.1f} MB |")
         L.append("")
+    if res.get("analysis"):
+        a = res["analysis"]
+        cs = {c["name"]: c for c in a["contenders"]}
+        L += ["**Exact analysis** (`pinhole check`, issue 13's goal: <= 500 ms at 10,000 statements; ms)", "",
+              "| statements | compile (no analysis) | check (with the analysis) | the analysis (difference) | goal |",
+              "|---:|---:|---:|---:|---:|",
+              f"| {a['n']:,} | {ms(cs['compile']['median_ms'])} | {ms(cs['check']['median_ms'])} | "
+              f"{ms(a['analysis_ms'])} | 500 |", ""]
     if res.get("apply"):
         L += ["**Load into the kernel** (throwaway namespace, replacing the loaded table; ms)", "",
               "| entries | kernel rules | pinhole apply | nft -f pinhole's text | apply / nft | nft -f one concatenated set |",
@@ -609,7 +630,7 @@ def main():
     readme = None
     if "--readme" in sys.argv:
         readme = sys.argv[sys.argv.index("--readme") + 1]
-    only = os.environ.get("BENCH_ONLY", "compile,quadratic,apply,iptables,iperf").split(",")
+    only = os.environ.get("BENCH_ONLY", "compile,quadratic,analysis,apply,iptables,iperf").split(",")
     os.makedirs(WORK, exist_ok=True)
     t0 = time.time()
     res = {"quick": quick, "machine": machine()}
@@ -628,6 +649,8 @@ def main():
             bench_compile(sizes, rounds, res)
         if "quadratic" in only:
             bench_quadratic(quad, 3 if not quick else 1, res)
+        if "analysis" in only:
+            bench_analysis(10000, 3 if not quick else 1, res)
         if "apply" in only:
             bench_apply([n for n in sizes if n >= 10000] or sizes, rounds, res)
         if "iptables" in only:

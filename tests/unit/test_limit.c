@@ -2,6 +2,7 @@
  * family, stateless SYN only, a limited log as a rule of its own), both renderers, the
  * evaluator and lint. */
 #include "backend.h"
+#include "exact.h"
 #include "lint.h"
 #include "packet.h"
 #include "unit.h"
@@ -186,7 +187,22 @@ static void test_eval_and_lint(void **state)
 		    c->ir.rules.v[i].family == limited->family)
 			plain = &c->ir.rules.v[i];
 	assert_non_null(plain);
-	assert_false(lint_rule_covers(limited, plain));
+	/* over the budget, the same packet goes on to the unlimited line */
+	struct packet_text pt;
+	char *why = NULL;
+	int col;
+	assert_true(packet_parse("tcp 10.1.2.3:40000 -> 10.0.0.5:22 in syn", &pt, &why, &col));
+	const struct ir_match *spent = ir_match_get(limited, IR_M_LIMIT);
+	struct ir_state st = {.spent = &spent, .nspent = 1};
+	struct ir_verdict over = ir_eval_state(&c->ir, &pt.pkt, &st);
+	assert_ptr_equal(over.rule, plain);
+	/* the exact analysis: the first line is live (it decides what is within its budget
+	 * from outside 10/8), the second too (what exceeds the budget) */
+	struct exact x;
+	assert_true(exact_analyze(&x, &c->ir, 2));
+	assert_int_equal(x.st[0].cls, EX_LIVE);
+	assert_int_equal(x.st[1].cls, EX_LIVE);
+	exact_free(&x);
 	unit_free(c);
 }
 

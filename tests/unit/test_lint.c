@@ -1,11 +1,11 @@
-/* Semantic lint: statements that add nothing, denies that close nothing. */
+/* Whole-policy lint (exact): statements that add nothing, shadowed ones, denies that close nothing. */
 #include "lint.h"
 #include "unit.h"
 
 static int warnings_with(const char *policy, const char *needle, int *line)
 {
 	bool ok;
-	struct compilation *c = unit_compile(policy, &ok);
+	struct compilation *c = unit_compile_with(policy, &ok, true);
 	assert_true(ok);
 	int n = 0;
 	for (size_t i = 0; i < c->diags.n; i++) {
@@ -31,8 +31,9 @@ static void test_redundant_allow(void **state)
 	assert_int_equal(warnings_with("allow ssh server from 10.0.0.0/8;\nallow ssh server from 192.0.2.0/24;\n",
 				       "adds nothing", NULL), 0);
 	assert_int_equal(warnings_with("allow ssh client;\nallow ssh server;\n", "adds nothing", NULL), 0);
-	/* one flow of https is covered by the port literal, the other (QUIC) is not */
-	assert_int_equal(warnings_with("allow tcp/443 client;\nallow https client;\n", "adds nothing", NULL), 0);
+	/* https's flows hold tcp/443 (and QUIC): the port literal before it is unneeded */
+	assert_int_equal(warnings_with("allow tcp/443 client;\nallow https client;\n", "adds nothing", &line), 1);
+	assert_int_equal(line, 1);
 	assert_int_equal(warnings_with("allow https client;\nallow tcp/443 client;\n", "adds nothing", &line), 1);
 	assert_int_equal(line, 2);
 }
@@ -49,28 +50,33 @@ static void test_useless_deny(void **state)
 	assert_int_equal(warnings_with("allow ssh server;\nreject tcp/113 server;\n", "closes nothing", NULL), 0);
 }
 
-static void test_cover_and_overlap(void **state)
+static void test_shadowed(void **state)
 {
 	(void)state;
-	struct ir_rule a, b;
-	ir_rule_init(&a);
-	ir_rule_init(&b);
-	a.hook = b.hook = IR_INPUT;
-	ir_rule_set_proto(&a, IR_TCP);
-	ir_rule_set_proto(&b, IR_TCP);
-	struct ir_portrange wide = {1, 1000}, narrow = {22, 22}, other = {2000, 3000};
-	ir_rule_set_ports(&a, IR_M_DPORT, &wide, 1);
-	ir_rule_set_ports(&b, IR_M_DPORT, &narrow, 1);
-	assert_true(lint_rule_covers(&a, &b));
-	assert_false(lint_rule_covers(&b, &a));
-	assert_true(lint_rules_overlap(&a, &b));
-	ir_rule_set_ports(&b, IR_M_DPORT, &other, 1);
-	assert_false(lint_rules_overlap(&a, &b));
-	ir_match_del(&b, IR_M_DPORT);
-	b.hook = IR_OUTPUT;
-	assert_false(lint_rules_overlap(&a, &b));
-	ir_rule_free(&a);
-	ir_rule_free(&b);
+	int line = 0;
+	/* union-aware: two denies together hide the allow, neither alone */
+	assert_int_equal(warnings_with("deny ssh server from 10.0.0.0/9;\ndeny ssh server from 10.128.0.0/9;\n"
+				       "allow ssh server from 10.0.0.0/8;\nallow http server;\n", "shadowed", &line), 1);
+	assert_int_equal(line, 3);
+	assert_int_equal(warnings_with("deny ssh server from 10.0.0.0/9;\nallow ssh server from 10.0.0.0/8;\n"
+				       "allow http server;\n", "shadowed", NULL), 0);
+	/* the message names both blocking lines and a witness */
+	assert_int_equal(warnings_with("deny ssh server from 10.0.0.0/9;\ndeny ssh server from 10.128.0.0/9;\n"
+				       "allow ssh server from 10.0.0.0/8;\nallow http server;\n",
+				       "lines 1 and 2 decide", NULL), 1);
+	assert_int_equal(warnings_with("deny ssh server;\nallow ssh server from 10.0.0.0/8;\nallow http server;\n",
+				       "e.g. tcp 10.0.0.0:", NULL), 1);
+}
+
+static void test_compile_does_not_analyze(void **state)
+{
+	(void)state;
+	bool ok;
+	struct compilation *c = unit_compile("allow ssh client;\nallow ssh client;\n", &ok);
+	assert_true(ok);
+	for (size_t i = 0; i < c->diags.n; i++)
+		assert_null(strstr(c->diags.v[i].msg, "adds nothing"));
+	unit_free(c);
 }
 
 int main(void)
@@ -78,7 +84,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redundant_allow),
 		cmocka_unit_test(test_useless_deny),
-		cmocka_unit_test(test_cover_and_overlap),
+		cmocka_unit_test(test_shadowed),
+		cmocka_unit_test(test_compile_does_not_analyze),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

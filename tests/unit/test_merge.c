@@ -40,8 +40,8 @@ static void test_concatenation(void **state)
 {
 	(void)state;
 	struct planned pl;
-	plan_of(&pl, "allow tcp/22 server from 10.0.0.1;\nallow tcp/80 server from 10.0.0.2;\n"
-		     "allow tcp/443 server from 10.0.0.0/24;\n");
+	plan_of(&pl, "allow tcp/22 server from 10.0.0.0/24;\nallow tcp/80 server from 10.0.1.0/24;\n"
+		     "allow tcp/443-445 server from 10.0.2.0/24;\n"); /* a range: intervals */
 	const struct nft_lowered *l;
 	assert_int_equal(policy_rules(&pl, IR_INPUT, &l), 1); /* three lines, one lookup */
 	assert_int_equal(l->merged, 3);
@@ -65,6 +65,44 @@ static void test_concatenation(void **state)
 	assert_true(lines[1] && lines[2] && lines[3]);
 	assert_non_null(strstr(l->comment, "+2"));
 	char *text = unit_rules_of(pl.c, IR_INPUT);
+	free(text);
+	plan_free(&pl);
+}
+
+/* Sources of one prefix length and single ports: a hash set of masked addresses; a source of
+ * another length gets a rule of its own (the rules all accept, so order does not matter). */
+static void test_masked_prefixes(void **state)
+{
+	(void)state;
+	struct planned pl;
+	plan_of(&pl, "allow tcp/22 server from 10.0.0.0/24;\nallow tcp/80 server from 192.0.2.7;\n"
+		     "allow tcp/443 server from 10.0.1.0/24;\nallow tcp/8080 server from 2001:db8:1::/64;\n"
+		     "allow tcp/8081 server from 2001:db8:2::/64;\n");
+	const struct nft_lowered *l;
+	assert_int_equal(policy_rules(&pl, IR_INPUT, &l), 3); /* the /24s, the /32, the /64s */
+	size_t masked = 0;
+	for (size_t i = 0; i < pl.p.rules[IR_INPUT].n; i++) {
+		const struct nft_setmatch *m = pl.p.rules[IR_INPUT].v[i].setm;
+		if (!m)
+			continue;
+		assert_false(m->interval);
+		assert_null(m->name);
+		assert_int_equal(m->elems.n, 2);
+		assert_int_equal(m->masklen[0], m->family == IR_V6 ? 64 : 24);
+		assert_int_equal(m->masklen[1], 0);
+		masked++;
+	}
+	assert_int_equal(masked, 2);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct render_info info = {.policy = "p.pin", .version = "test"};
+	nft_render(&pl.c->ir, &info, f);
+	fclose(f);
+	assert_non_null(strstr(text, "ip saddr & 255.255.255.0 . tcp dport {"));
+	assert_non_null(strstr(text, "10.0.1.0 . 443 comment \""));
+	assert_non_null(strstr(text, "ip6 saddr & ffff:ffff:ffff:ffff:: . tcp dport {"));
+	assert_non_null(strstr(text, "ip saddr 192.0.2.7 tcp dport 80 accept"));
 	free(text);
 	plan_free(&pl);
 }
@@ -153,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concatenation),
+		cmocka_unit_test(test_masked_prefixes),
 		cmocka_unit_test(test_one_field_ranges_are_named),
 		cmocka_unit_test(test_overlap_starts_a_new_rule),
 		cmocka_unit_test(test_exact_repeat_adds_nothing),

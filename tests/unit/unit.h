@@ -23,7 +23,7 @@
 
 /* Writes `text` to a temporary policy file and compiles it; returns the compilation
  * (caller frees with unit_free). *ok says whether compilation succeeded. */
-static inline struct compilation *unit_compile(const char *text, bool *ok)
+static inline struct compilation *unit_compile_with(const char *text, bool *ok, bool analyze)
 {
 	char path[] = "/tmp/pinhole-unit-XXXXXX.pin";
 	int fd = mkstemps(path, 4);
@@ -32,11 +32,17 @@ static inline struct compilation *unit_compile(const char *text, bool *ok)
 	assert_int_equal(write(fd, text, len), (ssize_t)len);
 	close(fd);
 	static const char *dirs[] = {UNIT_LIBDIR};
-	struct compile_opts o = {.libdirs = dirs, .nlibdirs = 1};
+	struct compile_opts o = {.libdirs = dirs, .nlibdirs = 1, .analyze = analyze};
 	struct compilation *c = malloc(sizeof(*c));
 	*ok = compile_policy(path, &o, c);
 	unlink(path);
 	return c;
+}
+
+/* As `pinhole compile` does: no whole-policy analysis. */
+static inline struct compilation *unit_compile(const char *text, bool *ok)
+{
+	return unit_compile_with(text, ok, false);
 }
 
 static inline void unit_free(struct compilation *c)

@@ -565,11 +565,13 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 		l.nfproto = r->family;
 	}
 	lower_action(&l);
-	char *desc = ir_origin_describe(&r->origin);
-	if (strlen(desc) > NFT_COMMENT_MAX)
-		desc[NFT_COMMENT_MAX] = '\0';
-	util_quote_safe(desc);
-	out->comment = desc;
+	if (!p->no_comments) {
+		char *desc = ir_origin_describe(&r->origin);
+		if (strlen(desc) > NFT_COMMENT_MAX)
+			desc[NFT_COMMENT_MAX] = '\0';
+		util_quote_safe(desc);
+		out->comment = desc;
+	}
 	if (why)
 		*why = l.why;
 	else
@@ -597,6 +599,7 @@ const struct ir_rule *nft_check(const struct ir_ruleset *rs, char **why)
 {
 	struct nft_plan p;
 	nft_plan_build(rs, &p);
+	p.no_comments = true;
 	const struct ir_rule *bad = NULL;
 	*why = NULL;
 	for (size_t i = 0; i < rs->rules.n && !bad; i++) {

@@ -73,6 +73,7 @@ struct nft_plan {
 	 * named sets those need, in the order they are declared. */
 	nft_rules rules[IR_HOOK_COUNT];
 	VEC(const struct nft_setmatch *) merged_sets;
+	bool no_comments; /* nft_check: only whether each rule lowers, so no comments to word */
 };
 
 /* A base chain as both forms declare it: the filter chains drop by default, prerouting (helper
@@ -121,6 +122,11 @@ struct nft_setmatch {
 	uint8_t family;             /* of address fields */
 	uint8_t proto;              /* of port fields: IR_TCP or IR_UDP */
 	bool interval;              /* some element is a prefix or a range */
+	/* A concatenation whose address field f holds prefixes of one length only, and whose
+	 * other fields hold single values, is looked up as `ip saddr & MASK . tcp dport` in a
+	 * hash set of the masked addresses (masklen[f] = the length, 0 = no mask): the kernel's
+	 * hash is O(1) where a set of intervals of concatenations (pipapo) walks bit groups. */
+	uint8_t masklen[NFT_CONCAT_MAX];
 	VEC(struct nft_elem) elems;
 	const struct ir_rule *user; /* the first rule it stands for */
 };

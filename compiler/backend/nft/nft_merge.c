@@ -112,11 +112,16 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	return false;
 }
 
-/* Only rules that decide merge; the verdict is their last step. */
+/* Only rules that decide merge; the verdict is their last step. A limited rule does not
+ * decide every packet it matches (those over its budget go on), and the packets that reach it
+ * spend its budget: it neither merges nor lets a rule of its run move past it. */
 static bool decides(const struct nft_lowered *l)
 {
 	if (!l->steps.n || l->steps.n > 64 || l->setm)
 		return false;
+	for (size_t k = 0; k < l->steps.n; k++)
+		if (l->steps.v[k].kind == NS_LIMIT)
+			return false;
 	enum nft_step_kind k = l->steps.v[l->steps.n - 1].kind;
 	return k == NS_ACCEPT || k == NS_DROP || k == NS_REJECT;
 }
@@ -360,6 +365,36 @@ static void take_fields(struct nft_setmatch *m, const struct nft_lowered *l, uin
 	}
 }
 
+static bool is_addr(enum nft_field f)
+{
+	return f == NF_SADDR || f == NF_DADDR;
+}
+
+/* A concatenation of ranges that only its address prefixes make ranges, all of one length
+ * per field: masked addresses in a hash set instead (nft_setmatch.masklen). */
+static void mask_prefixes(struct nft_setmatch *m)
+{
+	if (!m->interval || m->nfields < 2 || !m->elems.n)
+		return;
+	uint8_t len[NFT_CONCAT_MAX] = {0};
+	for (size_t f = 0; f < m->nfields; f++) {
+		if (!is_addr(m->field[f]))
+			continue;
+		len[f] = m->elems.v[0].v[f].prefix.len;
+		for (size_t i = 1; i < m->elems.n; i++)
+			if (m->elems.v[i].v[f].prefix.len != len[f])
+				return;
+	}
+	for (size_t i = 0; i < m->elems.n; i++)
+		for (size_t f = 0; f < m->nfields; f++)
+			if (!is_addr(m->field[f]) && is_interval(m->field[f], &m->elems.v[i].v[f]))
+				return;
+	for (size_t f = 0; f < m->nfields; f++)
+		if (is_addr(m->field[f]) && len[f] < (m->family == IR_V6 ? 128 : 32))
+			m->masklen[f] = len[f];
+	m->interval = false;
+}
+
 /* Members [0, n) of `run` into one rule over a set; frees what the members leave. */
 static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t mask,
 				    struct build_ctx *b)
@@ -379,6 +414,7 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 		for (size_t f = 0; f < m->nfields; f++)
 			m->interval |= is_interval(m->field[f], &c->e.v[f]);
 	}
+	mask_prefixes(m);
 	out.setm = m;
 	/* The base's steps, the varying ones replaced by one lookup where the last was: every
 	 * dependency of every field comes before it. */
@@ -473,7 +509,7 @@ static uint64_t shape_hash(const struct nft_lowered *l)
 
 /* Rules g[0..n) of one shape, in policy order, into as few rules as their fields and
  * overlaps allow; ownership moves to `out`. */
-static void emit_group(nft_rules *out, struct nft_lowered *g, size_t n)
+static void emit_part(nft_rules *out, struct nft_lowered *g, size_t n)
 {
 	while (n) {
 		uint64_t mask = 0, m;
@@ -502,6 +538,68 @@ static void emit_group(nft_rules *out, struct nft_lowered *g, size_t n)
 		g += ok;
 		n -= ok;
 	}
+}
+
+/* The prefix lengths of a rule's single-prefix address steps, packed; UINT64_MAX when an
+ * address step holds several prefixes. */
+static uint64_t addr_lengths(const struct nft_lowered *l)
+{
+	uint64_t sig = 0;
+	for (size_t k = 0; k < l->steps.n; k++) {
+		const struct nft_step *s = &l->steps.v[k];
+		if (s->kind != NS_ADDR || s->u.addr.set)
+			continue;
+		if (s->u.addr.addrs->n != 1)
+			return UINT64_MAX;
+		sig = sig << 8 | s->u.addr.addrs->v[0].len;
+	}
+	return sig;
+}
+
+struct by_len {
+	uint64_t sig;
+	size_t idx;
+};
+
+static int by_len_cmp(const void *a, const void *b)
+{
+	const struct by_len *x = a, *y = b;
+	if (x->sig != y->sig)
+		return x->sig < y->sig ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* A group whose rules would become a concatenation over addresses of several prefix lengths
+ * is split by length first (the rules all decide alike, so their order does not matter): each part can then be a hash set of masked addresses
+ * (nft_setmatch.masklen) rather than a set of intervals of concatenations. */
+static void emit_group(nft_rules *out, struct nft_lowered *g, size_t n)
+{
+	uint64_t mask = 0, m;
+	bool mixed = false;
+	uint64_t sig0 = n ? addr_lengths(&g[0]) : 0;
+	for (size_t k = 1; k < n; k++) {
+		if (differ_in_keys(&g[0], &g[k], &m))
+			mask |= m;
+		mixed |= addr_lengths(&g[k]) != sig0;
+	}
+	if (!mixed || fields_in(&g[0], mask) < 2 || sig0 == UINT64_MAX) {
+		emit_part(out, g, n);
+		return;
+	}
+	struct by_len *o = xmalloc(n * sizeof(*o));
+	for (size_t k = 0; k < n; k++)
+		o[k] = (struct by_len){addr_lengths(&g[k]), k};
+	qsort(o, n, sizeof(*o), by_len_cmp); /* by lengths, each part in policy order */
+	struct nft_lowered *part = xmalloc(n * sizeof(*part));
+	for (size_t k = 0; k < n;) {
+		size_t pn = 0, j = k;
+		for (; j < n && o[j].sig == o[k].sig; j++)
+			part[pn++] = g[o[j].idx];
+		emit_part(out, part, pn);
+		k = j;
+	}
+	free(part);
+	free(o);
 }
 
 /* One chain's lowered rules, merged where they can be; `in` is emptied. Within a run of

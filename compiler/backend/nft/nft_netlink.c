@@ -135,19 +135,25 @@ static void cmp_u8(struct rule_ctx *c, uint8_t v)
 	cmp(c, NFT_CMP_EQ, &v, 1);
 }
 
-/* reg1 = (reg1 & mask) ^ 0, then compare: nft's form of a masked match. */
-static void bitwise(struct rule_ctx *c, const void *mask, uint32_t len)
+/* reg = (reg & mask) ^ 0: nft's form of a masked match or key. */
+static void bitwise_reg(struct rule_ctx *c, const void *mask, uint32_t len, uint32_t reg)
 {
 	static const uint8_t zero[NL_KEY_MAX];
 	struct nftnl_expr *e = expr(c, "bitwise");
 	if (!e)
 		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 	set_data(c, e, NFTNL_EXPR_BITWISE_MASK, mask, len);
 	set_data(c, e, NFTNL_EXPR_BITWISE_XOR, zero, len);
 	add(c, e);
+}
+
+/* reg1 = (reg1 & mask) ^ 0, then compare. */
+static void bitwise(struct rule_ctx *c, const void *mask, uint32_t len)
+{
+	bitwise_reg(c, mask, len, NFT_REG_1);
 }
 
 static void lookup(struct rule_ctx *c, const char *set, uint32_t set_id)
@@ -646,13 +652,20 @@ static void field_desc(const struct nft_setmatch *m, enum nft_field f, uint32_t 
 	}
 }
 
-static void load_field(struct rule_ctx *c, const struct nft_setmatch *m, enum nft_field f, uint32_t reg)
+static void load_field(struct rule_ctx *c, const struct nft_setmatch *m, size_t i, uint32_t reg)
 {
+	enum nft_field f = m->field[i];
 	switch (f) {
 	case NF_SADDR:
 	case NF_DADDR:
 		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(m->family, f == NF_SADDR),
 			     addr_len(m->family), reg);
+		if (m->masklen[i]) { /* a masked key (nft_setmatch.masklen) */
+			uint8_t mask[NL_KEY_MAX] = {0};
+			for (unsigned bit = 0; bit < m->masklen[i]; bit++)
+				mask[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+			bitwise_reg(c, mask, addr_len(m->family), reg);
+		}
 		break;
 	case NF_SPORT:
 	case NF_DPORT:
@@ -725,7 +738,9 @@ static void step_set_match(struct rule_ctx *c, const struct nft_setmatch *m)
 {
 	uint32_t words = 0;
 	for (size_t f = 0; f < m->nfields; f++) {
-		load_field(c, m, m->field[f], f ? NFT_REG32_00 + words : NFT_REG_1);
+		/* nft names a register by its 16-byte number where the offset allows it */
+		uint32_t reg = words % 4 == 0 ? NFT_REG_1 + words / 4 : NFT_REG32_00 + words;
+		load_field(c, m, f, reg);
 		words += (field_len(m, m->field[f]) + 3) / 4;
 	}
 	if (m->name) {

@@ -88,22 +88,42 @@ static const char *proto_kw(uint8_t proto)
 	return proto == IR_UDP ? "udp" : "tcp";
 }
 
-static void put_field(struct strbuf *sb, const struct nft_setmatch *m, enum nft_field f)
+/* The mask of a prefix length, as nft writes it (255.255.255.0, ffff:ffff::). */
+static void put_mask(struct strbuf *sb, uint8_t family, uint8_t len)
 {
+	struct ir_prefix p = {.family = family, .len = family == IR_V6 ? 128 : 32};
+	for (unsigned bit = 0; bit < len; bit++)
+		p.addr[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+	put_prefixes(sb, &p, 1);
+}
+
+static void put_field(struct strbuf *sb, const struct nft_setmatch *m, size_t i)
+{
+	enum nft_field f = m->field[i];
 	switch (f) {
 	case NF_SADDR: sb_printf(sb, "%s saddr", fam_kw(m->family)); break;
 	case NF_DADDR: sb_printf(sb, "%s daddr", fam_kw(m->family)); break;
 	case NF_SPORT: sb_printf(sb, "%s sport", proto_kw(m->proto)); break;
 	case NF_DPORT: sb_printf(sb, "%s dport", proto_kw(m->proto)); break;
 	}
+	if (m->masklen[i]) {
+		sb_puts(sb, " & ");
+		put_mask(sb, m->family, m->masklen[i]);
+	}
 }
 
-static void put_value(struct strbuf *sb, enum nft_field f, const union nft_value *v)
+static void put_value(struct strbuf *sb, enum nft_field f, const union nft_value *v, bool masked)
 {
 	switch (f) {
 	case NF_SADDR:
 	case NF_DADDR:
-		put_prefixes(sb, &v->prefix, 1);
+		if (masked) { /* the network address alone: the mask is in the key */
+			struct ir_prefix p = v->prefix;
+			p.len = p.family == IR_V6 ? 128 : 32;
+			put_prefixes(sb, &p, 1);
+		} else {
+			put_prefixes(sb, &v->prefix, 1);
+		}
 		break;
 	case NF_SPORT:
 	case NF_DPORT:
@@ -121,9 +141,10 @@ static void put_elems(struct strbuf *sb, const struct nft_setmatch *m, const cha
 		for (size_t f = 0; f < m->nfields; f++) {
 			if (f)
 				sb_puts(sb, " . ");
-			put_value(sb, m->field[f], &e->v[f]);
+			put_value(sb, m->field[f], &e->v[f], m->masklen[f] != 0);
 		}
 		sb_printf(sb, " comment \"%s\"", e->comment);
+		sb_spill(sb);
 	}
 }
 
@@ -132,7 +153,7 @@ static void put_set_match(struct strbuf *sb, const struct nft_setmatch *m)
 	for (size_t f = 0; f < m->nfields; f++) {
 		if (f)
 			sb_puts(sb, " . ");
-		put_field(sb, m, m->field[f]);
+		put_field(sb, m, f);
 	}
 	if (m->name) {
 		sb_printf(sb, " @%s ", m->name);
@@ -298,13 +319,20 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 	}
 }
 
+/* The rule's steps into sb, without the trailing blank. With sb->spill set, the elements of a
+ * big set have been written out on the way (the verdict after them is never cut). */
+static void put_lowered(struct strbuf *sb, const struct nft_lowered *l)
+{
+	for (size_t i = 0; i < l->steps.n; i++)
+		put_step(sb, &l->steps.v[i]);
+	while (sb->len && sb->s[sb->len - 1] == ' ')
+		sb->s[--sb->len] = '\0';
+}
+
 static char *lowered_text(const struct nft_lowered *l)
 {
 	struct strbuf sb = {0};
-	for (size_t i = 0; i < l->steps.n; i++)
-		put_step(&sb, &l->steps.v[i]);
-	while (sb.len && sb.s[sb.len - 1] == ' ')
-		sb.s[--sb.len] = '\0';
+	put_lowered(&sb, l);
 	return sb_steal(&sb);
 }
 
@@ -373,11 +401,11 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 		/* Rules merged into one lookup; each element's comment names the rule it was. */
 		const struct nft_setmatch *m = p.merged_sets.v[i];
 		bool addr = m->field[0] == NF_SADDR || m->field[0] == NF_DADDR;
-		struct strbuf sb = {0};
+		struct strbuf sb = {.spill = out};
+		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\telements = {",
+			m->name, !addr ? "inet_service" : m->family == IR_V6 ? "ipv6_addr" : "ipv4_addr");
 		put_elems(&sb, m, "\t\t\t");
-		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\telements = {%s\n\t\t}\n\t}\n\n",
-			m->name, !addr ? "inet_service" : m->family == IR_V6 ? "ipv6_addr" : "ipv4_addr",
-			sb.s);
+		fprintf(out, "%s\n\t\t}\n\t}\n\n", sb.s);
 		sb_free(&sb);
 	}
 	bool first_chain = true;
@@ -391,9 +419,11 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 			cs.drop ? "drop" : "accept");
 		for (size_t i = 0; i < p.rules[hook].n; i++) {
 			const struct nft_lowered *l = &p.rules[hook].v[i];
-			char *text = lowered_text(l);
-			fprintf(out, "\t\t%s comment \"%s\"\n", text, l->comment);
-			free(text);
+			struct strbuf sb = {.spill = out};
+			fputs("\t\t", out);
+			put_lowered(&sb, l);
+			fprintf(out, "%s comment \"%s\"\n", sb.s, l->comment);
+			sb_free(&sb);
 		}
 		fputs("\t}\n", out);
 		first_chain = false;

@@ -1,0 +1,246 @@
+/* Exact per-rule and per-statement analysis (exact.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exact.h"
+
+bool exact_deciding(const struct ir_rule *r)
+{
+	bool filter = r->hook == IR_INPUT || r->hook == IR_FORWARD || r->hook == IR_OUTPUT;
+	return filter && (r->action == IR_ACCEPT || r->action == IR_DROP || r->action == IR_REJECT);
+}
+
+/* Actions as indexes of the suffix unions. */
+static int act(enum ir_action a)
+{
+	return a == IR_ACCEPT ? 0 : a == IR_DROP ? 1 : 2;
+}
+
+static void note_line(struct exact_stmt *s, const struct ir_rule *r)
+{
+	if (r->origin.builtin && !r->origin.stmt_no) {
+		if (!s->builtin)
+			s->builtin = r->origin.builtin;
+		return;
+	}
+	for (size_t k = 0; k < s->nlines; k++)
+		if (s->stmts[k] == r->origin.stmt_no)
+			return;
+	if (s->nlines < EXACT_LINES) {
+		s->stmts[s->nlines] = r->origin.stmt_no;
+		s->lines[s->nlines++] = r->origin.line;
+	}
+}
+
+/* A statement that decides nothing: which earlier rules decide its packets, and do they all
+ * decide them its way? */
+static void decided_before(struct exact *x, const struct ir_ruleset *rs, struct exact_stmt *s,
+			   size_t last)
+{
+	bool same = true;
+	for (size_t j = 0; j < last; j++) {
+		if (x->eff[j] == bddfalse)
+			continue;
+		int t = rs->rules.v[j].origin.stmt_no;
+		if (x->eff[j] == bddfalse || t <= 0 || (size_t)t > x->nstmt)
+			continue; /* built-ins decide nothing of s->space */
+		BDD hit = pks_and(x->eff[j], s->space);
+		if (hit != bddfalse) {
+			note_line(s, &rs->rules.v[j]);
+			same = same && rs->rules.v[j].action == s->action;
+		}
+		bdd_delref(hit);
+	}
+	s->cls = same ? EX_COVERED : EX_SHADOWED;
+}
+
+/* A statement that decides packets: would every one of them get the same verdict from the
+ * first other rule that matches it (or the default drop)? Those packets match no rule
+ * before the statement's first rule, so that is the first such rule after it. `u[a][j]`:
+ * the union of the matches of rules j.. with action a. */
+static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_stmt *s, int stmt_no,
+		   size_t first, BDD *const u[3])
+{
+	int a = act(s->action);
+	BDD rem = bdd_addref(s->eff);
+	s->cls = EX_LIVE;
+	/* A cheap test first: no other action after it can take any of them, or (for a
+	 * verdict the default does not give) some of them meet no rule of its action at all. */
+	if (s->action == IR_DROP) {
+		bool other = false;
+		for (int b = 0; b < 3 && !other; b++) {
+			if (b == a)
+				continue;
+			BDD t = pks_and(rem, u[b][first + 1]);
+			other = t != bddfalse;
+			bdd_delref(t);
+		}
+		if (!other) {
+			s->cls = EX_UNNEEDED;
+			s->by_default = true;
+			bdd_delref(rem);
+			return;
+		}
+	} else {
+		BDD left = pks_diff(rem, u[a][first + 1]);
+		bool stuck = left != bddfalse;
+		bdd_delref(left);
+		if (stuck) {
+			bdd_delref(rem);
+			return;
+		}
+	}
+	for (size_t j = first + 1; j < x->n && rem != bddfalse; j++) {
+		const struct ir_rule *r = &rs->rules.v[j];
+		if (x->match[j] == bddfalse || r->origin.stmt_no == stmt_no)
+			continue;
+		BDD hit = pks_and(rem, x->match[j]);
+		if (hit != bddfalse) {
+			if (r->action != s->action) {
+				bdd_delref(hit);
+				bdd_delref(rem);
+				s->nlines = 0;
+				s->builtin = NULL;
+				return;
+			}
+			note_line(s, r);
+			pks_set(&rem, pks_diff(rem, hit));
+		}
+		bdd_delref(hit);
+	}
+	if (rem == bddfalse || s->action == IR_DROP) {
+		s->cls = EX_UNNEEDED;
+		s->by_default = rem != bddfalse;
+	} else {
+		s->nlines = 0;
+		s->builtin = NULL;
+	}
+	bdd_delref(rem);
+}
+
+bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
+{
+	struct pktspace ps;
+	if (!pks_init(&ps, rs))
+		return false;
+	exact_analyze_in(x, &ps, rs, nstmt);
+	x->own = true;
+	return true;
+}
+
+void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct ir_ruleset *rs,
+		      size_t nstmt)
+{
+	memset(x, 0, sizeof(*x));
+	x->ps = *ps;
+	x->n = rs->rules.n;
+	x->match = xcalloc(x->n + 1, sizeof(BDD));
+	x->eff = xcalloc(x->n + 1, sizeof(BDD));
+	x->nstmt = nstmt;
+	x->st = xcalloc(nstmt + 1, sizeof(*x->st));
+	for (size_t s = 0; s < nstmt; s++)
+		x->st[s].space = x->st[s].eff = bdd_addref(bddfalse);
+	/* Forward: what each rule decides; `rest` is what no rule before it matched (of the
+	 * codes that stand for a packet: everything decided is within `valid`). */
+	BDD rest = bdd_addref(x->ps.valid), builtin = bdd_addref(bddfalse);
+	size_t *first = xcalloc(nstmt + 1, sizeof(size_t)), *last = xcalloc(nstmt + 1, sizeof(size_t));
+	bool *mixed = xcalloc(nstmt + 1, sizeof(bool)), *seen = xcalloc(nstmt + 1, sizeof(bool));
+	for (size_t i = 0; i < x->n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		x->match[i] = x->eff[i] = bddfalse;
+		if (!exact_deciding(r))
+			continue;
+		x->match[i] = pks_rule(&x->ps, r);
+		x->eff[i] = pks_and(x->match[i], rest);
+		pks_set(&rest, pks_diff(rest, x->match[i]));
+		int s = r->origin.stmt_no;
+		if (s <= 0 || (size_t)s > nstmt) {
+			pks_set(&builtin, pks_or(builtin, x->eff[i]));
+			continue;
+		}
+		struct exact_stmt *st = &x->st[s - 1];
+		if (!seen[s]) {
+			seen[s] = true;
+			first[s] = i;
+			st->action = r->action;
+		} else if (st->action != r->action) {
+			mixed[s] = true;
+		}
+		last[s] = i;
+		pks_set(&st->space, pks_or(st->space, x->match[i]));
+		pks_set(&st->eff, pks_or(st->eff, x->eff[i]));
+	}
+	bdd_delref(rest);
+	/* What built-in rules (loopback, established, invalid) decide is no statement's business:
+	 * a statement's space is what it matches outside of that. */
+	for (size_t s = 0; s < nstmt; s++) {
+		pks_set(&x->st[s].space, pks_diff(x->st[s].space, builtin));
+		pks_set(&x->st[s].space, pks_and(x->st[s].space, x->ps.valid));
+	}
+	bdd_delref(builtin);
+	/* Backward: per action, the union of the matches from each rule on. A drop statement
+	 * asks about the other verdicts, an accept or reject one about its own; none asks about
+	 * drops. */
+	bool need[3] = {false, false, false};
+	for (size_t s = 1; s <= nstmt; s++) {
+		if (!seen[s] || mixed[s] || x->st[s - 1].eff == bddfalse)
+			continue;
+		int a = act(x->st[s - 1].action);
+		if (a == 1)
+			need[0] = need[2] = true;
+		else
+			need[a] = true;
+	}
+	BDD *u[3];
+	for (int a = 0; a < 3; a++) {
+		u[a] = xcalloc(x->n + 2, sizeof(BDD));
+		u[a][x->n] = u[a][x->n + 1] = bdd_addref(bddfalse);
+		for (size_t j = x->n; j-- > 0;) {
+			if (!need[a]) {
+				u[a][j] = bdd_addref(bddfalse);
+				continue;
+			}
+			const struct ir_rule *r = &rs->rules.v[j];
+			u[a][j] = x->match[j] != bddfalse && act(r->action) == a
+				? pks_or(u[a][j + 1], x->match[j]) : bdd_addref(u[a][j + 1]);
+		}
+	}
+	for (size_t s = 1; s <= nstmt; s++) {
+		struct exact_stmt *st = &x->st[s - 1];
+		if (!seen[s] || st->space == bddfalse || mixed[s])
+			st->cls = seen[s] && st->space != bddfalse ? EX_LIVE : EX_NONE;
+		else if (st->eff == bddfalse)
+			decided_before(x, rs, st, last[s]);
+		else
+			needed(x, rs, st, (int)s, first[s], u);
+	}
+	for (int a = 0; a < 3; a++) {
+		for (size_t j = 0; j <= x->n; j++)
+			bdd_delref(u[a][j]);
+		free(u[a]);
+	}
+	free(first);
+	free(last);
+	free(mixed);
+	free(seen);
+}
+
+void exact_free(struct exact *x)
+{
+	if (!x->match)
+		return;
+	for (size_t i = 0; i < x->n; i++) {
+		bdd_delref(x->match[i]);
+		bdd_delref(x->eff[i]);
+	}
+	for (size_t s = 0; s < x->nstmt; s++) {
+		bdd_delref(x->st[s].space);
+		bdd_delref(x->st[s].eff);
+	}
+	free(x->match);
+	free(x->eff);
+	free(x->st);
+	if (x->own)
+		pks_done(&x->ps);
+	memset(x, 0, sizeof(*x));
+}
