@@ -364,3 +364,161 @@ void ast_flow_set_source(struct parse_ctx *ctx, struct ast_flow *f, char *text, 
 	}
 	f->source = text;
 }
+
+/* ---- rate limits and log options ---- */
+
+/* A whole number in 1..max, or -1. */
+static long small_number(const char *text, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(text, &end, 10);
+	return errno || *end || end == text || n < min || n > max ? -1 : n;
+}
+
+struct ast_limit ast_limit_new(struct parse_ctx *ctx, char *rate, const struct loc *loc)
+{
+	struct ast_limit l = {.loc = *loc, .given = true};
+	l.v.burst = AST_LIMIT_BURST;
+	static const struct { const char *name; uint8_t unit; } units[] = {
+		{"second", IR_PER_SECOND}, {"seconds", IR_PER_SECOND}, {"minute", IR_PER_MINUTE},
+		{"minutes", IR_PER_MINUTE}, {"hour", IR_PER_HOUR}, {"hours", IR_PER_HOUR},
+		{"day", IR_PER_DAY}, {"days", IR_PER_DAY},
+	};
+	char *slash = strchr(rate, '/');
+	*slash = '\0';
+	const char *unit = slash + 1;
+	size_t u = 0;
+	while (u < sizeof(units) / sizeof(units[0]) && strcmp(units[u].name, unit))
+		u++;
+	long n = small_number(rate, 0, AST_LIMIT_MAX);
+	if (u == sizeof(units) / sizeof(units[0])) {
+		diag_error(ctx->diags, loc, "unknown unit '%s' in rate '%s/%s': write second, minute, hour "
+			   "or day (e.g. 'limit 10/minute')", unit, rate, unit);
+		l.given = false;
+	} else if (n == 0) {
+		diag_error(ctx->diags, loc, "a rate of 0 admits nothing: write 'deny' to close it, or a "
+			   "rate of at least 1");
+		l.given = false;
+	} else if (n < 0) {
+		diag_error(ctx->diags, loc, "rate %s/%s is out of range (1 to %d per %s)", rate, unit,
+			   AST_LIMIT_MAX, units[u].name);
+		l.given = false;
+	} else {
+		l.v.rate = (uint32_t)n;
+		l.v.unit = units[u].unit;
+	}
+	free(rate);
+	return l;
+}
+
+struct ast_limit ast_limit_none(struct parse_ctx *ctx, char *word, const struct loc *loc)
+{
+	struct ast_limit l = {.loc = *loc, .given = true, .none = true};
+	if (strcmp(word, "none")) {
+		diag_error(ctx->diags, loc, "a limit is a rate such as '10/minute' (or 'none' where a "
+			   "limit is the default), not '%s'", word);
+		l.given = false;
+	}
+	free(word);
+	return l;
+}
+
+void ast_limit_burst(struct parse_ctx *ctx, struct ast_limit *l, char *n, const struct loc *loc)
+{
+	long b = small_number(n, 1, AST_LIMIT_MAX);
+	if (l->none)
+		diag_error(ctx->diags, loc, "'limit none' has no burst");
+	else if (l->burst_given)
+		diag_error(ctx->diags, loc, "'burst' given twice");
+	else if (b < 0)
+		diag_error(ctx->diags, loc, "burst '%s' is not a number of packets from 1 to %d", n,
+			   AST_LIMIT_MAX);
+	else {
+		l->v.burst = (uint32_t)b;
+		l->burst_given = true;
+	}
+	l->loc.last_line = loc->last_line;
+	l->loc.last_column = loc->last_column;
+	free(n);
+}
+
+void ast_limit_per_source(struct parse_ctx *ctx, struct ast_limit *l, const struct loc *loc)
+{
+	if (l->none)
+		diag_error(ctx->diags, loc, "'limit none' has no 'per source'");
+	else if (l->v.per_source)
+		diag_error(ctx->diags, loc, "'per source' given twice");
+	l->v.per_source = !l->none;
+	l->loc.last_line = loc->last_line;
+	l->loc.last_column = loc->last_column;
+}
+
+void ast_logopt_level(struct parse_ctx *ctx, struct ast_logopt *o, char *name, const struct loc *loc)
+{
+	int lv = ir_log_level_lookup(name);
+	if (o->opt.level_set)
+		diag_error(ctx->diags, loc, "'level' given twice");
+	else if (lv < 0)
+		diag_error(ctx->diags, loc, "unknown log level '%s' (emerg, alert, crit, err, warn, "
+			   "notice, info or debug)", name);
+	else {
+		o->opt.level_set = true;
+		o->opt.level = (uint8_t)lv;
+		o->level_loc = *loc;
+	}
+	free(name);
+}
+
+void ast_logopt_group(struct parse_ctx *ctx, struct ast_logopt *o, char *n, const struct loc *loc)
+{
+	long g = small_number(n, 0, 65535);
+	if (o->opt.nflog)
+		diag_error(ctx->diags, loc, "'group' given twice");
+	else if (g < 0)
+		diag_error(ctx->diags, loc, "log group '%s' is not a number from 0 to 65535", n);
+	else if (g == 7100) /* NFT_PINHOLED_GROUP */
+		diag_error(ctx->diags, loc, "log group 7100 is the one pinholed reads; pick another");
+	else {
+		o->opt.nflog = true;
+		o->opt.group = (uint16_t)g;
+		o->group_loc = *loc;
+	}
+	free(n);
+}
+
+void ast_logopt_limit(struct parse_ctx *ctx, struct ast_logopt *o, const struct ast_limit *l)
+{
+	if (o->limit.given)
+		diag_error(ctx->diags, &l->loc, "the log's 'limit' given twice");
+	else if (l->given)
+		o->limit = *l;
+}
+
+void ast_rule_set_limit(struct parse_ctx *ctx, struct ast_stmt *s, const struct ast_limit *l)
+{
+	struct ast_rule *r = &s->u.rule;
+	if (r->limit.given)
+		diag_error(ctx->diags, &l->loc, "'limit' given twice (a log's limit is written after 'log')");
+	else if (l->given && l->none)
+		diag_error(ctx->diags, &l->loc, "a rule has no limit unless it says so: leave out 'limit none'");
+	else if (l->given)
+		r->limit = *l;
+}
+
+void ast_rule_set_log(struct parse_ctx *ctx, struct ast_stmt *s, const struct ast_logopt *o,
+		      const struct loc *loc)
+{
+	struct ast_rule *r = &s->u.rule;
+	if (r->log)
+		diag_error(ctx->diags, loc, "'log' given twice; put all its options after one 'log'");
+	r->log = true;
+	r->logopt = *o;
+}
+
+struct ast_stmt *ast_stmt_log_unmatched(const struct ast_logopt *o)
+{
+	struct ast_stmt *s = ast_stmt_new(STMT_LOG_UNMATCHED);
+	s->u.log_unmatched = *o;
+	return s;
+}

@@ -38,6 +38,19 @@ enum peer_kw { PEER_FROM, PEER_TO, PEER_ON };
 void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, enum peer_kw kw,
 		       struct ast_plist *list, const struct loc *kwloc);
 
+/* Rate limits and log options (checked here: units, ranges, repeats). */
+struct ast_limit ast_limit_new(struct parse_ctx *ctx, char *rate, const struct loc *loc);
+struct ast_limit ast_limit_none(struct parse_ctx *ctx, char *word, const struct loc *loc);
+void ast_limit_burst(struct parse_ctx *ctx, struct ast_limit *l, char *n, const struct loc *loc);
+void ast_limit_per_source(struct parse_ctx *ctx, struct ast_limit *l, const struct loc *loc);
+void ast_logopt_level(struct parse_ctx *ctx, struct ast_logopt *o, char *name, const struct loc *loc);
+void ast_logopt_group(struct parse_ctx *ctx, struct ast_logopt *o, char *n, const struct loc *loc);
+void ast_logopt_limit(struct parse_ctx *ctx, struct ast_logopt *o, const struct ast_limit *l);
+void ast_rule_set_limit(struct parse_ctx *ctx, struct ast_stmt *s, const struct ast_limit *l);
+void ast_rule_set_log(struct parse_ctx *ctx, struct ast_stmt *s, const struct ast_logopt *o,
+		      const struct loc *loc);
+struct ast_stmt *ast_stmt_log_unmatched(const struct ast_logopt *o);
+
 void ast_words_push(ast_words *w, char *text, const struct loc *loc);
 
 struct ast_app *ast_app_new(char *name, const struct loc *loc, char *description);

@@ -60,6 +60,8 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 	struct ast_plist plist;
 	enum role role;
 	int num;
+	struct ast_limit limit;
+	struct ast_logopt logopt;
 }
 
 %token ALLOW "allow" DENY "deny" REJECT "reject" CLIENT "client" SERVER "server"
@@ -73,8 +75,9 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token ON "on" TIMEOUT "timeout"
 %token MASQUERADE "masquerade" SNAT "snat" FORWARD "forward" PORT_KW "port keyword" AS "as"
 %token HAIRPIN "hairpin" FAMILY "family" DEFAULT "default" EXCEPT "except"
+%token LIMIT "limit" BURST "burst" PER "per" LEVEL "level" GROUP "group"
 %token JUNK "invalid character"
-%token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration"
+%token <str> IDENT "name" STRING "string" ADDR "address literal" DURATION "duration" RATE "rate"
 %token <str> PROGRAM "program"
 %token <range> PORTRANGE "port"
 %token <portlit> PORTLIT "port literal"
@@ -89,6 +92,13 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %type <plist> plist
 %type <role> role
 %type <num> action protos proto arrow
+%type <limit> limit
+%type <logopt> log_opts
+
+/* A 'limit' after 'log' belongs to the log: "allow ssh server log limit 5/minute" limits
+ * the log, "allow ssh server limit 10/minute log" the rule. Shift wins, by precedence. */
+%precedence CLAUSE_END
+%precedence LIMIT
 
 %destructor { free($$); } <str>
 %destructor { ast_stmt_free($$); } <stmt>
@@ -110,7 +120,7 @@ statement: rule ';'                 { ast_stmt_finish(ctx, $1, &@$); }
 	| zone                      { ast_stmt_finish(ctx, $1, &@$); }
 	| app_stmt                  { ast_stmt_finish(ctx, $1, &@$); }
 	| ESTABLISHED ONLY ';'      { ast_stmt_finish(ctx, ast_stmt_new(STMT_STATELESS), &@$); }
-	| LOG UNMATCHED ';'         { ast_stmt_finish(ctx, ast_stmt_new(STMT_LOG_UNMATCHED), &@$); }
+	| LOG UNMATCHED log_opts ';' { ast_stmt_finish(ctx, ast_stmt_log_unmatched(&$3), &@$); }
 	| NEGOTIATED IDENT ';'      { ast_stmt_finish(ctx, ast_stmt_negotiated(ctx, $2, &@2), &@$); }
 	| INCLUDE STRING ';'        { ast_stmt_finish(ctx, ast_stmt_include($2, &@2), &@$); }
 	| error ';'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }
@@ -129,11 +139,24 @@ rule:	rule_head
 	| rule FROM plist           { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_FROM, &$3, &@2); }
 	| rule TO plist             { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_TO, &$3, &@2); }
 	| rule ON plist             { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_ON, &$3, &@2); }
-	| rule LOG                  { $$ = $1; $$->u.rule.log = true; }
+	| rule LOG log_opts %prec CLAUSE_END { $$ = $1; ast_rule_set_log(ctx, $$, &$3, &@2); }
+	| rule limit                { $$ = $1; ast_rule_set_limit(ctx, $$, &$2); }
 	| rule AS addr              { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.as, $3, &@3, "as"); }
 	| rule PORT_KW addr            { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.port, $3, &@3, "port"); }
 	| rule HAIRPIN names        { $$ = $1; ast_rule_set_words(ctx, &$$->u.rule.hairpin, &$$->u.rule.hairpin_loc, &$3, &@2, "hairpin"); }
 	| rule FAMILY names         { $$ = $1; ast_rule_set_words(ctx, &$$->u.rule.family, &$$->u.rule.family_loc, &$3, &@2, "family"); }
+	;
+
+limit:	LIMIT RATE                  { $$ = ast_limit_new(ctx, $2, &@$); }
+	| LIMIT IDENT               { $$ = ast_limit_none(ctx, $2, &@$); }
+	| limit BURST addr          { $$ = $1; ast_limit_burst(ctx, &$$, $3, &@3); }
+	| limit PER SOURCE          { $$ = $1; ast_limit_per_source(ctx, &$$, &@3); }
+	;
+
+log_opts: %empty                    { $$ = (struct ast_logopt){0}; }
+	| log_opts LEVEL IDENT      { $$ = $1; ast_logopt_level(ctx, &$$, $3, &@3); }
+	| log_opts GROUP addr       { $$ = $1; ast_logopt_group(ctx, &$$, $3, &@3); }
+	| log_opts limit            { $$ = $1; ast_logopt_limit(ctx, &$$, &$2); }
 	;
 
 rule_head: action service           { $$ = ast_rule_new($1, &$2); }
@@ -264,6 +287,7 @@ static const char *token_desc(yysymbol_kind_t k)
 	case YYSYMBOL_PORTRANGE: return "port";
 	case YYSYMBOL_PORTLIT: return "port literal";
 	case YYSYMBOL_DURATION: return "duration";
+	case YYSYMBOL_RATE: return "rate";
 	case YYSYMBOL_PORT_KW: return "'port'";
 	case YYSYMBOL_JUNK: return "invalid character";
 	default: break;
@@ -332,6 +356,12 @@ static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *befo
 	if (rule && ((got == YYSYMBOL_IDENT && one_of(text, ifaces)) || got == YYSYMBOL_INTERFACE))
 		return xasprintf("a rule names no interface itself: put the interface in a zone "
 				 "('zone lan { interface eth0; }') and write 'from lan' (or 'to lan')");
+	bool rate = false; /* right after 'limit' */
+	for (int i = 0; i < n; i++)
+		rate |= expected[i] == YYSYMBOL_RATE;
+	if (rate && got == YYSYMBOL_ADDR)
+		return xasprintf("a rate is a count per second, minute, hour or day: e.g. 'limit %s/minute'",
+				 text);
 	bool name_expected = false;
 	for (int i = 0; i < n; i++)
 		name_expected |= expected[i] == YYSYMBOL_IDENT;
@@ -346,7 +376,7 @@ static char *syntax_hint(yysymbol_kind_t got, const char *text, const char *befo
 		size_t best_d = 3;
 		for (int i = 0; i < n; i++) {
 			const char *kw = yysymbol_name(expected[i]);
-			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_EXCEPT ||
+			if (expected[i] < YYSYMBOL_ALLOW || expected[i] > YYSYMBOL_GROUP ||
 			    !(kw[0] >= 'a' && kw[0] <= 'z'))
 				continue; /* keywords only */
 			size_t d = util_edit_distance(text, kw);

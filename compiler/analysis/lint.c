@@ -1,8 +1,9 @@
 /*
  * Whole-policy checks for `pinhole check`, on the exact analysis (exact.h): statements that
- * decide nothing (covered, shadowed), statements without which nothing changes, port
- * forwards whose connections a deny drops, apps open over one family only because of address
- * lists, and administration ports open to public sources. Every finding is exact; the
+ * decide nothing (covered, shadowed), statements without which nothing changes (or whose
+ * limit an unlimited allow undoes), port forwards whose connections a deny drops, apps open
+ * over one family only because of address lists, and administration ports open to public
+ * sources. Every finding is exact; the
  * messages name the deciding lines, or a witness packet. Allows towards masqueraded hosts
  * that no forward reaches are a check on the resolved policy (addresses and translations).
  */
@@ -170,6 +171,16 @@ static void lint_statements(const struct resolved *res, const struct ir_ruleset 
 		if (lint_forward_denied(res, ir, x, i, d))
 			continue;
 		char *by = lines_text(s);
+		if (res->rules.v[i].limit.rate && s->action == IR_ACCEPT &&
+		    (s->cls == EX_COVERED || (s->cls == EX_UNNEEDED && !later_is_covered(x, s)))) {
+			/* Every budget is a free variable of the analysis, so the lines named
+			 * allow all of it whatever the budgets: unlimited, at least there. */
+			diag_warning_id(d, DIAG_W_REDUNDANT, at, "this statement's limit has no effect: "
+					"what it allows is allowed without a limit too, by %s%s", by,
+					s->cls == EX_COVERED ? " before it" : " after it");
+			free(by);
+			continue;
+		}
 		switch (s->cls) {
 		case EX_NONE:
 		case EX_LIVE:

@@ -144,6 +144,22 @@ static void collect_names(struct pktspace *ps, const struct ir_ruleset *rs)
 	}
 }
 
+/* Every limited rule's budget is its own (a hashlimit or meter per rule): its own variable,
+ * found by the address of its IR_M_LIMIT match. */
+static void collect_limits(struct pktspace *ps, const struct ir_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->rules.n; i++)
+		if (ir_match_get(&rs->rules.v[i], IR_M_LIMIT))
+			ps->nlim++;
+	ps->limv = xcalloc(ps->nlim + 1, sizeof(*ps->limv));
+	size_t k = 0;
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		const struct ir_match *m = ir_match_get(&rs->rules.v[i], IR_M_LIMIT);
+		if (m)
+			ps->limv[k++] = m;
+	}
+}
+
 static void field(struct pktspace *ps, struct pks_field *f, int bits)
 {
 	f->first = ps->nvars;
@@ -161,6 +177,7 @@ bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs)
 	memset(ps, 0, sizeof(*ps));
 	collect_ifs(ps, rs);
 	collect_names(ps, rs);
+	collect_limits(ps, rs);
 	/* The order is the BDD's: fields most rules test first, addresses last. */
 	field(ps, &ps->hook, 3);
 	field(ps, &ps->family, 1);
@@ -173,6 +190,7 @@ bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs)
 	field(ps, &ps->oif, bits_for(ps->ifs.n));
 	field(ps, &ps->helper, bits_for(ps->helpers.n));
 	field(ps, &ps->sets, ps->setv.n ? (int)ps->setv.n : 1);
+	field(ps, &ps->limits, ps->nlim ? (int)ps->nlim : 1);
 	field(ps, &ps->icmp, 9); /* 256: no ICMP type */
 	field(ps, &ps->flags, 8);
 	field(ps, &ps->dport, 16);
@@ -209,6 +227,7 @@ void pks_done(struct pktspace *ps)
 	VEC_FREE(ps->ifs);
 	VEC_FREE(ps->helpers);
 	VEC_FREE(ps->setv);
+	free(ps->limv);
 }
 
 static bool if_matches(const struct ir_ifset *s, const char *name)
@@ -275,6 +294,14 @@ static BDD set_var(const struct pktspace *ps, const struct ir_setref *s)
 	for (size_t k = 0; k < ps->setv.n; k++)
 		if (!strcmp(ps->setv.v[k].name, s->name) && ps->setv.v[k].src == s->src)
 			return bdd_addref(bdd_ithvar(var(&ps->sets, (int)k)));
+	return bdd_addref(bddfalse); /* not collected: cannot happen for a rule of the ruleset */
+}
+
+static BDD limit_var(const struct pktspace *ps, const struct ir_match *m)
+{
+	for (size_t k = 0; k < ps->nlim; k++)
+		if (ps->limv[k] == m)
+			return bdd_addref(bdd_ithvar(var(&ps->limits, (int)k)));
 	return bdd_addref(bddfalse); /* not collected: cannot happen for a rule of the ruleset */
 }
 
@@ -359,6 +386,8 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 		return r;
 	case IR_M_CT_DNAT:
 		return bdd_addref(bdd_ithvar(var(&ps->dnat, 0)));
+	case IR_M_LIMIT:
+		return limit_var(ps, m);
 	}
 	return bdd_addref(r);
 }
@@ -436,6 +465,8 @@ BDD pks_packet(const struct pktspace *ps, const struct ir_packet *p)
 	and_eq(ps, &s, &ps->helper, helper_atom(ps, p->ct_helper));
 	for (size_t k = 0; k < ps->setv.n; k++) /* sets empty, as ir_eval without a state */
 		pks_set(&s, pks_and(s, bdd_nithvar(var(&ps->sets, (int)k))));
+	for (size_t k = 0; k < ps->nlim; k++) /* within every budget, as ir_eval takes it */
+		pks_set(&s, pks_and(s, bdd_ithvar(var(&ps->limits, (int)k))));
 	and_eq(ps, &s, &ps->icmp, p->icmp_type < 0 || p->icmp_type > 255 ? 256 : (uint32_t)p->icmp_type);
 	and_eq(ps, &s, &ps->flags, p->tcp_flags);
 	and_eq(ps, &s, &ps->dport, p->dport);
@@ -475,6 +506,8 @@ void pks_assign(const struct pktspace *ps, const struct ir_packet *p, uint8_t *v
 	put(vals, &ps->iif, if_atom(ps, p->iif));
 	put(vals, &ps->oif, if_atom(ps, p->oif));
 	put(vals, &ps->helper, helper_atom(ps, p->ct_helper));
+	for (size_t k = 0; k < ps->nlim; k++) /* within every budget, as ir_eval takes it */
+		vals[var(&ps->limits, (int)k)] = 1;
 	put(vals, &ps->icmp, p->icmp_type < 0 || p->icmp_type > 255 ? 256 : (uint32_t)p->icmp_type);
 	put(vals, &ps->flags, p->tcp_flags);
 	put(vals, &ps->dport, p->dport);

@@ -4,7 +4,9 @@
  * exact (union, difference, emptiness, a witness packet). Interface and helper names are
  * finite once a ruleset is known: each class of names the rules cannot tell apart gets one
  * code (an "atom"). Dynamic-set membership is one free variable per (set, end): the analysis
- * holds for any contents. BuDDy keeps global state: one pktspace at a time.
+ * holds for any contents. Likewise a rate budget is one free variable per limited rule
+ * (IR_M_LIMIT): whether the packet is within it, so the analysis holds whatever the traffic
+ * spent. BuDDy keeps global state: one pktspace at a time.
  */
 #ifndef PINHOLE_PKTSPACE_H
 #define PINHOLE_PKTSPACE_H
@@ -17,10 +19,12 @@ struct pks_field { int first, bits; };
 
 struct pktspace {
 	struct pks_field hook, family, ct, frag, dnat, local, proto, iif, oif, helper, sets,
-		icmp, flags, dport, sport, daddr, saddr;
+		limits, icmp, flags, dport, sport, daddr, saddr;
 	VEC(char *) ifs;      /* interface atoms: [0] = no interface, [1] = a name no rule names */
 	VEC(char *) helpers;  /* helper atoms: [0] = none, [1] = another */
 	VEC(struct ir_setref) setv; /* one variable each (name and end) */
+	const struct ir_match **limv; /* the limited rules' IR_M_LIMIT matches: one variable each */
+	size_t nlim;
 	BDD valid;            /* codes that stand for a packet (atoms in range, known hooks) */
 	int nvars;
 };
@@ -34,7 +38,8 @@ void pks_done(struct pktspace *ps);
  * packet (the atoms its names fall in). */
 BDD pks_rule(const struct pktspace *ps, const struct ir_rule *r);
 BDD pks_packet(const struct pktspace *ps, const struct ir_packet *p);
-/* The variables' values for one concrete packet (vals: nvars bytes), and whether such an
+/* The variables' values for one concrete packet (vals: nvars bytes; sets empty, every budget
+ * unspent, as ir_eval takes them), and whether such an
  * assignment lies in a set: a walk down the BDD, no BDD built. */
 void pks_assign(const struct pktspace *ps, const struct ir_packet *p, uint8_t *vals);
 bool pks_member(BDD s, const uint8_t *vals);

@@ -241,6 +241,39 @@ static void put_nat(const struct compilation *c, const char *label, const struct
 	free(nft);
 }
 
+/* A rate-limited rule decides only while its budget lasts: say so, and what the packet meets
+ * once the statement's budgets are spent (its limited rules out of the way). */
+static void explain_limit(const struct compilation *c, const struct ir_packet *given,
+			  const struct ir_rule *r, FILE *out)
+{
+	const struct ir_match *m = ir_match_get(r, IR_M_LIMIT);
+	if (!m)
+		return;
+	char lim[64];
+	ir_limit_format(&m->u.limit, lim, sizeof(lim));
+	fprintf(out, "limit:   the rule is rate-limited: %s (this packet is taken to be within %s)\n",
+		lim, m->u.limit.per_source ? "its source's budget" : "the budget");
+	struct ir_ruleset spent = c->ir; /* shallow: the same rules, minus the statement's limited ones */
+	spent.rules.v = xmalloc((c->ir.rules.n + 1) * sizeof(*spent.rules.v));
+	spent.rules.n = 0;
+	for (size_t i = 0; i < c->ir.rules.n; i++) {
+		const struct ir_rule *o = &c->ir.rules.v[i];
+		if (o->origin.stmt_no == r->origin.stmt_no && ir_match_get(o, IR_M_LIMIT))
+			continue;
+		spent.rules.v[spent.rules.n++] = *o;
+	}
+	struct ir_verdict v = ir_eval(&spent, given);
+	fprintf(out, "         over the budget: %s (", ir_action_name(v.action));
+	if (!v.rule)
+		fputs("default policy", out);
+	else if (v.rule->origin.builtin)
+		fprintf(out, "built-in: %s", v.rule->origin.builtin);
+	else
+		fprintf(out, "%s:%d", v.rule->origin.file, v.rule->origin.line);
+	fputs(")\n", out);
+	free(spent.rules.v);
+}
+
 static void print_full(const struct compilation *c, const struct ir_packet *given,
 		       const struct ir_verdict *v, FILE *out)
 {
@@ -284,6 +317,7 @@ static void print_full(const struct compilation *c, const struct ir_packet *give
 	fprintf(out, "nft:     %s  (chain %s)\n", nft, ir_hook_name(r->hook));
 	free(nft);
 	put_ipt(c, r, p->family, out);
+	explain_limit(c, given, r, out);
 	const struct ir_rule *h = v->action == IR_ACCEPT ? helper_rule(&c->ir, p) : NULL;
 	if (h && p->ct_state == CT_NEW)
 		fprintf(out, "helper:  conntrack helper '%s' attached to this connection\n", h->helper);
@@ -475,6 +509,12 @@ static void put_miss(FILE *out, const struct ir_match *m, const struct ir_packet
 	case IR_M_CT_DNAT:
 		fputs("the connection's destination was not translated by a port forward (add: dnat)", out);
 		break;
+	case IR_M_LIMIT: {
+		char lim[64];
+		ir_limit_format(&m->u.limit, lim, sizeof(lim));
+		fprintf(out, "the rule's rate budget (%s) is spent", lim);
+		break;
+	}
 	}
 }
 

@@ -93,6 +93,23 @@ struct ast_app {
 	ast_words uses;                  /* `uses APP, ...;` as written (bundle.c resolves them) */
 };
 
+/* `limit RATE [burst N] [per source]` (the builders check the numbers); `limit none` only
+ * where a limit is the default (`log unmatched`). */
+struct ast_limit {
+	struct loc loc;            /* the clause, from 'limit' on */
+	bool given, none;
+	bool burst_given;
+	struct ir_limit v;         /* burst defaults to AST_LIMIT_BURST */
+};
+enum { AST_LIMIT_BURST = 5, AST_LIMIT_MAX = 10000 };
+
+/* What follows `log`: `level NAME`, `group N`, `limit ...`. */
+struct ast_logopt {
+	struct ir_logopt opt;
+	struct loc level_loc, group_loc;
+	struct ast_limit limit;
+};
+
 /* ACT_MASQUERADE, ACT_SNAT and ACT_FORWARD translate addresses (docs/language.md, "Address
  * translation"); a port forward also opens its forwarded connections. */
 enum rule_action { ACT_ALLOW, ACT_DENY, ACT_REJECT, ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD };
@@ -105,6 +122,7 @@ struct ast_rule {
 	bool has_from, has_to;
 	struct loc from_loc, to_loc;
 	ast_words from, to;        /* addresses, define names or zone names */
+	struct ast_limit limit;    /* the rule's own rate limit */
 	struct ast_except from_ex, to_ex, on_ex;
 	/* `on ADDRS`: this host's own addresses its side of the app uses (a server's
 	 * listening address, a client's source) */
@@ -112,6 +130,7 @@ struct ast_rule {
 	struct loc on_loc;
 	ast_words on;
 	bool log;
+	struct ast_logopt logopt;  /* options of its log */
 	/* address translation: `as ADDR` (snat), `port N` (forward), `hairpin ZONE` (forward),
 	 * `family NAME, ...` (masquerade); text NULL = not given */
 	struct ast_word as, port;
@@ -150,6 +169,7 @@ struct ast_stmt {
 			struct loc default_loc;
 		} zone;
 		struct ast_word include;  /* path as written */
+		struct ast_logopt log_unmatched; /* STMT_LOG_UNMATCHED: its options */
 		struct ast_app *app;
 	} u;
 };

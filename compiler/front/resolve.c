@@ -452,8 +452,21 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < more[k]->n; i++)
 			sb_printf(&sb, "%s%s", i ? ", " : k ? " family " : " hairpin ", more[k]->v[i].text);
+	char lim[64];
+	if (r->limit.given) {
+		ir_limit_format(&r->limit.v, lim, sizeof(lim));
+		sb_printf(&sb, " limit %s", lim);
+	}
 	if (r->log)
 		sb_puts(&sb, " log");
+	if (r->log && r->logopt.opt.level_set)
+		sb_printf(&sb, " level %s", ir_log_level_name(r->logopt.opt.level));
+	if (r->log && r->logopt.opt.nflog)
+		sb_printf(&sb, " group %u", r->logopt.opt.group);
+	if (r->log && r->logopt.limit.given) {
+		ir_limit_format(&r->logopt.limit.v, lim, sizeof(lim));
+		sb_printf(&sb, " limit %s", r->logopt.limit.none ? "none" : lim);
+	}
 	return sb_steal(&sb);
 }
 
@@ -614,6 +627,26 @@ static void refuse_nat_words(const struct ast_rule *ar, struct diags *d)
 			   "the family of their address)");
 }
 
+/* A rate limit opens what is within it and lets the rest go on to later rules: on a deny that
+ * would let the excess through to the allows, and a source translation decides nothing. */
+static void resolve_limits(const struct ast_rule *ar, struct rrule *rr, struct diags *d)
+{
+	static const char *const kw[] = {"allow", "deny", "reject", "masquerade", "snat", "forward"};
+	if (ar->limit.given && (ar->action == ACT_DENY || ar->action == ACT_MASQUERADE ||
+				ar->action == ACT_SNAT))
+		diag_error(d, &ar->limit.loc, "'limit' on '%s': %s", kw[ar->action],
+			   ar->action == ACT_DENY ? "packets over the limit would go on to the allow "
+			   "rules; a deny closes without a limit" : "a translation decides no verdict; "
+			   "limit the allow rules of the traffic instead");
+	else if (ar->limit.given)
+		rr->limit = ar->limit.v;
+	if (ar->log && ar->logopt.limit.given && !ar->logopt.limit.none)
+		rr->log_limit = ar->logopt.limit.v;
+	else if (ar->log && ar->logopt.limit.none)
+		diag_error(d, &ar->logopt.limit.loc, "a rule's log has no limit unless it says so: "
+			   "leave out 'limit none'");
+}
+
 /* masquerade / snat / forward: see docs/language.md, "Address translation". */
 static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rrule *rr,
 			const struct ast_stmt *s, struct diags *d)
@@ -722,8 +755,9 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 {
 	const struct ast_rule *ar = &s->u.rule;
 	struct rrule rr = {.loc = s->loc, .text = resolve_stmt_text(s), .action = ar->action, .role = ar->role,
-			   .log = ar->log};
+			   .log = ar->log, .logopt = ar->logopt.opt};
 	refuse_nat_words(ar, d);
+	resolve_limits(ar, &rr, d);
 	if (is_nat(ar->action)) {
 		if (r->stateless)
 			diag_error(d, &s->loc, "address translation needs connection tracking; "
@@ -843,6 +877,13 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 					     logu->loc.first_line);
 			logu = s;
 			r->log_unmatched = true;
+			const struct ast_logopt *o = &s->u.log_unmatched;
+			r->log_unmatched_opt = o->opt;
+			if (!o->limit.given)
+				r->log_unmatched_limit = (struct ir_limit){LOG_UNMATCHED_RATE,
+					LOG_UNMATCHED_UNIT, LOG_UNMATCHED_BURST, false};
+			else
+				r->log_unmatched_limit = o->limit.none ? (struct ir_limit){0} : o->limit.v;
 		} else if (s->kind == STMT_NEGOTIATED_STATIC) {
 			if (nstatic)
 				diag_warning_id(d, DIAG_W_REPEATED, &s->loc, "'negotiated static' is already given (line %d)",

@@ -83,6 +83,9 @@ struct rrule {
 	enum rule_action action;
 	enum role role;          /* ROLE_NONE: gateway */
 	bool log;
+	struct ir_logopt logopt;  /* how its log is written */
+	struct ir_limit limit;    /* the rule's own rate limit; rate 0 = none */
+	struct ir_limit log_limit;/* a limit of its log alone; rate 0 = none */
 	VEC(const struct rapp *) apps;
 	struct peer client_side; /* `from` */
 	struct peer server_side; /* `to` */
@@ -100,10 +103,15 @@ struct resolved {
 	VEC(struct ast_app *) port_apps; /* port literals written as apps, owned here */
 	bool stateless;
 	bool log_unmatched;
+	struct ir_logopt log_unmatched_opt;
+	struct ir_limit log_unmatched_limit; /* rate 0: every packet (`limit none`) */
 	/* `negotiated static;`: every negotiated channel is its (scoped) static fallback, none
 	 * a pinholed channel */
 	bool negotiated_static;
 };
+
+/* `log unmatched;` without a limit logs at most this (docs/language.md, "Logging"). */
+enum { LOG_UNMATCHED_RATE = 5, LOG_UNMATCHED_UNIT = IR_PER_MINUTE, LOG_UNMATCHED_BURST = 10 };
 
 bool resolve_validate_app(const struct ast_app *a, struct diags *d);
 bool resolve_policy(const struct ast_policy *p, const struct library *lib, struct resolved *out,

@@ -9,7 +9,7 @@ static const char *const keywords[] = {
 	"allow", "deny", "reject", "client", "server", "from", "to", "define", "established",
 	"only", "log", "unmatched", "include", "zone", "interface", "address", "app", "alias",
 	"uses", "source", "flow", "any", "masquerade", "snat", "forward", "port", "as", "hairpin",
-	"family", "negotiated", "default",
+	"family", "negotiated", "default", "except", "on", "limit", "burst", "per", "level", "group",
 };
 
 static bool is_keyword(const char *s)

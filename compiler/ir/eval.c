@@ -146,6 +146,14 @@ static bool match_test(const struct ir_match *m, const struct ir_packet *p, cons
 		return p->ct_helper && m->u.helper && !strcmp(m->u.helper, p->ct_helper);
 	case IR_M_CT_DNAT:
 		return p->dnat;
+	case IR_M_LIMIT:
+		/* One packet, no clock: it is taken to be within the budget unless the state
+		 * says it is spent. explain says the rule is rate-limited, and that packets over
+		 * it go on to the next rules. */
+		for (size_t i = 0; st && i < st->nspent; i++)
+			if (st->spent[i] == m)
+				return false;
+		return true;
 	}
 	return false;
 }

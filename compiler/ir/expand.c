@@ -96,6 +96,58 @@ void expand_push(struct exp *x, enum group g, struct ir_rule *r)
 	VEC_PUSH(x->g[g], *r);
 }
 
+/* A rule that logs: its statement's log options; a log with a limit of its own is a rule of
+ * its own (log and go on), just before, so that the limit spends no budget of the verdict. */
+void expand_push_logged(struct exp *x, enum group g, struct ir_rule *r, const struct rrule *rr)
+{
+	if (r->log)
+		r->logopt = rr->logopt;
+	if (r->log && rr->log_limit.rate) {
+		struct ir_rule l = ir_rule_copy(r);
+		l.action = IR_LOG;
+		ir_match_put(&l, IR_M_LIMIT)->u.limit = rr->log_limit;
+		expand_push(x, g, &l);
+		r->log = false;
+	}
+	expand_push(x, g, r);
+}
+
+/* A rule that decides, with its statement's rate limit (a reject over its budget drops).
+ * Copies made before (helper
+ * assignments, scope updates, return rules) stay unlimited: only the rule that admits new
+ * connections spends the budget. Without conntrack every segment of a TCP connection meets
+ * this rule, so the limit goes to the opening SYN alone and the connection's later segments
+ * (ACK or RST set) pass as before; a UDP flow's every datagram spends the budget. */
+void expand_push_decided(struct exp *x, enum group g, struct ir_rule *r, const struct rrule *rr)
+{
+	if (!rr->limit.rate) {
+		expand_push_logged(x, g, r, rr);
+		return;
+	}
+	ir_match_put(r, IR_M_LIMIT)->u.limit = rr->limit;
+	if (r->action == IR_REJECT) {
+		/* answers within the budget; what exceeds it must not go on to the allows */
+		struct ir_rule quiet = ir_rule_copy(r);
+		ir_match_del(&quiet, IR_M_LIMIT);
+		quiet.action = IR_DROP;
+		quiet.log = false;
+		expand_push_logged(x, g, r, rr);
+		expand_push(x, g, &quiet);
+		return;
+	}
+	if (x->r->stateless && ir_rule_proto(r) == IR_TCP && r->action == IR_ACCEPT &&
+	    !ir_match_get(r, IR_M_TCP_FLAGS) && !ir_match_get(r, IR_M_TCP_FLAGS_ANY)) {
+		struct ir_rule rest = ir_rule_copy(r);
+		ir_match_del(&rest, IR_M_LIMIT);
+		ir_rule_set_tcp_flags(&rest, IR_M_TCP_FLAGS_ANY, TCPF_ACK | TCPF_RST, 0);
+		ir_rule_set_tcp_flags(r, IR_M_TCP_FLAGS, TCPF_SYN | TCPF_ACK | TCPF_RST, TCPF_SYN);
+		expand_push_logged(x, g, r, rr);
+		expand_push_logged(x, g, &rest, rr);
+		return;
+	}
+	expand_push_logged(x, g, r, rr);
+}
+
 /* The peer's addresses of one family as a match; none when the peer is unrestricted. */
 static void put_addrs(struct ir_rule *r, enum ir_match_kind k, const struct peer *p, uint8_t family)
 {
@@ -296,14 +348,14 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			ir_rule_set_icmp_type(&t_r, (uint8_t)t);
 			if (c->rr->action != ACT_ALLOW) {
 				t_r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
-				expand_push(x, G_DENY, &t_r);
+				expand_push_decided(x, G_DENY, &t_r, c->rr);
 				continue;
 			}
 			t_r.action = IR_ACCEPT;
 			if (stateless)
 				expand_reply(x, &t_r, f);
 			emit_scope_adds(x, c, &t_r);
-			expand_push(x, G_ALLOW, &t_r);
+			expand_push_decided(x, G_ALLOW, &t_r, c->rr);
 		}
 		ir_rule_free(&r);
 		return;
@@ -326,7 +378,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 			return; /* a helper's child cannot start on its own; nothing to deny */
 		}
 		r.action = c->rr->action == ACT_DENY ? IR_DROP : IR_REJECT;
-		expand_push(x, G_DENY, &r);
+		expand_push_decided(x, G_DENY, &r, c->rr);
 		return;
 	}
 	r.action = IR_ACCEPT;
@@ -342,7 +394,7 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		ir_match_del(&r, IR_M_SAME_PORT);
 		ir_rule_set_ct_state(&r, CT_RELATED);
 		ir_match_put(&r, IR_M_CT_HELPER)->u.helper = xstrdup(f->related);
-		expand_push(x, G_ALLOW, &r);
+		expand_push_logged(x, G_ALLOW, &r, c->rr); /* a helper's child is no new connection to limit */
 		return;
 	}
 	if (f->helper && !stateless) {
@@ -360,15 +412,15 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 		expand_reply(x, &r, f);
 	}
 	emit_scope_adds(x, c, &r);
-	expand_push(x, G_ALLOW, &r);
+	expand_push_decided(x, G_ALLOW, &r, c->rr);
 }
 
 static void emit_direction_once(struct exp *x, const struct dirctx *c)
 {
 	bool any;
 	int fams = families(c, &any);
-	if (scoped(c))
-		any = false; /* a set holds addresses of one family */
+	if (scoped(c) || c->rr->limit.rate || c->rr->log_limit.rate)
+		any = false; /* a set holds addresses of one family; a budget is one family's */
 	static const int protobits[] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ESP, PROTO_BIT_ICMP,
 					PROTO_BIT_ALL_TCP, PROTO_BIT_ALL};
 	for (size_t i = 0; i < sizeof protobits / sizeof protobits[0]; i++) {

@@ -122,8 +122,22 @@ void expand_log_unmatched(struct exp *x)
 		ir_rule_init(&r);
 		r.action = IR_LOG;
 		r.log = true;
+		r.logopt = x->r->log_unmatched_opt;
 		r.hook = hooks[h];
 		r.origin.builtin = xstrdup("log unmatched");
+		const struct ir_limit *l = &x->r->log_unmatched_limit;
+		if (l->rate && l->per_source) { /* a meter holds the sources of one family */
+			for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
+				struct ir_rule f = ir_rule_copy(&r);
+				f.family = (uint8_t)fam;
+				ir_match_put(&f, IR_M_LIMIT)->u.limit = *l;
+				expand_push(x, G_TAIL, &f);
+			}
+			ir_rule_free(&r);
+			continue;
+		}
+		if (l->rate) /* one budget for the chain (per family with iptables) */
+			ir_match_put(&r, IR_M_LIMIT)->u.limit = *l;
 		expand_push(x, G_TAIL, &r); /* after every other rule: what falls through */
 	}
 }

@@ -41,6 +41,11 @@ struct dirctx {
 /* Adds a rule to a group, unless the statement being expanded already made the same one. */
 void expand_push(struct exp *x, enum group g, struct ir_rule *r);
 
+/* expand_push with the statement's log options (a limited log as a rule of its own before
+ * it), and expand_push_decided also with its rate limit: for rules that decide. */
+void expand_push_logged(struct exp *x, enum group g, struct ir_rule *r, const struct rrule *rr);
+void expand_push_decided(struct exp *x, enum group g, struct ir_rule *r, const struct rrule *rr);
+
 /* expand_stateless.c: without conntrack, answers need rules of their own. */
 void expand_reply(struct exp *x, const struct ir_rule *fwd, const struct rflow *f);
 void expand_warn_stateless(struct exp *x, const struct dirctx *c, const struct ir_rule *r);

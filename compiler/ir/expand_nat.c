@@ -132,7 +132,7 @@ static void forward_from(struct exp *x, const struct rrule *rr, const struct zon
 		put_ifaces(&m, IR_M_OIF, zone);
 	}
 	expand_push(x, G_ALLOW, &d);
-	expand_push(x, G_ALLOW, &f);
+	expand_push_decided(x, G_ALLOW, &f, rr); /* the forward's limit is its filter rule's */
 	if (hairpin)
 		expand_push(x, G_ALLOW, &m);
 }

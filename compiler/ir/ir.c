@@ -1,5 +1,6 @@
 /* IR construction, copying, teardown and formatting. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,7 @@ void ir_match_copy(struct ir_match *dst, const struct ir_match *src)
 	case IR_M_CT_STATE:
 	case IR_M_DADDR_LOCAL:
 	case IR_M_CT_DNAT:
+	case IR_M_LIMIT:
 		break; /* plain values */
 	}
 }
@@ -150,6 +152,7 @@ void ir_match_free(struct ir_match *m)
 	case IR_M_CT_STATE:
 	case IR_M_DADDR_LOCAL:
 	case IR_M_CT_DNAT:
+	case IR_M_LIMIT:
 		break;
 	}
 	memset(&m->u, 0, sizeof(m->u));
@@ -214,6 +217,10 @@ bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
 		return a->u.ct_state == b->u.ct_state;
 	case IR_M_CT_HELPER:
 		return util_str_equal(a->u.helper, b->u.helper);
+	case IR_M_LIMIT:
+		return a->u.limit.rate == b->u.limit.rate && a->u.limit.unit == b->u.limit.unit &&
+		       a->u.limit.burst == b->u.limit.burst &&
+		       a->u.limit.per_source == b->u.limit.per_source;
 	}
 	return false;
 }
@@ -380,6 +387,10 @@ static uint64_t match_hash(uint64_t h, const struct ir_match *m)
 		return mix(h, &m->u.ct_state, 1);
 	case IR_M_CT_HELPER:
 		return mix_str(h, m->u.helper);
+	case IR_M_LIMIT: {
+		uint32_t v[4] = {m->u.limit.rate, m->u.limit.unit, m->u.limit.burst, m->u.limit.per_source};
+		return mix(h, v, sizeof(v));
+	}
 	}
 	return h;
 }
@@ -387,7 +398,9 @@ static uint64_t match_hash(uint64_t h, const struct ir_match *m)
 uint64_t ir_rule_hash(const struct ir_rule *r)
 {
 	uint64_t h = 1469598103934665603u;
-	uint8_t head[4] = {(uint8_t)r->hook, r->family, (uint8_t)r->action, r->log};
+	uint8_t head[8] = {(uint8_t)r->hook, r->family, (uint8_t)r->action, r->log,
+			   r->logopt.level_set, r->logopt.level, r->logopt.nflog,
+			   (uint8_t)(r->logopt.group & 0xff)};
 	h = mix(h, head, sizeof(head));
 	h = mix_str(mix_str(h, r->helper), r->add_set.name);
 	if (r->add_set.name)
@@ -419,6 +432,7 @@ static enum ir_match_kind mirrored_kind(enum ir_match_kind k)
 	case IR_M_CT_STATE:
 	case IR_M_CT_HELPER:
 	case IR_M_CT_DNAT:
+	case IR_M_LIMIT: /* the expander takes it off return rules: answers are not limited */
 	/* Only translation rules ask for a local destination, and they are never mirrored (NAT
 	 * needs connection tracking, which answers by itself). */
 	case IR_M_DADDR_LOCAL:
@@ -476,7 +490,8 @@ void ir_rule_free(struct ir_rule *r)
 bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b)
 {
 	if (a->hook != b->hook || a->family != b->family || a->action != b->action ||
-	    a->log != b->log || a->match.n != b->match.n || !util_str_equal(a->helper, b->helper) ||
+	    a->log != b->log || memcmp(&a->logopt, &b->logopt, sizeof(a->logopt)) ||
+	    a->match.n != b->match.n || !util_str_equal(a->helper, b->helper) ||
 	    !same_setref(&a->add_set, &b->add_set) || memcmp(&a->nat, &b->nat, sizeof(a->nat)))
 		return false;
 	for (size_t i = 0; i < a->match.n; i++)
@@ -632,4 +647,54 @@ char *ir_origin_describe(const struct ir_origin *o)
 		sb_puts(&sb, num);
 	}
 	return sb_steal(&sb);
+}
+
+uint32_t ir_rate_unit_seconds(uint8_t unit)
+{
+	switch (unit) {
+	case IR_PER_SECOND: return 1;
+	case IR_PER_MINUTE: return 60;
+	case IR_PER_HOUR: return 3600;
+	case IR_PER_DAY: return 86400;
+	}
+	return 1;
+}
+
+const char *ir_rate_unit_name(uint8_t unit)
+{
+	switch (unit) {
+	case IR_PER_SECOND: return "second";
+	case IR_PER_MINUTE: return "minute";
+	case IR_PER_HOUR: return "hour";
+	case IR_PER_DAY: return "day";
+	}
+	return "?";
+}
+
+void ir_limit_format(const struct ir_limit *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u/%s burst %u%s", l->rate, ir_rate_unit_name(l->unit), l->burst,
+		 l->per_source ? " per source" : "");
+}
+
+uint32_t ir_limit_refill_seconds(const struct ir_limit *l)
+{
+	uint64_t s = ((uint64_t)l->burst * ir_rate_unit_seconds(l->unit) + l->rate - 1) / l->rate;
+	return s < 1 ? 1 : s > 86400 ? 86400 : (uint32_t)s;
+}
+
+static const char *const log_levels[] = {"emerg", "alert", "crit", "err", "warn", "notice",
+					 "info", "debug"};
+
+const char *ir_log_level_name(uint8_t level)
+{
+	return level < 8 ? log_levels[level] : NULL;
+}
+
+int ir_log_level_lookup(const char *name)
+{
+	for (int i = 0; i < 8; i++)
+		if (!strcmp(name, log_levels[i]))
+			return i;
+	return -1;
 }

@@ -134,8 +134,40 @@ enum ir_match_kind {
 	IR_M_CT_STATE,      /* .ct_state: a CT_* mask; the connection is in one of these states */
 	IR_M_CT_HELPER,     /* .helper: the connection was expected by this helper type (related) */
 	IR_M_CT_DNAT,       /* (none): the connection's destination was translated (ct status dnat) */
+	IR_M_LIMIT,         /* .limit: the packet is within the rule's rate budget. Last, so that
+			     * only packets every other match took spend the budget */
 };
-enum { IR_MATCH_KINDS = IR_M_CT_DNAT + 1 };
+enum { IR_MATCH_KINDS = IR_M_LIMIT + 1 };
+
+/* A rate budget (a token bucket): `rate` packets per `unit`, `burst` at once after a quiet
+ * spell. Each rule has a budget of its own (the expander makes one rule per flow and family);
+ * `per_source` gives every source address a budget of its own. */
+enum ir_rate_unit { IR_PER_SECOND, IR_PER_MINUTE, IR_PER_HOUR, IR_PER_DAY };
+struct ir_limit {
+	uint32_t rate;   /* > 0 */
+	uint8_t unit;    /* enum ir_rate_unit */
+	uint32_t burst;  /* > 0 */
+	bool per_source;
+};
+/* Seconds in a unit, and its name ("minute"). */
+uint32_t ir_rate_unit_seconds(uint8_t unit);
+const char *ir_rate_unit_name(uint8_t unit);
+/* "10/minute burst 5" (", per source" when it is) */
+void ir_limit_format(const struct ir_limit *l, char *buf, size_t len);
+/* How long a quiet source's budget takes to refill: a per-source entry may be forgotten then. */
+uint32_t ir_limit_refill_seconds(const struct ir_limit *l);
+
+/* How a rule's log is written: to the kernel log at a syslog level (the backend's default,
+ * warn, unless `level_set`), or to an NFLOG group (`nflog`). All zero = the defaults. */
+struct ir_logopt {
+	bool level_set;
+	uint8_t level;   /* 0 emerg .. 7 debug */
+	bool nflog;
+	uint16_t group;
+};
+/* "warn", or NULL for a level outside 0..7; and the other way, -1 when unknown. */
+const char *ir_log_level_name(uint8_t level);
+int ir_log_level_lookup(const char *name);
 
 struct ir_match {
 	enum ir_match_kind kind;
@@ -149,6 +181,7 @@ struct ir_match {
 		uint8_t icmp_type;
 		uint8_t ct_state;
 		char *helper;
+		struct ir_limit limit;
 	} u;
 };
 
@@ -168,6 +201,7 @@ struct ir_rule {
 				  * protocol; each backend declares and names its own objects */
 	struct ir_nat nat;       /* IR_DNAT, IR_SNAT */
 	bool log;                /* also log the packet (each backend words its prefix) */
+	struct ir_logopt logopt; /* how, for `log` and IR_LOG (ir_rule_init: defaults) */
 	struct ir_origin origin;
 };
 
@@ -241,6 +275,10 @@ struct ir_state {
 	VEC(struct ir_state_entry) v;
 	uint64_t now_ms;
 	bool assume_member;      /* what-if: every address is in every set (explain's hint) */
+	/* what-if: the rules whose budget is spent (their IR_M_LIMIT matches); every other
+	 * budget is taken to have room, as without a state */
+	const struct ir_match *const *spent;
+	size_t nspent;
 };
 
 /* ir_eval decides with empty sets; ir_eval_state reads and updates `st` (NULL = empty sets,

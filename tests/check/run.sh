@@ -66,6 +66,12 @@ printf 'allow ssh server from 10.0.0.0/8, "odd path";\n' >err.pin
 expect text-clean 0 '' "$bin" check clean.pin
 expect text-warn 1 "warn.pin:1:8: warning: define 'unused' is never used \[PH104\]" "$bin" check warn.pin
 expect text-redundant 1 'warn.pin:3:1: warning: this statement adds nothing.*\[PH105\]' "$bin" check warn.pin
+# A limit that a later unlimited allow undoes (what exceeds the budget goes on to it).
+printf 'allow ssh server limit 10/minute;\nallow ssh server;\n' >limit.pin
+expect text-limit-undone 1 "limit.pin:1:1: warning: this statement's limit has no effect.*line 2.*\\[PH105\\]" "$bin" check limit.pin
+# (http, not ssh: ssh open to every source is a PH114 finding of its own)
+printf 'allow http server limit 10/minute per source;\nallow http server from 10.0.0.0/8;\n' >limit2.pin
+expect text-limit-kept 0 '' "$bin" check limit2.pin
 expect text-error 2 'syntax.pin:3:1: error: .*\[PH001\]' "$bin" check syntax.pin
 # No follow-on warnings after an error: the define is not "never used", the policy does
 # not "allow nothing".

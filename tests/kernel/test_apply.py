@@ -75,15 +75,46 @@ def pinhole(*args, input=None, timeout=120, env=None, binary=None):
 
 
 def listing(ns, table="inet pinhole"):
-    """`nft list table` text without counter values, or None when the table does not exist."""
+    """`nft list table` text without counter values, or None when the table does not exist.
+    The elements of dynamic sets are left out: the packet path fills them (a per-source
+    limit's meter learns each namespace's own link-local addresses), as status ignores them."""
     r = N.ns_run(ns, ["nft", "--stateless", "list", "table", *table.split()], check=False)
-    return r.stdout if r.returncode == 0 else None
+    if r.returncode:
+        return None
+    out, in_set, dynamic, skipping = [], [], False, False
+    for line in r.stdout.splitlines(keepends=True):
+        st = line.strip()
+        if st.startswith("set ") and st.endswith("{"):
+            in_set, dynamic = [line], False
+            continue
+        if in_set:
+            if "flags dynamic" in st:
+                dynamic = True
+            if skipping or (dynamic and st.startswith("elements = {")):
+                skipping = not st.endswith("}") or st == "elements = {"
+                if st.startswith("elements = {") and st.endswith("}"):
+                    skipping = False
+                continue
+            in_set.append(line)
+            if st == "}":
+                out += in_set
+                in_set = []
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def dynamic_sets(ns):
+    """Names of the table's sets the packet path fills (flags dynamic)."""
+    r = N.ns_run(ns, ["nft", "list", "table", "inet", "pinhole"])  # (-j leaves out "dynamic")
+    return set(re.findall(r"^\tset (\S+) \{\n(?:\t\t[^\n]*\n)*?\t\tflags dynamic", r.stdout, re.M))
 
 
 def bytecode(ns):
     """The table's rules and set elements as the kernel holds them (nft --debug=netlink),
     with the kernel's anonymous set numbers and rule handles taken out, elements sorted
     (hash sets list in any order)."""
+    dyn = dynamic_sets(ns)
     r = N.ns_run(ns, ["nft", "--debug=netlink", "list", "table", "inet", "pinhole"])
     text = r.stdout.split("\ntable inet pinhole {")[0]
     text = re.sub(r"__set\d+", "__setN", text)
@@ -96,6 +127,10 @@ def bytecode(ns):
         cur.append(line)
     if cur:
         blocks.append(cur)
+    # a dynamic set's elements are what the packet path learnt (see listing)
+    blocks = [b[:1] + [ln for ln in b[1:] if "element" not in ln]
+              if b[0].startswith("inet pinhole @") and b[0].split("@", 1)[1] in dyn else b
+              for b in blocks]
     return "\n".join("\n".join(b[:1] + (sorted(b[1:]) if "element" in "".join(b[1:2]) else b[1:]))
                      for b in blocks)
 

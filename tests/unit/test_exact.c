@@ -8,7 +8,8 @@
  * 0 false positives, 0 false negatives. A first corpus varies addresses, ports, flags, states
  * and input interfaces, with protocol-less rules (`allow any`) and a zone's `default reject`
  * tail rules; a second the remaining kinds (output interface, ICMP type, helper, DNAT,
- * local destination, dynamic sets, output hook). NAT chains are not in either: the analysis
+ * local destination, dynamic sets, output hook); a third the first's with rate-limited rules,
+ * each packet in every budget state. NAT chains are not in either: the analysis
  * is of what the filter hooks see, after a DNAT (docs/check.md).
  */
 #include "exact.h"
@@ -128,10 +129,23 @@ static const char *cls_name(enum exact_class c)
 	return n[c];
 }
 
-/* The evaluator's verdict with every dynamic set empty, or (member) holding every address. */
-static struct ir_verdict eval_as(const struct ir_ruleset *rs, const struct ir_packet *p, bool member)
+/* The budgets spent in budget state `mask` (bit k: the analysis' limited rule k). */
+struct budgets { const struct ir_match *spent[8]; size_t n; };
+
+static void budgets_of(const struct pktspace *ps, unsigned mask, struct budgets *b)
 {
-	struct ir_state st = {.assume_member = member};
+	b->n = 0;
+	for (size_t k = 0; k < ps->nlim; k++)
+		if (mask & (1u << k))
+			b->spent[b->n++] = ps->limv[k];
+}
+
+/* The evaluator's verdict with every dynamic set empty, or (member) holding every address,
+ * and the budgets `b` spent (NULL: none). */
+static struct ir_verdict eval_as(const struct ir_ruleset *rs, const struct ir_packet *p, bool member,
+				 const struct budgets *b)
+{
+	struct ir_state st = {.assume_member = member, .spent = b ? b->spent : NULL, .nspent = b ? b->n : 0};
 	return ir_eval_state(rs, p, &st);
 }
 
@@ -142,22 +156,30 @@ static void check_policy(struct ir_ruleset *rs, int nstmt, const struct universe
 	assert_true(exact_analyze(&x, rs, (size_t)nstmt));
 	uint8_t *vals = xcalloc((size_t)x.ps.nvars, 1);
 	bool decides[16] = {0}, matched[16] = {0}, opposite[16] = {0}, changes[16] = {0};
-	enum ir_action *base = xcalloc(u->n, sizeof(*base));
-	for (size_t k = 0; k < u->n; k++) {
+	/* every packet in every budget state: each limited rule's budget spent or not */
+	assert_true(x.ps.nlim <= 8);
+	size_t states = (size_t)1 << x.ps.nlim, n = u->n * states;
+	enum ir_action *base = xcalloc(n, sizeof(*base));
+	for (size_t ks = 0; ks < n; ks++) {
+		size_t k = ks / states;
+		struct budgets b;
+		budgets_of(&x.ps, (unsigned)(ks % states), &b);
 		const struct ir_packet *p = &u->v[k];
 		bool in_sets = u->member && u->member[k];
-		struct ir_verdict v = eval_as(rs, p, in_sets);
-		base[k] = v.action;
+		struct ir_verdict v = eval_as(rs, p, in_sets, &b);
+		base[ks] = v.action;
 		pks_assign(&x.ps, p, vals);
 		for (size_t i = 0; i < x.ps.setv.n; i++)
 			vals[x.ps.sets.first + (int)i] = in_sets;
+		for (size_t i = 0; i < x.ps.nlim; i++)
+			vals[x.ps.limits.first + (int)i] = !((ks % states) & (1u << i));
 		/* exactly the deciding rule's decided space holds the packet */
 		for (size_t i = 0; i < rs->rules.n; i++) {
 			bool in = pks_member(x.eff[i], vals);
 			if (in != (v.rule == &rs->rules.v[i]))
-				fail_msg("packet %zu: rule %zu eff %d, evaluator %d", k, i, in, v.rule == &rs->rules.v[i]);
+				fail_msg("packet %zu (budgets %zu): rule %zu eff %d, evaluator %d", k, ks % states, i, in, v.rule == &rs->rules.v[i]);
 			const struct ir_rule *r = &rs->rules.v[i];
-			struct ir_state st = {.assume_member = in_sets};
+			struct ir_state st = {.assume_member = in_sets, .spent = b.spent, .nspent = b.n};
 			bool m = ir_rule_matches_state(r, p, &st);
 			assert_int_equal(pks_member(x.match[i], vals), m);
 			bool by_builtin = v.rule && !v.rule->origin.stmt_no;
@@ -178,8 +200,12 @@ static void check_policy(struct ir_ruleset *rs, int nstmt, const struct universe
 			if (rs->rules.v[i].origin.stmt_no != s)
 				view[w.rules.n++] = rs->rules.v[i];
 		w.rules.v = view;
-		for (size_t k = 0; k < u->n && !changes[s]; k++)
-			changes[s] = eval_as(&w, &u->v[k], u->member && u->member[k]).action != base[k];
+		for (size_t ks = 0; ks < n && !changes[s]; ks++) {
+			struct budgets b;
+			budgets_of(&x.ps, (unsigned)(ks % states), &b);
+			size_t k = ks / states;
+			changes[s] = eval_as(&w, &u->v[k], u->member && u->member[k], &b).action != base[ks];
+		}
 	}
 	for (int s = 1; s <= nstmt; s++) {
 		enum exact_class want = !matched[s] ? EX_NONE
@@ -250,6 +276,86 @@ static void test_oracle(void **state)
 		if (!counts[c])
 			fail_msg("no statement of class %s in the corpus", cls_name((enum exact_class)c));
 	free(u.v);
+}
+
+/* A third corpus: the first's rules, some of them rate-limited (at most 3 a policy, each its
+ * own budget), every packet checked with each budget spent or not. A limited rule never
+ * decides all it matches, and a limited allow that unlimited ones undo is "unneeded". */
+static void test_oracle_limits(void **state)
+{
+	(void)state;
+	struct universe u;
+	make_universe(&u);
+	int counts[5] = {0}, limited = 0;
+	for (int round = 0; round < 12; round++) {
+		struct ir_ruleset rs = {0};
+		int nstmt = 3 + (int)rnd(4), nlim = 0;
+		enum ir_action acts[16];
+		for (int s = 1; s <= nstmt; s++) {
+			acts[s] = rnd(3) ? IR_ACCEPT : rnd(2) ? IR_DROP : IR_REJECT;
+			bool lim = nlim < 3 && rnd(2);
+			int nr = 1 + (int)rnd(2);
+			for (int k = 0; k < nr; k++) {
+				struct ir_rule r;
+				random_rule(&r, s, acts[s]);
+				if (lim && nlim < 3) {
+					struct ir_match *m = ir_match_put(&r, IR_M_LIMIT);
+					m->u.limit.rate = 10;
+					m->u.limit.burst = 5;
+					nlim++;
+				}
+				VEC_PUSH(rs.rules, r);
+			}
+			limited += lim;
+		}
+		check_policy(&rs, nstmt, &u, acts);
+		struct exact x;
+		assert_true(exact_analyze(&x, &rs, (size_t)nstmt));
+		for (int s = 0; s < nstmt; s++)
+			counts[x.st[s].cls]++;
+		exact_free(&x);
+		ir_ruleset_free(&rs);
+	}
+	free(u.v);
+	assert_true(limited > 0);
+	/* every class but "covered" (the first corpus has it; here half the statements are
+	 * limited, and a limited rule covers nothing) */
+	for (int c = 0; c < 5; c++)
+		if (!counts[c] && c != EX_COVERED)
+			fail_msg("no statement of class %s in the corpus", cls_name((enum exact_class)c));
+}
+
+/* A limited allow before an unlimited one of the same packets decides packets (those within
+ * its budget), but without it the unlimited one would decide them alike: unneeded, and the
+ * unlimited one stays live (what exceeds the budget). */
+static void test_limit_undone(void **state)
+{
+	(void)state;
+	struct ir_ruleset rs = {0};
+	for (int s = 1; s <= 2; s++) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.hook = IR_INPUT;
+		r.action = IR_ACCEPT;
+		r.origin.stmt_no = r.origin.line = s;
+		ir_rule_set_proto(&r, IR_TCP);
+		struct ir_portrange pr = {22, 22};
+		ir_rule_set_ports(&r, IR_M_DPORT, &pr, 1);
+		if (s == 1) {
+			struct ir_match *m = ir_match_put(&r, IR_M_LIMIT);
+			m->u.limit.rate = 10;
+			m->u.limit.burst = 5;
+		}
+		VEC_PUSH(rs.rules, r);
+	}
+	struct exact x;
+	assert_true(exact_analyze(&x, &rs, 2));
+	assert_int_equal(x.st[0].cls, EX_UNNEEDED);
+	assert_int_equal(x.st[0].nlines, 1);
+	assert_int_equal(x.st[0].lines[0], 2);
+	assert_int_equal(x.st[1].cls, EX_LIVE);
+	exact_free(&x);
+	ir_ruleset_free(&rs);
 }
 
 /* The second corpus: rules over the kinds the first leaves out, on all three filter hooks. */
@@ -410,6 +516,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_oracle),
 		cmocka_unit_test(test_oracle_kinds),
+		cmocka_unit_test(test_oracle_limits),
+		cmocka_unit_test(test_limit_undone),
 		cmocka_unit_test(test_witness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -242,7 +242,9 @@ static void names_and_text_compile(void **state)
 			    "[0 A.D.]\ntitle=t\ndescription=d\nports=20595/udp\n"
 			    "[flow]\ntitle=t\ndescription=d\nports=1/tcp\n"
 			    "[any]\ntitle=t\ndescription=d\nports=2/tcp\n"
-			    "[default]\ntitle=t\ndescription=d\nports=3/tcp\n");
+			    "[default]\ntitle=t\ndescription=d\nports=3/tcp\n"
+			    "[on]\ntitle=t\ndescription=d\nports=4/tcp\n"
+			    "[limit]\ntitle=t\ndescription=d\nports=5/tcp\n");
 	assert_true(r->ok);
 	assert_string_equal(r->set.apps.v[0]->name, "msn-ssl");
 	assert_string_equal(r->set.apps.v[1]->name, "msn-ssl-2");
@@ -250,6 +252,8 @@ static void names_and_text_compile(void **state)
 	assert_string_equal(r->set.apps.v[3]->name, "flow-app");
 	assert_string_equal(r->set.apps.v[4]->name, "any-app");     /* `any` is every app */
 	assert_string_equal(r->set.apps.v[5]->name, "default-app"); /* a zone's `default` */
+	assert_string_equal(r->set.apps.v[6]->name, "on-app");      /* `on LOCAL` */
+	assert_string_equal(r->set.apps.v[7]->name, "limit-app");   /* a rate limit */
 	assert_non_null(find_diag(r, SEV_NOTE, "both make the app name 'msn-ssl'"));
 	char *text = NULL;
 	size_t len = 0;
@@ -257,7 +261,7 @@ static void names_and_text_compile(void **state)
 	import_write(&r->set, IMPORT_UFW, m);
 	fclose(m);
 	assert_non_null(strstr(text, "app msn-ssl \"a 'quoted' title\" {"));
-	char *policy = xasprintf("%sallow msn-ssl, msn-ssl-2, _0-a.d, flow-app, any-app, default-app server;\n", text);
+	char *policy = xasprintf("%sallow msn-ssl, msn-ssl-2, _0-a.d, flow-app, any-app, default-app, on-app, limit-app server;\n", text);
 	bool ok;
 	struct compilation *c = unit_compile(policy, &ok);
 	if (!ok)

@@ -63,6 +63,7 @@ struct ipt_view {
 	bool fragment;
 	bool dst_local, ct_dnat;
 	struct ir_setref in_set;
+	const struct ir_limit *limit;   /* NULL = none */
 };
 
 static void view_of(const struct ir_rule *r, struct ipt_view *v)
@@ -95,6 +96,7 @@ static void view_of(const struct ir_rule *r, struct ipt_view *v)
 		case IR_M_CT_HELPER: v->ct_helper = m->u.helper; break;
 		case IR_M_DADDR_LOCAL: v->dst_local = true; break;
 		case IR_M_CT_DNAT: v->ct_dnat = true; break;
+		case IR_M_LIMIT: v->limit = &m->u.limit; break;
 		}
 	}
 }
@@ -240,6 +242,11 @@ static char *check_rule(const struct ir_ruleset *rs, const struct ir_rule *r, ui
 		return xstrdup("an input interface in POSTROUTING (iptables cannot match it there)");
 	if (r->hook == IR_DSTNAT && v->oif.n)
 		return xstrdup("an output interface in PREROUTING (not known before routing)");
+	if (v->limit && (!v->limit->rate || !v->limit->burst || v->limit->burst > 10000 ||
+			 v->limit->rate > 10000 || v->limit->unit > IR_PER_DAY))
+		return xstrdup("a rate limit xt_hashlimit cannot hold");
+	if ((r->log || r->action == IR_LOG) && r->logopt.level_set && r->logopt.level > 7)
+		return xstrdup("a log level outside 0..7");
 	if (r->action == IR_SET_HELPER) {
 		if (!r->helper || !helper_type_known(r->helper))
 			return xasprintf("unknown conntrack helper '%s'", r->helper ? r->helper : "");
@@ -443,6 +450,52 @@ static void put_recent(struct strbuf *sb, const struct ir_ruleset *rs, const str
 	sb_printf(sb, " --mask %s --%s", mask, ref->src ? "rsource" : "rdest");
 }
 
+/* xt_hashlimit, written as *-save prints it back: the rate in the shortest unit that holds it
+ * whole (120/minute is 2/sec), and a per-source table's expiry (a quiet source is forgotten
+ * once its budget would have refilled) unless it is the printed unit, which *-save leaves out.
+ * One table per IR rule, named by the rule and its budget (a reload with a new budget gets a
+ * new table: the kernel keeps an existing table's settings), shared by every line of the
+ * rule, so a rule written as several lines still has one budget; `tag` tells a LOG line's
+ * table apart. Without --hashlimit-mode every packet shares one bucket; srcip: one per source. */
+static void put_limit(struct strbuf *sb, const struct ir_ruleset *rs, const struct ir_rule *r,
+		      const struct ir_limit *l, const char *tag)
+{
+	static const struct { uint8_t unit; const char *name; } units[] = {
+		{IR_PER_SECOND, "sec"}, {IR_PER_MINUTE, "min"}, {IR_PER_HOUR, "hour"}, {IR_PER_DAY, "day"},
+	};
+	uint64_t per = ir_rate_unit_seconds(l->unit);
+	size_t u = 0;
+	while (u + 1 < sizeof(units) / sizeof(units[0]) &&
+	       ((uint64_t)l->rate * ir_rate_unit_seconds(units[u].unit)) % per)
+		u++;
+	uint64_t count = (uint64_t)l->rate * ir_rate_unit_seconds(units[u].unit) / per;
+	static const char unit_ch[] = "smhd";
+	sb_printf(sb, " -m hashlimit --hashlimit-upto %llu/%s --hashlimit-burst %u", (unsigned long long)count,
+		  units[u].name, l->burst);
+	if (l->per_source)
+		sb_puts(sb, " --hashlimit-mode srcip");
+	sb_printf(sb, " --hashlimit-name ph%zu%s_%u%c%u%s", (size_t)(r - rs->rules.v), tag, l->rate,
+		  unit_ch[l->unit], l->burst, l->per_source ? "s" : "");
+	/* *-save leaves out an expiry equal to the printed unit (which is also the default) */
+	uint64_t expire = (uint64_t)ir_limit_refill_seconds(l) * 1000;
+	if (l->per_source && expire != (uint64_t)ir_rate_unit_seconds(units[u].unit) * 1000)
+		sb_printf(sb, " --hashlimit-htable-expire %llu", (unsigned long long)expire);
+}
+
+/* How a LOG line writes its level, or an NFLOG line its group. */
+static void put_log_target(struct strbuf *sb, const struct ir_rule *r, const char *prefix)
+{
+	if (r->logopt.nflog) {
+		sb_printf(sb, " -j NFLOG --nflog-prefix \"%s\"", prefix);
+		if (r->logopt.group)
+			sb_printf(sb, " --nflog-group %u", r->logopt.group);
+		return;
+	}
+	sb_printf(sb, " -j LOG --log-prefix \"%s\"", prefix);
+	if (r->logopt.level_set && r->logopt.level != 4) /* 4 (warn) is LOG's own default */
+		sb_printf(sb, " --log-level %u", r->logopt.level);
+}
+
 static void put_target(struct strbuf *sb, const struct ir_rule *r,
 		       uint8_t family)
 {
@@ -461,7 +514,7 @@ static void put_target(struct strbuf *sb, const struct ir_rule *r,
 		break;
 	case IR_LOG: {
 		char *p = log_prefix(r);
-		sb_printf(sb, " -j LOG --log-prefix \"%s\"", p);
+		put_log_target(sb, r, p);
 		free(p);
 		break;
 	}
@@ -499,16 +552,26 @@ struct emitter {
 	int n_gates;
 };
 
-/* One line, preceded by its LOG line when the rule also logs: same matches, same comment. */
+/* One line, preceded by its LOG line when the rule also logs: same matches, same comment.
+ * A rate limit goes last, after the comment; the LOG line's limit has a table of its own, so
+ * that a packet spends one token of the rule's budget, not two. */
 static void put_line(struct emitter *e, struct strbuf *sb, const char *chain, const struct ir_rule *r,
 		     const char *matches)
 {
+	const struct ir_match *lim = ir_match_get(r, IR_M_LIMIT);
 	if (r->log && r->action != IR_LOG) {
 		char *p = log_prefix(r);
-		sb_printf(sb, "-A %s%s -j LOG --log-prefix \"%s\"\n", chain, matches, p);
+		struct strbuf t = {0};
+		if (lim)
+			put_limit(&t, e->rs, r, &lim->u.limit, "l");
+		put_log_target(&t, r, p);
+		sb_printf(sb, "-A %s%s%s\n", chain, matches, t.s);
+		sb_free(&t);
 		free(p);
 	}
 	struct strbuf t = {0};
+	if (lim)
+		put_limit(&t, e->rs, r, &lim->u.limit, "");
 	put_target(&t, r, e->family);
 	sb_printf(sb, "-A %s%s%s\n", chain, matches, t.s ? t.s : "");
 	sb_free(&t);

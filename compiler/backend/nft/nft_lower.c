@@ -46,8 +46,19 @@ const struct nft_channel *nft_plan_channel(const struct nft_plan *p, const struc
 	return NULL;
 }
 
+const struct nft_meter *nft_plan_meter(const struct nft_plan *p, const struct ir_rule *r)
+{
+	for (size_t i = 0; i < p->meters.n; i++)
+		if (p->meters.v[i].user == r)
+			return &p->meters.v[i];
+	return NULL;
+}
+
 static bool name_taken(const struct nft_plan *p, const char *name)
 {
+	for (size_t i = 0; i < p->meters.n; i++)
+		if (!strcmp(p->meters.v[i].name, name))
+			return true;
 	for (size_t i = 0; i < p->sets.n; i++)
 		if (!strcmp(p->sets.v[i].name, name))
 			return true;
@@ -148,6 +159,20 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 		struct nft_dyn_set d = {dynset_name(p, ds), ds, first_dynset_user(rs, ds->name)};
 		VEC_PUSH(p->dynsets, d);
 	}
+	/* One meter per rule limited per source, numbered in rule order. */
+	unsigned k = 0;
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		const struct ir_match *m = ir_match_get(r, IR_M_LIMIT);
+		if (!m || !m->u.limit.per_source || !r->family)
+			continue;
+		char *name;
+		do
+			name = xasprintf("ph_limit_%u%s", ++k, fam_suffix(r->family));
+		while (name_taken(p, name) && (free(name), 1));
+		VEC_PUSH(p->meters, ((struct nft_meter){name, r->family,
+						       ir_limit_refill_seconds(&m->u.limit), r}));
+	}
 }
 
 const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why)
@@ -203,6 +228,9 @@ void nft_plan_free(struct nft_plan *p)
 		free(p->dynsets.v[i].name);
 	for (size_t i = 0; i < p->channels.n; i++)
 		free(p->channels.v[i].prefix);
+	for (size_t i = 0; i < p->meters.n; i++)
+		free(p->meters.v[i].name);
+	VEC_FREE(p->meters);
 	VEC_FREE(p->helpers);
 	VEC_FREE(p->sets);
 	VEC_FREE(p->dynsets);
@@ -404,6 +432,19 @@ static void lower_match(struct lower *l, const struct ir_match *m)
 	case IR_M_CT_DNAT:
 		step(l, NS_CT_DNAT);
 		break;
+	case IR_M_LIMIT:
+		s = step(l, NS_LIMIT);
+		s->u.limit.l = &m->u.limit;
+		if (m->u.limit.per_source) {
+			/* the source address is the meter's key: its family must be known */
+			need_nfproto(l);
+			const struct nft_meter *mt = nft_plan_meter(l->plan, r);
+			s->u.limit.meter = mt ? mt->name : NULL;
+			s->src = true;
+			if (!mt)
+				invalid(l, xstrdup("a per-source limit without its meter"));
+		}
+		break;
 	}
 }
 
@@ -421,7 +462,12 @@ static void lower_action(struct lower *l)
 	struct nft_step *s;
 	if (r->log || r->action == IR_LOG) {
 		l->out->log_prefix = log_prefix(r);
-		step(l, NS_LOG)->u.log_prefix = l->out->log_prefix;
+		s = step(l, NS_LOG);
+		s->u.log_prefix = l->out->log_prefix;
+		if (r->logopt.level_set || r->logopt.nflog)
+			s->logopt = &r->logopt;
+		if (r->logopt.nflog && r->logopt.group == NFT_PINHOLED_GROUP)
+			invalid(l, xasprintf("log group %d is pinholed's", NFT_PINHOLED_GROUP));
 	}
 	switch (r->action) {
 	case IR_ACCEPT:

@@ -39,6 +39,14 @@ struct nft_dyn_set {                /* a set the packet path fills (IR dynsets) 
 	const struct ir_dynset *ds;
 	const struct ir_rule *user;
 };
+/* A per-source rate limit's meter: a dynamic set of source addresses, each with a token
+ * bucket of its own; a quiet source is forgotten once its budget would have refilled. */
+struct nft_meter {
+	char *name;                 /* "ph_limit_1_v4" */
+	uint8_t family;
+	uint32_t timeout;           /* seconds */
+	const struct ir_rule *user; /* the one rule that fills it */
+};
 /* A helper channel: one control flow of one statement and app that pinholed reads with one
  * parser. Its copy rules log with prefix "ph<id>:" to NFT_PINHOLED_GROUP; pinholed learns
  * from the plan which channel a prefix names, so it knows which flow a packet is of, and so
@@ -60,6 +68,7 @@ struct nft_plan {
 	VEC(struct nft_named_set) sets;
 	VEC(struct nft_dyn_set) dynsets;
 	VEC(struct nft_channel) channels;
+	VEC(struct nft_meter) meters;
 	bool chain[IR_HOOK_COUNT];  /* which base chains the table has */
 	/* Filled by nft_plan_rules: each chain's rules as loaded, runs of rules that differ only
 	 * in addresses or ports merged into one rule over a set (see nft_merge.c), and the
@@ -88,6 +97,8 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p);
 const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why);
 void nft_plan_free(struct nft_plan *p);
 const char *nft_plan_dynset_name(const struct nft_plan *p, const char *ir_name);
+/* The meter of a rule with a per-source limit, or NULL. */
+const struct nft_meter *nft_plan_meter(const struct nft_plan *p, const struct ir_rule *r);
 /* The channel of an IR_HELPER_COPY rule (its statement, app, parser and flow), or NULL. */
 const struct nft_channel *nft_plan_channel(const struct nft_plan *p, const struct ir_rule *r);
 
@@ -141,6 +152,8 @@ enum nft_step_kind {
 	NS_FIB_LOCAL,  /* fib daddr type local */
 	NS_CT_DNAT,    /* ct status dnat */
 	NS_SET_MATCH,  /* ip saddr . tcp dport { ... }: several rules' fields looked up at once */
+	NS_LIMIT,      /* limit rate R/U burst B packets, or per source:
+			* update @meter { ip saddr limit rate R/U burst B packets } */
 	/* statements */
 	NS_LOG,        /* log prefix "..." */
 	NS_NFLOG,      /* log prefix "ph1:" group G snaplen S: a copy for pinholed */
@@ -163,6 +176,7 @@ struct nft_step {
 	bool src;               /* addresses, set lookups and updates, ports: which end */
 	uint8_t family;         /* IR_V4 / IR_V6 where the step reads a network header */
 	uint8_t proto;          /* transport protocol of port, flag and ICMP steps */
+	const struct ir_logopt *logopt; /* NS_LOG: level or group (NULL: the defaults) */
 	union {
 		uint8_t nfproto;                 /* NS_NFPROTO: IR_V4 / IR_V6 */
 		uint8_t l4proto;                 /* NS_L4PROTO */
@@ -187,6 +201,10 @@ struct nft_step {
 		enum nft_reject reject;          /* NS_REJECT */
 		const char *helper_obj;          /* NS_HELPER_SET */
 		const struct nft_setmatch *setm; /* NS_SET_MATCH (owned by the lowered rule) */
+		struct {
+			const struct ir_limit *l;
+			const char *meter;       /* per source: the meter's name */
+		} limit;                         /* NS_LIMIT */
 		struct {
 			const struct ir_nat *to;
 			bool dst;                /* dnat; else snat */

@@ -55,6 +55,7 @@ static int key_fields(const struct nft_step *s, enum nft_field f[2])
 	case NS_REJECT:
 	case NS_HELPER_SET:
 	case NS_SET_UPDATE:
+	case NS_LIMIT:
 		break;
 	}
 	return 0;
@@ -97,7 +98,11 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	case NS_CT_STATE: return a->u.ct_state == b->u.ct_state;
 	case NS_CT_HELPER: return util_str_equal(a->u.ct_helper, b->u.ct_helper);
 	case NS_LOG:
+		return util_str_equal(a->u.log_prefix, b->u.log_prefix) &&
+		       (a->logopt == b->logopt ||
+			(a->logopt && b->logopt && !memcmp(a->logopt, b->logopt, sizeof(*a->logopt))));
 	case NS_NFLOG: return util_str_equal(a->u.log_prefix, b->u.log_prefix);
+	case NS_LIMIT: return false; /* every limited rule keeps its own budget: never merged */
 	case NS_REJECT: return a->u.reject == b->u.reject;
 	case NS_HELPER_SET: return util_str_equal(a->u.helper_obj, b->u.helper_obj);
 	case NS_NAT:
@@ -107,11 +112,16 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	return false;
 }
 
-/* Only rules that decide merge; the verdict is their last step. */
+/* Only rules that decide merge; the verdict is their last step. A limited rule does not
+ * decide every packet it matches (those over its budget go on), and the packets that reach it
+ * spend its budget: it neither merges nor lets a rule of its run move past it. */
 static bool decides(const struct nft_lowered *l)
 {
 	if (!l->steps.n || l->steps.n > 64 || l->setm)
 		return false;
+	for (size_t k = 0; k < l->steps.n; k++)
+		if (l->steps.v[k].kind == NS_LIMIT)
+			return false;
 	enum nft_step_kind k = l->steps.v[l->steps.n - 1].kind;
 	return k == NS_ACCEPT || k == NS_DROP || k == NS_REJECT;
 }
@@ -254,6 +264,7 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 		case NS_REJECT:
 		case NS_HELPER_SET:
 		case NS_SET_UPDATE:
+		case NS_LIMIT:
 			break; /* never varies (key_fields) */
 		}
 	}
@@ -487,6 +498,7 @@ static uint64_t shape_hash(const struct nft_lowered *l)
 		case NS_SET_MATCH:
 		case NS_ACCEPT:
 		case NS_DROP:
+		case NS_LIMIT:
 			break; /* equal kinds, or compared by same_step() */
 		}
 		for (size_t i = 0; i < len; i++)

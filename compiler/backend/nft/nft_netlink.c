@@ -490,13 +490,54 @@ static void step_nat(struct rule_ctx *c, const struct nft_step *st)
 	add(c, e);
 }
 
-static void step_log(struct rule_ctx *c, const char *prefix)
+static void step_log(struct rule_ctx *c, const char *prefix, const struct ir_logopt *o)
 {
 	struct nftnl_expr *e = expr(c, "log");
 	if (!e)
 		return;
 	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix) < 0)
 		fail(c->b, ENOMEM);
+	if (o && o->nflog)
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, o->group);
+	else if (o && o->level_set)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_LEVEL, o->level);
+	add(c, e);
+}
+
+static struct nftnl_expr *limit_expr(struct rule_ctx *c, const struct ir_limit *l)
+{
+	struct nftnl_expr *e = expr(c, "limit");
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, l->rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, ir_rate_unit_seconds(l->unit));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, l->burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	return e;
+}
+
+/* limit rate ..., or per source: the source address into register 1 and a dynset update
+ * whose element carries the limit (nft sends one stateful expression as DYNSET_EXPR). */
+static void step_limit(struct rule_ctx *c, const struct nft_step *st)
+{
+	if (!st->u.limit.meter) {
+		add(c, limit_expr(c, st->u.limit.l));
+		return;
+	}
+	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, true),
+		     addr_len(st->family), NFT_REG_1);
+	struct nftnl_expr *e = expr(c, "dynset");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, st->u.limit.meter) < 0)
+		fail(c->b, ENOMEM);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, 0); /* filled in with the named sets' */
+	struct nftnl_expr *l = limit_expr(c, st->u.limit.l);
+	if (l)
+		nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, l, 0);
 	add(c, e);
 }
 
@@ -779,7 +820,7 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 		step_set_match(c, st->u.setm);
 		break;
 	case NS_LOG:
-		step_log(c, st->u.log_prefix);
+		step_log(c, st->u.log_prefix, st->logopt);
 		break;
 	case NS_NFLOG:
 		step_nflog(c, st->u.log_prefix);
@@ -798,6 +839,9 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 		break;
 	case NS_SET_UPDATE:
 		step_set_update(c, st);
+		break;
+	case NS_LIMIT:
+		step_limit(c, st);
 		break;
 	}
 }
@@ -911,6 +955,21 @@ static void build_dynset(struct build *b, const struct nft_dyn_set *d)
 		push(b, NL_SET, s, d->user);
 }
 
+/* A per-source limit's meter: empty, dynamic, each source forgotten after `timeout`. */
+static void build_meter(struct build *b, const struct nft_meter *m)
+{
+	bool v6 = m->family == IR_V6;
+	struct set_spec sp = {.name = m->name, .key_type = v6 ? DT_IP6ADDR : DT_IPADDR,
+			      .key_len = v6 ? 16 : 4, .byteorder = BO_BIG, .dynamic = true,
+			      .timeout = (uint64_t)m->timeout * 1000, .size = NFT_DYNSET_SIZE};
+	kranges none = {0};
+	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &sp, &none);
+	if (!s)
+		fail(b, errno);
+	else
+		push(b, NL_SET, s, m->user);
+}
+
 /* A merged rule's one-field set of ranges, declared in the table (see nft_merge.c). */
 static void build_merged_set(struct build *b, const struct nft_setmatch *m)
 {
@@ -993,6 +1052,8 @@ int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out)
 		build_named_set(&b, &p.sets.v[i]);
 	for (size_t i = 0; i < p.dynsets.n; i++)
 		build_dynset(&b, &p.dynsets.v[i]);
+	for (size_t i = 0; i < p.meters.n; i++)
+		build_meter(&b, &p.meters.v[i]);
 	char *why = NULL;
 	const struct ir_rule *bad = nft_plan_rules(rs, &p, &why);
 	if (bad) /* what nft cannot say, at its rule */

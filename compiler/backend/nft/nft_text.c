@@ -265,7 +265,21 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 		break;
 	case NS_LOG:
 		sb_printf(sb, "log prefix \"%s\" ", s->u.log_prefix);
+		if (s->logopt && s->logopt->nflog)
+			sb_printf(sb, "group %u ", s->logopt->group);
+		else if (s->logopt && s->logopt->level_set)
+			sb_printf(sb, "level %s ", ir_log_level_name(s->logopt->level));
 		break;
+	case NS_LIMIT: {
+		const struct ir_limit *lim = s->u.limit.l;
+		if (s->u.limit.meter)
+			sb_printf(sb, "update @%s { %s saddr ", s->u.limit.meter, fam_kw(s->family));
+		sb_printf(sb, "limit rate %u/%s burst %u packets ", lim->rate, ir_rate_unit_name(lim->unit),
+			  lim->burst);
+		if (s->u.limit.meter)
+			sb_puts(sb, "} ");
+		break;
+	}
 	case NS_NFLOG:
 		sb_printf(sb, "log prefix \"%s\" group %d snaplen %d ", s->u.log_prefix,
 			  NFT_PINHOLED_GROUP, NFT_PINHOLED_SNAPLEN);
@@ -374,6 +388,14 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tsize %d\n\t\tflags dynamic,timeout\n"
 			"\t\ttimeout %s\n\t}\n\n", p.dynsets.v[i].name,
 			ds->family == IR_V6 ? "ipv6_addr" : "ipv4_addr", NFT_DYNSET_SIZE, t);
+	}
+	for (size_t i = 0; i < p.meters.n; i++) {
+		/* A per-source limit: each source's budget; forgotten once it would have refilled. */
+		char t[32];
+		ir_duration_format(p.meters.v[i].timeout, t, sizeof(t));
+		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tsize %d\n\t\tflags dynamic,timeout\n"
+			"\t\ttimeout %s\n\t}\n\n", p.meters.v[i].name,
+			p.meters.v[i].family == IR_V6 ? "ipv6_addr" : "ipv4_addr", NFT_DYNSET_SIZE, t);
 	}
 	for (size_t i = 0; i < p.merged_sets.n; i++) {
 		/* Rules merged into one lookup; each element's comment names the rule it was. */
