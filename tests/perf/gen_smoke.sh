@@ -19,10 +19,15 @@ for kind in entries sources applist portlist; do
 done
 [ "$(grep -c '^allow ' "$tmp/entries.pin")" = $n ] && ok || bad "entries: not $n allow lines"
 [ "$(tail -1 "$tmp/entries.pin")" = "allow tcp/5201 server from 198.18.0.2;" ] && ok || bad "entries: last line is not the traffic's"
-# pinhole merges the entries into one set lookup: one element (with its comment) an entry.
-[ "$(grep -c '^[[:space:]]*[0-9.]*\(/[0-9]*\)\? \. [0-9]* comment "' "$tmp/entries.nft")" = $n ] && ok ||
-	bad "entries: not $n elements of a saddr . dport set in the nft output"
-grep -q '198.18.0.2 \. 5201 comment "' "$tmp/entries.nft" && ok || bad "entries: no element for the traffic"
+# pinhole merges the entries into set lookups, one per prefix length (the /24 entries into
+# one masked lookup; the traffic's /32 entry, alone of its length, stays a plain rule): one
+# element (with its comment) or one rule an entry.
+elems=$(grep -c '^[[:space:]]*[0-9.]*\(/[0-9]*\)\? \. [0-9]* comment "' "$tmp/entries.nft")
+rules=$(grep -c '^[[:space:]]*ip saddr [0-9.]* tcp dport [0-9]* accept comment "' "$tmp/entries.nft")
+[ "$elems" -ge $((n - 1)) ] && [ $((elems + rules)) = $n ] && ok ||
+	bad "entries: not $n entries as saddr . dport set elements or rules in the nft output ($elems elements, $rules rules)"
+grep -q '198.18.0.2 \. 5201 comment "\|ip saddr 198.18.0.2 tcp dport 5201 accept comment "' "$tmp/entries.nft" && ok ||
+	bad "entries: no element or rule for the traffic"
 [ "$(grep -c '^[[:space:]]*[0-9.]*\(/[0-9]*\)\? comment ".*tcp/22' "$tmp/sources.nft")" = $n ] && ok ||
 	bad "sources: not $n source elements for tcp/22"
 [ "$(grep -o 'tcp/' "$tmp/portlist.pin" | wc -l)" = $n ] && ok || bad "portlist: not $n ports"
