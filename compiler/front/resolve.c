@@ -521,6 +521,19 @@ static const struct rapp *lower_app(struct resolved *r, const struct library *li
 	return ra;
 }
 
+/* An app the policy writes itself (a port literal, `any`): kept in res->port_apps, so that
+ * explain can show it like any app, and lowered like a library app of that one flow. */
+static const struct rapp *one_flow_app(struct resolved *r, struct ast_app *a)
+{
+	VEC_PUSH(r->port_apps, a);
+	struct rapp *ra = xcalloc(1, sizeof(*ra));
+	ra->name = a->name;
+	ra->src = a;
+	VEC_PUSH(ra->flows, lower_flow(a, &a->flows.v[0]));
+	VEC_PUSH(r->apps, ra);
+	return ra;
+}
+
 /* A port literal (tcp/8080) is an app of one client-to-server flow: written as a definition
  * (kept in res->port_apps, so that explain can show it like any app) and lowered like one. */
 static const struct rapp *port_app(struct resolved *r, const struct ast_service *s)
@@ -538,13 +551,7 @@ static const struct rapp *port_app(struct resolved *r, const struct ast_service 
 	f.dport.loc = s->loc;
 	VEC_PUSH(f.dport.r, s->ports);
 	VEC_PUSH(a->flows, f);
-	VEC_PUSH(r->port_apps, a);
-	struct rapp *ra = xcalloc(1, sizeof(*ra));
-	ra->name = a->name;
-	ra->src = a;
-	VEC_PUSH(ra->flows, lower_flow(a, &a->flows.v[0]));
-	VEC_PUSH(r->apps, ra);
-	return ra;
+	return one_flow_app(r, a);
 }
 
 /* `any` is an app of one client-to-server flow of every protocol and port, written like a
@@ -562,13 +569,7 @@ static const struct rapp *any_app(struct resolved *r, const struct ast_service *
 	f.to = ROLE_SERVER;
 	f.protos = PROTO_BIT_ALL;
 	VEC_PUSH(a->flows, f);
-	VEC_PUSH(r->port_apps, a);
-	struct rapp *ra = xcalloc(1, sizeof(*ra));
-	ra->name = a->name;
-	ra->src = a;
-	VEC_PUSH(ra->flows, lower_flow(a, &a->flows.v[0]));
-	VEC_PUSH(r->apps, ra);
-	return ra;
+	return one_flow_app(r, a);
 }
 
 static void rflow_free(struct rflow *f)

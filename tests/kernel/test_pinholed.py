@@ -108,6 +108,16 @@ def setup():
         sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
 
 
+def teardown(*procs):
+    """Kills what the test started (None entries skipped) and deletes setup()'s namespaces."""
+    for p in procs:
+        if p:
+            p.kill()
+            p.wait()
+    for ns in (FW, SRV, OTHER):
+        sh("ip", "netns", "del", ns, check=False)
+
+
 def main():
     ktest.preflight_or_skip("pinholed")
     suite = ktest.Suite("pinholed")
@@ -230,10 +240,7 @@ def main():
     except Exception as e:  # noqa: BLE001
         suite.error("pinholed", e)
     finally:
-        if d:
-            d.kill()
-        for ns in (FW, SRV, OTHER):
-            sh("ip", "netns", "del", ns, check=False)
+        teardown(d)
         os.unlink(pol)
         os.unlink(pol_nfs4)
     suite.finish()

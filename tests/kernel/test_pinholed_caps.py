@@ -121,11 +121,7 @@ def main():
     except Exception as e:  # noqa: BLE001
         suite.error("pinholed-caps", e)
     finally:
-        if d:
-            d.kill()
-            d.wait()
-        for ns in (tp.FW, tp.SRV, tp.OTHER):
-            tp.sh("ip", "netns", "del", ns, check=False)
+        tp.teardown(d)
         os.unlink(pol)
         os.rmdir(tmp)
     suite.finish()

@@ -180,11 +180,7 @@ def main():
     except Exception as e:  # noqa: BLE001
         suite.error("pinholed-hostile", e)
     finally:
-        for p in (d, srv):
-            if p:
-                p.kill()
-        for ns in (FW, SRV, OTHER):
-            base.sh("ip", "netns", "del", ns, check=False)
+        base.teardown(d, srv)
         for f in (pol, TRIGGER):
             if os.path.exists(f):
                 os.unlink(f)

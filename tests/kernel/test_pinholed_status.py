@@ -88,11 +88,7 @@ def main():
     except Exception as e:  # noqa: BLE001
         suite.error("pinholed-status", e)
     finally:
-        if d:
-            d.kill()
-            d.wait()
-        for ns in (tp.FW, tp.SRV, tp.OTHER):
-            tp.sh("ip", "netns", "del", ns, check=False)
+        tp.teardown(d)
         for p in (pol, plain):
             os.unlink(p)
         os.rmdir(tmp)

@@ -2,19 +2,9 @@
 #include "packet.h"
 #include "unit.h"
 
-static struct ir_verdict eval_text(const struct compilation *c, const char *pkt)
-{
-	static struct packet_text pt; /* static: the packet points into it */
-	char *why = NULL;
-	int col;
-	if (!packet_parse(pkt, &pt, &why, &col))
-		fail_msg("bad packet '%s': %s", pkt, why);
-	return ir_eval(&c->ir, &pt.pkt);
-}
-
 static void expect(const struct compilation *c, const char *pkt, enum ir_action action, int line)
 {
-	struct ir_verdict v = eval_text(c, pkt);
+	struct ir_verdict v = unit_eval_text(c, pkt);
 	if (v.action != action)
 		fail_msg("%s: %s, expected %s", pkt, ir_action_name(v.action), ir_action_name(action));
 	if (line == 0)

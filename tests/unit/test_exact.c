@@ -221,6 +221,27 @@ static void check_policy(struct ir_ruleset *rs, int nstmt, const struct universe
 	exact_free(&x);
 }
 
+/* One random policy: the oracle's checks, then its statements' classes counted; frees rs. */
+static void check_and_count(struct ir_ruleset *rs, int nstmt, const struct universe *u,
+			    enum ir_action *acts, int *counts)
+{
+	check_policy(rs, nstmt, u, acts);
+	struct exact x;
+	assert_true(exact_analyze(&x, rs, (size_t)nstmt));
+	for (int s = 0; s < nstmt; s++)
+		counts[x.st[s].cls]++;
+	exact_free(&x);
+	ir_ruleset_free(rs);
+}
+
+/* The corpus exercises every class (but `except`, if not -1), or the test proves little. */
+static void require_classes(const int *counts, int except)
+{
+	for (int c = 0; c < 5; c++)
+		if (!counts[c] && c != except)
+			fail_msg("no statement of class %s in the corpus", cls_name((enum exact_class)c));
+}
+
 static void test_oracle(void **state)
 {
 	(void)state;
@@ -263,18 +284,10 @@ static void test_oracle(void **state)
 				VEC_PUSH(rs.rules, r);
 			}
 		}
-		check_policy(&rs, nstmt, &u, acts);
-		struct exact x;
-		assert_true(exact_analyze(&x, &rs, (size_t)nstmt));
-		for (int s = 0; s < nstmt; s++)
-			counts[x.st[s].cls]++;
-		exact_free(&x);
-		ir_ruleset_free(&rs);
+		check_and_count(&rs, nstmt, &u, acts, counts);
 	}
 	/* the corpus exercises every class, or the test proves little */
-	for (int c = 0; c < 5; c++)
-		if (!counts[c])
-			fail_msg("no statement of class %s in the corpus", cls_name((enum exact_class)c));
+	require_classes(counts, -1);
 	free(u.v);
 }
 
@@ -308,21 +321,13 @@ static void test_oracle_limits(void **state)
 			}
 			limited += lim;
 		}
-		check_policy(&rs, nstmt, &u, acts);
-		struct exact x;
-		assert_true(exact_analyze(&x, &rs, (size_t)nstmt));
-		for (int s = 0; s < nstmt; s++)
-			counts[x.st[s].cls]++;
-		exact_free(&x);
-		ir_ruleset_free(&rs);
+		check_and_count(&rs, nstmt, &u, acts, counts);
 	}
 	free(u.v);
 	assert_true(limited > 0);
 	/* every class but "covered" (the first corpus has it; here half the statements are
 	 * limited, and a limited rule covers nothing) */
-	for (int c = 0; c < 5; c++)
-		if (!counts[c] && c != EX_COVERED)
-			fail_msg("no statement of class %s in the corpus", cls_name((enum exact_class)c));
+	require_classes(counts, EX_COVERED);
 }
 
 /* A limited allow before an unlimited one of the same packets decides packets (those within
@@ -462,17 +467,9 @@ static void test_oracle_kinds(void **state)
 				VEC_PUSH(rs.rules, r);
 			}
 		}
-		check_policy(&rs, nstmt, &u, acts);
-		struct exact x;
-		assert_true(exact_analyze(&x, &rs, (size_t)nstmt));
-		for (int s = 0; s < nstmt; s++)
-			counts[x.st[s].cls]++;
-		exact_free(&x);
-		ir_ruleset_free(&rs);
+		check_and_count(&rs, nstmt, &u, acts, counts);
 	}
-	for (int c = 0; c < 5; c++)
-		if (!counts[c])
-			fail_msg("no statement of class %s in the corpus", cls_name((enum exact_class)c));
+	require_classes(counts, -1);
 	free(u.v);
 	free(u.member);
 }

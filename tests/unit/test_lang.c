@@ -4,16 +4,6 @@
 #include "packet.h"
 #include "unit.h"
 
-static struct ir_verdict eval_text(const struct compilation *c, const char *pkt)
-{
-	static struct packet_text pt;
-	char *why = NULL;
-	int col;
-	if (!packet_parse(pkt, &pt, &why, &col))
-		fail_msg("bad packet '%s': %s", pkt, why);
-	return ir_eval(&c->ir, &pt.pkt);
-}
-
 static prefix_vec parse_list(const char *const *texts)
 {
 	prefix_vec v = {0};
@@ -78,30 +68,30 @@ static void test_gateway_eval(void **state)
 	(void)state;
 	struct compilation *c = unit_compile_ok(GW);
 	/* any: every protocol from lan to wan */
-	struct ir_verdict v = eval_text(c, "udp 10.1.0.2:5000 -> 192.0.2.9:9999 fwd iif lan0 oif wan0 new");
+	struct ir_verdict v = unit_eval_text(c, "udp 10.1.0.2:5000 -> 192.0.2.9:9999 fwd iif lan0 oif wan0 new");
 	assert_int_equal(v.action, IR_ACCEPT);
 	assert_int_equal(v.rule->origin.line, 3);
-	v = eval_text(c, "tcp [fd00:1::2]:5000 -> [2001:db8::9]:1 fwd iif lan0 oif wan0 syn new");
+	v = unit_eval_text(c, "tcp [fd00:1::2]:5000 -> [2001:db8::9]:1 fwd iif lan0 oif wan0 syn new");
 	assert_int_equal(v.action, IR_ACCEPT);
 	/* except: the excepted host is not let out; lan has no default: the chain's drop */
-	v = eval_text(c, "tcp 10.1.0.66:5000 -> 192.0.2.9:443 fwd iif lan0 oif wan0 syn new");
+	v = unit_eval_text(c, "tcp 10.1.0.66:5000 -> 192.0.2.9:443 fwd iif lan0 oif wan0 syn new");
 	assert_int_equal(v.action, IR_DROP);
 	assert_null(v.rule);
 	/* the other way: wan's default reject, named by its line */
-	v = eval_text(c, "tcp 192.0.2.9:5000 -> 10.1.0.2:22 fwd iif wan0 oif lan0 syn new");
+	v = unit_eval_text(c, "tcp 192.0.2.9:5000 -> 10.1.0.2:22 fwd iif wan0 oif lan0 syn new");
 	assert_int_equal(v.action, IR_REJECT);
 	assert_non_null(v.rule);
 	assert_int_equal(v.rule->origin.line, 2);
 	assert_int_equal(ir_rule_proto(v.rule), IR_TCP);
-	v = eval_text(c, "udp [2001:db8::9]:5000 -> [2001:db8:2::1]:53 in iif wan0 new");
+	v = unit_eval_text(c, "udp [2001:db8::9]:5000 -> [2001:db8:2::1]:53 in iif wan0 new");
 	assert_int_equal(v.action, IR_REJECT);
 	assert_int_equal(ir_rule_proto(v.rule), 0);
 	/* on: http to the lan address, not to another address of the gateway */
-	v = eval_text(c, "tcp 10.1.0.2:5000 -> 10.1.0.1:80 in iif lan0 syn new");
+	v = unit_eval_text(c, "tcp 10.1.0.2:5000 -> 10.1.0.1:80 in iif lan0 syn new");
 	assert_int_equal(v.action, IR_ACCEPT);
-	v = eval_text(c, "tcp 10.1.0.2:5000 -> 203.0.113.1:80 in iif lan0 syn new");
+	v = unit_eval_text(c, "tcp 10.1.0.2:5000 -> 203.0.113.1:80 in iif lan0 syn new");
 	assert_int_equal(v.action, IR_DROP);
-	v = eval_text(c, "tcp [fd00:1::2]:5000 -> [fd00:1::1]:80 in iif lan0 syn new");
+	v = unit_eval_text(c, "tcp [fd00:1::2]:5000 -> [fd00:1::1]:80 in iif lan0 syn new");
 	assert_int_equal(v.action, IR_ACCEPT);
 	unit_free(c);
 }
@@ -114,12 +104,12 @@ static void test_on_stateless(void **state)
 						"allow tcp/8080 server on 192.0.2.5 from 198.51.100.0/24;\n");
 	char *out = unit_rules_of(c, IR_OUTPUT);
 	assert_non_null(strstr(out, "ip saddr 192.0.2.5 ip daddr 198.51.100.0/24 tcp sport 8080"));
-	struct ir_verdict v = eval_text(c, "tcp 192.0.2.5:8080 -> 198.51.100.7:40000 out ack");
+	struct ir_verdict v = unit_eval_text(c, "tcp 192.0.2.5:8080 -> 198.51.100.7:40000 out ack");
 	assert_int_equal(v.action, IR_ACCEPT);
-	v = eval_text(c, "tcp 192.0.2.6:8080 -> 198.51.100.7:40000 out ack");
+	v = unit_eval_text(c, "tcp 192.0.2.6:8080 -> 198.51.100.7:40000 out ack");
 	assert_int_equal(v.action, IR_DROP);
 	/* one family only: no IPv6 rule at all */
-	v = eval_text(c, "tcp [2001:db8::7]:40000 -> [2001:db8::5]:8080 in syn");
+	v = unit_eval_text(c, "tcp [2001:db8::7]:40000 -> [2001:db8::5]:8080 in syn");
 	assert_int_equal(v.action, IR_DROP);
 	free(out);
 	unit_free(c);

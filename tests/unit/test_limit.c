@@ -7,16 +7,6 @@
 #include "packet.h"
 #include "unit.h"
 
-static struct ir_verdict eval_text(const struct compilation *c, const char *pkt)
-{
-	static struct packet_text pt;
-	char *why = NULL;
-	int col;
-	if (!packet_parse(pkt, &pt, &why, &col))
-		fail_msg("bad packet '%s': %s", pkt, why);
-	return ir_eval(&c->ir, &pt.pkt);
-}
-
 static void test_rule_limit_per_family(void **state)
 {
 	(void)state;
@@ -177,7 +167,7 @@ static void test_eval_and_lint(void **state)
 	struct compilation *c = unit_compile_ok("allow ssh server limit 10/minute;\nallow ssh server from 10.0.0.0/8;\n");
 	/* within the budget the limited rule decides; lint does not call the second rule dead,
 	 * since what exceeds the budget goes on to it */
-	struct ir_verdict v = eval_text(c, "tcp 10.1.2.3:40000 -> 10.0.0.5:22 in syn");
+	struct ir_verdict v = unit_eval_text(c, "tcp 10.1.2.3:40000 -> 10.0.0.5:22 in syn");
 	assert_int_equal(v.action, IR_ACCEPT);
 	assert_non_null(v.rule);
 	assert_non_null(ir_match_get(v.rule, IR_M_LIMIT));

@@ -11,16 +11,6 @@ static const char *const GW =
 	"forward tcp/8443 from wan to 10.1.0.3 port 443 hairpin lan;\n"
 	"forward udp/53 from wan to fd00:1::3;\n";
 
-static struct ir_verdict eval_text(const struct compilation *c, const char *pkt)
-{
-	static struct packet_text pt;
-	char *why = NULL;
-	int col;
-	if (!packet_parse(pkt, &pt, &why, &col))
-		fail_msg("bad packet '%s': %s", pkt, why);
-	return ir_eval(&c->ir, &pt.pkt);
-}
-
 static void test_nat_rules(void **state)
 {
 	(void)state;
@@ -44,7 +34,7 @@ static void test_nat_eval(void **state)
 	(void)state;
 	struct compilation *c = unit_compile_ok(GW);
 	/* to this host's port: rewritten, then admitted by the forward's own rule */
-	struct ir_verdict v = eval_text(c, "tcp 203.0.113.2:40000 -> 203.0.113.1:8443 in iif wan0");
+	struct ir_verdict v = unit_eval_text(c, "tcp 203.0.113.2:40000 -> 203.0.113.1:8443 in iif wan0");
 	assert_int_equal(v.action, IR_ACCEPT);
 	assert_non_null(v.dnat);
 	assert_int_equal(v.dnat->action, IR_DNAT);
@@ -54,33 +44,33 @@ static void test_nat_eval(void **state)
 	assert_non_null(v.rule);
 	assert_int_equal(v.rule->origin.line, 5);
 	/* the inside host addressed directly from wan: no translation, nothing admits it */
-	v = eval_text(c, "tcp 203.0.113.2:40000 -> 10.1.0.3:443 fwd iif wan0 oif lan0");
+	v = unit_eval_text(c, "tcp 203.0.113.2:40000 -> 10.1.0.3:443 fwd iif wan0 oif lan0");
 	assert_int_equal(v.action, IR_DROP);
 	assert_null(v.dnat);
 	/* a forwarded packet to port 8443 of another host is not this host's port */
-	v = eval_text(c, "tcp 203.0.113.2:40000 -> 10.1.0.9:8443 fwd iif wan0 oif lan0");
+	v = unit_eval_text(c, "tcp 203.0.113.2:40000 -> 10.1.0.9:8443 fwd iif wan0 oif lan0");
 	assert_null(v.dnat);
 	assert_int_equal(v.action, IR_DROP);
 	/* an established packet of the translated connection: conntrack, not the nat chain */
-	v = eval_text(c, "tcp 203.0.113.2:40000 -> 10.1.0.3:443 fwd ack established iif wan0");
+	v = unit_eval_text(c, "tcp 203.0.113.2:40000 -> 10.1.0.3:443 fwd ack established iif wan0");
 	assert_null(v.dnat);
 	assert_int_equal(v.action, IR_ACCEPT);
 	/* lan to the internet: accepted, then masqueraded */
-	v = eval_text(c, "tcp 10.1.0.2:40000 -> 192.0.2.9:443 fwd iif lan0 oif wan0");
+	v = unit_eval_text(c, "tcp 10.1.0.2:40000 -> 192.0.2.9:443 fwd iif lan0 oif wan0");
 	assert_int_equal(v.action, IR_ACCEPT);
 	assert_non_null(v.snat);
 	assert_int_equal(v.snat->action, IR_MASQUERADE);
 	/* IPv6 from lan leaves untranslated */
-	v = eval_text(c, "tcp [fd00:1::2]:40000 -> [2001:db8::9]:443 fwd iif lan0 oif wan0");
+	v = unit_eval_text(c, "tcp [fd00:1::2]:40000 -> [2001:db8::9]:443 fwd iif lan0 oif wan0");
 	assert_int_equal(v.action, IR_ACCEPT);
 	assert_null(v.snat);
 	/* hairpin: a lan host by the public address, masqueraded back into lan */
-	v = eval_text(c, "tcp 10.1.0.2:40000 -> 203.0.113.1:8443 in iif lan0 oif lan0");
+	v = unit_eval_text(c, "tcp 10.1.0.2:40000 -> 203.0.113.1:8443 in iif lan0 oif lan0");
 	assert_int_equal(v.action, IR_ACCEPT);
 	assert_non_null(v.dnat);
 	assert_non_null(v.snat);
 	/* IPv6 port forward, udp */
-	v = eval_text(c, "udp [2001:db8:2::2]:5000 -> [2001:db8:2::1]:53 in iif wan0");
+	v = unit_eval_text(c, "udp [2001:db8:2::2]:5000 -> [2001:db8:2::1]:53 in iif wan0");
 	assert_int_equal(v.action, IR_ACCEPT);
 	assert_non_null(v.dnat);
 	unit_free(c);

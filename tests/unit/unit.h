@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "cli.h"
 #include "compile.h"
+#include "packet.h"
 
 /* The library of the source tree, whatever the test's working directory. */
 #ifndef UNIT_LIBDIR
@@ -131,6 +132,18 @@ static inline char *unit_captured(struct unit_capture *c)
 {
 	assert_int_equal(fclose(c->f), 0);
 	return c->buf;
+}
+
+/* The verdict of the compiled IR for one packet written as explain reads it
+ * ("tcp 10.0.0.1:40000 -> 10.0.0.2:22 in"). */
+static inline struct ir_verdict unit_eval_text(const struct compilation *c, const char *pkt)
+{
+	static struct packet_text pt; /* static: the packet points into it */
+	char *why = NULL;
+	int col;
+	if (!packet_parse(pkt, &pt, &why, &col))
+		fail_msg("bad packet '%s': %s", pkt, why);
+	return ir_eval(&c->ir, &pt.pkt);
 }
 
 #endif

@@ -517,28 +517,44 @@ static struct nftnl_expr *limit_expr(struct rule_ctx *c, const struct ir_limit *
 	return e;
 }
 
-/* limit rate ..., or per source: the source address into register 1 and a dynset update
- * whose element carries the limit (nft sends one stateful expression as DYNSET_EXPR). */
+/* update @set { ip daddr }: the address into register 1, then dynset; `elem_expr` (a limit,
+ * for a per-source meter) rides on each element, as nft sends it (DYNSET_EXPR). */
+static void addr_set_update(struct rule_ctx *c, uint8_t family, bool src, const char *set,
+			    struct nftnl_expr *elem_expr)
+{
+	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, src), addr_len(family),
+		     NFT_REG_1);
+	struct nftnl_expr *e = expr(c, "dynset");
+	if (!e) {
+		if (elem_expr)
+			nftnl_expr_free(elem_expr);
+		return;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set) < 0)
+		fail(c->b, ENOMEM);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, 0); /* filled in with the named sets' */
+	if (elem_expr)
+		nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, elem_expr, 0);
+	add(c, e);
+}
+
+static void step_set_update(struct rule_ctx *c, const struct nft_step *st)
+{
+	addr_set_update(c, st->family, st->src, st->u.set, NULL);
+}
+
+/* limit rate ..., or per source: an update of the meter whose element carries the limit. */
 static void step_limit(struct rule_ctx *c, const struct nft_step *st)
 {
 	if (!st->u.limit.meter) {
 		add(c, limit_expr(c, st->u.limit.l));
 		return;
 	}
-	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, true),
-		     addr_len(st->family), NFT_REG_1);
-	struct nftnl_expr *e = expr(c, "dynset");
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-	if (nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, st->u.limit.meter) < 0)
-		fail(c->b, ENOMEM);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, 0); /* filled in with the named sets' */
 	struct nftnl_expr *l = limit_expr(c, st->u.limit.l);
 	if (l)
-		nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, l, 0);
-	add(c, e);
+		addr_set_update(c, st->family, true, st->u.limit.meter, l);
 }
 
 static void step_reject(struct rule_ctx *c, const struct nft_step *st)
@@ -573,22 +589,6 @@ static void step_helper_set(struct rule_ctx *c, const char *obj)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_CT_HELPER);
 	if (nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, obj) < 0)
 		fail(c->b, ENOMEM);
-	add(c, e);
-}
-
-/* update @set { ip daddr }: the address into register 1, then dynset. */
-static void step_set_update(struct rule_ctx *c, const struct nft_step *st)
-{
-	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, st->src),
-		     addr_len(st->family), NFT_REG_1);
-	struct nftnl_expr *e = expr(c, "dynset");
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-	if (nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, st->u.set) < 0)
-		fail(c->b, ENOMEM);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, 0); /* filled in with the named sets' */
 	add(c, e);
 }
 
