@@ -99,12 +99,20 @@ bool compile_policy_text(const char *name, const char *text, size_t len,
 	return compile_loaded(ok, parsed, first_src, o, c);
 }
 
-void compilation_free(struct compilation *c)
+void compilation_drop_front(struct compilation *c)
 {
-	ir_ruleset_free(&c->ir);
 	resolved_free(&c->res);
 	library_free(&c->lib);
 	ast_policy_free(&c->policy);
+	memset(&c->res, 0, sizeof(c->res));
+	memset(&c->lib, 0, sizeof(c->lib));
+	memset(&c->policy, 0, sizeof(c->policy));
+}
+
+void compilation_free(struct compilation *c)
+{
+	ir_ruleset_free(&c->ir);
+	compilation_drop_front(c);
 	diag_free(&c->diags);
 	sources_free(&c->srcs);
 }

@@ -40,6 +40,11 @@ bool compile_policy_text(const char *name, const char *text, size_t len,
 			 const struct compile_opts *o, const struct compilation *base,
 			 struct compilation *c);
 void compilation_free(struct compilation *c);
+/* Frees what only the front half reads (the syntax trees, the library, the resolved policy)
+ * and keeps the IR, the sources and the diagnostics: the IR owns its strings, so a backend
+ * renders it alone. compile does this before rendering, so that the syntax tree and the nft
+ * plan of a large policy are never in memory at once. */
+void compilation_drop_front(struct compilation *c);
 
 /* The loaded file that a rule's origin.file names (a cleaned path, util_path_clean), or NULL. */
 const struct source *compilation_source(const struct compilation *c, const char *file);

@@ -105,9 +105,15 @@ struct ast_service ast_service_app(char *name, const struct loc *loc)
 
 struct ast_service ast_service_port(const struct portlit *p, const struct loc *loc)
 {
-	const char *proto = p->proto == IR_UDP ? "udp" : "tcp";
-	char *name = p->r.lo == p->r.hi ? xasprintf("%s/%u", proto, p->r.lo)
-					: xasprintf("%s/%u-%u", proto, p->r.lo, p->r.hi);
+	/* "tcp/8080", "udp/5000-5010": by hand, as a policy may write 10,000 of them */
+	struct strbuf sb = {0};
+	sb_puts(&sb, p->proto == IR_UDP ? "udp/" : "tcp/");
+	sb_putu(&sb, p->r.lo);
+	if (p->r.lo != p->r.hi) {
+		sb_putc(&sb, '-');
+		sb_putu(&sb, p->r.hi);
+	}
+	char *name = sb_steal(&sb);
 	return (struct ast_service){.loc = *loc, .name = name, .is_port = true,
 				    .proto = p->proto, .ports = p->r};
 }

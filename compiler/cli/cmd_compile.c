@@ -140,6 +140,8 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 	bool ok = cli_compile(cli, policy, &c);
 	const char *name = strcmp(policy, "-") ? policy : CLI_STDIN_NAME;
 	if (ok)
+		compilation_drop_front(&c); /* only the IR and the sources from here on */
+	if (ok)
 		ok = check_target(&c, family, name);
 	cli_diag_print(&c.diags, stderr);
 	int rc = ok ? write_output(&c, family, name, out) : EXIT_BAD_INPUT;

@@ -91,6 +91,17 @@ void sb_puts(struct strbuf *sb, const char *s)
 	sb->len += n;
 }
 
+void sb_putu(struct strbuf *sb, unsigned long v)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_putmem(sb, buf + i, sizeof(buf) - i);
+}
+
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 {
 	/* One vsnprintf into the room there is (most texts are short); a second only when it

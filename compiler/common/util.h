@@ -44,6 +44,8 @@ void sb_putc(struct strbuf *sb, char c);
 void sb_puts(struct strbuf *sb, const char *s);
 /* n bytes (NULs too), keeping the buffer NUL-terminated. */
 void sb_putmem(struct strbuf *sb, const void *p, size_t n);
+/* A number in decimal, as "%lu" would write it (without printf: once per element of a set). */
+void sb_putu(struct strbuf *sb, unsigned long v);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 char *sb_steal(struct strbuf *sb);

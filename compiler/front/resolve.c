@@ -541,7 +541,10 @@ static const struct rapp *port_app(struct resolved *r, const struct ast_service 
 	struct ast_app *a = xcalloc(1, sizeof(*a));
 	a->name = xstrdup(s->name);
 	a->loc = s->loc;
-	a->description = xasprintf("port literal %s", s->name);
+	struct strbuf desc = {0};
+	sb_puts(&desc, "port literal ");
+	sb_puts(&desc, s->name);
+	a->description = sb_steal(&desc);
 	struct ast_flow f = {0};
 	f.name = xstrdup(s->name);
 	f.loc = s->loc;

@@ -593,8 +593,43 @@ const char *ir_action_name(enum ir_action a)
 	return "?";
 }
 
+/* Dotted decimal by hand: a ruleset prints one per set element, and inet_ntop plus snprintf
+ * cost more than the rest of the element together. */
+static void v4_format(const struct ir_prefix *p, char *buf, size_t len)
+{
+	char a[24], *o = a;
+	for (int i = 0; i < 4; i++) {
+		unsigned b = p->addr[i];
+		if (i)
+			*o++ = '.';
+		if (b >= 100)
+			*o++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*o++ = (char)('0' + b / 10 % 10);
+		*o++ = (char)('0' + b % 10);
+	}
+	if (p->len != 32) {
+		*o++ = '/';
+		if (p->len >= 10)
+			*o++ = (char)('0' + p->len / 10);
+		*o++ = (char)('0' + p->len % 10);
+	}
+	*o = '\0';
+	size_t n = (size_t)(o - a);
+	if (len) {
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, a, n);
+		buf[n] = '\0';
+	}
+}
+
 void ir_prefix_format(const struct ir_prefix *p, char *buf, size_t len)
 {
+	if (p->family != IR_V6 && p->len <= 32) {
+		v4_format(p, buf, len);
+		return;
+	}
 	char a[INET6_ADDRSTRLEN];
 	inet_ntop(p->family == IR_V6 ? AF_INET6 : AF_INET, p->addr, a, sizeof(a));
 	unsigned full = p->family == IR_V6 ? 128 : 32;

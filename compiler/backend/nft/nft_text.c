@@ -15,16 +15,19 @@ static void put_prefixes(struct strbuf *sb, const struct ir_prefix *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char buf[64];
 		ir_prefix_format(&v[i], buf, sizeof(buf));
-		sb_printf(sb, "%s%s", i ? ", " : "", buf);
+		if (i)
+			sb_puts(sb, ", ");
+		sb_puts(sb, buf);
 	}
 }
 
 static void put_range(struct strbuf *sb, const struct ir_portrange *r)
 {
-	if (r->lo == r->hi)
-		sb_printf(sb, "%u", r->lo);
-	else
-		sb_printf(sb, "%u-%u", r->lo, r->hi);
+	sb_putu(sb, r->lo);
+	if (r->lo != r->hi) {
+		sb_putc(sb, '-');
+		sb_putu(sb, r->hi);
+	}
 }
 
 static void put_ports(struct strbuf *sb, const char *proto, const char *dir, const struct ir_portset *p)
@@ -137,13 +140,16 @@ static void put_elems(struct strbuf *sb, const struct nft_setmatch *m, const cha
 {
 	for (size_t i = 0; i < m->elems.n; i++) {
 		const struct nft_elem *e = &m->elems.v[i];
-		sb_printf(sb, "%s\n%s", i ? "," : "", indent);
+		sb_puts(sb, i ? ",\n" : "\n");
+		sb_puts(sb, indent);
 		for (size_t f = 0; f < m->nfields; f++) {
 			if (f)
 				sb_puts(sb, " . ");
 			put_value(sb, m->field[f], &e->v[f], m->masklen[f] != 0);
 		}
-		sb_printf(sb, " comment \"%s\"", e->comment);
+		sb_puts(sb, " comment \"");
+		sb_puts(sb, e->comment);
+		sb_putc(sb, '"');
 		sb_spill(sb);
 	}
 }
