@@ -20,6 +20,9 @@ static const struct ast_flow *find_flow(const struct compilation *c, const struc
 	for (size_t i = 0; !app && i < c->res.port_apps.n; i++)
 		if (!strcmp(c->res.port_apps.v[i]->name, o->app))
 			app = c->res.port_apps.v[i];
+	for (size_t i = 0; !app && i < c->res.lit_apps.n; i++)
+		if (!strcmp(c->res.lit_apps.v[i]->name, o->app))
+			app = resolve_lit_def(c->res.lit_apps.v[i]);
 	if (!app)
 		return NULL;
 	for (size_t i = 0; i < app->flows.n; i++)

@@ -534,27 +534,49 @@ static const struct rapp *one_flow_app(struct resolved *r, struct ast_app *a)
 	return ra;
 }
 
-/* A port literal (tcp/8080) is an app of one client-to-server flow: written as a definition
- * (kept in res->port_apps, so that explain can show it like any app) and lowered like one. */
+/* A port literal (tcp/8080) is an app of one client-to-server flow, lowered as lower_flow
+ * would lower its definition (resolve_lit_def), without writing that definition: one
+ * allocation (and its name) per literal. */
 static const struct rapp *port_app(struct resolved *r, const struct ast_service *s)
 {
+	struct lit_app *l = xcalloc(1, sizeof(*l));
+	l->name = xstrdup(s->name);
+	l->loc = s->loc;
+	l->proto = s->proto;
+	l->ports = s->ports;
+	const char *slash = strrchr(s->loc.src->name, '/');
+	l->flow = (struct rflow){
+		.app = l->name, .name = l->name, .file = slash ? slash + 1 : s->loc.src->name,
+		.line = s->loc.first_line, .from = ROLE_CLIENT, .to = ROLE_SERVER,
+		.protos = s->proto == IR_UDP ? PROTO_BIT_UDP : PROTO_BIT_TCP,
+		.dport = {1, &l->ports},
+	};
+	l->app.name = l->name;
+	l->app.flows.v = &l->flow;
+	l->app.flows.n = l->app.flows.cap = 1;
+	VEC_PUSH(r->lit_apps, l);
+	return &l->app;
+}
+
+const struct ast_app *resolve_lit_def(struct lit_app *l)
+{
+	if (l->def)
+		return l->def;
 	struct ast_app *a = xcalloc(1, sizeof(*a));
-	a->name = xstrdup(s->name);
-	a->loc = s->loc;
-	struct strbuf desc = {0};
-	sb_puts(&desc, "port literal ");
-	sb_puts(&desc, s->name);
-	a->description = sb_steal(&desc);
+	a->name = xstrdup(l->name);
+	a->loc = l->loc;
+	a->description = xasprintf("port literal %s", l->name);
 	struct ast_flow f = {0};
-	f.name = xstrdup(s->name);
-	f.loc = s->loc;
+	f.name = xstrdup(l->name);
+	f.loc = l->loc;
 	f.from = ROLE_CLIENT;
 	f.to = ROLE_SERVER;
-	f.protos = s->proto == IR_UDP ? PROTO_BIT_UDP : PROTO_BIT_TCP;
-	f.dport.loc = s->loc;
-	VEC_PUSH(f.dport.r, s->ports);
+	f.protos = l->proto == IR_UDP ? PROTO_BIT_UDP : PROTO_BIT_TCP;
+	f.dport.loc = l->loc;
+	VEC_PUSH(f.dport.r, l->ports);
 	VEC_PUSH(a->flows, f);
-	return one_flow_app(r, a);
+	l->def = a;
+	return a;
 }
 
 /* `any` is an app of one client-to-server flow of every protocol and port, written like a
@@ -925,7 +947,7 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 	}
 }
 
-bool resolve_policy(const struct ast_policy *p, const struct library *lib, struct resolved *out,
+bool resolve_policy(struct ast_policy *p, const struct library *lib, struct resolved *out,
 		    struct diags *d)
 {
 	size_t before = d->errors;
@@ -940,15 +962,20 @@ bool resolve_policy(const struct ast_policy *p, const struct library *lib, struc
 		out->rules.cap = nrules;
 	}
 	bool any_rule = false;
+	size_t kept = 0;
 	for (size_t i = 0; i < p->stmts.n; i++) {
-		const struct ast_stmt *s = p->stmts.v[i];
+		struct ast_stmt *s = p->stmts.v[i];
 		if (s->kind == STMT_APP)
 			resolve_validate_app(s->u.app, d);
 		if (s->kind == STMT_RULE) {
 			resolve_rule(out, s, lib, d);
 			any_rule = true;
+			ast_stmt_free(s);
+			continue;
 		}
+		p->stmts.v[kept++] = s;
 	}
+	p->stmts.n = kept;
 	/* Whole-policy warnings only about a policy without errors: after a syntax error some
 	 * statements are missing, and these would be follow-on noise. */
 	if (!any_rule && !d->errors && p->stmts.n)
@@ -990,4 +1017,11 @@ void resolved_free(struct resolved *r)
 	for (size_t i = 0; i < r->port_apps.n; i++)
 		ast_app_free(r->port_apps.v[i]);
 	VEC_FREE(r->port_apps);
+	for (size_t i = 0; i < r->lit_apps.n; i++) {
+		if (r->lit_apps.v[i]->def)
+			ast_app_free(r->lit_apps.v[i]->def);
+		free(r->lit_apps.v[i]->name);
+		free(r->lit_apps.v[i]);
+	}
+	VEC_FREE(r->lit_apps);
 }

@@ -95,12 +95,26 @@ struct rrule {
 	struct loc any_loc;
 };
 
+/* A port literal (tcp/8080) as a rule uses it: an app of one client-to-server flow, in one
+ * allocation (a policy may write tens of thousands). Its definition as an app (what explain
+ * shows, as for any app) is written only when asked for: resolve_lit_def. */
+struct lit_app {
+	struct rapp app;         /* app.flows.v is &flow; the names are `name` */
+	struct rflow flow;       /* flow.dport.v is &ports */
+	struct ir_portrange ports;
+	uint8_t proto;           /* IR_TCP or IR_UDP */
+	struct loc loc;          /* the literal */
+	char *name;              /* "tcp/8080", the app's name and its flow's */
+	struct ast_app *def;     /* NULL until resolve_lit_def */
+};
+
 struct resolved {
 	VEC(struct rrule) rules;
 	VEC(struct zone) zones;
 	VEC(struct define) defines;
 	VEC(struct rapp *) apps; /* every app the rules use, once each, owned here */
-	VEC(struct ast_app *) port_apps; /* port literals written as apps, owned here */
+	VEC(struct ast_app *) port_apps; /* `any` written as an app, owned here */
+	VEC(struct lit_app *) lit_apps;  /* port literals, owned here */
 	bool stateless;
 	bool log_unmatched;
 	struct ir_logopt log_unmatched_opt;
@@ -114,10 +128,17 @@ struct resolved {
 enum { LOG_UNMATCHED_RATE = 5, LOG_UNMATCHED_UNIT = IR_PER_MINUTE, LOG_UNMATCHED_BURST = 10 };
 
 bool resolve_validate_app(const struct ast_app *a, struct diags *d);
-bool resolve_policy(const struct ast_policy *p, const struct library *lib, struct resolved *out,
+/* Resolves every statement of p. Each rule statement is freed (and dropped from p) as soon as
+ * it is resolved: the resolved rule owns or copies all it needs, and nothing after resolve
+ * reads a rule's syntax tree, so a policy of 10,000 rules never holds both forms of them. The
+ * other statements (defines, zones, apps) stay: the resolved policy points into them. */
+bool resolve_policy(struct ast_policy *p, const struct library *lib, struct resolved *out,
 		    struct diags *d);
 /* Normalized text of a rule statement, e.g. "allow nfs server from 10.0.0.0/8". */
 char *resolve_stmt_text(const struct ast_stmt *s);
 void resolved_free(struct resolved *r);
+/* The definition a port literal stands for (owned by l, written on the first call): the app
+ * `tcp/8080` of one flow `tcp/8080: client -> server tcp dport 8080`. */
+const struct ast_app *resolve_lit_def(struct lit_app *l);
 
 #endif

@@ -694,9 +694,19 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 		expand_log_unmatched(&x); /* logs first: a zone's default reject decides after it */
 	expand_zone_defaults(&x);
 	expand_reject_answers(&x);
+	/* The groups one after the other, in a vector of exactly their size; each group is freed
+	 * as soon as it is copied (never all of them twice over). */
+	size_t total = 0;
+	for (int g = 0; g < G_COUNT; g++)
+		total += x.g[g].n;
+	if (total) {
+		out->rules.v = xrealloc(out->rules.v, total * sizeof(*out->rules.v));
+		out->rules.cap = total;
+	}
 	for (int g = 0; g < G_COUNT; g++) {
-		for (size_t i = 0; i < x.g[g].n; i++)
-			VEC_PUSH(out->rules, x.g[g].v[i]);
+		if (x.g[g].n)
+			memcpy(out->rules.v + out->rules.n, x.g[g].v, x.g[g].n * sizeof(*x.g[g].v));
+		out->rules.n += x.g[g].n;
 		VEC_FREE(x.g[g]);
 		free(x.seen[g].hash);
 		free(x.seen[g].idx);
