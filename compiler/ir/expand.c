@@ -18,20 +18,32 @@
 #include "expand_int.h"
 #include "scope.h"
 
-static void origin_for(const struct exp *x, struct ir_origin *o, const struct dirctx *c)
+static void origin_for(struct exp *x, struct ir_origin *o, const struct dirctx *c)
 {
 	memset(o, 0, sizeof(*o));
 	o->stmt_no = (int)(c->rr - x->r->rules.v) + 1;
 	/* The path as typed, cleaned: "./fw.pin" and "fw.pin" make the same rules (and rule
 	 * comments, which status and apply compare). */
-	o->file = util_path_clean(c->rr->loc.src->name);
+	o->file = expand_file(x, c->rr->loc.src);
 	o->line = c->rr->loc.first_line;
 	o->col = c->rr->loc.first_column;
 	o->stmt = x->rs->texts.v[o->stmt_no - 1];
-	o->app = xstrdup(c->f->app);
-	o->flow = xstrdup(c->f->name);
-	o->flow_file = xstrdup(c->f->file);
+	o->app = ir_intern(x->rs, c->f->app);
+	o->flow = ir_intern(x->rs, c->f->name);
+	o->flow_file = ir_intern(x->rs, c->f->file);
 	o->flow_line = c->f->line;
+}
+
+const char *expand_file(struct exp *x, const struct source *src)
+{
+	/* the same source as the rule before: no need to clean its name again */
+	if (src != x->file_src) {
+		char *clean = util_path_clean(src->name);
+		x->file_src = src;
+		x->file = ir_intern(x->rs, clean);
+		free(clean);
+	}
+	return x->file;
 }
 
 static size_t seen_slot(const struct seen *s, uint32_t gen, uint64_t h, size_t from)

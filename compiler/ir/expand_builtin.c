@@ -10,7 +10,7 @@ static void builtin(struct exp *x, enum ir_hook hook, uint8_t family, const char
 {
 	r->hook = hook;
 	r->family = family;
-	r->origin.builtin = xstrdup(what);
+	r->origin.builtin = ir_intern(x->rs, what);
 	expand_push(x, G_BUILTIN, r);
 }
 
@@ -124,7 +124,7 @@ void expand_log_unmatched(struct exp *x)
 		r.log = true;
 		r.logopt = x->r->log_unmatched_opt;
 		r.hook = hooks[h];
-		r.origin.builtin = xstrdup("log unmatched");
+		r.origin.builtin = ir_intern(x->rs, "log unmatched");
 		const struct ir_limit *l = &x->r->log_unmatched_limit;
 		if (l->rate && l->per_source) { /* a meter holds the sources of one family */
 			for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
@@ -169,7 +169,7 @@ void expand_zone_defaults(struct exp *x)
 				if (tcp)
 					ir_rule_set_proto(&r, IR_TCP);
 				r.action = IR_REJECT;
-				r.origin.file = util_path_clean(zn->default_loc.src->name);
+				r.origin.file = expand_file(x, zn->default_loc.src);
 				r.origin.line = zn->default_loc.first_line;
 				r.origin.col = zn->default_loc.first_column;
 				r.origin.stmt = text;

@@ -25,7 +25,12 @@ struct exp {
 	struct seen seen[G_COUNT];  /* the same rules, found by hash */
 	uint32_t gen;               /* the statement being expanded */
 	VEC(char *) warned;         /* warnings already given for this statement */
+	const struct source *file_src; /* expand_file's last source, and its name */
+	const char *file;
 };
+
+/* The name of a policy source as rules' origins give it (cleaned, util_path_clean; interned). */
+const char *expand_file(struct exp *x, const struct source *src);
 
 /* What one emitted direction of a flow needs to know. */
 struct dirctx {

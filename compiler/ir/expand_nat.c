@@ -18,11 +18,11 @@
 
 #include "expand_int.h"
 
-static void nat_origin(const struct exp *x, const struct rrule *rr, struct ir_origin *o)
+static void nat_origin(struct exp *x, const struct rrule *rr, struct ir_origin *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->stmt_no = (int)(rr - x->r->rules.v) + 1;
-	o->file = util_path_clean(rr->loc.src->name);
+	o->file = expand_file(x, rr->loc.src);
 	o->line = rr->loc.first_line;
 	o->col = rr->loc.first_column;
 	o->stmt = x->rs->texts.v[o->stmt_no - 1];

@@ -16,23 +16,67 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static void pool_put(struct ir_strpool *p, char *s, uint64_t h)
+{
+	size_t i = h & (p->cap - 1);
+	while (p->v[i])
+		i = (i + 1) & (p->cap - 1);
+	p->v[i] = s;
+	p->hash[i] = h;
+	p->n++;
+}
+
+const char *ir_intern(struct ir_ruleset *rs, const char *s)
+{
+	if (!s)
+		return NULL;
+	struct ir_strpool *p = &rs->strs;
+	uint64_t h = str_hash(s);
+	for (size_t i = p->cap ? h & (p->cap - 1) : 0; p->cap && p->v[i]; i = (i + 1) & (p->cap - 1))
+		if (p->hash[i] == h && !strcmp(p->v[i], s))
+			return p->v[i];
+	if ((p->n + 1) * 2 > p->cap) {
+		struct ir_strpool old = *p;
+		p->cap = old.cap ? old.cap * 2 : 64;
+		p->v = xcalloc(p->cap, sizeof(*p->v));
+		p->hash = xcalloc(p->cap, sizeof(*p->hash));
+		p->n = 0;
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.v[i])
+				pool_put(p, old.v[i], old.hash[i]);
+		free(old.v);
+		free(old.hash);
+	}
+	char *copy = xstrdup(s);
+	pool_put(p, copy, h);
+	return copy;
+}
+
+static void pool_free(struct ir_strpool *p)
+{
+	for (size_t i = 0; i < p->cap; i++)
+		free(p->v[i]);
+	free(p->v);
+	free(p->hash);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The strings are the ruleset's: a copy points to the same ones. */
 void ir_origin_copy(struct ir_origin *dst, const struct ir_origin *src)
 {
 	*dst = *src;
-	dst->file = dup_or_null(src->file);
-	dst->app = dup_or_null(src->app);
-	dst->flow = dup_or_null(src->flow);
-	dst->flow_file = dup_or_null(src->flow_file);
-	dst->builtin = dup_or_null(src->builtin);
 }
 
 void ir_origin_free(struct ir_origin *o)
 {
-	free(o->file);
-	free(o->app);
-	free(o->flow);
-	free(o->flow_file);
-	free(o->builtin);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -511,6 +555,7 @@ void ir_ruleset_free(struct ir_ruleset *rs)
 	for (size_t i = 0; i < rs->texts.n; i++)
 		free(rs->texts.v[i]);
 	VEC_FREE(rs->texts);
+	pool_free(&rs->strs);
 }
 
 void ir_dynset_free(struct ir_dynset *s)

@@ -79,17 +79,19 @@ struct ir_ifset {
 	char **v;
 };
 
-/* Provenance: the policy statement and the app flow a rule was made from. */
+/* Provenance: the policy statement and the app flow a rule was made from. Its strings are
+ * the ruleset's (ir_intern: each file, app and flow name is kept once, however many rules name
+ * it), or, for a rule made outside a ruleset, anything that outlives the rule (a literal). */
 struct ir_origin {
-	char *file;      /* policy file, NULL for built-in rules */
+	const char *file;      /* policy file, NULL for built-in rules */
 	int line, col;
 	const char *stmt;/* the statement, normalized, e.g. "allow nfs server from 10.0.0.0/8";
 			  * owned by the ruleset (texts), as one statement makes many rules */
-	char *app;       /* app name, NULL for built-ins */
-	char *flow;      /* flow name inside the app */
-	char *flow_file; /* where the flow is defined */
+	const char *app;       /* app name, NULL for built-ins */
+	const char *flow;      /* flow name inside the app */
+	const char *flow_file; /* where the flow is defined */
 	int flow_line;
-	char *builtin;   /* e.g. "loopback", "established", "icmpv6-nd"; NULL otherwise */
+	const char *builtin;   /* e.g. "loopback", "established", "icmpv6-nd"; NULL otherwise */
 	bool reply;      /* stateless mode: the mirrored return rule of the flow */
 	int stmt_no;     /* 1-based index of the rule statement in the policy; 0 for built-ins */
 };
@@ -223,8 +225,16 @@ struct ir_dynset {
 	char *flow;
 };
 
+/* Strings interned once each (open addressing over their hashes). */
+struct ir_strpool {
+	char **v;
+	uint64_t *hash;
+	size_t n, cap;
+};
+
 struct ir_ruleset {
 	VEC(struct ir_rule) rules;  /* evaluation order within each hook */
+	struct ir_strpool strs;     /* what the rules' origins point to (ir_intern) */
 	VEC(char *) texts;          /* each statement's text, by stmt_no - 1 */
 	VEC(struct ir_dynset) dynsets;
 	bool stateless;
@@ -299,6 +309,9 @@ bool ir_state_member(const struct ir_state *st, const char *set, uint8_t family,
 		     const uint8_t *addr);
 void ir_state_free(struct ir_state *st);
 const struct ir_dynset *ir_dynset_find(const struct ir_ruleset *rs, const char *name);
+
+/* The ruleset's one copy of s (NULL for NULL): for the strings of rules' origins. */
+const char *ir_intern(struct ir_ruleset *rs, const char *s);
 
 /* Construction and teardown. */
 void ir_rule_init(struct ir_rule *r);

@@ -256,7 +256,7 @@ static void test_oracle(void **state)
 		for (int k = (int)rnd(3); k > 0; k--) {
 			struct ir_rule r;
 			random_rule(&r, 0, rnd(2) ? IR_ACCEPT : IR_DROP);
-			r.origin.builtin = xstrdup("test");
+			r.origin.builtin = "test";
 			VEC_PUSH(rs.rules, r);
 		}
 		for (int s = 1; s <= nstmt; s++) {

@@ -27,7 +27,7 @@ static void init_rule(struct ir_rule *r, enum ir_hook hook, uint8_t proto)
 	r->hook = hook;
 	if (proto)
 		ir_rule_set_proto(r, proto);
-	r->origin.builtin = xstrdup("t");
+	r->origin.builtin = "t";
 }
 
 static void done_rule(struct ir_rule *r)
@@ -170,10 +170,9 @@ static void test_log(void **state)
 	(void)state;
 	struct ir_rule r;
 	init_rule(&r, IR_INPUT, IR_TCP);
-	free(r.origin.builtin);
 	r.origin.builtin = NULL;
 	/* The backend words the prefix from the origin: "pinhole FILE:LINE ". */
-	r.origin.file = xstrdup("some/long/directory/examples/a-rather-long-policy-name.pin");
+	r.origin.file = "some/long/directory/examples/a-rather-long-policy-name.pin";
 	r.origin.line = 1234;
 	r.log = true;
 	char *got = ipt_rule_text(&no_helpers, &r, IR_V4);
@@ -452,7 +451,6 @@ static void test_comment_sanitized_and_cut(void **state)
 	(void)state;
 	struct ir_rule r;
 	init_rule(&r, IR_INPUT, 0);
-	free(r.origin.builtin);
 	r.origin.builtin = NULL;
 	char file[400];
 	memset(file, 'a', sizeof(file) - 1);
@@ -460,7 +458,7 @@ static void test_comment_sanitized_and_cut(void **state)
 	file[0] = '"';
 	file[1] = '\\';
 	file[2] = '\n';
-	r.origin.file = xstrdup(file);
+	r.origin.file = file; /* outlives r */
 	char *got = ipt_rule_text(&no_helpers, &r, IR_V4);
 	const char *open = strstr(got, "--comment \"");
 	assert_non_null(open);
