@@ -792,6 +792,10 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 		VEC_PUSH(r->rules, rr);
 		return;
 	}
+	if (ar->services.n) { /* at most one app per service: room for exactly those */
+		rr.apps.v = xmalloc(ar->services.n * sizeof(*rr.apps.v));
+		rr.apps.cap = ar->services.n;
+	}
 	for (size_t i = 0; i < ar->services.n; i++) {
 		const struct ast_service *svc = &ar->services.v[i];
 		if (svc->is_port) {

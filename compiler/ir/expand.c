@@ -706,19 +706,38 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 		expand_log_unmatched(&x); /* logs first: a zone's default reject decides after it */
 	expand_zone_defaults(&x);
 	expand_reject_answers(&x);
-	/* The groups one after the other, in a vector of exactly their size; each group is freed
-	 * as soon as it is copied (never all of them twice over). */
-	size_t total = 0;
-	for (int g = 0; g < G_COUNT; g++)
-		total += x.g[g].n;
-	if (total) {
-		out->rules.v = xrealloc(out->rules.v, total * sizeof(*out->rules.v));
-		out->rules.cap = total;
-	}
+	/* The groups one after the other, in a vector of exactly their size: the largest group's
+	 * own (resized, its rules moved up), so that the rules are never all there twice. */
+	size_t total = 0, ahead = 0;
+	int big = 0;
 	for (int g = 0; g < G_COUNT; g++) {
+		total += x.g[g].n;
+		if (x.g[g].n > x.g[big].n)
+			big = g;
+	}
+	for (int g = 0; g < big; g++)
+		ahead += x.g[g].n;
+	if (x.g[big].n) {
+		size_t nbig = x.g[big].n;
+		out->rules.v = xrealloc(x.g[big].v, total * sizeof(*out->rules.v));
+		memmove(out->rules.v + ahead, out->rules.v, nbig * sizeof(*out->rules.v));
+		out->rules.cap = total;
+		x.g[big].v = NULL;
+		x.g[big].n = x.g[big].cap = 0;
+		for (int g = 0; g < big; g++) {
+			if (x.g[g].n)
+				memcpy(out->rules.v + out->rules.n, x.g[g].v, x.g[g].n * sizeof(*x.g[g].v));
+			out->rules.n += x.g[g].n;
+			VEC_FREE(x.g[g]);
+		}
+		out->rules.n += nbig;
+	}
+	for (int g = big + 1; g < G_COUNT; g++) {
 		if (x.g[g].n)
 			memcpy(out->rules.v + out->rules.n, x.g[g].v, x.g[g].n * sizeof(*x.g[g].v));
 		out->rules.n += x.g[g].n;
+	}
+	for (int g = 0; g < G_COUNT; g++) {
 		VEC_FREE(x.g[g]);
 		free(x.seen[g].hash);
 		free(x.seen[g].idx);

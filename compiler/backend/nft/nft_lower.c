@@ -184,6 +184,13 @@ const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_pla
 		if (!p->chain[h])
 			continue;
 		nft_rules one = {0};
+		size_t here = 0;
+		for (size_t i = 0; i < rs->rules.n; i++)
+			here += (int)rs->rules.v[i].hook == h;
+		if (here) {
+			one.v = xmalloc(here * sizeof(*one.v));
+			one.cap = here;
+		}
 		for (size_t i = 0; i < rs->rules.n; i++) {
 			if ((int)rs->rules.v[i].hook != h)
 				continue;
@@ -544,6 +551,10 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 {
 	memset(out, 0, sizeof(*out));
 	out->rule = r;
+	/* Room for the steps most rules take (a match, its dependencies, the statements), and
+	 * at the end exactly what they took: a plan holds one lowered rule per IR rule. */
+	out->steps.cap = 2 * r->match.n + 4;
+	out->steps.v = xmalloc(out->steps.cap * sizeof(*out->steps.v));
 	struct lower l = {.plan = p, .r = r, .out = out};
 	bool addrs = ir_match_get(r, IR_M_SADDR) || ir_match_get(r, IR_M_DADDR) ||
 		     ir_match_get(r, IR_M_IN_SET);
@@ -565,6 +576,10 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 		l.nfproto = r->family;
 	}
 	lower_action(&l);
+	if (out->steps.n < out->steps.cap && out->steps.n) {
+		out->steps.v = xrealloc(out->steps.v, out->steps.n * sizeof(*out->steps.v));
+		out->steps.cap = out->steps.n;
+	}
 	if (!p->no_comments) {
 		char *desc = ir_origin_describe(&r->origin);
 		if (strlen(desc) > NFT_COMMENT_MAX)

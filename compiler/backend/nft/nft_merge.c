@@ -216,28 +216,32 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 	/* At most NFT_CONCAT_MAX fields, each with its list of values. */
 	union nft_value *vals[NFT_CONCAT_MAX] = {0};
 	size_t nvals[NFT_CONCAT_MAX] = {0}, nf = 0;
+	/* most steps hold one value: kept here, not allocated (once per member of a run) */
+	union nft_value one[NFT_CONCAT_MAX + 1];
 	for (size_t k = 0; k < l->steps.n; k++) {
 		if (!(mask & ((uint64_t)1 << k)))
 			continue;
 		const struct nft_step *s = &l->steps.v[k];
 		switch (s->kind) {
 		case NS_ADDR:
-			vals[nf] = xmalloc(s->u.addr.addrs->n * sizeof(union nft_value));
+			vals[nf] = s->u.addr.addrs->n == 1 ? &one[nf]
+				   : xmalloc(s->u.addr.addrs->n * sizeof(union nft_value));
 			for (size_t i = 0; i < s->u.addr.addrs->n; i++)
 				vals[nf][i].prefix = s->u.addr.addrs->v[i];
 			nvals[nf++] = s->u.addr.addrs->n;
 			break;
 		case NS_PORTS:
-			vals[nf] = xmalloc(s->u.ports->n * sizeof(union nft_value));
+			vals[nf] = s->u.ports->n == 1 ? &one[nf]
+				   : xmalloc(s->u.ports->n * sizeof(union nft_value));
 			for (size_t i = 0; i < s->u.ports->n; i++)
 				vals[nf][i].ports = s->u.ports->v[i];
 			nvals[nf++] = s->u.ports->n;
 			break;
 		case NS_PORT_PAIR:
-			vals[nf] = xmalloc(sizeof(union nft_value));
+			vals[nf] = &one[nf];
 			vals[nf][0].ports = (struct ir_portrange){s->u.pair.sport, s->u.pair.sport};
 			nvals[nf++] = 1;
-			vals[nf] = xmalloc(sizeof(union nft_value));
+			vals[nf] = &one[nf];
 			vals[nf][0].ports = (struct ir_portrange){s->u.pair.dport, s->u.pair.dport};
 			nvals[nf++] = 1;
 			break;
@@ -286,7 +290,8 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 			break;
 	}
 	for (size_t f = 0; f < nf; f++)
-		free(vals[f]);
+		if (vals[f] != &one[f])
+			free(vals[f]);
 }
 
 static int cand_cmp(const void *a, const void *b)
@@ -406,6 +411,17 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	struct nft_setmatch *m = xcalloc(1, sizeof(*m));
 	*m = *b->shape;
 	m->user = base->rule;
+	size_t nelems = 0; /* room for exactly the elements, and the steps, it keeps */
+	for (size_t i = 0; i < b->c.n; i++)
+		nelems += b->c.v[i].member < n && !b->c.v[i].dropped;
+	if (nelems) {
+		m->elems.v = xmalloc(nelems * sizeof(*m->elems.v));
+		m->elems.cap = nelems;
+	}
+	out.steps.v = xmalloc(base->steps.n * sizeof(*out.steps.v));
+	out.steps.cap = base->steps.n;
+	out.elem_comments.v = xmalloc(n * sizeof(*out.elem_comments.v));
+	out.elem_comments.cap = n;
 	for (size_t i = 0; i < b->c.n; i++) {
 		const struct cand *c = &b->c.v[i];
 		if (c->member >= n || c->dropped)
@@ -524,6 +540,8 @@ static void emit_part(nft_rules *out, struct nft_lowered *g, size_t n)
 			struct nft_setmatch shape = {0};
 			take_fields(&shape, &g[0], mask);
 			struct build_ctx b = {.shape = &shape};
+			b.c.v = xmalloc(take * sizeof(*b.c.v)); /* one element a member, mostly */
+			b.c.cap = take;
 			for (size_t k = 0; k < take; k++)
 				add_member_elems(&b, &g[k], mask, k);
 			ok = first_overlap(&b, take);
