@@ -16,6 +16,11 @@ struct render_info {
 /* nftables text for `nft -f`: replaces table inet pinhole in one transaction. The rules must
  * pass nft_check() (nft_lower.h). */
 void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FILE *out);
+/* The same from a plan the caller made of rs (nft_plan_build, then nft_plan_rules finding no
+ * rule it cannot lower): compile lowers and merges once for both the check and the text. */
+struct nft_plan;
+void nft_render_plan(const struct ir_ruleset *rs, const struct nft_plan *p,
+		     const struct render_info *info, FILE *out);
 
 /* One rule's match expressions and verdict in nft syntax (no comment), for tests and explain;
  * names of sets and helper objects as the ruleset `rs` declares them. */

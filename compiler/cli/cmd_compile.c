@@ -12,24 +12,25 @@
 #define PINHOLE_VERSION "dev"
 #endif
 
-/* family: 0 for nft (both families), IR_V4 / IR_V6 for iptables / ip6tables. */
-static void render(const struct compilation *c, uint8_t family, const struct render_info *info,
-		   FILE *out)
+/* family: 0 for nft (both families, from the plan check_target made), IR_V4 / IR_V6 for
+ * iptables / ip6tables. */
+static void render(const struct compilation *c, uint8_t family, const struct nft_plan *plan,
+		   const struct render_info *info, FILE *out)
 {
 	if (!family)
-		nft_render(&c->ir, info, out);
+		nft_render_plan(&c->ir, plan, info, out);
 	else
 		ipt_render(&c->ir, family, info, out); /* both checked by check_target() before */
 }
 
 /* A regular file is written to FILE.tmp and renamed, so a failed run never leaves a partial
  * or stale file; a device or FIFO is written in place. */
-static int write_output(const struct compilation *c, uint8_t family, const char *policy,
-			const char *path)
+static int write_output(const struct compilation *c, uint8_t family, const struct nft_plan *plan,
+			const char *policy, const char *path)
 {
 	struct render_info info = {.policy = policy, .version = PINHOLE_VERSION};
 	if (!path || !strcmp(path, "-")) {
-		render(c, family, &info, stdout);
+		render(c, family, plan, &info, stdout);
 		return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 	}
 	struct stat st;
@@ -41,7 +42,7 @@ static int write_output(const struct compilation *c, uint8_t family, const char 
 			fprintf(stderr, "pinhole: error: cannot write '%s': %s\n", path, strerror(errno));
 			return EXIT_BAD_INPUT;
 		}
-		render(c, family, &info, f);
+		render(c, family, plan, &info, f);
 		int failed = ferror(f);
 		failed |= fclose(f) != 0;
 		if (failed) {
@@ -58,7 +59,7 @@ static int write_output(const struct compilation *c, uint8_t family, const char 
 		free(tmp);
 		return EXIT_BAD_INPUT;
 	}
-	render(c, family, &info, f);
+	render(c, family, plan, &info, f);
 	int failed = ferror(f);
 	failed |= fclose(f) != 0;
 	if (failed || rename(tmp, path) != 0) {
@@ -73,12 +74,21 @@ static int write_output(const struct compilation *c, uint8_t family, const char 
 
 /* What the target could not say exactly, reported at the policy statement the rule came from;
  * for the iptables targets also what this family's file leaves out. */
-static bool check_target(struct compilation *c, uint8_t family, const char *policy)
+static bool check_target(struct compilation *c, uint8_t family, const char *policy,
+			 struct nft_plan *plan)
 {
 	if (family)
 		ipt_family_warnings(&c->ir, family, policy, &c->diags);
 	char *why = NULL;
-	const struct ir_rule *r = family ? ipt_check(&c->ir, family, &why) : nft_check(&c->ir, &why);
+	const struct ir_rule *r;
+	if (family) {
+		r = ipt_check(&c->ir, family, &why);
+	} else {
+		/* The plan the text is rendered from lowers every rule: only if some rule does not
+		 * lower is nft_check asked which (the first in ruleset order), to report it. */
+		nft_plan_build(&c->ir, plan);
+		r = nft_plan_rules(&c->ir, plan, NULL) ? nft_check(&c->ir, &why) : NULL;
+	}
 	if (!r)
 		return true;
 	struct loc at = {0};
@@ -141,10 +151,14 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 	const char *name = strcmp(policy, "-") ? policy : CLI_STDIN_NAME;
 	if (ok)
 		compilation_drop_front(&c); /* only the IR and the sources from here on */
+	struct nft_plan plan;
+	bool planned = ok && !family;
 	if (ok)
-		ok = check_target(&c, family, name);
+		ok = check_target(&c, family, name, &plan);
 	cli_diag_print(&c.diags, stderr);
-	int rc = ok ? write_output(&c, family, name, out) : EXIT_BAD_INPUT;
+	int rc = ok ? write_output(&c, family, planned ? &plan : NULL, name, out) : EXIT_BAD_INPUT;
+	if (planned)
+		nft_plan_free(&plan);
 	compilation_free(&c);
 	return rc;
 }

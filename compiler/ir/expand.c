@@ -28,9 +28,19 @@ static void origin_for(struct exp *x, struct ir_origin *o, const struct dirctx *
 	o->line = c->rr->loc.first_line;
 	o->col = c->rr->loc.first_column;
 	o->stmt = x->rs->texts.v[o->stmt_no - 1];
-	o->app = ir_intern(x->rs, c->f->app);
-	o->flow = ir_intern(x->rs, c->f->name);
-	o->flow_file = ir_intern(x->rs, c->f->file);
+	/* Flows of one app (and a port literal's app and flow) share their strings: each is
+	 * interned once per pointer met, not once per rule. */
+	if (c->f->app != x->last_app) {
+		x->last_app = c->f->app;
+		x->last_app_in = ir_intern(x->rs, c->f->app);
+	}
+	o->app = x->last_app_in;
+	o->flow = c->f->name == c->f->app ? o->app : ir_intern(x->rs, c->f->name);
+	if (c->f->file != x->last_flow_file) {
+		x->last_flow_file = c->f->file;
+		x->last_flow_file_in = ir_intern(x->rs, c->f->file);
+	}
+	o->flow_file = x->last_flow_file_in;
 	o->flow_line = c->f->line;
 }
 

@@ -27,6 +27,8 @@ struct exp {
 	VEC(char *) warned;         /* warnings already given for this statement */
 	const struct source *file_src; /* expand_file's last source, and its name */
 	const char *file;
+	const char *last_app, *last_app_in;   /* origin_for's last app name, interned */
+	const char *last_flow_file, *last_flow_file_in;
 };
 
 /* The name of a policy source as rules' origins give it (cleaned, util_path_clean; interned). */

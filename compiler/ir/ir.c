@@ -699,34 +699,72 @@ bool ir_prefix_contains(const struct ir_prefix *p, uint8_t family, const uint8_t
 	return true;
 }
 
+/* A line number in decimal (negative too, as %d), NUL-terminated; returns its length. */
+static size_t put_int(char buf[16], int v)
+{
+	char tmp[16];
+	size_t n = 0;
+	unsigned long u = v < 0 ? (unsigned long)-(long)v : (unsigned long)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	size_t k = 0;
+	if (v < 0)
+		buf[k++] = '-';
+	while (n)
+		buf[k++] = tmp[--n];
+	buf[k] = '\0';
+	return k;
+}
+
 char *ir_origin_describe(const struct ir_origin *o)
 {
 	if (o->builtin)
 		return xasprintf("built-in rule: %s", o->builtin);
-	/* Once per rule of the ruleset: plain appends, no printf. */
-	struct strbuf sb = {0};
-	char num[16];
-	sb_puts(&sb, o->file ? o->file : "?");
-	snprintf(num, sizeof(num), ":%d", o->line);
-	sb_puts(&sb, num);
+	/* Once per rule of the ruleset: the pieces measured, then copied into one allocation of
+	 * exactly their size (no printf, no growing). */
+	char line[16], fline[16];
+	size_t nline = put_int(line, o->line), nfline = put_int(fline, o->flow_line);
+	const char *part[12];
+	size_t np = 0;
+	part[np++] = o->file ? o->file : "?";
+	part[np++] = ":";
+	part[np++] = line;
 	if (o->app) {
-		sb_putc(&sb, ' ');
-		sb_puts(&sb, o->app);
-		sb_puts(&sb, " flow ");
-		sb_puts(&sb, o->flow ? o->flow : "?");
+		part[np++] = " ";
+		part[np++] = o->app;
+		part[np++] = " flow ";
+		part[np++] = o->flow ? o->flow : "?";
 	} else if (o->stmt) { /* address translation: no app flow, the statement says it all */
-		sb_putc(&sb, ' ');
-		sb_puts(&sb, o->stmt);
+		part[np++] = " ";
+		part[np++] = o->stmt;
 	}
 	if (o->reply)
-		sb_puts(&sb, " (return traffic)");
-	if (o->flow_file) {
-		sb_puts(&sb, " [");
-		sb_puts(&sb, o->flow_file);
-		snprintf(num, sizeof(num), ":%d]", o->flow_line);
-		sb_puts(&sb, num);
+		part[np++] = " (return traffic)";
+	size_t len[12], total = 0;
+	for (size_t i = 0; i < np; i++)
+		total += len[i] = part[i] == line ? nline : strlen(part[i]);
+	size_t ff = o->flow_file ? strlen(o->flow_file) : 0;
+	if (o->flow_file)
+		total += 2 + ff + 1 + nfline + 1; /* " [" FILE ":" LINE "]" */
+	char *s = xmalloc(total + 1), *w = s;
+	for (size_t i = 0; i < np; i++) {
+		memcpy(w, part[i], len[i]);
+		w += len[i];
 	}
-	return sb_steal(&sb);
+	if (o->flow_file) {
+		*w++ = ' ';
+		*w++ = '[';
+		memcpy(w, o->flow_file, ff);
+		w += ff;
+		*w++ = ':';
+		memcpy(w, fline, nfline);
+		w += nfline;
+		*w++ = ']';
+	}
+	*w = '\0';
+	return s;
 }
 
 uint32_t ir_rate_unit_seconds(uint8_t unit)
