@@ -82,7 +82,7 @@ static int prefix_cmp(const void *a, const void *b)
 
 size_t prefixes_normalize(prefix_vec *v)
 {
-	if (v->n == 0)
+	if (v->n <= 1) /* most lists are one address: nothing to sort or drop (qsort allocates) */
 		return 0;
 	qsort(v->v, v->n, sizeof(*v->v), prefix_cmp);
 	size_t out = 0, dropped = 0;
