@@ -1,7 +1,9 @@
 /* RTSP (RFC 2326) SETUP: the client's request names the client_port pair it will receive on
  * (Transport, section 12.39), the server's "RTSP/1.0 200" reply with the same CSeq (section
- * 12.17) says which pair it will send to. The reply is authoritative (it may change the
- * ports); it opens its client_port range, UDP, on the receiver (the client).
+ * 12.17) says which pair it will send to and names its own (server_port). The reply is
+ * authoritative (it may change the ports); it opens its client_port range, UDP, on the
+ * receiver (the client), and its server_port range, UDP, on the sender (the server: RTCP
+ * receiver reports, RECORD media).
  *
  * Framing: a start line, header lines, an empty line, then Content-Length bytes of body
  * (section 4.3), skipped unread; between messages, interleaved binary frames ("$", channel,
@@ -14,8 +16,8 @@
  * values that disagree or exceed PH_RTSP_BODY_MAX, a longer line or header.
  *
  * Transports that open nothing: a lower transport other than UDP (RTP/AVP/TCP, interleaved),
- * "multicast", a spec without client_port or with two, a range that runs backwards. A
- * destination parameter is ignored: the pinhole is for the receiver's own address, so data
+ * "multicast", a spec with two client_ports or two server_ports, a range that runs backwards
+ * or holds 0. A destination parameter is ignored: the pinhole is for the receiver's own address, so data
  * sent elsewhere gains nothing here. Only RTSP/1.0 replies are read (RTSP 2.0, RFC 7826,
  * names addresses differently). */
 #include <netinet/in.h>
