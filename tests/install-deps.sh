@@ -5,9 +5,12 @@ pkgs=(gcc make flex bison pkg-config libnftnl-dev libmnl-dev libbdd-dev libcmock
       nftables iptables iproute2 procps python3 python3-scapy python3-pyftpdlib
       python3-jsonschema samba smbclient dnsmasq-base tftpd-hpa tftp-hpa vsftpd curl chrony
       bind9-dnsutils nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils ngircd
+      gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi
       clang libclang-rt-dev conntrack systemd util-linux)
 # systemd: only its systemd-analyze, which verifies the units (tests/cli/ops.sh); util-linux:
 # setpriv, which runs pinholed with the unit's capabilities (tests/kernel/test_pinholed_caps.py).
+# GStreamer (gst-rtsp-server through python3-gi, rtspsrc and the rtp elements from plugins-good,
+# audiotestsrc from plugins-base): the RTSP server and client of test_real_apps.py's rtsp subset.
 # The servers among them (samba's nmbd and smbd, tftpd-hpa, vsftpd, chronyd,
 # nfs-ganesha, rpcbind, ngircd) are for tests/kernel/test_real_apps.py,
 # which starts them itself inside network namespaces: they must not start on this machine.

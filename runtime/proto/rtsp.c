@@ -1,7 +1,9 @@
 /* RTSP (RFC 2326) SETUP: the client's request names the client_port pair it will receive on
  * (Transport, section 12.39), the server's "RTSP/1.0 200" reply with the same CSeq (section
- * 12.17) says which pair it will send to. The reply is authoritative (it may change the
- * ports); it opens its client_port range, UDP, on the receiver (the client).
+ * 12.17) says which pair it will send to and names its own (server_port). The reply is
+ * authoritative (it may change the ports); it opens its client_port range, UDP, on the
+ * receiver (the client), and its server_port range, UDP, on the sender (the server: RTCP
+ * receiver reports, RECORD media).
  *
  * Framing: a start line, header lines, an empty line, then Content-Length bytes of body
  * (section 4.3), skipped unread; between messages, interleaved binary frames ("$", channel,
@@ -14,8 +16,8 @@
  * values that disagree or exceed PH_RTSP_BODY_MAX, a longer line or header.
  *
  * Transports that open nothing: a lower transport other than UDP (RTP/AVP/TCP, interleaved),
- * "multicast", a spec without client_port or with two, a range that runs backwards. A
- * destination parameter is ignored: the pinhole is for the receiver's own address, so data
+ * "multicast", a spec with two client_ports or two server_ports, a range that runs backwards
+ * or holds 0. A destination parameter is ignored: the pinhole is for the receiver's own address, so data
  * sent elsewhere gains nothing here. Only RTSP/1.0 replies are read (RTSP 2.0, RFC 7826,
  * names addresses differently). */
 #include <netinet/in.h>
@@ -152,8 +154,26 @@ static int header(struct rtsp_stream *s)
 	return 0;
 }
 
-/* One transport-spec of a reply: an offer, or false. */
-static bool transport(const char *t, const char *e, struct ph_offer *o)
+/* "a[-b]" after a parameter's '=': the range, or false (0, 65536+, backwards, not a number). */
+static bool port_range(const char *v, const char *e, uint16_t *lo, uint16_t *hi)
+{
+	const char *dash = memchr(v, '-', (size_t)(e - v));
+	uint64_t a, b;
+	if (ph_parse_uint(v, (size_t)((dash ? dash : e) - v), 65535, &a) < 0)
+		return false;
+	b = a;
+	if (dash && ph_parse_uint(dash + 1, (size_t)(e - dash - 1), 65535, &b) < 0)
+		return false;
+	if (a == 0 || b < a)
+		return false;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return true;
+}
+
+/* One transport-spec of a reply: up to two offers (client_port: the client receives there;
+ * server_port: the server does, RTCP receiver reports and RECORD media), their number. */
+static size_t transport(const char *t, const char *e, struct ph_offer o[2])
 {
 	const char *semi = memchr(t, ';', (size_t)(e - t));
 	const char *pe = semi ? semi : e, *ps = t;
@@ -161,7 +181,7 @@ static bool transport(const char *t, const char *e, struct ph_offer *o)
 	/* transport/profile[/lower-transport]: RTP/AVP is UDP by default (section 12.39). */
 	const char *s1 = memchr(ps, '/', (size_t)(pe - ps));
 	if (!s1)
-		return false;
+		return 0;
 	const char *s2 = memchr(s1 + 1, '/', (size_t)(pe - s1 - 1));
 	bool udp;
 	if (s2)
@@ -169,9 +189,12 @@ static bool transport(const char *t, const char *e, struct ph_offer *o)
 	else
 		udp = ph_word_eq(ps, (size_t)(s1 - ps), "RTP") || ph_word_eq(s1 + 1, (size_t)(pe - s1 - 1), "UDP");
 	if (!udp)
-		return false;
-	unsigned ports = 0;
-	uint64_t lo = 0, hi = 0;
+		return 0;
+	/* [0] client_port, [1] server_port: how often given, and whether the value was good */
+	unsigned seen[2] = {0, 0};
+	bool good[2] = {false, false};
+	uint16_t lo[2] = {0, 0}, hi[2] = {0, 0};
+	static const char *const names[2] = {"client_port=", "server_port="};
 	for (const char *p = semi; p && p < e;) {
 		p++;
 		const char *next = memchr(p, ';', (size_t)(e - p));
@@ -179,25 +202,26 @@ static bool transport(const char *t, const char *e, struct ph_offer *o)
 		trim(&as, &ae);
 		size_t an = (size_t)(ae - as);
 		if (ph_word_eq(as, an, "multicast") || ph_has_prefix(as, an, "interleaved="))
-			return false;
-		if (ph_has_prefix(as, an, "client_port=")) {
-			const char *v = as + 12;
-			const char *dash = memchr(v, '-', (size_t)(ae - v));
-			const char *le = dash ? dash : ae;
-			ports++;
-			if (ph_parse_uint(v, (size_t)(le - v), 65535, &lo) < 0)
-				return false;
-			hi = lo;
-			if (dash && ph_parse_uint(dash + 1, (size_t)(ae - dash - 1), 65535, &hi) < 0)
-				return false;
-		}
+			return 0;
+		for (int k = 0; k < 2; k++)
+			if (ph_has_prefix(as, an, names[k])) {
+				seen[k]++;
+				good[k] = port_range(as + 12, ae, &lo[k], &hi[k]);
+			}
 		p = next;
 	}
-	if (ports != 1 || lo == 0 || hi < lo)
-		return false;
-	o->port_lo = (uint16_t)lo;
-	o->port_hi = (uint16_t)hi;
-	return true;
+	/* a port given twice is ambiguous (which one does the peer use?): the spec opens nothing */
+	if (seen[0] > 1 || seen[1] > 1)
+		return 0;
+	size_t n = 0;
+	for (int k = 0; k < 2; k++)
+		if (seen[k] && good[k]) {
+			o[n] = (struct ph_offer){.listener = k == 0 ? PH_LISTEN_RECEIVER : PH_LISTEN_SENDER,
+						 .l4proto = IPPROTO_UDP, .port_lo = lo[k], .port_hi = hi[k],
+						 .what = k == 0 ? "SETUP reply" : "SETUP reply server_port"};
+			n++;
+		}
+	return n;
 }
 
 static struct rtsp_setup *setup_find(struct rtsp_state *st, uint32_t cseq)
@@ -236,10 +260,10 @@ static void end_of_headers(struct rtsp_state *st, struct rtsp_stream *s, enum ph
 	for (const char *t = s->tr, *e = s->tr + s->tr_len; t < e;) {
 		const char *comma = memchr(t, ',', (size_t)(e - t));
 		const char *te = comma ? comma : e;
-		struct ph_offer o = {.listener = PH_LISTEN_RECEIVER, .l4proto = IPPROTO_UDP,
-				     .what = "SETUP reply"};
-		if (transport(t, te, &o))
-			ph_sink_put(sink, &o);
+		struct ph_offer o[2];
+		size_t n = transport(t, te, o);
+		for (size_t i = 0; i < n; i++)
+			ph_sink_put(sink, &o[i]);
 		t = comma ? comma + 1 : e;
 	}
 }
