@@ -261,6 +261,10 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 			on |= !strcmp(data->on.v[k], c->f->name);
 		if (!on)
 			continue;
+		if (data->relayed && c->rr->role == ROLE_SERVER)
+			continue; /* the relay takes no part in the clients' channel: nothing to read */
+		if (data->relayed && !scope_is_pinhole(x->r, data))
+			continue; /* closed without pinholed: no peers to remember either */
 		if (scope_is_pinhole(x->r, data)) {
 			emit_helper_copies(x, c, acc, data);
 			continue;
@@ -310,7 +314,26 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 				  : protobit == PROTO_BIT_ESP ? IR_ESP : family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
 	origin_for(x, &r.origin, c);
 	bool pinhole = scoped(c) && scope_is_pinhole(x->r, f);
-	if (pinhole) {
+	if (scoped(c) && f->relayed && !pinhole) {
+		/* A port a third party chose, offered through a server: no static reading of it
+		 * is narrow (the peer is nobody this host talked to), so without pinholed the
+		 * channel stays closed; the app may add a kernel helper (irc does). */
+		ir_rule_free(&r);
+		return;
+	}
+	if (pinhole && f->relayed) {
+		/* The receiver connects out to the address the relayed offer named (peer .
+		 * local . protocol . port); the sender listens for a peer nobody named (local .
+		 * protocol . port). A gateway's rule runs from the client side out: a receiver's. */
+		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
+		bool sender = c->hook == IR_INPUT;
+		in->name = xstrdup(sender ? scope_listen_set(x->rs, r.origin.stmt_no, f, family)
+				   : scope_pinhole_set(x->rs, r.origin.stmt_no, f, ROLE_CLIENT,
+						       c->hook == IR_FORWARD, family));
+		in->src = sender;
+		in->keyed = true;
+		in->peerless = sender;
+	} else if (pinhole) {
 		/* pinholed opens the exact port to the exact peer: the set holds both */
 		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
 		in->name = xstrdup(scope_pinhole_set(x->rs, r.origin.stmt_no, f, scope_peer_role(c->rr),
