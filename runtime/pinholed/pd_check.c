@@ -96,8 +96,11 @@ static enum pd_verdict check_relayed(const struct pd_target *t, const struct pd_
 		return refuse(why, "loopback, multicast, broadcast, unspecified or link-local address");
 	if (port == 0)
 		return refuse(why, "port 0");
-	if (port < 1024 && !port_named(t->ports, port))
-		return refuse(why, "a port below 1024 the flow does not name");
+	if (port < 1024)
+		return refuse(why, "a port below 1024");
+	/* no static fallback to compare with: the flow's ports bound what an offer may open */
+	if (t->ports && t->ports->n && !port_named(t->ports, port))
+		return refuse(why, "a port outside the flow's ports");
 	return PD_OPEN;
 }
 
