@@ -86,8 +86,16 @@ static void show_relayed(const struct flow_ref *fr, const char *t, const char *s
 	fprintf(out, "    %-18s its connection names who will connect (sets %s_listen_v4, _v6). For %s,\n", "", set, t);
 	fprintf(out, "    %-18s within the ports above, never below 1024, never to this host, the server,\n", "");
 	fprintf(out, "    %-18s loopback, multicast, broadcast or link-local addresses.\n", "");
-	fprintf(out, "    %-18s Closed while pinholed does not run, and with 'negotiated static;' (and for the\n", "");
-	fprintf(out, "    %-18s iptables targets): a port a third party chose has no narrow static reading.\n", "");
+	fprintf(out, "    %-18s Closed while pinholed does not run. ", "");
+	if (!strcmp(f->negotiated.text, "irc")) {
+		fprintf(out, "With 'negotiated static;' (and for the iptables\n");
+		fprintf(out, "    %-18s targets, stateful) the kernel's irc helper on the control flow instead: it\n", "");
+		fprintf(out, "    %-18s expects the connection to an IPv4 offer this host sends; the receiver's\n", "");
+		fprintf(out, "    %-18s outbound connection and IPv6 stay closed.\n", "");
+	} else {
+		fprintf(out, "With 'negotiated static;' (and for the iptables\n");
+		fprintf(out, "    %-18s targets) closed too: a port a third party chose has no narrow static reading.\n", "");
+	}
 }
 
 /* A helper channel (scope_is_pinhole): which messages pinholed reads, and what it opens. */
