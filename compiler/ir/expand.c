@@ -276,8 +276,9 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 		if (data->relayed && c->rr->role == ROLE_SERVER)
 			continue; /* the relay takes no part in the clients' channel: nothing to read */
 		if (data->relayed && !scope_is_pinhole(x->r, data)) {
-			/* no peers to remember; IRC's control flow gets the kernel's irc helper */
-			if (relayed_kernel_fallback(x, data) && family_has_v4(acc)) {
+			/* no peers to remember; a client host's IRC control flow gets the kernel's
+			 * irc helper (a gateway has no rule for the connection it would expect) */
+			if (relayed_kernel_fallback(x, data) && family_has_v4(acc) && c->hook == IR_OUTPUT) {
 				struct ir_rule h = ir_rule_copy(acc);
 				h.hook = c->hook == IR_INPUT ? IR_PREROUTING : c->hook;
 				h.action = IR_SET_HELPER;
