@@ -305,6 +305,12 @@ def irc_round(fam, d, pols, short_pols):
         els = elements("a", f"ph_irc_dcc_listen_{v}")
         SUITE.check(f"{fam}: alice's pinholed opens alice . tcp . {port} (any peer)",
                     f"{A} . tcp . {port}" in els, repr(els))
+        st = sh("ip", "netns", "exec", NS["a"], PINHOLE, "status", pols["a"], check=False).stdout
+        SUITE.check(f"{fam}: pinhole status on alice lists the peerless pinhole",
+                    f"ph_irc_dcc_listen_{v} {A} . tcp . {port}, any peer expires in" in st, st[-600:])
+        st = sh("ip", "netns", "exec", NS["b"], PINHOLE, "status", pols["b"], check=False).stdout
+        SUITE.check(f"{fam}: pinhole status on bob lists the outbound pinhole",
+                    f"ph_irc_dcc_{v} {A} . {B} . tcp . {port} expires in" in st, st[-600:])
         SUITE.check(f"{fam}: the DCC transfer from alice to bob passes", transfer("b", A, port, data))
         offer(al, bo, port + 2)
         time.sleep(0.3)
