@@ -71,7 +71,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token USES "uses"
 %token FLOW_KW "flow" ANY "any" TCP "tcp" UDP "udp" ICMP "icmp" SPORT "sport" DPORT "dport"
 %token SAME "same" TYPE "type" HELPER "helper" RELATED "related" NEGOTIATED "negotiated"
-%token BROADCAST "broadcast" FRAGMENTS "fragments" UNADDRESSED "unaddressed" ARROW "->" BIARROW "<->"
+%token BROADCAST "broadcast" FRAGMENTS "fragments" UNADDRESSED "unaddressed" RELAYED "relayed" ARROW "->" BIARROW "<->"
 %token ON "on" TIMEOUT "timeout"
 %token MASQUERADE "masquerade" SNAT "snat" FORWARD "forward" PORT_KW "port keyword" AS "as"
 %token HAIRPIN "hairpin" FAMILY "family" DEFAULT "default" EXCEPT "except"
@@ -241,6 +241,7 @@ flow:	flow_head
 	| flow BROADCAST            { $$ = $1; $$->broadcast = true; }
 	| flow FRAGMENTS            { $$ = $1; $$->fragments = true; }
 	| flow UNADDRESSED          { $$ = $1; $$->unaddressed = true; }
+	| flow RELAYED              { $$ = $1; $$->relayed = true; $$->relayed_loc = @2; }
 	| flow REJECT               { $$ = $1; $$->reject = true; }
 	| flow SOURCE STRING        { $$ = $1; ast_flow_set_source(ctx, $$, $3, &@3); }
 	;

@@ -72,12 +72,52 @@ static void put_on_list(const struct ast_flow *f, FILE *out)
 		fprintf(out, "%s%s", i == 0 ? "" : i == f->on.n - 1 ? " or " : ", ", f->on.v[i].text);
 }
 
+/* A relayed helper channel: the offers travel through the control flows' server, so the
+ * receiver's pinhole goes to the address named, the sender's takes any peer. */
+static void show_relayed(const struct flow_ref *fr, const char *t, const char *set, FILE *out)
+{
+	const struct ast_flow *f = fr->flow;
+	fprintf(out, "    %-18s relayed: the server of flow ", "");
+	put_on_list(f, out);
+	fprintf(out, " passes the offers between clients. On the\n");
+	fprintf(out, "    %-18s receiver, an offer the server relays opens the outbound connection to the\n", "");
+	fprintf(out, "    %-18s address and port it names (sets %s_v4, _v6); on the sender, its own offer\n", "", set);
+	fprintf(out, "    %-18s (the address must be its own) opens that port to any peer, since nothing on\n", "");
+	fprintf(out, "    %-18s its connection names who will connect (sets %s_listen_v4, _v6). For %s,\n", "", set, t);
+	fprintf(out, "    %-18s within the ports above, never below 1024, never to this host, the server,\n", "");
+	fprintf(out, "    %-18s loopback, multicast, broadcast or link-local addresses.\n", "");
+	fprintf(out, "    %-18s Closed while pinholed does not run. ", "");
+	if (!strcmp(f->negotiated.text, "irc")) {
+		fprintf(out, "With 'negotiated static;' (and for the iptables\n");
+		fprintf(out, "    %-18s targets, stateful) the kernel's irc helper on the control flow instead: it\n", "");
+		fprintf(out, "    %-18s expects the connection to an IPv4 offer this host sends; the receiver's\n", "");
+		fprintf(out, "    %-18s outbound connection and IPv6 stay closed.\n", "");
+	} else {
+		fprintf(out, "With 'negotiated static;' (and for the iptables\n");
+		fprintf(out, "    %-18s targets) closed too: a port a third party chose has no narrow static reading.\n", "");
+	}
+}
+
 /* A helper channel (scope_is_pinhole): which messages pinholed reads, and what it opens. */
 static void show_helper(const struct flow_ref *fr, FILE *out)
 {
 	const struct ast_flow *f = fr->flow;
 	char t[32];
 	ir_duration_format(f->timeout ? f->timeout : SCOPE_TIMEOUT_DEFAULT, t, sizeof(t));
+	if (f->relayed) {
+		fprintf(out, "    %-18s helper channel: pinholed reads the %s\n", "", helper_messages(f->negotiated.text));
+		fprintf(out, "    %-18s on flow ", "");
+		put_on_list(f, out);
+		fprintf(out, " (copies sent to NFLOG group %d).\n", NFT_PINHOLED_GROUP);
+		struct strbuf rs = {0};
+		sb_puts(&rs, "ph_");
+		sb_put_ident(&rs, fr->app->name);
+		sb_putc(&rs, '_');
+		sb_put_ident(&rs, f->name);
+		show_relayed(fr, t, rs.s, out);
+		sb_free(&rs);
+		return;
+	}
 	fprintf(out, "    %-18s helper channel: pinholed reads the %s\n", "", helper_messages(f->negotiated.text));
 	fprintf(out, "    %-18s on flow ", "");
 	put_on_list(f, out);

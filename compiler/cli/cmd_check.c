@@ -187,16 +187,24 @@ static void note_helper_channels(struct compilation *c, const char *target)
 					  o->parser);
 		}
 		const struct loc *at = &c->res.rules.v[ds->stmt_no - 1].loc;
+		bool relayed = false;
+		for (size_t k = i; k < c->ir.dynsets.n; k++)
+			relayed |= c->ir.dynsets.v[k].parser && c->ir.dynsets.v[k].stmt_no == ds->stmt_no &&
+				   c->ir.dynsets.v[k].peerless;
 		if (target)
 			diag_warning_id(&c->diags, DIAG_W_TARGET_HELPER, at, "%s cannot give helper "
 					"channels %s: pinholed opens them in nft sets only, so 'pinhole "
 					"compile -t %s' opens their static fallback ports instead "
-					"(docs/iptables.md)", target, flows.s, target);
+					"(docs/iptables.md)%s", target, flows.s, target,
+					relayed ? "; a relayed channel has none (closed), but IRC DCC's is "
+					"the kernel's irc helper" : "");
 		else
 			diag_note_id(&c->diags, DIAG_N_NEEDS_PINHOLED, at,
 				     "helper channels %s open only while pinholed runs with this policy "
 				     "(pinholed --policy FILE); without it they stay closed ('negotiated static;' "
-				     "opens their static fallback instead)", flows.s);
+				     "opens their static fallback instead%s)", flows.s,
+				     relayed ? "; a relayed channel has none, but IRC DCC's is the kernel's irc "
+				     "helper, IPv4 offers this host sends" : "");
 		sb_free(&flows);
 	}
 }

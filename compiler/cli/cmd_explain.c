@@ -88,7 +88,10 @@ static void put_opened(const struct ir_ruleset *rs, const char *set, FILE *out)
  * them (runtime/pinholed/pd_check.c). */
 static bool helper_may_open(const struct ast_flow *f, uint16_t port)
 {
-	if (port >= 1024)
+	/* a relayed channel has no static fallback: its ports bound what pinholed opens */
+	if (f && f->relayed && port < 1024)
+		return false;
+	if (port >= 1024 && !(f && f->relayed && f->dport.r.n))
 		return true;
 	for (size_t i = 0; f && i < f->dport.r.n; i++)
 		if (f->dport.r.v[i].lo <= port && port <= f->dport.r.v[i].hi)
@@ -125,8 +128,9 @@ static void explain_helper_channel(const struct compilation *c, const struct ir_
 		}
 	}
 	if (!n) {
-		fprintf(out, "pinholed: never opens port %u here: below 1024, and no helper channel "
-			"names it\n", p->dport);
+		fprintf(out, p->dport < 1024 ? "pinholed: never opens port %u here: below 1024, and no "
+			"helper channel names it\n" : "pinholed: never opens port %u here: outside the "
+			"ports of the relayed channel that could take it\n", p->dport);
 		return;
 	}
 	const struct ir_dynset *ds0 = ir_dynset_find(&c->ir, ir_rule_in_set(cand[0])->name);
@@ -148,8 +152,18 @@ static void explain_helper_channel(const struct compilation *c, const struct ir_
 	char t[32];
 	ir_duration_format(ds0->timeout, t, sizeof(t));
 	const struct ir_setref *in0 = ir_rule_in_set(cand[0]);
+	if (ds0->peerless) {
+		/* a relayed channel's sender: its own offer names no peer */
+		fprintf(out, ": pinholed opens it at run time, after this host's own offer there (%s) "
+			"names this port, to any peer (nothing on this host's connection names who will "
+			"connect), this protocol and port only, for %s or until the control connection "
+			"ends; without pinholed running it stays closed\n", ds0->parser, t);
+		return;
+	}
 	fprintf(out, ": pinholed opens it at run time, after a control message there (%s) names this "
-		"port%s, for %s ", ds0->parser, n > 1 ? " for that channel" : "", ds0->peer);
+		"port%s%s, for %s ", ds0->parser, in0->keyed && flows[0] && flows[0]->relayed ?
+		" and this address (an offer the server relays)" : "", n > 1 ? " for that channel" : "",
+		ds0->peer);
 	put_addr(out, p->family, in0->src ? p->saddr : p->daddr);
 	fprintf(out, " only, this protocol and port only, for %s or until the control connection "
 		"ends; without pinholed running it stays closed\n", t);

@@ -65,6 +65,8 @@ char *flow_format(const struct ast_flow *f)
 		sb_puts(&sb, " fragments");
 	if (f->unaddressed)
 		sb_puts(&sb, " unaddressed");
+	if (f->relayed)
+		sb_puts(&sb, " relayed");
 	if (f->reject)
 		sb_puts(&sb, " reject");
 	return sb_steal(&sb);

@@ -43,14 +43,26 @@ static bool is_pinholed(long pid)
 	return yes;
 }
 
-/* "10.9.0.2 . 10.9.0.1 . udp . 20048": the key as nft prints it (each field in 4-byte words). */
-static bool format_key(const uint8_t *k, uint32_t len, uint8_t family, char *buf, size_t cap)
+/* "10.9.0.2 . 10.9.0.1 . udp . 20048": the key as nft prints it (each field in 4-byte words);
+ * a relayed channel's sender set has no peer: "10.9.0.1 . tcp . 40100, any peer". */
+static bool format_key(const uint8_t *k, uint32_t len, uint8_t family, bool peerless, char *buf,
+		       size_t cap)
 {
 	size_t a = family == IR_V6 ? 16 : 4;
+	int af = family == IR_V6 ? AF_INET6 : AF_INET;
+	if (peerless) {
+		if (len != a + 8)
+			return false;
+		char l[INET6_ADDRSTRLEN];
+		inet_ntop(af, k, l, sizeof(l));
+		uint16_t port = (uint16_t)(k[a + 4] << 8 | k[a + 5]);
+		snprintf(buf, cap, "%s . %s . %u, any peer", l,
+			 k[a] == IPPROTO_TCP ? "tcp" : k[a] == IPPROTO_UDP ? "udp" : "?", port);
+		return true;
+	}
 	if (len != 2 * a + 8)
 		return false;
 	char p[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
-	int af = family == IR_V6 ? AF_INET6 : AF_INET;
 	inet_ntop(af, k, p, sizeof(p));
 	inet_ntop(af, k + a, l, sizeof(l));
 	uint8_t proto = k[2 * a];
@@ -84,7 +96,7 @@ static size_t print_set(const struct ir_dynset *ds, const struct nftnl_set *s, F
 		uint32_t len = 0;
 		const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 		char key[128];
-		if (!k || !format_key(k, len, ds->family, key, sizeof(key)))
+		if (!k || !format_key(k, len, ds->family, ds->peerless, key, sizeof(key)))
 			continue;
 		char left[32] = "?";
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))

@@ -62,6 +62,11 @@ bool helper_expects_at_sender_only(const char *type)
 	return strcmp(type, "netbios-ns") == 0 || strcmp(type, "snmp") == 0;
 }
 
+bool pinholed_parser_relays(const char *name)
+{
+	return name && (!strcmp(name, "irc") || !strcmp(name, "msn"));
+}
+
 bool pinholed_parser_known(const char *name)
 {
 	static const char *const names[] = {"rpc", "irc", "msn", "rtsp"};

@@ -22,4 +22,8 @@ const char *icmp_type_name(int type, uint8_t family);
  * rpc, irc, msn, rtsp (runtime/proto/proto.h). */
 bool pinholed_parser_known(const char *name);
 
+/* The parsers whose offers a server relays between two clients, naming the third party
+ * (IRC DCC, MSNFTP invitations): the ones a `relayed` channel may name. */
+bool pinholed_parser_relays(const char *name);
+
 #endif

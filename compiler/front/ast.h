@@ -71,6 +71,10 @@ struct ast_flow {
 	uint32_t program;
 	bool is_negotiated, broadcast, fragments;
 	bool unaddressed;           /* hosts without an address yet take part (DHCP) */
+	/* `relayed`: a client-to-client channel whose offers a server relays on the control
+	 * flows (IRC DCC, MSN invitations): they name the third party. */
+	bool relayed;
+	struct loc relayed_loc;
 	bool reject;                /* a probe the receiving side answers with a reset/unreachable */
 	char *source;               /* citation */
 };

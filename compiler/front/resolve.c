@@ -22,7 +22,8 @@ static void validate_reject(const struct ast_flow *f, struct diags *d)
 {
 	const char *what = f->helper.text ? "helper" : f->related.text ? "related"
 			   : f->is_negotiated ? "negotiated" : f->broadcast ? "broadcast"
-			   : f->fragments ? "fragments" : f->unaddressed ? "unaddressed" : NULL;
+			   : f->fragments ? "fragments" : f->unaddressed ? "unaddressed"
+			   : f->relayed ? "relayed" : NULL;
 	if (what)
 		diag_error(d, &f->loc, "flow '%s': a rejected flow is never opened; '%s' does not apply",
 			   f->name, what);
@@ -72,6 +73,33 @@ static void validate_scoped_control(const struct ast_app *a, const struct ast_fl
 	}
 }
 
+/* `relayed`: a channel between two clients whose offers the control flows' server relays
+ * (IRC DCC, MSNFTP): pinholed opens, on the receiver, the outbound connection to the
+ * address and port the offer names, and on the sender its own port to any peer. It needs a
+ * parser that reads such offers and control flows to a server; nothing else is relayed. */
+static bool validate_relayed(const struct ast_flow *f, struct diags *d)
+{
+	const char *neg = f->is_negotiated ? f->negotiated.text : NULL;
+	if (!neg || !pinholed_parser_relays(neg) || !f->on.n) {
+		diag_error(d, &f->relayed_loc, "flow '%s': 'relayed' needs 'negotiated irc' or "
+			   "'negotiated msn' (the parsers that read relayed offers) with 'on' naming "
+			   "the control flows to the server", f->name);
+		return false;
+	}
+	if (f->from != ROLE_CLIENT || f->to != ROLE_CLIENT || f->both_ways) {
+		diag_error(d, &f->relayed_loc, "flow '%s': a relayed channel runs one way between "
+			   "clients ('client -> client'): the receiver of the offer connects to its sender",
+			   f->name);
+		return false;
+	}
+	if (f->protos != PROTO_BIT_TCP) {
+		diag_error(d, &f->relayed_loc, "flow '%s': relayed offers (DCC, MSNFTP) are for tcp "
+			   "connections only", f->name);
+		return false;
+	}
+	return true;
+}
+
 /* `negotiated ... on FLOW, ...`: the channel is opened only to peers that used one of these
  * flows of the same app lately. That peer must be the peer of the channel: both flows run
  * between a client and a server, and the control flow is one the app opens for real. */
@@ -83,6 +111,8 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 	if (f->program && (!f->is_negotiated || strcmp(f->negotiated.text, "rpc")))
 		diag_error(d, &f->program_loc, "flow '%s': 'program' names the ONC RPC program of a "
 			   "'negotiated rpc' channel", f->name);
+	if (f->relayed && !validate_relayed(f, d))
+		return;
 	if (!f->on.n)
 		return;
 	if (!f->is_negotiated) {
@@ -90,7 +120,7 @@ static void validate_scope(const struct ast_app *a, const struct ast_flow *f, st
 			   "agreed on; add 'negotiated'", f->name);
 		return;
 	}
-	if (!client_server(f)) {
+	if (!f->relayed && !client_server(f)) {
 		diag_error(d, &f->on_loc, "flow '%s' runs between %ss: its peer is not the peer of a "
 			   "control flow, so it cannot be scoped; leave out 'on'", f->name,
 			   ast_role_name(f->from == ROLE_ANY ? f->to : f->from));
@@ -495,7 +525,7 @@ static struct rflow lower_flow(const struct ast_app *owner, const struct ast_flo
 		.protos = f->protos, .same_port = f->dport.same, .helper = f->helper.text,
 		.related = f->related.text, .is_negotiated = f->is_negotiated,
 		.negotiated = f->negotiated.text, .timeout = f->timeout, .program = f->program, .broadcast = f->broadcast,
-		.fragments = f->fragments, .reject = f->reject, .unaddressed = f->unaddressed,
+		.fragments = f->fragments, .reject = f->reject, .unaddressed = f->unaddressed, .relayed = f->relayed,
 	};
 	copy_ports(&rf.sport, &f->sport);
 	copy_ports(&rf.dport, &f->dport);

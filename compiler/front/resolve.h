@@ -58,6 +58,7 @@ struct rflow {
 	uint32_t program;           /* ONC RPC program of a `negotiated rpc` channel; 0 = any */
 	bool broadcast, fragments, reject;
 	bool unaddressed;           /* a zone restriction also matches 0.0.0.0, 255.255.255.255, link-local */
+	bool relayed;               /* offers relayed by the control flows' server name the peer */
 };
 
 /* An app as a rule uses it: every flow it expands to (its own, then its bundle's). */

@@ -272,6 +272,18 @@ static void emit_helper_copies(struct exp *x, const struct dirctx *c, const stru
 	expand_push(x, G_ALLOW, &a); /* two channels of one parser: expand_push() keeps one */
 }
 
+/* A relayed IRC channel without pinholed (`negotiated static;`, the iptables targets) falls
+ * back to the kernel's irc helper, in stateful mode: the IPv4 offers this host sends. */
+static bool relayed_kernel_fallback(const struct exp *x, const struct rflow *f)
+{
+	return f->relayed && !x->r->stateless && f->negotiated && !strcmp(f->negotiated, "irc");
+}
+
+static bool family_has_v4(const struct ir_rule *r)
+{
+	return r->family == IR_ANY || r->family == IR_V4;
+}
+
 static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct ir_rule *acc)
 {
 	if (c->rr->action != ACT_ALLOW || !scope_is_control(c->app, c->f))
@@ -283,6 +295,22 @@ static void emit_scope_adds(struct exp *x, const struct dirctx *c, const struct 
 			on |= !strcmp(data->on.v[k], c->f->name);
 		if (!on)
 			continue;
+		if (data->relayed && c->rr->role == ROLE_SERVER)
+			continue; /* the relay takes no part in the clients' channel: nothing to read */
+		if (data->relayed && !scope_is_pinhole(x->r, data)) {
+			/* no peers to remember; a client host's IRC control flow gets the kernel's
+			 * irc helper (a gateway has no rule for the connection it would expect) */
+			if (relayed_kernel_fallback(x, data) && family_has_v4(acc) && c->hook == IR_OUTPUT) {
+				struct ir_rule h = ir_rule_copy(acc);
+				h.hook = c->hook == IR_INPUT ? IR_PREROUTING : c->hook;
+				h.action = IR_SET_HELPER;
+				ir_rule_set_ct_state(&h, CT_NEW);
+				h.helper = xstrdup("irc");
+				h.log = false;
+				expand_push(x, G_ALLOW, &h);
+			}
+			continue;
+		}
 		if (scope_is_pinhole(x->r, data)) {
 			emit_helper_copies(x, c, acc, data);
 			continue;
@@ -332,7 +360,38 @@ static void emit_one(struct exp *x, const struct dirctx *c, uint8_t family, int 
 				  : protobit == PROTO_BIT_ESP ? IR_ESP : family == IR_V6 ? IR_ICMPV6 : IR_ICMP);
 	origin_for(x, &r.origin, c);
 	bool pinhole = scoped(c) && scope_is_pinhole(x->r, f);
-	if (pinhole) {
+	if (scoped(c) && f->relayed && !pinhole) {
+		/* A port a third party chose, offered through a server: no static reading of it
+		 * is narrow (the peer is nobody this host talked to). IRC's fallback is the
+		 * kernel's irc helper (attached to the control flow in emit_scope_adds): it
+		 * expects the connection to an offer this host sends, IPv4 only. Otherwise, and
+		 * on the receiver's side, the channel stays closed. */
+		if (relayed_kernel_fallback(x, f) && c->hook == IR_INPUT && family == IR_V4) {
+			ir_match_del(&r, IR_M_SPORT);
+			ir_match_del(&r, IR_M_DPORT);
+			ir_rule_set_ct_state(&r, CT_RELATED);
+			ir_match_put(&r, IR_M_CT_HELPER)->u.helper = xstrdup("irc");
+			r.action = IR_ACCEPT;
+			r.log = c->rr->log;
+			expand_push_logged(x, G_ALLOW, &r, c->rr);
+			return;
+		}
+		ir_rule_free(&r);
+		return;
+	}
+	if (pinhole && f->relayed) {
+		/* The receiver connects out to the address the relayed offer named (peer .
+		 * local . protocol . port); the sender listens for a peer nobody named (local .
+		 * protocol . port). A gateway's rule runs from the client side out: a receiver's. */
+		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
+		bool sender = c->hook == IR_INPUT;
+		in->name = xstrdup(sender ? scope_listen_set(x->rs, r.origin.stmt_no, f, family)
+				   : scope_pinhole_set(x->rs, r.origin.stmt_no, f, ROLE_CLIENT,
+						       c->hook == IR_FORWARD, family));
+		in->src = sender;
+		in->keyed = true;
+		in->peerless = sender;
+	} else if (pinhole) {
 		/* pinholed opens the exact port to the exact peer: the set holds both */
 		struct ir_setref *in = &ir_match_put(&r, IR_M_IN_SET)->u.set;
 		in->name = xstrdup(scope_pinhole_set(x->rs, r.origin.stmt_no, f, scope_peer_role(c->rr),

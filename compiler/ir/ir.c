@@ -225,7 +225,8 @@ bool ir_portset_equal(const struct ir_portset *a, const struct ir_portset *b)
 static bool same_setref(const struct ir_setref *a, const struct ir_setref *b)
 {
 	return util_str_equal(a->name, b->name) &&
-	       (!a->name || (a->src == b->src && a->keyed == b->keyed && a->port_src == b->port_src));
+	       (!a->name || (a->src == b->src && a->keyed == b->keyed && a->port_src == b->port_src &&
+			       a->peerless == b->peerless));
 }
 
 bool ir_match_equal(const struct ir_match *a, const struct ir_match *b)
@@ -408,7 +409,7 @@ static uint64_t match_hash(uint64_t h, const struct ir_match *m)
 		return mix(h, m->u.addrs.v, m->u.addrs.n * sizeof(*m->u.addrs.v));
 	case IR_M_IN_SET:
 	{
-		uint8_t f[3] = {m->u.set.src, m->u.set.keyed, m->u.set.port_src};
+		uint8_t f[4] = {m->u.set.src, m->u.set.keyed, m->u.set.port_src, m->u.set.peerless};
 		return mix(mix_str(h, m->u.set.name), f, sizeof(f));
 	}
 	case IR_M_FRAGMENT:

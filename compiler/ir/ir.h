@@ -105,6 +105,9 @@ struct ir_setref {
 	 * `port_src` (a mirrored return rule), else the destination port. */
 	bool keyed;
 	bool port_src;
+	/* keyed without the peer: local address . protocol . port (a relayed channel's sender,
+	 * whose peer is not known); `src` still says where the peer would be. */
+	bool peerless;
 };
 
 struct ir_tcpflags {
@@ -223,6 +226,8 @@ struct ir_dynset {
 	 * flow `flow` of `app`. */
 	char *parser;
 	char *flow;
+	/* A relayed channel's sender side: keyed local address . protocol . port, any peer. */
+	bool peerless;
 };
 
 /* Strings interned once each (open addressing over their hashes). */

@@ -74,14 +74,15 @@ const char *scope_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *da
 	return name;
 }
 
-const char *scope_pinhole_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
-			      enum role peer, bool forward, uint8_t family)
+static const char *pinhole_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
+			       enum role peer, bool forward, uint8_t family, bool peerless)
 {
 	uint32_t timeout = data->timeout ? data->timeout : SCOPE_TIMEOUT_DEFAULT;
 	for (size_t i = 0; i < rs->dynsets.n; i++) {
 		const struct ir_dynset *ds = &rs->dynsets.v[i];
 		if (ds->parser && ds->family == family && ds->forward == forward &&
-		    ds->stmt_no == stmt_no && !strcmp(ds->app, data->app) && !strcmp(ds->flow, data->name))
+		    ds->peerless == peerless && ds->stmt_no == stmt_no && !strcmp(ds->app, data->app) &&
+		    !strcmp(ds->flow, data->name))
 			return ds->name;
 	}
 	struct strbuf base = {0};
@@ -89,6 +90,8 @@ const char *scope_pinhole_set(struct ir_ruleset *rs, int stmt_no, const struct r
 	sb_put_ident(&base, data->app);
 	sb_putc(&base, '_');
 	sb_put_ident(&base, data->name);
+	if (peerless)
+		sb_puts(&base, "_listen");
 	if (forward)
 		sb_puts(&base, "_fwd");
 	const char *fam = family == IR_V6 ? "_v6" : "_v4";
@@ -102,9 +105,21 @@ const char *scope_pinhole_set(struct ir_ruleset *rs, int stmt_no, const struct r
 			       .app = xstrdup(data->app), .flows = flow_list(data),
 			       .peer = xstrdup(ast_role_name(peer)), .forward = forward,
 			       .stmt_no = stmt_no, .parser = xstrdup(data->negotiated),
-			       .flow = xstrdup(data->name)};
+			       .flow = xstrdup(data->name), .peerless = peerless};
 	VEC_PUSH(rs->dynsets, ds);
 	return name;
+}
+
+const char *scope_pinhole_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
+			      enum role peer, bool forward, uint8_t family)
+{
+	return pinhole_set(rs, stmt_no, data, peer, forward, family, false);
+}
+
+const char *scope_listen_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
+			     uint8_t family)
+{
+	return pinhole_set(rs, stmt_no, data, ROLE_CLIENT, false, family, true);
 }
 
 char *scope_describe(const struct ir_dynset *ds)

@@ -32,6 +32,11 @@ bool scope_is_pinhole(const struct resolved *r, const struct rflow *f);
 const char *scope_pinhole_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
 			      enum role peer, bool forward, uint8_t family);
 
+/* A relayed channel's sender-side set: "ph_irc_dcc_listen_v4", keyed local . protocol .
+ * port without a peer (the peer who will connect is not known; ir_setref.peerless). */
+const char *scope_listen_set(struct ir_ruleset *rs, int stmt_no, const struct rflow *data,
+			     uint8_t family);
+
 /* "servers that used realplayer flow pna, rtsp or rtsp-http within 10m" */
 char *scope_describe(const struct ir_dynset *ds);
 

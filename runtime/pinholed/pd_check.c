@@ -43,15 +43,80 @@ static bool port_named(const struct ir_portset *ps, uint16_t port)
 	return false;
 }
 
+static bool is_own(const struct pd_own *own, uint8_t family, const uint8_t *a)
+{
+	for (size_t i = 0; own && i < own->n && i < PD_MAX_OWN; i++)
+		if (own->v[i].family == family && !memcmp(own->v[i].a, a, alen(family)))
+			return true;
+	return false;
+}
+
+static enum pd_verdict refuse(const char **why, const char *text)
+{
+	*why = text;
+	return PD_REFUSE;
+}
+
+/* A relayed channel (pd_check.h): the server relays offers between two clients. The app's
+ * client is this host's end (the control flow runs from client to server). */
+static enum pd_verdict check_relayed(const struct pd_target *t, const struct pd_endpoints *ep,
+				     const struct pd_own *own, enum ph_side side,
+				     const struct ph_offer *o, uint16_t port, struct pd_pinhole *out,
+				     const char **why)
+{
+	static const uint8_t zero[16];
+	if (o->listener != PH_LISTEN_NAMED)
+		return PD_SKIP; /* DCC and MSNFTP offers name their listener */
+	bool sender_is_server = (side == PH_REPLY) != ep->opener_is_server;
+	if (sender_is_server != (t->relay == PD_RELAY_RECV))
+		return PD_SKIP; /* the receiver's set takes what the server relays, the sender's what it sends */
+	const uint8_t *local = pd_app_client(ep);
+	size_t n = alen(ep->family);
+	out->family = ep->family;
+	out->l4proto = o->l4proto;
+	out->port = port;
+	memcpy(out->local, local, n);
+	bool unspecified = (o->family == AF_INET || o->family == AF_INET6) && !memcmp(o->addr, zero, alen(o->family));
+	if (t->relay == PD_RELAY_SEND) {
+		out->peerless = true;
+		/* the sender's own address, or "the sender" */
+		if (!unspecified && (o->family != ep->family || memcmp(o->addr, local, n)))
+			return refuse(why, "the address in the message is not the sender's");
+	} else {
+		if (o->family != ep->family)
+			return refuse(why, "the offer names an address of another family than the control connection's");
+		memcpy(out->peer, o->addr, n);
+		if (unspecified || pd_addr_refused(o->family, o->addr))
+			return refuse(why, "a relayed offer naming a loopback, multicast, broadcast, unspecified or link-local address");
+		if (!memcmp(o->addr, ep->client, n) || !memcmp(o->addr, ep->server, n) ||
+		    is_own(own, o->family, o->addr))
+			return refuse(why, "a relayed offer naming this host or the relaying server");
+	}
+	if (pd_addr_refused(ep->family, ep->client) || pd_addr_refused(ep->family, ep->server))
+		return refuse(why, "loopback, multicast, broadcast, unspecified or link-local address");
+	if (port == 0)
+		return refuse(why, "port 0");
+	if (port < 1024)
+		return refuse(why, "a port below 1024");
+	/* no static fallback to compare with: the flow's ports bound what an offer may open */
+	if (t->ports && t->ports->n && !port_named(t->ports, port))
+		return refuse(why, "a port outside the flow's ports");
+	return PD_OPEN;
+}
+
 enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoints *ep,
-			       enum ph_side side, const struct ph_offer *o, uint16_t port,
-			       struct pd_pinhole *out, const char **why)
+			       const struct pd_own *own, enum ph_side side,
+			       const struct ph_offer *o, uint16_t port, struct pd_pinhole *out,
+			       const char **why)
 {
 	*why = NULL;
+	memset(out, 0, sizeof(*out));
 	if (t->family != ep->family)
 		return PD_SKIP;
 	if (!((o->l4proto == IPPROTO_TCP && t->tcp) || (o->l4proto == IPPROTO_UDP && t->udp)))
 		return PD_SKIP;
+	if (t->relay != PD_RELAY_NONE)
+		return check_relayed(t, ep, own, side, o, port, out, why);
 	/* A GETPORT reply for nlockmgr is nlockmgr's: mountd's set never sees it. */
 	if (t->program && o->program != t->program)
 		return PD_SKIP;
@@ -72,8 +137,8 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 		listener_is_server = sender_is_server;
 		bool unspecified = (o->family == AF_INET || o->family == AF_INET6) &&
 				   !memcmp(o->addr, zero, alen(o->family));
-		/* An offer relayed by a server names a third party; that needs the set keyed
-		 * without a peer, which this version does not declare: refused, never widened. */
+		/* An offer relayed by a server names a third party: only a `relayed` channel's
+		 * sets take it (check_relayed); here it is refused, never widened. */
 		if (!unspecified && (o->family != ep->family || memcmp(o->addr, sender, alen(ep->family)))) {
 			*why = "the address in the message is not the sender's";
 			return PD_REFUSE;

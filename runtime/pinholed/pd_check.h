@@ -8,6 +8,15 @@
 #include "ir.h"
 #include "proto.h"
 
+/* A relayed channel's two sets (flow option `relayed`: IRC DCC, MSNFTP). The offer names a
+ * third party: on the receiver, the server relays it and the receiver connects out to it; on
+ * the sender, the offer goes out with its own address and a peer nobody names connects. */
+enum pd_relay {
+	PD_RELAY_NONE,  /* the peer is the control connection's other end */
+	PD_RELAY_RECV,  /* peer . local . proto . port: the address the relayed offer names */
+	PD_RELAY_SEND,  /* local . proto . port, no peer: the sender's own offer */
+};
+
 /* One set an offer may go to: a data flow's pinhole set of one family under one statement. */
 struct pd_target {
 	const char *set;          /* the nft plan's name, "ph_nfs_mountd_v4" */
@@ -19,11 +28,13 @@ struct pd_target {
 	uint32_t timeout;         /* seconds */
 	uint32_t program;         /* the flow's ONC RPC program (`program N`); 0 = any allowed one */
 	const char *where;        /* "fw.pin:3 allow nfs client (nfs flow mountd)", for the log */
+	enum pd_relay relay;
 };
 
 /* An opened pinhole: the set's key fields. */
 struct pd_pinhole {
 	uint8_t family;
+	bool peerless;            /* a PD_RELAY_SEND set's: no peer field (peer is zero) */
 	uint8_t peer[16], local[16];
 	uint8_t l4proto;
 	uint16_t port;
@@ -45,14 +56,28 @@ const uint8_t *pd_app_client(const struct pd_endpoints *ep);
 
 enum pd_verdict { PD_OPEN, PD_SKIP /* not this target's */, PD_REFUSE };
 
+/* This host's own addresses (pinholed reads them with getifaddrs): a relayed offer naming
+ * one of them is refused. */
+#define PD_MAX_OWN 64
+struct pd_own {
+	size_t n;
+	struct { uint8_t family; uint8_t a[16]; } v[PD_MAX_OWN];
+};
+
 /* Decides offer `o` (its port `port`, one of o->port_lo..port_hi) sent by `side` of the
  * connection for target `t`: PD_OPEN with *out filled, PD_SKIP when the offer is about
  * another flow (protocol, family or listening side differ), PD_REFUSE with *why (static
  * text) when it must not open anything: an address that is not the sender's, an address
- * no pinhole may go to, a port below 1024 the flow does not name, port 0. */
+ * no pinhole may go to, a port below 1024 the flow does not name, port 0. For a relayed
+ * target (t->relay), PD_RECV takes the offers the server relays to the app's client and
+ * opens towards the address named, which must be no end of the control connection, none of
+ * `own` (may be NULL) and no loopback, multicast, broadcast, unspecified or link-local one;
+ * PD_SEND takes the offers the app's client sends, whose address must be its own. On
+ * PD_REFUSE *out holds the key the offer asked for, for the log. */
 enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoints *ep,
-			       enum ph_side side, const struct ph_offer *o, uint16_t port,
-			       struct pd_pinhole *out, const char **why);
+			       const struct pd_own *own, enum ph_side side,
+			       const struct ph_offer *o, uint16_t port, struct pd_pinhole *out,
+			       const char **why);
 
 /* Loopback, multicast, broadcast, unspecified, link-local: never a pinhole's end. */
 bool pd_addr_refused(uint8_t family, const uint8_t *a);

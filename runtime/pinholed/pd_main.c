@@ -3,6 +3,7 @@
  * of the policy's sets. See man/pinholed.8.scd and runtime/README.md. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <libmnl/libmnl.h>
 #include <linux/capability.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -45,13 +46,44 @@ struct daemon {
 	uint32_t seq;
 	struct pd_elem_op ops[PD_MAX_OPS];
 	size_t nops;
+	struct pd_own own;               /* this host's addresses, for relayed offers */
+	uint64_t own_ms;                 /* when they were read */
 };
+
 
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* This host's addresses, read again when a relayed offer comes a second or more after the
+ * last reading (offers are rare; an address added since then is seen). */
+static const struct pd_own *own_addrs(struct daemon *d)
+{
+	uint64_t now = now_ms();
+	if (d->own_ms && now - d->own_ms < 1000)
+		return &d->own;
+	d->own_ms = now;
+	d->own.n = 0;
+	struct ifaddrs *ifa;
+	if (getifaddrs(&ifa) < 0)
+		return &d->own;
+	for (struct ifaddrs *i = ifa; i && d->own.n < PD_MAX_OWN; i = i->ifa_next) {
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		uint8_t fam = (uint8_t)i->ifa_addr->sa_family;
+		d->own.v[d->own.n].family = fam;
+		memset(d->own.v[d->own.n].a, 0, 16);
+		if (fam == AF_INET)
+			memcpy(d->own.v[d->own.n].a, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+		else
+			memcpy(d->own.v[d->own.n].a, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, 16);
+		d->own.n++;
+	}
+	freeifaddrs(ifa);
+	return &d->own;
 }
 
 static void put_addr(char *buf, size_t len, uint8_t family, const uint8_t *a)
@@ -65,6 +97,12 @@ static void log_pinhole(const char *what, const struct pd_target *t, const struc
 	char p[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
 	put_addr(p, sizeof(p), ph->family, ph->peer);
 	put_addr(l, sizeof(l), ph->family, ph->local);
+	if (ph->peerless) { /* a relayed offer's sender: any peer may connect */
+		fprintf(stderr, "pinholed: %s %s %s . %s . %u, any peer (%s) on %s%s%s\n", what, t->set, l,
+			ph->l4proto == IPPROTO_UDP ? "udp" : "tcp", ph->port, msg, t->where, why ? ": " : "",
+			why ? why : "");
+		return;
+	}
 	fprintf(stderr, "pinholed: %s %s %s . %s . %s . %u (%s) on %s%s%s\n", what, t->set, p, l,
 		ph->l4proto == IPPROTO_UDP ? "udp" : "tcp", ph->port, msg, t->where, why ? ": " : "", why ? why : "");
 }
@@ -111,9 +149,14 @@ static void handle_offer(struct daemon *d, const struct pd_channel *ch, struct p
 			const struct pd_target *t = &ch->targets[i];
 			struct pd_pinhole ph;
 			const char *why;
-			enum pd_verdict v = pd_check_offer(t, &c->ep, side, o, (uint16_t)port, &ph, &why);
+			const struct pd_own *own = t->relay == PD_RELAY_RECV ? own_addrs(d) : NULL;
+			enum pd_verdict v = pd_check_offer(t, &c->ep, own, side, o, (uint16_t)port, &ph, &why);
 			if (v == PD_SKIP)
 				continue;
+			if (v == PD_REFUSE && t->relay != PD_RELAY_NONE) {
+				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
+				continue;
+			}
 			if (v == PD_REFUSE) {
 				memset(&ph, 0, sizeof(ph));
 				ph.family = c->ep.family;

@@ -13,6 +13,13 @@ size_t pd_nft_key(const struct pd_pinhole *ph, uint8_t *key)
 {
 	size_t a = ph->family == AF_INET6 ? 16 : 4;
 	memset(key, 0, PD_KEY_MAX);
+	if (ph->peerless) { /* a relayed channel's sender: local . inet_proto . inet_service */
+		memcpy(key, ph->local, a);
+		key[a] = ph->l4proto;
+		key[a + 4] = (uint8_t)(ph->port >> 8);
+		key[a + 5] = (uint8_t)ph->port;
+		return a + 8;
+	}
 	memcpy(key, ph->peer, a);
 	memcpy(key + a, ph->local, a);
 	key[2 * a] = ph->l4proto;          /* inet_proto: one byte, register padded */

@@ -11,7 +11,8 @@
 #define PD_KEY_MAX 40
 
 /* The element key of a pinhole as the set's type lays it out: peer . local . inet_proto .
- * inet_service, each field in whole 4-byte registers (16 bytes for IPv4, 40 for IPv6). */
+ * inet_service, each field in whole 4-byte registers (16 bytes for IPv4, 40 for IPv6); a
+ * peerless one (a relayed channel's sender) local . inet_proto . inet_service (12, 24). */
 size_t pd_nft_key(const struct pd_pinhole *ph, uint8_t *key);
 
 struct pd_elem_op {

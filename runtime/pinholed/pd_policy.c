@@ -34,6 +34,7 @@ static void add_target(struct pd_policy *p, struct pd_channel *ch, const struct 
 	t->ports = &f->dport;
 	t->timeout = ds->timeout;
 	t->program = f->program;
+	t->relay = !f->relayed ? PD_RELAY_NONE : ds->peerless ? PD_RELAY_SEND : PD_RELAY_RECV;
 	const char *stmt = ds->stmt_no > 0 && (size_t)ds->stmt_no <= p->comp.ir.texts.n
 			   ? p->comp.ir.texts.v[ds->stmt_no - 1] : "?";
 	char *w = xasprintf("%s (%s flow %s)", stmt, ds->app, ds->flow);

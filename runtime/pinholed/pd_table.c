@@ -76,7 +76,7 @@ static bool same_pinhole(const struct pd_live *l, const struct pd_target *tg, co
 	size_t n = alen(ph->family);
 	/* by set name: each control flow's channel has targets of its own for the same set */
 	return !strcmp(l->target->set, tg->set) && l->ph.family == ph->family && l->ph.l4proto == ph->l4proto &&
-	       l->ph.port == ph->port && !memcmp(l->ph.peer, ph->peer, n) &&
+	       l->ph.port == ph->port && l->ph.peerless == ph->peerless && !memcmp(l->ph.peer, ph->peer, n) &&
 	       !memcmp(l->ph.local, ph->local, n);
 }
 

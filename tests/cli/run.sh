@@ -118,7 +118,21 @@ if [ "$(cat "$tmp/brief")" = "$(printf 'drop default\naccept %s:1\naccept %s:1\n
 expect apps-list 0 '^ssh +Secure shell' "$bin" apps
 expect apps-show 0 'control +client -> server tcp dport 21 helper "ftp"' "$bin" apps ftp
 expect apps-scoped 0 'scoped: open only to peers that used flow pna, rtsp or rtsp-http with this host' "$bin" apps realplayer
-expect apps-not-scoped 0 'not scoped: it runs between clients' "$bin" apps msn
+mkdir -p "$tmp/p2plib"
+printf 'app p2p "test" {\n    flow data: client -> client tcp dport 7100 negotiated;\n}\n' > "$tmp/p2plib/p2p.pin"
+expect apps-not-scoped 0 'not scoped: it runs between clients' "$bin" -L "$tmp/p2plib" apps p2p
+# Relayed channels (IRC DCC, MSNFTP): the receiver's and the sender's sets, and the fallback.
+expect apps-relayed-msn 0 'relayed: the server of flow hub passes the offers between clients' "$bin" apps msn
+expect apps-relayed-listen 0 'sets ph_msn_file_listen_v4, _v6' "$bin" apps msn
+expect apps-relayed-irc-fallback 0 "the kernel's irc helper on the control flow instead" "$bin" apps irc
+printf 'allow irc, msn client;\n' > "$tmp/relayed.pin"
+expect explain-relayed-out 1 'names this port and this address \(an offer the server relays\), for client 192\.0\.2\.7 only' \
+	"$bin" explain "$tmp/relayed.pin" 'tcp 10.0.0.5:40000 -> 192.0.2.7:5000 out syn'
+expect explain-relayed-in 1 "after this host's own offer there \(irc\) names this port, to any peer" \
+	"$bin" explain "$tmp/relayed.pin" 'tcp 192.0.2.7:40000 -> 10.0.0.5:5000 in syn'
+printf 'allow msn client;\n' > "$tmp/relayed-msn.pin"
+expect explain-relayed-ports 1 'never opens port 6892 here: outside the ports of the relayed channel' \
+	"$bin" explain "$tmp/relayed-msn.pin" 'tcp 192.0.2.7:40000 -> 10.0.0.5:6892 in syn'
 expect apps-unknown 2 "did you mean 'ftp'" "$bin" apps ftpp
 # Helper channels (negotiated PARSER on FLOW): what pinholed reads and opens, and the set it
 # fills, named as the compiled ruleset names it; the static fallback only with negotiated static.

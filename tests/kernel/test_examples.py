@@ -64,7 +64,9 @@ TRAFFIC = {
            for f, me, peer in OUTSIDE]
         + [(f"nfs out {f} from an unprivileged port", udp("fw", me, peer, 2049, 40000), F)
            for f, me, peer in OFFICE]
-        + [(f"msn file transfer in {f}", tcp("peer", peer, me, 6891), T) for f, me, peer in BOTH]
+        # relayed by the switchboard: pinholed opens it after an invitation; not running here
+        + [(f"msn file transfer in {f} (no invitation, no pinholed)", tcp("peer", peer, me, 6891), F)
+           for f, me, peer in BOTH]
         + [(f"ssh in {f} from the office", tcp("peer", peer, me, 22), T) for f, me, peer in OFFICE]
         + [(f"ssh in {f} from outside", tcp("peer", peer, me, 22), F) for f, me, peer in OUTSIDE]
         + [(f"ping in {f} from the office", ping("peer", peer, me), T) for f, me, peer in OFFICE]

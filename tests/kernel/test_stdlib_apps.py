@@ -17,7 +17,8 @@ with every peer address (as the static ports say).
 
 Dedicated cases exercise what plain probes cannot: subnet-directed broadcasts (SMB 137-138,
 to=from), DHCP's broadcast request from 0.0.0.0 and broadcast answer, FTP active and passive
-through the ftp helper, IRC DCC through the irc helper (a DCC SEND offer over a fake IRC server,
+through the ftp helper, IRC DCC through the irc helper (with `negotiated static;`: a DCC SEND
+offer over a fake IRC server,
 then the peer connecting to the offered port), large fragmented NFS replies without
 connection tracking, and stateless policies.
 """
@@ -88,11 +89,12 @@ class Flow:
     broadcast: bool = False
     reject: bool = False
     on: list = None       # control flows of a scoped negotiated channel
+    relayed: bool = False  # offers relayed by a server: pinholed's (closed with negotiated static)
     options: str = ""
 
 
 KEYWORDS = {"sport", "dport", "type", "helper", "related", "negotiated", "broadcast",
-            "fragments", "reject", "on", "timeout"}
+            "fragments", "reject", "on", "timeout", "relayed"}
 FLOW_LINE = re.compile(r"^    (\S+)\s+(client|server|any) (->|<->) (client|server|any) (.*)$")
 # Protocols without ports: a probe is an echo (ICMP echo request, an ESP packet answered by one).
 PORTLESS = {"icmp", "esp"}
@@ -148,6 +150,8 @@ def parse_flow(name, init, arrow, resp, rest):
             f.broadcast = True
         elif kw == "reject":
             f.reject = True
+        elif kw == "relayed":
+            f.relayed = True
     return f
 
 
@@ -209,6 +213,10 @@ class Model:
             answers_broadcast = f.related in SENDER_ONLY_HELPERS and direction == "out"
             if (f.related and not answers_broadcast) or proto not in f.protos or \
                     (f.broadcast and fam != 4):
+                continue
+            # a relayed channel has no static fallback: with `negotiated static;` it is
+            # closed (irc's kernel helper expects only what an offer names: irc_cases)
+            if f.relayed:
                 continue
             if f.on and not self.primed:
                 continue
@@ -357,6 +365,8 @@ def flow_probes(flows, role, model):
                         why = f"flow {f.name}"
                         if f.related:
                             why += f" (no {f.related} expectation)"
+                        if f.relayed:
+                            why += " (relayed: no offer, no pinholed)"
                         add(Probe(d, proto, fam, s, dp), why)
                         add(Probe(other, proto, fam, s, dp), f"flow {f.name}, other direction")
                         if proto in PORTLESS:
@@ -783,12 +793,18 @@ def dcc_send(topo, offered_ip, offered_port, connect_port, timeout):
 
 def irc_cases():
     """One topology per offer: each runs its own fake IRC server on the peer's port 6667.
-    The kernel's irc helper is IPv4 only (DCC offers carry an IPv4 address)."""
-    irc = compile_policy("allow irc client;\n")
+    `negotiated static;`: irc's fallback without pinholed, the kernel's irc helper (IPv4 only:
+    DCC offers carry an IPv4 address); tests/kernel/test_pinholed_relayed.py has pinholed's
+    DCC, both sides and both families. Without it, `allow irc client;` opens nothing here."""
+    irc = compile_policy("negotiated static;\nallow irc client;\n")
+    nopd = compile_policy("allow irc client;\n")
     plain = compile_policy("allow tcp/6667 client;\n")
     offers = [
         (irc, "irc client", "DCC SEND offer of 10.0.0.5:5000, the peer connects to it",
          lambda t: dcc_send(t, FW[4], 5000, 5000, PASS_TIMEOUT), True),
+        # the default, pinholed's channel: without pinholed running, closed
+        (nopd, "irc client (pinholed not running)", "DCC SEND offer of 10.0.0.5:5000, the peer connects to it",
+         lambda t: dcc_send(t, FW[4], 5000, 5000, BLOCK_TIMEOUT), False),
         # what was not offered stays closed
         (irc, "irc client", "DCC SEND offer of port 5100, the peer connects to 5101",
          lambda t: dcc_send(t, FW[4], 5100, 5101, BLOCK_TIMEOUT), False),

@@ -117,22 +117,22 @@ static void test_check_reversed(void **state)
 			     .port_hi = 40001, .program = 100024};
 	struct pd_pinhole ph;
 	const char *why;
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 40001, &ph, &why), PD_OPEN);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 40001, &ph, &why), PD_OPEN);
 	assert_memory_equal(ph.peer, ep.client, 4);  /* the server that asked */
 	assert_memory_equal(ph.local, ep.server, 4); /* this client */
 	assert_int_equal(ph.port, 40001);
 	/* the server's call claiming a port of its own is not the listener's */
-	assert_int_equal(pd_check_offer(&t, &ep, PH_ORIG, &o, 40001, &ph, &why), PD_SKIP);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_ORIG, &o, 40001, &ph, &why), PD_SKIP);
 	/* a reply for another program opens nothing in statd's set */
 	o.program = 100005;
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 40001, &ph, &why), PD_SKIP);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 40001, &ph, &why), PD_SKIP);
 	/* a reserved port statd's flow does not name is refused */
 	o.program = 100024;
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 800, &ph, &why), PD_REFUSE);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 800, &ph, &why), PD_REFUSE);
 	/* the same reply read as an ordinary client -> server control flow would be the server's
 	 * port: not statd's listener */
 	ep.opener_is_server = false;
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 40001, &ph, &why), PD_SKIP);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 40001, &ph, &why), PD_SKIP);
 }
 
 static void test_check(void **state)
@@ -145,37 +145,37 @@ static void test_check(void **state)
 	struct pd_pinhole ph;
 	const char *why;
 	/* the server's GETPORT reply: the server listens, the set holds server . client */
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
 	assert_memory_equal(ph.peer, ep.server, 4);
 	assert_memory_equal(ph.local, ep.client, 4);
 	/* the client claiming a port of its own: not this flow's listener */
-	assert_int_equal(pd_check_offer(&t, &ep, PH_ORIG, &o, 20048, &ph, &why), PD_SKIP);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_ORIG, &o, 20048, &ph, &why), PD_SKIP);
 	/* a port below 1024 the flow names, and one it does not */
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 700, &ph, &why), PD_OPEN);
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 22, &ph, &why), PD_REFUSE);
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 0, &ph, &why), PD_REFUSE);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 700, &ph, &why), PD_OPEN);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 22, &ph, &why), PD_REFUSE);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 0, &ph, &why), PD_REFUSE);
 	/* a named address: the sender's or unspecified opens; another one is refused */
 	o.listener = PH_LISTEN_NAMED;
 	o.family = AF_INET;
 	memcpy(o.addr, ep.server, 4);
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
 	memset(o.addr, 0, 4);
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
 	inet_pton(AF_INET, "192.0.2.9", o.addr);
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
 	assert_non_null(strstr(why, "not the sender's"));
 	/* a flow with `program 100005` (mountd): nlockmgr's reply is not its; without `program`
 	 * every allowed program's reply is */
 	o.listener = PH_LISTEN_SENDER;
 	t.program = 100005;
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
 	o.program = 100021;
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
 	t.program = 0;
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
 	/* another family or protocol is another target's */
 	t.udp = false;
-	assert_int_equal(pd_check_offer(&t, &ep, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
+	assert_int_equal(pd_check_offer(&t, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_SKIP);
 	uint8_t a[16] = {0};
 	inet_pton(AF_INET, "127.0.0.1", a);
 	assert_true(pd_addr_refused(AF_INET, a));

@@ -146,9 +146,17 @@ static void test_library_channels(void **state)
 	expect_dynsets("allow realplayer client;",
 		"ph_realplayer_servers_v4 v4 600s server realplayer/pna, rtsp, rtsp-http\n"
 		"ph_realplayer_servers_v6 v6 600s server realplayer/pna, rtsp, rtsp-http\n");
-	/* MSN's file transfer names no control flow: static, as before. */
-	expect_rules("allow msn client;", IR_INPUT, "tcp dport 6891 accept\n");
-	expect_dynsets("allow msn client;", "");
+	/* MSN's file transfer is relayed by the switchboard (hub): pinholed's sets, the sender's
+	 * without a peer (tests/unit/test_relayed.c has the rest). */
+	expect_rules("allow msn client;", IR_INPUT,
+		     "tcp sport 1863 ct state established log prefix \"ph1:\" group 7100 snaplen 65535\n"
+		     "ip daddr . meta l4proto . tcp dport @ph_msn_file_listen_v4 accept\n"
+		     "ip6 daddr . meta l4proto . tcp dport @ph_msn_file_listen_v6 accept\n");
+	expect_dynsets("allow msn client;",
+		"ph_msn_file_v4 v4 120s client msn/hub\n"
+		"ph_msn_file_v6 v6 120s client msn/hub\n"
+		"ph_msn_file_listen_v4 v4 120s client msn/hub\n"
+		"ph_msn_file_listen_v6 v6 120s client msn/hub\n");
 }
 
 static void test_gateway(void **state)

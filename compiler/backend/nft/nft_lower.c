@@ -354,6 +354,7 @@ static void lower_match(struct lower *l, const struct ir_match *m)
 			s->src = m->u.set.src;
 			s->proto = port_proto(r);
 			s->u.pinhole.port_src = m->u.set.port_src;
+			s->u.pinhole.peerless = m->u.set.peerless;
 			s->u.pinhole.set = nft_plan_dynset_name(l->plan, m->u.set.name);
 			if (!s->u.pinhole.set)
 				invalid(l, xasprintf("pinhole set '%s' is not declared", m->u.set.name));

@@ -189,6 +189,7 @@ struct nft_step {
 		struct {
 			const char *set;
 			bool port_src;           /* the source port; else the destination port */
+			bool peerless;           /* local . protocol . port: no peer field */
 		} pinhole;                       /* NS_PINHOLE_LOOKUP (src: the peer is the source) */
 		const struct ir_portset *ports;  /* NS_PORTS, NS_SAME_PORT */
 		struct { uint16_t sport, dport; } pair;

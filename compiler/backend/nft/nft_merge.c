@@ -78,7 +78,8 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 		return util_str_equal(a->u.set, b->u.set);
 	case NS_PINHOLE_LOOKUP:
 		return util_str_equal(a->u.pinhole.set, b->u.pinhole.set) &&
-		       a->u.pinhole.port_src == b->u.pinhole.port_src;
+		       a->u.pinhole.port_src == b->u.pinhole.port_src &&
+		       a->u.pinhole.peerless == b->u.pinhole.peerless;
 	case NS_FRAGMENT:
 	case NS_FIB_LOCAL:
 	case NS_CT_DNAT:

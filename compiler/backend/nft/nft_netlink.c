@@ -604,6 +604,15 @@ static uint32_t key_reg(uint32_t w)
 static void step_pinhole_lookup(struct rule_ctx *c, const struct nft_step *st)
 {
 	uint32_t alen = addr_len(st->family), words = alen / 4;
+	if (st->u.pinhole.peerless) { /* a relayed offer's sender: local . protocol . port */
+		payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, !st->src), alen,
+			     NFT_REG_1);
+		meta_load_reg(c, NFT_META_L4PROTO, key_reg(words));
+		payload_load(c, NFT_PAYLOAD_TRANSPORT_HEADER, st->u.pinhole.port_src ? 0 : 2, 2,
+			     key_reg(words + 1));
+		lookup(c, st->u.pinhole.set, 0);
+		return;
+	}
 	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, st->src), alen, NFT_REG_1);
 	payload_load(c, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(st->family, !st->src), alen,
 		     key_reg(words));
@@ -936,6 +945,11 @@ static void build_dynset(struct build *b, const struct nft_dyn_set *d)
 				      .size = NFT_DYNSET_SIZE};
 		ks.key_type = ((a << DT_CONCAT_SHIFT | a) << DT_CONCAT_SHIFT | DT_INET_PROTOCOL)
 			      << DT_CONCAT_SHIFT | DT_INET_SERVICE;
+		if (d->ds->peerless) { /* a relayed offer's sender: local . inet_proto . inet_service */
+			ks.key_len = v6 ? 24 : 12;
+			ks.key_type = (a << DT_CONCAT_SHIFT | DT_INET_PROTOCOL) << DT_CONCAT_SHIFT |
+				      DT_INET_SERVICE;
+		}
 		kranges none = {0};
 		struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &ks, &none);
 		if (!s)

@@ -204,6 +204,11 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 		break;
 	case NS_PINHOLE_LOOKUP: {
 		const char *fk = fam_kw(s->family), *pk = proto_kw(s->proto);
+		if (s->u.pinhole.peerless) { /* a relayed offer's sender: any peer */
+			sb_printf(sb, "%s %s . meta l4proto . %s %s @%s ", fk, s->src ? "daddr" : "saddr",
+				  pk, s->u.pinhole.port_src ? "sport" : "dport", s->u.pinhole.set);
+			break;
+		}
 		sb_printf(sb, "%s %s . %s %s . meta l4proto . %s %s @%s ", fk, s->src ? "saddr" : "daddr",
 			  fk, s->src ? "daddr" : "saddr", pk, s->u.pinhole.port_src ? "sport" : "dport",
 			  s->u.pinhole.set);
@@ -394,9 +399,14 @@ void nft_render_plan(const struct ir_ruleset *rs, const struct nft_plan *pp,
 		ir_duration_format(ds->timeout, t, sizeof(t));
 		if (ds->parser) { /* pinholed adds exact pinholes with this timeout */
 			const char *a = ds->family == IR_V6 ? "ipv6_addr" : "ipv4_addr";
-			fprintf(out, "\tset %s {\n\t\ttype %s . %s . inet_proto . inet_service\n"
-				"\t\tsize %d\n\t\tflags timeout\n\t\ttimeout %s\n\t}\n\n",
-				p.dynsets.v[i].name, a, a, NFT_DYNSET_SIZE, t);
+			if (ds->peerless) /* a relayed offer's sender: local . protocol . port */
+				fprintf(out, "\tset %s {\n\t\ttype %s . inet_proto . inet_service\n"
+					"\t\tsize %d\n\t\tflags timeout\n\t\ttimeout %s\n\t}\n\n",
+					p.dynsets.v[i].name, a, NFT_DYNSET_SIZE, t);
+			else
+				fprintf(out, "\tset %s {\n\t\ttype %s . %s . inet_proto . inet_service\n"
+					"\t\tsize %d\n\t\tflags timeout\n\t\ttimeout %s\n\t}\n\n",
+					p.dynsets.v[i].name, a, a, NFT_DYNSET_SIZE, t);
 			continue;
 		}
 		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tsize %d\n\t\tflags dynamic,timeout\n"
