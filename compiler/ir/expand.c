@@ -693,6 +693,7 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 	if (r->log_unmatched)
 		expand_log_unmatched(&x); /* logs first: a zone's default reject decides after it */
 	expand_zone_defaults(&x);
+	expand_zone_owned(&x);
 	expand_reject_answers(&x);
 	for (int g = 0; g < G_COUNT; g++) {
 		for (size_t i = 0; i < x.g[g].n; i++)
