@@ -9,7 +9,10 @@ the wan (masqueraded by Docker's nat table), the wan reaches the published port,
 FORWARD drop still decides the container's unpublished ports, and the host stays closed (the
 container reaches the host only where the policy allows). Without the option (same policy
 otherwise) pinhole's forward drop is final for Docker's packets too: the container traffic is
-dropped, which is what the option is for. Both families (Docker does ip6tables when IPv6 is on).
+dropped, which is what the option is for. Both families (Docker does ip6tables when IPv6 is on),
+and both backends: the nft ruleset, and the iptables + ip6tables files loaded by their header
+commands after Docker's rules (pinhole's jumps first in FORWARD, its RETURN hands the packets
+back to Docker's rules).
 """
 import os
 import socket
@@ -113,16 +116,42 @@ def load_docker(host):
         N.ns_run(host, [fam["tool"]], input=rules)
 
 
-def run(suite, binary, pol, owned):
-    label = "forward owned" if owned else "without forward owned"
+def load_iptables(ns, files):
+    """Each pinhole iptables file's header load commands (iptables-nft), run inside ns: they
+    insert pinhole's jumps at the top of Docker's INPUT/FORWARD/OUTPUT (as after Docker)."""
+    for tool, path in files:
+        with open(path) as f:
+            lines = [ln[4:] for ln in f if ln.startswith("#   ")]
+        script = "\n".join(lines).replace(f"{tool}-restore ", f"{tool}-nft-restore ")
+        script = script.replace(f"{tool} -w ", f"{tool}-nft -w ").replace(" FILE", f" {path}")
+        r = N.ns_run(ns, ["bash", "-euc", script], check=False)
+        if r.returncode:
+            return f"{tool}: exit {r.returncode}: {r.stderr}"
+    return None
+
+
+def run(suite, binary, pol, owned, target):
+    label = ("forward owned" if owned else "without forward owned") + f" ({target})"
     with docker_topology() as t:
         load_docker(t.gw)
-        r = subprocess.run([binary, "apply", "--netns", t.gw, pol], capture_output=True,
-                           text=True, timeout=60)
-        if not suite.expect(f"{label}: pinhole apply exits 0", r.returncode, 0):
-            suite.check(f"{label}: apply stderr", False, r.stderr)
+        if target == "nft":
+            r = subprocess.run([binary, "apply", "--netns", t.gw, pol], capture_output=True,
+                               text=True, timeout=60)
+            err = r.stderr if r.returncode else None
+        else:
+            files = []
+            for tool in ("iptables", "ip6tables"):
+                out = pol + "." + tool
+                r = subprocess.run([binary, "compile", "-t", tool, "-o", out, pol],
+                                   capture_output=True, text=True, timeout=60)
+                if r.returncode:
+                    break
+                files.append((tool, out))
+            err = r.stderr if r.returncode else load_iptables(t.gw, files)
+        if not suite.check(f"{label}: pinhole's ruleset loads next to Docker's", err is None, err):
             return
         for fv, f in FAMILIES.items():
+            # without the option pinhole's forward drop decides Docker's packets too
             want = "ok" if owned else "timeout"
             suite.expect(f"{label} {fv}: container -> wan tcp",
                          N.tcp_outcome(t.ctr, f["ctr"], 0, f["wan"], 80), want)
@@ -190,7 +219,8 @@ def main():
             pol = os.path.join(tmp, "docker.pin" if owned else "docker-plain.pin")
             with open(pol, "w") as fh:
                 fh.write(POLICY % (OWNED if owned else ""))
-            run(suite, binary, pol, owned)
+            for target in ("nft", "iptables"):
+                run(suite, binary, pol, owned, target)
     suite.finish()
 
 
