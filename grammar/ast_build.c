@@ -91,6 +91,25 @@ void ast_zone_bad_default(struct parse_ctx *ctx, char *word, const struct loc *l
 	free(word);
 }
 
+/* `forward owned;`: the zone's bridges belong to a container or VM manager, whose own tables
+ * decide what is forwarded through them. `owned` is the only word; anything else is an error
+ * (a misspelt option must not silently leave the forward chain to pinhole or to the owner). */
+void ast_zone_set_owned(struct parse_ctx *ctx, struct ast_stmt *z, char *word, const struct loc *kw,
+			const struct loc *loc)
+{
+	if (strcmp(word, "owned")) {
+		diag_error(ctx->diags, loc, "a zone's forward option is 'forward owned;' (leave the "
+			   "forwarded traffic of its interfaces to their owner), not 'forward %s'", word);
+	} else if (z->u.zone.fwd_owned) {
+		diag_error(ctx->diags, kw, "zone '%s' already says 'forward owned' (line %d)",
+			   z->u.zone.name.text, z->u.zone.owned_loc.first_line);
+	} else {
+		z->u.zone.fwd_owned = true;
+		z->u.zone.owned_loc = *kw;
+	}
+	free(word);
+}
+
 struct ast_stmt *ast_stmt_app(struct ast_app *app)
 {
 	struct ast_stmt *s = ast_stmt_new(STMT_APP);

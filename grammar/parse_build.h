@@ -26,6 +26,8 @@ struct ast_service ast_service_any(const struct loc *loc);
 /* `default deny;` / `default reject;` in a zone: what its unmatched packets meet */
 void ast_zone_set_default(struct parse_ctx *ctx, struct ast_stmt *z, int action, const struct loc *loc);
 void ast_zone_bad_default(struct parse_ctx *ctx, char *word, const struct loc *loc);
+void ast_zone_set_owned(struct parse_ctx *ctx, struct ast_stmt *z, char *word, const struct loc *kw,
+			const struct loc *loc);
 struct ast_stmt *ast_rule_new(int action, struct ast_service *first);
 void ast_rule_add_service(struct ast_stmt *s, struct ast_service *svc);
 struct ast_stmt *ast_rule_new_nat(int action);

@@ -195,6 +195,7 @@ zone_head: ZONE IDENT '{'           { $$ = ast_stmt_zone($2, &@2); }
 	| zone_head DEFAULT DENY ';'    { $$ = $1; ast_zone_set_default(ctx, $$, ACT_DENY, &@2); }
 	| zone_head DEFAULT REJECT ';'  { $$ = $1; ast_zone_set_default(ctx, $$, ACT_REJECT, &@2); }
 	| zone_head DEFAULT IDENT ';'   { $$ = $1; ast_zone_bad_default(ctx, $3, &@3); }
+	| zone_head FORWARD IDENT ';'   { $$ = $1; ast_zone_set_owned(ctx, $$, $3, &@2, &@3); }
 	| zone_head error ';'       { $$ = $1; yyerrok; }
 	;
 

@@ -162,13 +162,77 @@ static void lint_allow_without_forward(size_t index, const struct resolved *res,
 	}
 }
 
+/* A gateway allow, deny or reject from or to a zone with `forward owned;`: the forwarded
+ * packets of its interfaces pass pinhole's forward chain first, and the owner's tables decide
+ * them, so the statement decides none of that (an allow opens nothing, a deny closes nothing).
+ * Said instead of the exact analysis' shadowed/redundant, which would not say why. */
+/* Interface names that can name the same interface: equal, or a "prefix*" wildcard that the
+ * other name (or wildcard) starts with. */
+static bool ifaces_overlap(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la && a[la - 1] == '*' && !strncmp(a, b, la - 1))
+		return true;
+	if (lb && b[lb - 1] == '*' && !strncmp(b, a, lb - 1))
+		return true;
+	return !strcmp(a, b);
+}
+
+/* An owned zone that shares an interface with zone z (NULL: none). */
+static const struct zone *owned_overlap(const struct resolved *res, const struct zone *z,
+					const char **iface)
+{
+	for (size_t o = 0; o < res->zones.n; o++) {
+		const struct zone *ow = &res->zones.v[o];
+		if (!ow->owned || ow == z)
+			continue;
+		for (size_t i = 0; i < z->ifaces.n; i++)
+			for (size_t j = 0; j < ow->ifaces.n; j++)
+				if (ifaces_overlap(z->ifaces.v[i], ow->ifaces.v[j])) {
+					*iface = z->ifaces.v[i];
+					return ow;
+				}
+	}
+	return NULL;
+}
+
+static bool lint_owned_forward(const struct resolved *res, const struct rrule *rr, struct diags *d)
+{
+	if (rr->role != ROLE_NONE ||
+	    (rr->action != ACT_ALLOW && rr->action != ACT_DENY && rr->action != ACT_REJECT))
+		return false;
+	const struct peer *sides[2] = {&rr->client_side, &rr->server_side};
+	for (int k = 0; k < 2; k++) {
+		const struct zone *z = sides[k]->zone;
+		const char *iface = NULL;
+		const struct zone *ow = z && !z->owned ? owned_overlap(res, z, &iface) : NULL;
+		if (ow) {
+			diag_warning_id(d, DIAG_W_OWNED_FORWARD, &sides[k]->loc,
+					"zone '%s' has interface %s, which zone '%s' leaves to its owner "
+					"('forward owned', line %d): this statement decides none of the "
+					"traffic forwarded in or out by that interface", z->name, iface, ow->name,
+					ow->owned_loc.first_line);
+			return true;
+		}
+		if (!z || !z->owned)
+			continue;
+		diag_warning_id(d, DIAG_W_OWNED_FORWARD, &sides[k]->loc,
+				"zone '%s' leaves its forwarded traffic to the interfaces' owner "
+				"('forward owned', line %d): this statement decides none of it; "
+				"write the rule in the owner's configuration (for Docker: DOCKER-USER)",
+				z->name, z->owned_loc.first_line);
+		return true;
+	}
+	return false;
+}
+
 static void lint_statements(const struct resolved *res, const struct ir_ruleset *ir,
 			    const struct exact *x, struct diags *d)
 {
 	for (size_t i = 0; i < x->nstmt && i < res->rules.n; i++) {
 		const struct exact_stmt *s = &x->st[i];
 		const struct loc *at = &res->rules.v[i].loc;
-		if (lint_forward_denied(res, ir, x, i, d))
+		if (lint_forward_denied(res, ir, x, i, d) || lint_owned_forward(res, &res->rules.v[i], d))
 			continue;
 		char *by = lines_text(s);
 		if (res->rules.v[i].limit.rate && s->action == IR_ACCEPT &&

@@ -299,6 +299,9 @@ static void print_full(const struct compilation *c, const struct ir_packet *give
 	free(desc);
 	fprintf(out, "mode:    %s\n", c->ir.stateless ? "stateless (established only)" : "stateful");
 	fprintf(out, "verdict: %s\n", ir_action_name(v->action));
+	if (v->rule && v->rule->owned)
+		fprintf(out, "owner:   left to the interface's owner: pinhole lets the packet pass and "
+			"the owner's own rules (Docker's, libvirt's iptables) decide it\n");
 	if (v->dnat)
 		put_nat(c, "dnat:", v->dnat, &v->after, out);
 	if (v->snat)

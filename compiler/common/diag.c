@@ -58,6 +58,9 @@ static const struct diag_rule rules[DIAG_ID_COUNT] = {
 	[DIAG_W_TARGET_HELPER] = {"PH118", "target-lacks-helper", SEV_WARNING,
 				  "(check -t iptables|ip6tables) helper channels the target cannot open "
 				  "per connection: its file opens their static fallback"},
+	[DIAG_W_OWNED_FORWARD] = {"PH119", "owned-forward", SEV_WARNING,
+				  "a gateway rule about a zone whose forwarded traffic is left to its "
+				  "owner ('forward owned'): the rule decides none of it"},
 	[DIAG_N_PEER_RESTRICTION] = {"PH201", "restriction-hits-peers", SEV_NOTE,
 				     "a from/to restriction also applies to an app's peer-to-peer flows"},
 	[DIAG_N_BROADCAST_RESTRICTION] = {"PH202", "restriction-hits-broadcasts", SEV_NOTE,

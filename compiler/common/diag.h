@@ -51,6 +51,7 @@ enum diag_id {
 	DIAG_W_FORWARD_DENIED,     /* PH116 forward-denied */
 	DIAG_W_ALLOW_NO_FORWARD,   /* PH117 allow-without-forward */
 	DIAG_W_TARGET_HELPER,      /* PH118 target-lacks-helper */
+	DIAG_W_OWNED_FORWARD,      /* PH119 owned-forward */
 	DIAG_N_PEER_RESTRICTION,   /* PH201 restriction-hits-peers */
 	DIAG_N_BROADCAST_RESTRICTION, /* PH202 restriction-hits-broadcasts */
 	DIAG_N_NEEDS_PINHOLED,     /* PH203 needs-pinholed */

@@ -171,6 +171,8 @@ struct ast_stmt {
 			bool has_default;
 			enum rule_action default_action;
 			struct loc default_loc;
+			bool fwd_owned;   /* `forward owned;` */
+			struct loc owned_loc;
 		} zone;
 		struct ast_word include;  /* path as written */
 		struct ast_logopt log_unmatched; /* STMT_LOG_UNMATCHED: its options */

@@ -968,7 +968,8 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 		} else {
 			struct zone z = {.stmt = s, .name = name->text,
 					 .deflt = s->u.zone.has_default ? s->u.zone.default_action : ACT_ALLOW,
-					 .default_loc = s->u.zone.default_loc};
+					 .default_loc = s->u.zone.default_loc,
+					 .owned = s->u.zone.fwd_owned, .owned_loc = s->u.zone.owned_loc};
 			if (!s->u.zone.ifaces.n)
 				diag_error(d, &name->loc, "zone '%s' names no interface", name->text);
 			for (size_t k = 0; k < s->u.zone.ifaces.n; k++) {

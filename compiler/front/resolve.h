@@ -15,6 +15,10 @@ struct zone {
 	/* `default deny|reject;`: ACT_DENY or ACT_REJECT, and where; ACT_ALLOW = none given */
 	enum rule_action deflt;
 	struct loc default_loc;
+	/* `forward owned;`: forwarded packets in or out of the zone's interfaces are left to
+	 * their owner (see expand_zone_owned) */
+	bool owned;
+	struct loc owned_loc;
 };
 
 struct define {

@@ -774,6 +774,7 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 	if (r->log_unmatched)
 		expand_log_unmatched(&x); /* logs first: a zone's default reject decides after it */
 	expand_zone_defaults(&x);
+	expand_zone_owned(&x);
 	expand_reject_answers(&x);
 	/* The groups one after the other, in a vector of exactly their size: the largest group's
 	 * own (resized, its rules moved up), so that the rules are never all there twice. */

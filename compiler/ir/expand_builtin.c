@@ -178,3 +178,39 @@ void expand_zone_defaults(struct exp *x)
 		}
 	}
 }
+
+/* `zone NAME { interface docker0, "br-*"; forward owned; }`: the forwarded packets that come in
+ * or go out by the zone's interfaces pass pinhole's forward chain, and the tables of the
+ * bridges' owner (Docker's or libvirt's iptables-nft rules) decide them: in nftables a drop in
+ * any base chain is final, so pinhole's drop would otherwise decide for them too. First in the
+ * chain (G_SCOPE comes before every rule): exactly these packets, and nothing pinhole says
+ * about the zone's forwarding applies (check warns about such rules). Input from the zone
+ * stays pinhole's decision. */
+void expand_zone_owned(struct exp *x)
+{
+	for (size_t z = 0; z < x->r->zones.n; z++) {
+		const struct zone *zn = &x->r->zones.v[z];
+		if (!zn->owned)
+			continue;
+		char *text = xasprintf("zone %s forward owned", zn->name);
+		VEC_PUSH(x->rs->texts, text);
+		for (int dir = 0; dir < 2; dir++) {
+			struct ir_rule r;
+			ir_rule_init(&r);
+			r.hook = IR_FORWARD;
+			r.family = IR_ANY;
+			struct ir_ifset *ifs = &ir_match_put(&r, dir ? IR_M_OIF : IR_M_IIF)->u.ifs;
+			ifs->n = zn->ifaces.n;
+			ifs->v = xmalloc(ifs->n * sizeof(char *));
+			for (size_t i = 0; i < ifs->n; i++)
+				ifs->v[i] = xstrdup(zn->ifaces.v[i]);
+			r.action = IR_ACCEPT;
+			r.owned = true;
+			r.origin.file = util_path_clean(zn->owned_loc.src->name);
+			r.origin.line = zn->owned_loc.first_line;
+			r.origin.col = zn->owned_loc.first_column;
+			r.origin.stmt = text;
+			expand_push(x, G_SCOPE, &r);
+		}
+	}
+}

@@ -65,5 +65,6 @@ void expand_builtins(struct exp *x);
 void expand_reject_answers(struct exp *x);
 void expand_log_unmatched(struct exp *x);
 void expand_zone_defaults(struct exp *x);
+void expand_zone_owned(struct exp *x);
 
 #endif

@@ -206,6 +206,10 @@ struct ir_rule {
 				  * protocol; each backend declares and names its own objects */
 	struct ir_nat nat;       /* IR_DNAT, IR_SNAT */
 	bool log;                /* also log the packet (each backend words its prefix) */
+	/* IR_ACCEPT of a zone's `forward owned;`: pinhole lets the packet pass and the tables of
+	 * the bridge's owner (Docker, libvirt) decide: nft accept (not final across tables),
+	 * iptables RETURN (ACCEPT would be final within the filter table) */
+	bool owned;
 	struct ir_logopt logopt; /* how, for `log` and IR_LOG (ir_rule_init: defaults) */
 	struct ir_origin origin;
 };

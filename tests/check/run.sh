@@ -223,6 +223,21 @@ expect nat-forward-denied 1 'natlint.pin:6:1: warning: the connections this forw
 expect nat-lint-ok 0 '' "$bin" check natok.pin
 not_in nat-lint-ok-quiet 'PH11[2367]'
 expect nat-lint-off 0 '' "$bin" check -Wno-forward-denied -Wno-allow-without-forward natlint.pin
+
+# Bridges left to their owner (PH119): a gateway rule about a 'forward owned' zone, or about a
+# zone that shares one of its interfaces, decides none of that forwarded traffic; a host rule
+# from the zone (input stays pinhole's) is no finding.
+printf '%s\n' 'zone wan { interface wan0; }' 'zone lan { interface "br-*"; }' \
+	'zone containers { interface docker0, "br-*"; forward owned; }' 'allow dns server from containers;' \
+	'allow https from containers to wan;' 'deny ssh from wan to containers;' 'allow http from lan to wan;' >owned.pin
+printf '%s\n' 'zone wan { interface wan0; }' 'zone containers { interface docker0; forward owned; }' \
+	'allow dns server from containers;' 'allow https from wan to wan;' >ownedok.pin
+expect owned-allow 1 "owned.pin:5:13: warning: zone 'containers' leaves its forwarded traffic to the interfaces' owner \('forward owned', line 3\): this statement decides none of it.*\[PH119\]" "$bin" check owned.pin
+grep -Eq "owned.pin:6:19: warning: zone 'containers' leaves.*\[PH119\]" "$tmp/both" && ok || bad "owned-deny: no PH119 for line 6"
+grep -Eq "owned.pin:7:12: warning: zone 'lan' has interface br-\*, which zone 'containers' leaves to its owner.*\[PH119\]" "$tmp/both" && ok || bad "owned-overlap: no PH119 for line 7"
+not_in owned-host-rule 'owned.pin:4:'
+expect owned-ok 0 '' "$bin" check ownedok.pin
+expect owned-off 0 '' "$bin" check -Wno-owned-forward owned.pin
 # Exact: two denies that each drop half of the rewritten connections empty the forward too
 # (one PH116 naming both, no PH112); with a hole left between them it forwards something.
 printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24; }' 'zone wan { interface wan0; }' \

@@ -194,6 +194,20 @@ expect ipt-ifname 2 "ifname.pin:1:22: error: interface name 'a-very-long-ifname'
 if [ "$(cat "$tmp/keep.ipt")" = stale ] && [ -z "$(ls "$tmp" | grep '\.tmp\.')" ]; then pass=$((pass + 1)); else
 	echo "cli: FAIL a refused compile touched the output file"; fail=$((fail + 1)); fi
 
+# `forward owned` is the zone's only forward option: a misspelling is an error with a caret,
+# exit 2, and the output file stays as it was (nothing half-open, nothing half-left to Docker).
+printf 'zone c { interface docker0; forward owend; }\nallow dns server from c;\n' > "$tmp/owned.pin"
+echo stale > "$tmp/keep.nft"
+expect owned-typo 2 "owned.pin:1:37: error: a zone's forward option is 'forward owned;'.*not 'forward owend'" \
+	"$bin" compile -o "$tmp/keep.nft" "$tmp/owned.pin"
+grep -q '^ *\^~~~~$' "$tmp/out" && [ "$(cat "$tmp/keep.nft")" = stale ] && pass=$((pass + 1)) ||
+	{ echo "cli: FAIL owned-typo: no caret line, or the output file was touched"; fail=$((fail + 1)); }
+printf 'zone c { interface docker0; forward owned; }\nallow dns server from c;\n' > "$tmp/owned-ok.pin"
+expect owned-explain 0 'owner: +left to the interface.s owner' "$bin" explain "$tmp/owned-ok.pin" \
+	'udp 172.17.0.2:40000 -> 192.0.2.1:53 fwd iif docker0 oif eth0'
+expect owned-explain-input 1 'verdict: drop' "$bin" explain "$tmp/owned-ok.pin" \
+	'tcp 172.17.0.2:40000 -> 172.17.0.1:22 in iif docker0 syn'
+
 # An installed copy, away from the source tree, finds its installed library.
 make --no-print-directory install PREFIX=/opt/ph DESTDIR="$tmp/root" >/dev/null 2>&1
 cp "$tmp/clean.pin" "$tmp/root/clean.pin"

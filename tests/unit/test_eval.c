@@ -90,6 +90,36 @@ static void test_gateway_interfaces(void **state)
 	unit_free(c);
 }
 
+/* `forward owned`: what is forwarded in or out by the zone's interfaces is accepted by the
+ * owned rule (and marked so: explain and the iptables RETURN read the mark), before any
+ * gateway rule; input from the zone stays the policy's; the exact analysis sees the same
+ * verdicts, so the deny it makes moot is said to decide nothing (PH119, not a second
+ * shadowed warning). */
+static void test_owned_forward(void **state)
+{
+	(void)state;
+	bool ok;
+	struct compilation *c = unit_compile_with("zone wan { interface wan0; }\n"                  /* 1 */
+						  "zone ctr { interface docker0, \"br-*\"; forward owned; }\n"
+						  "allow dns server from ctr;\n"                  /* 3 */
+						  "deny ssh from wan to ctr;\n", &ok, true);       /* 4 */
+	assert_true(ok);
+	expect(c, "tcp 172.17.0.2:40000 -> 203.0.113.2:443 fwd iif docker0 oif wan0 syn", IR_ACCEPT, 2);
+	expect(c, "tcp 203.0.113.2:40000 -> 172.18.0.2:22 fwd iif wan0 oif br-1a2b syn", IR_ACCEPT, 2);
+	struct ir_verdict v = unit_eval_text(c, "udp 172.17.0.2:40000 -> 203.0.113.2:53 fwd iif docker0 oif wan0");
+	assert_true(v.rule && v.rule->owned);
+	expect(c, "udp 172.17.0.2:40000 -> 172.17.0.1:53 in iif docker0", IR_ACCEPT, 3);
+	v = unit_eval_text(c, "udp 172.17.0.2:40000 -> 172.17.0.1:53 in iif docker0");
+	assert_false(v.rule->owned);
+	expect(c, "tcp 172.17.0.2:40000 -> 172.17.0.1:22 in iif docker0 syn", IR_DROP, 0);
+	expect(c, "tcp 10.0.0.2:40000 -> 203.0.113.2:443 fwd iif lan0 oif wan0 syn", IR_DROP, 0);
+	const struct diag *d = unit_find_diag(c, "leaves its forwarded traffic");
+	assert_non_null(d);
+	assert_int_equal(d->loc.first_line, 4);
+	assert_null(unit_find_diag(c, "shadowed"));
+	unit_free(c);
+}
+
 /* ir_rule_first_mismatch: matches agree with ir_rule_matches; the failing one is the first in
  * kind order; hook and family come before any match. */
 static void test_first_mismatch(void **state)
@@ -154,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_stateless_verdicts),
 		cmocka_unit_test(test_gateway_interfaces),
+		cmocka_unit_test(test_owned_forward),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -500,7 +500,7 @@ static void put_target(struct strbuf *sb, const struct ir_rule *r,
 		       uint8_t family)
 {
 	switch (r->action) {
-	case IR_ACCEPT: sb_puts(sb, " -j ACCEPT"); break;
+	case IR_ACCEPT: sb_puts(sb, r->owned ? " -j RETURN" : " -j ACCEPT"); break; /* RETURN: the owner's rules after the jump decide */
 	case IR_DROP: sb_puts(sb, " -j DROP"); break;
 	case IR_REJECT:
 		if (ir_rule_proto(r) == IR_TCP)
