@@ -206,7 +206,7 @@ void expand_zone_owned(struct exp *x)
 				ifs->v[i] = xstrdup(zn->ifaces.v[i]);
 			r.action = IR_ACCEPT;
 			r.owned = true;
-			r.origin.file = util_path_clean(zn->owned_loc.src->name);
+			r.origin.file = expand_file(x, zn->owned_loc.src);
 			r.origin.line = zn->owned_loc.first_line;
 			r.origin.col = zn->owned_loc.first_column;
 			r.origin.stmt = text;
