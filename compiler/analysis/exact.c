@@ -5,6 +5,8 @@
 #include "exact.h"
 #include "overlap.h"
 
+unsigned long exact_pair_tests;
+
 bool exact_deciding(const struct ir_rule *r)
 {
 	bool filter = r->hook == IR_INPUT || r->hook == IR_FORWARD || r->hook == IR_OUTPUT;
@@ -65,6 +67,7 @@ static void decided_before(struct exact *x, const struct ir_ruleset *rs, struct 
 		int t = rs->rules.v[j].origin.stmt_no;
 		if (x->eff[j] == bddfalse || t <= 0 || (size_t)t > x->nstmt)
 			continue; /* built-ins decide nothing of s->space */
+		exact_pair_tests++;
 		BDD hit = pks_and(x->eff[j], s->space);
 		if (hit != bddfalse) {
 			note_line(s, &rs->rules.v[j]);
@@ -119,6 +122,7 @@ static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_st
 		const struct ir_rule *r = &rs->rules.v[j];
 		if (x->match[j] == bddfalse || r->origin.stmt_no == stmt_no)
 			continue;
+		exact_pair_tests++;
 		BDD hit = pks_and(rem, x->match[j]);
 		if (hit != bddfalse) {
 			if (r->action != s->action) {
