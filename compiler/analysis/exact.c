@@ -3,6 +3,9 @@
 #include <string.h>
 
 #include "exact.h"
+#include "overlap.h"
+
+unsigned long exact_pair_tests;
 
 bool exact_deciding(const struct ir_rule *r)
 {
@@ -32,18 +35,39 @@ static void note_line(struct exact_stmt *s, const struct ir_rule *r)
 	}
 }
 
+/* The rules that may share packets with a statement's rules (overlap.h): only those can
+ * decide any of its packets (decided_before, needed). Asking the index, not a BDD test
+ * against every rule of the policy, keeps the analysis from being quadratic. */
+struct cands {
+	const struct ir_ruleset *rs;
+	struct overlap ov;
+	size_t *by_stmt, *rules; /* statement s's rules: rules[by_stmt[s] .. by_stmt[s+1]) */
+	ov_rules v;
+};
+
+static const ov_rules *cands_of(struct cands *c, size_t s)
+{
+	c->v.n = 0;
+	for (size_t k = c->by_stmt[s]; k < c->by_stmt[s + 1]; k++)
+		overlap_query(&c->ov, &c->rs->rules.v[c->rules[k]], &c->v);
+	overlap_sort(&c->v);
+	return &c->v;
+}
+
 /* A statement that decides nothing: which earlier rules decide its packets, and do they all
  * decide them its way? */
 static void decided_before(struct exact *x, const struct ir_ruleset *rs, struct exact_stmt *s,
-			   size_t last)
+			   size_t last, const ov_rules *cand)
 {
 	bool same = true;
-	for (size_t j = 0; j < last; j++) {
+	for (size_t c = 0; c < cand->n && cand->v[c] < last; c++) {
+		size_t j = cand->v[c];
 		if (x->eff[j] == bddfalse)
 			continue;
 		int t = rs->rules.v[j].origin.stmt_no;
 		if (x->eff[j] == bddfalse || t <= 0 || (size_t)t > x->nstmt)
 			continue; /* built-ins decide nothing of s->space */
+		exact_pair_tests++;
 		BDD hit = pks_and(x->eff[j], s->space);
 		if (hit != bddfalse) {
 			note_line(s, &rs->rules.v[j]);
@@ -59,7 +83,7 @@ static void decided_before(struct exact *x, const struct ir_ruleset *rs, struct 
  * before the statement's first rule, so that is the first such rule after it. `u[a][j]`:
  * the union of the matches of rules j.. with action a. */
 static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_stmt *s, int stmt_no,
-		   size_t first, BDD *const u[3])
+		   size_t first, BDD *const u[3], struct cands *cs)
 {
 	int a = act(s->action);
 	BDD rem = bdd_addref(s->eff);
@@ -90,10 +114,15 @@ static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_st
 			return;
 		}
 	}
-	for (size_t j = first + 1; j < x->n && rem != bddfalse; j++) {
+	const ov_rules *cand = cands_of(cs, (size_t)stmt_no);
+	for (size_t c = 0; c < cand->n && rem != bddfalse; c++) {
+		size_t j = cand->v[c];
+		if (j <= first)
+			continue;
 		const struct ir_rule *r = &rs->rules.v[j];
 		if (x->match[j] == bddfalse || r->origin.stmt_no == stmt_no)
 			continue;
+		exact_pair_tests++;
 		BDD hit = pks_and(rem, x->match[j]);
 		if (hit != bddfalse) {
 			if (r->action != s->action) {
@@ -205,15 +234,37 @@ void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct i
 				? pks_or(u[a][j + 1], x->match[j]) : bdd_addref(u[a][j + 1]);
 		}
 	}
+	bool *want = xcalloc(x->n + 1, sizeof(bool));
+	struct cands cs = {.rs = rs, .by_stmt = xcalloc(nstmt + 2, sizeof(size_t)),
+			   .rules = xcalloc(x->n + 1, sizeof(size_t))};
+	for (size_t i = 0; i < x->n; i++) {
+		want[i] = x->match[i] != bddfalse;
+		int t = rs->rules.v[i].origin.stmt_no;
+		if (want[i] && t > 0 && (size_t)t <= nstmt)
+			cs.by_stmt[t]++;
+	}
+	for (size_t s = 1; s <= nstmt + 1; s++)
+		cs.by_stmt[s] += cs.by_stmt[s - 1];
+	for (size_t i = x->n; i-- > 0;) { /* a counting sort, each statement's rules in order */
+		int t = rs->rules.v[i].origin.stmt_no;
+		if (want[i] && t > 0 && (size_t)t <= nstmt)
+			cs.rules[--cs.by_stmt[t]] = i;
+	}
+	overlap_build(&cs.ov, rs, want);
+	free(want);
 	for (size_t s = 1; s <= nstmt; s++) {
 		struct exact_stmt *st = &x->st[s - 1];
 		if (!seen[s] || st->space == bddfalse || mixed[s])
 			st->cls = seen[s] && st->space != bddfalse ? EX_LIVE : EX_NONE;
 		else if (st->eff == bddfalse)
-			decided_before(x, rs, st, last[s]);
+			decided_before(x, rs, st, last[s], cands_of(&cs, s));
 		else
-			needed(x, rs, st, (int)s, first[s], u);
+			needed(x, rs, st, (int)s, first[s], u, &cs);
 	}
+	VEC_FREE(cs.v);
+	overlap_free(&cs.ov);
+	free(cs.by_stmt);
+	free(cs.rules);
 	for (int a = 0; a < 3; a++) {
 		for (size_t j = 0; j <= x->n; j++)
 			bdd_delref(u[a][j]);

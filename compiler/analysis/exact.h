@@ -52,5 +52,9 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt);
 void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct ir_ruleset *rs,
 		      size_t nstmt);
 void exact_free(struct exact *x);
+/* BDD tests of one rule against another so far (decided_before, needed), over every
+ * analysis of the process: `check -v` prints it, and tests/check guards it against growing
+ * quadratically with the statements. */
+extern unsigned long exact_pair_tests;
 
 #endif

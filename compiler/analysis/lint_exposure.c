@@ -212,7 +212,7 @@ static void admin_access(const struct resolved *res, const struct exact *x, stru
 			if (pks_witness(&x->ps, hit, &w)) {
 				char *desc = packet_describe(&w);
 				diag_warning_id(d, DIAG_W_ADMIN_PORT, &res->rules.v[s].loc, "%s (%s/%u) is open to "
-						"public addresses, e.g. %s: limit it with 'from' (a management "
+						"public addresses, e.g. %s: restrict its sources with 'from' (a management "
 						"network, a VPN)", ap->name, ap->proto == IR_TCP ? "tcp" : "udp",
 						ap->lo, desc);
 				free(desc);

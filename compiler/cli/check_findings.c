@@ -170,9 +170,28 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
 	return h * 0x100000001b3ULL;
 }
 
+/* Where each line of a source starts, built once per source: finding the line of each of N
+ * findings by walking the text from its start made check quadratic in the findings. */
+struct line_index {
+	const struct source *src;
+	VEC(size_t) start; /* start.v[l - 1]: offset of line l */
+};
+
+static void line_index_for(struct line_index *li, const struct source *src)
+{
+	if (li->src == src)
+		return;
+	li->src = src;
+	li->start.n = 0;
+	VEC_PUSH(li->start, (size_t)0);
+	for (const char *p = src->text, *end = src->text + src->len;
+	     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		VEC_PUSH(li->start, (size_t)(p + 1 - src->text));
+}
+
 /* Hash of the ID, the cleaned path and the trimmed source line (or the message when the
  * finding has no place): it survives lines moving up or down, and changes when the line does. */
-static uint64_t fingerprint_hash(const struct diag *g)
+static uint64_t fingerprint_hash(const struct diag *g, struct line_index *li)
 {
 	const char *code = diag_rule(g->id)->code;
 	uint64_t h = fnv(0xcbf29ce484222325ULL, code, strlen(code));
@@ -182,11 +201,12 @@ static uint64_t fingerprint_hash(const struct diag *g)
 	h = fnv(h, path, strlen(path));
 	free(path);
 	const struct source *src = g->loc.src;
-	const char *p = src->text, *end = src->text + src->len;
-	for (int l = 1; l < g->loc.first_line && p < end; l++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		p = nl ? nl + 1 : end;
-	}
+	line_index_for(li, src);
+	const char *end = src->text + src->len, *p = end;
+	if (g->loc.first_line < 1)
+		p = src->text;
+	else if ((size_t)g->loc.first_line <= li->start.n)
+		p = src->text + li->start.v[g->loc.first_line - 1];
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	const char *e = nl ? nl : end;
 	p = skip_space(p, e);
@@ -195,12 +215,53 @@ static uint64_t fingerprint_hash(const struct diag *g)
 	return fnv(h, p, (size_t)(e - p));
 }
 
-static bool in_baseline(const struct check_opts *o, const char *fp)
+/* How many times each hash was seen: an open-addressing table that doubles, so the
+ * occurrence numbers of N findings take linear time. */
+struct hash_count {
+	uint64_t *key;
+	int *count;
+	size_t cap, n;
+};
+
+static int hash_count_next(struct hash_count *t, uint64_t h)
 {
-	for (size_t i = 0; i < o->baseline.n; i++)
-		if (!strcmp(o->baseline.v[i], fp))
-			return true;
-	return false;
+	if (2 * (t->n + 1) > t->cap) {
+		struct hash_count o = *t;
+		t->cap = o.cap ? 2 * o.cap : 64;
+		t->key = xcalloc(t->cap, sizeof(*t->key));
+		t->count = xcalloc(t->cap, sizeof(*t->count));
+		t->n = 0;
+		for (size_t i = 0; i < o.cap; i++)
+			if (o.count[i]) {
+				size_t k = (size_t)(o.key[i] * 0x9e3779b97f4a7c15ULL >> 7) & (t->cap - 1);
+				while (t->count[k])
+					k = (k + 1) & (t->cap - 1);
+				t->key[k] = o.key[i];
+				t->count[k] = o.count[i];
+				t->n++;
+			}
+		free(o.key);
+		free(o.count);
+	}
+	size_t k = (size_t)(h * 0x9e3779b97f4a7c15ULL >> 7) & (t->cap - 1);
+	while (t->count[k] && t->key[k] != h)
+		k = (k + 1) & (t->cap - 1);
+	if (!t->count[k]) {
+		t->key[k] = h;
+		t->n++;
+	}
+	return t->count[k]++;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* baseline: sorted copy of the baseline's fingerprints. */
+static bool in_baseline(char **baseline, size_t n, const char *fp)
+{
+	return n && bsearch(&fp, baseline, n, sizeof(*baseline), cmp_str);
 }
 
 void check_findings(struct check_policy *p, const struct check_opts *o)
@@ -218,7 +279,12 @@ void check_findings(struct check_policy *p, const struct check_opts *o)
 		if (!sv.v[i].used)
 			diag_warning_id(d, DIAG_W_UNUSED_SUPPRESSION, &sv.v[i].loc,
 					"this suppression matches no finding on line %d", sv.v[i].target);
-	VEC(uint64_t) hashes = {0};
+	struct hash_count seen = {0};
+	struct line_index li = {0};
+	char **base = xcalloc(o->baseline.n + 1, sizeof(*base));
+	for (size_t i = 0; i < o->baseline.n; i++)
+		base[i] = o->baseline.v[i];
+	qsort(base, o->baseline.n, sizeof(*base), cmp_str);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag *g = &d->v[i];
 		size_t nn = 0;
@@ -237,17 +303,17 @@ void check_findings(struct check_policy *p, const struct check_opts *o)
 			f.sev = SEV_ERROR;
 		struct suppression *s = suppression_for(&sv, g);
 		f.suppressed = s ? s->reason : NULL;
-		uint64_t h = fingerprint_hash(g);
-		int occ = 0;
-		for (size_t k = 0; k < hashes.n; k++)
-			occ += hashes.v[k] == h;
-		VEC_PUSH(hashes, h);
+		uint64_t h = fingerprint_hash(g, &li);
+		int occ = hash_count_next(&seen, h);
 		snprintf(f.fingerprint, sizeof(f.fingerprint), "%016" PRIx64 ":%d", h, occ);
-		f.baselined = g->sev != SEV_ERROR && !f.suppressed && in_baseline(o, f.fingerprint);
+		f.baselined = g->sev != SEV_ERROR && !f.suppressed && in_baseline(base, o->baseline.n, f.fingerprint);
 		VEC_PUSH(p->findings, f);
 		i = next;
 	}
-	VEC_FREE(hashes);
+	free(seen.key);
+	free(seen.count);
+	VEC_FREE(li.start);
+	free(base);
 	VEC_FREE(sv);
 	p->status = p->ok ? EXIT_OK : EXIT_BAD_INPUT;
 	for (size_t i = 0; i < p->findings.n && p->ok; i++) {

@@ -4,6 +4,7 @@
 
 #include "addr.h"
 #include "check.h"
+#include "exact.h"
 #include "lint.h"
 
 static const char check_usage[] =
@@ -237,11 +238,15 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; pols && i < files.n; i++) {
 		struct check_policy *p = &pols[i];
 		p->file = files.v[i];
+		unsigned long tests0 = exact_pair_tests;
 		p->ok = cli_compile(cli, p->file, &p->c);
 		if (p->ok) {
 			lint_mgmt(&p->c.ir, p->c.res.rules.n, o.mgmt.v, o.mgmt.n, &p->c.diags);
 			note_helper_channels(&p->c, o.target);
 		}
+		if (cli_verbose)
+			fprintf(stderr, "pinhole: %s: exact analysis: %lu rule pairs tested\n", p->file,
+				exact_pair_tests - tests0);
 		check_findings(p, &o);
 		if (p->status > rc)
 			rc = p->status;

@@ -354,6 +354,32 @@ def bench_analysis(n, rounds, res):
                        "analysis_ms": diff * 1000 if diff is not None else None}
 
 
+def bench_explain(n, npk, rounds, res):
+    """Issue 13's goal: `explain --brief` <= 1 ms per packet, here on `pin entries N` with
+    packets that mostly fall to the default drop (each walks every rule). One packet and npk
+    packets from standard input per round: the per-packet time is the per-round difference
+    over npk - 1, so reading and compiling the policy cancel out."""
+    pol = gen_pin("entries", n)
+    pk = os.path.join(WORK, f"packets-{npk}.txt")
+    one = os.path.join(WORK, "packets-1.txt")
+    if not os.path.exists(pk):
+        rnd = __import__("random").Random(1)
+        lines = [f"tcp 10.{rnd.randrange(40)}.{rnd.randrange(250)}.9:40000 -> 198.18.0.1:{rnd.randrange(1000, 12000)} in syn\n"
+                 for _ in range(npk)]
+        with open(pk, "w") as f:
+            f.writelines(lines)
+        with open(one, "w") as f:
+            f.write(lines[0])
+    cs = [Contender(f"explain --brief, {k} packet{'s' if k > 1 else ''}",
+                    ["/bin/sh", "-c", f'exec "$0" explain --brief "$1" - < "$2"', PIN, pol, f], ok=(0, 1))
+          for k, f in ((1, one), (npk, pk))]
+    interleave(f"explain {n}", cs, rounds, warmup=1)
+    per = (statistics.median((b - a) / (npk - 1) for a, b in zip(cs[0].wall, cs[1].wall))
+           if cs[0].wall and cs[1].wall else None)
+    res["explain"] = {"n": n, "packets": npk, "contenders": [result(c) for c in cs],
+                      "per_packet_ms": per * 1000 if per is not None else None}
+
+
 def bench_apply(sizes, rounds, res):
     """pinhole apply (netlink) vs nft -f of pinhole's own text, and nft -f of one concatenated
     set with the same entries (what set rendering aims at), in a throwaway namespace."""
@@ -580,6 +606,14 @@ def report(res, elapsed):
               "|---:|---:|---:|---:|---:|",
               f"| {a['n']:,} | {ms(cs['compile']['median_ms'])} | {ms(cs['check']['median_ms'])} | "
               f"{ms(a['analysis_ms'])} | 500 |", ""]
+    if res.get("explain"):
+        e = res["explain"]
+        c = e["contenders"]
+        per = f"{e['per_packet_ms']:.3f}" if e["per_packet_ms"] is not None else "–"
+        L += ["**explain --brief** (issue 13's goal: <= 1 ms per packet; packets read from standard input)", "",
+              "| policy entries | 1 packet | packets | all packets | per packet (difference) | goal |",
+              "|---:|---:|---:|---:|---:|---:|",
+              f"| {e['n']:,} | {ms(c[0]['median_ms'])} | {e['packets']:,} | {ms(c[1]['median_ms'])} | {per} ms | 1 ms |", ""]
     if res.get("apply"):
         L += ["**Load into the kernel** (throwaway namespace, replacing the loaded table; ms)", "",
               "| entries | kernel rules | pinhole apply | nft -f pinhole's text | apply / nft | nft -f one concatenated set |",
@@ -630,7 +664,7 @@ def main():
     readme = None
     if "--readme" in sys.argv:
         readme = sys.argv[sys.argv.index("--readme") + 1]
-    only = os.environ.get("BENCH_ONLY", "compile,quadratic,analysis,apply,iptables,iperf").split(",")
+    only = os.environ.get("BENCH_ONLY", "compile,quadratic,analysis,explain,apply,iptables,iperf").split(",")
     os.makedirs(WORK, exist_ok=True)
     t0 = time.time()
     res = {"quick": quick, "machine": machine()}
@@ -651,6 +685,8 @@ def main():
             bench_quadratic(quad, 3 if not quick else 1, res)
         if "analysis" in only:
             bench_analysis(10000, 3 if not quick else 1, res)
+        if "explain" in only:
+            bench_explain(10000 if not quick else 1000, 2000, 3 if not quick else 1, res)
         if "apply" in only:
             bench_apply([n for n in sizes if n >= 10000] or sizes, rounds, res)
         if "iptables" in only:
