@@ -52,5 +52,10 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt);
 void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct ir_ruleset *rs,
 		      size_t nstmt);
 void exact_free(struct exact *x);
+/* A set of packets as the filter hooks see them (after a port forward's DNAT) turned into
+ * the packets as they arrive (exact_nat.c): a connection's first packet that a DNAT rule of
+ * `rs` rewrites is in the result when its rewritten form is in `filtered`; any other packet
+ * when it is itself in it. Referenced, within `valid`. */
+BDD exact_arriving(const struct exact *x, const struct ir_ruleset *rs, BDD filtered);
 
 #endif
