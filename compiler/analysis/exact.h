@@ -56,5 +56,10 @@ void exact_free(struct exact *x);
  * analysis of the process: `check -v` prints it, and tests/check guards it against growing
  * quadratically with the statements. */
 extern unsigned long exact_pair_tests;
+/* A set of packets as the filter hooks see them (after a port forward's DNAT) turned into
+ * the packets as they arrive (exact_nat.c): a connection's first packet that a DNAT rule of
+ * `rs` rewrites is in the result when its rewritten form is in `filtered`; any other packet
+ * when it is itself in it. Referenced, within `valid`. */
+BDD exact_arriving(const struct exact *x, const struct ir_ruleset *rs, BDD filtered);
 
 #endif

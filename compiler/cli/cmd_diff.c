@@ -22,14 +22,17 @@ static const char usage[] =
 	"  -h, --help           this help\n"
 	"Exit status: 0 the same traffic is allowed, 1 it differs, 2 bad input.\n";
 
-/* What a policy accepts in its filter hooks. */
+/* What a policy accepts, of packets as they arrive: a port forward's connection by the
+ * verdict on it rewritten (exact_arriving). */
 static BDD accepted(const struct exact *x, const struct ir_ruleset *rs)
 {
 	BDD a = bdd_addref(bddfalse);
 	for (size_t i = 0; i < x->n; i++)
 		if (rs->rules.v[i].action == IR_ACCEPT && x->eff[i] != bddfalse)
 			pks_set(&a, pks_or(a, x->eff[i]));
-	return a;
+	BDD arr = exact_arriving(x, rs, a);
+	bdd_delref(a);
+	return arr;
 }
 
 static void rule_line(const struct compilation *c, const struct ir_rule *r, struct strbuf *sb)
@@ -51,7 +54,9 @@ static int report(const char *title, const struct compilation *by, const struct 
 		const struct ir_rule *r = &by->ir.rules.v[i];
 		if (r->action != IR_ACCEPT || xb->eff[i] == bddfalse)
 			continue;
-		BDD s = pks_and(xb->eff[i], change);
+		BDD e = exact_arriving(xb, &by->ir, xb->eff[i]);
+		BDD s = pks_and(e, change);
+		bdd_delref(e);
 		struct ir_packet w;
 		if (pks_witness(&xb->ps, s, &w)) {
 			if (!n++)
@@ -65,8 +70,14 @@ static int report(const char *title, const struct compilation *by, const struct 
 				rule_line(other, v.rule, &ob);
 			else
 				sb_puts(&ob, "the default policy");
-			fprintf(out, "  %s\n    e.g.: %s\n    the other policy: %s, by %s\n", sb.s, desc,
-				ir_action_name(v.action), ob.s);
+			fprintf(out, "  %s\n    e.g.: %s\n", sb.s, desc);
+			struct ir_verdict vb = ir_eval(&by->ir, &w);
+			if (vb.dnat)
+				fprintf(out, "    rewritten by: %s:%d: %s\n",
+					vb.dnat->origin.file ? vb.dnat->origin.file : "?", vb.dnat->origin.line,
+					vb.dnat->origin.stmt_no && (size_t)vb.dnat->origin.stmt_no <= by->res.rules.n
+					? by->res.rules.v[vb.dnat->origin.stmt_no - 1].text : "?");
+			fprintf(out, "    the other policy: %s, by %s\n", ir_action_name(v.action), ob.s);
 			free(desc);
 			sb_free(&sb);
 			sb_free(&ob);

@@ -114,7 +114,9 @@ static void print_hook(const struct compilation *c, const struct exact *x, BDD q
 		const struct ir_rule *r = &c->ir.rules.v[i];
 		if (r->action != IR_ACCEPT || x->eff[i] == bddfalse)
 			continue;
-		BDD s = pks_and(x->eff[i], qh);
+		BDD e = exact_arriving(x, &c->ir, x->eff[i]); /* a port forward's, as they arrive */
+		BDD s = pks_and(e, qh);
+		bdd_delref(e);
 		struct ir_packet w;
 		if (pks_witness(&x->ps, s, &w)) {
 			some = true;

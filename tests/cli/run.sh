@@ -65,6 +65,15 @@ not_in diff-witness-confirmed 'the other policy: accept'
 expect diff-same 0 'no difference' "$bin" diff "$tmp/old.pin" "$tmp/same.pin"
 expect diff-usage 2 'two policies' "$bin" diff "$tmp/old.pin"
 expect diff-bad 2 'cannot read' "$bin" diff "$tmp/old.pin" "$tmp/none.pin"
+# diff and explain --to with a port forward: the gateway's own port becomes reachable (the
+# witness as it arrives, to this host's port), and the forward that rewrote it is named.
+printf 'zone lan { interface lan0; address 10.1.0.0/24; }\nzone wan { interface wan0; }\nallow tcp/80 from lan to wan;\nmasquerade from lan to wan;\n' > "$tmp/gw-old.pin"
+cp "$tmp/gw-old.pin" "$tmp/gw-new.pin"
+printf 'forward tcp/8443 from wan to 10.1.0.3 port 443;\n' >> "$tmp/gw-new.pin"
+expect diff-forward 1 'e\.g\.: tcp [0-9.]+:[0-9]+ -> [0-9.]+:8443 in new iif wan0' "$bin" diff "$tmp/gw-old.pin" "$tmp/gw-new.pin"
+expect diff-forward-named 1 'rewritten by: .*gw-new\.pin:5: forward tcp/8443' "$bin" diff "$tmp/gw-old.pin" "$tmp/gw-new.pin"
+expect explain-to-forward 0 'gw-new\.pin:5: forward tcp/8443 from wan to 10\.1\.0\.3 port 443' "$bin" explain --to tcp/8443 "$tmp/gw-new.pin"
+expect explain-to-unforwarded 1 'no source' "$bin" explain --to tcp/8443 "$tmp/gw-old.pin"
 # explain --to: the sources that can connect, per deciding line, exactly, with a witness.
 printf 'deny ssh server from 10.1.0.0/16;\nallow ssh server from 10.0.0.0/8, fd00::/8;\nallow http server;\n' > "$tmp/to.pin"
 expect explain-to 0 'sources: 10\.0\.0\.0/16, 10\.2\.0\.0/15, 10\.4\.0\.0/14' "$bin" explain --to tcp/22 "$tmp/to.pin"

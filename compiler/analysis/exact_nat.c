@@ -1,0 +1,105 @@
+/* Packets as they arrive, before a port forward rewrites them (exact.h: exact_arriving). */
+#include <stdlib.h>
+
+#include "exact.h"
+
+static void vars_of(const struct pks_field *f, int *v, int *n)
+{
+	for (int k = 0; k < f->bits; k++)
+		v[(*n)++] = f->first + k;
+}
+
+/* `filtered` seen from before the rewrite of DNAT rule r: the arriving packets whose
+ * rewritten form (new destination and port, forwarded, flagged dnat, not local) is in it. */
+static BDD preimage(const struct pktspace *ps, const struct ir_rule *r, BDD filtered)
+{
+	struct ir_prefix to = r->nat.addr;
+	to.len = to.family == IR_V6 ? 128 : 32;
+	BDD s = pks_prefix(ps, &ps->daddr, &to);
+	BDD t = pks_eq(ps, &ps->hook, IR_FORWARD);
+	pks_set(&s, pks_and(s, t));
+	bdd_delref(t);
+	pks_set(&s, pks_and(s, bdd_ithvar(ps->dnat.first)));
+	pks_set(&s, pks_and(s, bdd_nithvar(ps->local.first)));
+	int *v = xcalloc((size_t)ps->nvars, sizeof(int)), n = 0;
+	vars_of(&ps->daddr, v, &n);
+	vars_of(&ps->hook, v, &n);
+	vars_of(&ps->dnat, v, &n);
+	vars_of(&ps->local, v, &n);
+	if (r->nat.port) {
+		t = pks_eq(ps, &ps->dport, r->nat.port);
+		pks_set(&s, pks_and(s, t));
+		bdd_delref(t);
+		vars_of(&ps->dport, v, &n);
+	}
+	pks_set(&s, pks_and(s, filtered));
+	BDD set = bdd_addref(bdd_makeset(v, n));
+	BDD out = bdd_addref(bdd_exist(s, set));
+	bdd_delref(set);
+	bdd_delref(s);
+	free(v);
+	return out;
+}
+
+/* The packets a DSTNAT rule matches, as they arrive in hook h (local: addressed to this
+ * host, which is what input means before the DNAT chain). */
+static BDD arriving_match(const struct pktspace *ps, BDD m, enum ir_hook h)
+{
+	BDD s = pks_and(m, h == IR_INPUT ? bdd_ithvar(ps->local.first) : bdd_nithvar(ps->local.first));
+	int v[4], n = 0;
+	vars_of(&ps->hook, v, &n);
+	vars_of(&ps->local, v, &n);
+	BDD set = bdd_addref(bdd_makeset(v, n));
+	BDD e = bdd_addref(bdd_exist(s, set));
+	bdd_delref(set);
+	bdd_delref(s);
+	BDD t = pks_eq(ps, &ps->hook, h);
+	BDD out = pks_and(e, t);
+	bdd_delref(t);
+	bdd_delref(e);
+	return out;
+}
+
+BDD exact_arriving(const struct exact *x, const struct ir_ruleset *rs, BDD filtered)
+{
+	const struct pktspace *ps = &x->ps;
+	/* a connection's first packet, in or forwarded, not yet translated (ir_eval_state) */
+	BDD first = pks_eq(ps, &ps->ct, 0);
+	pks_set(&first, pks_and(first, bdd_nithvar(ps->dnat.first)));
+	BDD rest = bdd_addref(first), translated = bdd_addref(bddfalse);
+	BDD out = bdd_addref(bddfalse);
+	bdd_delref(first);
+	for (size_t i = 0; i < rs->rules.n && rest != bddfalse; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		if (r->hook != IR_DSTNAT)
+			continue;
+		BDD m = pks_rule(ps, r);
+		BDD in = arriving_match(ps, m, IR_INPUT), fwd = arriving_match(ps, m, IR_FORWARD);
+		bdd_delref(m);
+		BDD pre = pks_or(in, fwd);
+		bdd_delref(in);
+		bdd_delref(fwd);
+		pks_set(&pre, pks_and(pre, rest));
+		pks_set(&rest, pks_diff(rest, pre)); /* a NAT chain's first match is final */
+		if (r->action == IR_DNAT) {
+			BDD fam = bdd_addref(r->nat.addr.family == IR_V6 ? bdd_ithvar(ps->family.first)
+							   : bdd_nithvar(ps->family.first));
+			pks_set(&pre, pks_and(pre, fam));
+			bdd_delref(fam);
+			pks_set(&translated, pks_or(translated, pre));
+			BDD img = preimage(ps, r, filtered);
+			BDD got = pks_and(pre, img);
+			pks_set(&out, pks_or(out, got));
+			bdd_delref(got);
+			bdd_delref(img);
+		}
+		bdd_delref(pre);
+	}
+	BDD kept = pks_diff(filtered, translated);
+	pks_set(&out, pks_or(out, kept));
+	bdd_delref(kept);
+	pks_set(&out, pks_and(out, ps->valid));
+	bdd_delref(rest);
+	bdd_delref(translated);
+	return out;
+}
