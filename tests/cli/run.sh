@@ -97,9 +97,14 @@ if [ "$(cat "$tmp/brief")" = "$(printf 'accept %s:1\naccept %s:2\ndrop default' 
 
 # explain and scoped channels: a single packet meets empty sets (and says what it waits for);
 # a batch carries the sets from line to line, as the kernel does.
+# realplayer's RTSP data are pinholed's (the SETUP reply's client_port); with 'negotiated
+# static;' they fall back to the guide's ports, scoped to the servers of flow rtsp
 printf 'allow realplayer client;\n' > "$tmp/rp.pin"
-expect explain-scoped 1 '^scoped: +would be accepted after 192\.0\.2\.7 used flow pna, rtsp or rtsp-http of realplayer within 10m' \
+expect explain-rtsp-data 1 '^pinholed: would be accepted once pinholed opens it \(.*rp\.pin:1, a helper channel: realplayer flow data-rtsp, set ph_realplayer_data_rtsp_v4\)' \
 	"$bin" explain "$tmp/rp.pin" 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in'
+printf 'negotiated static;\nallow realplayer client;\n' > "$tmp/rp-static.pin"
+expect explain-scoped 1 '^scoped: +would be accepted after 192\.0\.2\.7 used flow rtsp of realplayer within 10m' \
+	"$bin" explain "$tmp/rp-static.pin" 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in'
 # a helper channel's data packet: pinholed opens it at run time, after the control message,
 # for the flow's timeout; every channel that could take the port is named (mountd, nlockmgr)
 printf 'allow nfs client;\n' > "$tmp/nfs.pin"
@@ -117,8 +122,8 @@ if grep -q '^pinholed:' "$tmp/out" || ! grep -q '^scoped: ' "$tmp/out"; then
 	echo "cli: FAIL explain-static: a static fallback is no helper channel:"; cat "$tmp/out"; fail=$((fail + 1))
 else pass=$((pass + 1)); fi
 expect explain-records 0 '^records: server 192\.0\.2\.7 in set ph_realplayer_servers_v4 for 10m' \
-	"$bin" explain "$tmp/rp.pin" 'tcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn'
-printf 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in\ntcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn\nudp 192.0.2.7:5000 -> 10.0.0.5:7000 in\nudp 192.0.2.8:5000 -> 10.0.0.5:7000 in\n' > "$tmp/rp.pkts"
+	"$bin" explain "$tmp/rp.pin" 'tcp 10.0.0.5:40000 -> 192.0.2.7:7070 out syn'
+printf 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in\ntcp 10.0.0.5:40000 -> 192.0.2.7:7070 out syn\nudp 192.0.2.7:5000 -> 10.0.0.5:7000 in\nudp 192.0.2.8:5000 -> 10.0.0.5:7000 in\n' > "$tmp/rp.pkts"
 "$bin" explain --brief "$tmp/rp.pin" - < "$tmp/rp.pkts" > "$tmp/brief" 2>&1
 if [ "$(cat "$tmp/brief")" = "$(printf 'drop default\naccept %s:1\naccept %s:1\ndrop default' "$tmp/rp.pin" "$tmp/rp.pin")" ]; then
 	pass=$((pass + 1)); else echo "cli: FAIL explain --brief batch with a scoped channel:"; cat "$tmp/brief"; fail=$((fail + 1)); fi
@@ -126,7 +131,8 @@ if [ "$(cat "$tmp/brief")" = "$(printf 'drop default\naccept %s:1\naccept %s:1\n
 # apps and the library search path
 expect apps-list 0 '^ssh +Secure shell' "$bin" apps
 expect apps-show 0 'control +client -> server tcp dport 21 helper "ftp"' "$bin" apps ftp
-expect apps-scoped 0 'scoped: open only to peers that used flow pna, rtsp or rtsp-http with this host' "$bin" apps realplayer
+expect apps-scoped 0 'scoped: open only to peers that used flow pna or rtsp-http with this host' "$bin" apps realplayer
+expect apps-rtsp-data 0 'to the peer that negotiated it only, for 10m \(sets ph_realplayer_data_rtsp_v4, _v6\)' "$bin" apps realplayer
 mkdir -p "$tmp/p2plib"
 printf 'app p2p "test" {\n    flow data: client -> client tcp dport 7100 negotiated;\n}\n' > "$tmp/p2plib/p2p.pin"
 expect apps-not-scoped 0 'not scoped: it runs between clients' "$bin" -L "$tmp/p2plib" apps p2p

@@ -605,7 +605,12 @@ static void test_dynamic_sets(void **state)
 {
 	(void)state;
 	struct fixture f;
-	build_text(&f, "allow realplayer client to 192.0.2.7;\n");
+	/* realplayer's PNA flow and its two statically scoped data flows (stdlib-apps/realplayer.pin,
+	 * whose RTSP data are pinholed's) */
+	build_text(&f, "app rp { flow pna: client -> server tcp dport 7070;\n"
+		       "  flow data: server -> client udp dport 7000 negotiated on pna;\n"
+		       "  flow data-realone: server -> client udp dport 6970 negotiated on pna; }\n"
+		       "allow rp client to 192.0.2.7;\n");
 	const struct nftnl_set *ds = NULL;
 	size_t sets = 0;
 	for (size_t i = 0; i < f.got.rs.objs.n; i++) {
@@ -617,15 +622,15 @@ static void test_dynamic_sets(void **state)
 		assert_non_null(f.want.objs.v[i].rule); /* told against its first user */
 	}
 	assert_int_equal(sets, 1); /* IPv4 peers only: no IPv6 set */
-	assert_string_equal(nftnl_set_get_str(ds, NFTNL_SET_NAME), "ph_realplayer_servers_v4");
+	assert_string_equal(nftnl_set_get_str(ds, NFTNL_SET_NAME), "ph_rp_servers_v4");
 	assert_int_equal(nftnl_set_get_u32(ds, NFTNL_SET_FLAGS), NFT_SET_TIMEOUT | NFT_SET_EVAL);
 	assert_int_equal(nftnl_set_get_u32(ds, NFTNL_SET_KEY_TYPE), 7);
 	assert_int_equal(nftnl_set_get_u32(ds, NFTNL_SET_KEY_LEN), 4);
 	assert_int_equal(nftnl_set_get_u64(ds, NFTNL_SET_TIMEOUT), 600000);
 	assert_int_equal(nftnl_set_get_u32(ds, NFTNL_SET_DESC_SIZE), NFT_DYNSET_SIZE);
 	expect_elems(ds, "");
-	/* The first output rule of line 1: established pna packets refresh the server. */
-	const struct nftnl_rule *r = rule_for(&f, IR_OUTPUT, IR_V4, 1);
+	/* The first output rule of the allow: established pna packets refresh the server. */
+	const struct nftnl_rule *r = rule_for(&f, IR_OUTPUT, IR_V4, 4);
 	static const char *const upd[] = {"meta", "cmp", "payload", "cmp", "meta", "cmp", "payload", "cmp",
 					  "ct", "bitwise", "cmp", "payload", "dynset", NULL};
 	expect_names(r, upd);
@@ -634,18 +639,18 @@ static void test_dynamic_sets(void **state)
 	assert_int_equal(nftnl_expr_get_u32(ld, NFTNL_EXPR_PAYLOAD_LEN), 4);
 	assert_int_equal(nftnl_expr_get_u32(dy, NFTNL_EXPR_DYNSET_OP), NFT_DYNSET_OP_UPDATE);
 	assert_int_equal(nftnl_expr_get_u32(dy, NFTNL_EXPR_DYNSET_SREG_KEY), NFT_REG_1);
-	assert_string_equal(nftnl_expr_get_str(dy, NFTNL_EXPR_DYNSET_SET_NAME), "ph_realplayer_servers_v4");
+	assert_string_equal(nftnl_expr_get_str(dy, NFTNL_EXPR_DYNSET_SET_NAME), "ph_rp_servers_v4");
 	assert_int_equal(nftnl_expr_get_u32(dy, NFTNL_EXPR_DYNSET_SET_ID), nftnl_set_get_u32(ds, NFTNL_SET_ID));
 	assert_false(nftnl_expr_is_set(dy, NFTNL_EXPR_DYNSET_TIMEOUT)); /* the set's timeout applies */
 	/* The data flows: the source address looked up in the set (the two flows' ports merged
 	 * into one set of their own). */
-	r = rule_for(&f, IR_INPUT, IR_V4, 1);
+	r = rule_for(&f, IR_INPUT, IR_V4, 4);
 	static const char *const look[] = {"meta", "cmp", "payload", "cmp", "payload", "lookup", "meta",
 					   "cmp", "payload", "lookup", "immediate", NULL};
 	expect_names(r, look);
 	const struct nftnl_expr *lk = expr_at(r, 5);
 	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 4), NFTNL_EXPR_PAYLOAD_OFFSET), 12); /* ip saddr */
-	assert_string_equal(nftnl_expr_get_str(lk, NFTNL_EXPR_LOOKUP_SET), "ph_realplayer_servers_v4");
+	assert_string_equal(nftnl_expr_get_str(lk, NFTNL_EXPR_LOOKUP_SET), "ph_rp_servers_v4");
 	assert_int_equal(nftnl_expr_get_u32(lk, NFTNL_EXPR_LOOKUP_SET_ID), nftnl_set_get_u32(ds, NFTNL_SET_ID));
 	/* status: peers the set learnt, and the timeout of 0 the kernel reports on each update,
 	 * are no drift; another set timeout is. */
@@ -658,7 +663,7 @@ static void test_dynamic_sets(void **state)
 	assert_int_equal(nl_diff(&f.want, &f.got.rs, &d), 0);
 	nftnl_set_set_u64((struct nftnl_set *)ds, NFTNL_SET_TIMEOUT, 60000);
 	assert_int_equal(nl_diff(&f.want, &f.got.rs, &d), 1);
-	assert_non_null(strstr(d.s, "set ph_realplayer_servers_v4 differs"));
+	assert_non_null(strstr(d.s, "set ph_rp_servers_v4 differs"));
 	assert_non_null(strstr(d.s, "{ filled at run time }"));
 	sb_free(&d);
 	fixture_free(&f);

@@ -142,10 +142,20 @@ static void test_library_channels(void **state)
 		"ip daddr 192.0.2.0/24 ip daddr @ph_nfs_rpc_servers_v4 udp sport 665-1023 udp dport 32768 accept\n"
 		"ip daddr 192.0.2.0/24 tcp sport 665-1023 tcp dport 2049 accept\n"
 		"ip daddr 192.0.2.0/24 udp sport 665-1023 udp dport 2049 accept\n");
-	/* realplayer's two data flows share one set per family. */
+	/* realplayer's two statically scoped data flows (PNA, RTSP over HTTP) share one set per
+	 * family; its RTSP data are pinholed's, read off the SETUP reply. */
 	expect_dynsets("allow realplayer client;",
-		"ph_realplayer_servers_v4 v4 600s server realplayer/pna, rtsp, rtsp-http\n"
-		"ph_realplayer_servers_v6 v6 600s server realplayer/pna, rtsp, rtsp-http\n");
+		"ph_realplayer_servers_v4 v4 600s server realplayer/pna, rtsp-http\n"
+		"ph_realplayer_servers_v6 v6 600s server realplayer/pna, rtsp-http\n"
+		"ph_realplayer_data_rtsp_v4 v4 600s server realplayer/rtsp\n"
+		"ph_realplayer_data_rtsp_v6 v6 600s server realplayer/rtsp\n");
+	/* With `negotiated static;` the RTSP data fall back to the guide's ports, scoped to the
+	 * servers of flow rtsp in sets of their own. */
+	expect_dynsets("negotiated static;\nallow realplayer client;",
+		"ph_realplayer_servers_v4 v4 600s server realplayer/pna, rtsp-http\n"
+		"ph_realplayer_servers_v6 v6 600s server realplayer/pna, rtsp-http\n"
+		"ph_realplayer_rtsp_servers_v4 v4 600s server realplayer/rtsp\n"
+		"ph_realplayer_rtsp_servers_v6 v6 600s server realplayer/rtsp\n");
 	/* MSN's file transfer is relayed by the switchboard (hub): pinholed's sets, the sender's
 	 * without a peer (tests/unit/test_relayed.c has the rest). */
 	expect_rules("allow msn client;", IR_INPUT,
@@ -200,7 +210,7 @@ static void test_deny_stays_broad(void **state)
 	(void)state;
 	/* A deny of the app closes the fallback for everyone and records nothing. */
 	expect_rules("deny realplayer client; allow ssh client;", IR_INPUT,
-		     "udp dport 7000 drop\nudp dport 6970 drop\n");
+		     "udp dport { 6970, 7000 } drop\nudp dport 7000 drop\nudp dport 6970 drop\n");
 	expect_dynsets("deny realplayer client; allow ssh client;", "");
 }
 
@@ -370,7 +380,11 @@ static void test_state_records_in_order(void **state)
 	/* Nobody used a control flow yet; without a state, nobody ever has. */
 	expect_v(c, &st, "udp 192.0.2.7:5000 -> 10.0.0.5:7000 in", IR_DROP);
 	expect_v(c, NULL, "udp 192.0.2.7:5000 -> 10.0.0.5:7000 in", IR_DROP);
+	/* An RTSP request records nothing: its data are pinholed's (SETUP reply). */
 	expect_v(c, &st, "tcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn", IR_ACCEPT);
+	assert_int_equal(st.v.n, 0);
+	expect_v(c, &st, "udp 192.0.2.7:5000 -> 10.0.0.5:7000 in", IR_DROP);
+	expect_v(c, &st, "tcp 10.0.0.5:40002 -> 192.0.2.7:7070 out syn", IR_ACCEPT);
 	assert_int_equal(st.v.n, 1);
 	assert_string_equal(st.v.v[0].set, "ph_realplayer_servers_v4");
 	expect_v(c, &st, "udp 192.0.2.7:5000 -> 10.0.0.5:7000 in", IR_ACCEPT);
@@ -458,9 +472,9 @@ static void test_explain_wording_lines(void **state)
 	assert_true(ok);
 	struct ir_state st = {0};
 	char *t = explain_text(c, &st, "udp 192.0.2.7:5000 -> 10.0.0.5:7000 in");
-	assert_non_null(strstr(t, "scoped:  would be accepted after 192.0.2.7 used flow pna, rtsp or "
-				  "rtsp-http of realplayer within 10m ("));
-	assert_non_null(strstr(t, ":2, realplayer flow data; set ph_realplayer_servers_v4)\n"));
+	assert_non_null(strstr(t, "scoped:  would be accepted after 192.0.2.7 used flow rtsp of realplayer "
+				  "within 10m ("));
+	assert_non_null(strstr(t, ":2, realplayer flow data-rtsp; set ph_realplayer_rtsp_servers_v4)\n"));
 	free(t);
 	/* The server side: the client must have asked the portmapper. */
 	t = explain_text(c, &st, "udp [fd00::7]:1010 -> [fd00::5]:700 in");
@@ -468,6 +482,10 @@ static void test_explain_wording_lines(void **state)
 				  "10m"));
 	free(t);
 	t = explain_text(c, &st, "tcp 10.0.0.5:40000 -> 192.0.2.7:554 out syn");
+	assert_string_equal(t, "records: server 192.0.2.7 in set ph_realplayer_rtsp_servers_v4 for 10m "
+			       "(it opens realplayer flow data-rtsp to it)\n");
+	free(t);
+	t = explain_text(c, &st, "tcp 10.0.0.5:40001 -> 192.0.2.7:7070 out syn");
 	assert_string_equal(t, "records: server 192.0.2.7 in set ph_realplayer_servers_v4 for 10m "
 			       "(it opens realplayer flow data, data-realone to it)\n");
 	free(t);
