@@ -19,6 +19,14 @@ the peer namespace behind `allow rtsp client;`. Per family, IPv4 and IPv6:
 - after the client's TEARDOWN its control connection ends (conntrack forgets it after
   TIME_WAIT, shortened to 2 s inside these namespaces so the test need not wait 120 s) and
   pinholed deletes the pinholes on both ends: the sets are empty.
+
+The `realplayer` subset runs the same software behind `allow realplayer server;` and
+`allow realplayer client;` (stdlib-apps/realplayer.pin: its flow rtsp is RTSP's control
+connection, flow data-rtsp the data the SETUP reply's client_port names, with no RTCP flow):
+blocked without pinholed (rtspsrc's ports are ephemeral, not the guide's 7000 or 6970); with
+`negotiated static;` the stream passes when rtspsrc receives on the guide's port 7000
+(port-range=7000-7001); with pinholed on both ends the sets hold the exact pinhole, the
+stream passes, the third party's UDP to the port is dropped, and TEARDOWN closes it.
 """
 import os
 import socket
@@ -64,6 +72,8 @@ url, want, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 p = Gst.parse_launch("rtspsrc name=src protocols=udp latency=0 ! fakesink name=sink "
                      "signal-handoffs=true sync=false")
 p.get_by_name("src").set_property("location", url)
+if len(sys.argv) > 4:   # the client ports (RTP, RTCP) rtspsrc offers in its SETUP
+    p.get_by_name("src").set_property("port-range", sys.argv[4])
 loop, n, err = GLib.MainLoop(), [0], []
 def handoff(*a):
     n[0] += 1
@@ -94,6 +104,18 @@ FAMS = [("IPv4", "v4", "10.0.0.5", "10.0.0.7"), ("IPv6", "v6", "fd00:a::5", "fd0
 WANT = 40        # RTP buffers: 2.5 s of the 8 kHz stream
 PLAY_S = 6.0     # the streaming run lasts this long at most
 THIRD_SPORT = 41000
+
+# Per app: the policies of both ends, the pinholed sets (media: the SETUP reply's client_port
+# on the client; rtcp: its server_port on the server, None when the app has no such flow) and
+# the rtspsrc port range the static fallback admits (None: any port, RTP's 1024-65535).
+APPS = {
+    "rtsp": dict(name="gst-rtsp-server + rtspsrc", server="allow rtsp server;\n",
+                 client="allow rtsp client;\n", media="ph_rtsp_media", rtcp="ph_rtsp_rtcp",
+                 static_range=None),
+    "realplayer": dict(name="gst-rtsp-server + rtspsrc, app realplayer", server="allow realplayer server;\n",
+                       client="allow realplayer client;\n", media="ph_realplayer_data_rtsp", rtcp=None,
+                       static_range="7000-7001"),
+}
 
 
 def gst_missing():
@@ -158,16 +180,17 @@ def url(addr):
     return f"rtsp://[{addr}]:554/test" if ":" in addr else f"rtsp://{addr}:554/test"
 
 
-def start_client(procs, topo, base, addr, limit, tag):
+def start_client(procs, topo, base, addr, limit, tag, port_range=None):
     path = os.path.join(base, "rtsp-client.py")
     log = os.path.join(base, f"rtsp-client-{tag}.log")
-    p = procs.start(topo.peer, [PY, path, url(addr), str(WANT), str(limit)], open(log, "w"))
+    argv = [PY, path, url(addr), str(WANT), str(limit)] + ([port_range] if port_range else [])
+    p = procs.start(topo.peer, argv, open(log, "w"))
     return p, log
 
 
-def play(procs, topo, base, addr, tag, limit=PLAY_S + 4):
+def play(procs, topo, base, addr, tag, limit=PLAY_S + 4, port_range=None):
     """Runs the client to its end: (buffers received, its output)."""
-    p, log = start_client(procs, topo, base, addr, limit, tag)
+    p, log = start_client(procs, topo, base, addr, limit, tag, port_range)
     try:
         p.wait(timeout=limit + 15)
     except subprocess.TimeoutExpired:
@@ -201,16 +224,17 @@ def wait_empty(R, topo, sets, timeout=75):
         time.sleep(0.5)
 
 
-def cases(base, R):
-    """R: the test_real_apps module (its SUITE, Procs, Pinholed, policies)."""
-    name = "gst-rtsp-server + rtspsrc"
+def cases(base, R, app="rtsp"):
+    """R: the test_real_apps module (its SUITE, Procs, Pinholed, policies); app: a key of APPS."""
+    A = APPS[app]
+    name = A["name"]
     SUITE = R.SUITE
     lack = gst_missing()
     if not os.access(R.PINHOLED, os.X_OK):
         lack.append(R.PINHOLED)
     if lack:
         return R.skip_or_fail(name, lack)
-    d = os.path.join(base, "rtsp")
+    d = os.path.join(base, app)
     os.makedirs(d, exist_ok=True)
     for fn, text in (("rtsp-server.py", SERVER), ("rtsp-client.py", CLIENT)):
         with open(os.path.join(d, fn), "w") as f:
@@ -237,21 +261,23 @@ def cases(base, R):
                 SUITE.check(f"{name}: without a firewall: {fam} UDP from the third namespace reaches the client",
                             udp_reaches(oth, topo.peer, cli, 47000))
             # firewalls, no pinholed: RTSP passes, the media do not (and cannot fall back to TCP)
-            R.both_ends(topo, "allow rtsp server;\n", "allow rtsp client;\n")
+            R.both_ends(topo, A["server"], A["client"])
             for fam, v, srv, cli in FAMS:
                 n, out = play(procs, topo, d, srv, f"{v}-blocked")
                 SUITE.expect(f"{name}: firewalls, no pinholed: {fam} rtspsrc receives no RTP buffer", n, 0)
                 SUITE.check(f"{name}: firewalls, no pinholed: {fam} the RTSP exchange itself passes "
                             "(SETUP and PLAY answered)", "progress: Sent PLAY request" in out, out)
-            # the scoped static fallback: no daemon, UDP 1024-65535 from servers the client used
+            # the scoped static fallback: no daemon, the flow's ports from servers the client used
             R.unload(topo)
-            R.both_ends(topo, "negotiated static;\nallow rtsp server;\n", "negotiated static;\nallow rtsp client;\n")
+            R.both_ends(topo, "negotiated static;\n" + A["server"], "negotiated static;\n" + A["client"])
+            pr = A["static_range"]
             for fam, v, srv, cli in FAMS:
-                n, out = play(procs, topo, d, srv, f"{v}-static")
-                SUITE.check(f"{name}: negotiated static: {fam} rtspsrc receives {WANT} RTP buffers", n >= WANT, out)
+                n, out = play(procs, topo, d, srv, f"{v}-static", port_range=pr)
+                SUITE.check(f"{name}: negotiated static: {fam} rtspsrc receives {WANT} RTP buffers" +
+                            (f" on client ports {pr}" if pr else ""), n >= WANT, out)
             # pinholed on both ends
             R.unload(topo)
-            spol, cpol = "allow rtsp server;\n", "allow rtsp client;\n"
+            spol, cpol = A["server"], A["client"]
             paths = []
             for ns, pol in ((topo.fw, spol), (topo.peer, cpol)):
                 path = os.path.join(d, f"{ns}.pin")
@@ -266,23 +292,29 @@ def cases(base, R):
                 return
             for fam, v, srv, cli in FAMS:
                 p, log = start_client(procs, topo, d, srv, PLAY_S, f"{v}-pinholed")
+                mset, rset = f"{A['media']}_{v}", A["rtcp"] and f"{A['rtcp']}_{v}"
                 media, rtcp = None, None
                 deadline = time.monotonic() + PLAY_S
-                while time.monotonic() < deadline and (media is None or rtcp is None):
-                    media = port_of(R.set_elements(topo.peer, f"ph_rtsp_media_{v}"), f"{srv} . {cli}")
-                    rtcp = port_of(R.set_elements(topo.peer, f"ph_rtsp_rtcp_{v}"), f"{srv} . {cli}")
+                while time.monotonic() < deadline and (media is None or (rset and rtcp is None)):
+                    media = port_of(R.set_elements(topo.peer, mset), f"{srv} . {cli}")
+                    rtcp = rset and port_of(R.set_elements(topo.peer, rset), f"{srv} . {cli}")
                     time.sleep(0.2)
                 SUITE.check(f"{name}: pinholed: {fam} the client's media pinhole is {srv} . {cli} . udp . "
-                            "the SETUP reply's client_port", media is not None, ph.logs())
-                SUITE.check(f"{name}: pinholed: {fam} the client's rtcp pinhole is {srv} . {cli} . udp . "
-                            "the reply's server_port", rtcp is not None, ph.logs())
+                            f"the SETUP reply's client_port (set {mset})", media is not None, ph.logs())
+                if rset:
+                    SUITE.check(f"{name}: pinholed: {fam} the client's rtcp pinhole is {srv} . {cli} . udp . "
+                                "the reply's server_port", rtcp is not None, ph.logs())
+                if media is not None and app == "realplayer":
+                    SUITE.check(f"{name}: pinholed: {fam} the pinhole is rtspsrc's own port {media}, not the "
+                                "guide's static 7000 or 6970", media not in (6970, 7000), repr(media))
                 if media is not None:
-                    srv_media = R.set_elements(topo.fw, f"ph_rtsp_media_{v}")
+                    srv_media = R.set_elements(topo.fw, mset)
                     SUITE.check(f"{name}: pinholed: {fam} the server's media pinhole is {cli} . {srv} . udp . {media}",
                                 port_of(srv_media, f"{cli} . {srv}") == media, repr(srv_media))
-                    srv_rtcp = R.set_elements(topo.fw, f"ph_rtsp_rtcp_{v}")
-                    SUITE.check(f"{name}: pinholed: {fam} the server's rtcp pinhole is {cli} . {srv} . udp . {rtcp}",
-                                port_of(srv_rtcp, f"{cli} . {srv}") == rtcp, repr(srv_rtcp))
+                    if rset:
+                        srv_rtcp = R.set_elements(topo.fw, rset)
+                        SUITE.check(f"{name}: pinholed: {fam} the server's rtcp pinhole is {cli} . {srv} . udp . {rtcp}",
+                                    port_of(srv_rtcp, f"{cli} . {srv}") == rtcp, repr(srv_rtcp))
                     # while the stream runs: the third namespace's datagram to the same port is dropped
                     udp_send(oth, cli, media)
                     time.sleep(0.5)
@@ -304,8 +336,8 @@ def cases(base, R):
                 SUITE.check(f"{name}: pinholed on both ends: {fam} rtspsrc receives {WANT} RTP buffers over UDP",
                             n >= WANT, out + ph.logs())
                 # TEARDOWN, the connection closes, conntrack forgets it: pinholed closes the pinholes
-                left = wait_empty(R, topo, [(ns, f"ph_rtsp_{f}_{v}") for ns in (topo.fw, topo.peer)
-                                            for f in ("media", "rtcp")])
+                left = wait_empty(R, topo, [(ns, f"{f}_{v}") for ns in (topo.fw, topo.peer)
+                                            for f in (A["media"], A["rtcp"]) if f])
                 SUITE.expect(f"{name}: pinholed: {fam} after TEARDOWN and the control connection's end the "
                              "pinholes are gone on both ends", left, [])
             SUITE.check(f"{name}: pinholed stops and says it closed its pinholes", ph.stop(), ph.logs())

@@ -409,6 +409,40 @@ def msn_invitation(addr, port):
     return b"MSG 5 N " + str(len(body)).encode() + b"\r\n" + body
 
 
+def msn_session(A, S, expect_port, addr=None):
+    """A scripted switchboard on S, alice and bob connected to it, alice's invitation naming
+    addr (default her own A) and expect_port relayed to bob: (switchboard, alice's socket,
+    bob's, whether bob got the invitation)."""
+    sb = subprocess.Popen(["ip", "netns", "exec", NS["srv"], sys.executable, "-c", SWITCHBOARD, S])
+    time.sleep(0.5)
+    a = N.socket_in(NS["a"], fam_of(S), socket.SOCK_STREAM)
+    b = N.socket_in(NS["b"], fam_of(S), socket.SOCK_STREAM)
+    for x in (a, b):
+        x.settimeout(3)
+    a.connect((S, 1863))
+    time.sleep(0.2)
+    b.connect((S, 1863))
+    time.sleep(0.2)
+    a.sendall(msn_invitation(addr or A, expect_port))
+    got = b""
+    try:
+        while b"AuthCookie" not in got:
+            chunk = b.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        pass
+    return sb, a, b, b"IP-Address: " + (addr or A).encode() in got
+
+
+def msn_end(sb, a, b):
+    a.close()
+    b.close()
+    sb.kill()
+    sb.wait()
+
+
 def msn_round(fam, d, pols, short_pols):
     A, B, S = (A4 if fam == "IPv4" else A6)["a"], (A4 if fam == "IPv4" else A6)["b"], \
         (A4 if fam == "IPv4" else A6)["srv"]
@@ -416,33 +450,9 @@ def msn_round(fam, d, pols, short_pols):
     data = b"an MSNFTP file\n" * 30
 
     def session(expect_port, addr=None):
-        sb = subprocess.Popen(["ip", "netns", "exec", NS["srv"], sys.executable, "-c", SWITCHBOARD, S])
-        time.sleep(0.5)
-        a = N.socket_in(NS["a"], fam_of(S), socket.SOCK_STREAM)
-        b = N.socket_in(NS["b"], fam_of(S), socket.SOCK_STREAM)
-        for x in (a, b):
-            x.settimeout(3)
-        a.connect((S, 1863))
-        time.sleep(0.2)
-        b.connect((S, 1863))
-        time.sleep(0.2)
-        a.sendall(msn_invitation(addr or A, expect_port))
-        got = b""
-        try:
-            while b"AuthCookie" not in got:
-                chunk = b.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
-        except OSError:
-            pass
-        return sb, a, b, b"IP-Address: " + (addr or A).encode() in got
+        return msn_session(A, S, expect_port, addr)
 
-    def end(sb, a, b):
-        a.close()
-        b.close()
-        sb.kill()
-        sb.wait()
+    end = msn_end
 
     sb, a, b, ok = session(6891)
     try:
@@ -497,6 +507,70 @@ def msn_round(fam, d, pols, short_pols):
     d.stop()
 
 
+# --------------------------------------------------------------------------- reload
+
+def reload_round(fam, d, pols):
+    """`pinhole apply` while relayed pinholes live: an IRC DCC and an MSNFTP pinhole on both
+    ends (bob's outbound, alice's peerless listen), their control connections still open.
+    The same policy again: both come back and the DCC transfer passes. A policy without msn
+    (written to the file pinholed reads, as an operator edits it): the DCC pinholes come back,
+    the MSN ones are gone with their sets, and the MSN transfer is dropped."""
+    A, B, S = (A4 if fam == "IPv4" else A6)["a"], (A4 if fam == "IPv4" else A6)["b"], \
+        (A4 if fam == "IPv4" else A6)["srv"]
+    v = "v4" if fam == "IPv4" else "v6"
+    data = b"a file across a reload\n" * 20
+    port = 40300 if v == "v4" else 40400
+    full = {h: open(pols[h]).read() for h in ("a", "b")}
+    for h in ("a", "b"):
+        d.start(h, apply_file(h, pols[h]))
+    time.sleep(1)
+    al, bo = Irc("a", S, f"ralice{v}"), Irc("b", S, f"rbob{v}")
+    sb = ma = mb = None
+    try:
+        al.send(f"PRIVMSG rbob{v} :\x01DCC SEND r.txt {dcc_addr(A)} {port} {len(data)}\x01")
+        bo.wait_for("DCC SEND")
+        sb, ma, mb, ok = msn_session(A, S, 6891)
+        time.sleep(0.3)
+        dcc, dcc_l = f"{A} . {B} . tcp . {port}", f"{A} . tcp . {port}"
+        msn, msn_l = f"{A} . {B} . tcp . 6891", f"{A} . tcp . 6891"
+
+        def live():
+            return (dcc in elements("b", f"ph_irc_dcc_{v}"), dcc_l in elements("a", f"ph_irc_dcc_listen_{v}"),
+                    msn in elements("b", f"ph_msn_file_{v}"), msn_l in elements("a", f"ph_msn_file_listen_{v}"))
+        SUITE.expect(f"reload {fam}: before: the DCC and MSNFTP pinholes on bob and alice", live(),
+                     (True, True, True, True))
+        for h in ("a", "b"):
+            apply_file(h, pols[h])
+        time.sleep(0.5)
+        SUITE.expect(f"reload {fam}: after `pinhole apply` of the same policy all four are back", live(),
+                     (True, True, True, True))
+        SUITE.check(f"reload {fam}: and the DCC transfer passes", transfer("b", A, port, data))
+        SUITE.check(f"reload {fam}: and the MSN transfer passes", transfer("b", A, 6891, data))
+        for h in ("a", "b"):
+            with open(pols[h], "w") as f:
+                f.write("allow irc client;\n")
+            apply_file(h, pols[h])
+        time.sleep(0.5)
+        SUITE.expect(f"reload {fam}: after `pinhole apply` of a policy without msn the DCC pinholes are back, "
+                     "the MSN ones gone", live(), (True, True, False, False))
+        SUITE.check(f"reload {fam}: the DCC transfer still passes", transfer("b", A, port, data))
+        SUITE.check(f"reload {fam}: the MSN transfer is dropped", not transfer("b", A, 6891, data))
+        SUITE.check(f"reload {fam}: carol (no offer) to the DCC port is still dropped",
+                    not transfer("c", A, port, data))
+        for h, log in (("b", f"dropped ph_msn_file_{v} {msn}"), ("a", f"dropped ph_msn_file_listen_{v} {msn_l}")):
+            SUITE.check(f"reload {fam}: {h}'s pinholed logs the MSN pinhole dropped on reload", log in d.log(h),
+                        d.log(h)[-1500:])
+    finally:
+        for h in ("a", "b"):
+            with open(pols[h], "w") as f:
+                f.write(full[h])
+        al.close()
+        bo.close()
+        if sb:
+            msn_end(sb, ma, mb)
+        d.stop()
+
+
 def main():
     ktest.preflight_or_skip("pinholed relayed")
     for tool in ("ngircd",):
@@ -529,6 +603,9 @@ def main():
             for h in ("a", "b"):
                 apply_file(h, pols[h])
             msn_round(fam, d, pols, short)
+            for h in ("a", "b"):
+                apply_file(h, pols[h])
+            reload_round(fam, d, pols)
         log = d.log("b")
         SUITE.check("bob's pinholed logs each relayed pinhole opened and refused, with the statement",
                     "opened ph_irc_dcc_v4" in log and "refused ph_irc_dcc_v4" in log and

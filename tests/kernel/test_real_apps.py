@@ -1006,16 +1006,22 @@ def rtsp_cases(base):
     real_rtsp.cases(base, sys.modules[__name__])
 
 
+def realplayer_cases(base):
+    """The same RTSP software behind the app realplayer (flow data-rtsp): tests/kernel/real_rtsp.py."""
+    import real_rtsp
+    real_rtsp.cases(base, sys.modules[__name__], "realplayer")
+
+
 def main():
     ktest.preflight_or_skip("test_real_apps")
     if not os.access(PINHOLE, os.X_OK):
         print(f"SKIP test_real_apps: {PINHOLE} not built (make)", flush=True)
         sys.exit(ktest.SKIP)
-    only = set(sys.argv[1:])   # samba, dnsmasq, dns, tftp, vsftpd, chrony, nfs, pinholed, irc, rtsp
+    only = set(sys.argv[1:])   # samba, dnsmasq, dns, tftp, vsftpd, chrony, nfs, pinholed, irc, rtsp, realplayer
     with tempfile.TemporaryDirectory(prefix="ph-real-") as base:
         os.chmod(base, 0o755)
         for fn in (samba_cases, dnsmasq_cases, dns_cases, tftp_cases, vsftpd_cases, chrony_cases, nfs_cases,
-                   pinholed_cases, irc_cases, rtsp_cases):
+                   pinholed_cases, irc_cases, rtsp_cases, realplayer_cases):
             if only and fn.__name__.split("_")[0] not in only:
                 continue
             try:

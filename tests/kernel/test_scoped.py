@@ -3,7 +3,8 @@
 
 One host topology per form (nft -f, `pinhole apply` over netlink, iptables + ip6tables in the
 legacy and the nft variant), both families, steps in order on the same topology:
-  - realplayer client: UDP to the client's port 7000 from a server that never used a request
+  - realplayer client (its RTSP data, flow data-rtsp, on their `negotiated static;` fallback,
+    7000 and 6970): UDP to the client's port 7000 from a server that never used a request
     flow is dropped; after a real TCP connection to the server's port 554 it passes (a new
     datagram, not part of an earlier exchange); from another address of the same machine, or
     to a port next to it, it is still dropped;
