@@ -54,7 +54,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS) $(RUNTIME_PROTO_OBJS))
+# pinholed's offer check (pd_check.c, pure code) for fuzz_pd_check, linked into every target.
+FUZZ_OBJS := $(patsubst build/obj/%,build/fuzz/obj/%,$(OBJS) $(RUNTIME_PROTO_OBJS) build/obj/runtime/pinholed/pd_check.o)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 # pinholed (runtime/pinholed): its parts that need no parser (headers, checks, tables, netlink

@@ -104,6 +104,37 @@ static enum pd_verdict check_relayed(const struct pd_target *t, const struct pd_
 	return PD_OPEN;
 }
 
+static bool in_scope(const struct ir_addrset *scope, uint8_t family, const uint8_t *a)
+{
+	uint8_t irfam = family == AF_INET6 ? IR_V6 : IR_V4;
+	for (size_t i = 0; scope && i < scope->n; i++)
+		if (ir_prefix_contains(&scope->v[i], irfam, a))
+			return true;
+	return false;
+}
+
+/* An offer names `a`, another address than its sender's (pd_check.h): NULL when it may open,
+ * else why not. On the sender (`sender_is_local`) the host knows its own addresses; on the
+ * receiver only the statement's scope for the peer says which addresses the peer may use. */
+static const char *other_address(const struct pd_target *t, const struct pd_own *own,
+				 bool sender_is_local, const uint8_t *a, uint8_t family)
+{
+	if (pd_addr_refused(family, a))
+		return "the address in the message is not the sender's, and a loopback, multicast, broadcast, "
+		       "unspecified or link-local one";
+	if (sender_is_local)
+		return is_own(own, family, a) ? NULL
+		       : "the address in the message is neither the sender's nor one of this host's";
+	if (!t->peer_scope || !t->peer_scope->n)
+		return "the address in the message is not the sender's (the statement names no peer "
+		       "addresses it could be checked against)";
+	if (is_own(own, family, a))
+		return "the address in the message is this host's, not the sender's";
+	if (!in_scope(t->peer_scope, family, a))
+		return "the address in the message is not the sender's, nor in the statement's peer addresses";
+	return NULL;
+}
+
 enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoints *ep,
 			       const struct pd_own *own, enum ph_side side,
 			       const struct ph_offer *o, uint16_t port, struct pd_pinhole *out,
@@ -125,6 +156,7 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 	bool sender_is_server = (side == PH_REPLY) != ep->opener_is_server;
 	const uint8_t *sender = side == PH_REPLY ? ep->server : ep->client;
 	bool listener_is_server;
+	const uint8_t *named = NULL; /* another address than the sender's, if the offer names one */
 	switch (o->listener) {
 	case PH_LISTEN_SENDER:
 		listener_is_server = sender_is_server;
@@ -138,11 +170,10 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 		bool unspecified = (o->family == AF_INET || o->family == AF_INET6) &&
 				   !memcmp(o->addr, zero, alen(o->family));
 		/* An offer relayed by a server names a third party: only a `relayed` channel's
-		 * sets take it (check_relayed); here it is refused, never widened. */
-		if (!unspecified && (o->family != ep->family || memcmp(o->addr, sender, alen(ep->family)))) {
-			*why = "the address in the message is not the sender's";
-			return PD_REFUSE;
-		}
+		 * sets take it (check_relayed); another address of the sender only as
+		 * other_address allows; anything else is refused, never widened. */
+		if (!unspecified && (o->family != ep->family || memcmp(o->addr, sender, alen(ep->family))))
+			named = o->addr;
 		break;
 	}
 	default:
@@ -151,6 +182,14 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 	}
 	if (listener_is_server != t->listener_is_server)
 		return PD_SKIP;
+	/* this host's end of the connection: the app's client when the set's peer is the server */
+	bool sender_is_local = sender_is_server != t->peer_is_server;
+	if (named && o->family != ep->family) {
+		*why = "the address in the message is not the sender's";
+		return PD_REFUSE;
+	}
+	if (named && (*why = other_address(t, own, sender_is_local, named, ep->family)))
+		return PD_REFUSE;
 	if (pd_addr_refused(ep->family, ep->client) || pd_addr_refused(ep->family, ep->server)) {
 		*why = "loopback, multicast, broadcast, unspecified or link-local address";
 		return PD_REFUSE;
@@ -167,6 +206,8 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 	out->family = ep->family;
 	memcpy(out->peer, t->peer_is_server ? pd_app_server(ep) : pd_app_client(ep), alen(ep->family));
 	memcpy(out->local, t->peer_is_server ? pd_app_client(ep) : pd_app_server(ep), alen(ep->family));
+	if (named) /* the address the listener gave: its peer reaches it there */
+		memcpy(sender_is_local ? out->local : out->peer, named, alen(ep->family));
 	out->l4proto = o->l4proto;
 	out->port = port;
 	return PD_OPEN;

@@ -29,6 +29,9 @@ struct pd_target {
 	uint32_t program;         /* the flow's ONC RPC program (`program N`); 0 = any allowed one */
 	const char *where;        /* "fw.pin:3 allow nfs client (nfs flow mountd)", for the log */
 	enum pd_relay relay;
+	/* The statement's addresses for the peer (its `to` on a client, `from` on a server), of
+	 * the set's family; NULL or empty = any. Bounds the other-address case below. */
+	const struct ir_addrset *peer_scope;
 };
 
 /* An opened pinhole: the set's key fields. */
@@ -68,7 +71,14 @@ struct pd_own {
  * connection for target `t`: PD_OPEN with *out filled, PD_SKIP when the offer is about
  * another flow (protocol, family or listening side differ), PD_REFUSE with *why (static
  * text) when it must not open anything: an address that is not the sender's, an address
- * no pinhole may go to, a port below 1024 the flow does not name, port 0. For a relayed
+ * no pinhole may go to, a port below 1024 the flow does not name, port 0.
+ *
+ * An offer naming another address of its sender (rpcbind on a server with two global
+ * addresses answers GETADDR with either) opens only where that address can be trusted: on
+ * the sender itself when it is one of `own` (the pinhole's local address is the one named),
+ * and on the receiver when t->peer_scope is not empty and holds it, and it is none of `own`
+ * and no loopback, multicast, broadcast, unspecified or link-local address (the pinhole's
+ * peer is the one named). Anything else is refused, as before. For a relayed
  * target (t->relay), PD_RECV takes the offers the server relays to the app's client and
  * opens towards the address named, which must be no end of the control connection, none of
  * `own` (may be NULL) and no loopback, multicast, broadcast, unspecified or link-local one;

@@ -58,7 +58,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* This host's addresses, read again when a relayed offer comes a second or more after the
+/* This host's addresses, read again when an offer comes a second or more after the
  * last reading (offers are rare; an address added since then is seen). */
 static const struct pd_own *own_addrs(struct daemon *d)
 {
@@ -131,6 +131,44 @@ static void queue_op(struct daemon *d, bool add, const struct pd_target *t, cons
 		flush_ops(d); /* a delete of an element that already expired fails its whole batch */
 }
 
+/* One offer, one port, one target. Returns whether it opened a pinhole at another address
+ * than the connection's own ends (an offer naming another address of its sender). */
+static bool offer_target(struct daemon *d, const struct pd_target *t, struct pd_conn *c,
+			 enum ph_side side, const struct ph_offer *o, uint16_t port)
+{
+	struct pd_pinhole ph;
+	const char *why;
+	const struct pd_own *own = t->relay == PD_RELAY_SEND ? NULL : own_addrs(d);
+	enum pd_verdict v = pd_check_offer(t, &c->ep, own, side, o, port, &ph, &why);
+	if (v == PD_SKIP)
+		return false;
+	const uint8_t *peer = t->peer_is_server ? pd_app_server(&c->ep) : pd_app_client(&c->ep);
+	const uint8_t *local = t->peer_is_server ? pd_app_client(&c->ep) : pd_app_server(&c->ep);
+	if (v == PD_REFUSE && t->relay != PD_RELAY_NONE) {
+		log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
+		return false;
+	}
+	if (v == PD_REFUSE) {
+		memset(&ph, 0, sizeof(ph));
+		ph.family = c->ep.family;
+		memcpy(ph.peer, peer, 16);
+		memcpy(ph.local, local, 16);
+		ph.l4proto = o->l4proto;
+		ph.port = port;
+		log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
+		return false;
+	}
+	size_t n = c->ep.family == AF_INET6 ? 16 : 4;
+	bool elsewhere = t->relay == PD_RELAY_NONE && (memcmp(ph.peer, peer, n) || memcmp(ph.local, local, n));
+	if (!pd_live_open(d->tab, c, t, &ph, now_ms(), &why)) {
+		log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
+		return elsewhere;
+	}
+	log_pinhole("opened", t, &ph, o->what ? o->what : "offer", NULL);
+	queue_op(d, true, t, &ph, (uint64_t)t->timeout * 1000);
+	return elsewhere;
+}
+
 static void handle_offer(struct daemon *d, const struct pd_channel *ch, struct pd_conn *c,
 			 enum ph_side side, const struct ph_offer *o)
 {
@@ -144,37 +182,15 @@ static void handle_offer(struct daemon *d, const struct pd_channel *ch, struct p
 			o->what ? o->what : "offer", o->port_lo, o->port_hi, PD_MAX_PORTS);
 		return;
 	}
-	for (unsigned port = o->port_lo; port <= o->port_hi; port++) {
-		for (size_t i = 0; i < ch->ntargets; i++) {
-			const struct pd_target *t = &ch->targets[i];
-			struct pd_pinhole ph;
-			const char *why;
-			const struct pd_own *own = t->relay == PD_RELAY_RECV ? own_addrs(d) : NULL;
-			enum pd_verdict v = pd_check_offer(t, &c->ep, own, side, o, (uint16_t)port, &ph, &why);
-			if (v == PD_SKIP)
-				continue;
-			if (v == PD_REFUSE && t->relay != PD_RELAY_NONE) {
-				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
-				continue;
-			}
-			if (v == PD_REFUSE) {
-				memset(&ph, 0, sizeof(ph));
-				ph.family = c->ep.family;
-				memcpy(ph.peer, t->peer_is_server ? pd_app_server(&c->ep) : pd_app_client(&c->ep), 16);
-				memcpy(ph.local, t->peer_is_server ? pd_app_client(&c->ep) : pd_app_server(&c->ep), 16);
-				ph.l4proto = o->l4proto;
-				ph.port = (uint16_t)port;
-				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
-				continue;
-			}
-			if (!pd_live_open(d->tab, c, t, &ph, now_ms(), &why)) {
-				log_pinhole("refused", t, &ph, o->what ? o->what : "offer", why);
-				continue;
-			}
-			log_pinhole("opened", t, &ph, o->what ? o->what : "offer", NULL);
-			queue_op(d, true, t, &ph, (uint64_t)t->timeout * 1000);
-		}
-	}
+	/* An offer naming another address of its sender opened that one; a peer may as well use
+	 * the address it asked (libnfs takes only the port of a GETADDR reply), so the same offer
+	 * read as "the sender" opens the connection's own ends too. */
+	struct ph_offer at_sender = *o;
+	memset(at_sender.addr, 0, sizeof(at_sender.addr));
+	for (unsigned port = o->port_lo; port <= o->port_hi; port++)
+		for (size_t i = 0; i < ch->ntargets; i++)
+			if (offer_target(d, &ch->targets[i], c, side, o, (uint16_t)port))
+				offer_target(d, &ch->targets[i], c, side, &at_sender, (uint16_t)port);
 }
 
 struct feed_ctx {

@@ -18,6 +18,19 @@ static const struct rflow *find_flow(const struct resolved *r, const char *app, 
 	return NULL;
 }
 
+/* The statement's addresses for the peer of set `ds`: those of the rules that look it up
+ * (the peer's address is the key's first field, the packet's source when `src`). */
+static const struct ir_addrset *peer_scope(const struct ir_ruleset *ir, const struct ir_dynset *ds)
+{
+	for (size_t i = 0; i < ir->rules.n; i++) {
+		const struct ir_rule *r = &ir->rules.v[i];
+		const struct ir_setref *in = ir_rule_in_set(r);
+		if (r->action == IR_ACCEPT && in && in->name && !strcmp(in->name, ds->name))
+			return ir_rule_addrs(r, in->src ? IR_M_SADDR : IR_M_DADDR);
+	}
+	return NULL;
+}
+
 static void add_target(struct pd_policy *p, struct pd_channel *ch, const struct nft_dyn_set *d)
 {
 	const struct ir_dynset *ds = d->ds;
@@ -35,6 +48,7 @@ static void add_target(struct pd_policy *p, struct pd_channel *ch, const struct 
 	t->timeout = ds->timeout;
 	t->program = f->program;
 	t->relay = !f->relayed ? PD_RELAY_NONE : ds->peerless ? PD_RELAY_SEND : PD_RELAY_RECV;
+	t->peer_scope = peer_scope(&p->comp.ir, ds);
 	const char *stmt = ds->stmt_no > 0 && (size_t)ds->stmt_no <= p->comp.ir.texts.n
 			   ? p->comp.ir.texts.v[ds->stmt_no - 1] : "?";
 	char *w = xasprintf("%s (%s flow %s)", stmt, ds->app, ds->flow);

@@ -187,6 +187,81 @@ static void test_check(void **state)
 	assert_false(pd_addr_refused(AF_INET6, a));
 }
 
+/* rpcbind on a server with two global IPv6 addresses answers GETADDR, asked at one, with the
+ * other (the address of the transport it picks). The server's pinholed opens it when the
+ * address is one of the host's own (its pinhole is keyed to that address); the client's only
+ * when the statement's peer addresses hold it. Nothing else changes: a third party's address
+ * stays refused on both ends. */
+static void test_check_other_address(void **state)
+{
+	(void)state;
+	struct pd_endpoints ep = {.family = AF_INET6};
+	inet_pton(AF_INET6, "2001:db8:1::7", ep.client);
+	inet_pton(AF_INET6, "2001:db8:1::5", ep.server); /* asked here */
+	struct ph_offer o = {.listener = PH_LISTEN_NAMED, .family = AF_INET6, .l4proto = IPPROTO_TCP,
+			     .port_lo = 20048, .port_hi = 20048, .program = 100005};
+	inet_pton(AF_INET6, "2001:db8:2::5", o.addr); /* answered with this one */
+	struct pd_pinhole ph;
+	const char *why;
+	uint8_t want[16];
+	/* the server: its own second address opens, keyed client . that address */
+	struct pd_target srv = {.set = "ph_nfs_mountd_v6", .family = AF_INET6, .peer_is_server = false,
+				.listener_is_server = true, .tcp = true, .ports = &mountd, .timeout = 600};
+	struct pd_own own = {.n = 2};
+	own.v[0].family = own.v[1].family = AF_INET6;
+	memcpy(own.v[0].a, ep.server, 16);
+	memcpy(own.v[1].a, o.addr, 16);
+	assert_int_equal(pd_check_offer(&srv, &ep, &own, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	assert_memory_equal(ph.peer, ep.client, 16);
+	assert_memory_equal(ph.local, o.addr, 16);
+	/* not the host's: refused (without own addresses too) */
+	own.n = 1;
+	assert_int_equal(pd_check_offer(&srv, &ep, &own, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	assert_non_null(strstr(why, "nor one of this host's"));
+	assert_int_equal(pd_check_offer(&srv, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	/* the client: no peer addresses in the statement (`allow nfs client;`): refused */
+	struct pd_target cli = srv;
+	cli.peer_is_server = true;
+	assert_int_equal(pd_check_offer(&cli, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	assert_non_null(strstr(why, "names no peer addresses"));
+	/* `to 2001:db8::/32`: the server's other address is in it, the pinhole goes there */
+	struct ir_prefix scope_v[] = {{.family = IR_V6, .len = 32, .addr = {0x20, 0x01, 0x0d, 0xb8}}};
+	struct ir_addrset scope = {.n = 1, .v = scope_v};
+	cli.peer_scope = &scope;
+	assert_int_equal(pd_check_offer(&cli, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	assert_memory_equal(ph.peer, o.addr, 16);
+	assert_memory_equal(ph.local, ep.client, 16);
+	/* outside the scope, this client's own address, link-local, loopback: refused */
+	inet_pton(AF_INET6, "2001:db9::5", o.addr);
+	assert_int_equal(pd_check_offer(&cli, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	assert_non_null(strstr(why, "nor in the statement's peer addresses"));
+	inet_pton(AF_INET6, "2001:db8:3::7", o.addr);
+	own.n = 1;
+	memcpy(own.v[0].a, o.addr, 16);
+	assert_int_equal(pd_check_offer(&cli, &ep, &own, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	assert_non_null(strstr(why, "this host's"));
+	struct ir_prefix any_v[] = {{.family = IR_V6, .len = 0}};
+	struct ir_addrset any = {.n = 1, .v = any_v};
+	cli.peer_scope = &any;
+	inet_pton(AF_INET6, "fe80::5", o.addr);
+	assert_int_equal(pd_check_offer(&cli, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	inet_pton(AF_INET6, "::1", o.addr);
+	assert_int_equal(pd_check_offer(&cli, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	/* a port below 1024 the flow does not name stays refused at the other address too */
+	inet_pton(AF_INET6, "2001:db8:2::5", o.addr);
+	assert_int_equal(pd_check_offer(&cli, &ep, NULL, PH_REPLY, &o, 22, &ph, &why), PD_REFUSE);
+	/* another family than the connection's: refused */
+	o.family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.5", o.addr);
+	assert_int_equal(pd_check_offer(&cli, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_REFUSE);
+	/* the sender's own address still opens to the connection's ends, as before */
+	o.family = AF_INET6;
+	memcpy(o.addr, ep.server, 16);
+	assert_int_equal(pd_check_offer(&cli, &ep, NULL, PH_REPLY, &o, 20048, &ph, &why), PD_OPEN);
+	memcpy(want, ep.server, 16);
+	assert_memory_equal(ph.peer, want, 16);
+}
+
 static void test_table_caps(void **state)
 {
 	(void)state;
@@ -367,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_pkt_udp4),
 		cmocka_unit_test(test_pkt_tcp6_ext),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_other_address),
 		cmocka_unit_test(test_check_reversed),
 		cmocka_unit_test(test_table_caps),
 		cmocka_unit_test(test_peer_and_global_caps),
