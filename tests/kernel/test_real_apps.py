@@ -994,6 +994,52 @@ def pinholed_cases(base):
                     n += 1
                 udp = [l for l in ph.logs().splitlines() if "opened" in l and " udp " in l]
                 print(f"    pinholed opened {len(udp)} UDP pinhole(s) (libnfs asks the portmapper over TCP)", flush=True)
+            # A second global IPv6 address on the server's eth0: rpcbind's GETADDR reply, asked at
+            # fd00:a::5, names 2001:db8:b::5 (runtime/README.md, "Another address of the sender").
+            # The server's pinholed opens it (one of its own) and the address asked; the client's
+            # only when its statement names the server's addresses, and libnfs then connects to
+            # the address it asked.
+            N.ns_run(topo.fw, [N.IP, "addr", "add", "2001:db8:b::5/64", "dev", "eth0", "nodad"])
+            asked, other, peer6 = "fd00:a::5", "2001:db8:b::5", "fd00:a::7"
+            for title, cpol, want in (
+                    ("a client statement without server addresses", "allow nfs-insecure client;\n", False),
+                    ("a client statement naming both server addresses",
+                     "allow nfs-insecure client to fd00:a::/64, 2001:db8:b::/64;\n", True)):
+                paths = []
+                for ns, pol in ((topo.fw, "allow nfs-insecure server;\n"), (topo.peer, cpol)):
+                    path = os.path.join(base, f"{ns}.pin")
+                    with open(path, "w") as f:
+                        f.write(pol)
+                    paths.append((ns, path))
+                unload(topo)
+                both_ends(topo, "allow nfs-insecure server;\n", cpol)
+                ph = Pinholed(base, procs, paths)
+                if not SUITE.check(f"{name}: two server addresses, {title}: pinholed starts on both ends",
+                                   ph.ready(), ph.logs()):
+                    ph.stop()
+                    continue
+                ok = nfs_cp(topo, d, url(asked), n)
+                n += 1
+                SUITE.expect(f"{name}: two server addresses, {title}: nfs-cp NFSv3 over IPv6 "
+                             f"{'copies the file' if want else 'is blocked'}", ok, want)
+                srv = set_elements(topo.fw, "ph_nfs_insecure_mountd_v6")
+                for a in (other, asked):
+                    SUITE.check(f"{name}: two server addresses, {title}: the server's pinhole "
+                                f"{peer6} . {a} . tcp . {MOUNTD}",
+                                any(e.startswith(f"{peer6} . {a} . tcp . {MOUNTD}") for e in srv), repr(srv) + ph.logs())
+                cli = set_elements(topo.peer, "ph_nfs_insecure_mountd_v6")
+                if want:
+                    for a in (other, asked):
+                        SUITE.check(f"{name}: two server addresses, {title}: the client's pinhole "
+                                    f"{a} . {peer6} . tcp . {MOUNTD}",
+                                    any(e.startswith(f"{a} . {peer6} . tcp . {MOUNTD}") for e in cli), repr(cli))
+                    SUITE.expect(f"{name}: two server addresses, {title}: IPv6 TCP third peer -> {other}:{MOUNTD} "
+                                 "is blocked", connects(oth, other, MOUNTD), False)
+                else:
+                    SUITE.expect(f"{name}: two server addresses, {title}: the client opens nothing", cli, [])
+                    SUITE.check(f"{name}: two server addresses, {title}: the client's pinholed says why",
+                                "names no peer addresses" in ph.logs(), ph.logs())
+                ph.stop()
         finally:
             procs.close()
             if oth:
