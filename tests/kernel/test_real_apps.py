@@ -923,10 +923,9 @@ def pinholed_cases(base):
         oth = None
         try:
             oth = third_peer(topo)
-            # One global address per family on the server's eth0: over IPv6 libnfs asks rpcbind
-            # (GETADDR), whose answer names one of the interface's addresses, with two
-            # 2001:db8:b::5 rather than the fd00:a::5 asked; pinholed refuses an address that is
-            # not the sender's, and libnfs uses only the port.
+            # One global address per family on the server's eth0 for the rounds below: over IPv6
+            # libnfs asks rpcbind (GETADDR), whose answer names one of the interface's addresses,
+            # with two 2001:db8:b::5 rather than the fd00:a::5 asked. The last round adds it back.
             for a in ("192.0.2.5/24", "2001:db8:b::5/64"):
                 N.ns_run(topo.fw, [N.IP, "addr", "del", a, "dev", "eth0"])
             log = open(os.path.join(base, "ganesha-rpc.out"), "w")
