@@ -182,7 +182,8 @@ enum pd_verdict pd_check_offer(const struct pd_target *t, const struct pd_endpoi
 	}
 	if (listener_is_server != t->listener_is_server)
 		return PD_SKIP;
-	/* this host's end of the connection: the app's client when the set's peer is the server */
+	/* Is the sender this host, the set's local end? That end is the app's client when the
+	 * set's peer is the server (on a gateway the peer is always the server side: never). */
 	bool sender_is_local = sender_is_server != t->peer_is_server;
 	if (named && o->family != ep->family) {
 		*why = "the address in the message is not the sender's";
