@@ -151,10 +151,14 @@ static void forward_shadowed(const struct resolved *res, const struct ir_ruleset
 	bool all = left == bddfalse && mine && by.n;
 	bdd_delref(left);
 	/* Its filter rule may still admit connections the others rewrote (one of them over
-	 * its budget): then it is not without effect. */
+	 * its budget), and its hairpin masquerade translate them: then it is not without
+	 * effect. */
 	bool admits = false;
 	for (size_t j = 0; j < x->n && same && all && !admits; j++) {
-		if (ir->rules.v[j].origin.stmt_no != stmt || x->eff[j] == bddfalse)
+		if (ir->rules.v[j].origin.stmt_no != stmt)
+			continue;
+		admits = ir->rules.v[j].hook == IR_SRCNAT;
+		if (admits || x->eff[j] == bddfalse)
 			continue;
 		BDD t = pks_and(x->eff[j], nv->real);
 		admits = t != bddfalse;

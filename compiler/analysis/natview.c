@@ -99,7 +99,7 @@ void natview_build(struct natview *nv, const struct exact *x, const struct ir_ru
 	bdd_delref(first);
 	nv->admitted = bdd_addref(bddfalse);
 	nv->accepted = bdd_addref(bddfalse);
-	for (size_t j = 0; j < x->n; j++) {
+	for (size_t j = 0; j < x->n && nv->any; j++) { /* only forwards ask */
 		const struct ir_rule *r = &rs->rules.v[j];
 		if (r->action != IR_ACCEPT || x->eff[j] == bddfalse)
 			continue;

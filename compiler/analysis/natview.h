@@ -21,7 +21,7 @@ struct natview {
 	BDD real;          /* packets of the filter's view that can occur: untranslated ones
 			    * (no `dnat`, not rewritten on arrival), the images, and later packets
 			    * of translated connections */
-	BDD admitted;      /* the filter's view that accept rules decide */
+	BDD admitted;      /* the filter's view that accept rules decide (when `any`) */
 	BDD accepted;      /* the same without `forward owned` accepts (the owner decides) */
 	bool any;          /* the ruleset has a DNAT rule */
 };
