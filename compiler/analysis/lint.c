@@ -189,7 +189,8 @@ static void lint_statements(const struct resolved *res, const struct ir_ruleset 
 	for (size_t i = 0; i < x->nstmt && i < res->rules.n; i++) {
 		const struct exact_stmt *s = &x->st[i];
 		const struct loc *at = &res->rules.v[i].loc;
-		if (lint_forward(res, ir, x, nv, i, d) || lint_owned_forward(res, &res->rules.v[i], d))
+		if (lint_forward(res, ir, x, nv, i, d) || lint_source_nat(res, ir, x, nv, i, d) ||
+		    lint_owned_forward(res, &res->rules.v[i], d))
 			continue;
 		char *by = lines_text(s);
 		if (res->rules.v[i].limit.rate && s->action == IR_ACCEPT &&

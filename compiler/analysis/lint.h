@@ -20,6 +20,10 @@ void lint_exposure(const struct resolved *res, const struct ir_ruleset *ir, cons
  * admitted (PH116); the filter's view alone judges no forward. */
 bool lint_forward(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
 		  const struct natview *nv, size_t index, struct diags *d);
+/* A masquerade or snat statement (true) that translates nothing: the filter lets out no
+ * connection it matches, or translations before it take them all (PH105). */
+bool lint_source_nat(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
+		     const struct natview *nv, size_t index, struct diags *d);
 
 /* PH115: the management networks `mgmt` (check --mgmt) must reach ssh on this host
  * (lint_mgmt.c). */

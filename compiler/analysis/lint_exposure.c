@@ -172,7 +172,7 @@ static BDD public_sources(const struct exact *x)
 	return r;
 }
 
-/* The administration port a packet of the scope goes to. */
+/* The administration port a packet of the scope goes to (a forward's witness, rewritten). */
 static const struct admin_port *admin_port_of(const struct ir_packet *p)
 {
 	size_t n = sizeof(admin_ports) / sizeof(admin_ports[0]);
@@ -249,14 +249,26 @@ static void admin_access(const struct resolved *res, const struct ir_ruleset *ir
 		if (st->action != IR_ACCEPT || st->eff == bddfalse)
 			continue;
 		BDD open = pks_and(st->eff, direct);
-		struct ir_packet w;
-		if (pks_witness(&x->ps, open, &w)) {
-			const struct admin_port *ap = admin_port_of(&w);
-			char *desc = packet_describe(&w);
-			diag_warning_id(d, DIAG_W_ADMIN_PORT, &res->rules.v[s].loc, "%s (%s/%u) is open to "
-					"public addresses, e.g. %s: restrict its sources with 'from' (a management "
-					"network, a VPN)", ap->name, ap->proto == IR_TCP ? "tcp" : "udp", ap->lo, desc);
-			free(desc);
+		for (size_t k = 0; open != bddfalse && k < sizeof(admin_ports) / sizeof(admin_ports[0]); k++) {
+			const struct admin_port *ap = &admin_ports[k];
+			BDD pr = pks_eq(&x->ps, &x->ps.proto, ap->proto);
+			BDD pt = pks_range(&x->ps, &x->ps.dport, ap->lo, ap->hi);
+			BDD t = pks_and(pr, pt);
+			BDD hit = pks_and(open, t);
+			struct ir_packet w;
+			if (pks_witness(&x->ps, hit, &w)) {
+				char *desc = packet_describe(&w);
+				diag_warning_id(d, DIAG_W_ADMIN_PORT, &res->rules.v[s].loc, "%s (%s/%u) is open to "
+						"public addresses, e.g. %s: restrict its sources with 'from' (a management "
+						"network, a VPN)", ap->name, ap->proto == IR_TCP ? "tcp" : "udp",
+						ap->lo, desc);
+				free(desc);
+				k = sizeof(admin_ports); /* one finding per statement */
+			}
+			bdd_delref(hit);
+			bdd_delref(t);
+			bdd_delref(pt);
+			bdd_delref(pr);
 		}
 		bdd_delref(open);
 	}

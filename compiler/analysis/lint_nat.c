@@ -2,7 +2,8 @@
  * check's findings through the port forwards (natview.h): a forward that rewrites nothing
  * because forwards before it take all its connections (PH105 when they go to the same place,
  * PH112 otherwise) and a forward whose rewritten connections the filter drops, each of them
- * (PH116). (An administration port that a forward opens to public addresses, PH114, is
+ * (PH116), a masquerade or snat that translates no connection the filter lets out (PH105).
+ * (An administration port that a forward opens to public addresses, PH114, is
  * lint_exposure.c's, on nat_exposed.) Each names the lines and a witness, as it arrives and
  * as the filter sees it after the rewrite (ir_eval says both, from the one packet).
  */
@@ -246,4 +247,49 @@ bool lint_forward(const struct resolved *res, const struct ir_ruleset *ir, const
 	bdd_delref(takes);
 	bdd_delref(img);
 	return true; /* the filter's view alone says nothing true of a forward */
+}
+
+bool lint_source_nat(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
+		     const struct natview *nv, size_t index, struct diags *d)
+{
+	const struct rrule *rr = &res->rules.v[index];
+	if (rr->action != ACT_MASQUERADE && rr->action != ACT_SNAT)
+		return false;
+	int stmt = (int)index + 1;
+	bool mine = false, meets = false;
+	BDD wants = bdd_addref(bddfalse);
+	for (size_t i = 0; i < ir->rules.n; i++) {
+		const struct ir_rule *r = &ir->rules.v[i];
+		if (r->hook != IR_SRCNAT || r->origin.stmt_no != stmt)
+			continue;
+		mine = true;
+		meets = meets || nv->meets[i] != bddfalse;
+		pks_set(&wants, pks_or(wants, nv->wants[i]));
+	}
+	const char *what = rr->action == ACT_SNAT ? "snat" : "masquerade";
+	const char *zone = rr->server_side.zone ? rr->server_side.zone->name : "?";
+	struct ir_packet w;
+	if (mine && !meets && wants == bddfalse) {
+		diag_warning_id(d, DIAG_W_REDUNDANT, &rr->loc, "this %s adds nothing: the filter lets "
+				"out no new connection it matches (none from its sources leaves by zone '%s')",
+				what, zone);
+	} else if (mine && !meets && witness(x, wants, &w)) {
+		struct deciders by = {0};
+		for (size_t j = 0; j < ir->rules.n; j++) {
+			if (ir->rules.v[j].hook != IR_SRCNAT || nv->meets[j] == bddfalse)
+				continue;
+			BDD t = pks_and(nv->meets[j], wants);
+			if (t != bddfalse)
+				add_line(&by, &ir->rules.v[j]);
+			bdd_delref(t);
+		}
+		char *lines = deciders_text(&by), *desc = packet_describe(&w);
+		diag_warning_id(d, DIAG_W_REDUNDANT, &rr->loc, "this %s adds nothing: %s translate%s "
+				"every connection it matches first (e.g. %s)", what, lines,
+				decider_count(&by) == 1 ? "s" : "", desc);
+		free(desc);
+		free(lines);
+	}
+	bdd_delref(wants);
+	return true;
 }

@@ -40,11 +40,47 @@ BDD nat_image(const struct pktspace *ps, const struct ir_rule *r, BDD s)
 	return out;
 }
 
+/* What each SRCNAT rule meets: a connection's first packet (rewritten by a forward or not)
+ * that the filter accepted forwarded or on its way out; the first SRCNAT rule that matches
+ * is final. */
+static void source_nat(struct natview *nv, const struct pktspace *ps, const struct ir_ruleset *rs)
+{
+	BDD isnew = pks_eq(ps, &ps->ct, 0);
+	BDD out = pks_eq(ps, &ps->hook, IR_OUTPUT), fwd = pks_eq(ps, &ps->hook, IR_FORWARD);
+	BDD hooks = pks_or(out, fwd);
+	BDD rest = pks_and(nv->admitted, nv->real);
+	pks_set(&rest, pks_and(rest, isnew));
+	pks_set(&rest, pks_and(rest, hooks));
+	BDD rest0 = bdd_addref(rest);
+	int v[8], n = 0;
+	vars_of(&ps->hook, v, &n);
+	BDD hookset = bdd_addref(bdd_makeset(v, n));
+	for (size_t i = 0; i < nv->n; i++) {
+		const struct ir_rule *r = &rs->rules.v[i];
+		if (r->hook != IR_SRCNAT)
+			continue;
+		BDD m = pks_rule(ps, r);
+		BDD any = bdd_addref(bdd_exist(m, hookset)); /* the filter's hook, not SRCNAT's */
+		bdd_delref(m);
+		nv->wants[i] = pks_and(any, rest0);
+		nv->meets[i] = pks_and(any, rest);
+		pks_set(&rest, pks_diff(rest, any));
+		bdd_delref(any);
+	}
+	bdd_delref(hookset);
+	bdd_delref(rest0);
+	bdd_delref(rest);
+	bdd_delref(hooks);
+	bdd_delref(out);
+	bdd_delref(fwd);
+	bdd_delref(isnew);
+}
+
 void natview_build(struct natview *nv, const struct exact *x, const struct ir_ruleset *rs)
 {
 	const struct pktspace *ps = &x->ps;
 	nv->n = rs->rules.n;
-	nv->any = false;
+	nv->any = nv->any_src = false;
 	nv->wants = xcalloc(nv->n + 1, sizeof(BDD));
 	nv->takes = xcalloc(nv->n + 1, sizeof(BDD));
 	nv->image = xcalloc(nv->n + 1, sizeof(BDD));
@@ -97,9 +133,14 @@ void natview_build(struct natview *nv, const struct exact *x, const struct ir_ru
 	bdd_delref(later);
 	bdd_delref(images);
 	bdd_delref(first);
+	nv->meets = xcalloc(nv->n + 1, sizeof(BDD));
+	for (size_t i = 0; i < nv->n; i++) {
+		nv->meets[i] = bddfalse;
+		nv->any_src = nv->any_src || rs->rules.v[i].hook == IR_SRCNAT;
+	}
 	nv->admitted = bdd_addref(bddfalse);
 	nv->accepted = bdd_addref(bddfalse);
-	for (size_t j = 0; j < x->n && nv->any; j++) { /* only forwards ask */
+	for (size_t j = 0; j < x->n && (nv->any || nv->any_src); j++) { /* only NAT asks */
 		const struct ir_rule *r = &rs->rules.v[j];
 		if (r->action != IR_ACCEPT || x->eff[j] == bddfalse)
 			continue;
@@ -107,15 +148,19 @@ void natview_build(struct natview *nv, const struct exact *x, const struct ir_ru
 		if (!r->owned)
 			pks_set(&nv->accepted, pks_or(nv->accepted, x->eff[j]));
 	}
+	if (nv->any_src)
+		source_nat(nv, ps, rs);
 }
 
 void natview_free(struct natview *nv)
 {
 	for (size_t i = 0; i < nv->n; i++) {
+		bdd_delref(nv->meets[i]);
 		bdd_delref(nv->wants[i]);
 		bdd_delref(nv->takes[i]);
 		bdd_delref(nv->image[i]);
 	}
+	free(nv->meets);
 	free(nv->wants);
 	free(nv->takes);
 	free(nv->image);

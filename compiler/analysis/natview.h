@@ -13,15 +13,21 @@
 
 struct natview {
 	size_t n;          /* rules of the ruleset */
-	BDD *wants;        /* per DSTNAT rule: the arriving first packets it matches (of its
-			    * family, whatever rules before it take); bddfalse for other rules */
+	BDD *wants;        /* per DNAT rule: the arriving first packets it matches (of its
+			    * family, whatever rules before it take); per SRCNAT rule: the
+			    * connections it matches as the filter let them out (below), whatever
+			    * rules before it take; bddfalse for other rules */
 	BDD *takes;        /* per DNAT rule: those it rewrites (no DSTNAT rule before it matched) */
 	BDD *image;        /* per DNAT rule: its rewritten packets as the filter sees them */
 	BDD translated;    /* arriving packets some DNAT rule rewrites */
 	BDD real;          /* packets of the filter's view that can occur: untranslated ones
 			    * (no `dnat`, not rewritten on arrival), the images, and later packets
 			    * of translated connections */
-	BDD admitted;      /* the filter's view that accept rules decide (when `any`) */
+	BDD *meets;        /* per SRCNAT rule: the connections it translates, as the filter let
+			    * them out (a first packet accepted forwarded or out that no SRCNAT
+			    * rule before it matched); bddfalse for other rules */
+	bool any_src;      /* the ruleset has a SRCNAT rule */
+	BDD admitted;      /* the filter's view that accept rules decide (when `any`, `any_src`) */
 	BDD accepted;      /* the same without `forward owned` accepts (the owner decides) */
 	bool any;          /* the ruleset has a DNAT rule */
 };
