@@ -272,6 +272,18 @@ not_in nat-forward-partly-shadowed 'natshadow.pin:7:'
 expect nat-forward-witness 0 'dnat: +natshadow.pin:4:' "$bin" explain natshadow.pin 'tcp 198.51.100.0:0 -> 0.0.0.0:8443 in new iif wan0'
 expect nat-forward-shadow-off 0 '' "$bin" check -Wno-shadowed-statement -Wno-redundant-statement natshadow.pin
 
+# Source translation that translates nothing (PH105): a masquerade of a zone the filter lets
+# nothing out of, and an snat whose connections a masquerade before it translates (first
+# match); the masquerade of lan, which an allow lets out, is no finding.
+printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }' \
+	'zone dmz { interface dmz0; address 10.2.0.0/24; }' 'zone wan { interface wan0; }' \
+	'allow https from lan to wan;' 'masquerade from lan to wan;' 'masquerade from dmz to wan;' \
+	'snat from 10.1.0.0/25 to wan as 198.51.100.7;' >natsrc.pin
+expect nat-masquerade-nothing 1 "natsrc.pin:6:1: warning: this masquerade adds nothing: the filter lets out no new connection it matches \(none from its sources leaves by zone 'wan'\) \[PH105\]" "$bin" check natsrc.pin
+grep -Eq 'natsrc.pin:7:1: warning: this snat adds nothing: line 5 translates every connection it matches first \(e\.g\. tcp 10\.1\.0\.0:0 -> 0\.0\.0\.0:443 fwd new iif lan0 oif wan0\) \[PH105\]' "$tmp/both" && ok || bad "nat-snat-behind-masquerade: no PH105 for line 7"
+not_in nat-masquerade-used 'natsrc.pin:5:'
+expect nat-snat-witness 0 'snat: +natsrc.pin:5:' "$bin" explain natsrc.pin 'tcp 10.1.0.0:0 -> 0.0.0.0:443 fwd new iif lan0 oif wan0'
+
 # An administration port of an inside host forwarded to public sources (PH114 on the
 # forward, the connection as it arrives and as the filter admits it, which explain confirms);
 # a forward from a private network, or of another port, is no finding.

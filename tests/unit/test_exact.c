@@ -478,7 +478,8 @@ static void test_oracle_kinds(void **state)
 /* The NAT corpus: DNAT rules (port forwards: input interface, protocol, port, this host's
  * address or not; new address of either family and maybe a new port; now and then a DSTNAT
  * rule that translates nothing), then the first corpus's rules, half of them forwarded
- * accepts of translated connections (`ct status dnat`). Returns the statements. */
+ * accepts of translated connections (`ct status dnat`), then masquerade and snat rules
+ * (output interface, sources). Returns the statements. */
 static int nat_corpus(struct ir_ruleset *rs)
 {
 	for (int k = 1 + (int)rnd(3); k > 0; k--) {
@@ -508,6 +509,25 @@ static int nat_corpus(struct ir_ruleset *rs)
 		if (rnd(2)) {
 			r.hook = IR_FORWARD;
 			ir_match_put(&r, IR_M_CT_DNAT);
+		}
+		VEC_PUSH(rs->rules, r);
+	}
+	/* source translation last: the filter's verdicts do not see it */
+	for (int k = (int)rnd(3); k > 0; k--) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.hook = IR_SRCNAT;
+		r.family = rnd(2) ? IR_V4 : IR_V6;
+		r.origin.line = 60 + k;
+		if (rnd(2))
+			ir_rule_set_ifname(&r, IR_M_OIF, "eth0");
+		if (rnd(2))
+			add_addrs(&r, IR_M_SADDR, r.family);
+		r.action = rnd(2) ? IR_MASQUERADE : IR_SNAT;
+		if (r.action == IR_SNAT) {
+			r.nat.addr.family = r.family;
+			uaddr(r.family, 2, r.nat.addr.addr);
+			r.nat.addr.len = r.family == IR_V6 ? 128 : 32;
 		}
 		VEC_PUSH(rs->rules, r);
 	}
@@ -585,13 +605,14 @@ static struct ir_packet rewritten(const struct ir_packet *p, const struct ir_rul
  * rewrite, and wants those it matches; every rewritten packet is in that rule's image, and
  * a packet of the image has an arriving packet the rule rewrites into it; whatever the
  * filter sees of an arriving packet is in `real` (a finding about packets outside it is
- * about none that occur); `admitted` is what the filter accepts. */
+ * about none that occur); `admitted` is what the filter accepts; each SRCNAT rule wants the
+ * connections the filter lets out that it matches, and meets those it is the first for. */
 static void test_oracle_natview(void **state)
 {
 	(void)state;
 	struct universe u;
 	make_universe(&u);
-	int taken = 0, imaged = 0, unreal = 0;
+	int taken = 0, imaged = 0, unreal = 0, met = 0;
 	for (int round = 0; round < 20; round++) {
 		struct ir_ruleset rs = {0};
 		int nstmt = nat_corpus(&rs);
@@ -651,6 +672,30 @@ static void test_oracle_natview(void **state)
 				imaged += made;
 			}
 			pks_assign(&x.ps, &v.after, vals);
+			/* source translation: which SRCNAT rule the connection meets first, if the
+			 * filter lets it out (forwarded) */
+			bool out = first && v.action == IR_ACCEPT && v.after.hook == IR_FORWARD;
+			const struct ir_rule *meets = NULL;
+			for (size_t i = 0; i < rs.rules.n; i++) {
+				const struct ir_rule *r = &rs.rules.v[i];
+				if (r->hook != IR_SRCNAT)
+					continue;
+				struct ir_packet q = v.after;
+				q.hook = IR_SRCNAT;
+				bool m = out && ir_rule_matches(r, &q);
+				if (m && !meets)
+					meets = r;
+				if (pks_member(nv.wants[i], vals) != m)
+					fail_msg("round %d packet %zu: SRCNAT rule %zu wants %d, evaluator %d", round,
+						 k, i, pks_member(nv.wants[i], vals), m);
+				if (pks_member(nv.meets[i], vals) != (meets == r && m))
+					fail_msg("round %d packet %zu: SRCNAT rule %zu meets %d, evaluator %d", round,
+						 k, i, pks_member(nv.meets[i], vals), meets == r && m);
+				if (meets == r && m && v.snat != r && (r->action == IR_MASQUERADE ||
+								    r->nat.addr.family == q.family))
+					fail_msg("round %d packet %zu: the evaluator's SRCNAT rule differs", round, k);
+				met += meets == r && m;
+			}
 			if (v.dnat && !pks_member(nv.image[v.dnat - rs.rules.v], vals))
 				fail_msg("round %d packet %zu: rewritten, not in its rule's image", round, k);
 			if (!pks_member(nv.real, vals))
@@ -677,6 +722,7 @@ static void test_oracle_natview(void **state)
 	assert_true(taken > 0);
 	assert_true(imaged > 0);
 	assert_true(unreal > 0);
+	assert_true(met > 0);
 	free(u.v);
 }
 
