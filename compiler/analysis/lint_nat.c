@@ -174,15 +174,16 @@ static void forward_shadowed(const struct resolved *res, const struct ir_ruleset
 					"nothing: %s already rewrite%s every connection it matches, to the same "
 					"address and port", lines, s);
 		} else if (witness(x, same ? cover : elsewhere, &w)) {
-			struct ir_verdict v = ir_eval(ir, &w);
+			struct ir_verdict v = ir_eval(ir, &w); /* a rule before it rewrites w */
 			char *arr = arrival_text(&w, &v);
 			char want[64];
 			uint16_t port = mine->nat.port ? mine->nat.port : w.dport;
 			addr_port(&mine->nat.addr, port, want, sizeof(want));
-			diag_warning_id(d, DIAG_W_SHADOWED, &res->rules.v[index].loc, "this forward is "
-					"shadowed: it rewrites no connection, as %s rewrite%s every connection "
-					"it matches first (e.g. %s by line %d; this forward would send it to %s)",
-					lines, s, arr, v.dnat ? v.dnat->origin.line : 0, want);
+			if (v.dnat)
+				diag_warning_id(d, DIAG_W_SHADOWED, &res->rules.v[index].loc, "this forward is "
+						"shadowed: it rewrites no connection, as %s rewrite%s every connection "
+						"it matches first (e.g. %s by line %d; this forward would send it to %s)",
+						lines, s, arr, v.dnat->origin.line, want);
 			free(arr);
 		}
 		free(lines);
