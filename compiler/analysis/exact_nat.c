@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "exact.h"
+#include "natview.h"
 
 static void vars_of(const struct pks_field *f, int *v, int *n)
 {
@@ -11,7 +12,7 @@ static void vars_of(const struct pks_field *f, int *v, int *n)
 
 /* `filtered` seen from before the rewrite of DNAT rule r: the arriving packets whose
  * rewritten form (new destination and port, forwarded, flagged dnat, not local) is in it. */
-static BDD preimage(const struct pktspace *ps, const struct ir_rule *r, BDD filtered)
+BDD nat_preimage(const struct pktspace *ps, const struct ir_rule *r, BDD filtered)
 {
 	struct ir_prefix to = r->nat.addr;
 	to.len = to.family == IR_V6 ? 128 : 32;
@@ -43,7 +44,7 @@ static BDD preimage(const struct pktspace *ps, const struct ir_rule *r, BDD filt
 
 /* The packets a DSTNAT rule matches, as they arrive in hook h (local: addressed to this
  * host, which is what input means before the DNAT chain). */
-static BDD arriving_match(const struct pktspace *ps, BDD m, enum ir_hook h)
+BDD nat_arriving_match(const struct pktspace *ps, BDD m, enum ir_hook h)
 {
 	BDD s = pks_and(m, h == IR_INPUT ? bdd_ithvar(ps->local.first) : bdd_nithvar(ps->local.first));
 	int v[4], n = 0;
@@ -74,7 +75,7 @@ BDD exact_arriving(const struct exact *x, const struct ir_ruleset *rs, BDD filte
 		if (r->hook != IR_DSTNAT)
 			continue;
 		BDD m = pks_rule(ps, r);
-		BDD in = arriving_match(ps, m, IR_INPUT), fwd = arriving_match(ps, m, IR_FORWARD);
+		BDD in = nat_arriving_match(ps, m, IR_INPUT), fwd = nat_arriving_match(ps, m, IR_FORWARD);
 		bdd_delref(m);
 		BDD pre = pks_or(in, fwd);
 		bdd_delref(in);
@@ -87,7 +88,7 @@ BDD exact_arriving(const struct exact *x, const struct ir_ruleset *rs, BDD filte
 			pks_set(&pre, pks_and(pre, fam));
 			bdd_delref(fam);
 			pks_set(&translated, pks_or(translated, pre));
-			BDD img = preimage(ps, r, filtered);
+			BDD img = nat_preimage(ps, r, filtered);
 			BDD got = pks_and(pre, img);
 			pks_set(&out, pks_or(out, got));
 			bdd_delref(got);

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "exact.h"
 #include "lint.h"
+#include "natview.h"
 #include "packet.h"
 
 /* "line 3", "lines 3 and 5", "lines 3, 5 and 7" (+ "the built-in 'established' rule"). */
@@ -42,75 +43,31 @@ static bool later_is_covered(const struct exact *x, const struct exact_stmt *s)
 	return false;
 }
 
-/* A packet the statement matches that an earlier rule decides otherwise. */
+/* A packet the statement matches that an earlier rule decides otherwise: one that can occur
+ * (natview.h: not one a forward rewrites on arrival) when there is one. */
 static char *shadow_witness(const struct exact *x, const struct ir_ruleset *ir,
-			    const struct exact_stmt *s)
+			    const struct natview *nv, const struct exact_stmt *s)
 {
-	for (size_t j = 0; j < x->n; j++) {
-		if (x->eff[j] == bddfalse || ir->rules.v[j].action == s->action ||
-		    !ir->rules.v[j].origin.stmt_no)
+	for (size_t j = 0; j < 2 * x->n; j++) {
+		size_t k = j % x->n;
+		if (x->eff[k] == bddfalse || ir->rules.v[k].action == s->action ||
+		    !ir->rules.v[k].origin.stmt_no)
 			continue;
-		BDD t = pks_and(x->eff[j], s->space);
+		BDD t = pks_and(x->eff[k], s->space);
+		if (j < x->n)
+			pks_set(&t, pks_and(t, nv->real));
 		struct ir_packet p;
 		bool found = pks_witness(&x->ps, t, &p);
 		bdd_delref(t);
 		if (!found)
 			continue;
 		char *desc = packet_describe(&p);
-		char *r = xasprintf("%s: %s by line %d", desc, ir_action_name(ir->rules.v[j].action),
-				    ir->rules.v[j].origin.line);
+		char *r = xasprintf("%s: %s by line %d", desc, ir_action_name(ir->rules.v[k].action),
+				    ir->rules.v[k].origin.line);
 		free(desc);
 		return r;
 	}
 	return xstrdup("no witness");
-}
-
-/*
- * A port forward opens the connections it rewrote (its own forward-hook accept). When deny or
- * reject lines decide every one of them first, the forward rewrites connections that go
- * nowhere: PH116, naming those lines (it says more than PH112 would, so PH112 stays quiet).
- */
-static bool lint_forward_denied(const struct resolved *res, const struct ir_ruleset *ir,
-				const struct exact *x, size_t index, struct diags *d)
-{
-	const struct exact_stmt *st = &x->st[index];
-	if (res->rules.v[index].action != ACT_FORWARD || st->space == bddfalse)
-		return false;
-	BDD fwd = pks_eq(&x->ps, &x->ps.hook, IR_FORWARD);
-	BDD left = pks_and(st->space, fwd);
-	bdd_delref(fwd);
-	if (left == bddfalse) {
-		bdd_delref(left);
-		return false;
-	}
-	struct exact_stmt by = {0};
-	for (size_t j = 0; j < x->n && left != bddfalse; j++) {
-		const struct ir_rule *r = &ir->rules.v[j];
-		BDD hit = pks_and(left, x->eff[j]);
-		if (hit != bddfalse) {
-			if (r->action == IR_ACCEPT || r->origin.stmt_no <= 0) {
-				bdd_delref(hit);
-				break; /* some of them get through (or a zone's default decides them) */
-			}
-			bool known = false;
-			for (size_t k = 0; k < by.nlines && !known; k++)
-				known = by.lines[k] == r->origin.line;
-			if (!known && by.nlines < EXACT_LINES)
-				by.lines[by.nlines++] = r->origin.line;
-			pks_set(&left, pks_diff(left, hit));
-		}
-		bdd_delref(hit);
-	}
-	bool denied = left == bddfalse && by.nlines;
-	bdd_delref(left);
-	if (!denied)
-		return false;
-	char *lines = lines_text(&by);
-	diag_warning_id(d, DIAG_W_FORWARD_DENIED, &res->rules.v[index].loc,
-			"the connections this forward rewrites are all dropped by %s: it forwards "
-			"nothing", lines);
-	free(lines);
-	return true;
 }
 
 static bool prefix_in(const prefix_vec *v, const struct ir_prefix *p)
@@ -227,12 +184,13 @@ static bool lint_owned_forward(const struct resolved *res, const struct rrule *r
 }
 
 static void lint_statements(const struct resolved *res, const struct ir_ruleset *ir,
-			    const struct exact *x, struct diags *d)
+			    const struct exact *x, const struct natview *nv, struct diags *d)
 {
 	for (size_t i = 0; i < x->nstmt && i < res->rules.n; i++) {
 		const struct exact_stmt *s = &x->st[i];
 		const struct loc *at = &res->rules.v[i].loc;
-		if (lint_forward_denied(res, ir, x, i, d) || lint_owned_forward(res, &res->rules.v[i], d))
+		if (lint_forward(res, ir, x, nv, i, d) || lint_source_nat(res, ir, x, nv, i, d) ||
+		    lint_owned_forward(res, &res->rules.v[i], d))
 			continue;
 		char *by = lines_text(s);
 		if (res->rules.v[i].limit.rate && s->action == IR_ACCEPT &&
@@ -255,7 +213,7 @@ static void lint_statements(const struct resolved *res, const struct ir_ruleset 
 					s->nlines + (s->builtin != NULL) == 1 ? "s" : "");
 			break;
 		case EX_SHADOWED: {
-			char *w = shadow_witness(x, ir, s);
+			char *w = shadow_witness(x, ir, nv, s);
 			diag_warning_id(d, DIAG_W_SHADOWED, at, "this statement is shadowed: it decides no "
 					"packet, as %s decide%s every packet it matches first, not all the "
 					"same way (e.g. %s)", by, s->nlines + (s->builtin != NULL) == 1 ? "s" : "", w);
@@ -288,7 +246,10 @@ void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct
 	struct exact x;
 	if (!exact_analyze(&x, ir, res->rules.n))
 		return;
-	lint_statements(res, ir, &x, d);
-	lint_exposure(res, ir, &x, d);
+	struct natview nv;
+	natview_build(&nv, &x, ir);
+	lint_statements(res, ir, &x, &nv, d);
+	lint_exposure(res, ir, &x, &nv, d);
+	natview_free(&nv);
 	exact_free(&x);
 }

@@ -9,9 +9,21 @@
 #include "resolve.h"
 
 struct exact;
-/* PH113 family parity and PH114 admin ports open to public addresses (lint_exposure.c). */
+struct natview;
+/* PH113 family parity and PH114 admin ports open to public addresses, directly or through a
+ * port forward (lint_exposure.c). */
 void lint_exposure(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
-		   struct diags *d);
+		   const struct natview *nv, struct diags *d);
+
+/* Through the port forwards (lint_nat.c). lint_forward: statement `index` is a forward (true)
+ * and gets the findings of one: it rewrites nothing (PH105/PH112), or nothing it rewrites is
+ * admitted (PH116); the filter's view alone judges no forward. */
+bool lint_forward(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
+		  const struct natview *nv, size_t index, struct diags *d);
+/* A masquerade or snat statement (true) that translates nothing: the filter lets out no
+ * connection it matches, or translations before it take them all (PH105). */
+bool lint_source_nat(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
+		     const struct natview *nv, size_t index, struct diags *d);
 
 /* PH115: the management networks `mgmt` (check --mgmt) must reach ssh on this host
  * (lint_mgmt.c). */

@@ -4,12 +4,15 @@
  * reach (PH114). Both read what statements decide to accept, so a shadowed or denied part
  * does not count, and both name a witness or the reason.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
 #include "exact.h"
 #include "lint.h"
+#include "natview.h"
 #include "packet.h"
 
 /* ---- PH113 family parity ---- */
@@ -169,7 +172,43 @@ static BDD public_sources(const struct exact *x)
 	return r;
 }
 
-static void admin_access(const struct resolved *res, const struct exact *x, struct diags *d)
+/* The administration port a packet of the scope goes to (a forward's witness, rewritten). */
+static const struct admin_port *admin_port_of(const struct ir_packet *p)
+{
+	size_t n = sizeof(admin_ports) / sizeof(admin_ports[0]);
+	for (size_t k = 0; k < n; k++)
+		if (p->l4proto == admin_ports[k].proto && p->dport >= admin_ports[k].lo &&
+		    p->dport <= admin_ports[k].hi)
+			return &admin_ports[k];
+	return &admin_ports[0]; /* not reached: the scope holds admin ports only */
+}
+
+/* A port forward that leads public sources to an administration port of an inside host:
+ * the witness as it arrives and as the filter admits it. */
+static void forward_access(const struct resolved *res, const struct ir_ruleset *ir,
+			   const struct exact *x, const struct natview *nv, size_t s, BDD scope,
+			   struct diags *d)
+{
+	struct ir_packet w;
+	struct ir_verdict v;
+	if (!nat_exposed(ir, x, nv, (int)s + 1, scope, &w, &v))
+		return;
+	const struct admin_port *ap = admin_port_of(&v.after);
+	char *before = packet_describe(&w), *after = packet_describe(&v.after);
+	char host[64] = "", by[48] = "";
+	inet_ntop(v.after.family == IR_V6 ? AF_INET6 : AF_INET, v.after.daddr, host, sizeof(host));
+	if (v.action == IR_ACCEPT && v.rule && v.rule->origin.stmt_no && v.rule->origin.stmt_no != (int)s + 1)
+		snprintf(by, sizeof(by), ", which line %d accepts", v.rule->origin.line);
+	diag_warning_id(d, DIAG_W_ADMIN_PORT, &res->rules.v[s].loc, "this forward opens %s (%s/%u) "
+			"of %s to public addresses, e.g. %s, rewritten to %s%s: restrict its sources "
+			"with 'from ADDRS' (a management network, a VPN)", ap->name,
+			ap->proto == IR_TCP ? "tcp" : "udp", v.after.dport, host, before, after, by);
+	free(before);
+	free(after);
+}
+
+static void admin_access(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
+			 const struct natview *nv, struct diags *d)
 {
 	BDD pub = public_sources(x);
 	BDD in = pks_eq(&x->ps, &x->ps.hook, IR_INPUT), fwd = pks_eq(&x->ps, &x->ps.hook, IR_FORWARD);
@@ -197,11 +236,19 @@ static void admin_access(const struct resolved *res, const struct exact *x, stru
 	 * large (a statd pinhole names one server and a port pinholed checked). */
 	for (size_t k = 0; k < x->ps.setv.n; k++)
 		pks_set(&scope, pks_and(scope, bdd_nithvar(x->ps.sets.first + (int)k)));
+	/* What reaches the filter as it arrived: no forward rewrote it (a forward's exposure is
+	 * its own finding, below, with the packet before and after the rewrite). */
+	BDD direct = pks_diff(scope, bdd_ithvar(x->ps.dnat.first));
+	pks_set(&direct, pks_diff(direct, nv->translated));
 	for (size_t s = 0; s < x->nstmt && s < res->rules.n; s++) {
 		const struct exact_stmt *st = &x->st[s];
+		if (res->rules.v[s].action == ACT_FORWARD) {
+			forward_access(res, ir, x, nv, s, scope, d);
+			continue;
+		}
 		if (st->action != IR_ACCEPT || st->eff == bddfalse)
 			continue;
-		BDD open = pks_and(st->eff, scope);
+		BDD open = pks_and(st->eff, direct);
 		for (size_t k = 0; open != bddfalse && k < sizeof(admin_ports) / sizeof(admin_ports[0]); k++) {
 			const struct admin_port *ap = &admin_ports[k];
 			BDD pr = pks_eq(&x->ps, &x->ps.proto, ap->proto);
@@ -225,12 +272,13 @@ static void admin_access(const struct resolved *res, const struct exact *x, stru
 		}
 		bdd_delref(open);
 	}
+	bdd_delref(direct);
 	bdd_delref(scope);
 }
 
 void lint_exposure(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
-		   struct diags *d)
+		   const struct natview *nv, struct diags *d)
 {
 	family_parity(res, ir, x, d);
-	admin_access(res, x, d);
+	admin_access(res, ir, x, nv, d);
 }

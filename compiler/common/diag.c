@@ -47,12 +47,12 @@ static const struct diag_rule rules[DIAG_ID_COUNT] = {
 	[DIAG_W_FAMILY_PARITY] = {"PH113", "family-parity", SEV_WARNING,
 				  "an app is allowed over IPv4 only or IPv6 only, by its address lists"},
 	[DIAG_W_ADMIN_PORT] = {"PH114", "broad-admin-access", SEV_WARNING,
-			       "an administration port (ssh, telnet, rdp, vnc, ...) is open to public "
-			       "addresses"},
+			       "an administration port (ssh, telnet, rdp, vnc, ...) is open, or port "
+			       "forwarded, to public addresses"},
 	[DIAG_W_MGMT_LOCKOUT] = {"PH115", "management-lockout", SEV_WARNING,
 				 "a management network (check --mgmt) cannot reach ssh on this host"},
 	[DIAG_W_FORWARD_DENIED] = {"PH116", "forward-denied", SEV_WARNING,
-				   "a port forward whose rewritten connections a deny drops"},
+				   "a port forward whose rewritten connections the filter drops, each of them"},
 	[DIAG_W_ALLOW_NO_FORWARD] = {"PH117", "allow-without-forward", SEV_WARNING,
 				     "an allow towards masqueraded hosts that no port forward leads to"},
 	[DIAG_W_TARGET_HELPER] = {"PH118", "target-lacks-helper", SEV_WARNING,

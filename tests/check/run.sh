@@ -219,7 +219,7 @@ printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }' '
 	'masquerade from lan to wan;' 'allow https from wan to lan;' 'forward tcp/8443 from wan to 10.1.0.3 port 443;' >natok.pin
 expect nat-allow-no-forward 1 "natlint.pin:4:21: warning: 10\.1\.0\.5 is masqueraded behind zone 'wan'.*\[PH117\]" "$bin" check natlint.pin
 not_in nat-allow-v6 'natlint.pin:5:'
-expect nat-forward-denied 1 'natlint.pin:6:1: warning: the connections this forward rewrites are all dropped by line 7: it forwards nothing \[PH116\]' "$bin" check natlint.pin
+expect nat-forward-denied 1 'natlint.pin:6:1: warning: the connections this forward rewrites are all dropped by line 7: it forwards nothing \(e\.g\. tcp 0\.0\.0\.0:0 -> 0\.0\.0\.0:8443 in new iif wan0, rewritten to tcp 0\.0\.0\.0:0 -> 10\.1\.0\.3:443 fwd new iif wan0 dnat\) \[PH116\]' "$bin" check natlint.pin
 expect nat-lint-ok 0 '' "$bin" check natok.pin
 not_in nat-lint-ok-quiet 'PH11[2367]'
 expect nat-lint-off 0 '' "$bin" check -Wno-forward-denied -Wno-allow-without-forward natlint.pin
@@ -244,10 +244,63 @@ printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24; }' 'zone wan { in
 	'forward tcp/8443 from wan to 10.1.0.3 port 443;' 'deny tcp/443 from 0.0.0.0/1 to 10.1.0.0/24;' \
 	'deny tcp/443 from 128.0.0.0/1 to 10.1.0.0/24;' >natpair.pin
 sed 's|128.0.0.0/1|128.0.0.0/2|' natpair.pin >nathole.pin
-expect nat-forward-denied-pair 1 'natpair.pin:3:1: warning: the connections this forward rewrites are all dropped by lines 4 and 5: it forwards nothing \[PH116\]' "$bin" check natpair.pin
+expect nat-forward-denied-pair 1 'natpair.pin:3:1: warning: the connections this forward rewrites are all dropped by lines 4 and 5: it forwards nothing \(e\.g\. ' "$bin" check natpair.pin
 not_in nat-forward-denied-pair-once 'PH112'
 expect nat-forward-denied-off 0 '' "$bin" check natpair.pin -Wno-forward-denied
 expect nat-forward-hole-open 0 '' "$bin" check nathole.pin
+# The same on the rewritten connections only: a forward from one network before it takes
+# those sources, and the deny that drops the rest leaves the second forward nothing it admits.
+printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24; }' 'zone wan { interface wan0; }' \
+	'forward tcp/8443 from 198.51.100.0/24 to 10.1.0.4 port 443;' \
+	'forward tcp/8443 from wan to 10.1.0.3 port 443;' 'deny tcp/443 from wan to 10.1.0.3;' >natpart.pin
+expect nat-forward-denied-rest 1 'natpart.pin:4:1: warning: the connections this forward rewrites are all dropped by line 5: it forwards nothing \(e\.g\. tcp 0\.0\.0\.0:0 -> 0\.0\.0\.0:8443 in new iif wan0, rewritten to tcp 0\.0\.0\.0:0 -> 10\.1\.0\.3:443 fwd new iif wan0 dnat\) \[PH116\]' "$bin" check natpart.pin
+not_in nat-forward-denied-rest-first 'natpart.pin:3:'
+
+# Port forwards against each other (the first DNAT rule that matches is final): a forward
+# whose connections an earlier one rewrites all, elsewhere (PH112, with the connection as it
+# arrives and rewritten, and where this forward would send it) or to the same place (PH105).
+# A forward behind an allow of the same inside host is needed all the same (its rewrite is).
+printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24; }' 'zone wan { interface wan0; }' \
+	'allow https from wan to 10.1.0.3;' 'forward tcp/8443 from wan to 10.1.0.3 port 443;' \
+	'forward tcp/8443 from partner to 10.1.0.4 port 443;' \
+	'forward tcp/8443 from wan to 10.1.0.3 port 443;' 'forward tcp/8000-8999 from wan to 10.1.0.5;' \
+	'zone partner { interface wan0; address 198.51.100.0/24; }' >natshadow.pin
+expect nat-forward-shadowed 1 'natshadow.pin:5:1: warning: this forward is shadowed: it rewrites no connection, as line 4 rewrites every connection it matches first \(e\.g\. tcp 198\.51\.100\.0:0 -> 0\.0\.0\.0:8443 in new iif wan0, rewritten to tcp 198\.51\.100\.0:0 -> 10\.1\.0\.3:443 fwd new iif wan0 dnat by line 4; this forward would send it to 10\.1\.0\.4:443\) \[PH112\]' "$bin" check natshadow.pin
+grep -Eq 'natshadow.pin:6:1: warning: this forward adds nothing: line 4 already rewrites every connection it matches, to the same address and port \[PH105\]' "$tmp/both" && ok || bad "nat-forward-covered: no PH105 for line 6"
+not_in nat-forward-behind-allow 'natshadow.pin:4:'
+not_in nat-forward-partly-shadowed 'natshadow.pin:7:'
+expect nat-forward-witness 0 'dnat: +natshadow.pin:4:' "$bin" explain natshadow.pin 'tcp 198.51.100.0:0 -> 0.0.0.0:8443 in new iif wan0'
+expect nat-forward-shadow-off 0 '' "$bin" check -Wno-shadowed-statement -Wno-redundant-statement natshadow.pin
+
+# Source translation that translates nothing (PH105): a masquerade of a zone the filter lets
+# nothing out of, and an snat whose connections a masquerade before it translates (first
+# match); the masquerade of lan, which an allow lets out, is no finding.
+printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24, fd00:1::/64; }' \
+	'zone dmz { interface dmz0; address 10.2.0.0/24; }' 'zone wan { interface wan0; }' \
+	'allow https from lan to wan;' 'masquerade from lan to wan;' 'masquerade from dmz to wan;' \
+	'snat from 10.1.0.0/25 to wan as 198.51.100.7;' >natsrc.pin
+expect nat-masquerade-nothing 1 "natsrc.pin:6:1: warning: this masquerade adds nothing: the filter lets out no new connection it matches \(none from its sources leaves by zone 'wan'\) \[PH105\]" "$bin" check natsrc.pin
+grep -Eq 'natsrc.pin:7:1: warning: this snat adds nothing: line 5 translates every connection it matches first \(e\.g\. tcp 10\.1\.0\.0:0 -> 0\.0\.0\.0:443 fwd new iif lan0 oif wan0\) \[PH105\]' "$tmp/both" && ok || bad "nat-snat-behind-masquerade: no PH105 for line 7"
+not_in nat-masquerade-used 'natsrc.pin:5:'
+expect nat-snat-witness 0 'snat: +natsrc.pin:5:' "$bin" explain natsrc.pin 'tcp 10.1.0.0:0 -> 0.0.0.0:443 fwd new iif lan0 oif wan0'
+
+# An administration port of an inside host forwarded to public sources (PH114 on the
+# forward, the connection as it arrives and as the filter admits it, which explain confirms);
+# a forward from a private network, or of another port, is no finding.
+printf '%s\n' 'zone lan { interface lan0; address 192.168.1.0/24; }' 'zone wan { interface wan0; }' \
+	'forward tcp/2222 from wan to 192.168.1.10 port 22;' 'forward tcp/3390 from 10.0.0.0/8 to 192.168.1.11 port 3389;' \
+	'forward tcp/8443 from wan to 192.168.1.12 port 443;' >natadmin.pin
+expect nat-forward-admin 1 "natadmin.pin:3:1: warning: this forward opens ssh \(tcp/22\) of 192\.168\.1\.10 to public addresses, e\.g\. tcp 1\.0\.0\.0:0 -> 0\.0\.0\.0:2222 in new iif wan0, rewritten to tcp 1\.0\.0\.0:0 -> 192\.168\.1\.10:22 fwd new iif wan0 dnat: restrict its sources with 'from ADDRS' \(a management network, a VPN\) \[PH114\]" "$bin" check natadmin.pin
+not_in nat-forward-admin-private 'natadmin.pin:[45]:'
+expect nat-forward-admin-explain 0 'verdict: accept' "$bin" explain natadmin.pin 'tcp 1.0.0.0:0 -> 0.0.0.0:2222 in new iif wan0'
+grep -Eq 'filtered as: tcp 1\.0\.0\.0:0 -> 192\.168\.1\.10:22 fwd' "$tmp/both" && ok || bad "nat-forward-admin-explain: not rewritten to 192.168.1.10:22"
+# an allow before the forward admits its connections: still the forward's finding, naming it
+printf '%s\n' 'zone lan { interface lan0; address 192.168.1.0/24; }' 'zone wan { interface wan0; }' \
+	'allow ssh from 10.0.0.0/8 to 192.168.1.10;' 'allow tcp/22 from wan to 192.168.1.10;' \
+	'forward tcp/2222 from wan to 192.168.1.10 port 22;' >natadmin2.pin
+expect nat-forward-admin-by-allow 1 'natadmin2.pin:5:1: warning: this forward opens ssh \(tcp/22\) of 192\.168\.1\.10 .*, which line 4 accepts: .*\[PH114\]' "$bin" check natadmin2.pin
+grep -Eq 'natadmin2.pin:4:1: warning: ssh \(tcp/22\) is open to public addresses, e\.g\. tcp 1\.0\.0\.0:0 -> 192\.168\.1\.10:22 fwd new iif wan0: .*\[PH114\]' "$tmp/both" && ok || bad "nat-forward-admin-direct: no PH114 for line 4"
+expect nat-forward-admin-off 0 '' "$bin" check -Wno-broad-admin-access natadmin.pin
 
 # Restrictions that hit this host's broadcasts: a list of hosts only.
 printf 'allow smb server from 10.0.0.7, 10.0.0.8;\n' >smbhosts.pin

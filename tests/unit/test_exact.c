@@ -13,6 +13,7 @@
  * arrives, through exact_arriving.
  */
 #include "exact.h"
+#include "natview.h"
 #include "unit.h"
 
 static uint32_t seed = 12345;
@@ -474,6 +475,65 @@ static void test_oracle_kinds(void **state)
 	free(u.member);
 }
 
+/* The NAT corpus: DNAT rules (port forwards: input interface, protocol, port, this host's
+ * address or not; new address of either family and maybe a new port; now and then a DSTNAT
+ * rule that translates nothing), then the first corpus's rules, half of them forwarded
+ * accepts of translated connections (`ct status dnat`), then masquerade and snat rules
+ * (output interface, sources). Returns the statements. */
+static int nat_corpus(struct ir_ruleset *rs)
+{
+	for (int k = 1 + (int)rnd(3); k > 0; k--) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.hook = IR_DSTNAT;
+		r.action = rnd(5) ? IR_DNAT : IR_ACCEPT;
+		r.origin.line = 50 + k;
+		if (rnd(2))
+			ir_rule_set_ifname(&r, IR_M_IIF, rnd(2) ? "eth0" : "eth*");
+		if (rnd(3))
+			ir_match_put(&r, IR_M_DADDR_LOCAL);
+		ir_rule_set_proto(&r, rnd(2) ? IR_TCP : IR_UDP);
+		struct ir_portrange pr = {(uint16_t)(1 + rnd(3)), 0};
+		pr.hi = pr.lo;
+		ir_rule_set_ports(&r, IR_M_DPORT, &pr, 1);
+		r.nat.addr.family = rnd(2) ? IR_V4 : IR_V6;
+		uaddr(r.nat.addr.family, (int)rnd(2), r.nat.addr.addr);
+		r.nat.addr.len = r.nat.addr.family == IR_V6 ? 128 : 32;
+		r.nat.port = (uint16_t)rnd(4);
+		VEC_PUSH(rs->rules, r);
+	}
+	int nstmt = 3 + (int)rnd(4);
+	for (int s = 1; s <= nstmt; s++) {
+		struct ir_rule r;
+		random_rule(&r, s, rnd(3) ? IR_ACCEPT : IR_DROP);
+		if (rnd(2)) {
+			r.hook = IR_FORWARD;
+			ir_match_put(&r, IR_M_CT_DNAT);
+		}
+		VEC_PUSH(rs->rules, r);
+	}
+	/* source translation last: the filter's verdicts do not see it */
+	for (int k = (int)rnd(3); k > 0; k--) {
+		struct ir_rule r;
+		ir_rule_init(&r);
+		r.hook = IR_SRCNAT;
+		r.family = rnd(2) ? IR_V4 : IR_V6;
+		r.origin.line = 60 + k;
+		if (rnd(2))
+			ir_rule_set_ifname(&r, IR_M_OIF, "eth0");
+		if (rnd(2))
+			add_addrs(&r, IR_M_SADDR, r.family);
+		r.action = rnd(2) ? IR_MASQUERADE : IR_SNAT;
+		if (r.action == IR_SNAT) {
+			r.nat.addr.family = r.family;
+			uaddr(r.family, 2, r.nat.addr.addr);
+			r.nat.addr.len = r.family == IR_V6 ? 128 : 32;
+		}
+		VEC_PUSH(rs->rules, r);
+	}
+	return nstmt;
+}
+
 /* A fourth corpus: the first's rules, forwarded accepts of translated connections
  * (`ct status dnat`), and DNAT rules (port forwards: input interface, protocol, port, this
  * host's address or not; new address of either family and maybe a new port). Every universe
@@ -487,36 +547,7 @@ static void test_oracle_nat(void **state)
 	int translated = 0, accepted_translated = 0;
 	for (int round = 0; round < 30; round++) {
 		struct ir_ruleset rs = {0};
-		for (int k = 1 + (int)rnd(3); k > 0; k--) {
-			struct ir_rule r;
-			ir_rule_init(&r);
-			r.hook = IR_DSTNAT;
-			r.action = rnd(5) ? IR_DNAT : IR_ACCEPT;
-			r.origin.line = 50 + k;
-			if (rnd(2))
-				ir_rule_set_ifname(&r, IR_M_IIF, rnd(2) ? "eth0" : "eth*");
-			if (rnd(3))
-				ir_match_put(&r, IR_M_DADDR_LOCAL);
-			ir_rule_set_proto(&r, rnd(2) ? IR_TCP : IR_UDP);
-			struct ir_portrange pr = {(uint16_t)(1 + rnd(3)), 0};
-			pr.hi = pr.lo;
-			ir_rule_set_ports(&r, IR_M_DPORT, &pr, 1);
-			r.nat.addr.family = rnd(2) ? IR_V4 : IR_V6;
-			uaddr(r.nat.addr.family, (int)rnd(2), r.nat.addr.addr);
-			r.nat.addr.len = r.nat.addr.family == IR_V6 ? 128 : 32;
-			r.nat.port = (uint16_t)rnd(4);
-			VEC_PUSH(rs.rules, r);
-		}
-		int nstmt = 3 + (int)rnd(4);
-		for (int s = 1; s <= nstmt; s++) {
-			struct ir_rule r;
-			random_rule(&r, s, rnd(3) ? IR_ACCEPT : IR_DROP);
-			if (rnd(2)) {
-				r.hook = IR_FORWARD;
-				ir_match_put(&r, IR_M_CT_DNAT);
-			}
-			VEC_PUSH(rs.rules, r);
-		}
+		int nstmt = nat_corpus(&rs);
 		struct exact x;
 		assert_true(exact_analyze(&x, &rs, (size_t)nstmt));
 		uint8_t *vals = xcalloc((size_t)x.ps.nvars, 1);
@@ -555,6 +586,143 @@ static void test_oracle_nat(void **state)
 	/* the corpus translates packets and accepts some of them, or it proves little */
 	assert_true(translated > 0);
 	assert_true(accepted_translated > 0);
+	free(u.v);
+}
+
+/* The packet a DNAT rule makes of an arriving one, as the filter sees it. */
+static struct ir_packet rewritten(const struct ir_packet *p, const struct ir_rule *r)
+{
+	struct ir_packet q = *p;
+	ir_nat_rewrite(q.daddr, &q.dport, &r->nat);
+	q.hook = IR_FORWARD;
+	q.dnat = true;
+	q.dst_local = false;
+	return q;
+}
+
+/* check's view through the forwards (natview.h), on the NAT corpus, packet by packet against
+ * the evaluator: each DNAT rule takes exactly the arriving packets the evaluator has it
+ * rewrite, and wants those it matches; every rewritten packet is in that rule's image, and
+ * a packet of the image has an arriving packet the rule rewrites into it; whatever the
+ * filter sees of an arriving packet is in `real` (a finding about packets outside it is
+ * about none that occur); `admitted` is what the filter accepts; each SRCNAT rule wants the
+ * connections the filter lets out that it matches, and meets those it is the first for. */
+static void test_oracle_natview(void **state)
+{
+	(void)state;
+	struct universe u;
+	make_universe(&u);
+	int taken = 0, imaged = 0, unreal = 0, met = 0;
+	for (int round = 0; round < 20; round++) {
+		struct ir_ruleset rs = {0};
+		int nstmt = nat_corpus(&rs);
+		struct exact x;
+		assert_true(exact_analyze(&x, &rs, (size_t)nstmt));
+		struct natview nv;
+		natview_build(&nv, &x, &rs);
+		uint8_t *vals = xcalloc((size_t)x.ps.nvars, 1);
+		for (size_t k = 0; k < u.n; k++) {
+			const struct ir_packet *p = &u.v[k];
+			struct ir_verdict v = ir_eval(&rs, p);
+			pks_assign(&x.ps, p, vals);
+			bool first = p->ct_state == CT_NEW && !p->dnat;
+			assert_int_equal(pks_member(nv.translated, vals), v.dnat != NULL);
+			for (size_t i = 0; i < rs.rules.n; i++) {
+				const struct ir_rule *r = &rs.rules.v[i];
+				if (r->hook != IR_DSTNAT || r->action != IR_DNAT)
+					continue;
+				struct ir_packet q = *p;
+				q.hook = IR_DSTNAT;
+				q.dst_local = p->hook == IR_INPUT;
+				bool wants = first && ir_rule_matches(r, &q) &&
+					     r->nat.addr.family == p->family;
+				if (pks_member(nv.wants[i], vals) != wants)
+					fail_msg("round %d packet %zu: rule %zu wants %d, evaluator %d", round, k, i,
+						 pks_member(nv.wants[i], vals), wants);
+				if (pks_member(nv.takes[i], vals) != (v.dnat == r))
+					fail_msg("round %d packet %zu: rule %zu takes %d, evaluator %d", round, k, i,
+						 pks_member(nv.takes[i], vals), v.dnat == r);
+				taken += v.dnat == r;
+				/* the image, the other way: this packet's rewrite by r is in it only when
+				 * some arriving packet (another destination, port or hook) r takes makes it
+				 * (every 8th packet: 24 evaluations each) */
+				if (k % 8)
+					continue;
+				struct ir_packet t = rewritten(p, r);
+				uint8_t *tv = xcalloc((size_t)x.ps.nvars, 1);
+				pks_assign(&x.ps, &t, tv);
+				bool in_image = pks_member(nv.image[i], tv);
+				free(tv);
+				bool made = false;
+				for (int h = 0; h < 2 && !made; h++)
+				for (int da = 0; da < 3 && !made; da++)
+				for (int dp = 0; dp < 4 && !made; dp++) {
+					struct ir_packet a = *p;
+					a.hook = h ? IR_FORWARD : IR_INPUT;
+					uaddr(a.family, da, a.daddr);
+					if (r->nat.port)
+						a.dport = (uint16_t)dp;
+					struct ir_verdict va = ir_eval(&rs, &a);
+					made = va.dnat == r && !memcmp(va.after.daddr, t.daddr, 16) &&
+					       va.after.dport == t.dport;
+				}
+				if (in_image != made)
+					fail_msg("round %d packet %zu: rule %zu image %d, evaluator %d", round, k, i,
+						 in_image, made);
+				imaged += made;
+			}
+			pks_assign(&x.ps, &v.after, vals);
+			/* source translation: which SRCNAT rule the connection meets first, if the
+			 * filter lets it out (forwarded) */
+			bool out = first && v.action == IR_ACCEPT && v.after.hook == IR_FORWARD;
+			const struct ir_rule *meets = NULL;
+			for (size_t i = 0; i < rs.rules.n; i++) {
+				const struct ir_rule *r = &rs.rules.v[i];
+				if (r->hook != IR_SRCNAT)
+					continue;
+				struct ir_packet q = v.after;
+				q.hook = IR_SRCNAT;
+				bool m = out && ir_rule_matches(r, &q);
+				if (m && !meets)
+					meets = r;
+				if (pks_member(nv.wants[i], vals) != m)
+					fail_msg("round %d packet %zu: SRCNAT rule %zu wants %d, evaluator %d", round,
+						 k, i, pks_member(nv.wants[i], vals), m);
+				if (pks_member(nv.meets[i], vals) != (meets == r && m))
+					fail_msg("round %d packet %zu: SRCNAT rule %zu meets %d, evaluator %d", round,
+						 k, i, pks_member(nv.meets[i], vals), meets == r && m);
+				if (meets == r && m && v.snat != r && (r->action == IR_MASQUERADE ||
+								    r->nat.addr.family == q.family))
+					fail_msg("round %d packet %zu: the evaluator's SRCNAT rule differs", round, k);
+				met += meets == r && m;
+			}
+			if (v.dnat && !pks_member(nv.image[v.dnat - rs.rules.v], vals))
+				fail_msg("round %d packet %zu: rewritten, not in its rule's image", round, k);
+			if (!pks_member(nv.real, vals))
+				fail_msg("round %d packet %zu: the filter sees it, not in real", round, k);
+			if (pks_member(nv.admitted, vals) != (v.action == IR_ACCEPT))
+				fail_msg("round %d packet %zu: admitted %d, evaluator %s", round, k,
+					 pks_member(nv.admitted, vals), ir_action_name(v.action));
+			/* as it arrived, a packet a forward rewrites does not occur in the filter */
+			if (v.dnat) {
+				struct ir_packet raw = *p;
+				raw.dst_local = false;
+				pks_assign(&x.ps, &raw, vals);
+				unreal += !pks_member(nv.real, vals);
+				if (pks_member(nv.real, vals))
+					fail_msg("round %d packet %zu: rewritten on arrival, yet real", round, k);
+			}
+		}
+		free(vals);
+		natview_free(&nv);
+		exact_free(&x);
+		ir_ruleset_free(&rs);
+	}
+	/* the corpus rewrites packets, or it proves little */
+	assert_true(taken > 0);
+	assert_true(imaged > 0);
+	assert_true(unreal > 0);
+	assert_true(met > 0);
 	free(u.v);
 }
 
@@ -600,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_oracle_limits),
 		cmocka_unit_test(test_limit_undone),
 		cmocka_unit_test(test_oracle_nat),
+		cmocka_unit_test(test_oracle_natview),
 		cmocka_unit_test(test_witness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
