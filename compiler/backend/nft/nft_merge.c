@@ -575,6 +575,26 @@ static uint64_t addr_lengths(const struct nft_lowered *l)
 	return sig;
 }
 
+/* v[k] = the old v[from[k]] for every k, in place (following each cycle once); `from` is used
+ * up. */
+static void permute(struct nft_lowered *v, size_t *from, size_t n)
+{
+	for (size_t s = 0; s < n; s++) {
+		if (from[s] == (size_t)-1 || from[s] == s)
+			continue;
+		struct nft_lowered first = v[s];
+		size_t j = s;
+		while (from[j] != s) {
+			size_t f = from[j];
+			v[j] = v[f];
+			from[j] = (size_t)-1;
+			j = f;
+		}
+		v[j] = first;
+		from[j] = (size_t)-1;
+	}
+}
+
 struct by_len {
 	uint64_t sig;
 	size_t idx;
@@ -609,15 +629,18 @@ static void emit_group(nft_rules *out, struct nft_lowered *g, size_t n)
 	for (size_t k = 0; k < n; k++)
 		o[k] = (struct by_len){addr_lengths(&g[k]), k};
 	qsort(o, n, sizeof(*o), by_len_cmp); /* by lengths, each part in policy order */
-	struct nft_lowered *part = xmalloc(n * sizeof(*part));
+	size_t *from = xmalloc(n * sizeof(*from));
+	for (size_t k = 0; k < n; k++)
+		from[k] = o[k].idx;
+	permute(g, from, n); /* the parts in place: a copy of the group would be 88 bytes a rule */
 	for (size_t k = 0; k < n;) {
-		size_t pn = 0, j = k;
-		for (; j < n && o[j].sig == o[k].sig; j++)
-			part[pn++] = g[o[j].idx];
-		emit_part(out, part, pn);
+		size_t j = k;
+		while (j < n && o[j].sig == o[k].sig)
+			j++;
+		emit_part(out, g + k, j - k);
 		k = j;
 	}
-	free(part);
+	free(from);
 	free(o);
 }
 
@@ -674,16 +697,23 @@ void nft_merge_chain(nft_rules *in, nft_rules *out)
 				tail[shape_of[k]] = k;
 			}
 		}
-		struct nft_lowered *g = xmalloc(n * sizeof(*g));
+		/* The run rearranged in place, each shape's members together (a copy of the run
+		 * would be 88 bytes a rule); `tail` is done with and becomes the order, `hash`
+		 * the size of each shape. */
+		size_t *from = tail, pos = 0, nshapes = 0;
 		for (size_t k = 0; k < n; k++) {
 			if (shape_of[k] != k)
 				continue; /* gathered with its shape's first rule */
-			size_t gn = 0;
+			size_t start = pos;
 			for (size_t x = k; x != (size_t)-1; x = next[x])
-				g[gn++] = in->v[i + x];
-			emit_group(out, g, gn);
+				from[pos++] = x;
+			hash[nshapes++] = pos - start;
 		}
-		free(g);
+		permute(&in->v[i], from, n);
+		for (size_t g = 0, at = i; g < nshapes; g++) {
+			emit_group(out, &in->v[at], hash[g]);
+			at += hash[g];
+		}
 		free(next);
 		free(tail);
 		free(slot);
