@@ -1027,7 +1027,8 @@ bool resolve_policy(struct ast_policy *p, const struct library *lib, struct reso
 void resolved_free(struct resolved *r)
 {
 	for (size_t i = 0; i < r->rules.n; i++) {
-		free(r->rules.v[i].text);
+		if (!r->texts_lent)
+			free(r->rules.v[i].text);
 		VEC_FREE(r->rules.v[i].apps);
 		VEC_FREE(r->rules.v[i].client_side.addrs);
 		VEC_FREE(r->rules.v[i].server_side.addrs);

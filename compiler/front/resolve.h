@@ -127,6 +127,8 @@ struct resolved {
 	/* `negotiated static;`: every negotiated channel is its (scoped) static fallback, none
 	 * a pinholed channel */
 	bool negotiated_static;
+	/* expand_policy gave the rules' texts to the IR (ir_ruleset.texts): they are its to free */
+	bool texts_lent;
 };
 
 /* `log unmatched;` without a limit logs at most this (docs/language.md, "Logging"). */

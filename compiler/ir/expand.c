@@ -721,14 +721,21 @@ static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const str
 	}
 }
 
-bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diags *d)
+bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
 {
 	size_t before = d->errors;
 	struct exp x = {.r = r, .d = d, .rs = out, .gen = 1};
 	memset(out, 0, sizeof(*out));
 	out->stateless = r->stateless;
+	/* The statements' texts move to the ruleset (the resolved rules still point at them):
+	 * no second copy of each. */
+	if (r->rules.n) {
+		out->texts.v = xmalloc(r->rules.n * sizeof(*out->texts.v));
+		out->texts.cap = r->rules.n;
+	}
 	for (size_t i = 0; i < r->rules.n; i++)
-		VEC_PUSH(out->texts, xstrdup(r->rules.v[i].text));
+		VEC_PUSH(out->texts, r->rules.v[i].text);
+	r->texts_lent = true;
 	expand_builtins(&x);
 	for (size_t i = 0; i < r->rules.n; i++) {
 		const struct rrule *rr = &r->rules.v[i];
