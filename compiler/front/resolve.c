@@ -1059,6 +1059,8 @@ void resolved_free(struct resolved *r)
 		ast_app_free(r->port_apps.v[i]);
 	VEC_FREE(r->port_apps);
 	for (size_t i = 0; i < r->lit_apps.n; i++) {
+		if (!r->lit_apps.v[i])
+			continue; /* consumed by expansion */
 		if (r->lit_apps.v[i]->def)
 			ast_app_free(r->lit_apps.v[i]->def);
 		free(r->lit_apps.v[i]->name);

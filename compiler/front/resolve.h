@@ -129,6 +129,9 @@ struct resolved {
 	bool negotiated_static;
 	/* expand_policy gave the rules' texts to the IR (ir_ruleset.texts): they are its to free */
 	bool texts_lent;
+	/* expand_policy frees each rule's apps list, addresses and port literals once the rule is
+	 * expanded (compile_opts.ir_only): the rules are then only their texts and locations */
+	bool consume;
 };
 
 /* `log unmatched;` without a limit logs at most this (docs/language.md, "Logging"). */
