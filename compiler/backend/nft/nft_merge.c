@@ -164,7 +164,7 @@ static size_t fields_in(const struct nft_lowered *l, uint64_t mask)
 /* A field value as an inclusive range of big-endian bytes, for overlap tests. */
 struct span {
 	uint8_t lo[16], hi[16];
-	size_t len;
+	uint8_t len;
 };
 
 static void value_span(enum nft_field f, const union nft_value *v, struct span *s)
@@ -199,9 +199,9 @@ static bool is_interval(enum nft_field f, const union nft_value *v)
 	return memcmp(s.lo, s.hi, s.len) != 0;
 }
 
-struct cand {
+struct cand {             /* one an element of every member of a run at once: kept small */
 	struct nft_elem e;
-	size_t member;      /* which member of the run it comes from */
+	uint32_t member;    /* which member of the run it comes from */
 	struct span first;  /* of field 0, for the sweep */
 	bool dropped;       /* repeats an earlier member's element */
 };
@@ -212,7 +212,7 @@ struct build_ctx {
 };
 
 /* The values one step gives its fields, for member m: the cross product goes to `c`. */
-static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, uint64_t mask, size_t m)
+static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, uint64_t mask, uint32_t m)
 {
 	/* At most NFT_CONCAT_MAX fields, each with its list of values. */
 	union nft_value *vals[NFT_CONCAT_MAX] = {0};
@@ -544,7 +544,7 @@ static void emit_part(nft_rules *out, struct nft_lowered *g, size_t n)
 			b.c.v = xmalloc(take * sizeof(*b.c.v)); /* one element a member, mostly */
 			b.c.cap = take;
 			for (size_t k = 0; k < take; k++)
-				add_member_elems(&b, &g[k], mask, k);
+				add_member_elems(&b, &g[k], mask, (uint32_t)k);
 			ok = first_overlap(&b, take);
 			if (ok >= 2)
 				VEC_PUSH(*out, merge_run(g, ok, mask, &b));
@@ -632,16 +632,17 @@ static void emit_group(nft_rules *out, struct nft_lowered *g, size_t n)
 	size_t *from = xmalloc(n * sizeof(*from));
 	for (size_t k = 0; k < n; k++)
 		from[k] = o[k].idx;
+	free(o);
 	permute(g, from, n); /* the parts in place: a copy of the group would be 88 bytes a rule */
+	free(from);          /* gone before the parts build their elements */
 	for (size_t k = 0; k < n;) {
-		size_t j = k;
-		while (j < n && o[j].sig == o[k].sig)
+		uint64_t sig = addr_lengths(&g[k]);
+		size_t j = k + 1;
+		while (j < n && addr_lengths(&g[j]) == sig)
 			j++;
 		emit_part(out, g + k, j - k);
 		k = j;
 	}
-	free(from);
-	free(o);
 }
 
 /* One chain's lowered rules, merged where they can be; `in` is emptied. Within a run of
@@ -709,15 +710,15 @@ void nft_merge_chain(nft_rules *in, nft_rules *out)
 				from[pos++] = x;
 			hash[nshapes++] = pos - start;
 		}
+		free(next);
+		free(slot);
+		free(shape_of);
 		permute(&in->v[i], from, n);
+		free(tail); /* only the shapes' sizes are left while their elements are built */
 		for (size_t g = 0, at = i; g < nshapes; g++) {
 			emit_group(out, &in->v[at], hash[g]);
 			at += hash[g];
 		}
-		free(next);
-		free(tail);
-		free(slot);
-		free(shape_of);
 		free(hash);
 		i = e;
 	}
