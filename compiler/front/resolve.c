@@ -698,9 +698,9 @@ static void resolve_limits(const struct ast_rule *ar, struct rrule *rr, struct d
 			   "rules; a deny closes without a limit" : "a translation decides no verdict; "
 			   "limit the allow rules of the traffic instead");
 	else if (xm->limit.given)
-		rr->limit = xm->limit.v;
+		rrule_more_w(rr)->limit = xm->limit.v;
 	if (ar->log && xm->logopt.limit.given && !xm->logopt.limit.none)
-		rr->log_limit = xm->logopt.limit.v;
+		rrule_more_w(rr)->log_limit = xm->logopt.limit.v;
 	else if (ar->log && xm->logopt.limit.none)
 		diag_error(d, &xm->logopt.limit.loc, "a rule's log has no limit unless it says so: "
 			   "leave out 'limit none'");
@@ -711,6 +711,7 @@ static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rr
 			const struct ast_stmt *s, struct diags *d)
 {
 	const struct ast_rule_more *xm = ast_rule_more(ar);
+	struct rnat *nat = &rrule_more_w(rr)->nat;
 	const char *kw = ar->action == ACT_MASQUERADE ? "masquerade" : ar->action == ACT_SNAT ? "snat"
 			 : "forward";
 	if (ar->role != ROLE_NONE)
@@ -744,19 +745,19 @@ static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rr
 				diag_error(d, &s->loc, "'snat' needs 'as ADDRESS', the new source address");
 				return;
 			}
-			if (!host_address(r, &xm->as, &rr->nat.addr, "the new source address", d))
+			if (!host_address(r, &xm->as, &nat->addr, "the new source address", d))
 				return;
-			rr->nat.families = rr->nat.addr.family == IR_V6 ? 2 : 1;
+			nat->families = nat->addr.family == IR_V6 ? 2 : 1;
 		} else {
-			rr->nat.families = 1; /* IPv4 unless asked: IPv6 needs no translation */
+			nat->families = 1; /* IPv4 unless asked: IPv6 needs no translation */
 			for (size_t i = 0; i < xm->family.n; i++) {
 				const struct ast_word *w = &xm->family.v[i];
 				if (i == 0)
-					rr->nat.families = 0;
+					nat->families = 0;
 				if (!strcmp(w->text, "ipv4"))
-					rr->nat.families |= 1;
+					nat->families |= 1;
 				else if (!strcmp(w->text, "ipv6"))
-					rr->nat.families |= 2;
+					nat->families |= 2;
 				else
 					diag_error(d, &w->loc, "unknown family '%s' (ipv4 or ipv6)", w->text);
 			}
@@ -769,21 +770,21 @@ static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rr
 		return;
 	}
 	const struct ast_service *svc = &ar->services.v[0];
-	rr->nat.proto = svc->proto;
-	rr->nat.ports = svc->ports;
+	nat->proto = svc->proto;
+	nat->ports = svc->ports;
 	if (!ar->has_from || !ar->has_to) {
 		diag_error(d, &s->loc, "a 'forward' needs 'from' (the zone or addresses it is open to) "
 			   "and 'to ADDRESS' (the host it forwards to)");
 		return;
 	}
-	if (ar->to.n != 1 || !host_address(r, &ar->to.v[0], &rr->nat.addr, "the host a forward goes to", d))
+	if (ar->to.n != 1 || !host_address(r, &ar->to.v[0], &nat->addr, "the host a forward goes to", d))
 		return;
 	VEC_FREE(rr->server_side.addrs);
 	memset(&rr->server_side, 0, sizeof(rr->server_side));
 	rr->server_side.given = true;
 	rr->server_side.loc = ar->to_loc;
-	VEC_PUSH(rr->server_side.addrs, rr->nat.addr);
-	rr->nat.families = rr->nat.addr.family == IR_V6 ? 2 : 1;
+	VEC_PUSH(rr->server_side.addrs, nat->addr);
+	nat->families = nat->addr.family == IR_V6 ? 2 : 1;
 	if (xm->port.text) {
 		char *end;
 		long port = strtol(xm->port.text, &end, 10);
@@ -793,19 +794,19 @@ static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rr
 			diag_error(d, &xm->port.loc, "a port range forwards to the same ports; leave out "
 				   "'port', or forward one port");
 		else
-			rr->nat.port = (uint16_t)port;
+			nat->port = (uint16_t)port;
 	}
 	bool fam_ok = !rr->client_side.addrs.n;
 	for (size_t i = 0; i < rr->client_side.addrs.n; i++)
-		fam_ok |= rr->client_side.addrs.v[i].family == rr->nat.addr.family;
+		fam_ok |= rr->client_side.addrs.v[i].family == nat->addr.family;
 	if (!fam_ok)
 		diag_error(d, &ar->from_loc, "no address of this list is of the family of %s", ar->to.v[0].text);
 	if (xm->hairpin.n) {
 		const struct ast_word *w = &xm->hairpin.v[0];
-		rr->nat.hairpin = find_zone(r, w->text);
+		nat->hairpin = find_zone(r, w->text);
 		if (xm->hairpin.n > 1)
 			diag_error(d, &xm->hairpin.v[1].loc, "'hairpin' names one zone");
-		if (!rr->nat.hairpin)
+		if (!nat->hairpin)
 			diag_error(d, &w->loc, "'hairpin' names a zone; '%s' is none", w->text);
 	}
 }
@@ -844,7 +845,7 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 			else if (ar->services.n > 1)
 				diag_error(d, &svc->loc, "'any' already is every app: write it alone");
 			rr.any = true;
-			rr.any_loc = svc->loc;
+			rrule_more_w(&rr)->any_loc = svc->loc;
 			VEC_PUSH(rr.apps, any_app(r, svc));
 			continue;
 		}
@@ -899,7 +900,7 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 		on_ok = false;
 	}
 	if (ar->has_on && ar->role != ROLE_NONE && on_ok) {
-		resolve_peer(r, &xm->on, &xm->on_ex, &xm->on_loc, &rr.local, d);
+		resolve_peer(r, &xm->on, &xm->on_ex, &xm->on_loc, &rrule_more_w(&rr)->local, d);
 	}
 	VEC_PUSH(r->rules, rr);
 }
@@ -1029,6 +1030,27 @@ bool resolve_policy(struct ast_policy *p, const struct library *lib, struct reso
 	return d->errors == before;
 }
 
+const struct rrule_more *rrule_more(const struct rrule *rr)
+{
+	static const struct rrule_more none;
+	return rr->more ? rr->more : &none;
+}
+
+struct rrule_more *rrule_more_w(struct rrule *rr)
+{
+	if (!rr->more)
+		rr->more = xcalloc(1, sizeof(*rr->more));
+	return rr->more;
+}
+
+void rrule_more_free(struct rrule *rr)
+{
+	if (rr->more)
+		VEC_FREE(rr->more->local.addrs);
+	free(rr->more);
+	rr->more = NULL;
+}
+
 void resolved_free(struct resolved *r)
 {
 	for (size_t i = 0; i < r->rules.n; i++) {
@@ -1037,7 +1059,7 @@ void resolved_free(struct resolved *r)
 		VEC_FREE(r->rules.v[i].apps);
 		VEC_FREE(r->rules.v[i].client_side.addrs);
 		VEC_FREE(r->rules.v[i].server_side.addrs);
-		VEC_FREE(r->rules.v[i].local.addrs);
+		rrule_more_free(&r->rules.v[i]);
 	}
 	VEC_FREE(r->rules);
 	for (size_t i = 0; i < r->zones.n; i++) {
