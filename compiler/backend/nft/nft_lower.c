@@ -246,10 +246,15 @@ void nft_plan_free(struct nft_plan *p)
 
 /* ---- one rule ---- */
 
+/* Steps are written here first and then copied to a block of exactly their size: allocated
+ * bigger and cut down, every rule of a plan would leave a hole behind in the heap. */
+enum { LOWER_SCRATCH = 32 };
+
 struct lower {
 	const struct nft_plan *plan;
 	const struct ir_rule *r;
 	struct nft_lowered *out;
+	struct nft_step *scratch; /* LOWER_SCRATCH steps, not zeroed for each rule */
 	uint8_t nfproto;   /* network protocol matched so far (explicitly or as a dependency) */
 	bool l4;           /* transport protocol matched so far */
 	char *why;         /* first thing nftables cannot express */
@@ -265,6 +270,12 @@ static void invalid(struct lower *l, char *why)
 
 static struct nft_step *step(struct lower *l, enum nft_step_kind kind)
 {
+	if (l->out->steps.n == l->out->steps.cap && l->out->steps.v == l->scratch) {
+		struct nft_step *v = xmalloc(2 * LOWER_SCRATCH * sizeof(*v)); /* a rare long rule */
+		memcpy(v, l->scratch, LOWER_SCRATCH * sizeof(*v));
+		l->out->steps.v = v;
+		l->out->steps.cap = 2 * LOWER_SCRATCH;
+	}
 	VEC_PUSH(l->out->steps, ((struct nft_step){.kind = kind, .family = l->r->family}));
 	return &l->out->steps.v[l->out->steps.n - 1];
 }
@@ -552,11 +563,12 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 {
 	memset(out, 0, sizeof(*out));
 	out->rule = r;
-	/* Room for the steps most rules take (a match, its dependencies, the statements), and
-	 * at the end exactly what they took: a plan holds one lowered rule per IR rule. */
-	out->steps.cap = 2 * r->match.n + 4;
-	out->steps.v = xmalloc(out->steps.cap * sizeof(*out->steps.v));
-	struct lower l = {.plan = p, .r = r, .out = out};
+	/* The steps in the scratch, and at the end exactly what they took in a block of their
+	 * own: a plan holds one lowered rule per IR rule. */
+	struct nft_step scratch[LOWER_SCRATCH];
+	struct lower l = {.plan = p, .r = r, .out = out, .scratch = scratch};
+	out->steps.v = l.scratch;
+	out->steps.cap = LOWER_SCRATCH;
 	bool addrs = ir_match_get(r, IR_M_SADDR) || ir_match_get(r, IR_M_DADDR) ||
 		     ir_match_get(r, IR_M_IN_SET);
 	uint8_t proto = ir_rule_proto(r);
@@ -577,7 +589,12 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 		l.nfproto = r->family;
 	}
 	lower_action(&l);
-	if (out->steps.n < out->steps.cap && out->steps.n) {
+	if (out->steps.v == l.scratch) {
+		out->steps.v = out->steps.n ? xmalloc(out->steps.n * sizeof(*out->steps.v)) : NULL;
+		if (out->steps.n)
+			memcpy(out->steps.v, l.scratch, out->steps.n * sizeof(*out->steps.v));
+		out->steps.cap = out->steps.n;
+	} else if (out->steps.n < out->steps.cap) {
 		out->steps.v = xrealloc(out->steps.v, out->steps.n * sizeof(*out->steps.v));
 		out->steps.cap = out->steps.n;
 	}

@@ -412,25 +412,28 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	struct nft_setmatch *m = xcalloc(1, sizeof(*m));
 	*m = *b->shape;
 	m->user = base->rule;
-	size_t nelems = 0; /* room for exactly the elements, and the steps, it keeps */
-	for (size_t i = 0; i < b->c.n; i++)
-		nelems += b->c.v[i].member < n && !b->c.v[i].dropped;
-	if (nelems) {
-		m->elems.v = xmalloc(nelems * sizeof(*m->elems.v));
-		m->elems.cap = nelems;
+	/* The elements take their candidates' place in the candidates' block, which is then cut to
+	 * their size: the elements and the candidates of a run are never in memory side by side.
+	 * An element is smaller than a candidate, so element k is written over candidates
+	 * already read (each is copied out before anything is written). */
+	struct nft_elem *ev = (struct nft_elem *)(void *)b->c.v;
+	size_t nelems = 0;
+	for (size_t i = 0; i < b->c.n; i++) {
+		struct cand c = b->c.v[i];
+		if (c.member >= n || c.dropped)
+			continue;
+		for (size_t f = 0; f < m->nfields; f++)
+			m->interval |= is_interval(m->field[f], &c.e.v[f]);
+		memcpy(&ev[nelems++], &c.e, sizeof(c.e));
 	}
-	out.steps.v = xmalloc(base->steps.n * sizeof(*out.steps.v));
+	m->elems.v = nelems ? xrealloc(ev, nelems * sizeof(*ev)) : (free(ev), NULL);
+	m->elems.n = m->elems.cap = nelems;
+	b->c.v = NULL;
+	b->c.n = b->c.cap = 0;
+	out.steps.v = xmalloc(base->steps.n * sizeof(*out.steps.v)); /* exactly what it keeps */
 	out.steps.cap = base->steps.n;
 	out.elem_comments.v = xmalloc(n * sizeof(*out.elem_comments.v));
 	out.elem_comments.cap = n;
-	for (size_t i = 0; i < b->c.n; i++) {
-		const struct cand *c = &b->c.v[i];
-		if (c->member >= n || c->dropped)
-			continue;
-		VEC_PUSH(m->elems, c->e);
-		for (size_t f = 0; f < m->nfields; f++)
-			m->interval |= is_interval(m->field[f], &c->e.v[f]);
-	}
 	mask_prefixes(m);
 	out.setm = m;
 	/* The base's steps, the varying ones replaced by one lookup where the last was: every
