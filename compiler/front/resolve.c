@@ -498,7 +498,9 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 		ir_limit_format(&m->logopt.limit.v, lim, sizeof(lim));
 		sb_printf(&sb, " limit %s", m->logopt.limit.none ? "none" : lim);
 	}
-	return sb_steal(&sb);
+	/* Exactly its size: the IR keeps every statement's text (sb_steal leaves some room). */
+	size_t len = sb.len;
+	return xrealloc(sb_steal(&sb), len + 1);
 }
 
 /* ---- apps and flows, lowered for expansion ---- */

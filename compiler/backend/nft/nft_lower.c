@@ -175,6 +175,9 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 	}
 }
 
+static bool lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
+		       char **why, bool comment);
+
 const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why)
 {
 	const struct ir_rule *bad = NULL;
@@ -196,7 +199,8 @@ const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_pla
 				continue;
 			struct nft_lowered l;
 			char *w = NULL;
-			if (!nft_lower_rule(p, &rs->rules.v[i], &l, &w) && !bad) {
+			/* no comment yet: a merge words its members' when their candidates are gone */
+			if (!lower_rule(p, &rs->rules.v[i], &l, &w, false) && !bad) {
 				bad = &rs->rules.v[i];
 				if (why)
 					*why = w;
@@ -206,6 +210,9 @@ const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_pla
 			VEC_PUSH(one, l);
 		}
 		nft_merge_chain(&one, &p->rules[h]);
+		for (size_t i = 0; i < p->rules[h].n; i++)
+			if (!p->rules[h].v[i].comment && !p->no_comments)
+				p->rules[h].v[i].comment = nft_rule_comment(p->rules[h].v[i].rule);
 		/* A one-field set of ranges is declared (see nft_merge.c): name it. */
 		size_t k = 0;
 		for (size_t i = 0; i < p->rules[h].n; i++) {
@@ -558,8 +565,18 @@ static void lower_action(struct lower *l)
 	}
 }
 
-bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
-		    char **why)
+char *nft_rule_comment(const struct ir_rule *r)
+{
+	char *desc = ir_origin_describe(&r->origin);
+	if (strlen(desc) > NFT_COMMENT_MAX)
+		desc[NFT_COMMENT_MAX] = '\0';
+	util_quote_safe(desc);
+	return desc;
+}
+
+/* nft_lower_rule, with its comment or without (the plan words them after merging). */
+static bool lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
+		       char **why, bool comment)
 {
 	memset(out, 0, sizeof(*out));
 	out->rule = r;
@@ -598,18 +615,19 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 		out->steps.v = xrealloc(out->steps.v, out->steps.n * sizeof(*out->steps.v));
 		out->steps.cap = out->steps.n;
 	}
-	if (!p->no_comments) {
-		char *desc = ir_origin_describe(&r->origin);
-		if (strlen(desc) > NFT_COMMENT_MAX)
-			desc[NFT_COMMENT_MAX] = '\0';
-		util_quote_safe(desc);
-		out->comment = desc;
-	}
+	if (comment)
+		out->comment = nft_rule_comment(r);
 	if (why)
 		*why = l.why;
 	else
 		free(l.why);
 	return !l.why;
+}
+
+bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
+		    char **why)
+{
+	return lower_rule(p, r, out, why, !p->no_comments);
 }
 
 void nft_lowered_free(struct nft_lowered *l)

@@ -228,6 +228,8 @@ struct nft_lowered {
 bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
 		    char **why);
 void nft_lowered_free(struct nft_lowered *l);
+/* A rule's provenance as its nft comment (cut to NFT_COMMENT_MAX, quote-safe); caller frees. */
+char *nft_rule_comment(const struct ir_rule *r);
 
 /* nft_merge.c: one chain's lowered rules, runs of them merged into set lookups. */
 void nft_merge_chain(nft_rules *in, nft_rules *out);

@@ -199,10 +199,9 @@ static bool is_interval(enum nft_field f, const union nft_value *v)
 	return memcmp(s.lo, s.hi, s.len) != 0;
 }
 
-struct cand {             /* one an element of every member of a run at once: kept small */
-	struct nft_elem e;
+struct cand {             /* one for each element of every member of a run: kept small */
+	struct nft_elem e;  /* its comment is set once merged (merge_run) */
 	uint32_t member;    /* which member of the run it comes from */
-	struct span first;  /* of field 0, for the sweep */
 	bool dropped;       /* repeats an earlier member's element */
 };
 
@@ -279,7 +278,6 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 		c.e.comment = l->comment;
 		for (size_t f = 0; f < nf; f++)
 			c.e.v[f] = vals[f][idx[f]];
-		value_span(b->shape->field[0], &c.e.v[0], &c.first);
 		VEC_PUSH(b->c, c);
 		size_t f = nf;
 		while (f-- > 0) { /* next combination, last field fastest */
@@ -295,10 +293,15 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 			free(vals[f]);
 }
 
-static int cand_cmp(const void *a, const void *b)
+/* By where field 0 starts (an address prefix's host bits are zero), then by member. */
+static int cand_cmp(const void *a, const void *b, void *field0)
 {
 	const struct cand *x = a, *y = b;
-	int c = memcmp(x->first.lo, y->first.lo, x->first.len);
+	enum nft_field f = *(const enum nft_field *)field0;
+	const union nft_value *u = &x->e.v[0], *v = &y->e.v[0];
+	int c = f == NF_SADDR || f == NF_DADDR
+		? memcmp(u->prefix.addr, v->prefix.addr, u->prefix.family == IR_V6 ? 16 : 4)
+		: (u->ports.lo > v->ports.lo) - (u->ports.lo < v->ports.lo);
 	if (c)
 		return c;
 	return x->member < y->member ? -1 : x->member > y->member;
@@ -325,15 +328,19 @@ static bool cand_meets(const struct nft_setmatch *shape, const struct cand *a, c
  * field, only elements whose first fields meet are compared. */
 static size_t first_overlap(struct build_ctx *b, size_t n)
 {
-	qsort(b->c.v, b->c.n, sizeof(*b->c.v), cand_cmp);
+	enum nft_field f0 = b->shape->field[0];
+	qsort_r(b->c.v, b->c.n, sizeof(*b->c.v), cand_cmp, &f0);
 	size_t worst = n;
-	VEC(size_t) active = {0};
+	struct act { size_t idx; struct span first; }; /* field 0 of those still open */
+	VEC(struct act) active = {0};
 	for (size_t i = 0; i < b->c.n; i++) {
 		struct cand *e = &b->c.v[i];
+		struct span first;
+		value_span(f0, &e->e.v[0], &first);
 		size_t keep = 0;
 		for (size_t a = 0; a < active.n; a++) {
-			struct cand *o = &b->c.v[active.v[a]];
-			if (memcmp(o->first.hi, e->first.lo, e->first.len) < 0)
+			struct cand *o = &b->c.v[active.v[a].idx];
+			if (memcmp(active.v[a].first.hi, first.lo, first.len) < 0)
 				continue; /* ends before e starts: done with it */
 			active.v[keep++] = active.v[a];
 			bool same;
@@ -346,7 +353,7 @@ static size_t first_overlap(struct build_ctx *b, size_t n)
 				worst = later->member;
 		}
 		active.n = keep;
-		VEC_PUSH(active, i);
+		VEC_PUSH(active, ((struct act){i, first}));
 	}
 	VEC_FREE(active);
 	return worst;
@@ -417,6 +424,7 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	 * An element is smaller than a candidate, so element k is written over candidates
 	 * already read (each is copied out before anything is written). */
 	struct nft_elem *ev = (struct nft_elem *)(void *)b->c.v;
+	uint32_t *owner = xmalloc((b->c.n ? b->c.n : 1) * sizeof(*owner)); /* each one's member */
 	size_t nelems = 0;
 	for (size_t i = 0; i < b->c.n; i++) {
 		struct cand c = b->c.v[i];
@@ -424,6 +432,7 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 			continue;
 		for (size_t f = 0; f < m->nfields; f++)
 			m->interval |= is_interval(m->field[f], &c.e.v[f]);
+		owner[nelems] = c.member;
 		memcpy(&ev[nelems++], &c.e, sizeof(c.e));
 	}
 	m->elems.v = nelems ? xrealloc(ev, nelems * sizeof(*ev)) : (free(ev), NULL);
@@ -456,7 +465,18 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	for (size_t i = 0; i < out.steps.n; i++)
 		if (out.steps.v[i].kind == NS_LOG)
 			out.steps.v[i].u.log_prefix = out.log_prefix;
-	char *first = base->comment;
+	/* The members' comments, worded now that the candidates are gone, each member's steps
+	 * freed as its comment is written: the elements point at them. */
+	for (size_t i = 0; i < n; i++) {
+		char *c = run[i].comment ? run[i].comment : nft_rule_comment(run[i].rule);
+		run[i].comment = NULL;
+		VEC_PUSH(out.elem_comments, c);
+		nft_lowered_free(&run[i]);
+	}
+	for (size_t k = 0; k < nelems; k++)
+		m->elems.v[k].comment = out.elem_comments.v[owner[k]];
+	free(owner);
+	const char *first = out.elem_comments.v[0];
 	out.comment = xasprintf("%s +%zu", first, n - 1);
 	if (strlen(out.comment) > NFT_COMMENT_MAX) { /* keep the count, cut the first's words */
 		char *tail = xasprintf(".. +%zu", n - 1);
@@ -464,11 +484,6 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 		free(out.comment);
 		out.comment = xasprintf("%.*s%s", (int)room, first, tail);
 		free(tail);
-	}
-	for (size_t i = 0; i < n; i++) {
-		VEC_PUSH(out.elem_comments, run[i].comment); /* the elements point at them */
-		run[i].comment = NULL;
-		nft_lowered_free(&run[i]);
 	}
 	return out;
 }
