@@ -491,7 +491,7 @@ static void lower_action(struct lower *l)
 		s = step(l, NS_LOG);
 		s->u.log_prefix = l->out->log_prefix;
 		if (r->logopt.level_set || r->logopt.nflog)
-			s->logopt = &r->logopt;
+			s->u.logopt = &r->logopt;
 		if (r->logopt.nflog && r->logopt.group == NFT_PINHOLED_GROUP)
 			invalid(l, xasprintf("log group %d is pinholed's", NFT_PINHOLED_GROUP));
 	}

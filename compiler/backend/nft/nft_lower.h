@@ -176,8 +176,7 @@ struct nft_step {
 	bool src;               /* addresses, set lookups and updates, ports: which end */
 	uint8_t family;         /* IR_V4 / IR_V6 where the step reads a network header */
 	uint8_t proto;          /* transport protocol of port, flag and ICMP steps */
-	const struct ir_logopt *logopt; /* NS_LOG: level or group (NULL: the defaults) */
-	union {
+	union {                 /* (a plan holds several steps an IR rule: 24 bytes each) */
 		uint8_t nfproto;                 /* NS_NFPROTO: IR_V4 / IR_V6 */
 		uint8_t l4proto;                 /* NS_L4PROTO */
 		const struct ir_ifset *ifs;      /* NS_IFNAME (src: input interface) */
@@ -197,8 +196,12 @@ struct nft_step {
 		uint8_t icmp_type;
 		uint8_t ct_state;
 		const char *ct_helper;
-		const char *log_prefix;          /* NS_LOG, NS_NFLOG (owned by the lowered rule
+		struct {
+			const char *log_prefix;  /* NS_LOG, NS_NFLOG (owned by the lowered rule
 						  * or, for NS_NFLOG, by the plan's channel) */
+			const struct ir_logopt *logopt; /* NS_LOG: level or group (NULL: the
+							 * defaults) */
+		};
 		enum nft_reject reject;          /* NS_REJECT */
 		const char *helper_obj;          /* NS_HELPER_SET */
 		const struct nft_setmatch *setm; /* NS_SET_MATCH (owned by the lowered rule) */

@@ -100,8 +100,8 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	case NS_CT_HELPER: return util_str_equal(a->u.ct_helper, b->u.ct_helper);
 	case NS_LOG:
 		return util_str_equal(a->u.log_prefix, b->u.log_prefix) &&
-		       (a->logopt == b->logopt ||
-			(a->logopt && b->logopt && !memcmp(a->logopt, b->logopt, sizeof(*a->logopt))));
+		       (a->u.logopt == b->u.logopt ||
+			(a->u.logopt && b->u.logopt && !memcmp(a->u.logopt, b->u.logopt, sizeof(*a->u.logopt))));
 	case NS_NFLOG: return util_str_equal(a->u.log_prefix, b->u.log_prefix);
 	case NS_LIMIT: return false; /* every limited rule keeps its own budget: never merged */
 	case NS_REJECT: return a->u.reject == b->u.reject;
