@@ -141,9 +141,12 @@ struct resolved {
 	bool negotiated_static;
 	/* expand_policy gave the rules' texts to the IR (ir_ruleset.texts): they are its to free */
 	bool texts_lent;
-	/* expand_policy frees each rule's apps list, addresses and port literals once the rule is
-	 * expanded (compile_opts.ir_only): the rules are then only their texts and locations */
+	/* expand_policy gives up each rule once it is expanded (compile_opts.ir_only): its apps
+	 * list, addresses and port literals are freed, and the rules array's pages that hold
+	 * only given-up rules are released (expand_consume.c) */
 	bool consume;
+	size_t consumed;         /* rules [0, consumed) given up: nothing of them to free */
+	uintptr_t released;      /* the rules array's pages below this address are released */
 };
 
 /* `log unmatched;` without a limit logs at most this (docs/language.md, "Logging"). */

@@ -721,27 +721,6 @@ static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const str
 	}
 }
 
-/* resolved.consume: rule i is expanded; what only its expansion read goes (its port literals are
- * the next ones of r->lit_apps, which resolve wrote in rule order). */
-static void consume_rule(struct resolved *r, size_t i, size_t *lit)
-{
-	struct rrule *rr = &r->rules.v[i];
-	for (size_t a = 0; a < rr->apps.n; a++) {
-		if (*lit >= r->lit_apps.n || &r->lit_apps.v[*lit]->app != rr->apps.v[a])
-			continue;
-		struct lit_app *l = r->lit_apps.v[*lit];
-		if (l->def)
-			ast_app_free(l->def);
-		free(l->name);
-		free(l);
-		r->lit_apps.v[(*lit)++] = NULL;
-	}
-	VEC_FREE(rr->apps);
-	VEC_FREE(rr->client_side.addrs);
-	VEC_FREE(rr->server_side.addrs);
-	rrule_more_free(rr);
-}
-
 bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
 {
 	size_t before = d->errors;
@@ -761,7 +740,7 @@ bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
 	size_t lit = 0;
 	for (size_t i = 0; i < r->rules.n; i++) {
 		if (i && r->consume)
-			consume_rule(r, i - 1, &lit);
+			expand_consume(r, i - 1, &lit);
 		const struct rrule *rr = &r->rules.v[i];
 		for (int g = 0; g < G_COUNT; g++) {
 			x.stmt_start[g] = x.g[g].n;
@@ -795,7 +774,7 @@ bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
 		}
 	}
 	if (r->rules.n && r->consume)
-		consume_rule(r, r->rules.n - 1, &lit);
+		expand_consume(r, r->rules.n - 1, &lit);
 	for (size_t w = 0; w < x.warned.n; w++)
 		free(x.warned.v[w]);
 	VEC_FREE(x.warned);
