@@ -216,14 +216,17 @@ struct nft_step {
 	} u;
 };
 
+/* A plan lowers every IR rule before merging: its two vectors count in 32 bits (VEC_PUSH and
+ * VEC_FREE take them as they take a VEC). */
 struct nft_lowered {
 	const struct ir_rule *rule; /* the IR rule; for a merged rule, its first */
-	VEC(struct nft_step) steps; /* matches in canonical order, then statements */
+	struct { struct nft_step *v; uint32_t n, cap; } steps; /* matches in canonical order,
+								  * then statements */
 	char *log_prefix;
 	char *comment;              /* the provenance, cut and quote-safe */
 	size_t merged;              /* rules a merged rule stands for; 0 = just `rule` */
 	struct nft_setmatch *setm;  /* a merged rule's set */
-	VEC(char *) elem_comments;  /* the members' provenance, owned here */
+	struct { char **v; uint32_t n, cap; } elem_comments; /* the members' provenance, owned here */
 };
 
 /* Lowers one rule. Returns false (with *why, caller frees) for IR nftables cannot express;
