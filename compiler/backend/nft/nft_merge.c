@@ -205,6 +205,9 @@ struct cand {             /* one for each element of every member of a run: kept
 	bool dropped;       /* repeats an earlier member's element */
 };
 
+/* merge_run writes a run's elements over its candidates */
+_Static_assert(sizeof(struct cand) >= sizeof(struct nft_elem), "an element fits in its candidate's place");
+
 struct build_ctx {
 	const struct nft_setmatch *shape;
 	VEC(struct cand) c;
@@ -651,7 +654,7 @@ static void emit_group(nft_rules *out, struct nft_lowered *g, size_t n)
 	for (size_t k = 0; k < n; k++)
 		from[k] = o[k].idx;
 	free(o);
-	permute(g, from, n); /* the parts in place: a copy of the group would be 88 bytes a rule */
+	permute(g, from, n); /* the parts in place, not in a copy of the group */
 	free(from);          /* gone before the parts build their elements */
 	for (size_t k = 0; k < n;) {
 		uint64_t sig = addr_lengths(&g[k]);
@@ -717,8 +720,8 @@ void nft_merge_chain(nft_rules *in, nft_rules *out)
 			}
 		}
 		/* The run rearranged in place, each shape's members together (a copy of the run
-		 * would be 88 bytes a rule); `tail` is done with and becomes the order, `hash`
-		 * the size of each shape. */
+		 * would be a second lowered rule for each); `tail` is done with and becomes the
+		 * order, `hash` the size of each shape. */
 		size_t *from = tail, pos = 0, nshapes = 0;
 		for (size_t k = 0; k < n; k++) {
 			if (shape_of[k] != k)
