@@ -48,6 +48,7 @@ static bool compile_loaded(bool ok, bool parsed, size_t first_src, const struct 
 		c->res.stateless = o->mode == MODE_STATELESS;
 	if (o->negotiated_static)
 		c->res.negotiated_static = true;
+	c->res.consume = o->ir_only;
 	if (!expand_policy(&c->res, &c->ir, &c->diags))
 		return false;
 	if (o->analyze)

@@ -17,6 +17,10 @@ struct compile_opts {
 	const char *const *incdirs; /* -I directories: includes not found next to the including file */
 	size_t nincdirs;
 	bool analyze;               /* the whole-policy analysis (lint.h): `pinhole check` only */
+	/* Nothing but the IR is read afterwards (compile): expansion frees each resolved rule's
+	 * own parts once it is expanded (resolved.consume), so the resolved rules and the IR of a
+	 * large policy are not all in memory at once. */
+	bool ir_only;
 };
 
 struct compilation {

@@ -53,6 +53,12 @@ struct ast_stmt *ast_stmt_zone(char *name, const struct loc *loc)
 
 static void words_append(ast_words *dst, ast_words *src)
 {
+	if (!dst->n) { /* the list itself, not a copy of it */
+		VEC_FREE(*dst);
+		*dst = *src;
+		memset(src, 0, sizeof(*src));
+		return;
+	}
 	for (size_t i = 0; i < src->n; i++)
 		VEC_PUSH(*dst, src->v[i]);
 	VEC_FREE(*src);
@@ -200,13 +206,21 @@ void ast_rule_set_peer(struct parse_ctx *ctx, struct ast_stmt *s, enum peer_kw k
 {
 	struct ast_rule *r = &s->u.rule;
 	bool *has = kw == PEER_FROM ? &r->has_from : kw == PEER_TO ? &r->has_to : &r->has_on;
-	ast_words *dst = kw == PEER_FROM ? &r->from : kw == PEER_TO ? &r->to : &r->on;
-	struct loc *at = kw == PEER_FROM ? &r->from_loc : kw == PEER_TO ? &r->to_loc : &r->on_loc;
-	struct ast_except *ex = kw == PEER_FROM ? &r->from_ex : kw == PEER_TO ? &r->to_ex : &r->on_ex;
 	const char *name = kw == PEER_FROM ? "from" : kw == PEER_TO ? "to" : "on";
 	if (*has)
 		diag_error(ctx->diags, kwloc, "'%s' given twice; list all addresses in one '%s'", name, name);
 	*has = true;
+	if (kw != PEER_ON && !list->any && !list->ex.n) { /* the common case: nothing in `more` */
+		struct loc *at = kw == PEER_FROM ? &r->from_loc : &r->to_loc;
+		*at = *kwloc;
+		words_append(kw == PEER_FROM ? &r->from : &r->to, &list->w);
+		VEC_FREE(list->ex);
+		return;
+	}
+	struct ast_rule_more *m = ast_rule_more_w(r);
+	ast_words *dst = kw == PEER_FROM ? &r->from : kw == PEER_TO ? &r->to : &m->on;
+	struct loc *at = kw == PEER_FROM ? &r->from_loc : kw == PEER_TO ? &r->to_loc : &m->on_loc;
+	struct ast_except *ex = kw == PEER_FROM ? &m->from_ex : kw == PEER_TO ? &m->to_ex : &m->on_ex;
 	*at = *kwloc;
 	words_append(dst, &list->w);
 	ex->any |= list->any;
@@ -523,12 +537,12 @@ void ast_logopt_limit(struct parse_ctx *ctx, struct ast_logopt *o, const struct 
 void ast_rule_set_limit(struct parse_ctx *ctx, struct ast_stmt *s, const struct ast_limit *l)
 {
 	struct ast_rule *r = &s->u.rule;
-	if (r->limit.given)
+	if (ast_rule_more(r)->limit.given)
 		diag_error(ctx->diags, &l->loc, "'limit' given twice (a log's limit is written after 'log')");
 	else if (l->given && l->none)
 		diag_error(ctx->diags, &l->loc, "a rule has no limit unless it says so: leave out 'limit none'");
 	else if (l->given)
-		r->limit = *l;
+		ast_rule_more_w(r)->limit = *l;
 }
 
 void ast_rule_set_log(struct parse_ctx *ctx, struct ast_stmt *s, const struct ast_logopt *o,
@@ -538,7 +552,8 @@ void ast_rule_set_log(struct parse_ctx *ctx, struct ast_stmt *s, const struct as
 	if (r->log)
 		diag_error(ctx->diags, loc, "'log' given twice; put all its options after one 'log'");
 	r->log = true;
-	r->logopt = *o;
+	if (o->opt.level_set || o->opt.nflog || o->limit.given || r->more) /* options, or a repeat */
+		ast_rule_more_w(r)->logopt = *o;
 }
 
 struct ast_stmt *ast_stmt_log_unmatched(const struct ast_logopt *o)

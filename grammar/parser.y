@@ -141,10 +141,10 @@ rule:	rule_head
 	| rule ON plist             { $$ = $1; ast_rule_set_peer(ctx, $$, PEER_ON, &$3, &@2); }
 	| rule LOG log_opts %prec CLAUSE_END { $$ = $1; ast_rule_set_log(ctx, $$, &$3, &@2); }
 	| rule limit                { $$ = $1; ast_rule_set_limit(ctx, $$, &$2); }
-	| rule AS addr              { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.as, $3, &@3, "as"); }
-	| rule PORT_KW addr            { $$ = $1; ast_rule_set_word(ctx, $$, &$$->u.rule.port, $3, &@3, "port"); }
-	| rule HAIRPIN names        { $$ = $1; ast_rule_set_words(ctx, &$$->u.rule.hairpin, &$$->u.rule.hairpin_loc, &$3, &@2, "hairpin"); }
-	| rule FAMILY names         { $$ = $1; ast_rule_set_words(ctx, &$$->u.rule.family, &$$->u.rule.family_loc, &$3, &@2, "family"); }
+	| rule AS addr              { $$ = $1; ast_rule_set_word(ctx, $$, &ast_rule_more_w(&$$->u.rule)->as, $3, &@3, "as"); }
+	| rule PORT_KW addr            { $$ = $1; ast_rule_set_word(ctx, $$, &ast_rule_more_w(&$$->u.rule)->port, $3, &@3, "port"); }
+	| rule HAIRPIN names        { $$ = $1; struct ast_rule_more *m = ast_rule_more_w(&$$->u.rule); ast_rule_set_words(ctx, &m->hairpin, &m->hairpin_loc, &$3, &@2, "hairpin"); }
+	| rule FAMILY names         { $$ = $1; struct ast_rule_more *m = ast_rule_more_w(&$$->u.rule); ast_rule_set_words(ctx, &m->family, &m->family_loc, &$3, &@2, "family"); }
 	;
 
 limit:	LIMIT RATE                  { $$ = ast_limit_new(ctx, $2, &@$); }

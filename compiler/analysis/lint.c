@@ -83,7 +83,7 @@ static bool hidden_behind(const struct rrule *m, const struct zone *out, const s
 {
 	if ((m->action != ACT_MASQUERADE && m->action != ACT_SNAT) || m->server_side.zone != out)
 		return false;
-	if (!(m->nat.families & (p->family == IR_V6 ? 2 : 1)))
+	if (!(rrule_more(m)->nat.families & (p->family == IR_V6 ? 2 : 1)))
 		return false;
 	return !m->client_side.given || !m->client_side.addrs.n || prefix_in(&m->client_side.addrs, p);
 }
@@ -106,7 +106,7 @@ static void lint_allow_without_forward(size_t index, const struct resolved *res,
 			continue;
 		for (size_t f = 0; f < res->rules.n; f++) {
 			const struct rrule *fw = &res->rules.v[f];
-			if (fw->action == ACT_FORWARD && prefix_covers(p, &fw->nat.addr))
+			if (fw->action == ACT_FORWARD && prefix_covers(p, &rrule_more(fw)->nat.addr))
 				return; /* a forward leads into the list */
 		}
 		char buf[64];
@@ -193,7 +193,7 @@ static void lint_statements(const struct resolved *res, const struct ir_ruleset 
 		    lint_owned_forward(res, &res->rules.v[i], d))
 			continue;
 		char *by = lines_text(s);
-		if (res->rules.v[i].limit.rate && s->action == IR_ACCEPT &&
+		if (rrule_more(&res->rules.v[i])->limit.rate && s->action == IR_ACCEPT &&
 		    (s->cls == EX_COVERED || (s->cls == EX_UNNEEDED && !later_is_covered(x, s)))) {
 			/* Every budget is a free variable of the analysis, so the lines named
 			 * allow all of it whatever the budgets: unlimited, at least there. */

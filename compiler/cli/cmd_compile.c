@@ -146,6 +146,7 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 	/* pinholed fills nft sets: iptables has none (no ipset here), so its files keep the
 	 * scoped static fallback of negotiated channels (docs/iptables.md). */
 	cli->copts.negotiated_static = family != 0;
+	cli->copts.ir_only = true; /* the front half is dropped once the IR is there */
 	struct compilation c;
 	bool ok = cli_compile(cli, policy, &c);
 	const char *name = strcmp(policy, "-") ? policy : CLI_STDIN_NAME;

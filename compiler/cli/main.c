@@ -1,5 +1,8 @@
 /* pinhole: firewall policy compiler. Dispatches to the subcommands in cmd_*.c. */
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cli.h"
 
@@ -70,6 +73,13 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	/* Every large vector (a policy's rules, a merge's candidates) in a mapping of its own,
+	 * returned to the system when freed. glibc otherwise raises this threshold to the largest
+	 * block freed so far, and the stages after it take their vectors from the heap, where
+	 * the freed ones stay resident: about a fifth more peak RSS at 50,000 entries. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	struct cli cli = {0};
 	int i = 1;
 	for (; i < argc; i++) {

@@ -159,9 +159,22 @@ void sb_free(struct strbuf *sb)
 
 void util_quote_safe(char *s)
 {
-	for (unsigned char *p = (unsigned char *)s; *p; p++)
-		if (*p == '"' || *p == '\\' || *p < 0x20 || *p == 0x7f)
-			*p = '\'';
+	/* one table look-up a character (every rule's comment passes here); the NUL stops */
+	static const bool stop[256] = {
+		[0] = true, [1] = true, [2] = true, [3] = true, [4] = true, [5] = true, [6] = true,
+		[7] = true, [8] = true, [9] = true, [10] = true, [11] = true, [12] = true,
+		[13] = true, [14] = true, [15] = true, [16] = true, [17] = true, [18] = true,
+		[19] = true, [20] = true, [21] = true, [22] = true, [23] = true, [24] = true,
+		[25] = true, [26] = true, [27] = true, [28] = true, [29] = true, [30] = true,
+		[31] = true, ['"'] = true, ['\\'] = true, [0x7f] = true,
+	};
+	for (unsigned char *p = (unsigned char *)s;; p++) {
+		while (!stop[*p])
+			p++;
+		if (!*p)
+			return;
+		*p = '\'';
+	}
 }
 
 size_t util_edit_distance(const char *a, const char *b)

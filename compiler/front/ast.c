@@ -48,6 +48,19 @@ void ast_app_free(struct ast_app *a)
 	free(a);
 }
 
+const struct ast_rule_more *ast_rule_more(const struct ast_rule *r)
+{
+	static const struct ast_rule_more none;
+	return r->more ? r->more : &none;
+}
+
+struct ast_rule_more *ast_rule_more_w(struct ast_rule *r)
+{
+	if (!r->more)
+		r->more = xcalloc(1, sizeof(*r->more));
+	return r->more;
+}
+
 void ast_stmt_free(struct ast_stmt *s)
 {
 	if (!s)
@@ -58,15 +71,19 @@ void ast_stmt_free(struct ast_stmt *s)
 			free(s->u.rule.services.v[i].name);
 		VEC_FREE(s->u.rule.services);
 		ast_words_free(&s->u.rule.from);
-		ast_word_free(&s->u.rule.as);
-		ast_word_free(&s->u.rule.port);
-		ast_words_free(&s->u.rule.hairpin);
-		ast_words_free(&s->u.rule.family);
 		ast_words_free(&s->u.rule.to);
-		ast_words_free(&s->u.rule.on);
-		ast_words_free(&s->u.rule.from_ex.ex);
-		ast_words_free(&s->u.rule.to_ex.ex);
-		ast_words_free(&s->u.rule.on_ex.ex);
+		if (s->u.rule.more) {
+			struct ast_rule_more *m = s->u.rule.more;
+			ast_word_free(&m->as);
+			ast_word_free(&m->port);
+			ast_words_free(&m->hairpin);
+			ast_words_free(&m->family);
+			ast_words_free(&m->on);
+			ast_words_free(&m->from_ex.ex);
+			ast_words_free(&m->to_ex.ex);
+			ast_words_free(&m->on_ex.ex);
+			free(m);
+		}
 		break;
 	case STMT_DEFINE:
 		ast_word_free(&s->u.define.name);

@@ -118,22 +118,16 @@ struct ast_logopt {
  * translation"); a port forward also opens its forwarded connections. */
 enum rule_action { ACT_ALLOW, ACT_DENY, ACT_REJECT, ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD };
 
-struct ast_rule {
-	enum rule_action action;
-	VEC(struct ast_service) services;
-	enum role role;            /* ROLE_NONE: gateway rule between zones */
-	struct loc role_loc;
-	bool has_from, has_to;
-	struct loc from_loc, to_loc;
-	ast_words from, to;        /* addresses, define names or zone names */
+/* The parts of a rule statement most statements leave out, out of line: a policy of tens of
+ * thousands of plain `allow P server from A;` lines holds about 200 bytes of syntax tree a
+ * statement, not 800 (ast_rule_more: these, or all zero when none was written). */
+struct ast_rule_more {
 	struct ast_limit limit;    /* the rule's own rate limit */
 	struct ast_except from_ex, to_ex, on_ex;
 	/* `on ADDRS`: this host's own addresses its side of the app uses (a server's
 	 * listening address, a client's source) */
-	bool has_on;
 	struct loc on_loc;
 	ast_words on;
-	bool log;
 	struct ast_logopt logopt;  /* options of its log */
 	/* address translation: `as ADDR` (snat), `port N` (forward), `hairpin ZONE` (forward),
 	 * `family NAME, ...` (masquerade); text NULL = not given */
@@ -141,6 +135,23 @@ struct ast_rule {
 	ast_words hairpin, family;
 	struct loc hairpin_loc, family_loc;
 };
+
+struct ast_rule {
+	enum rule_action action;
+	VEC(struct ast_service) services;
+	enum role role;            /* ROLE_NONE: gateway rule between zones */
+	struct loc role_loc;
+	bool has_from, has_to;
+	bool has_on;               /* `on ADDRS` (in `more`) */
+	bool log;                  /* its options in `more` */
+	struct loc from_loc, to_loc;
+	ast_words from, to;        /* addresses, define names or zone names */
+	struct ast_rule_more *more;/* NULL: none of those parts written */
+};
+/* A rule's rarer parts to read (all zero when none was written), and to write (allocated on
+ * the first write). */
+const struct ast_rule_more *ast_rule_more(const struct ast_rule *r);
+struct ast_rule_more *ast_rule_more_w(struct ast_rule *r);
 
 enum stmt_kind {
 	STMT_RULE,

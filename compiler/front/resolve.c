@@ -444,6 +444,7 @@ static void resolve_peer_word(struct resolved *r, const ast_words *w, const stru
 char *resolve_stmt_text(const struct ast_stmt *s)
 {
 	const struct ast_rule *r = &s->u.rule;
+	const struct ast_rule_more *m = ast_rule_more(r);
 	static const char *const act[] = {"allow", "deny", "reject", "masquerade", "snat", "forward"};
 	struct strbuf sb = {0};
 	sb_puts(&sb, act[r->action]);
@@ -455,8 +456,8 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 		sb_putc(&sb, ' ');
 		sb_puts(&sb, ast_role_name(r->role));
 	}
-	const ast_words *lists[3] = {&r->on, &r->from, &r->to};
-	const struct ast_except *exs[3] = {&r->on_ex, &r->from_ex, &r->to_ex};
+	const ast_words *lists[3] = {&m->on, &r->from, &r->to};
+	const struct ast_except *exs[3] = {&m->on_ex, &m->from_ex, &m->to_ex};
 	const bool has[3] = {r->has_on, r->has_from, r->has_to};
 	static const char *const kws[3] = {" on", " from", " to"};
 	for (int k = 0; k < 3; k++) {
@@ -474,30 +475,32 @@ char *resolve_stmt_text(const struct ast_stmt *s)
 			sb_puts(&sb, exs[k]->ex.v[i].text);
 		}
 	}
-	if (r->as.text)
-		sb_printf(&sb, " as %s", r->as.text);
-	if (r->port.text)
-		sb_printf(&sb, " port %s", r->port.text);
-	const ast_words *more[2] = {&r->hairpin, &r->family};
+	if (m->as.text)
+		sb_printf(&sb, " as %s", m->as.text);
+	if (m->port.text)
+		sb_printf(&sb, " port %s", m->port.text);
+	const ast_words *more[2] = {&m->hairpin, &m->family};
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < more[k]->n; i++)
 			sb_printf(&sb, "%s%s", i ? ", " : k ? " family " : " hairpin ", more[k]->v[i].text);
 	char lim[64];
-	if (r->limit.given) {
-		ir_limit_format(&r->limit.v, lim, sizeof(lim));
+	if (m->limit.given) {
+		ir_limit_format(&m->limit.v, lim, sizeof(lim));
 		sb_printf(&sb, " limit %s", lim);
 	}
 	if (r->log)
 		sb_puts(&sb, " log");
-	if (r->log && r->logopt.opt.level_set)
-		sb_printf(&sb, " level %s", ir_log_level_name(r->logopt.opt.level));
-	if (r->log && r->logopt.opt.nflog)
-		sb_printf(&sb, " group %u", r->logopt.opt.group);
-	if (r->log && r->logopt.limit.given) {
-		ir_limit_format(&r->logopt.limit.v, lim, sizeof(lim));
-		sb_printf(&sb, " limit %s", r->logopt.limit.none ? "none" : lim);
+	if (r->log && m->logopt.opt.level_set)
+		sb_printf(&sb, " level %s", ir_log_level_name(m->logopt.opt.level));
+	if (r->log && m->logopt.opt.nflog)
+		sb_printf(&sb, " group %u", m->logopt.opt.group);
+	if (r->log && m->logopt.limit.given) {
+		ir_limit_format(&m->logopt.limit.v, lim, sizeof(lim));
+		sb_printf(&sb, " limit %s", m->logopt.limit.none ? "none" : lim);
 	}
-	return sb_steal(&sb);
+	/* Exactly its size: the IR keeps every statement's text (sb_steal leaves some room). */
+	size_t len = sb.len;
+	return xrealloc(sb_steal(&sb), len + 1);
 }
 
 /* ---- apps and flows, lowered for expansion ---- */
@@ -672,14 +675,15 @@ static bool host_address(struct resolved *r, const struct ast_word *w, struct ir
 /* The parts of a statement that only address translation takes, refused elsewhere. */
 static void refuse_nat_words(const struct ast_rule *ar, struct diags *d)
 {
-	if (ar->as.text && ar->action != ACT_SNAT)
-		diag_error(d, &ar->as.loc, "'as' gives the new source address of 'snat'");
-	if (ar->port.text && ar->action != ACT_FORWARD)
-		diag_error(d, &ar->port.loc, "'port' gives the new destination port of a 'forward'");
-	if (ar->hairpin.n && ar->action != ACT_FORWARD)
-		diag_error(d, &ar->hairpin_loc, "'hairpin' belongs to a 'forward'");
-	if (ar->family.n && ar->action != ACT_MASQUERADE)
-		diag_error(d, &ar->family_loc, "'family' belongs to 'masquerade' (snat and forward take "
+	const struct ast_rule_more *xm = ast_rule_more(ar);
+	if (xm->as.text && ar->action != ACT_SNAT)
+		diag_error(d, &xm->as.loc, "'as' gives the new source address of 'snat'");
+	if (xm->port.text && ar->action != ACT_FORWARD)
+		diag_error(d, &xm->port.loc, "'port' gives the new destination port of a 'forward'");
+	if (xm->hairpin.n && ar->action != ACT_FORWARD)
+		diag_error(d, &xm->hairpin_loc, "'hairpin' belongs to a 'forward'");
+	if (xm->family.n && ar->action != ACT_MASQUERADE)
+		diag_error(d, &xm->family_loc, "'family' belongs to 'masquerade' (snat and forward take "
 			   "the family of their address)");
 }
 
@@ -687,19 +691,20 @@ static void refuse_nat_words(const struct ast_rule *ar, struct diags *d)
  * would let the excess through to the allows, and a source translation decides nothing. */
 static void resolve_limits(const struct ast_rule *ar, struct rrule *rr, struct diags *d)
 {
+	const struct ast_rule_more *xm = ast_rule_more(ar);
 	static const char *const kw[] = {"allow", "deny", "reject", "masquerade", "snat", "forward"};
-	if (ar->limit.given && (ar->action == ACT_DENY || ar->action == ACT_MASQUERADE ||
+	if (xm->limit.given && (ar->action == ACT_DENY || ar->action == ACT_MASQUERADE ||
 				ar->action == ACT_SNAT))
-		diag_error(d, &ar->limit.loc, "'limit' on '%s': %s", kw[ar->action],
+		diag_error(d, &xm->limit.loc, "'limit' on '%s': %s", kw[ar->action],
 			   ar->action == ACT_DENY ? "packets over the limit would go on to the allow "
 			   "rules; a deny closes without a limit" : "a translation decides no verdict; "
 			   "limit the allow rules of the traffic instead");
-	else if (ar->limit.given)
-		rr->limit = ar->limit.v;
-	if (ar->log && ar->logopt.limit.given && !ar->logopt.limit.none)
-		rr->log_limit = ar->logopt.limit.v;
-	else if (ar->log && ar->logopt.limit.none)
-		diag_error(d, &ar->logopt.limit.loc, "a rule's log has no limit unless it says so: "
+	else if (xm->limit.given)
+		rrule_more_w(rr)->limit = xm->limit.v;
+	if (ar->log && xm->logopt.limit.given && !xm->logopt.limit.none)
+		rrule_more_w(rr)->log_limit = xm->logopt.limit.v;
+	else if (ar->log && xm->logopt.limit.none)
+		diag_error(d, &xm->logopt.limit.loc, "a rule's log has no limit unless it says so: "
 			   "leave out 'limit none'");
 }
 
@@ -707,6 +712,8 @@ static void resolve_limits(const struct ast_rule *ar, struct rrule *rr, struct d
 static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rrule *rr,
 			const struct ast_stmt *s, struct diags *d)
 {
+	const struct ast_rule_more *xm = ast_rule_more(ar);
+	struct rnat *nat = &rrule_more_w(rr)->nat;
 	const char *kw = ar->action == ACT_MASQUERADE ? "masquerade" : ar->action == ACT_SNAT ? "snat"
 			 : "forward";
 	if (ar->role != ROLE_NONE)
@@ -714,9 +721,9 @@ static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rr
 	if (ar->log && ar->action != ACT_FORWARD)
 		diag_error(d, &s->loc, "'log' on '%s': log the allow rules of the traffic instead", kw);
 	if (ar->has_on)
-		diag_error(d, &ar->on_loc, "'on' gives this host's own addresses in a host rule; '%s' "
+		diag_error(d, &xm->on_loc, "'on' gives this host's own addresses in a host rule; '%s' "
 			   "translates forwarded traffic", kw);
-	const struct ast_except *exs[2] = {&ar->from_ex, &ar->to_ex};
+	const struct ast_except *exs[2] = {&xm->from_ex, &xm->to_ex};
 	for (int k = 0; k < 2; k++)
 		if (exs[k]->any || exs[k]->ex.n)
 			diag_error(d, exs[k]->ex.n ? &exs[k]->ex_loc : &exs[k]->any_loc,
@@ -736,23 +743,23 @@ static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rr
 				   "matches sources by address (give the zone an 'address', or list them)",
 				   rr->client_side.zone->name);
 		if (ar->action == ACT_SNAT) {
-			if (!ar->as.text) {
+			if (!xm->as.text) {
 				diag_error(d, &s->loc, "'snat' needs 'as ADDRESS', the new source address");
 				return;
 			}
-			if (!host_address(r, &ar->as, &rr->nat.addr, "the new source address", d))
+			if (!host_address(r, &xm->as, &nat->addr, "the new source address", d))
 				return;
-			rr->nat.families = rr->nat.addr.family == IR_V6 ? 2 : 1;
+			nat->families = nat->addr.family == IR_V6 ? 2 : 1;
 		} else {
-			rr->nat.families = 1; /* IPv4 unless asked: IPv6 needs no translation */
-			for (size_t i = 0; i < ar->family.n; i++) {
-				const struct ast_word *w = &ar->family.v[i];
+			nat->families = 1; /* IPv4 unless asked: IPv6 needs no translation */
+			for (size_t i = 0; i < xm->family.n; i++) {
+				const struct ast_word *w = &xm->family.v[i];
 				if (i == 0)
-					rr->nat.families = 0;
+					nat->families = 0;
 				if (!strcmp(w->text, "ipv4"))
-					rr->nat.families |= 1;
+					nat->families |= 1;
 				else if (!strcmp(w->text, "ipv6"))
-					rr->nat.families |= 2;
+					nat->families |= 2;
 				else
 					diag_error(d, &w->loc, "unknown family '%s' (ipv4 or ipv6)", w->text);
 			}
@@ -765,43 +772,43 @@ static void resolve_nat(struct resolved *r, const struct ast_rule *ar, struct rr
 		return;
 	}
 	const struct ast_service *svc = &ar->services.v[0];
-	rr->nat.proto = svc->proto;
-	rr->nat.ports = svc->ports;
+	nat->proto = svc->proto;
+	nat->ports = svc->ports;
 	if (!ar->has_from || !ar->has_to) {
 		diag_error(d, &s->loc, "a 'forward' needs 'from' (the zone or addresses it is open to) "
 			   "and 'to ADDRESS' (the host it forwards to)");
 		return;
 	}
-	if (ar->to.n != 1 || !host_address(r, &ar->to.v[0], &rr->nat.addr, "the host a forward goes to", d))
+	if (ar->to.n != 1 || !host_address(r, &ar->to.v[0], &nat->addr, "the host a forward goes to", d))
 		return;
 	VEC_FREE(rr->server_side.addrs);
 	memset(&rr->server_side, 0, sizeof(rr->server_side));
 	rr->server_side.given = true;
 	rr->server_side.loc = ar->to_loc;
-	VEC_PUSH(rr->server_side.addrs, rr->nat.addr);
-	rr->nat.families = rr->nat.addr.family == IR_V6 ? 2 : 1;
-	if (ar->port.text) {
+	VEC_PUSH(rr->server_side.addrs, nat->addr);
+	nat->families = nat->addr.family == IR_V6 ? 2 : 1;
+	if (xm->port.text) {
 		char *end;
-		long port = strtol(ar->port.text, &end, 10);
+		long port = strtol(xm->port.text, &end, 10);
 		if (*end || port < 1 || port > 65535)
-			diag_error(d, &ar->port.loc, "port '%s' is not a port number (1-65535)", ar->port.text);
+			diag_error(d, &xm->port.loc, "port '%s' is not a port number (1-65535)", xm->port.text);
 		else if (svc->ports.lo != svc->ports.hi)
-			diag_error(d, &ar->port.loc, "a port range forwards to the same ports; leave out "
+			diag_error(d, &xm->port.loc, "a port range forwards to the same ports; leave out "
 				   "'port', or forward one port");
 		else
-			rr->nat.port = (uint16_t)port;
+			nat->port = (uint16_t)port;
 	}
 	bool fam_ok = !rr->client_side.addrs.n;
 	for (size_t i = 0; i < rr->client_side.addrs.n; i++)
-		fam_ok |= rr->client_side.addrs.v[i].family == rr->nat.addr.family;
+		fam_ok |= rr->client_side.addrs.v[i].family == nat->addr.family;
 	if (!fam_ok)
 		diag_error(d, &ar->from_loc, "no address of this list is of the family of %s", ar->to.v[0].text);
-	if (ar->hairpin.n) {
-		const struct ast_word *w = &ar->hairpin.v[0];
-		rr->nat.hairpin = find_zone(r, w->text);
-		if (ar->hairpin.n > 1)
-			diag_error(d, &ar->hairpin.v[1].loc, "'hairpin' names one zone");
-		if (!rr->nat.hairpin)
+	if (xm->hairpin.n) {
+		const struct ast_word *w = &xm->hairpin.v[0];
+		nat->hairpin = find_zone(r, w->text);
+		if (xm->hairpin.n > 1)
+			diag_error(d, &xm->hairpin.v[1].loc, "'hairpin' names one zone");
+		if (!nat->hairpin)
 			diag_error(d, &w->loc, "'hairpin' names a zone; '%s' is none", w->text);
 	}
 }
@@ -810,8 +817,9 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 			 struct diags *d)
 {
 	const struct ast_rule *ar = &s->u.rule;
+	const struct ast_rule_more *xm = ast_rule_more(ar);
 	struct rrule rr = {.loc = s->loc, .text = resolve_stmt_text(s), .action = ar->action, .role = ar->role,
-			   .log = ar->log, .logopt = ar->logopt.opt};
+			   .log = ar->log, .logopt = xm->logopt.opt};
 	refuse_nat_words(ar, d);
 	resolve_limits(ar, &rr, d);
 	if (is_nat(ar->action)) {
@@ -839,7 +847,7 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 			else if (ar->services.n > 1)
 				diag_error(d, &svc->loc, "'any' already is every app: write it alone");
 			rr.any = true;
-			rr.any_loc = svc->loc;
+			rrule_more_w(&rr)->any_loc = svc->loc;
 			VEC_PUSH(rr.apps, any_app(r, svc));
 			continue;
 		}
@@ -873,15 +881,15 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 		diag_error(d, &s->loc, "a rule needs a role ('client' or 'server'), "
 			   "or both 'from' and 'to' for traffic forwarded between zones");
 	if (ar->has_on && ar->role == ROLE_NONE)
-		diag_error(d, &ar->on_loc, "'on' gives this host's own addresses in a host rule "
+		diag_error(d, &xm->on_loc, "'on' gives this host's own addresses in a host rule "
 			   "('allow http server on 192.0.2.10;'); a gateway rule's sides are its zones");
 	if (ar->has_from)
-		resolve_peer(r, &ar->from, &ar->from_ex, &ar->from_loc, &rr.client_side, d);
+		resolve_peer(r, &ar->from, &xm->from_ex, &ar->from_loc, &rr.client_side, d);
 	if (ar->has_to)
-		resolve_peer(r, &ar->to, &ar->to_ex, &ar->to_loc, &rr.server_side, d);
+		resolve_peer(r, &ar->to, &xm->to_ex, &ar->to_loc, &rr.server_side, d);
 	bool on_ok = true;
-	for (size_t i = 0; ar->has_on && i < ar->on.n; i++) {
-		const struct ast_word *w = &ar->on.v[i];
+	for (size_t i = 0; ar->has_on && i < xm->on.n; i++) {
+		const struct ast_word *w = &xm->on.v[i];
 		if (is_literal(w->text) || find_define(r, w->text))
 			continue;
 		if (find_zone(r, w->text))
@@ -894,7 +902,7 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 		on_ok = false;
 	}
 	if (ar->has_on && ar->role != ROLE_NONE && on_ok) {
-		resolve_peer(r, &ar->on, &ar->on_ex, &ar->on_loc, &rr.local, d);
+		resolve_peer(r, &xm->on, &xm->on_ex, &xm->on_loc, &rrule_more_w(&rr)->local, d);
 	}
 	VEC_PUSH(r->rules, rr);
 }
@@ -1024,14 +1032,36 @@ bool resolve_policy(struct ast_policy *p, const struct library *lib, struct reso
 	return d->errors == before;
 }
 
+const struct rrule_more *rrule_more(const struct rrule *rr)
+{
+	static const struct rrule_more none;
+	return rr->more ? rr->more : &none;
+}
+
+struct rrule_more *rrule_more_w(struct rrule *rr)
+{
+	if (!rr->more)
+		rr->more = xcalloc(1, sizeof(*rr->more));
+	return rr->more;
+}
+
+void rrule_more_free(struct rrule *rr)
+{
+	if (rr->more)
+		VEC_FREE(rr->more->local.addrs);
+	free(rr->more);
+	rr->more = NULL;
+}
+
 void resolved_free(struct resolved *r)
 {
-	for (size_t i = 0; i < r->rules.n; i++) {
-		free(r->rules.v[i].text);
+	for (size_t i = r->consumed; i < r->rules.n; i++) { /* never touching released pages */
+		if (!r->texts_lent)
+			free(r->rules.v[i].text);
 		VEC_FREE(r->rules.v[i].apps);
 		VEC_FREE(r->rules.v[i].client_side.addrs);
 		VEC_FREE(r->rules.v[i].server_side.addrs);
-		VEC_FREE(r->rules.v[i].local.addrs);
+		rrule_more_free(&r->rules.v[i]);
 	}
 	VEC_FREE(r->rules);
 	for (size_t i = 0; i < r->zones.n; i++) {
@@ -1053,6 +1083,8 @@ void resolved_free(struct resolved *r)
 		ast_app_free(r->port_apps.v[i]);
 	VEC_FREE(r->port_apps);
 	for (size_t i = 0; i < r->lit_apps.n; i++) {
+		if (!r->lit_apps.v[i])
+			continue; /* consumed by expansion */
 		if (r->lit_apps.v[i]->def)
 			ast_app_free(r->lit_apps.v[i]->def);
 		free(r->lit_apps.v[i]->name);

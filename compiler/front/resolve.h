@@ -82,23 +82,35 @@ struct rnat {
 	struct ir_portrange ports;
 };
 
+/* What few rules say, out of line: rrule_more(). */
+struct rrule_more {
+	struct ir_limit limit;    /* the rule's own rate limit; rate 0 = none */
+	struct ir_limit log_limit;/* a limit of its log alone; rate 0 = none */
+	struct peer local;       /* `on`: this host's own addresses (host rules) */
+	struct rnat nat;         /* ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD */
+	struct loc any_loc;      /* the service `any` */
+};
+
+/* A resolved policy holds one of these per rule statement, all at once: kept small. */
 struct rrule {
 	struct loc loc;          /* the statement */
 	char *text;              /* normalized: "allow nfs server from 10.0.0.0/8" */
 	enum rule_action action;
 	enum role role;          /* ROLE_NONE: gateway */
 	bool log;
+	bool any;                /* the service is `any` (a gateway rule of every protocol) */
 	struct ir_logopt logopt;  /* how its log is written */
-	struct ir_limit limit;    /* the rule's own rate limit; rate 0 = none */
-	struct ir_limit log_limit;/* a limit of its log alone; rate 0 = none */
 	VEC(const struct rapp *) apps;
 	struct peer client_side; /* `from` */
 	struct peer server_side; /* `to` */
-	struct peer local;       /* `on`: this host's own addresses (host rules) */
-	struct rnat nat;         /* ACT_MASQUERADE, ACT_SNAT, ACT_FORWARD */
-	bool any;                /* the service is `any` (a gateway rule of every protocol) */
-	struct loc any_loc;
+	struct rrule_more *more; /* NULL: no limit, `on`, translation or `any` */
 };
+/* A rule's rarer parts to read (all zero when it has none), and to write (allocated on the
+ * first write). */
+const struct rrule_more *rrule_more(const struct rrule *rr);
+struct rrule_more *rrule_more_w(struct rrule *rr);
+/* Frees a rule's rarer parts (resolved_free, and expansion as it consumes the rules). */
+void rrule_more_free(struct rrule *rr);
 
 /* A port literal (tcp/8080) as a rule uses it: an app of one client-to-server flow, in one
  * allocation (a policy may write tens of thousands). Its definition as an app (what explain
@@ -127,6 +139,14 @@ struct resolved {
 	/* `negotiated static;`: every negotiated channel is its (scoped) static fallback, none
 	 * a pinholed channel */
 	bool negotiated_static;
+	/* expand_policy gave the rules' texts to the IR (ir_ruleset.texts): they are its to free */
+	bool texts_lent;
+	/* expand_policy gives up each rule once it is expanded (compile_opts.ir_only): its apps
+	 * list, addresses and port literals are freed, and the rules array's pages that hold
+	 * only given-up rules are released (expand_consume.c) */
+	bool consume;
+	size_t consumed;         /* rules [0, consumed) given up: nothing of them to free */
+	uintptr_t released;      /* the rules array's pages below this address are released */
 };
 
 /* `log unmatched;` without a limit logs at most this (docs/language.md, "Logging"). */

@@ -124,10 +124,10 @@ void expand_push_logged(struct exp *x, enum group g, struct ir_rule *r, const st
 {
 	if (r->log)
 		r->logopt = rr->logopt;
-	if (r->log && rr->log_limit.rate) {
+	if (r->log && rrule_more(rr)->log_limit.rate) {
 		struct ir_rule l = ir_rule_copy(r);
 		l.action = IR_LOG;
-		ir_match_put(&l, IR_M_LIMIT)->u.limit = rr->log_limit;
+		ir_match_put(&l, IR_M_LIMIT)->u.limit = rrule_more(rr)->log_limit;
 		expand_push(x, g, &l);
 		r->log = false;
 	}
@@ -142,11 +142,11 @@ void expand_push_logged(struct exp *x, enum group g, struct ir_rule *r, const st
  * (ACK or RST set) pass as before; a UDP flow's every datagram spends the budget. */
 void expand_push_decided(struct exp *x, enum group g, struct ir_rule *r, const struct rrule *rr)
 {
-	if (!rr->limit.rate) {
+	if (!rrule_more(rr)->limit.rate) {
 		expand_push_logged(x, g, r, rr);
 		return;
 	}
-	ir_match_put(r, IR_M_LIMIT)->u.limit = rr->limit;
+	ir_match_put(r, IR_M_LIMIT)->u.limit = rrule_more(rr)->limit;
 	if (r->action == IR_REJECT) {
 		/* answers within the budget; what exceeds it must not go on to the allows */
 		struct ir_rule quiet = ir_rule_copy(r);
@@ -500,7 +500,7 @@ static void emit_direction_once(struct exp *x, const struct dirctx *c)
 {
 	bool any;
 	int fams = families(c, &any);
-	if (scoped(c) || c->rr->limit.rate || c->rr->log_limit.rate)
+	if (scoped(c) || rrule_more(c->rr)->limit.rate || rrule_more(c->rr)->log_limit.rate)
 		any = false; /* a set holds addresses of one family; a budget is one family's */
 	static const int protobits[] = {PROTO_BIT_TCP, PROTO_BIT_UDP, PROTO_BIT_ESP, PROTO_BIT_ICMP,
 					PROTO_BIT_ALL_TCP, PROTO_BIT_ALL};
@@ -570,7 +570,7 @@ static void emit_direction(struct exp *x, const struct dirctx *c)
 		const struct peer *p = sides[k];
 		if (!p || !p->given || !p->addrs.n)
 			continue;
-		if (p == &c->rr->local) {
+		if (p == &rrule_more(c->rr)->local) {
 			/* `on ADDRS` is this host's own end: it stays as written, and says so once */
 			bool said = false;
 			for (size_t i = 0; i < x->warned.n && !said; i++)
@@ -672,7 +672,7 @@ static void expand_host_flow(struct exp *x, const struct rrule *rr, const struct
 					     f->app, f->name);
 			/* `on ADDRS`: this host's end, the source of what it sends and the
 			 * destination of what it receives */
-			const struct peer *local = rr->local.given ? &rr->local : NULL;
+			const struct peer *local = rrule_more(rr)->local.given ? &rrule_more(rr)->local : NULL;
 			struct dirctx c = {.rr = rr, .app = app, .f = f, .hook = hook,
 					   .src = side == 1 ? (peer->given ? peer : NULL) : local,
 					   .dst = side == 0 ? (peer->given ? peer : NULL) : local,
@@ -721,16 +721,26 @@ static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const str
 	}
 }
 
-bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diags *d)
+bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
 {
 	size_t before = d->errors;
 	struct exp x = {.r = r, .d = d, .rs = out, .gen = 1};
 	memset(out, 0, sizeof(*out));
 	out->stateless = r->stateless;
+	/* The statements' texts move to the ruleset (the resolved rules still point at them):
+	 * no second copy of each. */
+	if (r->rules.n) {
+		out->texts.v = xmalloc(r->rules.n * sizeof(*out->texts.v));
+		out->texts.cap = r->rules.n;
+	}
 	for (size_t i = 0; i < r->rules.n; i++)
-		VEC_PUSH(out->texts, xstrdup(r->rules.v[i].text));
+		VEC_PUSH(out->texts, r->rules.v[i].text);
+	r->texts_lent = true;
 	expand_builtins(&x);
+	size_t lit = 0;
 	for (size_t i = 0; i < r->rules.n; i++) {
+		if (i && r->consume)
+			expand_consume(r, i - 1, &lit);
 		const struct rrule *rr = &r->rules.v[i];
 		for (int g = 0; g < G_COUNT; g++) {
 			x.stmt_start[g] = x.g[g].n;
@@ -747,7 +757,7 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 		if (rr->any && rr->action == ACT_ALLOW && r->stateless) {
 			/* Without conntrack, the answers of "every protocol" would be every packet
 			 * back: refuse rather than open the other direction too. */
-			diag_error(d, &rr->any_loc, "'allow any' needs connection tracking: without it "
+			diag_error(d, &rrule_more(rr)->any_loc, "'allow any' needs connection tracking: without it "
 				   "the answers would be every packet the other way ('established only' "
 				   "has none); name the apps instead");
 			continue;
@@ -763,6 +773,8 @@ bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diag
 			}
 		}
 	}
+	if (r->rules.n && r->consume)
+		expand_consume(r, r->rules.n - 1, &lit);
 	for (size_t w = 0; w < x.warned.n; w++)
 		free(x.warned.v[w]);
 	VEC_FREE(x.warned);

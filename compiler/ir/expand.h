@@ -5,6 +5,6 @@
 #include "ir.h"
 #include "resolve.h"
 
-bool expand_policy(const struct resolved *r, struct ir_ruleset *out, struct diags *d);
+bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d);
 
 #endif

@@ -59,6 +59,9 @@ void expand_warn_stateless(struct exp *x, const struct dirctx *c, const struct i
 
 /* expand_nat.c: masquerade, snat and port forwards (and the forward rules they open). */
 void expand_nat(struct exp *x, const struct rrule *rr);
+/* resolved.consume: rule i is expanded and given up (expand_consume.c); *lit is the next port
+ * literal of r->lit_apps. */
+void expand_consume(struct resolved *r, size_t i, size_t *lit);
 
 /* expand_builtin.c: what every ruleset has, whatever the policy says. */
 void expand_builtins(struct exp *x);

@@ -62,7 +62,7 @@ static bool put_addrs(struct ir_rule *r, enum ir_match_kind k, const prefix_vec 
 static void source_nat(struct exp *x, const struct rrule *rr)
 {
 	for (int fam = IR_V4; fam <= IR_V6; fam += 2) {
-		if (!(rr->nat.families & (fam == IR_V4 ? 1 : 2)))
+		if (!(rrule_more(rr)->nat.families & (fam == IR_V4 ? 1 : 2)))
 			continue;
 		struct ir_rule r;
 		ir_rule_init(&r);
@@ -75,7 +75,7 @@ static void source_nat(struct exp *x, const struct rrule *rr)
 		}
 		r.action = rr->action == ACT_SNAT ? IR_SNAT : IR_MASQUERADE;
 		if (rr->action == ACT_SNAT)
-			r.nat.addr = rr->nat.addr;
+			r.nat.addr = rrule_more(rr)->nat.addr;
 		nat_origin(x, rr, &r.origin);
 		expand_push(x, G_ALLOW, &r);
 	}
@@ -86,7 +86,7 @@ static void source_nat(struct exp *x, const struct rrule *rr)
 static void forward_from(struct exp *x, const struct rrule *rr, const struct zone *zone,
 			 const prefix_vec *addrs, const char *setname, bool hairpin)
 {
-	uint8_t fam = rr->nat.addr.family;
+	uint8_t fam = rrule_more(rr)->nat.addr.family;
 	struct ir_rule d;
 	ir_rule_init(&d);
 	d.hook = IR_DSTNAT;
@@ -97,11 +97,11 @@ static void forward_from(struct exp *x, const struct rrule *rr, const struct zon
 		return;
 	}
 	ir_match_put(&d, IR_M_DADDR_LOCAL);
-	ir_rule_set_proto(&d, rr->nat.proto);
-	ir_rule_set_ports(&d, IR_M_DPORT, &rr->nat.ports, 1);
+	ir_rule_set_proto(&d, rrule_more(rr)->nat.proto);
+	ir_rule_set_ports(&d, IR_M_DPORT, &rrule_more(rr)->nat.ports, 1);
 	d.action = IR_DNAT;
-	d.nat.addr = rr->nat.addr;
-	d.nat.port = rr->nat.port;
+	d.nat.addr = rrule_more(rr)->nat.addr;
+	d.nat.port = rrule_more(rr)->nat.port;
 	nat_origin(x, rr, &d.origin);
 
 	/* What the rewritten connection looks like: to the inside host's port. */
@@ -114,9 +114,9 @@ static void forward_from(struct exp *x, const struct rrule *rr, const struct zon
 	struct ir_addrset *to = &ir_match_put(&f, IR_M_DADDR)->u.addrs;
 	to->n = 1;
 	to->v = xmalloc(sizeof(*to->v));
-	to->v[0] = rr->nat.addr;
-	if (rr->nat.port) {
-		struct ir_portrange p = {rr->nat.port, rr->nat.port};
+	to->v[0] = rrule_more(rr)->nat.addr;
+	if (rrule_more(rr)->nat.port) {
+		struct ir_portrange p = {rrule_more(rr)->nat.port, rrule_more(rr)->nat.port};
 		ir_rule_set_ports(&f, IR_M_DPORT, &p, 1);
 	}
 	ir_match_put(&f, IR_M_CT_DNAT);
@@ -143,11 +143,11 @@ void expand_nat(struct exp *x, const struct rrule *rr)
 		source_nat(x, rr);
 		return;
 	}
-	if (!rr->nat.proto)
+	if (!rrule_more(rr)->nat.proto)
 		return; /* resolve reported it */
 	const struct peer *from = &rr->client_side;
 	forward_from(x, rr, from->zone, &from->addrs, from->setname, false);
-	const struct zone *h = rr->nat.hairpin;
+	const struct zone *h = rrule_more(rr)->nat.hairpin;
 	if (h)
 		forward_from(x, rr, h, &h->addrs, h->name, true);
 }

@@ -16,15 +16,15 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static uint64_t str_hash(const char *s)
+static uint32_t str_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	uint32_t h = 2166136261u; /* FNV-1a */
 	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+		h = (h ^ (uint8_t)*s) * 16777619u;
 	return h;
 }
 
-static void pool_put(struct ir_strpool *p, char *s, uint64_t h)
+static void pool_put(struct ir_strpool *p, char *s, uint32_t h)
 {
 	size_t i = h & (p->cap - 1);
 	while (p->v[i])
@@ -39,7 +39,7 @@ const char *ir_intern(struct ir_ruleset *rs, const char *s)
 	if (!s)
 		return NULL;
 	struct ir_strpool *p = &rs->strs;
-	uint64_t h = str_hash(s);
+	uint32_t h = str_hash(s);
 	for (size_t i = p->cap ? h & (p->cap - 1) : 0; p->cap && p->v[i]; i = (i + 1) & (p->cap - 1))
 		if (p->hash[i] == h && !strcmp(p->v[i], s))
 			return p->v[i];
@@ -55,15 +55,25 @@ const char *ir_intern(struct ir_ruleset *rs, const char *s)
 		free(old.v);
 		free(old.hash);
 	}
-	char *copy = xstrdup(s);
+	size_t len = strlen(s) + 1;
+	if (len > p->left) { /* a new block; what the last one has left stays unused */
+		size_t size = len > 16384 ? len : 16384;
+		VEC_PUSH(p->blocks, xmalloc(size));
+		p->at = p->blocks.v[p->blocks.n - 1];
+		p->left = size;
+	}
+	char *copy = memcpy(p->at, s, len);
+	p->at += len;
+	p->left -= len;
 	pool_put(p, copy, h);
 	return copy;
 }
 
 static void pool_free(struct ir_strpool *p)
 {
-	for (size_t i = 0; i < p->cap; i++)
-		free(p->v[i]);
+	for (size_t i = 0; i < p->blocks.n; i++)
+		free(p->blocks.v[i]);
+	VEC_FREE(p->blocks);
 	free(p->v);
 	free(p->hash);
 	memset(p, 0, sizeof(*p));

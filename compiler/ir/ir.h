@@ -196,21 +196,22 @@ struct ir_nat {
 	uint16_t port;
 };
 
+/* (The fields in an order that leaves little padding: a ruleset holds tens of thousands.) */
 struct ir_rule {
 	enum ir_hook hook;
-	uint8_t family;          /* enum ir_family; IR_ANY = one rule for both */
-	VEC(struct ir_match) match; /* a conjunction; empty = every packet of the hook */
 	enum ir_action action;
+	VEC(struct ir_match) match; /* a conjunction; empty = every packet of the hook */
 	struct ir_setref add_set;/* IR_SET_ADD: record that address in the dynamic set */
 	char *helper;            /* IR_SET_HELPER: the kernel helper type ("ftp"), for the rule's
 				  * protocol; each backend declares and names its own objects */
 	struct ir_nat nat;       /* IR_DNAT, IR_SNAT */
+	struct ir_logopt logopt; /* how, for `log` and IR_LOG (ir_rule_init: defaults) */
+	uint8_t family;          /* enum ir_family; IR_ANY = one rule for both */
 	bool log;                /* also log the packet (each backend words its prefix) */
 	/* IR_ACCEPT of a zone's `forward owned;`: pinhole lets the packet pass and the tables of
 	 * the bridge's owner (Docker, libvirt) decide: nft accept (not final across tables),
 	 * iptables RETURN (ACCEPT would be final within the filter table) */
 	bool owned;
-	struct ir_logopt logopt; /* how, for `log` and IR_LOG (ir_rule_init: defaults) */
 	struct ir_origin origin;
 };
 
@@ -234,11 +235,16 @@ struct ir_dynset {
 	bool peerless;
 };
 
-/* Strings interned once each (open addressing over their hashes). */
+/* Strings interned once each (open addressing over their hashes), written one after the
+ * other into blocks the pool owns: a policy of tens of thousands of port literals names as
+ * many apps, and one allocation each would cost more than the names. */
 struct ir_strpool {
 	char **v;
-	uint64_t *hash;
+	uint32_t *hash;
 	size_t n, cap;
+	VEC(char *) blocks;
+	char *at;        /* room left in the last block: [at, at + left) */
+	size_t left;
 };
 
 struct ir_ruleset {

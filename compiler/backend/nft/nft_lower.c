@@ -175,6 +175,9 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 	}
 }
 
+static bool lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
+		       char **why, bool comment);
+
 const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why)
 {
 	const struct ir_rule *bad = NULL;
@@ -196,7 +199,8 @@ const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_pla
 				continue;
 			struct nft_lowered l;
 			char *w = NULL;
-			if (!nft_lower_rule(p, &rs->rules.v[i], &l, &w) && !bad) {
+			/* no comment yet: a merge words its members' when their candidates are gone */
+			if (!lower_rule(p, &rs->rules.v[i], &l, &w, false) && !bad) {
 				bad = &rs->rules.v[i];
 				if (why)
 					*why = w;
@@ -206,6 +210,9 @@ const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_pla
 			VEC_PUSH(one, l);
 		}
 		nft_merge_chain(&one, &p->rules[h]);
+		for (size_t i = 0; i < p->rules[h].n; i++)
+			if (!p->rules[h].v[i].comment && !p->no_comments)
+				p->rules[h].v[i].comment = nft_rule_comment(p->rules[h].v[i].rule);
 		/* A one-field set of ranges is declared (see nft_merge.c): name it. */
 		size_t k = 0;
 		for (size_t i = 0; i < p->rules[h].n; i++) {
@@ -246,10 +253,15 @@ void nft_plan_free(struct nft_plan *p)
 
 /* ---- one rule ---- */
 
+/* Steps are written here first and then copied to a block of exactly their size: allocated
+ * bigger and cut down, every rule of a plan would leave a hole behind in the heap. */
+enum { LOWER_SCRATCH = 32 };
+
 struct lower {
 	const struct nft_plan *plan;
 	const struct ir_rule *r;
 	struct nft_lowered *out;
+	struct nft_step *scratch; /* LOWER_SCRATCH steps, not zeroed for each rule */
 	uint8_t nfproto;   /* network protocol matched so far (explicitly or as a dependency) */
 	bool l4;           /* transport protocol matched so far */
 	char *why;         /* first thing nftables cannot express */
@@ -265,6 +277,12 @@ static void invalid(struct lower *l, char *why)
 
 static struct nft_step *step(struct lower *l, enum nft_step_kind kind)
 {
+	if (l->out->steps.n == l->out->steps.cap && l->out->steps.v == l->scratch) {
+		struct nft_step *v = xmalloc(2 * LOWER_SCRATCH * sizeof(*v)); /* a rare long rule */
+		memcpy(v, l->scratch, LOWER_SCRATCH * sizeof(*v));
+		l->out->steps.v = v;
+		l->out->steps.cap = 2 * LOWER_SCRATCH;
+	}
 	VEC_PUSH(l->out->steps, ((struct nft_step){.kind = kind, .family = l->r->family}));
 	return &l->out->steps.v[l->out->steps.n - 1];
 }
@@ -473,7 +491,7 @@ static void lower_action(struct lower *l)
 		s = step(l, NS_LOG);
 		s->u.log_prefix = l->out->log_prefix;
 		if (r->logopt.level_set || r->logopt.nflog)
-			s->logopt = &r->logopt;
+			s->u.logopt = &r->logopt;
 		if (r->logopt.nflog && r->logopt.group == NFT_PINHOLED_GROUP)
 			invalid(l, xasprintf("log group %d is pinholed's", NFT_PINHOLED_GROUP));
 	}
@@ -547,16 +565,27 @@ static void lower_action(struct lower *l)
 	}
 }
 
-bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
-		    char **why)
+char *nft_rule_comment(const struct ir_rule *r)
+{
+	char *desc = ir_origin_describe(&r->origin);
+	if (strlen(desc) > NFT_COMMENT_MAX)
+		desc[NFT_COMMENT_MAX] = '\0';
+	util_quote_safe(desc);
+	return desc;
+}
+
+/* nft_lower_rule, with its comment or without (the plan words them after merging). */
+static bool lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
+		       char **why, bool comment)
 {
 	memset(out, 0, sizeof(*out));
 	out->rule = r;
-	/* Room for the steps most rules take (a match, its dependencies, the statements), and
-	 * at the end exactly what they took: a plan holds one lowered rule per IR rule. */
-	out->steps.cap = 2 * r->match.n + 4;
-	out->steps.v = xmalloc(out->steps.cap * sizeof(*out->steps.v));
-	struct lower l = {.plan = p, .r = r, .out = out};
+	/* The steps in the scratch, and at the end exactly what they took in a block of their
+	 * own: a plan holds one lowered rule per IR rule. */
+	struct nft_step scratch[LOWER_SCRATCH];
+	struct lower l = {.plan = p, .r = r, .out = out, .scratch = scratch};
+	out->steps.v = l.scratch;
+	out->steps.cap = LOWER_SCRATCH;
 	bool addrs = ir_match_get(r, IR_M_SADDR) || ir_match_get(r, IR_M_DADDR) ||
 		     ir_match_get(r, IR_M_IN_SET);
 	uint8_t proto = ir_rule_proto(r);
@@ -577,22 +606,28 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 		l.nfproto = r->family;
 	}
 	lower_action(&l);
-	if (out->steps.n < out->steps.cap && out->steps.n) {
+	if (out->steps.v == l.scratch) {
+		out->steps.v = out->steps.n ? xmalloc(out->steps.n * sizeof(*out->steps.v)) : NULL;
+		if (out->steps.n)
+			memcpy(out->steps.v, l.scratch, out->steps.n * sizeof(*out->steps.v));
+		out->steps.cap = out->steps.n;
+	} else if (out->steps.n < out->steps.cap) {
 		out->steps.v = xrealloc(out->steps.v, out->steps.n * sizeof(*out->steps.v));
 		out->steps.cap = out->steps.n;
 	}
-	if (!p->no_comments) {
-		char *desc = ir_origin_describe(&r->origin);
-		if (strlen(desc) > NFT_COMMENT_MAX)
-			desc[NFT_COMMENT_MAX] = '\0';
-		util_quote_safe(desc);
-		out->comment = desc;
-	}
+	if (comment)
+		out->comment = nft_rule_comment(r);
 	if (why)
 		*why = l.why;
 	else
 		free(l.why);
 	return !l.why;
+}
+
+bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
+		    char **why)
+{
+	return lower_rule(p, r, out, why, !p->no_comments);
 }
 
 void nft_lowered_free(struct nft_lowered *l)

@@ -176,8 +176,7 @@ struct nft_step {
 	bool src;               /* addresses, set lookups and updates, ports: which end */
 	uint8_t family;         /* IR_V4 / IR_V6 where the step reads a network header */
 	uint8_t proto;          /* transport protocol of port, flag and ICMP steps */
-	const struct ir_logopt *logopt; /* NS_LOG: level or group (NULL: the defaults) */
-	union {
+	union {                 /* (a plan holds several steps an IR rule: 24 bytes each) */
 		uint8_t nfproto;                 /* NS_NFPROTO: IR_V4 / IR_V6 */
 		uint8_t l4proto;                 /* NS_L4PROTO */
 		const struct ir_ifset *ifs;      /* NS_IFNAME (src: input interface) */
@@ -197,8 +196,12 @@ struct nft_step {
 		uint8_t icmp_type;
 		uint8_t ct_state;
 		const char *ct_helper;
-		const char *log_prefix;          /* NS_LOG, NS_NFLOG (owned by the lowered rule
+		struct {
+			const char *log_prefix;  /* NS_LOG, NS_NFLOG (owned by the lowered rule
 						  * or, for NS_NFLOG, by the plan's channel) */
+			const struct ir_logopt *logopt; /* NS_LOG: level or group (NULL: the
+							 * defaults) */
+		};
 		enum nft_reject reject;          /* NS_REJECT */
 		const char *helper_obj;          /* NS_HELPER_SET */
 		const struct nft_setmatch *setm; /* NS_SET_MATCH (owned by the lowered rule) */
@@ -213,14 +216,17 @@ struct nft_step {
 	} u;
 };
 
+/* A plan lowers every IR rule before merging: its two vectors count in 32 bits (VEC_PUSH and
+ * VEC_FREE take them as they take a VEC). */
 struct nft_lowered {
 	const struct ir_rule *rule; /* the IR rule; for a merged rule, its first */
-	VEC(struct nft_step) steps; /* matches in canonical order, then statements */
+	struct { struct nft_step *v; uint32_t n, cap; } steps; /* matches in canonical order,
+								  * then statements */
 	char *log_prefix;
 	char *comment;              /* the provenance, cut and quote-safe */
 	size_t merged;              /* rules a merged rule stands for; 0 = just `rule` */
 	struct nft_setmatch *setm;  /* a merged rule's set */
-	VEC(char *) elem_comments;  /* the members' provenance, owned here */
+	struct { char **v; uint32_t n, cap; } elem_comments; /* the members' provenance, owned here */
 };
 
 /* Lowers one rule. Returns false (with *why, caller frees) for IR nftables cannot express;
@@ -228,6 +234,8 @@ struct nft_lowered {
 bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
 		    char **why);
 void nft_lowered_free(struct nft_lowered *l);
+/* A rule's provenance as its nft comment (cut to NFT_COMMENT_MAX, quote-safe); caller frees. */
+char *nft_rule_comment(const struct ir_rule *r);
 
 /* nft_merge.c: one chain's lowered rules, runs of them merged into set lookups. */
 void nft_merge_chain(nft_rules *in, nft_rules *out);

@@ -100,8 +100,8 @@ static bool same_step(const struct nft_step *a, const struct nft_step *b)
 	case NS_CT_HELPER: return util_str_equal(a->u.ct_helper, b->u.ct_helper);
 	case NS_LOG:
 		return util_str_equal(a->u.log_prefix, b->u.log_prefix) &&
-		       (a->logopt == b->logopt ||
-			(a->logopt && b->logopt && !memcmp(a->logopt, b->logopt, sizeof(*a->logopt))));
+		       (a->u.logopt == b->u.logopt ||
+			(a->u.logopt && b->u.logopt && !memcmp(a->u.logopt, b->u.logopt, sizeof(*a->u.logopt))));
 	case NS_NFLOG: return util_str_equal(a->u.log_prefix, b->u.log_prefix);
 	case NS_LIMIT: return false; /* every limited rule keeps its own budget: never merged */
 	case NS_REJECT: return a->u.reject == b->u.reject;
@@ -164,7 +164,7 @@ static size_t fields_in(const struct nft_lowered *l, uint64_t mask)
 /* A field value as an inclusive range of big-endian bytes, for overlap tests. */
 struct span {
 	uint8_t lo[16], hi[16];
-	size_t len;
+	uint8_t len;
 };
 
 static void value_span(enum nft_field f, const union nft_value *v, struct span *s)
@@ -199,12 +199,14 @@ static bool is_interval(enum nft_field f, const union nft_value *v)
 	return memcmp(s.lo, s.hi, s.len) != 0;
 }
 
-struct cand {
-	struct nft_elem e;
-	size_t member;      /* which member of the run it comes from */
-	struct span first;  /* of field 0, for the sweep */
+struct cand {             /* one for each element of every member of a run: kept small */
+	struct nft_elem e;  /* its comment is set once merged (merge_run) */
+	uint32_t member;    /* which member of the run it comes from */
 	bool dropped;       /* repeats an earlier member's element */
 };
+
+/* merge_run writes a run's elements over its candidates */
+_Static_assert(sizeof(struct cand) >= sizeof(struct nft_elem), "an element fits in its candidate's place");
 
 struct build_ctx {
 	const struct nft_setmatch *shape;
@@ -212,7 +214,7 @@ struct build_ctx {
 };
 
 /* The values one step gives its fields, for member m: the cross product goes to `c`. */
-static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, uint64_t mask, size_t m)
+static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, uint64_t mask, uint32_t m)
 {
 	/* At most NFT_CONCAT_MAX fields, each with its list of values. */
 	union nft_value *vals[NFT_CONCAT_MAX] = {0};
@@ -279,7 +281,6 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 		c.e.comment = l->comment;
 		for (size_t f = 0; f < nf; f++)
 			c.e.v[f] = vals[f][idx[f]];
-		value_span(b->shape->field[0], &c.e.v[0], &c.first);
 		VEC_PUSH(b->c, c);
 		size_t f = nf;
 		while (f-- > 0) { /* next combination, last field fastest */
@@ -295,10 +296,15 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 			free(vals[f]);
 }
 
-static int cand_cmp(const void *a, const void *b)
+/* By where field 0 starts (an address prefix's host bits are zero), then by member. */
+static int cand_cmp(const void *a, const void *b, void *field0)
 {
 	const struct cand *x = a, *y = b;
-	int c = memcmp(x->first.lo, y->first.lo, x->first.len);
+	enum nft_field f = *(const enum nft_field *)field0;
+	const union nft_value *u = &x->e.v[0], *v = &y->e.v[0];
+	int c = f == NF_SADDR || f == NF_DADDR
+		? memcmp(u->prefix.addr, v->prefix.addr, u->prefix.family == IR_V6 ? 16 : 4)
+		: (u->ports.lo > v->ports.lo) - (u->ports.lo < v->ports.lo);
 	if (c)
 		return c;
 	return x->member < y->member ? -1 : x->member > y->member;
@@ -325,15 +331,19 @@ static bool cand_meets(const struct nft_setmatch *shape, const struct cand *a, c
  * field, only elements whose first fields meet are compared. */
 static size_t first_overlap(struct build_ctx *b, size_t n)
 {
-	qsort(b->c.v, b->c.n, sizeof(*b->c.v), cand_cmp);
+	enum nft_field f0 = b->shape->field[0];
+	qsort_r(b->c.v, b->c.n, sizeof(*b->c.v), cand_cmp, &f0);
 	size_t worst = n;
-	VEC(size_t) active = {0};
+	struct act { size_t idx; struct span first; }; /* field 0 of those still open */
+	VEC(struct act) active = {0};
 	for (size_t i = 0; i < b->c.n; i++) {
 		struct cand *e = &b->c.v[i];
+		struct span first;
+		value_span(f0, &e->e.v[0], &first);
 		size_t keep = 0;
 		for (size_t a = 0; a < active.n; a++) {
-			struct cand *o = &b->c.v[active.v[a]];
-			if (memcmp(o->first.hi, e->first.lo, e->first.len) < 0)
+			struct cand *o = &b->c.v[active.v[a].idx];
+			if (memcmp(active.v[a].first.hi, first.lo, first.len) < 0)
 				continue; /* ends before e starts: done with it */
 			active.v[keep++] = active.v[a];
 			bool same;
@@ -346,7 +356,7 @@ static size_t first_overlap(struct build_ctx *b, size_t n)
 				worst = later->member;
 		}
 		active.n = keep;
-		VEC_PUSH(active, i);
+		VEC_PUSH(active, ((struct act){i, first}));
 	}
 	VEC_FREE(active);
 	return worst;
@@ -412,25 +422,30 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	struct nft_setmatch *m = xcalloc(1, sizeof(*m));
 	*m = *b->shape;
 	m->user = base->rule;
-	size_t nelems = 0; /* room for exactly the elements, and the steps, it keeps */
-	for (size_t i = 0; i < b->c.n; i++)
-		nelems += b->c.v[i].member < n && !b->c.v[i].dropped;
-	if (nelems) {
-		m->elems.v = xmalloc(nelems * sizeof(*m->elems.v));
-		m->elems.cap = nelems;
+	/* The elements take their candidates' place in the candidates' block, which is then cut to
+	 * their size: the elements and the candidates of a run are never in memory side by side.
+	 * An element is smaller than a candidate, so element k is written over candidates
+	 * already read (each is copied out before anything is written). */
+	struct nft_elem *ev = (struct nft_elem *)(void *)b->c.v;
+	uint32_t *owner = xmalloc((b->c.n ? b->c.n : 1) * sizeof(*owner)); /* each one's member */
+	size_t nelems = 0;
+	for (size_t i = 0; i < b->c.n; i++) {
+		struct cand c = b->c.v[i];
+		if (c.member >= n || c.dropped)
+			continue;
+		for (size_t f = 0; f < m->nfields; f++)
+			m->interval |= is_interval(m->field[f], &c.e.v[f]);
+		owner[nelems] = c.member;
+		memcpy(&ev[nelems++], &c.e, sizeof(c.e));
 	}
-	out.steps.v = xmalloc(base->steps.n * sizeof(*out.steps.v));
+	m->elems.v = nelems ? xrealloc(ev, nelems * sizeof(*ev)) : (free(ev), NULL);
+	m->elems.n = m->elems.cap = nelems;
+	b->c.v = NULL;
+	b->c.n = b->c.cap = 0;
+	out.steps.v = xmalloc(base->steps.n * sizeof(*out.steps.v)); /* exactly what it keeps */
 	out.steps.cap = base->steps.n;
 	out.elem_comments.v = xmalloc(n * sizeof(*out.elem_comments.v));
 	out.elem_comments.cap = n;
-	for (size_t i = 0; i < b->c.n; i++) {
-		const struct cand *c = &b->c.v[i];
-		if (c->member >= n || c->dropped)
-			continue;
-		VEC_PUSH(m->elems, c->e);
-		for (size_t f = 0; f < m->nfields; f++)
-			m->interval |= is_interval(m->field[f], &c->e.v[f]);
-	}
 	mask_prefixes(m);
 	out.setm = m;
 	/* The base's steps, the varying ones replaced by one lookup where the last was: every
@@ -453,7 +468,18 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	for (size_t i = 0; i < out.steps.n; i++)
 		if (out.steps.v[i].kind == NS_LOG)
 			out.steps.v[i].u.log_prefix = out.log_prefix;
-	char *first = base->comment;
+	/* The members' comments, worded now that the candidates are gone, each member's steps
+	 * freed as its comment is written: the elements point at them. */
+	for (size_t i = 0; i < n; i++) {
+		char *c = run[i].comment ? run[i].comment : nft_rule_comment(run[i].rule);
+		run[i].comment = NULL;
+		VEC_PUSH(out.elem_comments, c);
+		nft_lowered_free(&run[i]);
+	}
+	for (size_t k = 0; k < nelems; k++)
+		m->elems.v[k].comment = out.elem_comments.v[owner[k]];
+	free(owner);
+	const char *first = out.elem_comments.v[0];
 	out.comment = xasprintf("%s +%zu", first, n - 1);
 	if (strlen(out.comment) > NFT_COMMENT_MAX) { /* keep the count, cut the first's words */
 		char *tail = xasprintf(".. +%zu", n - 1);
@@ -461,11 +487,6 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 		free(out.comment);
 		out.comment = xasprintf("%.*s%s", (int)room, first, tail);
 		free(tail);
-	}
-	for (size_t i = 0; i < n; i++) {
-		VEC_PUSH(out.elem_comments, run[i].comment); /* the elements point at them */
-		run[i].comment = NULL;
-		nft_lowered_free(&run[i]);
 	}
 	return out;
 }
@@ -544,7 +565,7 @@ static void emit_part(nft_rules *out, struct nft_lowered *g, size_t n)
 			b.c.v = xmalloc(take * sizeof(*b.c.v)); /* one element a member, mostly */
 			b.c.cap = take;
 			for (size_t k = 0; k < take; k++)
-				add_member_elems(&b, &g[k], mask, k);
+				add_member_elems(&b, &g[k], mask, (uint32_t)k);
 			ok = first_overlap(&b, take);
 			if (ok >= 2)
 				VEC_PUSH(*out, merge_run(g, ok, mask, &b));
@@ -573,6 +594,26 @@ static uint64_t addr_lengths(const struct nft_lowered *l)
 		sig = sig << 8 | s->u.addr.addrs->v[0].len;
 	}
 	return sig;
+}
+
+/* v[k] = the old v[from[k]] for every k, in place (following each cycle once); `from` is used
+ * up. */
+static void permute(struct nft_lowered *v, size_t *from, size_t n)
+{
+	for (size_t s = 0; s < n; s++) {
+		if (from[s] == (size_t)-1 || from[s] == s)
+			continue;
+		struct nft_lowered first = v[s];
+		size_t j = s;
+		while (from[j] != s) {
+			size_t f = from[j];
+			v[j] = v[f];
+			from[j] = (size_t)-1;
+			j = f;
+		}
+		v[j] = first;
+		from[j] = (size_t)-1;
+	}
 }
 
 struct by_len {
@@ -609,16 +650,20 @@ static void emit_group(nft_rules *out, struct nft_lowered *g, size_t n)
 	for (size_t k = 0; k < n; k++)
 		o[k] = (struct by_len){addr_lengths(&g[k]), k};
 	qsort(o, n, sizeof(*o), by_len_cmp); /* by lengths, each part in policy order */
-	struct nft_lowered *part = xmalloc(n * sizeof(*part));
+	size_t *from = xmalloc(n * sizeof(*from));
+	for (size_t k = 0; k < n; k++)
+		from[k] = o[k].idx;
+	free(o);
+	permute(g, from, n); /* the parts in place, not in a copy of the group */
+	free(from);          /* gone before the parts build their elements */
 	for (size_t k = 0; k < n;) {
-		size_t pn = 0, j = k;
-		for (; j < n && o[j].sig == o[k].sig; j++)
-			part[pn++] = g[o[j].idx];
-		emit_part(out, part, pn);
+		uint64_t sig = addr_lengths(&g[k]);
+		size_t j = k + 1;
+		while (j < n && addr_lengths(&g[j]) == sig)
+			j++;
+		emit_part(out, g + k, j - k);
 		k = j;
 	}
-	free(part);
-	free(o);
 }
 
 /* One chain's lowered rules, merged where they can be; `in` is emptied. Within a run of
@@ -674,20 +719,27 @@ void nft_merge_chain(nft_rules *in, nft_rules *out)
 				tail[shape_of[k]] = k;
 			}
 		}
-		struct nft_lowered *g = xmalloc(n * sizeof(*g));
+		/* The run rearranged in place, each shape's members together (a copy of the run
+		 * would be a second lowered rule for each); `tail` is done with and becomes the
+		 * order, `hash` the size of each shape. */
+		size_t *from = tail, pos = 0, nshapes = 0;
 		for (size_t k = 0; k < n; k++) {
 			if (shape_of[k] != k)
 				continue; /* gathered with its shape's first rule */
-			size_t gn = 0;
+			size_t start = pos;
 			for (size_t x = k; x != (size_t)-1; x = next[x])
-				g[gn++] = in->v[i + x];
-			emit_group(out, g, gn);
+				from[pos++] = x;
+			hash[nshapes++] = pos - start;
 		}
-		free(g);
 		free(next);
-		free(tail);
 		free(slot);
 		free(shape_of);
+		permute(&in->v[i], from, n);
+		free(tail); /* only the shapes' sizes are left while their elements are built */
+		for (size_t g = 0, at = i; g < nshapes; g++) {
+			emit_group(out, &in->v[at], hash[g]);
+			at += hash[g];
+		}
 		free(hash);
 		i = e;
 	}

@@ -829,7 +829,7 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 		step_set_match(c, st->u.setm);
 		break;
 	case NS_LOG:
-		step_log(c, st->u.log_prefix, st->logopt);
+		step_log(c, st->u.log_prefix, st->u.logopt);
 		break;
 	case NS_NFLOG:
 		step_nflog(c, st->u.log_prefix);

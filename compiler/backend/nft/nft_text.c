@@ -276,10 +276,10 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 		break;
 	case NS_LOG:
 		sb_printf(sb, "log prefix \"%s\" ", s->u.log_prefix);
-		if (s->logopt && s->logopt->nflog)
-			sb_printf(sb, "group %u ", s->logopt->group);
-		else if (s->logopt && s->logopt->level_set)
-			sb_printf(sb, "level %s ", ir_log_level_name(s->logopt->level));
+		if (s->u.logopt && s->u.logopt->nflog)
+			sb_printf(sb, "group %u ", s->u.logopt->group);
+		else if (s->u.logopt && s->u.logopt->level_set)
+			sb_printf(sb, "level %s ", ir_log_level_name(s->u.logopt->level));
 		break;
 	case NS_LIMIT: {
 		const struct ir_limit *lim = s->u.limit.l;
