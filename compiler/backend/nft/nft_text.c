@@ -330,10 +330,30 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 	}
 }
 
+/* An interface dispatch: the key, then one element a line, each with its chain's first rule. */
+static void put_dispatch(struct strbuf *sb, const struct nft_dispatch *d)
+{
+	sb_puts(sb, d->iif && d->oif ? "iifname . oifname" : d->iif ? "iifname" : "oifname");
+	sb_puts(sb, " vmap {");
+	for (size_t i = 0; i < d->jumps.n; i++) {
+		const struct nft_jump *j = &d->jumps.v[i];
+		sb_puts(sb, i ? ",\n\t\t\t" : "\n\t\t\t");
+		sb_spill(sb);
+		if (j->iif)
+			sb_printf(sb, "\"%s\"%s", j->iif, j->oif ? " . " : "");
+		if (j->oif)
+			sb_printf(sb, "\"%s\"", j->oif);
+		sb_printf(sb, " comment \"%s\" : jump %s", j->comment, j->chain);
+	}
+	sb_puts(sb, "\n\t\t} ");
+}
+
 /* The rule's steps into sb, without the trailing blank. With sb->spill set, the elements of a
  * big set have been written out on the way (the verdict after them is never cut). */
 static void put_lowered(struct strbuf *sb, const struct nft_lowered *l)
 {
+	if (l->disp)
+		put_dispatch(sb, l->disp);
 	for (size_t i = 0; i < l->steps.n; i++)
 		put_step(sb, &l->steps.v[i]);
 	while (sb->len && sb->s[sb->len - 1] == ' ')
@@ -366,6 +386,15 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 	nft_plan_rules(rs, &p, NULL); /* nft_check() has vetted the rules */
 	nft_render_plan(rs, &p, info, out);
 	nft_plan_free(&p);
+}
+
+static void put_rule_line(FILE *out, const struct nft_lowered *l)
+{
+	struct strbuf sb = {.spill = out};
+	fputs("\t\t", out);
+	put_lowered(&sb, l);
+	fprintf(out, "%s comment \"%s\"\n", sb.s, l->comment);
+	sb_free(&sb);
 }
 
 void nft_render_plan(const struct ir_ruleset *rs, const struct nft_plan *pp,
@@ -441,16 +470,18 @@ void nft_render_plan(const struct ir_ruleset *rs, const struct nft_plan *pp,
 		fprintf(out, "%s\tchain %s {\n\t\ttype %s hook %s priority %s; policy %s;\n",
 			first_chain ? "" : "\n", cs.name, cs.type, cs.hook, cs.prio_name,
 			cs.drop ? "drop" : "accept");
-		for (size_t i = 0; i < p.rules[hook].n; i++) {
-			const struct nft_lowered *l = &p.rules[hook].v[i];
-			struct strbuf sb = {.spill = out};
-			fputs("\t\t", out);
-			put_lowered(&sb, l);
-			fprintf(out, "%s comment \"%s\"\n", sb.s, l->comment);
-			sb_free(&sb);
-		}
+		for (size_t i = 0; i < p.rules[hook].n; i++)
+			put_rule_line(out, &p.rules[hook].v[i]);
 		fputs("\t}\n", out);
 		first_chain = false;
+	}
+	for (size_t s = 0; s < p.subchains.n; s++) {
+		/* an interface's rules of a dispatched run (nft_dispatch.c) */
+		const struct nft_subchain *sc = &p.subchains.v[s];
+		fprintf(out, "\n\tchain %s {\n", sc->name);
+		for (size_t i = 0; i < sc->rules.n; i++)
+			put_rule_line(out, &sc->rules.v[i]);
+		fputs("\t}\n", out);
 	}
 	fputs("}\n", out);
 }
