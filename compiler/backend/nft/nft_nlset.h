@@ -29,6 +29,7 @@ enum { F_SPORT = 1, F_DPORT = 2, F_IP_SADDR = 11, F_IP_DADDR = 12, F_IP6_SADDR =
 struct krange {
 	uint8_t lo[NL_KEY_MAX], hi[NL_KEY_MAX];
 	const char *comment;
+	const char *jump;   /* a verdict map's element: the chain it jumps to */
 };
 typedef VEC(struct krange) kranges;
 
@@ -38,6 +39,7 @@ struct set_spec {
 	uint32_t byteorder;
 	bool interval;
 	bool dynamic;       /* filled from the packet path: `flags dynamic,timeout` */
+	bool vmap;          /* a verdict map (anonymous): each element jumps to its chain */
 	bool keyed;         /* filled by pinholed: `flags timeout` (no dynamic), elements expire */
 	uint64_t timeout;   /* dynamic, keyed: milliseconds */
 	uint32_t size;      /* dynamic: most elements */
