@@ -1,4 +1,5 @@
 /* nftables text backend: one table of pinhole's own, replaced atomically by `nft -f`. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
@@ -154,6 +155,11 @@ static void put_elems(struct strbuf *sb, const struct nft_setmatch *m, const cha
 	}
 }
 
+/* nft_shown_rule: an anonymous set of more elements than this is written as "{ ... N
+ * elements }" (its elements are listed apart); 0 while the whole ruleset is rendered. */
+#define SHOWN_ELEMS_MAX 8
+static size_t elide_over;
+
 static void put_set_match(struct strbuf *sb, const struct nft_setmatch *m)
 {
 	for (size_t f = 0; f < m->nfields; f++) {
@@ -163,6 +169,10 @@ static void put_set_match(struct strbuf *sb, const struct nft_setmatch *m)
 	}
 	if (m->name) {
 		sb_printf(sb, " @%s ", m->name);
+		return;
+	}
+	if (elide_over && m->elems.n > elide_over) {
+		sb_printf(sb, " { ... %zu elements } ", m->elems.n);
 		return;
 	}
 	sb_puts(sb, " {");
@@ -377,6 +387,129 @@ char *nft_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r)
 	nft_lowered_free(&l);
 	nft_plan_free(&p);
 	return text;
+}
+
+/* Does element e (of m) hold packet p's values? */
+static bool elem_hits(const struct nft_setmatch *m, const struct nft_elem *e, const struct ir_packet *p)
+{
+	for (size_t f = 0; f < m->nfields; f++) {
+		const union nft_value *v = &e->v[f];
+		switch (m->field[f]) {
+		case NF_SADDR:
+			if (!ir_prefix_contains(&v->prefix, p->family, p->saddr))
+				return false;
+			break;
+		case NF_DADDR:
+			if (!ir_prefix_contains(&v->prefix, p->family, p->daddr))
+				return false;
+			break;
+		case NF_SPORT:
+			if (p->sport < v->ports.lo || p->sport > v->ports.hi)
+				return false;
+			break;
+		case NF_DPORT:
+			if (p->dport < v->ports.lo || p->dport > v->ports.hi)
+				return false;
+			break;
+		}
+	}
+	return true;
+}
+
+static void put_elem(struct strbuf *sb, const struct nft_setmatch *m, const struct nft_elem *e)
+{
+	for (size_t f = 0; f < m->nfields; f++) {
+		if (f)
+			sb_puts(sb, " . ");
+		put_value(sb, m->field[f], &e->v[f], m->masklen[f] != 0);
+	}
+	sb_printf(sb, " comment \"%s\"", e->comment);
+}
+
+/* r's elements of m, those p hits if any does (a rule of several ports: the one it used). */
+static char *shown_elements(const struct nft_setmatch *m, const struct ir_rule *r, const struct ir_packet *p)
+{
+	bool any_hit = false;
+	for (size_t i = 0; p && i < m->elems.n; i++)
+		any_hit |= m->elems.v[i].rule == r && elem_hits(m, &m->elems.v[i], p);
+	struct strbuf sb = {0};
+	size_t shown = 0, more = 0;
+	for (size_t i = 0; i < m->elems.n; i++) {
+		const struct nft_elem *e = &m->elems.v[i];
+		if (e->rule != r || (any_hit && !elem_hits(m, e, p)))
+			continue;
+		if (shown++ >= SHOWN_ELEMS_MAX) {
+			more++;
+			continue;
+		}
+		if (sb.len)
+			sb_putc(&sb, '\n');
+		put_elem(&sb, m, e);
+	}
+	if (more)
+		sb_printf(&sb, "\n... and %zu more", more);
+	if (m->name)
+		sb_printf(&sb, "%s(in set %s)", sb.len ? "  " : "", m->name);
+	return sb_steal(&sb);
+}
+
+static char *shown_via(const struct nft_lowered *via, const char *chain, enum ir_hook h)
+{
+	const struct nft_dispatch *d = via->disp;
+	struct strbuf sb = {0};
+	sb_puts(&sb, d->iif && d->oif ? "iifname . oifname" : d->iif ? "iifname" : "oifname");
+	sb_puts(&sb, " vmap { ");
+	for (size_t i = 0; i < d->jumps.n; i++) {
+		const struct nft_jump *j = &d->jumps.v[i];
+		if (strcmp(j->chain, chain) != 0)
+			continue;
+		if (j->iif)
+			sb_printf(&sb, "\"%s\"%s", j->iif, j->oif ? " . " : "");
+		if (j->oif)
+			sb_printf(&sb, "\"%s\"", j->oif);
+		sb_printf(&sb, " comment \"%s\" : jump %s", j->comment, j->chain);
+	}
+	if (d->jumps.n > 1)
+		sb_printf(&sb, ", ... %zu more", d->jumps.n - 1);
+	sb_printf(&sb, " } comment \"%s\"  (chain %s)", via->comment, ir_hook_name(h));
+	return sb_steal(&sb);
+}
+
+void nft_shown_rule(const struct ir_ruleset *rs, const struct ir_rule *r, const struct ir_packet *p,
+		    struct nft_shown *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct nft_plan plan;
+	nft_plan_build(rs, &plan);
+	nft_plan_rules(rs, &plan, NULL);
+	const struct nft_lowered *via, *l = nft_plan_find(&plan, r, &via);
+	if (!l) { /* not loaded as such (cannot happen for a vetted ruleset): the rule alone */
+		out->rule = nft_rule_text(rs, r);
+		out->chain = xstrdup(ir_hook_name(r->hook));
+		nft_plan_free(&plan);
+		return;
+	}
+	struct strbuf sb = {0};
+	elide_over = SHOWN_ELEMS_MAX;
+	put_lowered(&sb, l);
+	elide_over = 0;
+	sb_printf(&sb, " comment \"%s\"", l->comment);
+	out->rule = sb_steal(&sb);
+	out->chain = xstrdup(l->chain ? l->chain : ir_hook_name(r->hook));
+	if (l->setm)
+		out->elements = shown_elements(l->setm, r, p);
+	if (via)
+		out->via = shown_via(via, l->chain, r->hook);
+	nft_plan_free(&plan);
+}
+
+void nft_shown_free(struct nft_shown *s)
+{
+	free(s->rule);
+	free(s->chain);
+	free(s->elements);
+	free(s->via);
+	memset(s, 0, sizeof(*s));
 }
 
 void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FILE *out)
