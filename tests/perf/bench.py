@@ -497,6 +497,8 @@ def bench_iperf(sizes, rounds, seconds, res):
         configs.append((f"stateful, {n} entries", compiled(gen_pin("entries", n))))
     for n in sizes:
         configs.append((f"stateless, {n} entries", compiled(gen_pin("entries", n, stateless=True))))
+    # every packet walks: 63 other zones' rules, or (interface dispatch) one map lookup
+    configs.append(("stateless, 64 zones", compiled(gen_pin("hostzones", 64, stateless=True))))
     rules = {}
     for name, path in configs:
         if path:
