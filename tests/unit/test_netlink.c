@@ -391,7 +391,7 @@ static void test_chains_and_table(void **state)
 	(void)state;
 	struct fixture f;
 	build_file(&f, "examples/gateway.pin", MODE_AS_POLICY);
-	const char *names[4] = {0}, *regular[4] = {0};
+	const char *names[4] = {0}, *regular[8] = {0};
 	size_t n = 0, nreg = 0;
 	for (size_t i = 0; i < f.got.rs.objs.n; i++) {
 		const struct nl_obj *o = &f.got.rs.objs.v[i];
@@ -402,7 +402,7 @@ static void test_chains_and_table(void **state)
 		if (o->kind != NL_CHAIN)
 			continue;
 		if (!nftnl_chain_is_set(o->o, NFTNL_CHAIN_HOOKNUM)) { /* a dispatch's chain */
-			assert_true(nreg < 4);
+			assert_true(nreg < 8);
 			assert_false(nftnl_chain_is_set(o->o, NFTNL_CHAIN_POLICY));
 			regular[nreg++] = nftnl_chain_get_str(o->o, NFTNL_CHAIN_NAME);
 			continue;
@@ -419,10 +419,13 @@ static void test_chains_and_table(void **state)
 	assert_string_equal(names[0], "input");
 	assert_string_equal(names[1], "forward");
 	assert_string_equal(names[2], "output");
-	/* the forward chain's zone pairs (both directions: the stateful return rules) */
-	assert_int_equal(nreg, 2);
-	assert_string_equal(regular[0], "forward_wan0_lan0");
-	assert_string_equal(regular[1], "forward_lan0_wan0");
+	/* the forward chain's zone pairs (both directions: the stateful return rules), each
+	 * family apart (every rule matches lan's addresses of one family) */
+	assert_int_equal(nreg, 4);
+	assert_string_equal(regular[0], "forward_wan0_lan0_v4");
+	assert_string_equal(regular[1], "forward_wan0_lan0_v6");
+	assert_string_equal(regular[2], "forward_lan0_wan0_v4");
+	assert_string_equal(regular[3], "forward_lan0_wan0_v6");
 	fixture_free(&f);
 
 	build_text(&f, "allow ftp server;\n");
@@ -788,6 +791,44 @@ static void test_interface_dispatch(void **state)
 	}
 	nftnl_set_elems_iter_destroy(it);
 	assert_int_equal(n, 2);
+	fixture_free(&f);
+
+	/* every rule of the run matches one family (the zones' addresses): keyed on it too */
+	build_text(&f, "zone lan { interface lan0; address 10.0.0.0/8, fd00::/8; }\n"
+		       "zone wan { interface wan0; }\n"
+		       "allow tcp/22 from lan to wan;\nallow udp/53 from lan to wan;\n");
+	nft_plan_build(&f.c->ir, &plan);
+	assert_null(nft_plan_rules(&f.c->ir, &plan, NULL));
+	map = NULL;
+	for (size_t i = 0; i < plan.rules[IR_FORWARD].n; i++)
+		if (plan.rules[IR_FORWARD].v[i].disp)
+			map = &plan.rules[IR_FORWARD].v[i];
+	assert_non_null(map);
+	assert_true(map->disp->family && map->disp->iif && map->disp->oif);
+	assert_int_equal(map->disp->jumps.n, 2);
+	assert_int_equal(map->disp->jumps.v[0].family, IR_V4);
+	assert_string_equal(map->disp->jumps.v[0].chain, "forward_lan0_wan0_v4");
+	assert_int_equal(map->disp->jumps.v[1].family, IR_V6);
+	assert_string_equal(map->disp->jumps.v[1].chain, "forward_lan0_wan0_v6");
+	nft_plan_free(&plan);
+	r = NULL;
+	for (size_t i = 0; i < f.got.rs.objs.n && !r; i++) {
+		const struct nl_obj *o = &f.got.rs.objs.v[i];
+		if (o->kind == NL_RULE && !strcmp(nftnl_rule_get_str(o->o, NFTNL_RULE_CHAIN), "forward") &&
+		    expr_at(o->o, 3) && !strcmp(nftnl_expr_get_str(expr_at(o->o, 3), NFTNL_EXPR_NAME), "lookup"))
+			r = o->o;
+	}
+	assert_non_null(r);
+	static const char *const names3[] = {"meta", "meta", "meta", "lookup", NULL};
+	expect_names(r, names3);
+	/* the protocol's byte padded to a register, then the two names */
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 0), NFTNL_EXPR_META_KEY), NFT_META_NFPROTO);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 0), NFTNL_EXPR_META_DREG), NFT_REG_1);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 1), NFTNL_EXPR_META_DREG), NFT_REG32_01);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 2), NFTNL_EXPR_META_DREG), NFT_REG32_05);
+	s = set_with_id(&f, nftnl_expr_get_u32(expr_at(r, 3), NFTNL_EXPR_LOOKUP_SET_ID));
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 36);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 2 << 12 | 41 << 6 | 41);
 	fixture_free(&f);
 
 	/* three rules are walked as cheaply as a jump: no map */

@@ -30,6 +30,7 @@
 struct ifkey {
 	const char *iif, *oif;
 	int kind; /* 1: input, 2: output, 3: both */
+	uint8_t family; /* of the rule's `meta nfproto` step (implied by an address match): 0 none */
 };
 
 static bool exact_name(const struct ir_ifset *s)
@@ -47,6 +48,8 @@ static struct ifkey rule_key(const struct nft_lowered *l)
 		return k;
 	for (size_t i = 0; i < l->steps.n; i++) {
 		const struct nft_step *s = &l->steps.v[i];
+		if (s->kind == NS_NFPROTO)
+			k.family = s->u.nfproto;
 		if (s->kind != NS_IFNAME)
 			continue;
 		if (!exact_name(s->u.ifs) || (s->src ? k.iif : k.oif))
@@ -62,7 +65,7 @@ static struct ifkey rule_key(const struct nft_lowered *l)
 
 static bool same_key(const struct ifkey *a, const struct ifkey *b)
 {
-	return util_str_equal(a->iif, b->iif) && util_str_equal(a->oif, b->oif);
+	return a->family == b->family && util_str_equal(a->iif, b->iif) && util_str_equal(a->oif, b->oif);
 }
 
 /* The rule without its interface matches (the map makes them). */
@@ -97,6 +100,8 @@ static char *subchain_name(const struct nft_plan *p, enum ir_hook h, const struc
 		sb_putc(&sb, '_');
 		sb_put_ident(&sb, k->oif);
 	}
+	if (k->family)
+		sb_puts(&sb, k->family == IR_V6 ? "_v6" : "_v4");
 	size_t base = sb.len;
 	for (unsigned n = 2; chain_name_taken(p, sb.s); n++) {
 		sb.len = base;
@@ -122,16 +127,32 @@ static char *first_and_count(const char *first, size_t more)
 	return c;
 }
 
-/* Rules run[0..n) (one key kind) into subchains and the map rule that jumps to them. */
+/* The rule's key for a run: with its family when the whole run is keyed on it. */
+static struct ifkey run_key(const struct nft_lowered *l, bool family)
+{
+	struct ifkey k = rule_key(l);
+	if (!family)
+		k.family = 0;
+	return k;
+}
+
+/* Rules run[0..n) (one key kind) into subchains and the map rule that jumps to them; keyed on
+ * the family too when every rule of the run matches one (`meta nfproto`, an address): a
+ * dual-stack zone's IPv4 packets then skip its IPv6 rules. A rule that says no family
+ * (`tcp dport 22`) matches both, so a run with one is keyed on interfaces only. */
 static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struct nft_lowered *run,
 				       size_t n)
 {
+	bool family = true;
+	for (size_t i = 0; i < n && family; i++)
+		family = rule_key(&run[i]).family != 0;
 	struct nft_lowered out = {0};
 	out.rule = run[0].rule;
 	out.comment = first_and_count(run[0].comment, n - 1);
 	struct nft_dispatch *d = xcalloc(1, sizeof(*d));
 	out.disp = d;
 	struct ifkey k0 = rule_key(&run[0]);
+	d->family = family;
 	d->iif = k0.iif != NULL;
 	d->oif = k0.oif != NULL;
 	/* each rule's map element, in order of first appearance */
@@ -140,7 +161,7 @@ static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struc
 	VEC(nft_rules) members = {0};
 	size_t last = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct ifkey k = rule_key(&run[i]);
+		struct ifkey k = run_key(&run[i], family);
 		size_t e = last < keys.n && same_key(&keys.v[last], &k) ? last : keys.n;
 		for (size_t j = 0; e == keys.n && j < keys.n; j++)
 			if (same_key(&keys.v[j], &k))
@@ -159,8 +180,8 @@ static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struc
 	for (size_t i = 0; i < n; i++) {
 		size_t e = elem_of[i];
 		if (!members.v[e].n) { /* the element: the first rule's provenance, before the move */
-			struct nft_jump j = {keys.v[e].iif, keys.v[e].oif, p->subchains.v[first_sub + e].name,
-					     NULL, run[i].rule};
+			struct nft_jump j = {keys.v[e].family, keys.v[e].iif, keys.v[e].oif,
+					     p->subchains.v[first_sub + e].name, NULL, run[i].rule};
 			size_t more = 0;
 			for (size_t x = i + 1; x < n; x++)
 				more += elem_of[x] == e;

@@ -228,13 +228,15 @@ struct nft_step {
 
 /* One element of an interface dispatch map: packets of these interfaces jump to `chain`. */
 struct nft_jump {
+	uint8_t family;             /* IR_V4 / IR_V6; 0 when the map is not keyed on it */
 	const char *iif, *oif;      /* NULL when the map is not keyed on that end */
 	const char *chain;          /* the subchain's name (owned by the plan) */
 	char *comment;              /* the first of its rules' provenance, and how many more */
 	const struct ir_rule *first;
 };
-/* `iifname . oifname vmap { "lan0" . "wan0" : jump forward_lan0_wan0, ... }` */
+/* `meta nfproto . iifname . oifname vmap { ipv4 . "lan0" . "wan0" : jump forward_lan0_wan0_v4 }` */
 struct nft_dispatch {
+	bool family;                /* keyed on the network protocol too (`meta nfproto`) */
 	bool iif, oif;              /* the key: input interface, output interface or both */
 	VEC(struct nft_jump) jumps;
 };

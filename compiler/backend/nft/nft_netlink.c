@@ -855,40 +855,61 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 	}
 }
 
-/* `iifname . oifname vmap { ... }`: the names into registers 1 and 2 (16 bytes each), looked
- * up in an anonymous verdict map whose elements jump to the subchains (nft_dispatch.c). */
+/* `meta nfproto . iifname . oifname vmap { ... }`: each key field loaded into the next
+ * registers (the protocol's byte padded to 4, each name 16 bytes), looked up in an anonymous
+ * verdict map whose elements jump to the subchains (nft_dispatch.c). */
 static void build_dispatch(struct rule_ctx *c, const struct nft_dispatch *d)
 {
 	struct build *b = c->b;
-	bool both = d->iif && d->oif;
-	if (d->iif)
-		meta_load_reg(c, NFT_META_IIFNAME, NFT_REG_1);
-	if (d->oif)
-		meta_load_reg(c, NFT_META_OIFNAME, both ? NFT_REG_2 : NFT_REG_1);
-	struct set_spec sp = {.vmap = true, .key_len = both ? 2 * IFNAME_LEN : IFNAME_LEN};
-	if (both) {
-		sp.key_type = DT_IFNAME << DT_CONCAT_SHIFT | DT_IFNAME;
+	uint32_t keys[3], lens[3], types[3], nf = 0;
+	if (d->family) {
+		keys[nf] = NFT_META_NFPROTO;
+		lens[nf] = 1;
+		types[nf++] = DT_NFPROTO;
+	}
+	if (d->iif) {
+		keys[nf] = NFT_META_IIFNAME;
+		lens[nf] = IFNAME_LEN;
+		types[nf++] = DT_IFNAME;
+	}
+	if (d->oif) {
+		keys[nf] = NFT_META_OIFNAME;
+		lens[nf] = IFNAME_LEN;
+		types[nf++] = DT_IFNAME;
+	}
+	struct set_spec sp = {.vmap = true};
+	uint32_t off[3], words = 0;
+	for (uint32_t f = 0; f < nf; f++) {
+		/* nft names a register by its 16-byte number where the offset allows it */
+		uint32_t reg = words % 4 == 0 ? NFT_REG_1 + words / 4 : NFT_REG32_00 + words;
+		meta_load_reg(c, keys[f], reg);
+		off[f] = words * 4;
+		words += (lens[f] + 3) / 4;
+		sp.key_type = sp.key_type << DT_CONCAT_SHIFT | types[f];
+		sp.field_len[f] = (uint8_t)lens[f];
+		sp.tf[f][0] = keys[f];
+	}
+	sp.key_len = nf > 1 ? words * 4 : lens[0];
+	if (nf > 1) {
 		sp.byteorder = BO_INVALID;
 		sp.typeof_expr = EXPR_CONCAT;
-		sp.nconcat = 2;
-		sp.field_len[0] = sp.field_len[1] = IFNAME_LEN;
-		sp.tf[0][0] = NFT_META_IIFNAME;
-		sp.tf[1][0] = NFT_META_OIFNAME;
+		sp.nconcat = nf;
 	} else {
-		sp.key_type = DT_IFNAME;
 		sp.byteorder = BO_HOST;
 		sp.typeof_expr = EXPR_META;
-		sp.tf[0][0] = d->iif ? NFT_META_IIFNAME : NFT_META_OIFNAME;
 	}
 	kranges v = {0};
 	for (size_t i = 0; i < d->jumps.n; i++) {
 		const struct nft_jump *j = &d->jumps.v[i];
 		struct krange k;
 		memset(&k, 0, sizeof(k));
-		if (j->iif)
-			memcpy(k.lo, j->iif, strlen(j->iif));
-		if (j->oif)
-			memcpy(k.lo + (both ? IFNAME_LEN : 0), j->oif, strlen(j->oif));
+		for (uint32_t f = 0; f < nf; f++) {
+			if (keys[f] == NFT_META_NFPROTO)
+				k.lo[off[f]] = j->family == IR_V6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+			else
+				memcpy(k.lo + off[f], keys[f] == NFT_META_IIFNAME ? j->iif : j->oif,
+				       strlen(keys[f] == NFT_META_IIFNAME ? j->iif : j->oif));
+		}
 		memcpy(k.hi, k.lo, sizeof(k.lo));
 		k.comment = j->comment;
 		k.jump = j->chain;

@@ -11,7 +11,7 @@
 /* nft's datatype numbers (set key types) and protocol descriptors (set "typeof" userdata),
  * from nftables' datatype.h and proto.h; they are part of what nft stores in the kernel. */
 enum {
-	DT_IPADDR = 7, DT_IP6ADDR = 8, DT_INET_PROTOCOL = 12, DT_INET_SERVICE = 13, DT_IFNAME = 41,
+	DT_NFPROTO = 2, DT_IPADDR = 7, DT_IP6ADDR = 8, DT_INET_PROTOCOL = 12, DT_INET_SERVICE = 13, DT_IFNAME = 41,
 	DT_CONCAT_SHIFT = 6,
 };
 enum { BO_INVALID = 0, BO_HOST = 1, BO_BIG = 2 };           /* enum byteorder */

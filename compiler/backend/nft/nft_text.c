@@ -340,19 +340,34 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 	}
 }
 
+/* A dispatch map's key expression, and one element's key. */
+static void put_dispatch_key(struct strbuf *sb, const struct nft_dispatch *d)
+{
+	if (d->family)
+		sb_puts(sb, d->iif || d->oif ? "meta nfproto . " : "meta nfproto");
+	sb_puts(sb, d->iif && d->oif ? "iifname . oifname" : d->iif ? "iifname" : "oifname");
+}
+
+static void put_jump_key(struct strbuf *sb, const struct nft_jump *j)
+{
+	if (j->family)
+		sb_puts(sb, j->family == IR_V6 ? "ipv6 . " : "ipv4 . ");
+	if (j->iif)
+		sb_printf(sb, "\"%s\"%s", j->iif, j->oif ? " . " : "");
+	if (j->oif)
+		sb_printf(sb, "\"%s\"", j->oif);
+}
+
 /* An interface dispatch: the key, then one element a line, each with its chain's first rule. */
 static void put_dispatch(struct strbuf *sb, const struct nft_dispatch *d)
 {
-	sb_puts(sb, d->iif && d->oif ? "iifname . oifname" : d->iif ? "iifname" : "oifname");
+	put_dispatch_key(sb, d);
 	sb_puts(sb, " vmap {");
 	for (size_t i = 0; i < d->jumps.n; i++) {
 		const struct nft_jump *j = &d->jumps.v[i];
 		sb_puts(sb, i ? ",\n\t\t\t" : "\n\t\t\t");
 		sb_spill(sb);
-		if (j->iif)
-			sb_printf(sb, "\"%s\"%s", j->iif, j->oif ? " . " : "");
-		if (j->oif)
-			sb_printf(sb, "\"%s\"", j->oif);
+		put_jump_key(sb, j);
 		sb_printf(sb, " comment \"%s\" : jump %s", j->comment, j->chain);
 	}
 	sb_puts(sb, "\n\t\t} ");
@@ -457,16 +472,13 @@ static char *shown_via(const struct nft_lowered *via, const char *chain, enum ir
 {
 	const struct nft_dispatch *d = via->disp;
 	struct strbuf sb = {0};
-	sb_puts(&sb, d->iif && d->oif ? "iifname . oifname" : d->iif ? "iifname" : "oifname");
+	put_dispatch_key(&sb, d);
 	sb_puts(&sb, " vmap { ");
 	for (size_t i = 0; i < d->jumps.n; i++) {
 		const struct nft_jump *j = &d->jumps.v[i];
 		if (strcmp(j->chain, chain) != 0)
 			continue;
-		if (j->iif)
-			sb_printf(&sb, "\"%s\"%s", j->iif, j->oif ? " . " : "");
-		if (j->oif)
-			sb_printf(&sb, "\"%s\"", j->oif);
+		put_jump_key(&sb, j);
 		sb_printf(&sb, " comment \"%s\" : jump %s", j->comment, j->chain);
 	}
 	if (d->jumps.n > 1)
