@@ -159,6 +159,7 @@ static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struc
 	size_t *elem_of = xmalloc(n * sizeof(*elem_of));
 	VEC(struct ifkey) keys = {0};
 	VEC(nft_rules) members = {0};
+	VEC(size_t) count = {0}; /* each element's rules */
 	size_t last = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct ifkey k = run_key(&run[i], family);
@@ -169,7 +170,9 @@ static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struc
 		if (e == keys.n) {
 			VEC_PUSH(keys, k);
 			VEC_PUSH(members, ((nft_rules){0}));
+			VEC_PUSH(count, 0);
 		}
+		count.v[e]++;
 		elem_of[i] = last = e;
 	}
 	size_t first_sub = p->subchains.n;
@@ -182,10 +185,7 @@ static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struc
 		if (!members.v[e].n) { /* the element: the first rule's provenance, before the move */
 			struct nft_jump j = {keys.v[e].family, keys.v[e].iif, keys.v[e].oif,
 					     p->subchains.v[first_sub + e].name, NULL, run[i].rule};
-			size_t more = 0;
-			for (size_t x = i + 1; x < n; x++)
-				more += elem_of[x] == e;
-			j.comment = first_and_count(run[i].comment, more);
+			j.comment = first_and_count(run[i].comment, count.v[e] - 1);
 			VEC_PUSH(d->jumps, j);
 		}
 		strip_ifnames(&run[i]);
@@ -201,6 +201,7 @@ static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struc
 	for (size_t i = 0; i < n; i++) /* the strings moved to the members are theirs now */
 		run[i] = (struct nft_lowered){0};
 	VEC_FREE(members);
+	VEC_FREE(count);
 	VEC_FREE(keys);
 	free(elem_of);
 	return out;
