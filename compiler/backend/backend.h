@@ -30,7 +30,7 @@ char *nft_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r);
  * with its neighbours into a set or behind an interface dispatch (nft_merge.c,
  * nft_dispatch.c) where it is. Each string is the caller's (free with nft_shown_free). */
 struct nft_shown {
-	char *rule;     /* its text with comment; a big anonymous set's elements left out */
+	char *rule;     /* its text with comment, an anonymous set's elements left out */
 	char *chain;    /* the chain it is in */
 	char *elements; /* the set's elements that are r's (those `p` hits, when some are),
 			 * one a line; NULL when r is a rule of its own */

@@ -142,9 +142,11 @@ TRAFFIC = {
 # Policies whose rulesets must dispatch through verdict maps (nft_dispatch.c): the map rule
 # and its chains, as `nft list ruleset` shows them after loading.
 DISPATCHED = {
-    "dispatch-gateway.pin": ["iifname . oifname vmap", "iifname vmap", "chain forward_lan0_wan0",
-                             "chain forward_wan0_lan0", "chain input_lan0", "chain input_wan0"],
-    "gateway.pin": ["iifname . oifname vmap", "chain forward_lan0_wan0"],
+    "dispatch-gateway.pin": ["meta nfproto . iifname . oifname vmap", "\tiifname vmap",
+                             "chain forward_lan0_wan0_v4", "chain forward_lan0_wan0_v6",
+                             "chain forward_wan0_lan0_v4", "chain forward_wan0_lan0_v6",
+                             "chain input_lan0", "chain input_wan0"],
+    "gateway.pin": ["meta nfproto . iifname . oifname vmap", "chain forward_lan0_wan0_v6"],
 }
 
 

@@ -155,10 +155,11 @@ static void put_elems(struct strbuf *sb, const struct nft_setmatch *m, const cha
 	}
 }
 
-/* nft_shown_rule: an anonymous set of more elements than this is written as "{ ... N
- * elements }" (its elements are listed apart); 0 while the whole ruleset is rendered. */
+/* nft_shown_rule lists at most this many of a rule's elements. */
 #define SHOWN_ELEMS_MAX 8
-static size_t elide_over;
+/* Set while nft_shown_rule renders one rule: an anonymous set is written "{ ... N elements }"
+ * (one line; the elements that matter are listed apart); clear while a ruleset is rendered. */
+static bool elide_elems;
 
 static void put_set_match(struct strbuf *sb, const struct nft_setmatch *m)
 {
@@ -171,7 +172,7 @@ static void put_set_match(struct strbuf *sb, const struct nft_setmatch *m)
 		sb_printf(sb, " @%s ", m->name);
 		return;
 	}
-	if (elide_over && m->elems.n > elide_over) {
+	if (elide_elems) {
 		sb_printf(sb, " { ... %zu elements } ", m->elems.n);
 		return;
 	}
@@ -502,9 +503,9 @@ void nft_shown_rule(const struct ir_ruleset *rs, const struct ir_rule *r, const 
 		return;
 	}
 	struct strbuf sb = {0};
-	elide_over = SHOWN_ELEMS_MAX;
+	elide_elems = true;
 	put_lowered(&sb, l);
-	elide_over = 0;
+	elide_elems = false;
 	sb_printf(&sb, " comment \"%s\"", l->comment);
 	out->rule = sb_steal(&sb);
 	out->chain = xstrdup(l->chain ? l->chain : ir_hook_name(r->hook));
