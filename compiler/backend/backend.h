@@ -37,9 +37,13 @@ struct nft_shown {
 	char *via;      /* the map rule that jumps to its chain, with the element that does
 			 * (chain named); NULL when r is in a base chain */
 };
-void nft_shown_rule(const struct ir_ruleset *rs, const struct ir_rule *r, const struct ir_packet *p,
-		    struct nft_shown *out);
+/* `plan`: nft_shown_plan(rs), made once for any number of rules (a batch of packets). */
+void nft_shown_rule(const struct nft_plan *plan, const struct ir_ruleset *rs, const struct ir_rule *r,
+		    const struct ir_packet *p, struct nft_shown *out);
 void nft_shown_free(struct nft_shown *s);
+/* rs lowered and merged as both forms load it; free with nft_shown_plan_free. */
+struct nft_plan *nft_shown_plan(const struct ir_ruleset *rs);
+void nft_shown_plan_free(struct nft_plan *p);
 
 /* iptables-restore text of the rules of one family: IR_V4 for iptables-restore, IR_V6 for
  * ip6tables-restore, both with --noflush (pinhole's own chains only; docs/iptables.md).

@@ -212,6 +212,11 @@ void explain_scope(const struct compilation *c, const struct ir_packet *p,
 		w.rule->origin.line, w.rule->origin.app, w.rule->origin.flow, ds->name);
 }
 
+/* The nft plan the rules are shown from: made on first use, once for a whole batch of
+ * packets (lowering and merging a large policy costs more than explaining a packet), freed
+ * when cmd_explain returns. */
+static struct nft_plan *shown_plan;
+
 /* The rule as the loaded ruleset has it (`nft list ruleset` shows the same): merged into a
  * set, the element(s) that stand for r; behind an interface dispatch, the map that jumps to
  * its chain. `label` starts the first line, `indent` the others. */
@@ -219,7 +224,9 @@ static void put_nft(const struct compilation *c, const struct ir_rule *r, const 
 		    const char *label, const char *indent, FILE *out)
 {
 	struct nft_shown s;
-	nft_shown_rule(&c->ir, r, p, &s);
+	if (!shown_plan)
+		shown_plan = nft_shown_plan(&c->ir);
+	nft_shown_rule(shown_plan, &c->ir, r, p, &s);
 	fprintf(out, "%s%s  (chain %s)\n", label, s.rule, s.chain);
 	for (const char *e = s.elements, *nl; e && *e; e = nl ? nl + 1 : "") {
 		nl = strchr(e, '\n');
@@ -863,6 +870,8 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 		rc = batch(&c, stdin, "<stdin>", brief, why_not ? &w : NULL, stdout, stderr);
 	}
 	free(w.file);
+	nft_shown_plan_free(shown_plan); /* it points into the compilation's IR */
+	shown_plan = NULL;
 	compilation_free(&c);
 	sb_free(&packet);
 	return rc;

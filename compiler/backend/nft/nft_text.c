@@ -488,18 +488,30 @@ static char *shown_via(const struct nft_lowered *via, const char *chain, enum ir
 	return sb_steal(&sb);
 }
 
-void nft_shown_rule(const struct ir_ruleset *rs, const struct ir_rule *r, const struct ir_packet *p,
-		    struct nft_shown *out)
+struct nft_plan *nft_shown_plan(const struct ir_ruleset *rs)
+{
+	struct nft_plan *plan = xmalloc(sizeof(*plan));
+	nft_plan_build(rs, plan);
+	nft_plan_rules(rs, plan, NULL);
+	return plan;
+}
+
+void nft_shown_plan_free(struct nft_plan *p)
+{
+	if (!p)
+		return;
+	nft_plan_free(p);
+	free(p);
+}
+
+void nft_shown_rule(const struct nft_plan *plan, const struct ir_ruleset *rs, const struct ir_rule *r,
+		    const struct ir_packet *p, struct nft_shown *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct nft_plan plan;
-	nft_plan_build(rs, &plan);
-	nft_plan_rules(rs, &plan, NULL);
-	const struct nft_lowered *via, *l = nft_plan_find(&plan, r, &via);
+	const struct nft_lowered *via, *l = nft_plan_find(plan, r, &via);
 	if (!l) { /* not loaded as such (cannot happen for a vetted ruleset): the rule alone */
 		out->rule = nft_rule_text(rs, r);
 		out->chain = xstrdup(ir_hook_name(r->hook));
-		nft_plan_free(&plan);
 		return;
 	}
 	struct strbuf sb = {0};
@@ -513,7 +525,6 @@ void nft_shown_rule(const struct ir_ruleset *rs, const struct ir_rule *r, const 
 		out->elements = shown_elements(l->setm, r, p);
 	if (via)
 		out->via = shown_via(via, l->chain, r->hook);
-	nft_plan_free(&plan);
 }
 
 void nft_shown_free(struct nft_shown *s)
