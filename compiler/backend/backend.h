@@ -26,6 +26,25 @@ void nft_render_plan(const struct ir_ruleset *rs, const struct nft_plan *p,
  * names of sets and helper objects as the ruleset `rs` declares them. */
 char *nft_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r);
 
+/* The rule of the loaded ruleset that stands for r, as `nft list ruleset` shows it: merged
+ * with its neighbours into a set or behind an interface dispatch (nft_merge.c,
+ * nft_dispatch.c) where it is. Each string is the caller's (free with nft_shown_free). */
+struct nft_shown {
+	char *rule;     /* its text with comment, an anonymous set's elements left out */
+	char *chain;    /* the chain it is in */
+	char *elements; /* the set's elements that are r's (those `p` hits, when some are),
+			 * one a line; NULL when r is a rule of its own */
+	char *via;      /* the map rule that jumps to its chain, with the element that does
+			 * (chain named); NULL when r is in a base chain */
+};
+/* `plan`: nft_shown_plan(rs), made once for any number of rules (a batch of packets). */
+void nft_shown_rule(const struct nft_plan *plan, const struct ir_ruleset *rs, const struct ir_rule *r,
+		    const struct ir_packet *p, struct nft_shown *out);
+void nft_shown_free(struct nft_shown *s);
+/* rs lowered and merged as both forms load it; free with nft_shown_plan_free. */
+struct nft_plan *nft_shown_plan(const struct ir_ruleset *rs);
+void nft_shown_plan_free(struct nft_plan *p);
+
 /* iptables-restore text of the rules of one family: IR_V4 for iptables-restore, IR_V6 for
  * ip6tables-restore, both with --noflush (pinhole's own chains only; docs/iptables.md).
  * Returns false, writing nothing, when ipt_check finds a rule it cannot render exactly. */

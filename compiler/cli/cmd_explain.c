@@ -212,6 +212,32 @@ void explain_scope(const struct compilation *c, const struct ir_packet *p,
 		w.rule->origin.line, w.rule->origin.app, w.rule->origin.flow, ds->name);
 }
 
+/* The nft plan the rules are shown from: made on first use, once for a whole batch of
+ * packets (lowering and merging a large policy costs more than explaining a packet), freed
+ * when cmd_explain returns. */
+static struct nft_plan *shown_plan;
+
+/* The rule as the loaded ruleset has it (`nft list ruleset` shows the same): merged into a
+ * set, the element(s) that stand for r; behind an interface dispatch, the map that jumps to
+ * its chain. `label` starts the first line, `indent` the others. */
+static void put_nft(const struct compilation *c, const struct ir_rule *r, const struct ir_packet *p,
+		    const char *label, const char *indent, FILE *out)
+{
+	struct nft_shown s;
+	if (!shown_plan)
+		shown_plan = nft_shown_plan(&c->ir);
+	nft_shown_rule(shown_plan, &c->ir, r, p, &s);
+	fprintf(out, "%s%s  (chain %s)\n", label, s.rule, s.chain);
+	for (const char *e = s.elements, *nl; e && *e; e = nl ? nl + 1 : "") {
+		nl = strchr(e, '\n');
+		fprintf(out, "%s%s %.*s\n", indent, e == s.elements ? "element:" : "        ",
+			(int)(nl ? (size_t)(nl - e) : strlen(e)), e);
+	}
+	if (s.via)
+		fprintf(out, "%sjumped to from: %s\n", indent, s.via);
+	nft_shown_free(&s);
+}
+
 /* The iptables-restore lines of the deciding rule, for the packet's family. */
 static void put_ipt(const struct compilation *c, const struct ir_rule *r, uint8_t family, FILE *out)
 {
@@ -253,9 +279,7 @@ static void put_nat(const struct compilation *c, const char *label, const struct
 		fprintf(out, "         %s: %s\n", r->action == IR_DNAT ? "filtered as" : "leaves as", desc);
 		free(desc);
 	}
-	char *nft = nft_rule_text(&c->ir, r);
-	fprintf(out, "         nft: %s  (chain %s)\n", nft, ir_hook_name(r->hook));
-	free(nft);
+	put_nft(c, r, p, "         nft: ", "              ", out);
 }
 
 /* A rate-limited rule decides only while its budget lasts: say so, and what the packet meets
@@ -333,9 +357,7 @@ static void print_full(const struct compilation *c, const struct ir_packet *give
 		if (f && f->source)
 			fprintf(out, "source:  %s\n", f->source);
 	}
-	char *nft = nft_rule_text(&c->ir, r);
-	fprintf(out, "nft:     %s  (chain %s)\n", nft, ir_hook_name(r->hook));
-	free(nft);
+	put_nft(c, r, p, "nft:     ", "         ", out);
 	put_ipt(c, r, p->family, out);
 	explain_limit(c, given, r, out);
 	const struct ir_rule *h = v->action == IR_ACCEPT ? helper_rule(&c->ir, p) : NULL;
@@ -848,6 +870,8 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 		rc = batch(&c, stdin, "<stdin>", brief, why_not ? &w : NULL, stdout, stderr);
 	}
 	free(w.file);
+	nft_shown_plan_free(shown_plan); /* it points into the compilation's IR */
+	shown_plan = NULL;
 	compilation_free(&c);
 	sb_free(&packet);
 	return rc;

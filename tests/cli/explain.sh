@@ -34,6 +34,32 @@ expect why-not-earlier 1 'tcp/23 flow .*: matches; this rule decided \(drop\)' \
 expect why-not-no-rules 2 "why.pin:1:1: error: --why-not 1: this line makes no rules" \
 	"$bin" explain --why-not 1 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
 if grep -q '^packet:' "$tmp/out"; then echo "cli: FAIL why-not-no-rules printed a verdict"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+# the nft line is the rule as loaded: a merged rule with the element that stands for the
+# packet's rule; behind an interface dispatch, its chain and the map that jumps there. Each is
+# found verbatim in the compiled ruleset (what `nft list ruleset` shows).
+python3 tests/perf/gen.py pin entries 12 > "$tmp/merged.pin"
+"$bin" compile -o "$tmp/merged.nft" "$tmp/merged.pin" 2>/dev/null
+expect explain-nft-merged 0 '^nft:     ip saddr & 255\.255\.255\.0 \. tcp dport \{ \.\.\. 11 elements \} accept comment ".*\+10"  \(chain input\)$' \
+	"$bin" explain "$tmp/merged.pin" 'tcp 10.0.3.9:40000 -> 10.0.0.5:10003 in syn'
+expect explain-nft-element 0 '^         element: 10\.0\.3\.0 \. 10003 comment ".*merged\.pin:5 tcp/10003 flow tcp/10003 \[merged\.pin:5\]"$' \
+	"$bin" explain "$tmp/merged.pin" 'tcp 10.0.3.9:40000 -> 10.0.0.5:10003 in syn'
+elem=$(sed -n 's/^         element: //p' "$tmp/out")
+if [ -n "$elem" ] && grep -qF -- "$elem" "$tmp/merged.nft"; then pass=$((pass + 1)); else
+	echo "cli: FAIL explain-nft-element: '$elem' is not in the compiled ruleset"; fail=$((fail + 1)); fi
+d=tests/kernel/policies/dispatch-gateway.pin
+"$bin" compile -o "$tmp/dispatch.nft" "$d" 2>/dev/null
+p6='tcp [fd00:1::2]:40000 -> [2001:db8:2::2]:443 fwd iif lan0 oif wan0 syn'
+expect explain-nft-dispatch 0 '^nft:     ip6 saddr @lan_v6 tcp dport @ph_forward_[0-9]+ accept comment ".*dispatch-gateway\.pin:11 tcp/80 .* \+3"  \(chain forward_lan0_wan0_v6\)$' \
+	"$bin" explain "$d" "$p6"
+expect explain-nft-set-element 0 '^         element: 443 comment ".*dispatch-gateway\.pin:11 tcp/443 .*"  \(in set ph_forward_[0-9]+\)$' \
+	"$bin" explain "$d" "$p6"
+expect explain-nft-via 0 '^         jumped to from: meta nfproto \. iifname \. oifname vmap \{ ipv6 \. "lan0" \. "wan0" comment ".*" : jump forward_lan0_wan0_v6, \.\.\. 3 more \} comment ".*"  \(chain forward\)$' \
+	"$bin" explain "$d" "$p6"
+rule=$(sed -n 's/^nft:     \(.*\)  (chain forward_lan0_wan0_v6)$/\1/p' "$tmp/out")
+elem=$(sed -n 's/^         element: \(.*\)  (in set .*)$/\1/p' "$tmp/out")
+if [ -n "$rule" ] && grep -qF -- "$rule" "$tmp/dispatch.nft" && grep -qF -- "$elem" "$tmp/dispatch.nft" &&
+	grep -q '^	chain forward_lan0_wan0_v6 {$' "$tmp/dispatch.nft"; then pass=$((pass + 1)); else
+	echo "cli: FAIL explain-nft-dispatch: '$rule' / '$elem' not in the compiled ruleset"; fail=$((fail + 1)); fi
 expect why-not-bad-line 2 "takes a policy line" "$bin" explain --why-not x "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
 expect why-not-bad-file 2 "no such file in the policy" "$bin" explain --why-not nope.pin:2 "$w" 'tcp 192.0.2.7:40000 -> 10.0.0.5:20 in'
 expect why-not-batch 0 'source address 192\.0\.2\.7 is not in lan' sh -c "'$bin' explain --brief --why-not 2 '$w' - < '$tmp/why.pkts'"

@@ -105,6 +105,48 @@ TRAFFIC = {
         ("telnet wan->lan dropped silently",
          tcp_outcome("wan", "203.0.113.2", "10.1.0.2", 23), "timeout"),
     ],
+    # the forward and input chains jump through verdict maps (DISPATCHED below)
+    "dispatch-gateway.pin": [
+        ("http lan->wan v4", tcp("lan", "10.1.0.2", "203.0.113.2", 80), T),
+        ("http lan->wan v6", tcp("lan", "fd00:1::2", "2001:db8:2::2", 80), T),
+        ("dns lan->wan v6", udp("lan", "fd00:1::2", "2001:db8:2::2", 53), T),
+        ("tcp/8050 lan->wan (range)", tcp("lan", "10.1.0.2", "203.0.113.2", 8050), T),
+        ("tcp/8080 lan->wan v4 (deny wins)",
+         tcp_outcome("lan", "10.1.0.2", "203.0.113.2", 8080), "timeout"),
+        ("tcp/8080 lan->wan v6 (deny wins)",
+         tcp_outcome("lan", "fd00:1::2", "2001:db8:2::2", 8080), "timeout"),
+        ("ident lan->wan rejected at once v6",
+         tcp_outcome("lan", "fd00:1::2", "2001:db8:2::2", 113), "ECONNREFUSED"),
+        ("http wan->lan (other pair's rule)", tcp("wan", "203.0.113.2", "10.1.0.2", 80), F),
+        ("ssh wan->lan v4 (logged)", tcp("wan", "203.0.113.2", "10.1.0.2", 22), T),
+        ("ssh wan->lan v6 (logged)", tcp("wan", "2001:db8:2::2", "fd00:1::2", 22), T),
+        ("udp/5000 wan->lan v4", udp("wan", "203.0.113.2", "10.1.0.2", 5000), T),
+        ("udp/5000 lan->wan (other pair's rule)", udp("lan", "10.1.0.2", "203.0.113.2", 5000),
+         F),
+        ("tcp/2222 wan->lan v6 (limited)", tcp("wan", "2001:db8:2::2", "fd00:1::2", 2222), T),
+        ("telnet wan->lan dropped", tcp_outcome("wan", "203.0.113.2", "10.1.0.2", 23),
+         "timeout"),
+        ("ssh lan->gw v4", tcp("lan", "10.1.0.2", "10.1.0.1", 22), T),
+        ("ssh lan->gw v6", tcp("lan", "fd00:1::2", "fd00:1::1", 22), T),
+        ("ssh wan->gw (lan's rule)", tcp("wan", "203.0.113.2", "203.0.113.1", 22), F),
+        ("tcp/2223 wan->gw v6", tcp("wan", "2001:db8:2::2", "2001:db8:2::1", 2223), T),
+        ("tcp/2224 wan->gw rejected at once",
+         tcp_outcome("wan", "203.0.113.2", "203.0.113.1", 2224), "ECONNREFUSED"),
+        ("tcp/2225 lan->gw dropped", tcp_outcome("lan", "10.1.0.2", "10.1.0.1", 2225),
+         "timeout"),
+        ("ftp passive v4 lan->wan", ftp("lan", "wan", "203.0.113.2", True), T),
+        ("ftp active v6 lan->wan", ftp("lan", "wan", "2001:db8:2::2", False), T),
+    ],
+}
+
+# Policies whose rulesets must dispatch through verdict maps (nft_dispatch.c): the map rule
+# and its chains, as `nft list ruleset` shows them after loading.
+DISPATCHED = {
+    "dispatch-gateway.pin": ["meta nfproto . iifname . oifname vmap", "\tiifname vmap",
+                             "chain forward_lan0_wan0_v4", "chain forward_lan0_wan0_v6",
+                             "chain forward_wan0_lan0_v4", "chain forward_wan0_lan0_v6",
+                             "chain input_lan0", "chain input_wan0"],
+    "gateway.pin": ["meta nfproto . iifname . oifname vmap", "chain forward_lan0_wan0_v6"],
 }
 
 
@@ -139,6 +181,9 @@ def compile_and_load(suite, name, path, kind):
             suite.check(f"{name}: reloads over itself", True)
         except N.NsError as e:
             suite.check(f"{name}: reloads over itself", False, str(e))
+        for want in DISPATCHED.get(name, []):
+            listed = N.ns_run(t.firewall, ["nft", "list", "table", "inet", "pinhole"]).stdout
+            suite.check(f"{name}: the kernel holds {want!r}", want in listed, listed[:300])
     return rs
 
 

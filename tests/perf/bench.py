@@ -427,6 +427,21 @@ def header_load_script(ipt, variant, path):
     return path
 
 
+def bench_walk(zones, res):
+    """Rules a packet walks through the forward chain of `gen.py pin zones N` (N zones to one
+    wan, 16 rules each): the interface dispatch's verdict map against a walk over all
+    (tests/perf/walk.py; counts, not time)."""
+    sys.path.insert(0, os.path.dirname(GEN))
+    import walk  # noqa: E402
+    res["walk"] = []
+    for n in zones:
+        with open(compiled(gen_pin("zones", n))) as f:
+            cs = walk.chains(f.read())
+        res["walk"].append({"zones": n, "rules": walk.total(cs, "forward"),
+                            "longest_walk": walk.walk(cs, "forward"),
+                            "chains": len(cs)})
+
+
 def bench_iptables(sizes, rounds, res):
     """iptables-restore of the -t iptables file alone vs the header's whole load (the restore
     and the jump commands), both variants, on a namespace that already holds the ruleset
@@ -482,6 +497,8 @@ def bench_iperf(sizes, rounds, seconds, res):
         configs.append((f"stateful, {n} entries", compiled(gen_pin("entries", n))))
     for n in sizes:
         configs.append((f"stateless, {n} entries", compiled(gen_pin("entries", n, stateless=True))))
+    # every packet walks: 63 other zones' rules, or (interface dispatch) one map lookup
+    configs.append(("stateless, 64 zones", compiled(gen_pin("hostzones", 64, stateless=True))))
     rules = {}
     for name, path in configs:
         if path:
@@ -641,6 +658,13 @@ def report(res, elapsed):
             vb = f"{rx(r['vs_base'])} of {r['base']}" if r["vs_base"] is not None else ""
             L.append(f"| {r['name']} | {r['rules'] if r['rules'] is not None else 0:,} | {g} | {rx(r['vs_none'])} | {vb} |")
         L.append("")
+    if res.get("walk"):
+        L += ["**Rules walked** (`gen.py pin zones N`: N zones each `allow http, https, dns, ssh` to wan; "
+              "forward chain, counted by tests/perf/walk.py)", "",
+              "| zones | rules (all chains) | chains | longest walk |", "|---:|---:|---:|---:|"]
+        for w in res["walk"]:
+            L.append(f"| {w['zones']} | {w['rules']:,} | {w['chains']} | {w['longest_walk']} |")
+        L.append("")
     return "\n".join(L)
 
 
@@ -664,7 +688,7 @@ def main():
     readme = None
     if "--readme" in sys.argv:
         readme = sys.argv[sys.argv.index("--readme") + 1]
-    only = os.environ.get("BENCH_ONLY", "compile,quadratic,analysis,explain,apply,iptables,iperf").split(",")
+    only = os.environ.get("BENCH_ONLY", "compile,quadratic,analysis,explain,apply,iptables,iperf,walk").split(",")
     os.makedirs(WORK, exist_ok=True)
     t0 = time.time()
     res = {"quick": quick, "machine": machine()}
@@ -693,6 +717,8 @@ def main():
             bench_iptables([n for n in sizes if n >= 10000] or sizes, rounds, res)
         if "iperf" in only:
             bench_iperf(isizes, iround, isec, res)
+        if "walk" in only:
+            bench_walk([8, 64] if quick else [8, 64, 80], res)
     finally:
         cleanup()
         elapsed = time.time() - t0

@@ -7,6 +7,12 @@
   gen.py pin sources N      N lines `allow tcp/22 server from A_i;` (one port, N sources)
   gen.py pin applist N      one statement `allow ssh, ssh, ... server;` with N apps
   gen.py pin portlist N     one statement `allow tcp/P1, tcp/P2, ... server;` with N ports
+  gen.py pin zones N        a gateway of N inside zones (eth0.., 10.I.0.0/16) and wan0, each
+                            zone `allow http, https, dns, ssh` to wan: N x 16 forward rules
+                            that only interfaces tell apart (the interface dispatch's case)
+  gen.py pin hostzones N    a host with N zones, each `allow tcp/5201 server from` it: N-1 of
+                            interfaces eth0.. and 10.I.0.0/24, the LAST the benchmark's (vs,
+                            198.18.0.0/24), so without dispatch its packets walk every zone's rule
   gen.py ferm N             ferm.conf with the rules of `pin entries N` (and pinhole's built-ins)
   gen.py shorewall N DIR    a Shorewall config dir with the same entries
   gen.py nftset N           reference: the same N entries as one concatenated set
@@ -43,6 +49,17 @@ def pin(kind, n):
             out.append(f"allow tcp/22 server from 10.{i // 256 % 256}.{i % 256}.0/24;")
     elif kind == "applist":
         out.append("allow " + ", ".join(["ssh"] * n) + " server;")
+    elif kind == "zones":
+        out += [f"zone z{i} {{ interface eth{i}; address 10.{i // 256}.{i % 256}.0/24; }}"
+                for i in range(n)]
+        out.append("zone wan { interface wan0; }")
+        out += [f"allow http, https, dns, ssh from z{i} to wan;" for i in range(n)]
+    elif kind == "hostzones":
+        out += [f"zone z{i} {{ interface eth{i}; address 10.{i // 256}.{i % 256}.0/24; }}"
+                for i in range(n - 1)]
+        out.append("zone bench { interface vs; address 198.18.0.0/24; }")
+        out += [f"allow tcp/{PORT} server from z{i};" for i in range(n - 1)]
+        out.append(f"allow tcp/{PORT} server from bench;")
     elif kind == "portlist":
         out.append("allow " + ", ".join(f"tcp/{10000 + i}" for i in range(n)) + " server;")
     else:

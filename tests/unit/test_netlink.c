@@ -319,6 +319,9 @@ static void check_shape(const struct fixture *f, bool commit)
 	for (int h = 0; h < IR_HOOK_COUNT; h++)
 		for (size_t i = 0; i < plan.rules[h].n; i++)
 			VEC_PUSH(lowered, &plan.rules[h].v[i]);
+	for (size_t s = 0; s < plan.subchains.n; s++) /* the dispatch's chains come last */
+		for (size_t i = 0; i < plan.subchains.v[s].rules.n; i++)
+			VEC_PUSH(lowered, &plan.subchains.v[s].rules.v[i]);
 	for (size_t i = 0; i < p->msgs.n; i++) {
 		const struct msg *m = &p->msgs.v[i];
 		assert_int_equal(m->seq, SEQ0 + i); /* one sequence number per message */
@@ -336,7 +339,8 @@ static void check_shape(const struct fixture *f, bool commit)
 		const struct nftnl_rule *r = p->rs.objs.v[idx].o;
 		assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), "pinhole");
 		assert_int_equal(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), NFPROTO_INET);
-		assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), ir_hook_name(w->rule->hook));
+		assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
+				    low->chain ? low->chain : ir_hook_name(w->rule->hook));
 		/* provenance travels as the rule's comment: the one the lowering gives it */
 		char *got = nl_rule_comment(r);
 		assert_non_null(got);
@@ -387,8 +391,8 @@ static void test_chains_and_table(void **state)
 	(void)state;
 	struct fixture f;
 	build_file(&f, "examples/gateway.pin", MODE_AS_POLICY);
-	const char *names[4] = {0};
-	size_t n = 0;
+	const char *names[4] = {0}, *regular[8] = {0};
+	size_t n = 0, nreg = 0;
 	for (size_t i = 0; i < f.got.rs.objs.n; i++) {
 		const struct nl_obj *o = &f.got.rs.objs.v[i];
 		if (o->kind == NL_TABLE) {
@@ -397,6 +401,13 @@ static void test_chains_and_table(void **state)
 		}
 		if (o->kind != NL_CHAIN)
 			continue;
+		if (!nftnl_chain_is_set(o->o, NFTNL_CHAIN_HOOKNUM)) { /* a dispatch's chain */
+			assert_true(nreg < 8);
+			assert_false(nftnl_chain_is_set(o->o, NFTNL_CHAIN_POLICY));
+			regular[nreg++] = nftnl_chain_get_str(o->o, NFTNL_CHAIN_NAME);
+			continue;
+		}
+		assert_int_equal(nreg, 0); /* declared after the base chains */
 		assert_true(n < 4);
 		names[n++] = nftnl_chain_get_str(o->o, NFTNL_CHAIN_NAME);
 		assert_string_equal(nftnl_chain_get_str(o->o, NFTNL_CHAIN_TYPE), "filter");
@@ -408,6 +419,13 @@ static void test_chains_and_table(void **state)
 	assert_string_equal(names[0], "input");
 	assert_string_equal(names[1], "forward");
 	assert_string_equal(names[2], "output");
+	/* the forward chain's zone pairs (both directions: the stateful return rules), each
+	 * family apart (every rule matches lan's addresses of one family) */
+	assert_int_equal(nreg, 4);
+	assert_string_equal(regular[0], "forward_wan0_lan0_v4");
+	assert_string_equal(regular[1], "forward_wan0_lan0_v6");
+	assert_string_equal(regular[2], "forward_lan0_wan0_v4");
+	assert_string_equal(regular[3], "forward_lan0_wan0_v6");
 	fixture_free(&f);
 
 	build_text(&f, "allow ftp server;\n");
@@ -690,6 +708,142 @@ static void test_interfaces(void **state)
 	/* a single wildcard compares only its prefix */
 	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 2), NFTNL_EXPR_META_KEY), NFT_META_OIFNAME);
 	expect_data(expr_at(r, 3), NFTNL_EXPR_CMP_DATA, "wan", 3);
+	fixture_free(&f);
+}
+
+/* A run of rules each naming one input and one output interface: one verdict-map rule in
+ * the forward chain, a chain per pair with the rules in order (their interface matches left
+ * to the map), the wildcard zone's rules where they were. */
+static void test_interface_dispatch(void **state)
+{
+	(void)state;
+	struct fixture f;
+	build_text(&f, "zone lan { interface lan0; }\nzone wan { interface wan0; }\n"
+		       "zone dmz { interface \"dmz*\"; }\n"
+		       "allow tcp/22 from lan to wan;\nallow udp/53 from lan to wan;\n"
+		       "allow tcp/25 from wan to lan;\nallow tcp/443 from lan to wan;\n"
+		       "allow tcp/80 from dmz to wan;\nallow tcp/8080 from lan to dmz;\n");
+	struct nft_plan plan;
+	nft_plan_build(&f.c->ir, &plan);
+	assert_null(nft_plan_rules(&f.c->ir, &plan, NULL));
+	const nft_rules *fwd = &plan.rules[IR_FORWARD];
+	const struct nft_lowered *map = NULL;
+	size_t wild = 0;
+	for (size_t i = 0; i < fwd->n; i++) {
+		if (fwd->v[i].disp) {
+			assert_null(map); /* one run, one map */
+			map = &fwd->v[i];
+			continue;
+		}
+		for (size_t k = 0; k < fwd->v[i].steps.n; k++)
+			wild += fwd->v[i].steps.v[k].kind == NS_IFNAME;
+	}
+	assert_non_null(map);
+	assert_int_equal(wild, 4); /* dmz* rules keep both interface matches */
+	const struct nft_dispatch *d = map->disp;
+	assert_true(d->iif && d->oif);
+	assert_int_equal(d->jumps.n, 2);
+	assert_string_equal(d->jumps.v[0].iif, "lan0");
+	assert_string_equal(d->jumps.v[0].oif, "wan0");
+	assert_string_equal(d->jumps.v[0].chain, "forward_lan0_wan0");
+	assert_string_equal(d->jumps.v[1].chain, "forward_wan0_lan0");
+	assert_int_equal(plan.subchains.n, 2);
+	/* lan->wan: tcp/22 and tcp/443 merged now that they are neighbours, then udp/53 */
+	const struct nft_subchain *lw = &plan.subchains.v[0];
+	assert_string_equal(lw->name, "forward_lan0_wan0");
+	assert_int_equal(lw->rules.n, 2);
+	assert_non_null(lw->rules.v[0].setm);
+	assert_int_equal(lw->rules.v[0].setm->elems.n, 2);
+	for (size_t i = 0; i < lw->rules.n; i++) {
+		assert_string_equal(lw->rules.v[i].chain, lw->name);
+		for (size_t k = 0; k < lw->rules.v[i].steps.n; k++)
+			assert_int_not_equal(lw->rules.v[i].steps.v[k].kind, NS_IFNAME);
+	}
+	/* every element leads back to its rule, and explain finds it behind the map */
+	const struct nft_elem *e443 = &lw->rules.v[0].setm->elems.v[1];
+	assert_int_equal(e443->rule->origin.line, 7);
+	const struct nft_lowered *via;
+	assert_ptr_equal(nft_plan_find(&plan, e443->rule, &via), &lw->rules.v[0]);
+	assert_ptr_equal(via, map);
+	assert_int_equal(plan.subchains.v[1].rules.n, 1);
+	nft_plan_free(&plan);
+
+	/* netlink: iifname, oifname, a lookup into the verdict register; the map jumps */
+	const struct nftnl_rule *r = NULL;
+	for (size_t i = 0; i < f.got.rs.objs.n && !r; i++) {
+		const struct nl_obj *o = &f.got.rs.objs.v[i];
+		if (o->kind == NL_RULE && !strcmp(nftnl_rule_get_str(o->o, NFTNL_RULE_CHAIN), "forward") &&
+		    !strcmp(nftnl_expr_get_str(expr_at(o->o, 0), NFTNL_EXPR_NAME), "meta") &&
+		    nftnl_rule_get_u32(o->o, NFTNL_RULE_FAMILY) && expr_at(o->o, 2) &&
+		    !strcmp(nftnl_expr_get_str(expr_at(o->o, 2), NFTNL_EXPR_NAME), "lookup"))
+			r = o->o;
+	}
+	assert_non_null(r);
+	static const char *const names[] = {"meta", "meta", "lookup", NULL};
+	expect_names(r, names);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 1), NFTNL_EXPR_META_DREG), NFT_REG_2);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 2), NFTNL_EXPR_LOOKUP_DREG), NFT_REG_VERDICT);
+	const struct nftnl_set *s = set_with_id(&f, nftnl_expr_get_u32(expr_at(r, 2), NFTNL_EXPR_LOOKUP_SET_ID));
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 32);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE), NFT_DATA_VERDICT);
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create((struct nftnl_set *)s);
+	size_t n = 0;
+	for (struct nftnl_set_elem *e; (e = nftnl_set_elems_iter_next(it)); n++) {
+		assert_int_equal(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT), (uint32_t)NFT_JUMP);
+		assert_string_equal(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN),
+				    n ? "forward_wan0_lan0" : "forward_lan0_wan0");
+	}
+	nftnl_set_elems_iter_destroy(it);
+	assert_int_equal(n, 2);
+	fixture_free(&f);
+
+	/* every rule of the run matches one family (the zones' addresses): keyed on it too */
+	build_text(&f, "zone lan { interface lan0; address 10.0.0.0/8, fd00::/8; }\n"
+		       "zone wan { interface wan0; }\n"
+		       "allow tcp/22 from lan to wan;\nallow udp/53 from lan to wan;\n");
+	nft_plan_build(&f.c->ir, &plan);
+	assert_null(nft_plan_rules(&f.c->ir, &plan, NULL));
+	map = NULL;
+	for (size_t i = 0; i < plan.rules[IR_FORWARD].n; i++)
+		if (plan.rules[IR_FORWARD].v[i].disp)
+			map = &plan.rules[IR_FORWARD].v[i];
+	assert_non_null(map);
+	assert_true(map->disp->family && map->disp->iif && map->disp->oif);
+	assert_int_equal(map->disp->jumps.n, 2);
+	assert_int_equal(map->disp->jumps.v[0].family, IR_V4);
+	assert_string_equal(map->disp->jumps.v[0].chain, "forward_lan0_wan0_v4");
+	assert_int_equal(map->disp->jumps.v[1].family, IR_V6);
+	assert_string_equal(map->disp->jumps.v[1].chain, "forward_lan0_wan0_v6");
+	nft_plan_free(&plan);
+	r = NULL;
+	for (size_t i = 0; i < f.got.rs.objs.n && !r; i++) {
+		const struct nl_obj *o = &f.got.rs.objs.v[i];
+		if (o->kind == NL_RULE && !strcmp(nftnl_rule_get_str(o->o, NFTNL_RULE_CHAIN), "forward") &&
+		    expr_at(o->o, 3) && !strcmp(nftnl_expr_get_str(expr_at(o->o, 3), NFTNL_EXPR_NAME), "lookup"))
+			r = o->o;
+	}
+	assert_non_null(r);
+	static const char *const names3[] = {"meta", "meta", "meta", "lookup", NULL};
+	expect_names(r, names3);
+	/* the protocol's byte padded to a register, then the two names */
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 0), NFTNL_EXPR_META_KEY), NFT_META_NFPROTO);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 0), NFTNL_EXPR_META_DREG), NFT_REG_1);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 1), NFTNL_EXPR_META_DREG), NFT_REG32_01);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 2), NFTNL_EXPR_META_DREG), NFT_REG32_05);
+	s = set_with_id(&f, nftnl_expr_get_u32(expr_at(r, 3), NFTNL_EXPR_LOOKUP_SET_ID));
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 36);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 2 << 12 | 41 << 6 | 41);
+	fixture_free(&f);
+
+	/* three rules are walked as cheaply as a jump: no map */
+	build_text(&f, "zone lan { interface lan0; }\nzone wan { interface wan0; }\n"
+		       "allow tcp/22 from lan to wan;\nallow udp/53 from lan to wan;\n"
+		       "allow tcp/25 from wan to lan;\n");
+	nft_plan_build(&f.c->ir, &plan);
+	assert_null(nft_plan_rules(&f.c->ir, &plan, NULL));
+	assert_int_equal(plan.subchains.n, 0);
+	nft_plan_free(&plan);
 	fixture_free(&f);
 }
 
@@ -1087,6 +1241,7 @@ int main(void)
 		cmocka_unit_test(test_named_sets),
 		cmocka_unit_test(test_dynamic_sets),
 		cmocka_unit_test(test_interfaces),
+		cmocka_unit_test(test_interface_dispatch),
 		cmocka_unit_test(test_helpers_and_ct),
 		cmocka_unit_test(test_reject_flavours),
 		cmocka_unit_test(test_hand_made_ir),

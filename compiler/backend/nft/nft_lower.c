@@ -178,6 +178,26 @@ void nft_plan_build(const struct ir_ruleset *rs, struct nft_plan *p)
 static bool lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nft_lowered *out,
 		       char **why, bool comment);
 
+static void name_merged_sets(struct nft_plan *p, nft_rules *rules, enum ir_hook h, size_t *k)
+{
+	for (size_t i = 0; i < rules->n; i++) {
+		struct nft_setmatch *m = rules->v[i].setm;
+		if (!m || m->nfields != 1 || !m->interval)
+			continue;
+		m->name = xasprintf("ph_%s_%zu", ir_hook_name(h), ++*k);
+		VEC_PUSH(p->merged_sets, m);
+	}
+}
+
+/* Rules are lowered without comments (a merge words its members' once their candidates are
+ * gone): what stayed a rule of its own gets its provenance here. */
+static void word_comments(const struct nft_plan *p, nft_rules *rules)
+{
+	for (size_t i = 0; i < rules->n; i++)
+		if (!rules->v[i].comment && !rules->v[i].disp && !p->no_comments)
+			rules->v[i].comment = nft_rule_comment(rules->v[i].rule);
+}
+
 const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_plan *p, char **why)
 {
 	const struct ir_rule *bad = NULL;
@@ -209,19 +229,16 @@ const struct ir_rule *nft_plan_rules(const struct ir_ruleset *rs, struct nft_pla
 			free(w);
 			VEC_PUSH(one, l);
 		}
-		nft_merge_chain(&one, &p->rules[h]);
-		for (size_t i = 0; i < p->rules[h].n; i++)
-			if (!p->rules[h].v[i].comment && !p->no_comments)
-				p->rules[h].v[i].comment = nft_rule_comment(p->rules[h].v[i].rule);
+		size_t sub0 = p->subchains.n;
+		nft_dispatch_chain(p, (enum ir_hook)h, &one, &p->rules[h]);
+		word_comments(p, &p->rules[h]);
+		for (size_t s = sub0; s < p->subchains.n; s++)
+			word_comments(p, &p->subchains.v[s].rules);
 		/* A one-field set of ranges is declared (see nft_merge.c): name it. */
 		size_t k = 0;
-		for (size_t i = 0; i < p->rules[h].n; i++) {
-			struct nft_setmatch *m = p->rules[h].v[i].setm;
-			if (!m || m->nfields != 1 || !m->interval)
-				continue;
-			m->name = xasprintf("ph_%s_%zu", ir_hook_name((enum ir_hook)h), ++k);
-			VEC_PUSH(p->merged_sets, m);
-		}
+		name_merged_sets(p, &p->rules[h], (enum ir_hook)h, &k);
+		for (size_t s = sub0; s < p->subchains.n; s++)
+			name_merged_sets(p, &p->subchains.v[s].rules, (enum ir_hook)h, &k);
 	}
 	return bad;
 }
@@ -233,6 +250,7 @@ void nft_plan_free(struct nft_plan *p)
 			nft_lowered_free(&p->rules[h].v[i]);
 		VEC_FREE(p->rules[h]);
 	}
+	nft_subchains_free(p);
 	VEC_FREE(p->merged_sets);
 	for (size_t i = 0; i < p->helpers.n; i++)
 		free(p->helpers.v[i].name);
@@ -642,6 +660,12 @@ void nft_lowered_free(struct nft_lowered *l)
 	}
 	for (size_t i = 0; i < l->elem_comments.n; i++)
 		free(l->elem_comments.v[i]);
+	if (l->disp) {
+		for (size_t i = 0; i < l->disp->jumps.n; i++)
+			free(l->disp->jumps.v[i].comment);
+		VEC_FREE(l->disp->jumps);
+		free(l->disp);
+	}
 	VEC_FREE(l->elem_comments);
 	memset(l, 0, sizeof(*l));
 }

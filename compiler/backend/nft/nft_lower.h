@@ -63,6 +63,15 @@ struct nft_channel {
 struct nft_lowered;
 typedef VEC(struct nft_lowered) nft_rules;
 
+/* A chain of its own for the rules of a run (nft_dispatch.c) that match one input and/or
+ * output interface: the base chain jumps to it through a verdict map keyed on the
+ * interfaces, so a packet walks only its interfaces' rules. */
+struct nft_subchain {
+	char *name;                 /* "forward_lan0_wan0" */
+	enum ir_hook hook;          /* the base chain that jumps to it */
+	nft_rules rules;            /* merged, their interface matches left to the map */
+};
+
 struct nft_plan {
 	VEC(struct nft_helper_obj) helpers;
 	VEC(struct nft_named_set) sets;
@@ -75,6 +84,9 @@ struct nft_plan {
 	 * named sets those need, in the order they are declared. */
 	nft_rules rules[IR_HOOK_COUNT];
 	VEC(const struct nft_setmatch *) merged_sets;
+	/* the interface dispatch's chains, in the order both forms declare them (after the
+	 * base chains) */
+	VEC(struct nft_subchain) subchains;
 	bool no_comments; /* nft_check: only whether each rule lowers, so no comments to word */
 };
 
@@ -113,6 +125,7 @@ union nft_value {
 struct nft_elem {
 	union nft_value v[NFT_CONCAT_MAX];
 	const char *comment;        /* the provenance of the rule this element stands for */
+	const struct ir_rule *rule; /* that rule */
 };
 
 /* One rule's worth of several: a set keyed on up to NFT_CONCAT_MAX fields (a concatenation
@@ -216,10 +229,27 @@ struct nft_step {
 	} u;
 };
 
+/* One element of an interface dispatch map: packets of these interfaces jump to `chain`. */
+struct nft_jump {
+	uint8_t family;             /* IR_V4 / IR_V6; 0 when the map is not keyed on it */
+	const char *iif, *oif;      /* NULL when the map is not keyed on that end */
+	const char *chain;          /* the subchain's name (owned by the plan) */
+	char *comment;              /* the first of its rules' provenance, and how many more */
+	const struct ir_rule *first;
+};
+/* `meta nfproto . iifname . oifname vmap { ipv4 . "lan0" . "wan0" : jump forward_lan0_wan0_v4 }` */
+struct nft_dispatch {
+	bool family;                /* keyed on the network protocol too (`meta nfproto`) */
+	bool iif, oif;              /* the key: input interface, output interface or both */
+	VEC(struct nft_jump) jumps;
+};
+
 /* A plan lowers every IR rule before merging: its two vectors count in 32 bits (VEC_PUSH and
  * VEC_FREE take them as they take a VEC). */
 struct nft_lowered {
 	const struct ir_rule *rule; /* the IR rule; for a merged rule, its first */
+	const char *chain;          /* a subchain's name; NULL: the base chain of rule->hook */
+	struct nft_dispatch *disp;  /* a dispatch rule (no steps): its map, owned here */
 	struct { struct nft_step *v; uint32_t n, cap; } steps; /* matches in canonical order,
 								  * then statements */
 	char *log_prefix;
@@ -239,6 +269,17 @@ char *nft_rule_comment(const struct ir_rule *r);
 
 /* nft_merge.c: one chain's lowered rules, runs of them merged into set lookups. */
 void nft_merge_chain(nft_rules *in, nft_rules *out);
+
+/* nft_dispatch.c: runs of a filter chain's rules that each match one input and/or output
+ * interface by name become one verdict-map rule jumping to a subchain per interface (or
+ * pair); every chain is then merged (nft_merge_chain). `in` is emptied. */
+void nft_dispatch_chain(struct nft_plan *p, enum ir_hook h, nft_rules *in, nft_rules *out);
+void nft_subchains_free(struct nft_plan *p);
+
+/* The loaded rule that stands for IR rule r (a merged rule for any of its members), and the
+ * dispatch rule that jumps to its chain (NULL: r is in its base chain). NULL if none. */
+const struct nft_lowered *nft_plan_find(const struct nft_plan *p, const struct ir_rule *r,
+					const struct nft_lowered **via);
 
 /* The first rule nftables could not take, with *why (caller frees); NULL if none. */
 const struct ir_rule *nft_check(const struct ir_ruleset *rs, char **why);

@@ -279,6 +279,7 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 	for (;;) {
 		struct cand c = {.member = m};
 		c.e.comment = l->comment;
+		c.e.rule = l->rule;
 		for (size_t f = 0; f < nf; f++)
 			c.e.v[f] = vals[f][idx[f]];
 		VEC_PUSH(b->c, c);

@@ -357,7 +357,7 @@ static void step_ports(struct rule_ctx *c, const struct nft_step *st)
 			      .tf = {{st->proto == IR_UDP ? PD_UDP : PD_TCP, st->src ? F_SPORT : F_DPORT}}};
 	kranges v = {0};
 	for (size_t i = 0; i < p->n; i++) {
-		struct krange k = {{0}, {0}, NULL};
+		struct krange k = {{0}, {0}, NULL, NULL};
 		port_be(p->v[i].lo, k.lo);
 		port_be(p->v[i].hi, k.hi);
 		sp.interval |= p->v[i].lo != p->v[i].hi;
@@ -389,7 +389,7 @@ static void step_same_port(struct rule_ctx *c, const struct nft_step *st)
 	kranges v = {0};
 	for (size_t i = 0; i < st->u.ports->n; i++)
 		for (unsigned p = st->u.ports->v[i].lo; p <= st->u.ports->v[i].hi; p++) {
-			struct krange k = {{0}, {0}, NULL};
+			struct krange k = {{0}, {0}, NULL, NULL};
 			port_be((uint16_t)p, k.lo);     /* each field padded to a 4-byte register */
 			port_be((uint16_t)p, k.lo + 4);
 			memcpy(k.hi, k.lo, 8);
@@ -855,6 +855,84 @@ static void build_step(struct rule_ctx *c, const struct nft_step *st)
 	}
 }
 
+/* `meta nfproto . iifname . oifname vmap { ... }`: each key field loaded into the next
+ * registers (the protocol's byte padded to 4, each name 16 bytes), looked up in an anonymous
+ * verdict map whose elements jump to the subchains (nft_dispatch.c). */
+static void build_dispatch(struct rule_ctx *c, const struct nft_dispatch *d)
+{
+	struct build *b = c->b;
+	uint32_t keys[3], lens[3], types[3], nf = 0;
+	if (d->family) {
+		keys[nf] = NFT_META_NFPROTO;
+		lens[nf] = 1;
+		types[nf++] = DT_NFPROTO;
+	}
+	if (d->iif) {
+		keys[nf] = NFT_META_IIFNAME;
+		lens[nf] = IFNAME_LEN;
+		types[nf++] = DT_IFNAME;
+	}
+	if (d->oif) {
+		keys[nf] = NFT_META_OIFNAME;
+		lens[nf] = IFNAME_LEN;
+		types[nf++] = DT_IFNAME;
+	}
+	struct set_spec sp = {.vmap = true};
+	uint32_t off[3], words = 0;
+	for (uint32_t f = 0; f < nf; f++) {
+		/* nft names a register by its 16-byte number where the offset allows it */
+		uint32_t reg = words % 4 == 0 ? NFT_REG_1 + words / 4 : NFT_REG32_00 + words;
+		meta_load_reg(c, keys[f], reg);
+		off[f] = words * 4;
+		words += (lens[f] + 3) / 4;
+		sp.key_type = sp.key_type << DT_CONCAT_SHIFT | types[f];
+		sp.field_len[f] = (uint8_t)lens[f];
+		sp.tf[f][0] = keys[f];
+	}
+	sp.key_len = nf > 1 ? words * 4 : lens[0];
+	if (nf > 1) {
+		sp.byteorder = BO_INVALID;
+		sp.typeof_expr = EXPR_CONCAT;
+		sp.nconcat = nf;
+	} else {
+		sp.byteorder = BO_HOST;
+		sp.typeof_expr = EXPR_META;
+	}
+	kranges v = {0};
+	for (size_t i = 0; i < d->jumps.n; i++) {
+		const struct nft_jump *j = &d->jumps.v[i];
+		struct krange k;
+		memset(&k, 0, sizeof(k));
+		for (uint32_t f = 0; f < nf; f++) {
+			if (keys[f] == NFT_META_NFPROTO)
+				k.lo[off[f]] = j->family == IR_V6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+			else
+				memcpy(k.lo + off[f], keys[f] == NFT_META_IIFNAME ? j->iif : j->oif,
+				       strlen(keys[f] == NFT_META_IIFNAME ? j->iif : j->oif));
+		}
+		memcpy(k.hi, k.lo, sizeof(k.lo));
+		k.comment = j->comment;
+		k.jump = j->chain;
+		VEC_PUSH(v, k);
+	}
+	struct nftnl_set *s = nl_set_new(b->out->family, b->out->table, ++b->set_id, &sp, &v);
+	VEC_FREE(v);
+	if (!s) {
+		fail(b, errno);
+		return;
+	}
+	push(b, NL_SET, s, c->ir);
+	struct nftnl_expr *e = expr(c, "lookup");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__map%d") < 0)
+		fail(b, ENOMEM);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, b->set_id);
+	add(c, e);
+}
+
 static void rule_comment(struct build *b, struct nftnl_rule *nr, const char *comment)
 {
 	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
@@ -875,9 +953,11 @@ static void build_rule(struct build *b, const struct nft_lowered *l)
 	}
 	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, b->out->family);
 	if (nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, b->out->table) < 0 ||
-	    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ir_hook_name(r->hook)) < 0)
+	    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, l->chain ? l->chain : ir_hook_name(r->hook)) < 0)
 		fail(b, ENOMEM);
 	struct rule_ctx c = {.b = b, .r = nr, .ir = r};
+	if (l->disp)
+		build_dispatch(&c, l->disp);
 	for (size_t i = 0; i < l->steps.n; i++)
 		build_step(&c, &l->steps.v[i]);
 	rule_comment(b, nr, l->comment);
@@ -1017,6 +1097,19 @@ static void build_chain(struct build *b, enum ir_hook hook)
 	push(b, NL_CHAIN, ch, NULL);
 }
 
+/* A dispatch's chain: no hook, no policy (nft_dispatch.c). */
+static void build_subchain(struct build *b, const struct nft_subchain *sc)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	if (ch) {
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, b->out->family);
+		if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, b->out->table) < 0 ||
+		    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, sc->name) < 0)
+			fail(b, ENOMEM);
+	}
+	push(b, NL_CHAIN, ch, NULL);
+}
+
 /* Named-set lookups and dynamic set updates were built before the sets had ids; give them
  * the ids now. */
 static void link_named_sets(struct nl_ruleset *out)
@@ -1078,9 +1171,14 @@ int nl_from_ir(const struct ir_ruleset *rs, struct nl_ruleset *out)
 	for (int h = 0; h < IR_HOOK_COUNT; h++)
 		if (p.chain[h])
 			build_chain(&b, (enum ir_hook)h);
+	for (size_t s = 0; s < p.subchains.n; s++)
+		build_subchain(&b, &p.subchains.v[s]);
 	for (int h = 0; h < IR_HOOK_COUNT; h++)
 		for (size_t i = 0; i < p.rules[h].n; i++)
 			build_rule(&b, &p.rules[h].v[i]);
+	for (size_t s = 0; s < p.subchains.n; s++) /* in the order the text declares them */
+		for (size_t i = 0; i < p.subchains.v[s].rules.n; i++)
+			build_rule(&b, &p.subchains.v[s].rules.v[i]);
 	nft_plan_free(&p);
 	link_named_sets(out);
 	if (b.err) {

@@ -31,6 +31,7 @@ struct elem {
 	uint8_t key[KEY_MAX];
 	uint32_t len;
 	bool end;
+	const char *jump; /* a verdict map's element: the chain (owned by the set) */
 };
 
 static int elem_cmp(const void *a, const void *b)
@@ -124,6 +125,8 @@ static void put_elems(struct strbuf *sb, const struct nftnl_set *s)
 		memcpy(x.key, k, x.len);
 		x.end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
 			(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)) /* a dispatch map's jump */
+			x.jump = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
 		VEC_PUSH(v, x);
 	}
 	if (it)
@@ -139,6 +142,8 @@ static void put_elems(struct strbuf *sb, const struct nftnl_set *s)
 		if (!interval) {
 			sb_puts(sb, first ? "" : ", ");
 			put_key(sb, type, x->key, x->len);
+			if (x->jump)
+				sb_printf(sb, " : jump %s", x->jump);
 			first = false;
 			continue;
 		}
@@ -174,6 +179,7 @@ static const char *type_name(uint32_t t)
 	case 8: return "ipv6_addr";
 	case 13: return "inet_service";
 	case 41: return "ifname";
+	case 41 << 6 | 41: return "ifname . ifname";
 	case 13 << 6 | 13: return "inet_service . inet_service";
 	}
 	return NULL;
@@ -207,7 +213,11 @@ static void put_set_header(struct strbuf *sb, const struct nftnl_set *s)
 		}
 	if (flags)
 		sb_printf(sb, " flags 0x%x", flags);
-	if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE))
+	if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE) &&
+	    nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) == NFT_DATA_VERDICT) /* the kernel sets the
+									   * length itself */
+		sb_puts(sb, " verdicts");
+	else if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE))
 		sb_printf(sb, " data %u len %u", nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE),
 			  nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN));
 	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT))

@@ -73,13 +73,14 @@ static void put_typeof(struct nftnl_udata_buf *u, const struct set_spec *s)
 	} else if (s->typeof_expr == EXPR_PAYLOAD) {
 		nftnl_udata_put_u32(u, 0, s->tf[0][0]);
 		nftnl_udata_put_u32(u, 1, s->tf[0][1]);
-	} else { /* concatenation of payload fields */
+	} else { /* concatenation of payload fields (of meta keys in a verdict map) */
 		for (int i = 0; i < (int)(s->nconcat ? s->nconcat : 2); i++) {
 			struct nftnl_udata *sub = nftnl_udata_nest_start(u, (uint8_t)i);
-			nftnl_udata_put_u32(u, 0, EXPR_PAYLOAD);
+			nftnl_udata_put_u32(u, 0, s->vmap ? EXPR_META : EXPR_PAYLOAD);
 			struct nftnl_udata *sd = nftnl_udata_nest_start(u, 1);
 			nftnl_udata_put_u32(u, 0, s->tf[i][0]);
-			nftnl_udata_put_u32(u, 1, s->tf[i][1]);
+			if (!s->vmap)
+				nftnl_udata_put_u32(u, 1, s->tf[i][1]);
 			nftnl_udata_nest_end(u, sd);
 			nftnl_udata_nest_end(u, sub);
 		}
@@ -110,7 +111,7 @@ static void set_udata(int *err, struct nftnl_set *s, const struct set_spec *sp)
  * interval, and the userdata nft gives it: the comment, then "open" for a range that runs
  * to the largest key (it has no end element). */
 static void add_elem(int *err, struct nftnl_set *s, const uint8_t *key, const uint8_t *key_end,
-		     uint32_t len, bool end, bool open, const char *comment)
+		     uint32_t len, bool end, bool open, const char *comment, const char *jump)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	if (!e) {
@@ -123,6 +124,11 @@ static void add_elem(int *err, struct nftnl_set *s, const uint8_t *key, const ui
 		*err = ENOMEM;
 	if (end)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	if (jump) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
+		if (nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, jump) < 0)
+			*err = ENOMEM;
+	}
 	if (open || comment) {
 		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 		if (u) {
@@ -149,12 +155,12 @@ static uint32_t add_elems(int *err, struct nftnl_set *s, kranges *v, const struc
 	uint32_t len = sp->key_len, n = 0;
 	if (!sp->interval) {
 		for (size_t i = 0; i < v->n; i++, n++)
-			add_elem(err, s, v->v[i].lo, NULL, len, false, false, v->v[i].comment);
+			add_elem(err, s, v->v[i].lo, NULL, len, false, false, v->v[i].comment, v->v[i].jump);
 		return n;
 	}
 	if (sp->nconcat) { /* ranges of concatenations: each element a key and a key end */
 		for (size_t i = 0; i < v->n; i++, n++)
-			add_elem(err, s, v->v[i].lo, v->v[i].hi, len, false, false, v->v[i].comment);
+			add_elem(err, s, v->v[i].lo, v->v[i].hi, len, false, false, v->v[i].comment, NULL);
 		return n;
 	}
 	size_t klen = len;
@@ -163,18 +169,18 @@ static uint32_t add_elems(int *err, struct nftnl_set *s, kranges *v, const struc
 		ranges_merge(v, len);
 	if (v->n && !key_is_zero(v->v[0].lo, len)) {
 		static const uint8_t zero[NL_KEY_MAX];
-		add_elem(err, s, zero, NULL, len, true, false, NULL);
+		add_elem(err, s, zero, NULL, len, true, false, NULL, NULL);
 		n++;
 	}
 	for (size_t i = 0; i < v->n; i++) {
 		bool open = key_is_max(v->v[i].hi, len);
-		add_elem(err, s, v->v[i].lo, NULL, len, false, open, v->v[i].comment);
+		add_elem(err, s, v->v[i].lo, NULL, len, false, open, v->v[i].comment, NULL);
 		n += 2; /* nft counts the end of an open range too */
 		if (!open) {
 			uint8_t end[NL_KEY_MAX];
 			memcpy(end, v->v[i].hi, len);
 			key_inc(end, len);
-			add_elem(err, s, end, NULL, len, true, false, NULL);
+			add_elem(err, s, end, NULL, len, true, false, NULL, NULL);
 		}
 	}
 	return n;
@@ -191,9 +197,11 @@ struct nftnl_set *nl_set_new(uint32_t family, const char *table, uint32_t id, co
 	int e = 0, *err = &e;
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, family);
 	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, table) < 0 ||
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, sp->name ? sp->name : "__set%d") < 0)
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, sp->name ? sp->name : sp->vmap ? "__map%d" : "__set%d") < 0)
 		*err = ENOMEM;
 	uint32_t flags = sp->name ? 0 : NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
+	if (sp->vmap)
+		flags |= NFT_SET_MAP;
 	if (sp->interval)
 		flags |= NFT_SET_INTERVAL;
 	if (sp->interval && sp->nconcat)
@@ -209,6 +217,10 @@ struct nftnl_set *nl_set_new(uint32_t family, const char *table, uint32_t id, co
 	}
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
+	if (sp->vmap) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+	}
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	if (sp->interval && sp->nconcat) { /* the kernel's range-of-concatenations sets want
 					     * the fields' lengths (zero-terminated list) */

@@ -11,7 +11,7 @@
 /* nft's datatype numbers (set key types) and protocol descriptors (set "typeof" userdata),
  * from nftables' datatype.h and proto.h; they are part of what nft stores in the kernel. */
 enum {
-	DT_IPADDR = 7, DT_IP6ADDR = 8, DT_INET_PROTOCOL = 12, DT_INET_SERVICE = 13, DT_IFNAME = 41,
+	DT_NFPROTO = 2, DT_IPADDR = 7, DT_IP6ADDR = 8, DT_INET_PROTOCOL = 12, DT_INET_SERVICE = 13, DT_IFNAME = 41,
 	DT_CONCAT_SHIFT = 6,
 };
 enum { BO_INVALID = 0, BO_HOST = 1, BO_BIG = 2 };           /* enum byteorder */
@@ -29,6 +29,7 @@ enum { F_SPORT = 1, F_DPORT = 2, F_IP_SADDR = 11, F_IP_DADDR = 12, F_IP6_SADDR =
 struct krange {
 	uint8_t lo[NL_KEY_MAX], hi[NL_KEY_MAX];
 	const char *comment;
+	const char *jump;   /* a verdict map's element: the chain it jumps to */
 };
 typedef VEC(struct krange) kranges;
 
@@ -38,6 +39,7 @@ struct set_spec {
 	uint32_t byteorder;
 	bool interval;
 	bool dynamic;       /* filled from the packet path: `flags dynamic,timeout` */
+	bool vmap;          /* a verdict map (anonymous): each element jumps to its chain */
 	bool keyed;         /* filled by pinholed: `flags timeout` (no dynamic), elements expire */
 	uint64_t timeout;   /* dynamic, keyed: milliseconds */
 	uint32_t size;      /* dynamic: most elements */

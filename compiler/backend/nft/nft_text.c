@@ -1,4 +1,5 @@
 /* nftables text backend: one table of pinhole's own, replaced atomically by `nft -f`. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
@@ -154,6 +155,12 @@ static void put_elems(struct strbuf *sb, const struct nft_setmatch *m, const cha
 	}
 }
 
+/* nft_shown_rule lists at most this many of a rule's elements. */
+#define SHOWN_ELEMS_MAX 8
+/* Set while nft_shown_rule renders one rule: an anonymous set is written "{ ... N elements }"
+ * (one line; the elements that matter are listed apart); clear while a ruleset is rendered. */
+static bool elide_elems;
+
 static void put_set_match(struct strbuf *sb, const struct nft_setmatch *m)
 {
 	for (size_t f = 0; f < m->nfields; f++) {
@@ -163,6 +170,10 @@ static void put_set_match(struct strbuf *sb, const struct nft_setmatch *m)
 	}
 	if (m->name) {
 		sb_printf(sb, " @%s ", m->name);
+		return;
+	}
+	if (elide_elems) {
+		sb_printf(sb, " { ... %zu elements } ", m->elems.n);
 		return;
 	}
 	sb_puts(sb, " {");
@@ -330,10 +341,45 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 	}
 }
 
+/* A dispatch map's key expression, and one element's key. */
+static void put_dispatch_key(struct strbuf *sb, const struct nft_dispatch *d)
+{
+	if (d->family)
+		sb_puts(sb, d->iif || d->oif ? "meta nfproto . " : "meta nfproto");
+	sb_puts(sb, d->iif && d->oif ? "iifname . oifname" : d->iif ? "iifname" : "oifname");
+}
+
+static void put_jump_key(struct strbuf *sb, const struct nft_jump *j)
+{
+	if (j->family)
+		sb_puts(sb, j->family == IR_V6 ? "ipv6 . " : "ipv4 . ");
+	if (j->iif)
+		sb_printf(sb, "\"%s\"%s", j->iif, j->oif ? " . " : "");
+	if (j->oif)
+		sb_printf(sb, "\"%s\"", j->oif);
+}
+
+/* An interface dispatch: the key, then one element a line, each with its chain's first rule. */
+static void put_dispatch(struct strbuf *sb, const struct nft_dispatch *d)
+{
+	put_dispatch_key(sb, d);
+	sb_puts(sb, " vmap {");
+	for (size_t i = 0; i < d->jumps.n; i++) {
+		const struct nft_jump *j = &d->jumps.v[i];
+		sb_puts(sb, i ? ",\n\t\t\t" : "\n\t\t\t");
+		sb_spill(sb);
+		put_jump_key(sb, j);
+		sb_printf(sb, " comment \"%s\" : jump %s", j->comment, j->chain);
+	}
+	sb_puts(sb, "\n\t\t} ");
+}
+
 /* The rule's steps into sb, without the trailing blank. With sb->spill set, the elements of a
  * big set have been written out on the way (the verdict after them is never cut). */
 static void put_lowered(struct strbuf *sb, const struct nft_lowered *l)
 {
+	if (l->disp)
+		put_dispatch(sb, l->disp);
 	for (size_t i = 0; i < l->steps.n; i++)
 		put_step(sb, &l->steps.v[i]);
 	while (sb->len && sb->s[sb->len - 1] == ' ')
@@ -359,6 +405,137 @@ char *nft_rule_text(const struct ir_ruleset *rs, const struct ir_rule *r)
 	return text;
 }
 
+/* Does element e (of m) hold packet p's values? */
+static bool elem_hits(const struct nft_setmatch *m, const struct nft_elem *e, const struct ir_packet *p)
+{
+	for (size_t f = 0; f < m->nfields; f++) {
+		const union nft_value *v = &e->v[f];
+		switch (m->field[f]) {
+		case NF_SADDR:
+			if (!ir_prefix_contains(&v->prefix, p->family, p->saddr))
+				return false;
+			break;
+		case NF_DADDR:
+			if (!ir_prefix_contains(&v->prefix, p->family, p->daddr))
+				return false;
+			break;
+		case NF_SPORT:
+			if (p->sport < v->ports.lo || p->sport > v->ports.hi)
+				return false;
+			break;
+		case NF_DPORT:
+			if (p->dport < v->ports.lo || p->dport > v->ports.hi)
+				return false;
+			break;
+		}
+	}
+	return true;
+}
+
+static void put_elem(struct strbuf *sb, const struct nft_setmatch *m, const struct nft_elem *e)
+{
+	for (size_t f = 0; f < m->nfields; f++) {
+		if (f)
+			sb_puts(sb, " . ");
+		put_value(sb, m->field[f], &e->v[f], m->masklen[f] != 0);
+	}
+	sb_printf(sb, " comment \"%s\"", e->comment);
+}
+
+/* r's elements of m, those p hits if any does (a rule of several ports: the one it used). */
+static char *shown_elements(const struct nft_setmatch *m, const struct ir_rule *r, const struct ir_packet *p)
+{
+	bool any_hit = false;
+	for (size_t i = 0; p && i < m->elems.n; i++)
+		any_hit |= m->elems.v[i].rule == r && elem_hits(m, &m->elems.v[i], p);
+	struct strbuf sb = {0};
+	size_t shown = 0, more = 0;
+	for (size_t i = 0; i < m->elems.n; i++) {
+		const struct nft_elem *e = &m->elems.v[i];
+		if (e->rule != r || (any_hit && !elem_hits(m, e, p)))
+			continue;
+		if (shown++ >= SHOWN_ELEMS_MAX) {
+			more++;
+			continue;
+		}
+		if (sb.len)
+			sb_putc(&sb, '\n');
+		put_elem(&sb, m, e);
+	}
+	if (more)
+		sb_printf(&sb, "\n... and %zu more", more);
+	if (m->name)
+		sb_printf(&sb, "%s(in set %s)", sb.len ? "  " : "", m->name);
+	return sb_steal(&sb);
+}
+
+static char *shown_via(const struct nft_lowered *via, const char *chain, enum ir_hook h)
+{
+	const struct nft_dispatch *d = via->disp;
+	struct strbuf sb = {0};
+	put_dispatch_key(&sb, d);
+	sb_puts(&sb, " vmap { ");
+	for (size_t i = 0; i < d->jumps.n; i++) {
+		const struct nft_jump *j = &d->jumps.v[i];
+		if (strcmp(j->chain, chain) != 0)
+			continue;
+		put_jump_key(&sb, j);
+		sb_printf(&sb, " comment \"%s\" : jump %s", j->comment, j->chain);
+	}
+	if (d->jumps.n > 1)
+		sb_printf(&sb, ", ... %zu more", d->jumps.n - 1);
+	sb_printf(&sb, " } comment \"%s\"  (chain %s)", via->comment, ir_hook_name(h));
+	return sb_steal(&sb);
+}
+
+struct nft_plan *nft_shown_plan(const struct ir_ruleset *rs)
+{
+	struct nft_plan *plan = xmalloc(sizeof(*plan));
+	nft_plan_build(rs, plan);
+	nft_plan_rules(rs, plan, NULL);
+	return plan;
+}
+
+void nft_shown_plan_free(struct nft_plan *p)
+{
+	if (!p)
+		return;
+	nft_plan_free(p);
+	free(p);
+}
+
+void nft_shown_rule(const struct nft_plan *plan, const struct ir_ruleset *rs, const struct ir_rule *r,
+		    const struct ir_packet *p, struct nft_shown *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct nft_lowered *via, *l = nft_plan_find(plan, r, &via);
+	if (!l) { /* not loaded as such (cannot happen for a vetted ruleset): the rule alone */
+		out->rule = nft_rule_text(rs, r);
+		out->chain = xstrdup(ir_hook_name(r->hook));
+		return;
+	}
+	struct strbuf sb = {0};
+	elide_elems = true;
+	put_lowered(&sb, l);
+	elide_elems = false;
+	sb_printf(&sb, " comment \"%s\"", l->comment);
+	out->rule = sb_steal(&sb);
+	out->chain = xstrdup(l->chain ? l->chain : ir_hook_name(r->hook));
+	if (l->setm)
+		out->elements = shown_elements(l->setm, r, p);
+	if (via)
+		out->via = shown_via(via, l->chain, r->hook);
+}
+
+void nft_shown_free(struct nft_shown *s)
+{
+	free(s->rule);
+	free(s->chain);
+	free(s->elements);
+	free(s->via);
+	memset(s, 0, sizeof(*s));
+}
+
 void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FILE *out)
 {
 	struct nft_plan p;
@@ -366,6 +543,15 @@ void nft_render(const struct ir_ruleset *rs, const struct render_info *info, FIL
 	nft_plan_rules(rs, &p, NULL); /* nft_check() has vetted the rules */
 	nft_render_plan(rs, &p, info, out);
 	nft_plan_free(&p);
+}
+
+static void put_rule_line(FILE *out, const struct nft_lowered *l)
+{
+	struct strbuf sb = {.spill = out};
+	fputs("\t\t", out);
+	put_lowered(&sb, l);
+	fprintf(out, "%s comment \"%s\"\n", sb.s, l->comment);
+	sb_free(&sb);
 }
 
 void nft_render_plan(const struct ir_ruleset *rs, const struct nft_plan *pp,
@@ -441,16 +627,18 @@ void nft_render_plan(const struct ir_ruleset *rs, const struct nft_plan *pp,
 		fprintf(out, "%s\tchain %s {\n\t\ttype %s hook %s priority %s; policy %s;\n",
 			first_chain ? "" : "\n", cs.name, cs.type, cs.hook, cs.prio_name,
 			cs.drop ? "drop" : "accept");
-		for (size_t i = 0; i < p.rules[hook].n; i++) {
-			const struct nft_lowered *l = &p.rules[hook].v[i];
-			struct strbuf sb = {.spill = out};
-			fputs("\t\t", out);
-			put_lowered(&sb, l);
-			fprintf(out, "%s comment \"%s\"\n", sb.s, l->comment);
-			sb_free(&sb);
-		}
+		for (size_t i = 0; i < p.rules[hook].n; i++)
+			put_rule_line(out, &p.rules[hook].v[i]);
 		fputs("\t}\n", out);
 		first_chain = false;
+	}
+	for (size_t s = 0; s < p.subchains.n; s++) {
+		/* an interface's rules of a dispatched run (nft_dispatch.c) */
+		const struct nft_subchain *sc = &p.subchains.v[s];
+		fprintf(out, "\n\tchain %s {\n", sc->name);
+		for (size_t i = 0; i < sc->rules.n; i++)
+			put_rule_line(out, &sc->rules.v[i]);
+		fputs("\t}\n", out);
 	}
 	fputs("}\n", out);
 }
