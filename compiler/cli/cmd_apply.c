@@ -22,6 +22,7 @@
 #include "backend.h"
 #include "confirm.h"
 #include "fault_inject.h"
+#include "heap_hint.h"
 #include "live.h"
 #include "lockout.h"
 #include "nft_nldiff.h"
@@ -354,6 +355,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		return rc;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	heap_hint_large(); /* before the compile grows the heap */
 	struct live lv;
 	rc = live_compile(&lv, cli, "apply", o.policy);
 	if (rc == EXIT_OK) {
