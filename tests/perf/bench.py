@@ -417,9 +417,9 @@ def header_load_script(ipt, variant, path):
                     break
                 lines.append(line[4:])
     text = "".join(lines)
-    text = re.sub(r"^iptables-restore ", f"iptables-{variant}-restore ", text, flags=re.M)
+    text = re.sub(r"\biptables-restore ", f"iptables-{variant}-restore ", text)
     text = re.sub(r"\biptables -w ", f"iptables-{variant} -w ", text)
-    text = re.sub(r" FILE$", ' "$1"', text, flags=re.M)
+    text = re.sub(r" FILE\b", ' "$1"', text)
     if f"iptables-{variant}-restore -w --noflush" not in text:
         raise RuntimeError(f"{ipt}: no load commands in the header")
     with open(path, "w") as f:
@@ -542,8 +542,11 @@ def machine():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    with open(os.path.join(ROOT, "usr/share/shorewall/version")) as f:
-        swv = f.read().strip()
+    try:  # absent when bench.py runs parts without ferm and Shorewall (BENCH_ONLY=apply,...)
+        with open(os.path.join(ROOT, "usr/share/shorewall/version")) as f:
+            swv = f.read().strip()
+    except OSError:
+        swv = "?"
     return {"date": datetime.date.today().isoformat(), "nproc": os.cpu_count(), "cpu": cpu,
             "kernel": platform.release(), "pinhole": first_line([PIN, "--version"]),
             "commit": first_line(["git", "-C", TOP, "log", "-1", "--format=%h %cs"]),
