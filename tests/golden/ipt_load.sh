@@ -22,9 +22,9 @@ export XTABLES_LOCKFILE="$tmp/xtables.lock" # /run/xtables.lock is root's
 
 # The load commands of the header, for this variant.
 sed -n '/^# Load as root/,/^# --noflush/p' "$file" | sed -n 's/^#   //p' |
-	sed -e "s#$tool-restore #$tool-$variant-restore #g" -e "s# $tool -w # $tool-$variant -w #g" \
+	sed -e "s#$tool-restore #$tool-$variant-restore #g" -e "s# $tool -\\([wV]\\) # $tool-$variant -\\1 #g" \
 	    -e "s#^\\( *\\)$tool -w #\\1$tool-$variant -w #" -e "s# FILE\\( \\|\$\\)# \"\$1\"\\1#g" >"$tmp/load.sh"
-if ! grep -q -- "^$tool-$variant-restore -w --noflush" "$tmp/load.sh"; then
+if ! grep -q -- "$tool-$variant-restore -w --noflush" "$tmp/load.sh"; then
 	echo "ipt_load: $file: no load commands found in the header"; cat "$tmp/load.sh"; exit 1
 fi
 
@@ -45,7 +45,10 @@ bash "$tmp/load.sh" "$file"
 \$x -w -I INPUT 1 -m comment --comment "inserted later" -j OTHER-APP
 bash "$tmp/load.sh" "$file"
 bash "$tmp/load.sh" "$file"
-[ $variant = nft ] || $tool-legacy-restore --test --noflush "$file"
+if [ $variant = legacy ]; then # the reload's one restore, alone: it keeps the jumps as they are
+	$tool-legacy-restore --test --noflush "$file"
+	$tool-legacy-restore -w --noflush "$file"
+fi
 { \$x-save -t raw; \$x-save -t filter; \$x-save -t nat; } >"$tmp/saved"
 EOF
 if ! unshare -rn bash "$tmp/ns.sh" >"$tmp/out" 2>&1; then

@@ -65,7 +65,8 @@ def header_load(path, tool, variant):
         head = f.read().split("\n# --noflush", 1)[0].split("# Load as root", 1)[1]
     script = "\n".join(ln[4:] for ln in head.splitlines() if ln.startswith("#   "))
     script = script.replace(f"{tool}-restore ", f"{tool}-{variant}-restore ")
-    return script.replace(f"{tool} -w ", f"{tool}-{variant} -w ").replace("FILE", path)
+    script = script.replace(f"{tool} -w ", f"{tool}-{variant} -w ").replace(f"{tool} -V ", f"{tool}-{variant} -V ")
+    return script.replace("FILE", path)
 
 
 def load(form, ns, path):
