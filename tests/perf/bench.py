@@ -650,14 +650,33 @@ def report(res, elapsed):
     return "\n".join(L)
 
 
-def write_readme(path, table):
+def sections(table):
+    """The table's text before its first section, and its sections by bold title."""
+    parts = re.split(r"^(?=\*\*[^*\n]+\*\*)", table, flags=re.M)
+    return parts[0], {re.match(r"\*\*([^*\n]+)\*\*", x).group(1): x for x in parts[1:]}
+
+
+def merge_partial(old, table, note):
+    """The README's table with the sections of a partial run (BENCH_ONLY) replaced, each
+    title saying how and when it was measured; the other sections stay as they were."""
+    _, new = sections(table)
+    head, have = sections(old)
+    for title, text in new.items():
+        first, rest = text.split("\n", 1)
+        have[title] = f"{first} {note}\n{rest}"
+    return head + "".join(have[t].rstrip("\n") + "\n\n" for t in have).rstrip("\n")
+
+
+def write_readme(path, table, partial=None):
     with open(path) as f:
         text = f.read()
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
     if begin not in text or end not in text:
         raise RuntimeError(f"{path}: no {begin} ... {end} markers")
     head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
+    old, tail = rest.split(end, 1)
+    if partial:
+        table = merge_partial(old.strip("\n") + "\n", table, partial)
     with open(path + ".tmp", "w") as f:
         f.write(head + begin + "\n" + table + "\n" + end + tail)
     os.replace(path + ".tmp", path)
@@ -710,8 +729,13 @@ def main():
         print(table)
         log(f"done in {elapsed:.0f} s; {OUT}/results.md, results.json")
         if readme:
-            write_readme(readme, table)
-            log(f"table written into {readme}")
+            partial = None
+            if "BENCH_ONLY" in os.environ:
+                m = res["machine"]
+                partial = (f"This table: `BENCH_ONLY={','.join(only)} tests/perf/bench.sh`, {m['date']}, "
+                           f"pinhole {m['commit'].split()[0]}, {elapsed / 60:.1f} min, the rest as above.")
+            write_readme(readme, table, partial)
+            log(f"table{' sections' if partial else ''} written into {readme}")
 
 
 if __name__ == "__main__":
