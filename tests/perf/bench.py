@@ -664,7 +664,7 @@ def merge_partial(old, table, note):
     for title, text in new.items():
         first, rest = text.split("\n", 1)
         have[title] = f"{first} {note}\n{rest}"
-    return head + "".join(have[t].rstrip("\n") + "\n\n" for t in have)
+    return (head + "".join(have[t].rstrip("\n") + "\n\n" for t in have)).rstrip("\n") + "\n"
 
 
 def write_readme(path, table, partial=None):
