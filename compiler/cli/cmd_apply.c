@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -22,6 +23,7 @@
 #include "backend.h"
 #include "confirm.h"
 #include "fault_inject.h"
+#include "heap_hint.h"
 #include "live.h"
 #include "lockout.h"
 #include "nft_nldiff.h"
@@ -354,6 +356,8 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		return rc;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct stat st;
+	heap_hint_large(heap_hint_for_policy(strcmp(o.policy, "-") && stat(o.policy, &st) == 0 ? (size_t)st.st_size : 0));
 	struct live lv;
 	rc = live_compile(&lv, cli, "apply", o.policy);
 	if (rc == EXIT_OK) {

@@ -102,9 +102,26 @@ int live_read(struct live *lv, struct nl_ruleset *have)
 			  e == EPERM ? " (needs root: CAP_NET_ADMIN)" : "");
 }
 
+/* Sanitizer builds free everything, so that their leak check keeps its meaning. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LIVE_FREE_AT_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LIVE_FREE_AT_EXIT 1
+#endif
+#endif
+#ifndef LIVE_FREE_AT_EXIT
+#define LIVE_FREE_AT_EXIT 0
+#endif
+
+/* Called as the command ends. The policy's objects are left to the process's exit, which takes
+ * the whole heap back at once: freeing 10,000 rules' objects one by one took 5 ms of CPU after
+ * the commit (perf), for nothing. */
 void live_free(struct live *lv)
 {
 	nl_sock_close(&lv->sock);
+	if (!LIVE_FREE_AT_EXIT)
+		return;
 	if (lv->built)
 		nl_ruleset_free(&lv->want);
 	if (lv->compiled)

@@ -3,10 +3,12 @@
 # (unshare -rn: works as root and as a plain user), exactly as its header tells users to:
 #   ipt_load.sh FILE iptables|ip6tables legacy|nft
 # Checks that
-#   - the legacy restore's --test accepts it (the nft variant's --test accepted a jump to a
-#     missing chain, so it proves little);
-#   - the header's load commands work on a fresh namespace and again over the first load,
-#     leave another program's rules alone, and add each jump to pinhole's chains exactly once;
+#   - the legacy restore's --test accepts its rules (the nft variant's --test accepted a jump
+#     to a missing chain, so it proves little), and the whole file over a loaded namespace;
+#   - the header's load commands work on a fresh namespace (the second way: the file's -D of
+#     a missing jump fails it), again over the first load (one restore), and after a jump was
+#     deleted by hand; leave another program's rules alone; and leave each jump to pinhole's
+#     chains exactly once, first in its built-in chain (a rule inserted later goes below);
 #   - what the kernel stored, read back with *-save, is rule for rule what the file says
 #     (iptables silently stores --dport 70000 as 4464: a range error shows up here).
 set -u
@@ -20,9 +22,9 @@ export XTABLES_LOCKFILE="$tmp/xtables.lock" # /run/xtables.lock is root's
 
 # The load commands of the header, for this variant.
 sed -n '/^# Load as root/,/^# --noflush/p' "$file" | sed -n 's/^#   //p' |
-	sed -e "s#^$tool-restore #$tool-$variant-restore #" -e "s# $tool -w # $tool-$variant -w #g" \
-	    -e "s#^\\( *\\)$tool -w #\\1$tool-$variant -w #" -e "s# FILE\$# \"\$1\"#" >"$tmp/load.sh"
-if ! grep -q -- "^$tool-$variant-restore -w --noflush" "$tmp/load.sh"; then
+	sed -e "s#$tool-restore #$tool-$variant-restore #g" -e "s# $tool -\\([wV]\\) # $tool-$variant -\\1 #g" \
+	    -e "s#^\\( *\\)$tool -w #\\1$tool-$variant -w #" -e "s# FILE\\( \\|\$\\)# \"\$1\"\\1#g" >"$tmp/load.sh"
+if ! grep -q -- "$tool-$variant-restore -w --noflush" "$tmp/load.sh"; then
 	echo "ipt_load: $file: no load commands found in the header"; cat "$tmp/load.sh"; exit 1
 fi
 
@@ -31,7 +33,7 @@ awk '/^\*/ { t = substr($0, 2) } /^-A / { print t " " $0 }' "$file" >"$tmp/want"
 
 cat >"$tmp/ns.sh" <<EOF
 set -e
-$tool-legacy-restore --test "$file"
+grep -v '^-[DI] ' "$file" | $tool-legacy-restore --test
 x=$tool-$variant
 \$x -w -N OTHER-APP
 \$x -w -A OTHER-APP -s 192.0.2.1/32 -j ACCEPT 2>/dev/null || \$x -w -A OTHER-APP -s 2001:db8::1/128 -j ACCEPT
@@ -39,6 +41,14 @@ x=$tool-$variant
 \$x -w -A FORWARD -m comment --comment "other software" -j ACCEPT
 bash "$tmp/load.sh" "$file"
 bash "$tmp/load.sh" "$file"
+\$x -w -D FORWARD -j PINHOLE-FORWARD
+\$x -w -I INPUT 1 -m comment --comment "inserted later" -j OTHER-APP
+bash "$tmp/load.sh" "$file"
+bash "$tmp/load.sh" "$file"
+if [ $variant = legacy ]; then # the reload's one restore, alone: it keeps the jumps as they are
+	$tool-legacy-restore --test --noflush "$file"
+	$tool-legacy-restore -w --noflush "$file"
+fi
 { \$x-save -t raw; \$x-save -t filter; \$x-save -t nat; } >"$tmp/saved"
 EOF
 if ! unshare -rn bash "$tmp/ns.sh" >"$tmp/out" 2>&1; then
@@ -59,12 +69,18 @@ for jump in "$@"; do
 	set -- $jump
 	n=$(awk -v t="$1" -v c="$2" '/^\*/ { tb = substr($0, 2) } tb == t && $0 == "-A " c " -j PINHOLE-" c { n++ } END { print n + 0 }' "$tmp/saved")
 	if [ "$n" -ne 1 ]; then
-		echo "ipt_load: $file ($tool-$variant): $n jumps from $1 $2 to PINHOLE-$2 after two loads, expected 1"
+		echo "ipt_load: $file ($tool-$variant): $n jumps from $1 $2 to PINHOLE-$2 after four loads, expected 1"
+		exit 1
+	fi
+	first=$(awk -v t="$1" -v c="$2" '/^\*/ { tb = substr($0, 2) } tb == t && $1 == "-A" && $2 == c { print; exit }' "$tmp/saved")
+	if [ "$first" != "-A $2 -j PINHOLE-$2" ]; then
+		echo "ipt_load: $file ($tool-$variant): the first rule of $1 $2 is '$first', not pinhole's jump"
 		exit 1
 	fi
 done
 if ! grep -q -- '-A INPUT -j OTHER-APP' "$tmp/saved" || ! grep -q -- '-A OTHER-APP -s' "$tmp/saved" ||
-	! grep -q -- '--comment "other software" -j ACCEPT' "$tmp/saved"; then
+	! grep -q -- '--comment "other software" -j ACCEPT' "$tmp/saved" ||
+	! grep -q -- '--comment "inserted later" -j OTHER-APP' "$tmp/saved"; then
 	echo "ipt_load: $file ($tool-$variant): loading removed another program's rules"; exit 1
 fi
 exit 0

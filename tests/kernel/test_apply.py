@@ -5,6 +5,8 @@
     (identical `nft list table`, identical bytecode, `pinhole status` matching in both) and the
     same kernel verdicts on the same random packets; the test policies' known traffic passes
     or not as it should after an apply (FTP through the helpers included);
+  - so does apply of a generated policy of 10,000 entries (`make bench`'s), first and again over
+    itself: the same `nft list ruleset` and bytecode, every element with its comment;
   - the same for every library app (both roles, gateway; stateful and stateless), each
     loaded over the previous table;
   - a batch the kernel rejects (a helper type/protocol pair it lacks, or a fault injected with
@@ -200,6 +202,36 @@ def equivalence(suite, name, path, kind):
         counts = {v: verdicts[1].count(v) for v in ("accept", "drop", "reject")}
         suite.check(f"{name}: same verdicts on {N_PACKETS} random packets ({counts})", not bad,
                     "\n  ".join(bad[:20]))
+
+
+def large(suite, tmp, n=10000):
+    """A policy of n entries (tests/perf/gen.py, as `make bench` loads it): after `pinhole
+    apply`, and again after a second apply over the loaded table (a reload), the kernel holds
+    what `pinhole compile | nft -f` gives, rule for rule and element for element."""
+    path = os.path.join(tmp, f"entries-{n}.pin")
+    with open(path, "w") as f:
+        subprocess.run([sys.executable, os.path.join(REPO, "tests", "perf", "gen.py"), "pin", "entries",
+                        str(n)], stdout=f, check=True)
+    with N.host_topology() as a, N.host_topology() as b:
+        N.load_nft(a.firewall, D.compile_policy(path))
+        ruleset_a = N.ns_run(a.firewall, ["nft", "--stateless", "list", "ruleset"]).stdout
+        ba = bytecode(a.firewall)
+        for load in ("first", "reload"):
+            r = pinhole("apply", "--netns", b.firewall, path)
+            if not suite.expect(f"{n:,} entries, {load} apply exits 0", r.returncode, 0):
+                print(r.stderr, flush=True)
+                return
+            ruleset_b = N.ns_run(b.firewall, ["nft", "--stateless", "list", "ruleset"]).stdout
+            suite.check(f"{n:,} entries, {load} apply: nft list ruleset is identical to compile | nft -f",
+                        ruleset_a == ruleset_b, first_difference(ruleset_a, ruleset_b))
+            bb = bytecode(b.firewall)
+            suite.check(f"{n:,} entries, {load} apply: kernel bytecode and set elements identical",
+                        ba == bb, first_difference(ba, bb))
+            suite.check(f"{n:,} entries, {load} apply: every element keeps its comment",
+                        ruleset_b.count(' comment "') >= n, f"{ruleset_b.count(' comment ')} comments")
+        s = pinhole("status", "--netns", b.firewall, path)
+        suite.check(f"{n:,} entries: status matches after apply", s.returncode == 0 and "matches" in s.stdout,
+                    s.stdout + s.stderr)
 
 
 def first_difference(a, b):
@@ -613,6 +645,7 @@ def main():
                 jobs.append((f"{name}: traffic", ex.submit(traffic, suite, name, path,
                                                            policy_topology(path), probes)))
         jobs.append(("library apps", ex.submit(library_apps, suite, tmp)))
+        jobs.append(("large policy", ex.submit(large, suite, tmp)))
         jobs.append(("rejection", ex.submit(rejection, suite, tmp)))
         jobs.append(("confirm", ex.submit(confirm, suite)))
         jobs.append(("lockout", ex.submit(lockout, suite, tmp)))

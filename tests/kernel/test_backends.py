@@ -69,7 +69,7 @@ def load_commands(text, tool, path):
     if f"{tool}-restore -w --noflush FILE" not in script:
         raise RuntimeError(f"no load commands in the {tool} file header")
     script = script.replace(f"{tool}-restore ", f"{tool}-{VARIANT}-restore ")
-    script = script.replace(f"{tool} -w ", f"{tool}-{VARIANT} -w ")
+    script = script.replace(f"{tool} -w ", f"{tool}-{VARIANT} -w ").replace(f"{tool} -V ", f"{tool}-{VARIANT} -V ")
     return script.replace("FILE", path)
 
 

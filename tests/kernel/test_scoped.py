@@ -60,6 +60,16 @@ def pinhole(*args):
     return r.stdout
 
 
+def header_load(path, tool, variant):
+    """The load commands of the iptables file's header, for this variant and file."""
+    with open(path) as f:
+        head = f.read().split("\n# --noflush", 1)[0].split("# Load as root", 1)[1]
+    script = "\n".join(ln[4:] for ln in head.splitlines() if ln.startswith("#   "))
+    script = script.replace(f"{tool}-restore ", f"{tool}-{variant}-restore ")
+    script = script.replace(f"{tool} -w ", f"{tool}-{variant} -w ").replace(f"{tool} -V ", f"{tool}-{variant} -V ")
+    return script.replace("FILE", path)
+
+
 def load(form, ns, path):
     """Load the policy at path into ns in one of the forms."""
     if form == "nft":
@@ -74,12 +84,9 @@ def load(form, ns, path):
                 f = os.path.join(d, tool)
                 with open(f, "w") as out:
                     out.write(pinhole("compile", "-t", tool, path))
-                subprocess.run([N.IP, "netns", "exec", ns, f"{tool}-{variant}-restore", "-w",
-                                "--noflush", f], check=True, capture_output=True, env=env)
-                for c in ("INPUT", "FORWARD", "OUTPUT"):
-                    subprocess.run([N.IP, "netns", "exec", ns, f"{tool}-{variant}", "-w", "-I", c,
-                                    "1", "-j", f"PINHOLE-{c}"], check=True, capture_output=True,
-                                   env=env)
+                subprocess.run([N.IP, "netns", "exec", ns, "bash", "-e", "-c",
+                                header_load(f, tool, variant)], check=True, capture_output=True,
+                               env=env)
 
 
 def udp(t, frm, src, dst, dport, sport=None, want_pass=True):

@@ -395,7 +395,9 @@ def bench_apply(sizes, rounds, res):
         sh(PIN, "apply", "--netns", ns, pol)  # first load outside the timing: each run replaces
         sh("nft", "-f", ref, ns=ns)
         kernel_rules = sh("nft", "-a", "list", "table", "inet", "pinhole", ns=ns, capture=True).count("# handle")
-        r = max(1, rounds if n <= 10000 else (rounds + 1) // 2)
+        # a load is short and the machine noisy (a fresh huge page can take the host's time):
+        # twice the rounds of the other jobs
+        r = max(1, 2 * rounds + 1 if n <= 10000 else rounds)
         interleave(f"apply {n}", cs, r, warmup=1 if n <= 10000 else 0)
         res["apply"].append({"n": n, "kernel_rules": kernel_rules,
                              "contenders": [result(c) for c in cs],
@@ -417,9 +419,9 @@ def header_load_script(ipt, variant, path):
                     break
                 lines.append(line[4:])
     text = "".join(lines)
-    text = re.sub(r"^iptables-restore ", f"iptables-{variant}-restore ", text, flags=re.M)
-    text = re.sub(r"\biptables -w ", f"iptables-{variant} -w ", text)
-    text = re.sub(r" FILE$", ' "$1"', text, flags=re.M)
+    text = re.sub(r"\biptables-restore ", f"iptables-{variant}-restore ", text)
+    text = re.sub(r"\biptables -([wV]) ", f"iptables-{variant} -\\1 ", text)
+    text = re.sub(r" FILE\b", ' "$1"', text)
     if f"iptables-{variant}-restore -w --noflush" not in text:
         raise RuntimeError(f"{ipt}: no load commands in the header")
     with open(path, "w") as f:
@@ -443,9 +445,9 @@ def bench_walk(zones, res):
 
 
 def bench_iptables(sizes, rounds, res):
-    """iptables-restore of the -t iptables file alone vs the header's whole load (the restore
-    and the jump commands), both variants, on a namespace that already holds the ruleset
-    (a reload, as after editing the policy)."""
+    """iptables-restore of the -t iptables file's rules alone (without its jump lines) vs the
+    header's whole load (with the jumps), both variants, on a namespace that already holds the
+    ruleset (a reload, as after editing the policy)."""
     res["iptables"] = []
     env = {"XTABLES_LOCKFILE": os.path.join(WORK, "xtables.lock")}
     for variant in ("nft", "legacy"):
@@ -453,8 +455,11 @@ def bench_iptables(sizes, rounds, res):
         for n in sizes:
             ipt = compiled(gen_pin("entries", n), "iptables")
             script = header_load_script(ipt, variant, os.path.join(WORK, f"load-{variant}.sh"))
+            rules = ipt + ".rules"  # the file without its jump lines: the restore of the rules alone
+            with open(ipt) as f, open(rules, "w") as out:
+                out.writelines(ln for ln in f if not ln.startswith(("-D ", "-I ")))
             sh("bash", script, ipt, ns=ns)  # the first load: chains and jumps exist from now on
-            cs = [Contender(f"iptables-{variant}-restore", [f"iptables-{variant}-restore", "-w", "--noflush", ipt], ns, env=env),
+            cs = [Contender(f"iptables-{variant}-restore", [f"iptables-{variant}-restore", "-w", "--noflush", rules], ns, env=env),
                   Contender("header's load commands", ["bash", script, ipt], ns, env=env)]
             r = max(1, rounds if n <= 10000 else (rounds + 1) // 2)
             interleave(f"iptables-{variant} {n}", cs, r)
@@ -559,8 +564,11 @@ def machine():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    with open(os.path.join(ROOT, "usr/share/shorewall/version")) as f:
-        swv = f.read().strip()
+    try:  # absent when bench.py runs parts without ferm and Shorewall (BENCH_ONLY=apply,...)
+        with open(os.path.join(ROOT, "usr/share/shorewall/version")) as f:
+            swv = f.read().strip()
+    except OSError:
+        swv = "?"
     return {"date": datetime.date.today().isoformat(), "nproc": os.cpu_count(), "cpu": cpu,
             "kernel": platform.release(), "pinhole": first_line([PIN, "--version"]),
             "commit": first_line(["git", "-C", TOP, "log", "-1", "--format=%h %cs"]),
@@ -642,7 +650,7 @@ def report(res, elapsed):
         L.append("")
     if res.get("iptables"):
         L += ["**iptables load of `-t iptables`** (a reload: the chains and jumps exist; ms)", "",
-              "| variant | entries | rules | restore alone | header's commands (restore + jumps) | ratio |",
+              "| variant | entries | rules | restore of the rules alone | header's commands (rules + jumps) | ratio |",
               "|---|---:|---:|---:|---:|---:|"]
         for i in res["iptables"]:
             c = i["contenders"]
@@ -668,14 +676,33 @@ def report(res, elapsed):
     return "\n".join(L)
 
 
-def write_readme(path, table):
+def sections(table):
+    """The table's text before its first section, and its sections by bold title."""
+    parts = re.split(r"^(?=\*\*[^*\n]+\*\*)", table, flags=re.M)
+    return parts[0], {re.match(r"\*\*([^*\n]+)\*\*", x).group(1): x for x in parts[1:]}
+
+
+def merge_partial(old, table, note):
+    """The README's table with the sections of a partial run (BENCH_ONLY) replaced, each
+    title saying how and when it was measured; the other sections stay as they were."""
+    _, new = sections(table)
+    head, have = sections(old)
+    for title, text in new.items():
+        first, rest = text.split("\n", 1)
+        have[title] = f"{first} {note}\n{rest}"
+    return (head + "".join(have[t].rstrip("\n") + "\n\n" for t in have)).rstrip("\n") + "\n"
+
+
+def write_readme(path, table, partial=None):
     with open(path) as f:
         text = f.read()
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
     if begin not in text or end not in text:
         raise RuntimeError(f"{path}: no {begin} ... {end} markers")
     head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
+    old, tail = rest.split(end, 1)
+    if partial:
+        table = merge_partial(old.strip("\n") + "\n", table, partial)
     with open(path + ".tmp", "w") as f:
         f.write(head + begin + "\n" + table + "\n" + end + tail)
     os.replace(path + ".tmp", path)
@@ -730,8 +757,13 @@ def main():
         print(table)
         log(f"done in {elapsed:.0f} s; {OUT}/results.md, results.json")
         if readme:
-            write_readme(readme, table)
-            log(f"table written into {readme}")
+            partial = None
+            if "BENCH_ONLY" in os.environ:
+                m = res["machine"]
+                partial = (f"This table: `BENCH_ONLY={','.join(only)} tests/perf/bench.sh`, {m['date']}, "
+                           f"pinhole {m['commit'].split()[0]}, {elapsed / 60:.1f} min, the rest as above.")
+            write_readme(readme, table, partial)
+            log(f"table{' sections' if partial else ''} written into {readme}")
 
 
 if __name__ == "__main__":

@@ -41,9 +41,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 case " $* " in *" --deps "*) exit 0 ;; esac
 
-# --- ferm and Shorewall in a private root, never installed
+# --- ferm and Shorewall in a private root, never installed (only the compile part runs them)
 root=$out/root
-if [ ! -x "$root/sbin/shorewall-bench" ] || [ ! -x "$root/usr/sbin/ferm" ]; then
+case ",${BENCH_ONLY:-compile}," in *,compile,*) want_root=1 ;; *) want_root= ;; esac
+if [ -n "$want_root" ] && { [ ! -x "$root/sbin/shorewall-bench" ] || [ ! -x "$root/usr/sbin/ferm" ]; }; then
 	rm -rf "$root" "$out/debs"
 	mkdir -p "$out/debs" "$root"
 	(cd "$out/debs" && apt-get download ferm shorewall shorewall-core 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
