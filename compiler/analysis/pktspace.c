@@ -16,7 +16,10 @@ void pks_set(BDD *acc, BDD v)
 
 BDD pks_and(BDD a, BDD b) { return bdd_addref(bdd_and(a, b)); }
 BDD pks_or(BDD a, BDD b) { return bdd_addref(bdd_or(a, b)); }
-BDD pks_diff(BDD a, BDD b) { return bdd_addref(bdd_apply(a, b, bddop_diff)); }
+/* Not bdd_apply(a, b, bddop_diff): BuDDy's apply stops early for and/or only, so a diff
+ * walks all of `a` wherever b is false, which made the running difference of
+ * exact_analyze_in quadratic. ite(b, 0, a) stops as soon as b is constant or a is false. */
+BDD pks_diff(BDD a, BDD b) { return bdd_addref(bdd_ite(b, bddfalse, a)); }
 
 /* Variable k of a field, k = 0 its most significant bit. */
 static int var(const struct pks_field *f, int k)
@@ -204,19 +207,30 @@ bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs)
 	bdd_setcacheratio(8);
 	bdd_setvarnum(ps->nvars);
 	ps->valid = bdd_addref(bddtrue);
-	BDD c[5] = {below(ps, &ps->hook, IR_HOOK_COUNT), below(ps, &ps->iif, (uint32_t)ps->ifs.n),
-		    below(ps, &ps->oif, (uint32_t)ps->ifs.n), below(ps, &ps->helper, (uint32_t)ps->helpers.n),
-		    below(ps, &ps->icmp, 257)};
-	for (int i = 0; i < 5; i++) {
-		pks_set(&ps->valid, pks_and(ps->valid, c[i]));
-		bdd_delref(c[i]);
-	}
+	BDD *c = ps->valid_part;
+	c[0] = below(ps, &ps->hook, IR_HOOK_COUNT);
+	c[1] = below(ps, &ps->iif, (uint32_t)ps->ifs.n);
+	c[2] = below(ps, &ps->oif, (uint32_t)ps->ifs.n);
+	c[3] = below(ps, &ps->helper, (uint32_t)ps->helpers.n);
+	c[4] = below(ps, &ps->icmp, 257);
+	for (int i = PKS_VALID_PARTS; i-- > 0;)
+		pks_set(&ps->valid, pks_and(c[i], ps->valid));
 	return true;
 }
+
+struct pks_stats pks_stats;
 
 void pks_done(struct pktspace *ps)
 {
 	bdd_delref(ps->valid);
+	for (int i = 0; i < PKS_VALID_PARTS; i++)
+		bdd_delref(ps->valid_part[i]);
+	bddStat st;
+	bdd_stats(&st);
+	pks_stats.nodes_made += st.produced;
+	pks_stats.gcs += st.gbcnum;
+	if (st.nodenum > pks_stats.table_peak)
+		pks_stats.table_peak = st.nodenum;
 	bdd_done();
 	for (size_t i = 0; i < ps->ifs.n; i++)
 		free(ps->ifs.v[i]);
@@ -392,16 +406,81 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 	return bdd_addref(r);
 }
 
+/* A rule's BDD is the conjunction of small parts (one per match, its hook, its family, and
+ * the codes that stand for a packet). Conjoined from the part whose top variable is deepest
+ * up, each step builds only the new part's nodes above the accumulated BDD; top down, every
+ * match rebuilt the whole accumulation above it. */
+struct parts { BDD *v; size_t n; };
+
+static void part(struct parts *p, BDD b) /* b referenced; taken over */
+{
+	p->v[p->n++] = b;
+}
+
+static int by_top_desc(const void *a, const void *b)
+{
+	BDD x = *(const BDD *)a, y = *(const BDD *)b;
+	int vx = x < 2 ? -1 : bdd_var(x), vy = y < 2 ? -1 : bdd_var(y);
+	return vy - vx;
+}
+
+/* An address match as two parts when its prefixes are of one family: the family bit high
+ * in the order and the prefixes low, each a small part. */
+static void addr_parts(const struct pktspace *ps, struct parts *p, const struct pks_field *f,
+		       const struct ir_addrset *s)
+{
+	bool one_family = s->n > 0;
+	for (size_t i = 1; i < s->n; i++)
+		one_family = one_family && s->v[i].family == s->v[0].family;
+	if (!one_family) {
+		part(p, addrs_bdd(ps, f, s));
+		return;
+	}
+	BDD r = bdd_addref(bddfalse);
+	for (size_t i = 0; i < s->n; i++) {
+		BDD t = prefix_bdd(f, s->v[i].addr, s->v[i].len);
+		pks_set(&r, pks_or(r, t));
+		bdd_delref(t);
+	}
+	part(p, r);
+	part(p, bdd_addref(bit(&ps->family, 0, s->v[0].family == IR_V6)));
+}
+
+static void match_parts(const struct pktspace *ps, struct parts *p, const struct ir_match *m)
+{
+	if (m->kind == IR_M_SADDR || m->kind == IR_M_DADDR) {
+		addr_parts(ps, p, m->kind == IR_M_SADDR ? &ps->saddr : &ps->daddr, &m->u.addrs);
+	} else if (m->kind == IR_M_SPORT || m->kind == IR_M_DPORT || m->kind == IR_M_ICMP_TYPE) {
+		/* transport fields need a first fragment: that bit is a part of its own */
+		part(p, m->kind == IR_M_ICMP_TYPE ? pks_eq(ps, &ps->icmp, m->u.icmp_type)
+			: ports_bdd(ps, m->kind == IR_M_SPORT ? &ps->sport : &ps->dport, &m->u.ports));
+		part(p, bdd_addref(bdd_nithvar(var(&ps->frag, 0))));
+	} else {
+		part(p, match_bdd(ps, m));
+	}
+}
+
 BDD pks_rule(const struct pktspace *ps, const struct ir_rule *r)
 {
-	BDD s = pks_eq(ps, &ps->hook, (uint32_t)r->hook);
+	struct parts p = {xcalloc(2 * r->match.n + 2 + PKS_VALID_PARTS, sizeof(BDD)), 0};
+	part(&p, pks_eq(ps, &ps->hook, (uint32_t)r->hook));
 	if (r->family)
-		pks_set(&s, pks_and(s, bit(&ps->family, 0, r->family == IR_V6)));
-	for (size_t i = 0; i < r->match.n && s != bddfalse; i++) {
-		BDD m = match_bdd(ps, &r->match.v[i]);
-		pks_set(&s, pks_and(s, m));
-		bdd_delref(m);
+		part(&p, bdd_addref(bit(&ps->family, 0, r->family == IR_V6)));
+	for (int k = 1; k < PKS_VALID_PARTS; k++) /* [0], the hook's, is implied by its own */
+		part(&p, bdd_addref(ps->valid_part[k]));
+	bool none = false;
+	for (size_t i = 0; i < r->match.n && !none; i++) {
+		match_parts(ps, &p, &r->match.v[i]);
+		none = p.v[p.n - 1] == bddfalse;
 	}
+	BDD s = bdd_addref(none ? bddfalse : bddtrue);
+	qsort(p.v, p.n, sizeof(BDD), by_top_desc);
+	for (size_t i = 0; i < p.n; i++) {
+		if (s != bddfalse)
+			pks_set(&s, pks_and(p.v[i], s));
+		bdd_delref(p.v[i]);
+	}
+	free(p.v);
 	return s;
 }
 

@@ -239,14 +239,17 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		struct check_policy *p = &pols[i];
 		p->file = files.v[i];
 		unsigned long tests0 = exact_pair_tests;
+		struct pks_stats bdd0 = pks_stats;
 		p->ok = cli_compile(cli, p->file, &p->c);
 		if (p->ok) {
 			lint_mgmt(&p->c.ir, p->c.res.rules.n, o.mgmt.v, o.mgmt.n, &p->c.diags);
 			note_helper_channels(&p->c, o.target);
 		}
 		if (cli_verbose)
-			fprintf(stderr, "pinhole: %s: exact analysis: %lu rule pairs tested\n", p->file,
-				exact_pair_tests - tests0);
+			fprintf(stderr, "pinhole: %s: exact analysis: %lu rule pairs tested, %ld BDD nodes "
+				"made, %ld garbage collections, node table of %ld\n", p->file,
+				exact_pair_tests - tests0, pks_stats.nodes_made - bdd0.nodes_made,
+				pks_stats.gcs - bdd0.gcs, pks_stats.table_peak);
 		check_findings(p, &o);
 		if (p->status > rc)
 			rc = p->status;
