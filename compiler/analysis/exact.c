@@ -45,6 +45,15 @@ struct cands {
 	ov_rules v;
 };
 
+/* A bound on how many there are, without listing them. */
+static size_t cands_count(const struct cands *c, size_t s)
+{
+	size_t n = 0;
+	for (size_t k = c->by_stmt[s]; k < c->by_stmt[s + 1]; k++)
+		n += overlap_count(&c->ov, &c->rs->rules.v[c->rules[k]]);
+	return n;
+}
+
 static const ov_rules *cands_of(struct cands *c, size_t s)
 {
 	c->v.n = 0;
@@ -123,12 +132,9 @@ static void suffix_unions_free(struct exact *x, struct suffix_unions *su)
  * `first` with its verdict. Over the statement's candidates when they are few (the others
  * are disjoint from it), else over the suffix unions. */
 static bool precheck(struct exact *x, const struct ir_ruleset *rs, BDD rem, int a, size_t first,
-		     const ov_rules *cand, struct suffix_unions *su)
+		     int stmt_no, struct cands *cs, struct suffix_unions *su)
 {
-	size_t later = 0;
-	for (size_t c = 0; c < cand->n; c++)
-		later += cand->v[c] > first;
-	if (later > exact_few) {
+	if (cands_count(cs, (size_t)stmt_no) > exact_few) {
 		BDD *const *u = suffix_unions(x, rs, su);
 		if (a == 1) {
 			bool other = false;
@@ -146,6 +152,7 @@ static bool precheck(struct exact *x, const struct ir_ruleset *rs, BDD rem, int 
 		bdd_delref(left);
 		return stuck;
 	}
+	const ov_rules *cand = cands_of(cs, (size_t)stmt_no);
 	BDD left = bdd_addref(rem);
 	bool other = false;
 	for (size_t c = 0; c < cand->n && !other && left != bddfalse; c++) {
@@ -177,10 +184,9 @@ static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_st
 	int a = act(s->action);
 	BDD rem = bdd_addref(s->eff);
 	s->cls = EX_LIVE;
-	const ov_rules *cand = cands_of(cs, (size_t)stmt_no);
 	/* A cheap test first: no other action after it can take any of them, or (for a
 	 * verdict the default does not give) some of them meet no rule of its action at all. */
-	bool pre = precheck(x, rs, rem, a, first, cand, su);
+	bool pre = precheck(x, rs, rem, a, first, stmt_no, cs, su);
 	if (s->action == IR_DROP && !pre) {
 		s->cls = EX_UNNEEDED;
 		s->by_default = true;
@@ -191,6 +197,7 @@ static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_st
 		bdd_delref(rem);
 		return;
 	}
+	const ov_rules *cand = cands_of(cs, (size_t)stmt_no);
 	for (size_t c = 0; c < cand->n && rem != bddfalse; c++) {
 		size_t j = cand->v[c];
 		if (j <= first)
@@ -239,6 +246,12 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 static BDD decides(struct exact *x, const struct ir_ruleset *rs, size_t i, struct cands *cs,
 		   BDD *before, size_t *upto)
 {
+	if (overlap_count(&cs->ov, &rs->rules.v[i]) > exact_few) {
+		for (; *upto < i; ++*upto)
+			if (x->match[*upto] != bddfalse)
+				pks_set(before, pks_or(*before, x->match[*upto]));
+		return pks_diff(x->match[i], *before);
+	}
 	cs->v.n = 0;
 	overlap_query(&cs->ov, &rs->rules.v[i], &cs->v);
 	size_t k = 0;
@@ -246,12 +259,6 @@ static BDD decides(struct exact *x, const struct ir_ruleset *rs, size_t i, struc
 		if (cs->v.v[c] < i && x->match[cs->v.v[c]] != bddfalse)
 			cs->v.v[k++] = cs->v.v[c];
 	cs->v.n = k;
-	if (k > exact_few) {
-		for (; *upto < i; ++*upto)
-			if (x->match[*upto] != bddfalse)
-				pks_set(before, pks_or(*before, x->match[*upto]));
-		return pks_diff(x->match[i], *before);
-	}
 	overlap_sort(&cs->v);
 	BDD e = bdd_addref(x->match[i]);
 	for (size_t c = 0; c < cs->v.n && e != bddfalse; c++)

@@ -60,38 +60,53 @@ static size_t lower(const struct overlap *o, int h, int p, int d)
 	return lo;
 }
 
-static void add_range(const struct overlap *o, size_t from, size_t to, ov_rules *out)
+/* out NULL: only count them (the ranges' sizes) in *count. */
+static void add_range(const struct overlap *o, size_t from, size_t to, ov_rules *out, size_t *count)
 {
-	for (size_t i = from; i < to; i++)
+	*count += to - from;
+	for (size_t i = from; out && i < to; i++)
 		VEC_PUSH(*out, o->v[i].rule);
 }
 
 /* Every entry with key (h, p, d), or with (h, p, any dport) when d is INT_MIN. */
-static void add_key(const struct overlap *o, int h, int p, int d, ov_rules *out)
+static void add_key(const struct overlap *o, int h, int p, int d, ov_rules *out, size_t *count)
 {
 	if (d == INT_MIN)
-		add_range(o, lower(o, h, p, INT_MIN), lower(o, h, p + 1, INT_MIN), out);
+		add_range(o, lower(o, h, p, INT_MIN), lower(o, h, p + 1, INT_MIN), out, count);
 	else
-		add_range(o, lower(o, h, p, d), lower(o, h, p, d + 1), out);
+		add_range(o, lower(o, h, p, d), lower(o, h, p, d + 1), out, count);
+}
+
+static size_t query(const struct overlap *o, const struct ir_rule *r, ov_rules *out)
+{
+	struct ov_entry q;
+	size_t n = 0;
+	key(r, &q);
+	if (q.proto < 0) { /* any protocol: every rule of the hook */
+		add_range(o, lower(o, q.hook, INT_MIN, INT_MIN), lower(o, q.hook + 1, INT_MIN, INT_MIN),
+			  out, &n);
+		return n;
+	}
+	if (q.dport < 0) { /* any port of its protocol: those, and the rules of no protocol */
+		add_key(o, q.hook, q.proto, INT_MIN, out, &n);
+		add_key(o, q.hook, -1, INT_MIN, out, &n);
+		return n;
+	}
+	add_key(o, q.hook, q.proto, q.dport, out, &n);
+	add_key(o, q.hook, q.proto, -1, out, &n);
+	add_key(o, q.hook, -1, q.dport, out, &n);
+	add_key(o, q.hook, -1, -1, out, &n);
+	return n;
 }
 
 void overlap_query(const struct overlap *o, const struct ir_rule *r, ov_rules *out)
 {
-	struct ov_entry q;
-	key(r, &q);
-	if (q.proto < 0) { /* any protocol: every rule of the hook */
-		add_range(o, lower(o, q.hook, INT_MIN, INT_MIN), lower(o, q.hook + 1, INT_MIN, INT_MIN), out);
-		return;
-	}
-	if (q.dport < 0) { /* any port of its protocol: those, and the rules of no protocol */
-		add_key(o, q.hook, q.proto, INT_MIN, out);
-		add_key(o, q.hook, -1, INT_MIN, out);
-		return;
-	}
-	add_key(o, q.hook, q.proto, q.dport, out);
-	add_key(o, q.hook, q.proto, -1, out);
-	add_key(o, q.hook, -1, q.dport, out);
-	add_key(o, q.hook, -1, -1, out);
+	query(o, r, out);
+}
+
+size_t overlap_count(const struct overlap *o, const struct ir_rule *r)
+{
+	return query(o, r, NULL);
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -102,7 +117,15 @@ static int cmp_size(const void *a, const void *b)
 
 void overlap_sort(ov_rules *v)
 {
-	qsort(v->v, v->n, sizeof(*v->v), cmp_size);
+	if (v->n > 16)
+		qsort(v->v, v->n, sizeof(*v->v), cmp_size);
+	else /* most answers are a few rules: insertion sort, without qsort's setup */
+		for (size_t i = 1; i < v->n; i++)
+			for (size_t j = i; j > 0 && v->v[j] < v->v[j - 1]; j--) {
+				size_t t = v->v[j];
+				v->v[j] = v->v[j - 1];
+				v->v[j - 1] = t;
+			}
 	size_t k = 0;
 	for (size_t i = 0; i < v->n; i++)
 		if (!k || v->v[k - 1] != v->v[i])

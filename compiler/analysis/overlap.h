@@ -30,6 +30,9 @@ void overlap_build(struct overlap *o, const struct ir_ruleset *rs, const bool *w
 /* Append to out the indexed rules that may overlap rule `rule` (in no particular order,
  * possibly with repeats: overlap_sort puts them in rule order, once each). */
 void overlap_query(const struct overlap *o, const struct ir_rule *r, ov_rules *out);
+/* How many overlap_query would append (repeats and the rule itself included), without
+ * listing them: a bound that costs two binary searches a key. */
+size_t overlap_count(const struct overlap *o, const struct ir_rule *r);
 void overlap_sort(ov_rules *v);
 void overlap_free(struct overlap *o);
 

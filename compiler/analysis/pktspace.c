@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pktspace.h"
+#include "pktspace_int.h"
 
 #define OTHER_NAME "?" /* a name no rule names (interface names hold no "?"): "eth?" is any
 			  * eth name no rule names */
@@ -22,14 +23,14 @@ BDD pks_or(BDD a, BDD b) { return bdd_addref(bdd_or(a, b)); }
 BDD pks_diff(BDD a, BDD b) { return bdd_addref(bdd_ite(b, bddfalse, a)); }
 
 /* Variable k of a field, k = 0 its most significant bit. */
-static int var(const struct pks_field *f, int k)
+int pks_var(const struct pks_field *f, int k)
 {
 	return f->first + k;
 }
 
-static BDD bit(const struct pks_field *f, int k, bool one)
+BDD pks_bit(const struct pks_field *f, int k, bool one)
 {
-	return one ? bdd_ithvar(var(f, k)) : bdd_nithvar(var(f, k));
+	return one ? bdd_ithvar(pks_var(f, k)) : bdd_nithvar(pks_var(f, k));
 }
 
 BDD pks_eq(const struct pktspace *ps, const struct pks_field *f, uint32_t v)
@@ -37,7 +38,7 @@ BDD pks_eq(const struct pktspace *ps, const struct pks_field *f, uint32_t v)
 	(void)ps;
 	BDD r = bdd_addref(bddtrue);
 	for (int k = f->bits - 1; k >= 0; k--) /* bottom up: small intermediate BDDs */
-		pks_set(&r, pks_and(r, bit(f, k, (v >> (f->bits - 1 - k)) & 1)));
+		pks_set(&r, pks_and(r, pks_bit(f, k, (v >> (f->bits - 1 - k)) & 1)));
 	return r;
 }
 
@@ -48,7 +49,7 @@ static BDD cmp(const struct pks_field *f, uint32_t v, bool le)
 	for (int i = 0; i < f->bits; i++) {
 		int k = f->bits - 1 - i;
 		bool one = (v >> i) & 1;
-		BDD x = bdd_ithvar(var(f, k)), nx = bdd_nithvar(var(f, k));
+		BDD x = bdd_ithvar(pks_var(f, k)), nx = bdd_nithvar(pks_var(f, k));
 		if (le)
 			pks_set(&r, one ? pks_or(nx, r) : pks_and(nx, r));
 		else
@@ -68,11 +69,11 @@ BDD pks_range(const struct pktspace *ps, const struct pks_field *f, uint32_t lo,
 }
 
 /* The top `len` bits of an address field equal those of addr. */
-static BDD prefix_bdd(const struct pks_field *f, const uint8_t *addr, int len)
+BDD pks_prefix_bits(const struct pks_field *f, const uint8_t *addr, int len)
 {
 	BDD r = bdd_addref(bddtrue);
 	for (int k = len - 1; k >= 0; k--)
-		pks_set(&r, pks_and(r, bit(f, k, (addr[k / 8] >> (7 - k % 8)) & 1)));
+		pks_set(&r, pks_and(r, pks_bit(f, k, (addr[k / 8] >> (7 - k % 8)) & 1)));
 	return r;
 }
 
@@ -271,13 +272,13 @@ static BDD ifs_bdd(const struct pktspace *ps, const struct pks_field *f, const s
 
 BDD pks_prefix(const struct pktspace *ps, const struct pks_field *f, const struct ir_prefix *p)
 {
-	BDD a = prefix_bdd(f, p->addr, p->len);
-	BDD r = pks_and(a, bit(&ps->family, 0, p->family == IR_V6));
+	BDD a = pks_prefix_bits(f, p->addr, p->len);
+	BDD r = pks_and(a, pks_bit(&ps->family, 0, p->family == IR_V6));
 	bdd_delref(a);
 	return r;
 }
 
-static BDD addrs_bdd(const struct pktspace *ps, const struct pks_field *f, const struct ir_addrset *s)
+BDD pks_addrs(const struct pktspace *ps, const struct pks_field *f, const struct ir_addrset *s)
 {
 	if (!s->n)
 		return bdd_addref(bddtrue);
@@ -290,7 +291,7 @@ static BDD addrs_bdd(const struct pktspace *ps, const struct pks_field *f, const
 	return r;
 }
 
-static BDD ports_bdd(const struct pktspace *ps, const struct pks_field *f, const struct ir_portset *s)
+BDD pks_ports(const struct pktspace *ps, const struct pks_field *f, const struct ir_portset *s)
 {
 	if (!s->n)
 		return bdd_addref(bddtrue);
@@ -307,7 +308,7 @@ static BDD set_var(const struct pktspace *ps, const struct ir_setref *s)
 {
 	for (size_t k = 0; k < ps->setv.n; k++)
 		if (!strcmp(ps->setv.v[k].name, s->name) && ps->setv.v[k].src == s->src)
-			return bdd_addref(bdd_ithvar(var(&ps->sets, (int)k)));
+			return bdd_addref(bdd_ithvar(pks_var(&ps->sets, (int)k)));
 	return bdd_addref(bddfalse); /* not collected: cannot happen for a rule of the ruleset */
 }
 
@@ -315,14 +316,14 @@ static BDD limit_var(const struct pktspace *ps, const struct ir_match *m)
 {
 	for (size_t k = 0; k < ps->nlim; k++)
 		if (ps->limv[k] == m)
-			return bdd_addref(bdd_ithvar(var(&ps->limits, (int)k)));
+			return bdd_addref(bdd_ithvar(pks_var(&ps->limits, (int)k)));
 	return bdd_addref(bddfalse); /* not collected: cannot happen for a rule of the ruleset */
 }
 
-/* The packets one match lets through; transport fields need a first fragment. */
-static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
+/* The packets one match lets through (pktspace_int.h). */
+BDD pks_match(const struct pktspace *ps, const struct ir_match *m)
 {
-	BDD nofrag = bdd_nithvar(var(&ps->frag, 0));
+	BDD nofrag = bdd_nithvar(pks_var(&ps->frag, 0));
 	BDD r = bddfalse, t;
 	switch (m->kind) {
 	case IR_M_IIF:
@@ -330,28 +331,28 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 	case IR_M_OIF:
 		return ifs_bdd(ps, &ps->oif, &m->u.ifs);
 	case IR_M_SADDR:
-		return addrs_bdd(ps, &ps->saddr, &m->u.addrs);
+		return pks_addrs(ps, &ps->saddr, &m->u.addrs);
 	case IR_M_DADDR:
-		return addrs_bdd(ps, &ps->daddr, &m->u.addrs);
+		return pks_addrs(ps, &ps->daddr, &m->u.addrs);
 	case IR_M_DADDR_LOCAL:
-		return bdd_addref(bdd_ithvar(var(&ps->local, 0)));
+		return bdd_addref(bdd_ithvar(pks_var(&ps->local, 0)));
 	case IR_M_IN_SET:
 		return m->u.set.name ? set_var(ps, &m->u.set) : bdd_addref(bddtrue);
 	case IR_M_FRAGMENT:
-		return bdd_addref(bdd_ithvar(var(&ps->frag, 0)));
+		return bdd_addref(bdd_ithvar(pks_var(&ps->frag, 0)));
 	case IR_M_L4PROTO:
 		return pks_eq(ps, &ps->proto, m->u.proto);
 	case IR_M_SPORT:
 	case IR_M_DPORT:
-		t = ports_bdd(ps, m->kind == IR_M_SPORT ? &ps->sport : &ps->dport, &m->u.ports);
+		t = pks_ports(ps, m->kind == IR_M_SPORT ? &ps->sport : &ps->dport, &m->u.ports);
 		r = pks_and(t, nofrag);
 		bdd_delref(t);
 		return r;
 	case IR_M_SAME_PORT:
-		r = ports_bdd(ps, &ps->sport, &m->u.ports);
+		r = pks_ports(ps, &ps->sport, &m->u.ports);
 		pks_set(&r, pks_and(r, nofrag));
 		for (int k = 15; k >= 0; k--) {
-			t = bdd_addref(bdd_biimp(bdd_ithvar(var(&ps->sport, k)), bdd_ithvar(var(&ps->dport, k))));
+			t = bdd_addref(bdd_biimp(bdd_ithvar(pks_var(&ps->sport, k)), bdd_ithvar(pks_var(&ps->dport, k))));
 			pks_set(&r, pks_and(r, t));
 			bdd_delref(t);
 		}
@@ -362,13 +363,13 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 		r = bdd_addref(nofrag);
 		for (int b = 0; b < 8; b++)
 			if (m->u.flags.mask & (1 << b))
-				pks_set(&r, pks_and(r, bit(&ps->flags, 7 - b, (m->u.flags.cmp >> b) & 1)));
+				pks_set(&r, pks_and(r, pks_bit(&ps->flags, 7 - b, (m->u.flags.cmp >> b) & 1)));
 		return r;
 	case IR_M_TCP_FLAGS_ANY:
 		r = bdd_addref(bddfalse);
 		for (int b = 0; b < 8; b++)
 			if (m->u.flags.mask & (1 << b))
-				pks_set(&r, pks_or(r, bit(&ps->flags, 7 - b, true)));
+				pks_set(&r, pks_or(r, pks_bit(&ps->flags, 7 - b, true)));
 		pks_set(&r, pks_and(r, nofrag));
 		return r;
 	case IR_M_ICMP_TYPE:
@@ -399,89 +400,11 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 		}
 		return r;
 	case IR_M_CT_DNAT:
-		return bdd_addref(bdd_ithvar(var(&ps->dnat, 0)));
+		return bdd_addref(bdd_ithvar(pks_var(&ps->dnat, 0)));
 	case IR_M_LIMIT:
 		return limit_var(ps, m);
 	}
 	return bdd_addref(r);
-}
-
-/* A rule's BDD is the conjunction of small parts (one per match, its hook, its family, and
- * the codes that stand for a packet). Conjoined from the part whose top variable is deepest
- * up, each step builds only the new part's nodes above the accumulated BDD; top down, every
- * match rebuilt the whole accumulation above it. */
-struct parts { BDD *v; size_t n; };
-
-static void part(struct parts *p, BDD b) /* b referenced; taken over */
-{
-	p->v[p->n++] = b;
-}
-
-static int by_top_desc(const void *a, const void *b)
-{
-	BDD x = *(const BDD *)a, y = *(const BDD *)b;
-	int vx = x < 2 ? -1 : bdd_var(x), vy = y < 2 ? -1 : bdd_var(y);
-	return vy - vx;
-}
-
-/* An address match as two parts when its prefixes are of one family: the family bit high
- * in the order and the prefixes low, each a small part. */
-static void addr_parts(const struct pktspace *ps, struct parts *p, const struct pks_field *f,
-		       const struct ir_addrset *s)
-{
-	bool one_family = s->n > 0;
-	for (size_t i = 1; i < s->n; i++)
-		one_family = one_family && s->v[i].family == s->v[0].family;
-	if (!one_family) {
-		part(p, addrs_bdd(ps, f, s));
-		return;
-	}
-	BDD r = bdd_addref(bddfalse);
-	for (size_t i = 0; i < s->n; i++) {
-		BDD t = prefix_bdd(f, s->v[i].addr, s->v[i].len);
-		pks_set(&r, pks_or(r, t));
-		bdd_delref(t);
-	}
-	part(p, r);
-	part(p, bdd_addref(bit(&ps->family, 0, s->v[0].family == IR_V6)));
-}
-
-static void match_parts(const struct pktspace *ps, struct parts *p, const struct ir_match *m)
-{
-	if (m->kind == IR_M_SADDR || m->kind == IR_M_DADDR) {
-		addr_parts(ps, p, m->kind == IR_M_SADDR ? &ps->saddr : &ps->daddr, &m->u.addrs);
-	} else if (m->kind == IR_M_SPORT || m->kind == IR_M_DPORT || m->kind == IR_M_ICMP_TYPE) {
-		/* transport fields need a first fragment: that bit is a part of its own */
-		part(p, m->kind == IR_M_ICMP_TYPE ? pks_eq(ps, &ps->icmp, m->u.icmp_type)
-			: ports_bdd(ps, m->kind == IR_M_SPORT ? &ps->sport : &ps->dport, &m->u.ports));
-		part(p, bdd_addref(bdd_nithvar(var(&ps->frag, 0))));
-	} else {
-		part(p, match_bdd(ps, m));
-	}
-}
-
-BDD pks_rule(const struct pktspace *ps, const struct ir_rule *r)
-{
-	struct parts p = {xcalloc(2 * r->match.n + 2 + PKS_VALID_PARTS, sizeof(BDD)), 0};
-	part(&p, pks_eq(ps, &ps->hook, (uint32_t)r->hook));
-	if (r->family)
-		part(&p, bdd_addref(bit(&ps->family, 0, r->family == IR_V6)));
-	for (int k = 1; k < PKS_VALID_PARTS; k++) /* [0], the hook's, is implied by its own */
-		part(&p, bdd_addref(ps->valid_part[k]));
-	bool none = false;
-	for (size_t i = 0; i < r->match.n && !none; i++) {
-		match_parts(ps, &p, &r->match.v[i]);
-		none = p.v[p.n - 1] == bddfalse;
-	}
-	BDD s = bdd_addref(none ? bddfalse : bddtrue);
-	qsort(p.v, p.n, sizeof(BDD), by_top_desc);
-	for (size_t i = 0; i < p.n; i++) {
-		if (s != bddfalse)
-			pks_set(&s, pks_and(p.v[i], s));
-		bdd_delref(p.v[i]);
-	}
-	free(p.v);
-	return s;
 }
 
 /* The atom a concrete name falls in. */
@@ -543,18 +466,18 @@ BDD pks_packet(const struct pktspace *ps, const struct ir_packet *p)
 	and_eq(ps, &s, &ps->oif, if_atom(ps, p->oif));
 	and_eq(ps, &s, &ps->helper, helper_atom(ps, p->ct_helper));
 	for (size_t k = 0; k < ps->setv.n; k++) /* sets empty, as ir_eval without a state */
-		pks_set(&s, pks_and(s, bdd_nithvar(var(&ps->sets, (int)k))));
+		pks_set(&s, pks_and(s, bdd_nithvar(pks_var(&ps->sets, (int)k))));
 	for (size_t k = 0; k < ps->nlim; k++) /* within every budget, as ir_eval takes it */
-		pks_set(&s, pks_and(s, bdd_ithvar(var(&ps->limits, (int)k))));
+		pks_set(&s, pks_and(s, bdd_ithvar(pks_var(&ps->limits, (int)k))));
 	and_eq(ps, &s, &ps->icmp, p->icmp_type < 0 || p->icmp_type > 255 ? 256 : (uint32_t)p->icmp_type);
 	and_eq(ps, &s, &ps->flags, p->tcp_flags);
 	and_eq(ps, &s, &ps->dport, p->dport);
 	and_eq(ps, &s, &ps->sport, p->sport);
 	int alen = p->family == IR_V6 ? 128 : 32;
-	BDD a = prefix_bdd(&ps->saddr, p->saddr, alen);
+	BDD a = pks_prefix_bits(&ps->saddr, p->saddr, alen);
 	pks_set(&s, pks_and(s, a));
 	bdd_delref(a);
-	a = prefix_bdd(&ps->daddr, p->daddr, alen);
+	a = pks_prefix_bits(&ps->daddr, p->daddr, alen);
 	pks_set(&s, pks_and(s, a));
 	bdd_delref(a);
 	return s;
@@ -586,7 +509,7 @@ void pks_assign(const struct pktspace *ps, const struct ir_packet *p, uint8_t *v
 	put(vals, &ps->oif, if_atom(ps, p->oif));
 	put(vals, &ps->helper, helper_atom(ps, p->ct_helper));
 	for (size_t k = 0; k < ps->nlim; k++) /* within every budget, as ir_eval takes it */
-		vals[var(&ps->limits, (int)k)] = 1;
+		vals[pks_var(&ps->limits, (int)k)] = 1;
 	put(vals, &ps->icmp, p->icmp_type < 0 || p->icmp_type > 255 ? 256 : (uint32_t)p->icmp_type);
 	put(vals, &ps->flags, p->tcp_flags);
 	put(vals, &ps->dport, p->dport);

@@ -27,6 +27,7 @@ struct pktspace {
 	size_t nlim;
 	BDD valid;            /* codes that stand for a packet (atoms in range, known hooks) */
 #define PKS_VALID_PARTS 5
+#define PKS_VALID_ICMP 4
 	BDD valid_part[PKS_VALID_PARTS]; /* its conjuncts, one per field: hook, iif, oif, helper,
 				   * icmp */
 	int nvars;
