@@ -17,6 +17,8 @@ struct compile_opts {
 	const char *const *incdirs; /* -I directories: includes not found next to the including file */
 	size_t nincdirs;
 	bool analyze;               /* the whole-policy analysis (lint.h): `pinhole check` only */
+	const struct ir_prefix *mgmt; /* with it, management networks besides the policy's own */
+	size_t nmgmt;               /* (`check --mgmt`) */
 };
 
 struct compilation {

@@ -113,6 +113,13 @@ struct lit_app {
 	struct ast_app *def;     /* NULL until resolve_lit_def */
 };
 
+/* A management network (`management from ADDRS;`): `pinhole check` warns (PH115) unless
+ * every address of it can open ssh to this host. Nothing is compiled from it. */
+struct mgmt_net {
+	struct ir_prefix p;
+	struct loc loc;          /* the address or define name in the statement */
+};
+
 struct resolved {
 	VEC(struct rrule) rules;
 	VEC(struct zone) zones;
@@ -127,6 +134,7 @@ struct resolved {
 	/* `negotiated static;`: every negotiated channel is its (scoped) static fallback, none
 	 * a pinholed channel */
 	bool negotiated_static;
+	VEC(struct mgmt_net) mgmt; /* of every `management` statement, in order */
 };
 
 /* `log unmatched;` without a limit logs at most this (docs/language.md, "Logging"). */
