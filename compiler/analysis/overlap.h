@@ -1,7 +1,8 @@
 /*
  * Which rules can match a packet in common with a given rule: an index on the fields most
- * rules pin to one value (hook, protocol, destination port). Rules whose keys cannot meet
- * are disjoint for certain, so the exact analysis (exact.c) asks its BDDs only about the
+ * rules pin to one value (hook, protocol, destination port), and within one such key on the
+ * source prefix of the rules that have exactly one (10,000 sources to one port). Rules
+ * whose keys or prefixes cannot meet are disjoint for certain, so the exact analysis (exact.c) asks its BDDs only about the
  * others, instead of about every rule of the policy for every statement (which made check
  * quadratic in the statements). Sound: it never leaves out a rule that can overlap.
  */
@@ -15,11 +16,13 @@
 
 struct ov_entry {
 	int hook, proto, dport; /* -1: not pinned to one value */
+	int sfam;               /* 0: no single source prefix; else IR_V4 or IR_V6, of src */
+	struct ir_prefix src;
 	size_t rule;
 };
 
 struct overlap {
-	struct ov_entry *v; /* sorted by (hook, proto, dport, rule) */
+	struct ov_entry *v; /* sorted by (hook, proto, dport, sfam, src address, src length) */
 	size_t n;
 };
 
