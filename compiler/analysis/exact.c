@@ -43,6 +43,7 @@ struct cands {
 	struct overlap ov;
 	size_t *by_stmt, *rules; /* statement s's rules: rules[by_stmt[s] .. by_stmt[s+1]) */
 	ov_rules v;
+	size_t of;               /* v holds statement `of`'s candidates (0: none yet) */
 };
 
 /* A bound on how many there are, without listing them. */
@@ -56,6 +57,9 @@ static size_t cands_count(const struct cands *c, size_t s)
 
 static const ov_rules *cands_of(struct cands *c, size_t s)
 {
+	if (c->of == s) /* the unneeded test asks twice */
+		return &c->v;
+	c->of = s;
 	c->v.n = 0;
 	for (size_t k = c->by_stmt[s]; k < c->by_stmt[s + 1]; k++)
 		overlap_query(&c->ov, &c->rs->rules.v[c->rules[k]], &c->v);
@@ -246,6 +250,7 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 static BDD decides(struct exact *x, const struct ir_ruleset *rs, size_t i, struct cands *cs,
 		   BDD *before, size_t *upto)
 {
+	cs->of = 0; /* v is this rule's now */
 	if (overlap_count(&cs->ov, &rs->rules.v[i]) > exact_few) {
 		for (; *upto < i; ++*upto)
 			if (x->match[*upto] != bddfalse)

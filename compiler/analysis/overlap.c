@@ -16,6 +16,7 @@ static void key(const struct ir_rule *r, struct ov_entry *e)
 	const struct ir_addrset *s = ir_rule_addrs(r, IR_M_SADDR);
 	e->sfam = s && s->n == 1 ? s->v[0].family : 0;
 	memset(&e->src, 0, sizeof(e->src));
+	memset(e->lens, 0, sizeof(e->lens));
 	if (e->sfam)
 		e->src = s->v[0];
 }
@@ -62,6 +63,15 @@ void overlap_build(struct overlap *o, const struct ir_ruleset *rs, const bool *w
 		o->v[o->n++].rule = i;
 	}
 	qsort(o->v, o->n, sizeof(*o->v), cmp_entry);
+	for (size_t a = 0, b; a < o->n; a = b) { /* each run of one key and family */
+		uint64_t lens[3] = {0, 0, 0};
+		const struct ov_entry *e = &o->v[a];
+		for (b = a; b < o->n && !cmp3(o->v[b].hook, o->v[b].proto, o->v[b].dport, e->hook,
+					       e->proto, e->dport) && o->v[b].sfam == e->sfam; b++)
+			lens[o->v[b].src.len / 64] |= (uint64_t)1 << (o->v[b].src.len % 64);
+		for (size_t k = a; k < b; k++)
+			memcpy(o->v[k].lens, lens, sizeof(lens));
+	}
 }
 
 /* The first entry not below (h, p, d); a p or d of INT_MIN/INT_MAX bounds a whole range. */
@@ -121,6 +131,8 @@ static void add_src(const struct overlap *o, size_t from, size_t to, const struc
 	size_t lo = lower_src(o, fam, to, p->family, p->addr, 0);
 	add_range(o, lo, lower_src(o, lo, to, p->family, a, 129), out, count);
 	for (int len = 0; len < p->len && fam < lo; len++) {
+		if (!(o->v[fam].lens[len / 64] & (uint64_t)1 << (len % 64)))
+			continue; /* no prefix of that length here */
 		memset(a, 0, 16);
 		memcpy(a, p->addr, (size_t)len / 8);
 		if (len % 8)

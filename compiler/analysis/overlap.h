@@ -18,6 +18,8 @@ struct ov_entry {
 	int hook, proto, dport; /* -1: not pinned to one value */
 	int sfam;               /* 0: no single source prefix; else IR_V4 or IR_V6, of src */
 	struct ir_prefix src;
+	uint64_t lens[3];       /* the prefix lengths (bit k: /k) of every entry with its key
+				 * and family: which ancestors of a prefix are worth looking up */
 	size_t rule;
 };
 
