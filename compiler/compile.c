@@ -52,7 +52,7 @@ static bool compile_loaded(bool ok, bool parsed, size_t first_src, const struct 
 	if (!expand_policy(&c->res, &c->ir, &c->diags))
 		return false;
 	if (o->analyze)
-		lint_policy(&c->res, &c->ir, &c->diags);
+		lint_policy(&c->res, &c->ir, o->mgmt, o->nmgmt, &c->diags);
 	return true;
 }
 

@@ -21,6 +21,8 @@ struct compile_opts {
 	 * own parts once it is expanded (resolved.consume), so the resolved rules and the IR of a
 	 * large policy are not all in memory at once. */
 	bool ir_only;
+	const struct ir_prefix *mgmt; /* with it, management networks besides the policy's own */
+	size_t nmgmt;               /* (`check --mgmt`) */
 };
 
 struct compilation {

@@ -36,6 +36,14 @@ struct ast_stmt *ast_stmt_negotiated(struct parse_ctx *ctx, char *word, const st
 	return ast_stmt_new(STMT_NEGOTIATED_STATIC);
 }
 
+struct ast_stmt *ast_stmt_management(ast_words *addrs)
+{
+	struct ast_stmt *s = ast_stmt_new(STMT_MANAGEMENT);
+	s->u.mgmt = *addrs;
+	*addrs = (ast_words){0};
+	return s;
+}
+
 struct ast_stmt *ast_stmt_define(char *name, const struct loc *loc, ast_words *addrs)
 {
 	struct ast_stmt *s = ast_stmt_new(STMT_DEFINE);

@@ -14,6 +14,7 @@ struct ast_stmt *ast_stmt_include(char *path, const struct loc *loc);
 /* `negotiated static;`: WORD must be "static" (an error at it otherwise). */
 struct ast_stmt *ast_stmt_negotiated(struct parse_ctx *ctx, char *word, const struct loc *loc);
 struct ast_stmt *ast_stmt_define(char *name, const struct loc *loc, ast_words *addrs);
+struct ast_stmt *ast_stmt_management(ast_words *addrs);
 struct ast_stmt *ast_stmt_zone(char *name, const struct loc *loc);
 void ast_zone_add_ifaces(struct ast_stmt *z, ast_words *ifaces);
 void ast_zone_add_addrs(struct ast_stmt *z, ast_words *addrs);

@@ -68,7 +68,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 %token FROM "from" TO "to" DEFINE "define" ESTABLISHED "established" ONLY "only"
 %token LOG "log" UNMATCHED "unmatched" INCLUDE "include" ZONE "zone"
 %token INTERFACE "interface" ADDRESS "address" APP "app" ALIAS "alias" SOURCE "source"
-%token USES "uses"
+%token USES "uses" MANAGEMENT "management"
 %token FLOW_KW "flow" ANY "any" TCP "tcp" UDP "udp" ICMP "icmp" SPORT "sport" DPORT "dport"
 %token SAME "same" TYPE "type" HELPER "helper" RELATED "related" NEGOTIATED "negotiated"
 %token BROADCAST "broadcast" FRAGMENTS "fragments" UNADDRESSED "unaddressed" RELAYED "relayed" ARROW "->" BIARROW "<->"
@@ -123,6 +123,7 @@ statement: rule ';'                 { ast_stmt_finish(ctx, $1, &@$); }
 	| LOG UNMATCHED log_opts ';' { ast_stmt_finish(ctx, ast_stmt_log_unmatched(&$3), &@$); }
 	| NEGOTIATED IDENT ';'      { ast_stmt_finish(ctx, ast_stmt_negotiated(ctx, $2, &@2), &@$); }
 	| INCLUDE STRING ';'        { ast_stmt_finish(ctx, ast_stmt_include($2, &@2), &@$); }
+	| MANAGEMENT FROM addrs ';' { ast_stmt_finish(ctx, ast_stmt_management(&$3), &@$); }
 	| error ';'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }
 	| error '}'                 { yyerrok; if (ctx->syntax_errors >= MAX_ERRORS) YYABORT; }
 	;

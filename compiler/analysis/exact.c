@@ -43,10 +43,23 @@ struct cands {
 	struct overlap ov;
 	size_t *by_stmt, *rules; /* statement s's rules: rules[by_stmt[s] .. by_stmt[s+1]) */
 	ov_rules v;
+	size_t of;               /* v holds statement `of`'s candidates (0: none yet) */
 };
+
+/* A bound on how many there are, without listing them. */
+static size_t cands_count(const struct cands *c, size_t s)
+{
+	size_t n = 0;
+	for (size_t k = c->by_stmt[s]; k < c->by_stmt[s + 1]; k++)
+		n += overlap_count(&c->ov, &c->rs->rules.v[c->rules[k]]);
+	return n;
+}
 
 static const ov_rules *cands_of(struct cands *c, size_t s)
 {
+	if (c->of == s) /* the unneeded test asks twice */
+		return &c->v;
+	c->of = s;
 	c->v.n = 0;
 	for (size_t k = c->by_stmt[s]; k < c->by_stmt[s + 1]; k++)
 		overlap_query(&c->ov, &c->rs->rules.v[c->rules[k]], &c->v);
@@ -78,41 +91,115 @@ static void decided_before(struct exact *x, const struct ir_ruleset *rs, struct 
 	s->cls = same ? EX_COVERED : EX_SHADOWED;
 }
 
+size_t exact_few = 32;
+
+/* Per action, the union of the matches of the rules from each rule on (`u[a][j]`: of rules
+ * j.. with action a), built the first time a statement has too many candidates to test
+ * them one by one. */
+struct suffix_unions {
+	bool built, need[3];
+	BDD *u[3];
+};
+
+static BDD *const *suffix_unions(struct exact *x, const struct ir_ruleset *rs, struct suffix_unions *su)
+{
+	if (su->built)
+		return su->u;
+	su->built = true;
+	for (int a = 0; a < 3; a++) {
+		su->u[a] = xcalloc(x->n + 2, sizeof(BDD));
+		su->u[a][x->n] = su->u[a][x->n + 1] = bdd_addref(bddfalse);
+		for (size_t j = x->n; j-- > 0;) {
+			if (!su->need[a]) {
+				su->u[a][j] = bdd_addref(bddfalse);
+				continue;
+			}
+			const struct ir_rule *r = &rs->rules.v[j];
+			su->u[a][j] = x->match[j] != bddfalse && act(r->action) == a
+				? pks_or(su->u[a][j + 1], x->match[j]) : bdd_addref(su->u[a][j + 1]);
+		}
+	}
+	return su->u;
+}
+
+static void suffix_unions_free(struct exact *x, struct suffix_unions *su)
+{
+	for (int a = 0; su->built && a < 3; a++) {
+		for (size_t j = 0; j <= x->n; j++)
+			bdd_delref(su->u[a][j]);
+		free(su->u[a]);
+	}
+}
+
+/* The cheap test of needed(): for a drop, does a rule after `first` with another verdict
+ * match any of `rem`; for an accept or reject, does some of `rem` meet no rule after
+ * `first` with its verdict. Over the statement's candidates when they are few (the others
+ * are disjoint from it), else over the suffix unions. */
+static bool precheck(struct exact *x, const struct ir_ruleset *rs, BDD rem, int a, size_t first,
+		     int stmt_no, struct cands *cs, struct suffix_unions *su)
+{
+	if (cands_count(cs, (size_t)stmt_no) > exact_few) {
+		BDD *const *u = suffix_unions(x, rs, su);
+		if (a == 1) {
+			bool other = false;
+			for (int b = 0; b < 3 && !other; b++) {
+				if (b == a)
+					continue;
+				BDD t = pks_and(rem, u[b][first + 1]);
+				other = t != bddfalse;
+				bdd_delref(t);
+			}
+			return other;
+		}
+		BDD left = pks_diff(rem, u[a][first + 1]);
+		bool stuck = left != bddfalse;
+		bdd_delref(left);
+		return stuck;
+	}
+	const ov_rules *cand = cands_of(cs, (size_t)stmt_no);
+	BDD left = bdd_addref(rem);
+	bool other = false;
+	for (size_t c = 0; c < cand->n && !other && left != bddfalse; c++) {
+		size_t j = cand->v[c];
+		if (j <= first || x->match[j] == bddfalse)
+			continue;
+		bool same = act(rs->rules.v[j].action) == a;
+		if (a == 1 && !same) {
+			exact_pair_tests++;
+			BDD t = pks_and(rem, x->match[j]);
+			other = t != bddfalse;
+			bdd_delref(t);
+		} else if (a != 1 && same) {
+			exact_pair_tests++;
+			pks_set(&left, pks_diff(left, x->match[j]));
+		}
+	}
+	bool stuck = left != bddfalse;
+	bdd_delref(left);
+	return a == 1 ? other : stuck;
+}
+
 /* A statement that decides packets: would every one of them get the same verdict from the
  * first other rule that matches it (or the default drop)? Those packets match no rule
- * before the statement's first rule, so that is the first such rule after it. `u[a][j]`:
- * the union of the matches of rules j.. with action a. */
+ * before the statement's first rule, so that is the first such rule after it. */
 static void needed(struct exact *x, const struct ir_ruleset *rs, struct exact_stmt *s, int stmt_no,
-		   size_t first, BDD *const u[3], struct cands *cs)
+		   size_t first, struct suffix_unions *su, struct cands *cs)
 {
 	int a = act(s->action);
 	BDD rem = bdd_addref(s->eff);
 	s->cls = EX_LIVE;
 	/* A cheap test first: no other action after it can take any of them, or (for a
 	 * verdict the default does not give) some of them meet no rule of its action at all. */
-	if (s->action == IR_DROP) {
-		bool other = false;
-		for (int b = 0; b < 3 && !other; b++) {
-			if (b == a)
-				continue;
-			BDD t = pks_and(rem, u[b][first + 1]);
-			other = t != bddfalse;
-			bdd_delref(t);
-		}
-		if (!other) {
-			s->cls = EX_UNNEEDED;
-			s->by_default = true;
-			bdd_delref(rem);
-			return;
-		}
-	} else {
-		BDD left = pks_diff(rem, u[a][first + 1]);
-		bool stuck = left != bddfalse;
-		bdd_delref(left);
-		if (stuck) {
-			bdd_delref(rem);
-			return;
-		}
+	bool pre = precheck(x, rs, rem, a, first, stmt_no, cs, su);
+	if (s->action == IR_DROP && !pre) {
+		s->cls = EX_UNNEEDED;
+		s->by_default = true;
+		bdd_delref(rem);
+		return;
+	}
+	if (s->action != IR_DROP && pre) {
+		bdd_delref(rem);
+		return;
 	}
 	const ov_rules *cand = cands_of(cs, (size_t)stmt_no);
 	for (size_t c = 0; c < cand->n && rem != bddfalse; c++) {
@@ -157,6 +244,33 @@ bool exact_analyze(struct exact *x, const struct ir_ruleset *rs, size_t nstmt)
 	return true;
 }
 
+/* What rule i decides: what it matches and no rule before it matched. Its candidates in
+ * the overlap index are the only earlier rules that can match any of it; when they are many,
+ * the union of every earlier rule's match (`before`, grown as far as asked) answers. */
+static BDD decides(struct exact *x, const struct ir_ruleset *rs, size_t i, struct cands *cs,
+		   BDD *before, size_t *upto)
+{
+	cs->of = 0; /* v is this rule's now */
+	if (overlap_count(&cs->ov, &rs->rules.v[i]) > exact_few) {
+		for (; *upto < i; ++*upto)
+			if (x->match[*upto] != bddfalse)
+				pks_set(before, pks_or(*before, x->match[*upto]));
+		return pks_diff(x->match[i], *before);
+	}
+	cs->v.n = 0;
+	overlap_query(&cs->ov, &rs->rules.v[i], &cs->v);
+	size_t k = 0;
+	for (size_t c = 0; c < cs->v.n; c++)
+		if (cs->v.v[c] < i && x->match[cs->v.v[c]] != bddfalse)
+			cs->v.v[k++] = cs->v.v[c];
+	cs->v.n = k;
+	overlap_sort(&cs->v);
+	BDD e = bdd_addref(x->match[i]);
+	for (size_t c = 0; c < cs->v.n && e != bddfalse; c++)
+		pks_set(&e, pks_diff(e, x->match[cs->v.v[c]]));
+	return e;
+}
+
 void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct ir_ruleset *rs,
 		      size_t nstmt)
 {
@@ -169,19 +283,25 @@ void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct i
 	x->st = xcalloc(nstmt + 1, sizeof(*x->st));
 	for (size_t s = 0; s < nstmt; s++)
 		x->st[s].space = x->st[s].eff = bdd_addref(bddfalse);
-	/* Forward: what each rule decides; `rest` is what no rule before it matched (of the
-	 * codes that stand for a packet: everything decided is within `valid`). */
-	BDD rest = bdd_addref(x->ps.valid), builtin = bdd_addref(bddfalse);
+	bool *want = xcalloc(x->n + 1, sizeof(bool));
+	struct cands cs = {.rs = rs, .by_stmt = xcalloc(nstmt + 2, sizeof(size_t)),
+			   .rules = xcalloc(x->n + 1, sizeof(size_t))};
+	for (size_t i = 0; i < x->n; i++)
+		want[i] = exact_deciding(&rs->rules.v[i]);
+	overlap_build(&cs.ov, rs, want);
+	/* Forward: what each rule matches (within `valid`, the codes that stand for a packet)
+	 * and what it decides. */
+	BDD before = bdd_addref(bddfalse), builtin = bdd_addref(bddfalse);
+	size_t upto = 0;
 	size_t *first = xcalloc(nstmt + 1, sizeof(size_t)), *last = xcalloc(nstmt + 1, sizeof(size_t));
 	bool *mixed = xcalloc(nstmt + 1, sizeof(bool)), *seen = xcalloc(nstmt + 1, sizeof(bool));
 	for (size_t i = 0; i < x->n; i++) {
 		const struct ir_rule *r = &rs->rules.v[i];
 		x->match[i] = x->eff[i] = bddfalse;
-		if (!exact_deciding(r))
+		if (!want[i])
 			continue;
 		x->match[i] = pks_rule(&x->ps, r);
-		x->eff[i] = pks_and(x->match[i], rest);
-		pks_set(&rest, pks_diff(rest, x->match[i]));
+		x->eff[i] = decides(x, rs, i, &cs, &before, &upto);
 		int s = r->origin.stmt_no;
 		if (s <= 0 || (size_t)s > nstmt) {
 			pks_set(&builtin, pks_or(builtin, x->eff[i]));
@@ -199,44 +319,25 @@ void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct i
 		pks_set(&st->space, pks_or(st->space, x->match[i]));
 		pks_set(&st->eff, pks_or(st->eff, x->eff[i]));
 	}
-	bdd_delref(rest);
+	bdd_delref(before);
 	/* What built-in rules (loopback, established, invalid) decide is no statement's business:
 	 * a statement's space is what it matches outside of that. */
-	for (size_t s = 0; s < nstmt; s++) {
+	for (size_t s = 0; s < nstmt; s++)
 		pks_set(&x->st[s].space, pks_diff(x->st[s].space, builtin));
-		pks_set(&x->st[s].space, pks_and(x->st[s].space, x->ps.valid));
-	}
 	bdd_delref(builtin);
-	/* Backward: per action, the union of the matches from each rule on. A drop statement
-	 * asks about the other verdicts, an accept or reject one about its own; none asks about
-	 * drops. */
-	bool need[3] = {false, false, false};
+	/* Backward, for the statements with many candidates: per action, the union of the
+	 * matches from each rule on. A drop statement asks about the other verdicts, an accept
+	 * or reject one about its own; none asks about drops. */
+	struct suffix_unions su = {0};
 	for (size_t s = 1; s <= nstmt; s++) {
 		if (!seen[s] || mixed[s] || x->st[s - 1].eff == bddfalse)
 			continue;
 		int a = act(x->st[s - 1].action);
 		if (a == 1)
-			need[0] = need[2] = true;
+			su.need[0] = su.need[2] = true;
 		else
-			need[a] = true;
+			su.need[a] = true;
 	}
-	BDD *u[3];
-	for (int a = 0; a < 3; a++) {
-		u[a] = xcalloc(x->n + 2, sizeof(BDD));
-		u[a][x->n] = u[a][x->n + 1] = bdd_addref(bddfalse);
-		for (size_t j = x->n; j-- > 0;) {
-			if (!need[a]) {
-				u[a][j] = bdd_addref(bddfalse);
-				continue;
-			}
-			const struct ir_rule *r = &rs->rules.v[j];
-			u[a][j] = x->match[j] != bddfalse && act(r->action) == a
-				? pks_or(u[a][j + 1], x->match[j]) : bdd_addref(u[a][j + 1]);
-		}
-	}
-	bool *want = xcalloc(x->n + 1, sizeof(bool));
-	struct cands cs = {.rs = rs, .by_stmt = xcalloc(nstmt + 2, sizeof(size_t)),
-			   .rules = xcalloc(x->n + 1, sizeof(size_t))};
 	for (size_t i = 0; i < x->n; i++) {
 		want[i] = x->match[i] != bddfalse;
 		int t = rs->rules.v[i].origin.stmt_no;
@@ -250,7 +351,6 @@ void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct i
 		if (want[i] && t > 0 && (size_t)t <= nstmt)
 			cs.rules[--cs.by_stmt[t]] = i;
 	}
-	overlap_build(&cs.ov, rs, want);
 	free(want);
 	for (size_t s = 1; s <= nstmt; s++) {
 		struct exact_stmt *st = &x->st[s - 1];
@@ -259,17 +359,13 @@ void exact_analyze_in(struct exact *x, const struct pktspace *ps, const struct i
 		else if (st->eff == bddfalse)
 			decided_before(x, rs, st, last[s], cands_of(&cs, s));
 		else
-			needed(x, rs, st, (int)s, first[s], u, &cs);
+			needed(x, rs, st, (int)s, first[s], &su, &cs);
 	}
 	VEC_FREE(cs.v);
 	overlap_free(&cs.ov);
 	free(cs.by_stmt);
 	free(cs.rules);
-	for (int a = 0; a < 3; a++) {
-		for (size_t j = 0; j <= x->n; j++)
-			bdd_delref(u[a][j]);
-		free(u[a]);
-	}
+	suffix_unions_free(x, &su);
 	free(first);
 	free(last);
 	free(mixed);

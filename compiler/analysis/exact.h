@@ -56,6 +56,10 @@ void exact_free(struct exact *x);
  * analysis of the process: `check -v` prints it, and tests/check guards it against growing
  * quadratically with the statements. */
 extern unsigned long exact_pair_tests;
+/* Candidates from the overlap index (overlap.h) up to which a rule or statement is tested
+ * against them one by one; beyond, against a union over the whole policy. Either way the
+ * result is the same: tests set 0 to take the unions' path everywhere. */
+extern size_t exact_few;
 /* A set of packets as the filter hooks see them (after a port forward's DNAT) turned into
  * the packets as they arrive (exact_nat.c): a connection's first packet that a DNAT rule of
  * `rs` rewrites is in the result when its rewritten form is in `filtered`; any other packet

@@ -236,9 +236,11 @@ static void lint_statements(const struct resolved *res, const struct ir_ruleset 
 	}
 }
 
-void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d)
+void lint_policy(const struct resolved *res, const struct ir_ruleset *ir,
+		 const struct ir_prefix *extra, size_t nextra, struct diags *d)
 {
-	if (!res->rules.n)
+	bool mgmt = res->mgmt.n || nextra; /* a policy of no rules still locks them out */
+	if (!res->rules.n && !mgmt)
 		return;
 	for (size_t i = 0; i < res->rules.n; i++)
 		if (res->rules.v[i].action == ACT_ALLOW)
@@ -248,8 +250,12 @@ void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct
 		return;
 	struct natview nv;
 	natview_build(&nv, &x, ir);
-	lint_statements(res, ir, &x, &nv, d);
-	lint_exposure(res, ir, &x, &nv, d);
+	if (res->rules.n) {
+		lint_statements(res, ir, &x, &nv, d);
+		lint_exposure(res, ir, &x, &nv, d);
+	}
+	if (mgmt)
+		lint_mgmt(&x, res, ir, extra, nextra, d);
 	natview_free(&nv);
 	exact_free(&x);
 }

@@ -25,11 +25,14 @@ bool lint_forward(const struct resolved *res, const struct ir_ruleset *ir, const
 bool lint_source_nat(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
 		     const struct natview *nv, size_t index, struct diags *d);
 
-/* PH115: the management networks `mgmt` (check --mgmt) must reach ssh on this host
- * (lint_mgmt.c). */
-void lint_mgmt(const struct ir_ruleset *ir, size_t nstmt, const struct ir_prefix *mgmt, size_t n,
-	       struct diags *d);
+/* PH115: the management networks, the policy's own (`management from ADDRS;`, reported at
+ * their statement) and `extra` (check --mgmt, reported without a place), must reach ssh on
+ * this host (lint_mgmt.c). A network given both ways is tested once. */
+void lint_mgmt(const struct exact *x, const struct resolved *res, const struct ir_ruleset *ir,
+	       const struct ir_prefix *extra, size_t nextra, struct diags *d);
 
-void lint_policy(const struct resolved *res, const struct ir_ruleset *ir, struct diags *d);
+/* Every whole-policy check, on one exact analysis; `extra` as for lint_mgmt. */
+void lint_policy(const struct resolved *res, const struct ir_ruleset *ir,
+		 const struct ir_prefix *extra, size_t nextra, struct diags *d);
 
 #endif

@@ -51,32 +51,40 @@ static int by_app_cmp(const void *a, const void *b)
 static void parity_of(const struct resolved *res, const struct ir_ruleset *ir, const struct exact *x,
 		      const struct by_app *v, size_t n, BDD v6, const bool fams[2], struct diags *d)
 {
-	BDD acc = bdd_addref(bddfalse);
-	bool by_addrs = true;
+	bool by_addrs = true, any4 = false, any6 = false;
 	int first_line = 0;
 	const struct loc *at = NULL;
 	for (size_t k = 0; k < n; k++) {
 		const struct ir_rule *q = &ir->rules.v[v[k].rule];
 		if ((q->family != IR_ANY && !has_addrs(q)) || has_slash0(q))
 			by_addrs = false;
-		if (x->eff[v[k].rule] == bddfalse)
+		BDD e = x->eff[v[k].rule];
+		if (e == bddfalse)
 			continue;
 		if (!at) {
 			at = &res->rules.v[q->origin.stmt_no - 1].loc;
 			first_line = q->origin.line;
 		}
-		pks_set(&acc, pks_or(acc, x->eff[v[k].rule]));
+		/* each rule's part of each family, not the union of all: the family bit is near
+		 * the top of the order, so each test stops there */
+		BDD t;
+		if (!any6) {
+			t = pks_and(e, v6);
+			any6 = t != bddfalse;
+			bdd_delref(t);
+		}
+		if (!any4) {
+			t = pks_diff(e, v6);
+			any4 = t != bddfalse;
+			bdd_delref(t);
+		}
 	}
-	BDD a6 = pks_and(acc, v6), a4 = pks_diff(acc, v6);
-	bool only4 = a4 != bddfalse && a6 == bddfalse, only6 = a6 != bddfalse && a4 == bddfalse;
+	bool only4 = any4 && !any6, only6 = any6 && !any4;
 	if (at && by_addrs && ((only4 && fams[1]) || (only6 && fams[0])))
 		diag_warning_id(d, DIAG_W_FAMILY_PARITY, at, "'%s' is allowed over %s only: the "
 				"address lists of its statements (from line %d) hold no %s address, "
 				"so its %s traffic is dropped", v[0].app, only4 ? "IPv4" : "IPv6", first_line,
 				only4 ? "IPv6" : "IPv4", only4 ? "IPv6" : "IPv4");
-	bdd_delref(a6);
-	bdd_delref(a4);
-	bdd_delref(acc);
 }
 
 static void family_parity(const struct resolved *res, const struct ir_ruleset *ir,

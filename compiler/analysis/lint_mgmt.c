@@ -1,8 +1,8 @@
 /*
- * PH115 management lockout (`pinhole check --mgmt PREFIX`): every address of a declared
- * management network must be able to open ssh (tcp/22) to this host, on any interface it
- * may arrive by. Exact: the blocked part of that space, with a witness packet and the line
- * (or the default policy) that drops it, from the evaluator.
+ * PH115 management lockout (`management from ADDRS;` in the policy, `pinhole check --mgmt
+ * PREFIX`): every address of a management network must be able to open ssh (tcp/22) to this
+ * host, on any interface it may arrive by. Exact: the blocked part of that space, with a
+ * witness packet and the line (or the default policy) that drops it, from the evaluator.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,58 +11,77 @@
 #include "lint.h"
 #include "packet.h"
 
-void lint_mgmt(const struct ir_ruleset *ir, size_t nstmt, const struct ir_prefix *mgmt, size_t n,
-	       struct diags *d)
+/* A new ssh connection in, on some interface (not none), first fragment, no DNAT. */
+static BDD ssh_in(const struct pktspace *ps)
 {
-	struct exact x;
-	if (!n || !exact_analyze(&x, ir, nstmt))
-		return;
-	BDD acc = bdd_addref(bddfalse);
-	for (size_t i = 0; i < x.n; i++)
-		if (ir->rules.v[i].action == IR_ACCEPT && x.eff[i] != bddfalse)
-			pks_set(&acc, pks_or(acc, x.eff[i]));
-	/* a new ssh connection in, on some interface (not none), first fragment, no DNAT */
-	BDD q = pks_eq(&x.ps, &x.ps.hook, IR_INPUT);
-	BDD t = pks_eq(&x.ps, &x.ps.proto, IR_TCP);
+	BDD q = pks_eq(ps, &ps->hook, IR_INPUT);
+	BDD t = pks_eq(ps, &ps->proto, IR_TCP);
 	pks_set(&q, pks_and(q, t));
 	bdd_delref(t);
-	t = pks_eq(&x.ps, &x.ps.dport, 22);
+	t = pks_eq(ps, &ps->dport, 22);
 	pks_set(&q, pks_and(q, t));
 	bdd_delref(t);
-	t = pks_eq(&x.ps, &x.ps.ct, 0); /* CT_NEW */
+	t = pks_eq(ps, &ps->ct, 0); /* CT_NEW */
 	pks_set(&q, pks_and(q, t));
 	bdd_delref(t);
-	t = pks_eq(&x.ps, &x.ps.iif, 0); /* no interface: not a packet that comes in */
+	t = pks_eq(ps, &ps->iif, 0); /* no interface: not a packet that comes in */
 	pks_set(&q, pks_diff(q, t));
 	bdd_delref(t);
-	pks_set(&q, pks_and(q, bdd_nithvar(x.ps.frag.first)));
-	pks_set(&q, pks_and(q, bdd_nithvar(x.ps.dnat.first)));
-	pks_set(&q, pks_and(q, bdd_nithvar(x.ps.local.first)));
-	pks_set(&q, pks_and(q, x.ps.valid));
-	for (size_t k = 0; k < n; k++) {
-		BDD from = pks_prefix(&x.ps, &x.ps.saddr, &mgmt[k]);
-		BDD want = pks_and(q, from);
-		BDD blocked = pks_diff(want, acc);
-		struct ir_packet w;
-		if (pks_witness(&x.ps, blocked, &w)) {
-			char net[64];
-			ir_prefix_format(&mgmt[k], net, sizeof(net));
-			char *desc = packet_describe(&w);
-			struct ir_verdict v = ir_eval(ir, &w);
-			char *by = v.rule && v.rule->origin.stmt_no ? xasprintf("line %d", v.rule->origin.line)
-				   : v.rule ? xasprintf("the built-in '%s' rule", v.rule->origin.builtin)
-				   : xstrdup("the default policy");
-			diag_warning_id(d, DIAG_W_MGMT_LOCKOUT, NULL, "the management network %s cannot "
-					"always reach ssh (tcp/22) on this host: e.g. %s is %s by %s", net, desc,
-					v.action == IR_REJECT ? "rejected" : "dropped", by);
-			free(by);
-			free(desc);
-		}
-		bdd_delref(blocked);
-		bdd_delref(want);
-		bdd_delref(from);
+	pks_set(&q, pks_and(q, bdd_nithvar(ps->frag.first)));
+	pks_set(&q, pks_and(q, bdd_nithvar(ps->dnat.first)));
+	pks_set(&q, pks_and(q, bdd_nithvar(ps->local.first)));
+	pks_set(&q, pks_and(q, ps->valid));
+	return q;
+}
+
+static void one_net(const struct exact *x, const struct ir_ruleset *ir, BDD q, BDD acc,
+		    const struct ir_prefix *net, const struct loc *at, struct diags *d)
+{
+	BDD from = pks_prefix(&x->ps, &x->ps.saddr, net);
+	BDD want = pks_and(q, from);
+	BDD blocked = pks_diff(want, acc);
+	struct ir_packet w;
+	if (pks_witness(&x->ps, blocked, &w)) {
+		char text[64];
+		ir_prefix_format(net, text, sizeof(text));
+		char *desc = packet_describe(&w);
+		struct ir_verdict v = ir_eval(ir, &w);
+		char *by = v.rule && v.rule->origin.stmt_no ? xasprintf("line %d", v.rule->origin.line)
+			   : v.rule ? xasprintf("the built-in '%s' rule", v.rule->origin.builtin)
+			   : xstrdup("the default policy");
+		diag_warning_id(d, DIAG_W_MGMT_LOCKOUT, at, "the management network %s cannot "
+				"always reach ssh (tcp/22) on this host: e.g. %s is %s by %s", text, desc,
+				v.action == IR_REJECT ? "rejected" : "dropped", by);
+		free(by);
+		free(desc);
+	}
+	bdd_delref(blocked);
+	bdd_delref(want);
+	bdd_delref(from);
+}
+
+static bool same_prefix(const struct ir_prefix *a, const struct ir_prefix *b)
+{
+	return a->family == b->family && a->len == b->len && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+void lint_mgmt(const struct exact *x, const struct resolved *res, const struct ir_ruleset *ir,
+	       const struct ir_prefix *extra, size_t nextra, struct diags *d)
+{
+	BDD acc = bdd_addref(bddfalse);
+	for (size_t i = 0; i < x->n; i++)
+		if (ir->rules.v[i].action == IR_ACCEPT && x->eff[i] != bddfalse)
+			pks_set(&acc, pks_or(acc, x->eff[i]));
+	BDD q = ssh_in(&x->ps);
+	for (size_t k = 0; k < res->mgmt.n; k++)
+		one_net(x, ir, q, acc, &res->mgmt.v[k].p, &res->mgmt.v[k].loc, d);
+	for (size_t k = 0; k < nextra; k++) {
+		bool declared = false;
+		for (size_t j = 0; j < res->mgmt.n && !declared; j++)
+			declared = same_prefix(&extra[k], &res->mgmt.v[j].p);
+		if (!declared)
+			one_net(x, ir, q, acc, &extra[k], NULL, d);
 	}
 	bdd_delref(q);
 	bdd_delref(acc);
-	exact_free(&x);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pktspace.h"
+#include "pktspace_int.h"
 
 #define OTHER_NAME "?" /* a name no rule names (interface names hold no "?"): "eth?" is any
 			  * eth name no rule names */
@@ -16,17 +17,20 @@ void pks_set(BDD *acc, BDD v)
 
 BDD pks_and(BDD a, BDD b) { return bdd_addref(bdd_and(a, b)); }
 BDD pks_or(BDD a, BDD b) { return bdd_addref(bdd_or(a, b)); }
-BDD pks_diff(BDD a, BDD b) { return bdd_addref(bdd_apply(a, b, bddop_diff)); }
+/* Not bdd_apply(a, b, bddop_diff): BuDDy's apply stops early for and/or only, so a diff
+ * walks all of `a` wherever b is false, which made the running difference of
+ * exact_analyze_in quadratic. ite(b, 0, a) stops as soon as b is constant or a is false. */
+BDD pks_diff(BDD a, BDD b) { return bdd_addref(bdd_ite(b, bddfalse, a)); }
 
 /* Variable k of a field, k = 0 its most significant bit. */
-static int var(const struct pks_field *f, int k)
+int pks_var(const struct pks_field *f, int k)
 {
 	return f->first + k;
 }
 
-static BDD bit(const struct pks_field *f, int k, bool one)
+BDD pks_bit(const struct pks_field *f, int k, bool one)
 {
-	return one ? bdd_ithvar(var(f, k)) : bdd_nithvar(var(f, k));
+	return one ? bdd_ithvar(pks_var(f, k)) : bdd_nithvar(pks_var(f, k));
 }
 
 BDD pks_eq(const struct pktspace *ps, const struct pks_field *f, uint32_t v)
@@ -34,7 +38,7 @@ BDD pks_eq(const struct pktspace *ps, const struct pks_field *f, uint32_t v)
 	(void)ps;
 	BDD r = bdd_addref(bddtrue);
 	for (int k = f->bits - 1; k >= 0; k--) /* bottom up: small intermediate BDDs */
-		pks_set(&r, pks_and(r, bit(f, k, (v >> (f->bits - 1 - k)) & 1)));
+		pks_set(&r, pks_and(r, pks_bit(f, k, (v >> (f->bits - 1 - k)) & 1)));
 	return r;
 }
 
@@ -45,7 +49,7 @@ static BDD cmp(const struct pks_field *f, uint32_t v, bool le)
 	for (int i = 0; i < f->bits; i++) {
 		int k = f->bits - 1 - i;
 		bool one = (v >> i) & 1;
-		BDD x = bdd_ithvar(var(f, k)), nx = bdd_nithvar(var(f, k));
+		BDD x = bdd_ithvar(pks_var(f, k)), nx = bdd_nithvar(pks_var(f, k));
 		if (le)
 			pks_set(&r, one ? pks_or(nx, r) : pks_and(nx, r));
 		else
@@ -65,11 +69,11 @@ BDD pks_range(const struct pktspace *ps, const struct pks_field *f, uint32_t lo,
 }
 
 /* The top `len` bits of an address field equal those of addr. */
-static BDD prefix_bdd(const struct pks_field *f, const uint8_t *addr, int len)
+BDD pks_prefix_bits(const struct pks_field *f, const uint8_t *addr, int len)
 {
 	BDD r = bdd_addref(bddtrue);
 	for (int k = len - 1; k >= 0; k--)
-		pks_set(&r, pks_and(r, bit(f, k, (addr[k / 8] >> (7 - k % 8)) & 1)));
+		pks_set(&r, pks_and(r, pks_bit(f, k, (addr[k / 8] >> (7 - k % 8)) & 1)));
 	return r;
 }
 
@@ -204,19 +208,30 @@ bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs)
 	bdd_setcacheratio(8);
 	bdd_setvarnum(ps->nvars);
 	ps->valid = bdd_addref(bddtrue);
-	BDD c[5] = {below(ps, &ps->hook, IR_HOOK_COUNT), below(ps, &ps->iif, (uint32_t)ps->ifs.n),
-		    below(ps, &ps->oif, (uint32_t)ps->ifs.n), below(ps, &ps->helper, (uint32_t)ps->helpers.n),
-		    below(ps, &ps->icmp, 257)};
-	for (int i = 0; i < 5; i++) {
-		pks_set(&ps->valid, pks_and(ps->valid, c[i]));
-		bdd_delref(c[i]);
-	}
+	BDD *c = ps->valid_part;
+	c[0] = below(ps, &ps->hook, IR_HOOK_COUNT);
+	c[1] = below(ps, &ps->iif, (uint32_t)ps->ifs.n);
+	c[2] = below(ps, &ps->oif, (uint32_t)ps->ifs.n);
+	c[3] = below(ps, &ps->helper, (uint32_t)ps->helpers.n);
+	c[4] = below(ps, &ps->icmp, 257);
+	for (int i = PKS_VALID_PARTS; i-- > 0;)
+		pks_set(&ps->valid, pks_and(c[i], ps->valid));
 	return true;
 }
+
+struct pks_stats pks_stats;
 
 void pks_done(struct pktspace *ps)
 {
 	bdd_delref(ps->valid);
+	for (int i = 0; i < PKS_VALID_PARTS; i++)
+		bdd_delref(ps->valid_part[i]);
+	bddStat st;
+	bdd_stats(&st);
+	pks_stats.nodes_made += st.produced;
+	pks_stats.gcs += st.gbcnum;
+	if (st.nodenum > pks_stats.table_peak)
+		pks_stats.table_peak = st.nodenum;
 	bdd_done();
 	for (size_t i = 0; i < ps->ifs.n; i++)
 		free(ps->ifs.v[i]);
@@ -257,13 +272,13 @@ static BDD ifs_bdd(const struct pktspace *ps, const struct pks_field *f, const s
 
 BDD pks_prefix(const struct pktspace *ps, const struct pks_field *f, const struct ir_prefix *p)
 {
-	BDD a = prefix_bdd(f, p->addr, p->len);
-	BDD r = pks_and(a, bit(&ps->family, 0, p->family == IR_V6));
+	BDD a = pks_prefix_bits(f, p->addr, p->len);
+	BDD r = pks_and(a, pks_bit(&ps->family, 0, p->family == IR_V6));
 	bdd_delref(a);
 	return r;
 }
 
-static BDD addrs_bdd(const struct pktspace *ps, const struct pks_field *f, const struct ir_addrset *s)
+BDD pks_addrs(const struct pktspace *ps, const struct pks_field *f, const struct ir_addrset *s)
 {
 	if (!s->n)
 		return bdd_addref(bddtrue);
@@ -276,7 +291,7 @@ static BDD addrs_bdd(const struct pktspace *ps, const struct pks_field *f, const
 	return r;
 }
 
-static BDD ports_bdd(const struct pktspace *ps, const struct pks_field *f, const struct ir_portset *s)
+BDD pks_ports(const struct pktspace *ps, const struct pks_field *f, const struct ir_portset *s)
 {
 	if (!s->n)
 		return bdd_addref(bddtrue);
@@ -293,7 +308,7 @@ static BDD set_var(const struct pktspace *ps, const struct ir_setref *s)
 {
 	for (size_t k = 0; k < ps->setv.n; k++)
 		if (!strcmp(ps->setv.v[k].name, s->name) && ps->setv.v[k].src == s->src)
-			return bdd_addref(bdd_ithvar(var(&ps->sets, (int)k)));
+			return bdd_addref(bdd_ithvar(pks_var(&ps->sets, (int)k)));
 	return bdd_addref(bddfalse); /* not collected: cannot happen for a rule of the ruleset */
 }
 
@@ -301,14 +316,14 @@ static BDD limit_var(const struct pktspace *ps, const struct ir_match *m)
 {
 	for (size_t k = 0; k < ps->nlim; k++)
 		if (ps->limv[k] == m)
-			return bdd_addref(bdd_ithvar(var(&ps->limits, (int)k)));
+			return bdd_addref(bdd_ithvar(pks_var(&ps->limits, (int)k)));
 	return bdd_addref(bddfalse); /* not collected: cannot happen for a rule of the ruleset */
 }
 
-/* The packets one match lets through; transport fields need a first fragment. */
-static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
+/* The packets one match lets through (pktspace_int.h). */
+BDD pks_match(const struct pktspace *ps, const struct ir_match *m)
 {
-	BDD nofrag = bdd_nithvar(var(&ps->frag, 0));
+	BDD nofrag = bdd_nithvar(pks_var(&ps->frag, 0));
 	BDD r = bddfalse, t;
 	switch (m->kind) {
 	case IR_M_IIF:
@@ -316,28 +331,28 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 	case IR_M_OIF:
 		return ifs_bdd(ps, &ps->oif, &m->u.ifs);
 	case IR_M_SADDR:
-		return addrs_bdd(ps, &ps->saddr, &m->u.addrs);
+		return pks_addrs(ps, &ps->saddr, &m->u.addrs);
 	case IR_M_DADDR:
-		return addrs_bdd(ps, &ps->daddr, &m->u.addrs);
+		return pks_addrs(ps, &ps->daddr, &m->u.addrs);
 	case IR_M_DADDR_LOCAL:
-		return bdd_addref(bdd_ithvar(var(&ps->local, 0)));
+		return bdd_addref(bdd_ithvar(pks_var(&ps->local, 0)));
 	case IR_M_IN_SET:
 		return m->u.set.name ? set_var(ps, &m->u.set) : bdd_addref(bddtrue);
 	case IR_M_FRAGMENT:
-		return bdd_addref(bdd_ithvar(var(&ps->frag, 0)));
+		return bdd_addref(bdd_ithvar(pks_var(&ps->frag, 0)));
 	case IR_M_L4PROTO:
 		return pks_eq(ps, &ps->proto, m->u.proto);
 	case IR_M_SPORT:
 	case IR_M_DPORT:
-		t = ports_bdd(ps, m->kind == IR_M_SPORT ? &ps->sport : &ps->dport, &m->u.ports);
+		t = pks_ports(ps, m->kind == IR_M_SPORT ? &ps->sport : &ps->dport, &m->u.ports);
 		r = pks_and(t, nofrag);
 		bdd_delref(t);
 		return r;
 	case IR_M_SAME_PORT:
-		r = ports_bdd(ps, &ps->sport, &m->u.ports);
+		r = pks_ports(ps, &ps->sport, &m->u.ports);
 		pks_set(&r, pks_and(r, nofrag));
 		for (int k = 15; k >= 0; k--) {
-			t = bdd_addref(bdd_biimp(bdd_ithvar(var(&ps->sport, k)), bdd_ithvar(var(&ps->dport, k))));
+			t = bdd_addref(bdd_biimp(bdd_ithvar(pks_var(&ps->sport, k)), bdd_ithvar(pks_var(&ps->dport, k))));
 			pks_set(&r, pks_and(r, t));
 			bdd_delref(t);
 		}
@@ -348,13 +363,13 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 		r = bdd_addref(nofrag);
 		for (int b = 0; b < 8; b++)
 			if (m->u.flags.mask & (1 << b))
-				pks_set(&r, pks_and(r, bit(&ps->flags, 7 - b, (m->u.flags.cmp >> b) & 1)));
+				pks_set(&r, pks_and(r, pks_bit(&ps->flags, 7 - b, (m->u.flags.cmp >> b) & 1)));
 		return r;
 	case IR_M_TCP_FLAGS_ANY:
 		r = bdd_addref(bddfalse);
 		for (int b = 0; b < 8; b++)
 			if (m->u.flags.mask & (1 << b))
-				pks_set(&r, pks_or(r, bit(&ps->flags, 7 - b, true)));
+				pks_set(&r, pks_or(r, pks_bit(&ps->flags, 7 - b, true)));
 		pks_set(&r, pks_and(r, nofrag));
 		return r;
 	case IR_M_ICMP_TYPE:
@@ -385,24 +400,11 @@ static BDD match_bdd(const struct pktspace *ps, const struct ir_match *m)
 		}
 		return r;
 	case IR_M_CT_DNAT:
-		return bdd_addref(bdd_ithvar(var(&ps->dnat, 0)));
+		return bdd_addref(bdd_ithvar(pks_var(&ps->dnat, 0)));
 	case IR_M_LIMIT:
 		return limit_var(ps, m);
 	}
 	return bdd_addref(r);
-}
-
-BDD pks_rule(const struct pktspace *ps, const struct ir_rule *r)
-{
-	BDD s = pks_eq(ps, &ps->hook, (uint32_t)r->hook);
-	if (r->family)
-		pks_set(&s, pks_and(s, bit(&ps->family, 0, r->family == IR_V6)));
-	for (size_t i = 0; i < r->match.n && s != bddfalse; i++) {
-		BDD m = match_bdd(ps, &r->match.v[i]);
-		pks_set(&s, pks_and(s, m));
-		bdd_delref(m);
-	}
-	return s;
 }
 
 /* The atom a concrete name falls in. */
@@ -464,18 +466,18 @@ BDD pks_packet(const struct pktspace *ps, const struct ir_packet *p)
 	and_eq(ps, &s, &ps->oif, if_atom(ps, p->oif));
 	and_eq(ps, &s, &ps->helper, helper_atom(ps, p->ct_helper));
 	for (size_t k = 0; k < ps->setv.n; k++) /* sets empty, as ir_eval without a state */
-		pks_set(&s, pks_and(s, bdd_nithvar(var(&ps->sets, (int)k))));
+		pks_set(&s, pks_and(s, bdd_nithvar(pks_var(&ps->sets, (int)k))));
 	for (size_t k = 0; k < ps->nlim; k++) /* within every budget, as ir_eval takes it */
-		pks_set(&s, pks_and(s, bdd_ithvar(var(&ps->limits, (int)k))));
+		pks_set(&s, pks_and(s, bdd_ithvar(pks_var(&ps->limits, (int)k))));
 	and_eq(ps, &s, &ps->icmp, p->icmp_type < 0 || p->icmp_type > 255 ? 256 : (uint32_t)p->icmp_type);
 	and_eq(ps, &s, &ps->flags, p->tcp_flags);
 	and_eq(ps, &s, &ps->dport, p->dport);
 	and_eq(ps, &s, &ps->sport, p->sport);
 	int alen = p->family == IR_V6 ? 128 : 32;
-	BDD a = prefix_bdd(&ps->saddr, p->saddr, alen);
+	BDD a = pks_prefix_bits(&ps->saddr, p->saddr, alen);
 	pks_set(&s, pks_and(s, a));
 	bdd_delref(a);
-	a = prefix_bdd(&ps->daddr, p->daddr, alen);
+	a = pks_prefix_bits(&ps->daddr, p->daddr, alen);
 	pks_set(&s, pks_and(s, a));
 	bdd_delref(a);
 	return s;
@@ -507,7 +509,7 @@ void pks_assign(const struct pktspace *ps, const struct ir_packet *p, uint8_t *v
 	put(vals, &ps->oif, if_atom(ps, p->oif));
 	put(vals, &ps->helper, helper_atom(ps, p->ct_helper));
 	for (size_t k = 0; k < ps->nlim; k++) /* within every budget, as ir_eval takes it */
-		vals[var(&ps->limits, (int)k)] = 1;
+		vals[pks_var(&ps->limits, (int)k)] = 1;
 	put(vals, &ps->icmp, p->icmp_type < 0 || p->icmp_type > 255 ? 256 : (uint32_t)p->icmp_type);
 	put(vals, &ps->flags, p->tcp_flags);
 	put(vals, &ps->dport, p->dport);

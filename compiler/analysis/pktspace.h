@@ -26,16 +26,29 @@ struct pktspace {
 	const struct ir_match **limv; /* the limited rules' IR_M_LIMIT matches: one variable each */
 	size_t nlim;
 	BDD valid;            /* codes that stand for a packet (atoms in range, known hooks) */
+#define PKS_VALID_PARTS 5
+#define PKS_VALID_ICMP 4
+	BDD valid_part[PKS_VALID_PARTS]; /* its conjuncts, one per field: hook, iif, oif, helper,
+				   * icmp */
 	int nvars;
 };
+
+/* BuDDy's work over every packet space of the process, added up as each is done (pks_done):
+ * `check -v` prints it, and tests/check guards the analysis's cost by these counts, not by
+ * time. */
+struct pks_stats {
+	long nodes_made;   /* BDD nodes BuDDy created (bdd_stats' produced) */
+	long gcs;          /* its garbage collections */
+	long table_peak;   /* the largest node table, in nodes */
+};
+extern struct pks_stats pks_stats;
 
 /* Starts BuDDy for the names `rs` uses. False when BuDDy cannot start. */
 bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs);
 void pks_done(struct pktspace *ps);
 
-/* Referenced BDDs (the caller bdd_delref's them): the packets a rule matches (codes outside
- * `valid` included: intersect with it, as exact.c does once, not per rule), and one concrete
- * packet (the atoms its names fall in). */
+/* Referenced BDDs (the caller bdd_delref's them): the packets a rule matches (within
+ * `valid`), and one concrete packet (the atoms its names fall in). */
 BDD pks_rule(const struct pktspace *ps, const struct ir_rule *r);
 BDD pks_packet(const struct pktspace *ps, const struct ir_packet *p);
 /* The variables' values for one concrete packet (vals: nvars bytes; sets empty, every budget

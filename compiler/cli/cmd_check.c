@@ -19,8 +19,8 @@ static const char check_usage[] =
 	"  --baseline FILE   do not report findings already in FILE (the json or sarif output\n"
 	"                    of an earlier check)\n"
 	"  -I DIR            look for includes in DIR when they are not next to the including file\n"
-	"  --mgmt PREFIX,... management networks: warn (PH115) unless every address in them can\n"
-	"                    open ssh (tcp/22) to this host\n"
+	"  --mgmt PREFIX,... management networks, besides the policy's 'management from': warn\n"
+	"                    (PH115) unless every address in them can open ssh (tcp/22) here\n"
 	"  -t, --target T    nft (default), iptables or ip6tables: what compile -t T cannot give\n"
 	"                    (PH118: helper channels, which need pinholed and nft sets)\n"
 	"  -L DIR, --stateless, --stateful   as for every command\n"
@@ -235,18 +235,21 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	cli->copts.incdirs = incdirs.v;
 	cli->copts.nincdirs = incdirs.n;
 	cli->copts.analyze = true;
+	cli->copts.mgmt = o.mgmt.v; /* with the policy's own management networks (lint.h) */
+	cli->copts.nmgmt = o.mgmt.n;
 	for (size_t i = 0; pols && i < files.n; i++) {
 		struct check_policy *p = &pols[i];
 		p->file = files.v[i];
 		unsigned long tests0 = exact_pair_tests;
+		struct pks_stats bdd0 = pks_stats;
 		p->ok = cli_compile(cli, p->file, &p->c);
-		if (p->ok) {
-			lint_mgmt(&p->c.ir, p->c.res.rules.n, o.mgmt.v, o.mgmt.n, &p->c.diags);
+		if (p->ok)
 			note_helper_channels(&p->c, o.target);
-		}
 		if (cli_verbose)
-			fprintf(stderr, "pinhole: %s: exact analysis: %lu rule pairs tested\n", p->file,
-				exact_pair_tests - tests0);
+			fprintf(stderr, "pinhole: %s: exact analysis: %lu rule pairs tested, %ld BDD nodes "
+				"made, %ld garbage collections, node table of %ld\n", p->file,
+				exact_pair_tests - tests0, pks_stats.nodes_made - bdd0.nodes_made,
+				pks_stats.gcs - bdd0.gcs, pks_stats.table_peak);
 		check_findings(p, &o);
 		if (p->status > rc)
 			rc = p->status;
@@ -265,6 +268,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	cli->copts.incdirs = NULL;
 	cli->copts.nincdirs = 0;
 	cli->copts.analyze = false;
+	cli->copts.mgmt = NULL;
+	cli->copts.nmgmt = 0;
 	for (size_t i = 0; i < o.baseline.n; i++)
 		free(o.baseline.v[i]);
 	VEC_FREE(o.baseline);

@@ -100,6 +100,9 @@ void ast_stmt_free(struct ast_stmt *s)
 	case STMT_APP:
 		ast_app_free(s->u.app);
 		break;
+	case STMT_MANAGEMENT:
+		ast_words_free(&s->u.mgmt);
+		break;
 	case STMT_STATELESS:
 	case STMT_LOG_UNMATCHED:
 	case STMT_NEGOTIATED_STATIC:

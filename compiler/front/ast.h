@@ -162,6 +162,7 @@ enum stmt_kind {
 	STMT_NEGOTIATED_STATIC, /* negotiated static; */
 	STMT_INCLUDE,
 	STMT_APP,
+	STMT_MANAGEMENT,      /* management from ADDRS; */
 };
 
 struct ast_stmt {
@@ -188,6 +189,7 @@ struct ast_stmt {
 		struct ast_word include;  /* path as written */
 		struct ast_logopt log_unmatched; /* STMT_LOG_UNMATCHED: its options */
 		struct ast_app *app;
+		ast_words mgmt;           /* STMT_MANAGEMENT: its addresses and define names */
 	} u;
 };
 

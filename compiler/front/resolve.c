@@ -990,6 +990,41 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 	}
 }
 
+/* `management from ADDRS;`: address literals and define names (a zone is interfaces too,
+ * and an interface is no network to reach ssh from). */
+static void resolve_management(struct resolved *r, const struct ast_stmt *s, struct diags *d)
+{
+	for (size_t i = 0; i < s->u.mgmt.n; i++) {
+		const struct ast_word *x = &s->u.mgmt.v[i];
+		struct ir_prefix p;
+		char *why = NULL;
+		struct define *def = is_literal(x->text) ? NULL : find_define(r, x->text);
+		if (is_literal(x->text)) {
+			if (!prefix_parse(x->text, &p, &why)) {
+				diag_error(d, &x->loc, "%s", why);
+				free(why);
+				continue;
+			}
+			VEC_PUSH(r->mgmt, ((struct mgmt_net){p, x->loc}));
+		} else if (def) {
+			def->used = true;
+			for (size_t k = 0; k < def->addrs.n; k++)
+				VEC_PUSH(r->mgmt, ((struct mgmt_net){def->addrs.v[k], x->loc}));
+		} else if (find_zone(r, x->text)) {
+			diag_error(d, &x->loc, "a management network is addresses or a define of them, not "
+				   "the zone '%s'", x->text);
+		} else if (!lost_to_syntax_error(d, x)) {
+			const char *sug = suggest_name(r, x->text);
+			if (sug)
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s'; "
+					      "did you mean '%s'?", x->text, sug);
+			else
+				diag_error_id(d, DIAG_E_UNKNOWN_NAME, &x->loc, "unknown address name '%s' "
+					      "(not a define)", x->text);
+		}
+	}
+}
+
 bool resolve_policy(struct ast_policy *p, const struct library *lib, struct resolved *out,
 		    struct diags *d)
 {
@@ -1010,6 +1045,8 @@ bool resolve_policy(struct ast_policy *p, const struct library *lib, struct reso
 		struct ast_stmt *s = p->stmts.v[i];
 		if (s->kind == STMT_APP)
 			resolve_validate_app(s->u.app, d);
+		if (s->kind == STMT_MANAGEMENT)
+			resolve_management(out, s, d);
 		if (s->kind == STMT_RULE) {
 			resolve_rule(out, s, lib, d);
 			any_rule = true;
@@ -1072,6 +1109,7 @@ void resolved_free(struct resolved *r)
 	for (size_t i = 0; i < r->defines.n; i++)
 		VEC_FREE(r->defines.v[i].addrs);
 	VEC_FREE(r->defines);
+	VEC_FREE(r->mgmt);
 	for (size_t i = 0; i < r->apps.n; i++) {
 		for (size_t k = 0; k < r->apps.v[i]->flows.n; k++)
 			rflow_free(&r->apps.v[i]->flows.v[k]);

@@ -125,6 +125,13 @@ struct lit_app {
 	struct ast_app *def;     /* NULL until resolve_lit_def */
 };
 
+/* A management network (`management from ADDRS;`): `pinhole check` warns (PH115) unless
+ * every address of it can open ssh to this host. Nothing is compiled from it. */
+struct mgmt_net {
+	struct ir_prefix p;
+	struct loc loc;          /* the address or define name in the statement */
+};
+
 struct resolved {
 	VEC(struct rrule) rules;
 	VEC(struct zone) zones;
@@ -147,6 +154,7 @@ struct resolved {
 	bool consume;
 	size_t consumed;         /* rules [0, consumed) given up: nothing of them to free */
 	uintptr_t released;      /* the rules array's pages below this address are released */
+	VEC(struct mgmt_net) mgmt; /* of every `management` statement, in order */
 };
 
 /* `log unmatched;` without a limit logs at most this (docs/language.md, "Logging"). */

@@ -78,6 +78,35 @@ static void test_defines_normalized_and_unused_warned(void **state)
 	unit_free(c);
 }
 
+/* `management from`: literals and defines, both families, in order with their places; a
+ * zone or an unknown name is an error at the word; the define counts as used. */
+static void test_management(void **state)
+{
+	(void)state;
+	bool ok;
+	struct compilation *c = unit_compile("define admins = 192.0.2.0/24, 2001:db8:1::/48;\n"
+					     "management from 10.0.0.0/8, admins;\n"
+					     "management from fd00::/8;\n"
+					     "allow ssh server from 10.0.0.0/8;\n", &ok);
+	assert_true(ok);
+	assert_int_equal(c->res.mgmt.n, 4);
+	assert_int_equal(c->res.mgmt.v[0].p.len, 8);
+	assert_int_equal(c->res.mgmt.v[0].loc.first_column, 17);
+	assert_int_equal(c->res.mgmt.v[1].p.family, IR_V4);
+	assert_int_equal(c->res.mgmt.v[2].p.family, IR_V6);
+	assert_int_equal(c->res.mgmt.v[2].loc.first_column, 29); /* the define's name */
+	assert_int_equal(c->res.mgmt.v[3].loc.first_line, 3);
+	assert_null(unit_find_diag(c, "never used"));
+	assert_int_equal(c->res.rules.n, 1); /* a declaration, no rule */
+	unit_free(c);
+	expect_error("zone lan { interface eth1; }\nmanagement from lan;\nallow ssh server;\n",
+		     "not the zone 'lan'", 2, 17);
+	expect_error("define admins = 192.0.2.0/24;\nmanagement from admin;\nallow ssh server;\n",
+		     "did you mean 'admins'", 2, 17);
+	expect_error("management from 10.0.0.0/33;\nallow ssh server;\n", "/33", 1, 17);
+	expect_error("management 10.0.0.0/8;\nallow ssh server;\n", "expecting 'from'", 1, 12);
+}
+
 static void test_policy_app_shadows_library(void **state)
 {
 	(void)state;
@@ -99,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_flow_validation),
 		cmocka_unit_test(test_defines_normalized_and_unused_warned),
 		cmocka_unit_test(test_policy_app_shadows_library),
+		cmocka_unit_test(test_management),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
