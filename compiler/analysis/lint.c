@@ -255,7 +255,7 @@ void lint_policy(const struct resolved *res, const struct ir_ruleset *ir,
 		lint_exposure(res, ir, &x, &nv, d);
 	}
 	if (mgmt)
-		lint_mgmt(&x, res, ir, extra, nextra, d);
+		lint_mgmt(&x, &nv, res, ir, extra, nextra, d);
 	natview_free(&nv);
 	exact_free(&x);
 }

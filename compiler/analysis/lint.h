@@ -27,9 +27,11 @@ bool lint_source_nat(const struct resolved *res, const struct ir_ruleset *ir, co
 
 /* PH115: the management networks, the policy's own (`management from ADDRS;`, reported at
  * their statement) and `extra` (check --mgmt, reported without a place), must reach ssh on
- * this host (lint_mgmt.c). A network given both ways is tested once. */
-void lint_mgmt(const struct exact *x, const struct resolved *res, const struct ir_ruleset *ir,
-	       const struct ir_prefix *extra, size_t nextra, struct diags *d);
+ * this host (lint_mgmt.c), neither dropped nor taken elsewhere by a port forward (`nv`).
+ * A network given both ways is tested once. */
+void lint_mgmt(const struct exact *x, const struct natview *nv, const struct resolved *res,
+	       const struct ir_ruleset *ir, const struct ir_prefix *extra, size_t nextra,
+	       struct diags *d);
 
 /* Every whole-policy check, on one exact analysis; `extra` as for lint_mgmt. */
 void lint_policy(const struct resolved *res, const struct ir_ruleset *ir,

@@ -2,13 +2,16 @@
  * PH115 management lockout (`management from ADDRS;` in the policy, `pinhole check --mgmt
  * PREFIX`): every address of a management network must be able to open ssh (tcp/22) to this
  * host, on any interface it may arrive by. Exact: the blocked part of that space, with a
- * witness packet and the line (or the default policy) that drops it, from the evaluator.
+ * witness packet and the line (or the default policy) that drops it, from the evaluator. A
+ * port forward that rewrites such a connection (natview.h) takes it away from this host's
+ * sshd as surely as a drop: those count as blocked, whatever the filter says of them.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "exact.h"
 #include "lint.h"
+#include "natview.h"
 #include "packet.h"
 
 /* A new ssh connection in, on some interface (not none), first fragment, no DNAT. */
@@ -34,24 +37,31 @@ static BDD ssh_in(const struct pktspace *ps)
 	return q;
 }
 
-static void one_net(const struct exact *x, const struct ir_ruleset *ir, BDD q, BDD acc,
-		    const struct ir_prefix *net, const struct loc *at, struct diags *d)
+static void one_net(const struct exact *x, const struct natview *nv, const struct ir_ruleset *ir,
+		    BDD q, BDD acc, const struct ir_prefix *net, const struct loc *at, struct diags *d)
 {
 	BDD from = pks_prefix(&x->ps, &x->ps.saddr, net);
 	BDD want = pks_and(q, from);
 	BDD blocked = pks_diff(want, acc);
+	if (nv && nv->any) {
+		BDD moved = pks_and(want, nv->translated);
+		pks_set(&blocked, pks_or(blocked, moved));
+		bdd_delref(moved);
+	}
 	struct ir_packet w;
 	if (pks_witness(&x->ps, blocked, &w)) {
 		char text[64];
 		ir_prefix_format(net, text, sizeof(text));
 		char *desc = packet_describe(&w);
 		struct ir_verdict v = ir_eval(ir, &w);
-		char *by = v.rule && v.rule->origin.stmt_no ? xasprintf("line %d", v.rule->origin.line)
-			   : v.rule ? xasprintf("the built-in '%s' rule", v.rule->origin.builtin)
+		const struct ir_rule *r = v.dnat ? v.dnat : v.rule;
+		char *by = r && r->origin.stmt_no ? xasprintf("line %d", r->origin.line)
+			   : r ? xasprintf("the built-in '%s' rule", r->origin.builtin)
 			   : xstrdup("the default policy");
 		diag_warning_id(d, DIAG_W_MGMT_LOCKOUT, at, "the management network %s cannot "
 				"always reach ssh (tcp/22) on this host: e.g. %s is %s by %s", text, desc,
-				v.action == IR_REJECT ? "rejected" : "dropped", by);
+				v.dnat ? "forwarded to another host" : v.action == IR_REJECT ? "rejected"
+				: "dropped", by);
 		free(by);
 		free(desc);
 	}
@@ -65,8 +75,9 @@ static bool same_prefix(const struct ir_prefix *a, const struct ir_prefix *b)
 	return a->family == b->family && a->len == b->len && !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
-void lint_mgmt(const struct exact *x, const struct resolved *res, const struct ir_ruleset *ir,
-	       const struct ir_prefix *extra, size_t nextra, struct diags *d)
+void lint_mgmt(const struct exact *x, const struct natview *nv, const struct resolved *res,
+	       const struct ir_ruleset *ir, const struct ir_prefix *extra, size_t nextra,
+	       struct diags *d)
 {
 	BDD acc = bdd_addref(bddfalse);
 	for (size_t i = 0; i < x->n; i++)
@@ -74,13 +85,13 @@ void lint_mgmt(const struct exact *x, const struct resolved *res, const struct i
 			pks_set(&acc, pks_or(acc, x->eff[i]));
 	BDD q = ssh_in(&x->ps);
 	for (size_t k = 0; k < res->mgmt.n; k++)
-		one_net(x, ir, q, acc, &res->mgmt.v[k].p, &res->mgmt.v[k].loc, d);
+		one_net(x, nv, ir, q, acc, &res->mgmt.v[k].p, &res->mgmt.v[k].loc, d);
 	for (size_t k = 0; k < nextra; k++) {
 		bool declared = false;
 		for (size_t j = 0; j < res->mgmt.n && !declared; j++)
 			declared = same_prefix(&extra[k], &res->mgmt.v[j].p);
 		if (!declared)
-			one_net(x, ir, q, acc, &extra[k], NULL, d);
+			one_net(x, nv, ir, q, acc, &extra[k], NULL, d);
 	}
 	bdd_delref(q);
 	bdd_delref(acc);

@@ -393,6 +393,20 @@ expect mgmt-stmt-ignored 0 '' "$bin" check mgmtign.pin
 expect mgmt-stmt-json 1 '"line": 3' "$bin" check --format=json mgmtdef.pin
 printf 'management from 10.0.0.0/8;\n' >mgmtnone.pin
 expect mgmt-stmt-no-rules 1 'mgmtnone\.pin:1:17: warning: the management network 10\.0\.0\.0/8 cannot .*default policy \[PH115\]' "$bin" check mgmtnone.pin
+# A port forward of tcp/22 takes the management network's ssh to another host as surely as a
+# drop (PH115, the forward named, explain agreeing that the witness is rewritten); a forward
+# from another port, or from sources outside the network, leaves it alone.
+printf '%s\n' 'zone lan { interface lan0; address 10.1.0.0/24; }' 'zone wan { interface wan0; }' \
+	'management from 198.51.100.0/24;' 'allow ssh server;' 'forward tcp/22 from wan to 10.1.0.3;' >mgmtfw.pin
+expect mgmt-forward 1 'mgmtfw\.pin:3:17: warning: the management network 198\.51\.100\.0/24 cannot always reach ssh \(tcp/22\) on this host: e\.g\. tcp 198\.51\.100\.[0-9]+:[0-9]+ -> \S+:22 in new iif wan0 is forwarded to another host by line 5 \[PH115\]' "$bin" check mgmtfw.pin
+w=$(grep -o 'e\.g\. tcp 198[^ ]* -> [^ ]* in new iif wan0' "$tmp/both" | head -1 | sed 's/^e\.g\. //')
+expect mgmt-forward-explain 0 'dnat: +mgmtfw\.pin:5: forward tcp/22' "$bin" explain mgmtfw.pin "${w:-none}"
+sed 's|^forward tcp/22 from wan to 10.1.0.3;|forward tcp/2222 from wan to 10.1.0.3 port 22;|' mgmtfw.pin >mgmtfw2.pin
+sed 's|^forward tcp/22 from wan to|forward tcp/22 from 203.0.113.0/24 to|' mgmtfw.pin >mgmtfw3.pin
+for f in mgmtfw2 mgmtfw3; do
+	expect "$f-runs" 1 'PH114' "$bin" check $f.pin
+	not_in "$f-no-lockout" 'PH115'
+done
 # It compiles to nothing: the ruleset is the one without it (no rule opened, none widened).
 printf 'allow ssh server from 10.0.0.0/25, fd00::/8;\nallow http server;\n' >mgmtno.pin
 if "$bin" compile -o mgmtst.nft mgmtst.pin && "$bin" compile -o mgmtno.nft mgmtno.pin &&
