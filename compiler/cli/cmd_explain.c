@@ -171,6 +171,33 @@ static void explain_helper_channel(const struct compilation *c, const struct ir_
 
 /* Scoped channels: the peers this packet records (rules met before the verdict), and, when
  * it is not accepted, whether it would be had its peer used a control flow lately. */
+/* The packet would be accepted by r if r's set held it: how that set gets filled (pinholed,
+ * or a scoped channel's earlier flow). False when r reads no dynamic set. */
+static bool put_hint(const struct compilation *c, const struct ir_packet *p, const struct ir_rule *r,
+		     bool alternative, FILE *out)
+{
+	const struct ir_setref *in = ir_rule_in_set(r);
+	const struct ir_dynset *ds = in ? ir_dynset_find(&c->ir, in->name) : NULL;
+	if (!ds)
+		return false;
+	if (ds->parser) {
+		explain_helper_channel(c, p, r, out);
+		return true;
+	}
+	char t[32];
+	ir_duration_format(ds->timeout, t, sizeof(t));
+	fputs(alternative ? "scoped:  or would be accepted after " : "scoped:  would be accepted after ", out);
+	put_addr(out, p->family, in->src ? p->saddr : p->daddr);
+	const char *last = strrchr(ds->flows, ',');
+	if (last)
+		fprintf(out, " used flow %.*s or%s", (int)(last - ds->flows), ds->flows, last + 1);
+	else
+		fprintf(out, " used flow %s", ds->flows);
+	fprintf(out, " of %s within %s (%s:%d, %s flow %s; set %s)\n", ds->app, t, r->origin.file,
+		r->origin.line, r->origin.app, r->origin.flow, ds->name);
+	return true;
+}
+
 void explain_scope(const struct compilation *c, const struct ir_packet *p,
 		   const struct ir_verdict *v, FILE *out)
 {
@@ -191,25 +218,22 @@ void explain_scope(const struct compilation *c, const struct ir_packet *p,
 		return;
 	struct ir_state any = {.assume_member = true};
 	struct ir_verdict w = ir_eval_state(&c->ir, p, &any);
-	const struct ir_setref *in = w.rule ? ir_rule_in_set(w.rule) : NULL;
-	const struct ir_dynset *ds = in ? ir_dynset_find(&c->ir, in->name) : NULL;
-	if (w.action != IR_ACCEPT || !ds)
+	if (w.action != IR_ACCEPT || !put_hint(c, p, w.rule, false, out))
 		return;
-	char t[32];
-	ir_duration_format(ds->timeout, t, sizeof(t));
-	if (ds->parser) {
-		explain_helper_channel(c, p, w.rule, out);
-		return;
+	/* Sets are filled independently: when w.rule's set lacks the packet, a later rule's set
+	 * may hold it (realplayer's UDP 7000: pinholed's RTSP pinhole, or the PNA static scope).
+	 * Name those too, up to the first rule that decides the packet without any set. */
+	for (const struct ir_rule *r = w.rule + 1; r < c->ir.rules.v + c->ir.rules.n; r++) {
+		if (r->hook != w.rule->hook)
+			continue;
+		if (ir_rule_matches_state(r, p, NULL)) {
+			if (r->action == IR_ACCEPT || r->action == IR_DROP || r->action == IR_REJECT)
+				break;
+			continue;
+		}
+		if (r->action == IR_ACCEPT && ir_rule_matches_state(r, p, &any))
+			put_hint(c, p, r, true, out);
 	}
-	fputs("scoped:  would be accepted after ", out);
-	put_addr(out, p->family, in->src ? p->saddr : p->daddr);
-	const char *last = strrchr(ds->flows, ',');
-	if (last)
-		fprintf(out, " used flow %.*s or%s", (int)(last - ds->flows), ds->flows, last + 1);
-	else
-		fprintf(out, " used flow %s", ds->flows);
-	fprintf(out, " of %s within %s (%s:%d, %s flow %s; set %s)\n", ds->app, t, w.rule->origin.file,
-		w.rule->origin.line, w.rule->origin.app, w.rule->origin.flow, ds->name);
 }
 
 /* The nft plan the rules are shown from: made on first use, once for a whole batch of

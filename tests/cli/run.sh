@@ -107,6 +107,9 @@ if [ "$(cat "$tmp/brief")" = "$(printf 'accept %s:1\naccept %s:2\ndrop default' 
 printf 'allow realplayer client;\n' > "$tmp/rp.pin"
 expect explain-rtsp-data 1 '^pinholed: would be accepted once pinholed opens it \(.*rp\.pin:1, a helper channel: realplayer flow data-rtsp, set ph_realplayer_data_rtsp_v4\)' \
 	"$bin" explain "$tmp/rp.pin" 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in'
+# ... or by the scoped static fallback of PNA and RTSP over HTTP, whose set is filled apart
+expect explain-rtsp-data-or 1 '^scoped: +or would be accepted after 192\.0\.2\.7 used flow pna or rtsp-http of realplayer within 10m \(.*rp\.pin:1, realplayer flow data; set ph_realplayer_servers_v4\)' \
+	"$bin" explain "$tmp/rp.pin" 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in'
 printf 'negotiated static;\nallow realplayer client;\n' > "$tmp/rp-static.pin"
 expect explain-scoped 1 '^scoped: +would be accepted after 192\.0\.2\.7 used flow rtsp of realplayer within 10m' \
 	"$bin" explain "$tmp/rp-static.pin" 'udp 192.0.2.7:5000 -> 10.0.0.5:7000 in'
