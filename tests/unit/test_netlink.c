@@ -392,7 +392,7 @@ static void test_chains_and_table(void **state)
 	struct fixture f;
 	build_file(&f, "examples/gateway.pin", MODE_AS_POLICY);
 	const char *names[4] = {0}, *regular[8] = {0};
-	size_t n = 0, nreg = 0;
+	size_t n = 0, nreg = 0, nproto = 0;
 	for (size_t i = 0; i < f.got.rs.objs.n; i++) {
 		const struct nl_obj *o = &f.got.rs.objs.v[i];
 		if (o->kind == NL_TABLE) {
@@ -402,9 +402,14 @@ static void test_chains_and_table(void **state)
 		if (o->kind != NL_CHAIN)
 			continue;
 		if (!nftnl_chain_is_set(o->o, NFTNL_CHAIN_HOOKNUM)) { /* a dispatch's chain */
-			assert_true(nreg < 8);
 			assert_false(nftnl_chain_is_set(o->o, NFTNL_CHAIN_POLICY));
-			regular[nreg++] = nftnl_chain_get_str(o->o, NFTNL_CHAIN_NAME);
+			const char *cn = nftnl_chain_get_str(o->o, NFTNL_CHAIN_NAME);
+			if (strstr(cn, "_icmp")) { /* the protocol dispatch's (test_protocol_dispatch) */
+				nproto++;
+				continue;
+			}
+			assert_true(nreg < 8);
+			regular[nreg++] = cn;
 			continue;
 		}
 		assert_int_equal(nreg, 0); /* declared after the base chains */
@@ -426,6 +431,7 @@ static void test_chains_and_table(void **state)
 	assert_string_equal(regular[1], "forward_wan0_lan0_v6");
 	assert_string_equal(regular[2], "forward_lan0_wan0_v4");
 	assert_string_equal(regular[3], "forward_lan0_wan0_v6");
+	assert_true(nproto > 0);
 	fixture_free(&f);
 
 	build_text(&f, "allow ftp server;\n");
@@ -594,6 +600,8 @@ static void test_named_sets(void **state)
 			v6 = o->o;
 		/* an error on a set is told against the first rule that uses it */
 		assert_non_null(f.want.objs.v[i].rule);
+		if (nftnl_set_get_u32(o->o, NFTNL_SET_FLAGS) & NFT_SET_MAP)
+			continue; /* the ICMP rules' protocol dispatch */
 		const struct ir_addrset *sa = ir_rule_addrs(f.want.objs.v[i].rule, IR_M_SADDR);
 		assert_non_null(sa);
 		assert_string_equal(sa->name, "office");
@@ -687,6 +695,94 @@ static void test_dynamic_sets(void **state)
 	fixture_free(&f);
 }
 
+/* Stateless mode's built-in ICMP rules (2 ICMP, 7 ICMPv6 in input): one `meta l4proto vmap`
+ * rule, a chain per protocol with its rules in order, each keeping its own protocol match. */
+static void test_protocol_dispatch(void **state)
+{
+	(void)state;
+	struct fixture f;
+	build_text(&f, "established only;\nallow tcp/22 server;\n");
+	struct nft_plan plan;
+	nft_plan_build(&f.c->ir, &plan);
+	assert_null(nft_plan_rules(&f.c->ir, &plan, NULL));
+	const nft_rules *in = &plan.rules[IR_INPUT];
+	const struct nft_lowered *map = NULL;
+	for (size_t i = 0; i < in->n; i++) {
+		if (!in->v[i].disp)
+			continue;
+		assert_null(map); /* one run, one map */
+		map = &in->v[i];
+		assert_true(i + 1 < in->n); /* the policy's rules follow, in the base chain */
+	}
+	assert_non_null(map);
+	const struct nft_dispatch *d = map->disp;
+	assert_true(d->l4proto && !d->family && !d->iif && !d->oif);
+	assert_int_equal(d->jumps.n, 2);
+	assert_int_equal(d->jumps.v[0].l4proto, IR_ICMP);
+	assert_string_equal(d->jumps.v[0].chain, "input_icmp");
+	assert_int_equal(d->jumps.v[1].l4proto, IR_ICMPV6);
+	assert_string_equal(d->jumps.v[1].chain, "input_icmpv6");
+	assert_non_null(strstr(d->jumps.v[1].comment, "ICMPv6 errors (stateless) +6"));
+	const struct nft_subchain *c4 = NULL, *c6 = NULL;
+	for (size_t i = 0; i < plan.subchains.n; i++) {
+		if (!strcmp(plan.subchains.v[i].name, "input_icmp"))
+			c4 = &plan.subchains.v[i];
+		if (!strcmp(plan.subchains.v[i].name, "input_icmpv6"))
+			c6 = &plan.subchains.v[i];
+	}
+	assert_non_null(c4);
+	assert_non_null(c6);
+	assert_int_equal(c4->rules.n, 2);
+	assert_int_equal(c6->rules.n, 7);
+	for (size_t i = 0; i < c6->rules.n; i++) {
+		const struct nft_lowered *l = &c6->rules.v[i];
+		assert_string_equal(l->chain, "input_icmpv6");
+		bool l4 = false;
+		for (size_t k = 0; k < l->steps.n; k++)
+			l4 |= l->steps.v[k].kind == NS_L4PROTO && l->steps.v[k].u.l4proto == IR_ICMPV6;
+		assert_true(l4); /* the rule is whole: nothing left to the map */
+		const struct nft_lowered *via;
+		assert_ptr_equal(nft_plan_find(&plan, l->rule, &via), l);
+		assert_ptr_equal(via, map);
+	}
+	nft_plan_free(&plan);
+
+	/* netlink: meta l4proto into register 1, a lookup into the verdict register */
+	const struct nftnl_rule *r = NULL;
+	for (size_t i = 0; i < f.got.rs.objs.n && !r; i++) {
+		const struct nl_obj *o = &f.got.rs.objs.v[i];
+		if (o->kind != NL_RULE || strcmp(nftnl_rule_get_str(o->o, NFTNL_RULE_CHAIN), "input") != 0)
+			continue;
+		struct nftnl_expr_iter *it = nftnl_expr_iter_create(o->o);
+		const struct nftnl_expr *first = nftnl_expr_iter_next(it), *second = nftnl_expr_iter_next(it);
+		if (second && !nftnl_expr_iter_next(it) && !strcmp(nftnl_expr_get_str(second, NFTNL_EXPR_NAME), "lookup") &&
+		    nftnl_expr_get_u32(first, NFTNL_EXPR_META_KEY) == NFT_META_L4PROTO)
+			r = o->o;
+		nftnl_expr_iter_destroy(it);
+	}
+	assert_non_null(r);
+	static const char *const names[] = {"meta", "lookup", NULL};
+	expect_names(r, names);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 0), NFTNL_EXPR_META_KEY), NFT_META_L4PROTO);
+	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 1), NFTNL_EXPR_LOOKUP_DREG), NFT_REG_VERDICT);
+	const struct nftnl_set *s = set_with_id(&f, nftnl_expr_get_u32(expr_at(r, 1), NFTNL_EXPR_LOOKUP_SET_ID));
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 12); /* inet_proto */
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 1);
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create((struct nftnl_set *)s);
+	size_t n = 0;
+	for (struct nftnl_set_elem *e; (e = nftnl_set_elems_iter_next(it)); n++) {
+		uint32_t len;
+		const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		assert_int_equal(len, 1);
+		assert_int_equal(key[0], n ? 58 : 1);
+		assert_string_equal(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN), n ? "input_icmpv6" : "input_icmp");
+	}
+	nftnl_set_elems_iter_destroy(it);
+	assert_int_equal(n, 2);
+	fixture_free(&f);
+}
+
 static void test_interfaces(void **state)
 {
 	(void)state;
@@ -730,6 +826,8 @@ static void test_interface_dispatch(void **state)
 	const struct nft_lowered *map = NULL;
 	size_t wild = 0;
 	for (size_t i = 0; i < fwd->n; i++) {
+		if (fwd->v[i].disp && fwd->v[i].disp->l4proto)
+			continue; /* the built-in ICMP rules' (test_protocol_dispatch) */
 		if (fwd->v[i].disp) {
 			assert_null(map); /* one run, one map */
 			map = &fwd->v[i];
@@ -747,9 +845,22 @@ static void test_interface_dispatch(void **state)
 	assert_string_equal(d->jumps.v[0].oif, "wan0");
 	assert_string_equal(d->jumps.v[0].chain, "forward_lan0_wan0");
 	assert_string_equal(d->jumps.v[1].chain, "forward_wan0_lan0");
-	assert_int_equal(plan.subchains.n, 2);
+	const struct nft_subchain *lw = NULL, *wl = NULL;
+	size_t nif = 0;
+	for (size_t i = 0; i < plan.subchains.n; i++) {
+		const struct nft_subchain *sc = &plan.subchains.v[i];
+		if (strstr(sc->name, "_icmp"))
+			continue;
+		nif++;
+		if (!strcmp(sc->name, "forward_lan0_wan0"))
+			lw = sc;
+		if (!strcmp(sc->name, "forward_wan0_lan0"))
+			wl = sc;
+	}
+	assert_int_equal(nif, 2);
+	assert_non_null(lw);
+	assert_non_null(wl);
 	/* lan->wan: tcp/22 and tcp/443 merged now that they are neighbours, then udp/53 */
-	const struct nft_subchain *lw = &plan.subchains.v[0];
 	assert_string_equal(lw->name, "forward_lan0_wan0");
 	assert_int_equal(lw->rules.n, 2);
 	assert_non_null(lw->rules.v[0].setm);
@@ -765,7 +876,7 @@ static void test_interface_dispatch(void **state)
 	const struct nft_lowered *via;
 	assert_ptr_equal(nft_plan_find(&plan, e443->rule, &via), &lw->rules.v[0]);
 	assert_ptr_equal(via, map);
-	assert_int_equal(plan.subchains.v[1].rules.n, 1);
+	assert_int_equal(wl->rules.n, 1);
 	nft_plan_free(&plan);
 
 	/* netlink: iifname, oifname, a lookup into the verdict register; the map jumps */
@@ -842,7 +953,8 @@ static void test_interface_dispatch(void **state)
 		       "allow tcp/25 from wan to lan;\n");
 	nft_plan_build(&f.c->ir, &plan);
 	assert_null(nft_plan_rules(&f.c->ir, &plan, NULL));
-	assert_int_equal(plan.subchains.n, 0);
+	for (size_t i = 0; i < plan.subchains.n; i++)
+		assert_non_null(strstr(plan.subchains.v[i].name, "_icmp")); /* the ICMP rules' only */
 	nft_plan_free(&plan);
 	fixture_free(&f);
 }
@@ -1055,6 +1167,8 @@ static struct nftnl_expr *dumped_lookup(const struct nftnl_expr *e, const char *
 {
 	struct nftnl_expr *n = nftnl_expr_alloc("lookup");
 	nftnl_expr_set_u32(n, NFTNL_EXPR_LOOKUP_SREG, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG));
+	if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)) /* a verdict map's lookup */
+		nftnl_expr_set_u32(n, NFTNL_EXPR_LOOKUP_DREG, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG));
 	nftnl_expr_set_u32(n, NFTNL_EXPR_LOOKUP_FLAGS, 0);
 	nftnl_expr_set_str(n, NFTNL_EXPR_LOOKUP_SET, name);
 	return n;
@@ -1064,13 +1178,16 @@ static struct nftnl_expr *dumped_lookup(const struct nftnl_expr *e, const char *
 static void as_kernel_dump(struct nl_ruleset *rs)
 {
 	VEC(struct { uint32_t id; char name[16]; }) anon = {0};
+	size_t nsets = 0, nmaps = 0;
 	for (size_t i = 0; i < rs->objs.n; i++) {
 		struct nl_obj *o = &rs->objs.v[i];
 		if (o->kind != NL_SET)
 			continue;
 		if (nftnl_set_get_u32(o->o, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) {
+			/* the kernel numbers sets and (dispatch) maps apart: __set0.., __map0.. */
+			bool map = nftnl_set_get_u32(o->o, NFTNL_SET_FLAGS) & NFT_SET_MAP;
 			VEC_PUSH(anon, ((__typeof__(*anon.v)){nftnl_set_get_u32(o->o, NFTNL_SET_ID), ""}));
-			snprintf(anon.v[anon.n - 1].name, 16, "__set%zu", anon.n - 1);
+			snprintf(anon.v[anon.n - 1].name, 16, map ? "__map%zu" : "__set%zu", map ? nmaps++ : nsets++);
 			nftnl_set_set_str(o->o, NFTNL_SET_NAME, anon.v[anon.n - 1].name);
 		}
 		nftnl_set_unset(o->o, NFTNL_SET_ID);
@@ -1095,7 +1212,7 @@ static void as_kernel_dump(struct nl_ruleset *rs)
 			const char *name = nftnl_expr_get_str(ex.v[k], NFTNL_EXPR_LOOKUP_SET);
 			for (size_t a = 0; a < anon.n; a++)
 				if (anon.v[a].id == nftnl_expr_get_u32(ex.v[k], NFTNL_EXPR_LOOKUP_SET_ID) &&
-				    !strcmp(name, "__set%d"))
+				    (!strcmp(name, "__set%d") || !strcmp(name, "__map%d")))
 					name = anon.v[a].name;
 			nftnl_rule_add_expr(o->o, dumped_lookup(ex.v[k], name));
 			nftnl_expr_free(ex.v[k]);
@@ -1129,7 +1246,7 @@ static void test_recreate_saved_table(void **state)
 		assert_true(nseen < 256);
 		seen[nseen++] = id;
 		if (nftnl_set_get_u32(o->o, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) /* the table is new: */
-			assert_non_null(strstr(nftnl_set_get_str(o->o, NFTNL_SET_NAME), "__set")); /* names kept */
+			assert_true(!strncmp(nftnl_set_get_str(o->o, NFTNL_SET_NAME), "__", 2)); /* names kept */
 	}
 	/* every lookup carries its set's new id */
 	for (size_t i = 0; i < f.got.rs.objs.n; i++) {
@@ -1242,6 +1359,7 @@ int main(void)
 		cmocka_unit_test(test_dynamic_sets),
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_interface_dispatch),
+		cmocka_unit_test(test_protocol_dispatch),
 		cmocka_unit_test(test_helpers_and_ct),
 		cmocka_unit_test(test_reject_flavours),
 		cmocka_unit_test(test_hand_made_ir),

@@ -22,8 +22,6 @@
 
 #include "nft_lower.h"
 
-/* Below this many rules, walking them costs no more than the jump. */
-#define DISPATCH_MIN 4
 
 /* A rule's interface key: the exact names it matches on each end (NULL: none), and which
  * ends it names; kind 0 when it names an end with a wildcard or several names. */
@@ -102,13 +100,18 @@ static char *subchain_name(const struct nft_plan *p, enum ir_hook h, const struc
 	}
 	if (k->family)
 		sb_puts(&sb, k->family == IR_V6 ? "_v6" : "_v4");
-	size_t base = sb.len;
-	for (unsigned n = 2; chain_name_taken(p, sb.s); n++) {
-		sb.len = base;
-		sb.s[base] = '\0';
-		sb_printf(&sb, "_%u", n);
+	return nft_subchain_unique(p, &sb);
+}
+
+char *nft_subchain_unique(const struct nft_plan *p, struct strbuf *sb)
+{
+	size_t base = sb->len;
+	for (unsigned n = 2; chain_name_taken(p, sb->s); n++) {
+		sb->len = base;
+		sb->s[base] = '\0';
+		sb_printf(sb, "_%u", n);
 	}
-	return sb_steal(&sb);
+	return sb_steal(sb);
 }
 
 /* "FIRST +N", cut to nft's comment length with the count kept (as merged rules are). */
@@ -130,7 +133,7 @@ static char *first_and_count(const char *first, size_t more)
 /* A map element's comment: its first rule's provenance and the count of the others. Rules
  * are lowered without comments (nft_plan_rules words them after merging), so it is worded
  * from the IR rule here; none when the plan words none (nft_check). */
-static char *element_comment(const struct nft_plan *p, const struct nft_lowered *first, size_t more)
+char *nft_dispatch_comment(const struct nft_plan *p, const struct nft_lowered *first, size_t more)
 {
 	if (p->no_comments)
 		return NULL;
@@ -163,7 +166,7 @@ static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struc
 		family = rule_key(&run[i]).family != 0;
 	struct nft_lowered out = {0};
 	out.rule = run[0].rule;
-	out.comment = element_comment(p, &run[0], n - 1);
+	out.comment = nft_dispatch_comment(p, &run[0], n - 1);
 	struct nft_dispatch *d = xcalloc(1, sizeof(*d));
 	out.disp = d;
 	struct ifkey k0 = rule_key(&run[0]);
@@ -199,8 +202,8 @@ static struct nft_lowered dispatch_run(struct nft_plan *p, enum ir_hook h, struc
 		size_t e = elem_of[i];
 		if (!members.v[e].n) { /* the element: the first rule's provenance, before the move */
 			struct nft_jump j = {keys.v[e].family, keys.v[e].iif, keys.v[e].oif,
-					     p->subchains.v[first_sub + e].name, NULL, run[i].rule};
-			j.comment = element_comment(p, &run[i], count.v[e] - 1);
+					     p->subchains.v[first_sub + e].name, NULL, run[i].rule, 0};
+			j.comment = nft_dispatch_comment(p, &run[i], count.v[e] - 1);
 			VEC_PUSH(d->jumps, j);
 		}
 		strip_ifnames(&run[i]);
@@ -237,11 +240,15 @@ void nft_dispatch_chain(struct nft_plan *p, enum ir_hook h, nft_rules *in, nft_r
 		size_t e = i + 1;
 		while (k.kind && e < in->n && rule_key(&in->v[e]).kind == k.kind)
 			e++;
+		size_t pe = k.kind ? i : nft_proto_run_end(in, i);
 		if (k.kind && e - i >= DISPATCH_MIN) {
 			VEC_PUSH(staged, dispatch_run(p, h, &in->v[i], e - i));
+		} else if (pe - i >= DISPATCH_MIN) { /* rules of no interface run: by protocol */
+			VEC_PUSH(staged, nft_dispatch_proto_run(p, h, &in->v[i], pe - i));
+			e = pe;
 		} else {
-			for (size_t x = i; x < e; x++)
-				VEC_PUSH(staged, in->v[x]);
+			e = i + 1; /* the next rule may start a protocol run */
+			VEC_PUSH(staged, in->v[i]);
 		}
 		i = e;
 	}

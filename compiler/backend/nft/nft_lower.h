@@ -236,11 +236,13 @@ struct nft_jump {
 	const char *chain;          /* the subchain's name (owned by the plan) */
 	char *comment;              /* the first of its rules' provenance, and how many more */
 	const struct ir_rule *first;
+	uint8_t l4proto;            /* IR_ICMP / IR_ICMPV6 when the map is keyed on it, else 0 */
 };
 /* `meta nfproto . iifname . oifname vmap { ipv4 . "lan0" . "wan0" : jump forward_lan0_wan0_v4 }` */
 struct nft_dispatch {
 	bool family;                /* keyed on the network protocol too (`meta nfproto`) */
 	bool iif, oif;              /* the key: input interface, output interface or both */
+	bool l4proto;               /* or the transport protocol alone (nft_dispatch_proto.c) */
 	VEC(struct nft_jump) jumps;
 };
 
@@ -275,6 +277,18 @@ void nft_merge_chain(nft_rules *in, nft_rules *out);
  * pair); every chain is then merged (nft_merge_chain). `in` is emptied. */
 void nft_dispatch_chain(struct nft_plan *p, enum ir_hook h, nft_rules *in, nft_rules *out);
 void nft_subchains_free(struct nft_plan *p);
+/* Below this many rules, walking them costs no more than the jump. */
+#define DISPATCH_MIN 4
+/* For both dispatches: a map element's comment (its first rule's provenance, "+N" more), and
+ * sb's name made unique among the plan's subchains ("_2", ...); both return new strings. */
+char *nft_dispatch_comment(const struct nft_plan *p, const struct nft_lowered *first, size_t more);
+struct strbuf;
+char *nft_subchain_unique(const struct nft_plan *p, struct strbuf *sb);
+/* nft_dispatch_proto.c: the end of the run of ICMP/ICMPv6 rules at in->v[i] (i: none), and
+ * such a run as one `meta l4proto vmap` rule jumping to a subchain per protocol. */
+size_t nft_proto_run_end(const nft_rules *in, size_t i);
+struct nft_lowered nft_dispatch_proto_run(struct nft_plan *p, enum ir_hook h, struct nft_lowered *run,
+					  size_t n);
 
 /* The loaded rule that stands for IR rule r (a merged rule for any of its members), and the
  * dispatch rule that jumps to its chain (NULL: r is in its base chain). NULL if none. */

@@ -862,6 +862,11 @@ static void build_dispatch(struct rule_ctx *c, const struct nft_dispatch *d)
 {
 	struct build *b = c->b;
 	uint32_t keys[3], lens[3], types[3], nf = 0;
+	if (d->l4proto) { /* `meta l4proto vmap`: the protocol's byte alone */
+		keys[nf] = NFT_META_L4PROTO;
+		lens[nf] = 1;
+		types[nf++] = DT_INET_PROTOCOL;
+	}
 	if (d->family) {
 		keys[nf] = NFT_META_NFPROTO;
 		lens[nf] = 1;
@@ -895,7 +900,8 @@ static void build_dispatch(struct rule_ctx *c, const struct nft_dispatch *d)
 		sp.typeof_expr = EXPR_CONCAT;
 		sp.nconcat = nf;
 	} else {
-		sp.byteorder = BO_HOST;
+		/* nft's meta l4proto has no byte order; nfproto and the names are host's */
+		sp.byteorder = d->l4proto ? BO_INVALID : BO_HOST;
 		sp.typeof_expr = EXPR_META;
 	}
 	kranges v = {0};
@@ -904,7 +910,9 @@ static void build_dispatch(struct rule_ctx *c, const struct nft_dispatch *d)
 		struct krange k;
 		memset(&k, 0, sizeof(k));
 		for (uint32_t f = 0; f < nf; f++) {
-			if (keys[f] == NFT_META_NFPROTO)
+			if (keys[f] == NFT_META_L4PROTO)
+				k.lo[off[f]] = j->l4proto;
+			else if (keys[f] == NFT_META_NFPROTO)
 				k.lo[off[f]] = j->family == IR_V6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 			else
 				memcpy(k.lo + off[f], keys[f] == NFT_META_IIFNAME ? j->iif : j->oif,

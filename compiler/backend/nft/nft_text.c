@@ -344,6 +344,10 @@ static void put_step(struct strbuf *sb, const struct nft_step *s)
 /* A dispatch map's key expression, and one element's key. */
 static void put_dispatch_key(struct strbuf *sb, const struct nft_dispatch *d)
 {
+	if (d->l4proto) {
+		sb_puts(sb, "meta l4proto");
+		return;
+	}
 	if (d->family)
 		sb_puts(sb, d->iif || d->oif ? "meta nfproto . " : "meta nfproto");
 	sb_puts(sb, d->iif && d->oif ? "iifname . oifname" : d->iif ? "iifname" : "oifname");
@@ -351,6 +355,8 @@ static void put_dispatch_key(struct strbuf *sb, const struct nft_dispatch *d)
 
 static void put_jump_key(struct strbuf *sb, const struct nft_jump *j)
 {
+	if (j->l4proto)
+		sb_puts(sb, ir_proto_name(j->l4proto));
 	if (j->family)
 		sb_puts(sb, j->family == IR_V6 ? "ipv6 . " : "ipv4 . ");
 	if (j->iif)
@@ -359,7 +365,7 @@ static void put_jump_key(struct strbuf *sb, const struct nft_jump *j)
 		sb_printf(sb, "\"%s\"", j->oif);
 }
 
-/* An interface dispatch: the key, then one element a line, each with its chain's first rule. */
+/* A dispatch (interfaces or protocol): the key, then one element a line, each with its chain's first rule. */
 static void put_dispatch(struct strbuf *sb, const struct nft_dispatch *d)
 {
 	put_dispatch_key(sb, d);
