@@ -61,16 +61,23 @@ BDD nat_arriving_match(const struct pktspace *ps, BDD m, enum ir_hook h)
 	return out;
 }
 
-BDD exact_arriving(const struct exact *x, const struct ir_ruleset *rs, BDD filtered)
+bool nat_takes(const struct pktspace *ps, const struct ir_ruleset *rs, BDD *wants, BDD *takes,
+	       BDD *translated)
 {
-	const struct pktspace *ps = &x->ps;
+	bool any = false;
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		takes[i] = bddfalse;
+		if (wants)
+			wants[i] = bddfalse;
+	}
 	/* a connection's first packet, in or forwarded, not yet translated (ir_eval_state) */
 	BDD first = pks_eq(ps, &ps->ct, 0);
 	pks_set(&first, pks_and(first, bdd_nithvar(ps->dnat.first)));
-	BDD rest = bdd_addref(first), translated = bdd_addref(bddfalse);
-	BDD out = bdd_addref(bddfalse);
-	bdd_delref(first);
-	for (size_t i = 0; i < rs->rules.n && rest != bddfalse; i++) {
+	pks_set(&first, pks_and(first, ps->valid));
+	BDD rest = bdd_addref(first);
+	*translated = bdd_addref(bddfalse);
+	/* what is left takes nothing; only `wants` asks about the rules after that */
+	for (size_t i = 0; i < rs->rules.n && (wants || rest != bddfalse); i++) {
 		const struct ir_rule *r = &rs->rules.v[i];
 		if (r->hook != IR_DSTNAT)
 			continue;
@@ -80,27 +87,47 @@ BDD exact_arriving(const struct exact *x, const struct ir_ruleset *rs, BDD filte
 		BDD pre = pks_or(in, fwd);
 		bdd_delref(in);
 		bdd_delref(fwd);
-		pks_set(&pre, pks_and(pre, rest));
+		pks_set(&pre, pks_and(pre, first));
+		BDD take = pks_and(pre, rest);
 		pks_set(&rest, pks_diff(rest, pre)); /* a NAT chain's first match is final */
 		if (r->action == IR_DNAT) {
-			BDD fam = bdd_addref(r->nat.addr.family == IR_V6 ? bdd_ithvar(ps->family.first)
-							   : bdd_nithvar(ps->family.first));
-			pks_set(&pre, pks_and(pre, fam));
-			bdd_delref(fam);
-			pks_set(&translated, pks_or(translated, pre));
-			BDD img = nat_preimage(ps, r, filtered);
-			BDD got = pks_and(pre, img);
-			pks_set(&out, pks_or(out, got));
-			bdd_delref(got);
-			bdd_delref(img);
+			any = true;
+			BDD fam = r->nat.addr.family == IR_V6 ? bdd_ithvar(ps->family.first)
+							  : bdd_nithvar(ps->family.first);
+			if (wants)
+				wants[i] = pks_and(pre, fam);
+			takes[i] = pks_and(take, fam);
+			pks_set(translated, pks_or(*translated, takes[i]));
 		}
+		bdd_delref(take);
 		bdd_delref(pre);
 	}
+	bdd_delref(rest);
+	bdd_delref(first);
+	return any;
+}
+
+BDD exact_arriving(const struct exact *x, const struct ir_ruleset *rs, BDD filtered)
+{
+	const struct pktspace *ps = &x->ps;
+	BDD *takes = xcalloc(rs->rules.n + 1, sizeof(BDD)), translated;
+	nat_takes(ps, rs, NULL, takes, &translated);
+	BDD out = bdd_addref(bddfalse);
+	for (size_t i = 0; i < rs->rules.n; i++) {
+		if (takes[i] == bddfalse)
+			continue;
+		BDD img = nat_preimage(ps, &rs->rules.v[i], filtered);
+		BDD got = pks_and(takes[i], img);
+		pks_set(&out, pks_or(out, got));
+		bdd_delref(got);
+		bdd_delref(img);
+		bdd_delref(takes[i]);
+	}
+	free(takes);
 	BDD kept = pks_diff(filtered, translated);
 	pks_set(&out, pks_or(out, kept));
 	bdd_delref(kept);
 	pks_set(&out, pks_and(out, ps->valid));
-	bdd_delref(rest);
 	bdd_delref(translated);
 	return out;
 }

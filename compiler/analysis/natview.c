@@ -85,41 +85,15 @@ void natview_build(struct natview *nv, const struct exact *x, const struct ir_ru
 	nv->takes = xcalloc(nv->n + 1, sizeof(BDD));
 	nv->image = xcalloc(nv->n + 1, sizeof(BDD));
 	for (size_t i = 0; i < nv->n; i++)
-		nv->wants[i] = nv->takes[i] = nv->image[i] = bddfalse;
-	/* a connection's first packet, in or forwarded, not yet translated (ir_eval_state) */
-	BDD first = pks_eq(ps, &ps->ct, 0);
-	pks_set(&first, pks_and(first, bdd_nithvar(ps->dnat.first)));
-	pks_set(&first, pks_and(first, ps->valid));
-	BDD rest = bdd_addref(first);
-	nv->translated = bdd_addref(bddfalse);
+		nv->image[i] = bddfalse;
+	nv->any = nat_takes(ps, rs, nv->wants, nv->takes, &nv->translated);
 	BDD images = bdd_addref(bddfalse);
 	for (size_t i = 0; i < nv->n; i++) {
-		const struct ir_rule *r = &rs->rules.v[i];
-		if (r->hook != IR_DSTNAT)
+		if (nv->takes[i] == bddfalse)
 			continue;
-		BDD m = pks_rule(ps, r);
-		BDD in = nat_arriving_match(ps, m, IR_INPUT), fwd = nat_arriving_match(ps, m, IR_FORWARD);
-		bdd_delref(m);
-		BDD pre = pks_or(in, fwd);
-		bdd_delref(in);
-		bdd_delref(fwd);
-		pks_set(&pre, pks_and(pre, first));
-		BDD take = pks_and(pre, rest);
-		pks_set(&rest, pks_diff(rest, pre)); /* a NAT chain's first match is final */
-		if (r->action == IR_DNAT) {
-			nv->any = true;
-			BDD fam = r->nat.addr.family == IR_V6 ? bdd_ithvar(ps->family.first)
-							  : bdd_nithvar(ps->family.first);
-			nv->wants[i] = pks_and(pre, fam);
-			nv->takes[i] = pks_and(take, fam);
-			nv->image[i] = nat_image(ps, r, nv->takes[i]);
-			pks_set(&nv->translated, pks_or(nv->translated, nv->takes[i]));
-			pks_set(&images, pks_or(images, nv->image[i]));
-		}
-		bdd_delref(take);
-		bdd_delref(pre);
+		nv->image[i] = nat_image(ps, &rs->rules.v[i], nv->takes[i]);
+		pks_set(&images, pks_or(images, nv->image[i]));
 	}
-	bdd_delref(rest);
 	/* untranslated, later packets of translated connections, and the images */
 	BDD plain = pks_diff(ps->valid, bdd_ithvar(ps->dnat.first));
 	pks_set(&plain, pks_diff(plain, nv->translated));
@@ -132,7 +106,6 @@ void natview_build(struct natview *nv, const struct exact *x, const struct ir_ru
 	bdd_delref(plain);
 	bdd_delref(later);
 	bdd_delref(images);
-	bdd_delref(first);
 	nv->meets = xcalloc(nv->n + 1, sizeof(BDD));
 	for (size_t i = 0; i < nv->n; i++) {
 		nv->meets[i] = bddfalse;

@@ -47,6 +47,12 @@ bool nat_exposed(const struct ir_ruleset *rs, const struct exact *x, const struc
  * arrive in hook h; and the arriving packets that DNAT rule r rewrites into `filtered`. */
 BDD nat_arriving_match(const struct pktspace *ps, BDD m, enum ir_hook h);
 BDD nat_preimage(const struct pktspace *ps, const struct ir_rule *r, BDD filtered);
+/* Per rule of rs: the arriving first packets a DNAT rule matches (`wants`, of its family,
+ * whatever rules before it take; may be NULL) and rewrites (`takes`: no DSTNAT rule before it
+ * matched, as in ir_eval_state), within valid; bddfalse for other rules. `translated` is the
+ * union of `takes`. All referenced. True when rs has a DNAT rule. */
+bool nat_takes(const struct pktspace *ps, const struct ir_ruleset *rs, BDD *wants, BDD *takes,
+	       BDD *translated);
 /* The arriving packets `s` after DNAT rule r rewrote them (forwarded, flagged dnat). */
 BDD nat_image(const struct pktspace *ps, const struct ir_rule *r, BDD s);
 
