@@ -469,6 +469,10 @@ def bench_iptables(sizes, rounds, res):
         ns_del(ns)
 
 
+# The least a filter does (one rule per chain): what a ruleset costs on this machine at all.
+FLOOR = "one rule per chain (stateless floor)"
+
+
 def iperf_topology():
     """client ns -- veth -- server ns (the host firewall: the ruleset is loaded here)."""
     c, s = ns_add("cli"), ns_add("srv")
@@ -497,7 +501,8 @@ def bench_iperf(sizes, rounds, seconds, res):
                            stderr=subprocess.DEVNULL, preexec_fn=joiner(s))
     daemons.append(srv)
     time.sleep(0.5)
-    configs = [("no ruleset", None), ("conntrack only", gen_text("ctonly", None, "nft"))]
+    configs = [("no ruleset", None), ("conntrack only", gen_text("ctonly", None, "nft")),
+               (FLOOR, gen_text("floor", None, "nft"))]
     for n in sizes:
         configs.append((f"stateful, {n} entries", compiled(gen_pin("entries", n))))
     for n in sizes:
@@ -540,7 +545,8 @@ def bench_iperf(sizes, rounds, seconds, res):
         rows.append({"name": name, "gbps": gbps[name], "median_gbps": med(ok),
                      "rules": rules.get(name), "vs_none": rel(name, "no ruleset"),
                      "vs_base": rel(name, base) if name.startswith("state") else None,
-                     "base": base})
+                     "base": base,
+                     "vs_floor": rel(name, FLOOR) if name.startswith("stateless") else None})
     res["iperf"] = {"seconds": seconds, "rounds": rounds, "rows": rows}
 
 
@@ -660,11 +666,13 @@ def report(res, elapsed):
     if res.get("iperf"):
         ip = res["iperf"]
         L += [f"**iperf3 through the last entry** (TCP, veth MTU 1500, TSO/GSO/GRO off; {ip['rounds']} × {ip['seconds']} s, medians)", "",
-              "| ruleset | rules in kernel | Gbit/s | vs no ruleset | vs baseline |", "|---|---:|---:|---:|---:|"]
+              "| ruleset | rules in kernel | Gbit/s | vs no ruleset | vs baseline | vs one rule per chain |",
+              "|---|---:|---:|---:|---:|---:|"]
         for r in ip["rows"]:
             g = "failed" if r["median_gbps"] is None else f"{r['median_gbps']:.3f}"
             vb = f"{rx(r['vs_base'])} of {r['base']}" if r["vs_base"] is not None else ""
-            L.append(f"| {r['name']} | {r['rules'] if r['rules'] is not None else 0:,} | {g} | {rx(r['vs_none'])} | {vb} |")
+            vf = rx(r["vs_floor"]) if r.get("vs_floor") is not None else ""
+            L.append(f"| {r['name']} | {r['rules'] if r['rules'] is not None else 0:,} | {g} | {rx(r['vs_none'])} | {vb} | {vf} |")
         L.append("")
     if res.get("walk"):
         L += ["**Rules walked** (`gen.py pin zones N`: N zones each `allow http, https, dns, ssh` to wan; "
