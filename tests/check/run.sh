@@ -453,6 +453,18 @@ set -- $nodes
 [ "$(grep -c 'PH105' big.err)" -eq 1000 ] && ok || bad "check of 2,000 statements: $(grep -c PH105 big.err) PH105 findings, not 1,000"
 [ "$(grep -oE '"fingerprint": "[^"]*"' <("$bin" check --format=json big.pin) | sort -u | wc -l)" -eq 1000 ] && ok ||
 	bad "check of 2,000 statements: the 1,000 fingerprints are not distinct"
+# 1,000 zones of one interface each: a rule's interface is its atom, found by name
+# (compiler/analysis/pks_atoms.c), not by testing each of the 1,000 atoms against it (that
+# was 2,000,000 tests, quadratic); only the wildcard zone's rule scans the atoms
+awk 'BEGIN { for (i = 0; i < 1000; i++) printf "zone z%d { interface eth%d; address 10.%d.%d.0/24; }\n", i, i, int(i / 250), i % 250
+	print "zone dial { interface \"ppp*\"; address 172.16.0.0/16; }"
+	for (i = 0; i < 1000; i++) printf "allow tcp/5201 server from z%d;\n", i
+	print "allow tcp/5201 server from dial;" }' >zones.pin
+"$bin" check -v zones.pin >zones.out 2>zones.err
+names=$(sed -n 's/.*exact analysis: .*, \([0-9]*\) interface name tests.*/\1/p' zones.err)
+[ -n "$names" ] && [ "$names" -le 4000 ] && ok ||
+	bad "check of 1,000 zones: ${names:-no} interface name tests (over 4,000: a scan of every atom per rule again?)"
+[ "$(grep -c 'PH1' zones.err)" -eq 0 ] && ok || bad "check of 1,000 zones: findings: $(grep PH1 zones.err | head -3)"
 
 echo "check: $pass passed, $fail failed"
 [ $fail -eq 0 ]
