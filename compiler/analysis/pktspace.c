@@ -1,11 +1,13 @@
 /* The packet space as BDD variables (pktspace.h): the encoding of fields and IR matches. */
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pktspace.h"
 #include "pktspace_int.h"
 
+#define PKS_NODES_PER_RULE 100 /* the node table's first size: pks_init */
 #define OTHER_NAME "?" /* a name no rule names (interface names hold no "?"): "eth?" is any
 			  * eth name no rule names */
 
@@ -206,11 +208,18 @@ bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs)
 	field(ps, &ps->sport, 16);
 	field(ps, &ps->daddr, 128);
 	field(ps, &ps->saddr, 128);
-	if (bdd_init(1000000, 200000) < 0)
+	/* The node table sized for the ruleset from the start: every rule's BDDs stay live for
+	 * the findings (about 70 nodes a rule of `gen.py pin entries`), so a table grown on
+	 * demand went through garbage collections that free nothing and rehashes of everything
+	 * (3 passes over it at 50,000 rules, none at 5,000). Operator caches of 1/32 of it: at
+	 * 1/8 the six caches took more memory than the node table, and at 50,000 rules memory,
+	 * not the number of steps, made check superlinear. */
+	size_t want = rs->rules.n < (size_t)INT_MAX / 128 ? rs->rules.n * PKS_NODES_PER_RULE : INT_MAX / 128;
+	if (bdd_init(want > 1000000 ? (int)want : 1000000, 200000) < 0)
 		return false;
 	bdd_gbc_hook(NULL);
 	bdd_setmaxincrease(2000000);
-	bdd_setcacheratio(8);
+	bdd_setcacheratio(32);
 	bdd_setvarnum(ps->nvars);
 	ps->valid = bdd_addref(bddtrue);
 	BDD *c = ps->valid_part;
