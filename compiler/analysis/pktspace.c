@@ -22,7 +22,12 @@ BDD pks_or(BDD a, BDD b) { return bdd_addref(bdd_or(a, b)); }
 /* Not bdd_apply(a, b, bddop_diff): BuDDy's apply stops early for and/or only, so a diff
  * walks all of `a` wherever b is false, which made the running difference of
  * exact_analyze_in quadratic. ite(b, 0, a) stops as soon as b is constant or a is false. */
-BDD pks_diff(BDD a, BDD b) { return bdd_addref(bdd_ite(b, bddfalse, a)); }
+BDD pks_diff(BDD a, BDD b)
+{
+	if (!pks_meets(a, b)) /* nothing to take away: a as it is, no node rebuilt (pks_meets.c) */
+		return bdd_addref(a);
+	return bdd_addref(bdd_ite(b, bddfalse, a));
+}
 
 /* Variable k of a field, k = 0 its most significant bit. */
 int pks_var(const struct pks_field *f, int k)
@@ -247,6 +252,7 @@ void pks_done(struct pktspace *ps)
 	if (st.nodenum > pks_stats.table_peak)
 		pks_stats.table_peak = st.nodenum;
 	bdd_done();
+	pks_meets_free();
 	for (size_t i = 0; i < ps->ifs.n; i++)
 		free(ps->ifs.v[i]);
 	for (size_t i = 0; i < ps->helpers.n; i++)

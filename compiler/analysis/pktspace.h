@@ -79,5 +79,8 @@ void pks_set(BDD *acc, BDD v);     /* *acc = v (v already referenced) */
 BDD pks_and(BDD a, BDD b);
 BDD pks_or(BDD a, BDD b);
 BDD pks_diff(BDD a, BDD b);        /* a and not b */
+/* Whether a and b share a packet, no BDD built (pks_meets.c); its memory goes with pks_done. */
+bool pks_meets(BDD a, BDD b);
+void pks_meets_free(void);
 
 #endif
