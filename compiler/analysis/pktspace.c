@@ -1,11 +1,13 @@
 /* The packet space as BDD variables (pktspace.h): the encoding of fields and IR matches. */
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pktspace.h"
 #include "pktspace_int.h"
 
+#define PKS_NODES_PER_RULE 100 /* the node table's first size: pks_init */
 #define OTHER_NAME "?" /* a name no rule names (interface names hold no "?"): "eth?" is any
 			  * eth name no rule names */
 
@@ -20,7 +22,12 @@ BDD pks_or(BDD a, BDD b) { return bdd_addref(bdd_or(a, b)); }
 /* Not bdd_apply(a, b, bddop_diff): BuDDy's apply stops early for and/or only, so a diff
  * walks all of `a` wherever b is false, which made the running difference of
  * exact_analyze_in quadratic. ite(b, 0, a) stops as soon as b is constant or a is false. */
-BDD pks_diff(BDD a, BDD b) { return bdd_addref(bdd_ite(b, bddfalse, a)); }
+BDD pks_diff(BDD a, BDD b)
+{
+	if (!pks_meets(a, b)) /* nothing to take away: a as it is, no node rebuilt (pks_meets.c) */
+		return bdd_addref(a);
+	return bdd_addref(bdd_ite(b, bddfalse, a));
+}
 
 /* Variable k of a field, k = 0 its most significant bit. */
 int pks_var(const struct pks_field *f, int k)
@@ -85,9 +92,12 @@ static int bits_for(size_t n)
 	return b;
 }
 
-static void atom_add(char ***v, size_t *n, size_t *cap, const char *name)
+/* name as an atom unless it is one; ix (when not NULL) indexes the atoms */
+static void atom_add(char ***v, size_t *n, size_t *cap, const char *name, struct pks_atoms *ix)
 {
-	for (size_t i = 1; i < *n; i++)
+	if (ix && pks_atoms_find(ix, name, strlen(name)))
+		return;
+	for (size_t i = 1; !ix && i < *n; i++)
 		if ((*v)[i] && !strcmp((*v)[i], name))
 			return;
 	if (*n == *cap) {
@@ -95,6 +105,8 @@ static void atom_add(char ***v, size_t *n, size_t *cap, const char *name)
 		*v = xrealloc(*v, *cap * sizeof(**v));
 	}
 	(*v)[(*n)++] = xstrdup(name);
+	if (ix)
+		pks_atoms_put(ix, *v, *n);
 }
 
 /* Interface atoms: each name a rule names, and for each wildcard "p*" the name p + OTHER_NAME
@@ -103,7 +115,7 @@ static void atom_add(char ***v, size_t *n, size_t *cap, const char *name)
 static void collect_ifs(struct pktspace *ps, const struct ir_ruleset *rs)
 {
 	VEC_PUSH(ps->ifs, NULL);
-	atom_add(&ps->ifs.v, &ps->ifs.n, &ps->ifs.cap, OTHER_NAME);
+	atom_add(&ps->ifs.v, &ps->ifs.n, &ps->ifs.cap, OTHER_NAME, &ps->ifs_index);
 	for (size_t i = 0; i < rs->rules.n; i++) {
 		const struct ir_rule *r = &rs->rules.v[i];
 		for (size_t m = 0; m < r->match.n; m++) {
@@ -115,10 +127,10 @@ static void collect_ifs(struct pktspace *ps, const struct ir_ruleset *rs)
 				size_t len = strlen(n);
 				if (len && n[len - 1] == '*') {
 					char *rep = xasprintf("%.*s%s", (int)(len - 1), n, OTHER_NAME);
-					atom_add(&ps->ifs.v, &ps->ifs.n, &ps->ifs.cap, rep);
+					atom_add(&ps->ifs.v, &ps->ifs.n, &ps->ifs.cap, rep, &ps->ifs_index);
 					free(rep);
 				} else {
-					atom_add(&ps->ifs.v, &ps->ifs.n, &ps->ifs.cap, n);
+					atom_add(&ps->ifs.v, &ps->ifs.n, &ps->ifs.cap, n, &ps->ifs_index);
 				}
 			}
 		}
@@ -128,12 +140,12 @@ static void collect_ifs(struct pktspace *ps, const struct ir_ruleset *rs)
 static void collect_names(struct pktspace *ps, const struct ir_ruleset *rs)
 {
 	VEC_PUSH(ps->helpers, NULL);
-	atom_add(&ps->helpers.v, &ps->helpers.n, &ps->helpers.cap, OTHER_NAME);
+	atom_add(&ps->helpers.v, &ps->helpers.n, &ps->helpers.cap, OTHER_NAME, NULL);
 	for (size_t i = 0; i < rs->rules.n; i++) {
 		const struct ir_rule *r = &rs->rules.v[i];
 		const struct ir_match *h = ir_match_get(r, IR_M_CT_HELPER);
 		if (h && h->u.helper)
-			atom_add(&ps->helpers.v, &ps->helpers.n, &ps->helpers.cap, h->u.helper);
+			atom_add(&ps->helpers.v, &ps->helpers.n, &ps->helpers.cap, h->u.helper, NULL);
 		const struct ir_setref *s = ir_rule_in_set(r);
 		if (!s || !s->name)
 			continue;
@@ -201,11 +213,18 @@ bool pks_init(struct pktspace *ps, const struct ir_ruleset *rs)
 	field(ps, &ps->sport, 16);
 	field(ps, &ps->daddr, 128);
 	field(ps, &ps->saddr, 128);
-	if (bdd_init(1000000, 200000) < 0)
+	/* The node table sized for the ruleset from the start: every rule's BDDs stay live for
+	 * the findings (about 70 nodes a rule of `gen.py pin entries`), so a table grown on
+	 * demand went through garbage collections that free nothing and rehashes of everything
+	 * (3 passes over it at 50,000 rules, none at 5,000). Operator caches of 1/32 of it: at
+	 * 1/8 the six caches took more memory than the node table, and at 50,000 rules memory,
+	 * not the number of steps, made check superlinear. */
+	size_t want = rs->rules.n < (size_t)INT_MAX / 128 ? rs->rules.n * PKS_NODES_PER_RULE : INT_MAX / 128;
+	if (bdd_init(want > 1000000 ? (int)want : 1000000, 200000) < 0)
 		return false;
 	bdd_gbc_hook(NULL);
 	bdd_setmaxincrease(2000000);
-	bdd_setcacheratio(8);
+	bdd_setcacheratio(32);
 	bdd_setvarnum(ps->nvars);
 	ps->valid = bdd_addref(bddtrue);
 	BDD *c = ps->valid_part;
@@ -233,6 +252,7 @@ void pks_done(struct pktspace *ps)
 	if (st.nodenum > pks_stats.table_peak)
 		pks_stats.table_peak = st.nodenum;
 	bdd_done();
+	pks_meets_free();
 	for (size_t i = 0; i < ps->ifs.n; i++)
 		free(ps->ifs.v[i]);
 	for (size_t i = 0; i < ps->helpers.n; i++)
@@ -240,6 +260,7 @@ void pks_done(struct pktspace *ps)
 	for (size_t i = 0; i < ps->setv.n; i++)
 		free(ps->setv.v[i].name);
 	VEC_FREE(ps->ifs);
+	pks_atoms_free(&ps->ifs_index);
 	VEC_FREE(ps->helpers);
 	VEC_FREE(ps->setv);
 	free(ps->limv);
@@ -249,9 +270,11 @@ static bool if_matches(const struct ir_ifset *s, const char *name)
 {
 	if (!name)
 		return false;
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
+		pks_stats.name_tests++;
 		if (fnmatch(s->v[i], name, 0) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -259,7 +282,20 @@ static BDD ifs_bdd(const struct pktspace *ps, const struct pks_field *f, const s
 {
 	if (!s->n)
 		return bdd_addref(bddtrue);
+	bool plain = true; /* no wildcard: the names' own atoms, found by name, not by a scan */
+	for (size_t i = 0; i < s->n && plain; i++)
+		plain = !strpbrk(s->v[i], "*?[\\");
 	BDD r = bdd_addref(bddfalse);
+	for (size_t i = 0; plain && i < s->n; i++) {
+		size_t a = pks_atoms_find(&ps->ifs_index, s->v[i], strlen(s->v[i]));
+		if (a) {
+			BDD e = pks_eq(ps, f, (uint32_t)a);
+			pks_set(&r, pks_or(r, e));
+			bdd_delref(e);
+		}
+	}
+	if (plain)
+		return r;
 	for (size_t a = 0; a < ps->ifs.n; a++) {
 		if (!if_matches(s, ps->ifs.v[a]))
 			continue;
@@ -412,19 +448,21 @@ static uint32_t if_atom(const struct pktspace *ps, const char *name)
 {
 	if (!name)
 		return 0;
-	size_t best = 1, best_len = 0;
-	for (size_t a = 2; a < ps->ifs.n; a++) {
-		const char *n = ps->ifs.v[a];
-		size_t len = strlen(n);
-		if (!strcmp(n, name))
-			return (uint32_t)a;
-		if (n[len - 1] == OTHER_NAME[0] && !strncmp(n, name, len - 1) && len - 1 >= best_len &&
-		    strcmp(name, OTHER_NAME)) {
-			best = a;
-			best_len = len - 1;
-		}
+	size_t len = strlen(name), a = pks_atoms_find(&ps->ifs_index, name, len);
+	if (a >= 2)
+		return (uint32_t)a;
+	if (!strcmp(name, OTHER_NAME))
+		return 1;
+	/* else the atom of the longest wildcard prefix p ("p?" for "p*"): p + OTHER_NAME */
+	char *probe = xmalloc(len + 2);
+	for (size_t l = len; l > 0; l--) {
+		memcpy(probe, name, l);
+		memcpy(probe + l, OTHER_NAME, 2);
+		if ((a = pks_atoms_find(&ps->ifs_index, probe, l + 1)) >= 2)
+			break;
 	}
-	return (uint32_t)best;
+	free(probe);
+	return a >= 2 ? (uint32_t)a : 1;
 }
 
 static uint32_t helper_atom(const struct pktspace *ps, const char *name)

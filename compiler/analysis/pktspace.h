@@ -17,10 +17,18 @@
 
 struct pks_field { int first, bits; };
 
+/* Atom names by hash (pks_atoms.c): slot[i] - 1 indexes names, 0 is an empty slot. */
+struct pks_atoms {
+	char **names;
+	uint32_t *slot;
+	size_t cap;
+};
+
 struct pktspace {
 	struct pks_field hook, family, ct, frag, dnat, local, proto, iif, oif, helper, sets,
 		limits, icmp, flags, dport, sport, daddr, saddr;
 	VEC(char *) ifs;      /* interface atoms: [0] = no interface, [1] = a name no rule names */
+	struct pks_atoms ifs_index; /* ifs by name */
 	VEC(char *) helpers;  /* helper atoms: [0] = none, [1] = another */
 	VEC(struct ir_setref) setv; /* one variable each (name and end) */
 	const struct ir_match **limv; /* the limited rules' IR_M_LIMIT matches: one variable each */
@@ -40,6 +48,7 @@ struct pks_stats {
 	long nodes_made;   /* BDD nodes BuDDy created (bdd_stats' produced) */
 	long gcs;          /* its garbage collections */
 	long table_peak;   /* the largest node table, in nodes */
+	long name_tests;   /* interface names tested against a wildcard pattern (fnmatch) */
 };
 extern struct pks_stats pks_stats;
 
@@ -70,5 +79,8 @@ void pks_set(BDD *acc, BDD v);     /* *acc = v (v already referenced) */
 BDD pks_and(BDD a, BDD b);
 BDD pks_or(BDD a, BDD b);
 BDD pks_diff(BDD a, BDD b);        /* a and not b */
+/* Whether a and b share a packet, no BDD built (pks_meets.c); its memory goes with pks_done. */
+bool pks_meets(BDD a, BDD b);
+void pks_meets_free(void);
 
 #endif

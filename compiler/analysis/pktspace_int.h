@@ -15,4 +15,10 @@ BDD pks_addrs(const struct pktspace *ps, const struct pks_field *f, const struct
 BDD pks_ports(const struct pktspace *ps, const struct pks_field *f, const struct ir_portset *s);
 BDD pks_match(const struct pktspace *ps, const struct ir_match *m);
 
+/* The atom named by the first `len` bytes of name (0: none; atom 0 has no name), and
+ * names[n - 1] just added to the names (names[0 .. n) indexed, as the vector may move). */
+size_t pks_atoms_find(const struct pks_atoms *a, const char *name, size_t len);
+void pks_atoms_put(struct pks_atoms *a, char **names, size_t n);
+void pks_atoms_free(struct pks_atoms *a);
+
 #endif

@@ -247,9 +247,10 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			note_helper_channels(&p->c, o.target);
 		if (cli_verbose)
 			fprintf(stderr, "pinhole: %s: exact analysis: %lu rule pairs tested, %ld BDD nodes "
-				"made, %ld garbage collections, node table of %ld\n", p->file,
-				exact_pair_tests - tests0, pks_stats.nodes_made - bdd0.nodes_made,
-				pks_stats.gcs - bdd0.gcs, pks_stats.table_peak);
+				"made, %ld garbage collections, node table of %ld, %ld interface name "
+				"tests\n", p->file, exact_pair_tests - tests0,
+				pks_stats.nodes_made - bdd0.nodes_made, pks_stats.gcs - bdd0.gcs,
+				pks_stats.table_peak, pks_stats.name_tests - bdd0.name_tests);
 		check_findings(p, &o);
 		if (p->status > rc)
 			rc = p->status;

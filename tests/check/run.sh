@@ -453,6 +453,29 @@ set -- $nodes
 [ "$(grep -c 'PH105' big.err)" -eq 1000 ] && ok || bad "check of 2,000 statements: $(grep -c PH105 big.err) PH105 findings, not 1,000"
 [ "$(grep -oE '"fingerprint": "[^"]*"' <("$bin" check --format=json big.pin) | sort -u | wc -l)" -eq 1000 ] && ok ||
 	bad "check of 2,000 statements: the 1,000 fingerprints are not distinct"
+# 15,000 statements: the node table is sized for the rules from the start (pktspace.c), so
+# BuDDy makes about 76 nodes a rule and never collects garbage or rehashes the table (a
+# table grown on demand did twice here, 3 times at 50,000 rules: the superlinear step)
+awk 'BEGIN { for (i = 0; i < 15000; i++)
+	printf "allow tcp/%d server from 10.%d.%d.0/24;\n", 10000 + i, int(i / 256), i % 256 }' >big15k.pin
+"$bin" check -v --fail-on=error big15k.pin >big15k.out 2>big15k.err
+nodes=$(sed -n 's/.*exact analysis: .* \([0-9]*\) BDD nodes made, \([0-9]*\) garbage.*/\1 \2/p' big15k.err)
+set -- $nodes
+[ -n "$nodes" ] && [ "$1" -le 1500000 ] && [ "$2" -eq 0 ] && ok ||
+	bad "check of 15,000 statements: ${1:-no} BDD nodes made (over 100 a statement?), ${2:-no} garbage collections (not 0: the table grows again?)"
+
+# 1,000 zones of one interface each: a rule's interface is its atom, found by name
+# (compiler/analysis/pks_atoms.c), not by testing each of the 1,000 atoms against it (that
+# was 2,000,000 tests, quadratic); only the wildcard zone's rule scans the atoms
+awk 'BEGIN { for (i = 0; i < 1000; i++) printf "zone z%d { interface eth%d; address 10.%d.%d.0/24; }\n", i, i, int(i / 250), i % 250
+	print "zone dial { interface \"ppp*\"; address 172.16.0.0/16; }"
+	for (i = 0; i < 1000; i++) printf "allow tcp/5201 server from z%d;\n", i
+	print "allow tcp/5201 server from dial;" }' >zones.pin
+"$bin" check -v zones.pin >zones.out 2>zones.err
+names=$(sed -n 's/.*exact analysis: .*, \([0-9]*\) interface name tests.*/\1/p' zones.err)
+[ -n "$names" ] && [ "$names" -le 4000 ] && ok ||
+	bad "check of 1,000 zones: ${names:-no} interface name tests (over 4,000: a scan of every atom per rule again?)"
+[ "$(grep -c 'PH1' zones.err)" -eq 0 ] && ok || bad "check of 1,000 zones: findings: $(grep PH1 zones.err | head -3)"
 
 echo "check: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -248,6 +248,13 @@ static void check_overlap(const struct ir_ruleset *rs, const struct exact *x)
 				listed = v.v[k] == j;
 			if (t != bddfalse && !listed)
 				fail_msg("seed %u: rules %zu and %zu overlap, the index leaves the second out", seed, i, j);
+			/* pks_meets (the walk that builds nothing) says what the conjunction says */
+			if (pks_meets(x->match[i], x->match[j]) != (t != bddfalse))
+				fail_msg("seed %u: rules %zu and %zu: pks_meets disagrees with bdd_and", seed, i, j);
+			BDD e = pks_and(x->eff[i], x->match[j]);
+			if (pks_meets(x->eff[i], x->match[j]) != (e != bddfalse))
+				fail_msg("seed %u: rules %zu (decided) and %zu: pks_meets disagrees", seed, i, j);
+			bdd_delref(e);
 			bdd_delref(t);
 		}
 	}
