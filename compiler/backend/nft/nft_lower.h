@@ -143,6 +143,8 @@ struct nft_setmatch {
 	 * hash is O(1) where a set of intervals of concatenations (pipapo) walks bit groups. */
 	uint8_t masklen[NFT_CONCAT_MAX];
 	VEC(struct nft_elem) elems;
+	struct { char **v; uint32_t n, cap; } comments; /* each member's provenance (its elements
+							 * point here), owned here */
 	const struct ir_rule *user; /* the first rule it stands for */
 };
 
@@ -246,20 +248,25 @@ struct nft_dispatch {
 	VEC(struct nft_jump) jumps;
 };
 
-/* A plan lowers every IR rule before merging: its two vectors count in 32 bits (VEC_PUSH and
- * VEC_FREE take them as they take a VEC). */
+/* A plan lowers every IR rule before merging (56 bytes each): its steps count in 32 bits
+ * (VEC_PUSH and VEC_FREE take them as they take a VEC), and what only a merged rule has is in
+ * its set. */
 struct nft_lowered {
 	const struct ir_rule *rule; /* the IR rule; for a merged rule, its first */
 	const char *chain;          /* a subchain's name; NULL: the base chain of rule->hook */
 	struct nft_dispatch *disp;  /* a dispatch rule (no steps): its map, owned here */
 	struct { struct nft_step *v; uint32_t n, cap; } steps; /* matches in canonical order,
-								  * then statements */
-	char *log_prefix;
+								  * then statements (an NS_LOG step's
+								  * prefix is owned here) */
 	char *comment;              /* the provenance, cut and quote-safe */
-	size_t merged;              /* rules a merged rule stands for; 0 = just `rule` */
-	struct nft_setmatch *setm;  /* a merged rule's set */
-	struct { char **v; uint32_t n, cap; } elem_comments; /* the members' provenance, owned here */
+	struct nft_setmatch *setm;  /* a merged rule's set (and its members' provenance) */
 };
+
+/* The rules a merged rule stands for (one comment each); 0 for any other rule. */
+static inline size_t nft_lowered_members(const struct nft_lowered *l)
+{
+	return l->setm ? l->setm->comments.n : 0;
+}
 
 /* Lowers one rule. Returns false (with *why, caller frees) for IR nftables cannot express;
  * `out` is then still complete enough to free. */

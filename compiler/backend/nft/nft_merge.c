@@ -419,7 +419,6 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	struct nft_lowered out = {0};
 	struct nft_lowered *base = &run[0];
 	out.rule = base->rule;
-	out.merged = n;
 	struct nft_setmatch *m = xcalloc(1, sizeof(*m));
 	*m = *b->shape;
 	m->user = base->rule;
@@ -445,8 +444,8 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	b->c.n = b->c.cap = 0;
 	out.steps.v = xmalloc(base->steps.n * sizeof(*out.steps.v)); /* exactly what it keeps */
 	out.steps.cap = base->steps.n;
-	out.elem_comments.v = xmalloc(n * sizeof(*out.elem_comments.v));
-	out.elem_comments.cap = n;
+	m->comments.v = xmalloc(n * sizeof(*m->comments.v));
+	m->comments.cap = (uint32_t)n;
 	mask_prefixes(m);
 	out.setm = m;
 	/* The base's steps, the varying ones replaced by one lookup where the last was: every
@@ -464,23 +463,21 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 			VEC_PUSH(out.steps, base->steps.v[k]);
 		}
 	}
-	out.log_prefix = base->log_prefix;
-	base->log_prefix = NULL;
-	for (size_t i = 0; i < out.steps.n; i++)
-		if (out.steps.v[i].kind == NS_LOG)
-			out.steps.v[i].u.log_prefix = out.log_prefix;
+	for (size_t k = 0; k < base->steps.n; k++) /* a log step's prefix is out's now */
+		if (base->steps.v[k].kind == NS_LOG)
+			base->steps.v[k].u.log_prefix = NULL;
 	/* The members' comments, worded now that the candidates are gone, each member's steps
 	 * freed as its comment is written: the elements point at them. */
 	for (size_t i = 0; i < n; i++) {
 		char *c = run[i].comment ? run[i].comment : nft_rule_comment(run[i].rule);
 		run[i].comment = NULL;
-		VEC_PUSH(out.elem_comments, c);
+		VEC_PUSH(m->comments, c);
 		nft_lowered_free(&run[i]);
 	}
 	for (size_t k = 0; k < nelems; k++)
-		m->elems.v[k].comment = out.elem_comments.v[owner[k]];
+		m->elems.v[k].comment = m->comments.v[owner[k]];
 	free(owner);
-	const char *first = out.elem_comments.v[0];
+	const char *first = m->comments.v[0];
 	out.comment = xasprintf("%s +%zu", first, n - 1);
 	if (strlen(out.comment) > NFT_COMMENT_MAX) { /* keep the count, cut the first's words */
 		char *tail = xasprintf(".. +%zu", n - 1);
