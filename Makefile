@@ -16,7 +16,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Linked statically: its shared library pulls in libstdc++, whose start-up alone costs every
 # pinhole and pinholed run about 2 MB of RSS (BDD_LIBS=-lbdd links it shared).
 BDD_LIBS ?= -l:libbdd.a
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(BDD_LIBS) -lm
+# No libm: BuDDy's only calls into it are never made (compiler/analysis/bdd_libm.c).
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(BDD_LIBS)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
