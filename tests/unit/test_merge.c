@@ -59,7 +59,7 @@ static void test_concatenation(void **state)
 		for (int line = 1; line <= 3; line++) {
 			char want[32];
 			snprintf(want, sizeof(want), ".pin:%d ", line);
-			if (strstr(m->elems.v[i].comment, want))
+			if (strstr(nft_elem_comment(m, &m->elems.v[i]), want))
 				lines[line] = true;
 		}
 	assert_true(lines[1] && lines[2] && lines[3]);

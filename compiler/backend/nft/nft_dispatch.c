@@ -277,8 +277,8 @@ static bool stands_for(const struct nft_lowered *l, const struct ir_rule *r)
 		return !l->disp;
 	if (!l->setm)
 		return false;
-	for (size_t i = 0; i < l->setm->elems.n; i++)
-		if (l->setm->elems.v[i].rule == r)
+	for (size_t i = 0; i < l->setm->members.n; i++)
+		if (l->setm->members.v[i].rule == r)
 			return true;
 	return false;
 }

@@ -657,9 +657,9 @@ void nft_lowered_free(struct nft_lowered *l)
 	if (l->setm) {
 		free(l->setm->name);
 		VEC_FREE(l->setm->elems);
-		for (size_t i = 0; i < l->setm->comments.n; i++)
-			free(l->setm->comments.v[i]);
-		VEC_FREE(l->setm->comments);
+		for (size_t i = 0; i < l->setm->members.n; i++)
+			free(l->setm->members.v[i].comment);
+		VEC_FREE(l->setm->members);
 		free(l->setm);
 	}
 	if (l->disp) {

@@ -122,10 +122,14 @@ union nft_value {
 };
 #define NFT_CONCAT_MAX 3
 
-struct nft_elem {
+struct nft_elem {                   /* (60 bytes: a merge holds one for each member) */
 	union nft_value v[NFT_CONCAT_MAX];
-	const char *comment;        /* the provenance of the rule this element stands for */
-	const struct ir_rule *rule; /* that rule */
+	uint32_t member;            /* the rule it stands for: its set's members.v[member] */
+};
+/* A member of a merged rule: its IR rule and its provenance, the comment of its elements. */
+struct nft_member {
+	const struct ir_rule *rule;
+	char *comment;
 };
 
 /* One rule's worth of several: a set keyed on up to NFT_CONCAT_MAX fields (a concatenation
@@ -143,8 +147,7 @@ struct nft_setmatch {
 	 * hash is O(1) where a set of intervals of concatenations (pipapo) walks bit groups. */
 	uint8_t masklen[NFT_CONCAT_MAX];
 	VEC(struct nft_elem) elems;
-	struct { char **v; uint32_t n, cap; } comments; /* each member's provenance (its elements
-							 * point here), owned here */
+	struct { struct nft_member *v; uint32_t n, cap; } members; /* the comments owned here */
 	const struct ir_rule *user; /* the first rule it stands for */
 };
 
@@ -262,10 +265,19 @@ struct nft_lowered {
 	struct nft_setmatch *setm;  /* a merged rule's set (and its members' provenance) */
 };
 
-/* The rules a merged rule stands for (one comment each); 0 for any other rule. */
+/* The rules a merged rule stands for; 0 for any other rule. */
 static inline size_t nft_lowered_members(const struct nft_lowered *l)
 {
-	return l->setm ? l->setm->comments.n : 0;
+	return l->setm ? l->setm->members.n : 0;
+}
+/* The rule an element of m stands for, and its provenance (the element's comment). */
+static inline const struct ir_rule *nft_elem_rule(const struct nft_setmatch *m, const struct nft_elem *e)
+{
+	return m->members.v[e->member].rule;
+}
+static inline const char *nft_elem_comment(const struct nft_setmatch *m, const struct nft_elem *e)
+{
+	return m->members.v[e->member].comment;
 }
 
 /* Lowers one rule. Returns false (with *why, caller frees) for IR nftables cannot express;
