@@ -16,7 +16,11 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Linked statically: its shared library pulls in libstdc++, whose start-up alone costs every
 # pinhole and pinholed run about 2 MB of RSS (BDD_LIBS=-lbdd links it shared).
 BDD_LIBS ?= -l:libbdd.a
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(BDD_LIBS) -lm
+# libnftnl linked statically as well: its shared library's start (its relocations, and the
+# pages faulted in around them) cost every run about 200 KB of RSS (NFTNL_LIBS=-lnftnl links it
+# shared). No libm: BuDDy's only calls into it are never made (compiler/analysis/bdd_libm.c).
+NFTNL_LIBS ?= -l:libnftnl.a
+PKG_LIBS = $(NFTNL_LIBS) $(shell pkg-config --libs libmnl 2>/dev/null) $(BDD_LIBS)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \

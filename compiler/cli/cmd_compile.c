@@ -1,5 +1,8 @@
 /* pinhole compile [-t nft|iptables|ip6tables] [-o FILE] POLICY (POLICY and FILE may be -) */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -150,8 +153,14 @@ int cmd_compile(struct cli *cli, int argc, char **argv)
 	struct compilation c;
 	bool ok = cli_compile(cli, policy, &c);
 	const char *name = strcmp(policy, "-") ? policy : CLI_STDIN_NAME;
-	if (ok)
+	if (ok) {
 		compilation_drop_front(&c); /* only the IR and the sources from here on */
+#ifdef __GLIBC__
+		/* The front's blocks lie between the IR's in the heap: their whole free pages go
+		 * back to the system before the plan is built (glibc keeps them otherwise). */
+		malloc_trim(0);
+#endif
+	}
 	struct nft_plan plan;
 	bool planned = ok && !family;
 	if (ok)

@@ -825,5 +825,6 @@ bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
 		free(x.seen[g].idx);
 		free(x.seen[g].gen);
 	}
+	ir_intern_done(out); /* only expansion interns: its table is a tenth of the IR's size */
 	return d->errors == before;
 }

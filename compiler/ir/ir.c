@@ -69,6 +69,16 @@ const char *ir_intern(struct ir_ruleset *rs, const char *s)
 	return copy;
 }
 
+void ir_intern_done(struct ir_ruleset *rs)
+{
+	struct ir_strpool *p = &rs->strs;
+	free(p->v);
+	free(p->hash);
+	p->v = NULL;
+	p->hash = NULL;
+	p->n = p->cap = 0;
+}
+
 static void pool_free(struct ir_strpool *p)
 {
 	for (size_t i = 0; i < p->blocks.n; i++)

@@ -327,6 +327,9 @@ const struct ir_dynset *ir_dynset_find(const struct ir_ruleset *rs, const char *
 
 /* The ruleset's one copy of s (NULL for NULL): for the strings of rules' origins. */
 const char *ir_intern(struct ir_ruleset *rs, const char *s);
+/* Expansion is done interning: the look-up table goes, the strings stay. (Interning again
+ * starts a new table, which does not find the strings from before.) */
+void ir_intern_done(struct ir_ruleset *rs);
 
 /* Construction and teardown. */
 void ir_rule_init(struct ir_rule *r);

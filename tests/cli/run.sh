@@ -290,18 +290,25 @@ rules=$("$bin" compile "$tmp/sources.pin" | grep -c ' accept comment "' || true)
 [ "$rules" -lt 30 ] && pass=$((pass + 1)) || { echo "cli: FAIL 10,000 sources to one port: $rules rules"; fail=$((fail + 1)); }
 rules=$("$bin" compile "$tmp/stateless.pin" | grep -c ' accept comment "' || true)
 [ "$rules" -lt 40 ] && pass=$((pass + 1)) || { echo "cli: FAIL 10,000 stateless entries: $rules rules"; fail=$((fail + 1)); }
-# Compile's memory (issue 9's goal is 1 KB an entry; `make bench` measures it): 50,000 entries
-# with the plain build peak under 64 MB of RSS (88 MB when every stage was held to the end).
-# A bound on memory, not on time; wait4's figure is at least the child's own peak.
-python3 tests/perf/gen.py pin entries 50000 > "$tmp/e50k.pin"
-rss=$(python3 -c '
-import os, subprocess, sys
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
-_, status, ru = os.wait4(p.pid, 0)
-print(ru.ru_maxrss if os.waitstatus_to_exitcode(status) == 0 else -1)' \
-	build/pinhole compile -o "$tmp/e50k.nft" "$tmp/e50k.pin")
-if [ "$rss" -gt 0 ] && [ "$rss" -lt 65536 ]; then pass=$((pass + 1)); else
-	echo "cli: FAIL 50,000 entries: peak RSS $rss KB (at most 65536), or compile failed"; fail=$((fail + 1)); fi
+# Compile's memory (issue 9's goal is 1 KB an entry; `make bench` measures it), with the plain
+# build: 50,000 entries peak under 64 MB of RSS (88 MB when every stage was held to the end),
+# 10,000 under 11 MB (12.1 MB before the branch mem10k; the goal is 10,000 KB). Bounds on
+# memory, not on time. wait4's figure is at least the child's own peak, and at least what the
+# child had before exec: the interpreter's (posix_spawn, no site modules: about 8 MB).
+peak_rss() {
+	python3 -S -I -c '
+import os, sys
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)
+_, status, ru = os.wait4(pid, 0)
+print(ru.ru_maxrss if os.waitstatus_to_exitcode(status) == 0 else -1)' "$@"
+}
+for n in 50000:65536 10000:11264; do
+	entries=${n%:*} most=${n#*:}
+	python3 tests/perf/gen.py pin entries "$entries" > "$tmp/e$entries.pin"
+	rss=$(peak_rss build/pinhole compile -o "$tmp/e$entries.nft" "$tmp/e$entries.pin")
+	if [ "$rss" -gt 0 ] && [ "$rss" -le "$most" ]; then pass=$((pass + 1)); else
+		echo "cli: FAIL $entries entries: peak RSS $rss KB (at most $most), or compile failed"; fail=$((fail + 1)); fi
+done
 
 # explain's exit status, iptables lines and --why-not (tests/cli/explain.sh).
 . tests/cli/explain.sh

@@ -44,7 +44,7 @@ static void test_concatenation(void **state)
 		     "allow tcp/443-445 server from 10.0.2.0/24;\n"); /* a range: intervals */
 	const struct nft_lowered *l;
 	assert_int_equal(policy_rules(&pl, IR_INPUT, &l), 1); /* three lines, one lookup */
-	assert_int_equal(l->merged, 3);
+	assert_int_equal(nft_lowered_members(l), 3);
 	const struct nft_setmatch *m = l->setm;
 	assert_non_null(m);
 	assert_null(m->name); /* a concatenation: anonymous, nft keeps its ranges apart */
@@ -59,7 +59,7 @@ static void test_concatenation(void **state)
 		for (int line = 1; line <= 3; line++) {
 			char want[32];
 			snprintf(want, sizeof(want), ".pin:%d ", line);
-			if (strstr(m->elems.v[i].comment, want))
+			if (strstr(nft_elem_comment(m, &m->elems.v[i]), want))
 				lines[line] = true;
 		}
 	assert_true(lines[1] && lines[2] && lines[3]);
@@ -130,7 +130,7 @@ static void test_overlap_starts_a_new_rule(void **state)
 	const struct nft_lowered *l;
 	/* 10.1.0.0/16 lies inside 10.0.0.0/8: one set cannot hold both */
 	assert_int_equal(policy_rules(&pl, IR_INPUT, &l), 2);
-	assert_int_equal(l->merged, 0);
+	assert_int_equal(nft_lowered_members(l), 0);
 	plan_free(&pl);
 }
 
@@ -142,7 +142,7 @@ static void test_exact_repeat_adds_nothing(void **state)
 		     "allow tcp/22 server from 10.0.0.1;\nallow tcp/25 server from 10.0.0.1;\n");
 	const struct nft_lowered *l;
 	assert_int_equal(policy_rules(&pl, IR_INPUT, &l), 1);
-	assert_int_equal(l->merged, 4);
+	assert_int_equal(nft_lowered_members(l), 4);
 	assert_int_equal(l->setm->elems.n, 3); /* line 3 repeats line 1 */
 	plan_free(&pl);
 }
@@ -161,8 +161,8 @@ static void test_verdicts_stay_apart(void **state)
 	bool merged_allow = false;
 	for (size_t i = 0; i < pl.p.rules[IR_INPUT].n; i++) {
 		const struct nft_lowered *r = &pl.p.rules[IR_INPUT].v[i];
-		if (r->merged)
-			merged_allow = r->rule->action == IR_ACCEPT && r->merged == 2;
+		if (nft_lowered_members(r))
+			merged_allow = r->rule->action == IR_ACCEPT && nft_lowered_members(r) == 2;
 	}
 	assert_true(merged_allow);
 	plan_free(&pl);

@@ -872,9 +872,10 @@ static void test_interface_dispatch(void **state)
 	}
 	/* every element leads back to its rule, and explain finds it behind the map */
 	const struct nft_elem *e443 = &lw->rules.v[0].setm->elems.v[1];
-	assert_int_equal(e443->rule->origin.line, 7);
+	const struct ir_rule *r443 = nft_elem_rule(lw->rules.v[0].setm, e443);
+	assert_int_equal(r443->origin.line, 7);
 	const struct nft_lowered *via;
-	assert_ptr_equal(nft_plan_find(&plan, e443->rule, &via), &lw->rules.v[0]);
+	assert_ptr_equal(nft_plan_find(&plan, r443, &via), &lw->rules.v[0]);
 	assert_ptr_equal(via, map);
 	assert_int_equal(wl->rules.n, 1);
 	nft_plan_free(&plan);

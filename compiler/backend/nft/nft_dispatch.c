@@ -231,30 +231,32 @@ void nft_dispatch_chain(struct nft_plan *p, enum ir_hook h, nft_rules *in, nft_r
 		nft_merge_chain(in, out);
 		return;
 	}
-	nft_rules staged = {0}; /* the chain with each dispatched run as its map rule */
-	staged.v = in->n ? xmalloc(in->n * sizeof(*staged.v)) : NULL;
-	staged.cap = in->n;
-	size_t i = 0;
+	/* The chain with each dispatched run as its map rule, written over `in` itself: a run
+	 * becomes one rule, so the write position never passes the rules still to be read (a
+	 * copy would be a second lowered rule for each, at the plan's peak). */
+	size_t i = 0, w = 0;
 	while (i < in->n) {
 		struct ifkey k = rule_key(&in->v[i]);
 		size_t e = i + 1;
 		while (k.kind && e < in->n && rule_key(&in->v[e]).kind == k.kind)
 			e++;
 		size_t pe = k.kind ? i : nft_proto_run_end(in, i);
+		struct nft_lowered staged;
 		if (k.kind && e - i >= DISPATCH_MIN) {
-			VEC_PUSH(staged, dispatch_run(p, h, &in->v[i], e - i));
+			staged = dispatch_run(p, h, &in->v[i], e - i);
 		} else if (pe - i >= DISPATCH_MIN) { /* rules of no interface run: by protocol */
-			VEC_PUSH(staged, nft_dispatch_proto_run(p, h, &in->v[i], pe - i));
+			staged = nft_dispatch_proto_run(p, h, &in->v[i], pe - i);
 			e = pe;
 		} else {
 			e = i + 1; /* the next rule may start a protocol run */
-			VEC_PUSH(staged, in->v[i]);
+			staged = in->v[i];
 		}
+		in->v[w++] = staged;
 		i = e;
 	}
-	VEC_FREE(*in);
+	in->n = w;
 	/* a map rule decides nothing itself: no merge moves a rule past it */
-	nft_merge_chain(&staged, out);
+	nft_merge_chain(in, out);
 }
 
 void nft_subchains_free(struct nft_plan *p)
@@ -275,8 +277,8 @@ static bool stands_for(const struct nft_lowered *l, const struct ir_rule *r)
 		return !l->disp;
 	if (!l->setm)
 		return false;
-	for (size_t i = 0; i < l->setm->elems.n; i++)
-		if (l->setm->elems.v[i].rule == r)
+	for (size_t i = 0; i < l->setm->members.n; i++)
+		if (l->setm->members.v[i].rule == r)
 			return true;
 	return false;
 }

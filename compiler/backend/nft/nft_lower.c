@@ -505,9 +505,8 @@ static void lower_action(struct lower *l)
 	const struct ir_rule *r = l->r;
 	struct nft_step *s;
 	if (r->log || r->action == IR_LOG) {
-		l->out->log_prefix = log_prefix(r);
 		s = step(l, NS_LOG);
-		s->u.log_prefix = l->out->log_prefix;
+		s->u.log_prefix = log_prefix(r);
 		if (r->logopt.level_set || r->logopt.nflog)
 			s->u.logopt = &r->logopt;
 		if (r->logopt.nflog && r->logopt.group == NFT_PINHOLED_GROUP)
@@ -650,23 +649,25 @@ bool nft_lower_rule(const struct nft_plan *p, const struct ir_rule *r, struct nf
 
 void nft_lowered_free(struct nft_lowered *l)
 {
+	for (size_t i = 0; i < l->steps.n; i++)
+		if (l->steps.v[i].kind == NS_LOG)
+			free((char *)l->steps.v[i].u.log_prefix);
 	VEC_FREE(l->steps);
-	free(l->log_prefix);
 	free(l->comment);
 	if (l->setm) {
 		free(l->setm->name);
 		VEC_FREE(l->setm->elems);
+		for (size_t i = 0; i < l->setm->members.n; i++)
+			free(l->setm->members.v[i].comment);
+		VEC_FREE(l->setm->members);
 		free(l->setm);
 	}
-	for (size_t i = 0; i < l->elem_comments.n; i++)
-		free(l->elem_comments.v[i]);
 	if (l->disp) {
 		for (size_t i = 0; i < l->disp->jumps.n; i++)
 			free(l->disp->jumps.v[i].comment);
 		VEC_FREE(l->disp->jumps);
 		free(l->disp);
 	}
-	VEC_FREE(l->elem_comments);
 	memset(l, 0, sizeof(*l));
 }
 

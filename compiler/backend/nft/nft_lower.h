@@ -122,10 +122,14 @@ union nft_value {
 };
 #define NFT_CONCAT_MAX 3
 
-struct nft_elem {
+struct nft_elem {                   /* (60 bytes: a merge holds one for each member) */
 	union nft_value v[NFT_CONCAT_MAX];
-	const char *comment;        /* the provenance of the rule this element stands for */
-	const struct ir_rule *rule; /* that rule */
+	uint32_t member;            /* the rule it stands for: its set's members.v[member] */
+};
+/* A member of a merged rule: its IR rule and its provenance, the comment of its elements. */
+struct nft_member {
+	const struct ir_rule *rule;
+	char *comment;
 };
 
 /* One rule's worth of several: a set keyed on up to NFT_CONCAT_MAX fields (a concatenation
@@ -143,6 +147,7 @@ struct nft_setmatch {
 	 * hash is O(1) where a set of intervals of concatenations (pipapo) walks bit groups. */
 	uint8_t masklen[NFT_CONCAT_MAX];
 	VEC(struct nft_elem) elems;
+	struct { struct nft_member *v; uint32_t n, cap; } members; /* the comments owned here */
 	const struct ir_rule *user; /* the first rule it stands for */
 };
 
@@ -246,20 +251,34 @@ struct nft_dispatch {
 	VEC(struct nft_jump) jumps;
 };
 
-/* A plan lowers every IR rule before merging: its two vectors count in 32 bits (VEC_PUSH and
- * VEC_FREE take them as they take a VEC). */
+/* A plan lowers every IR rule before merging (56 bytes each): its steps count in 32 bits
+ * (VEC_PUSH and VEC_FREE take them as they take a VEC), and what only a merged rule has is in
+ * its set. */
 struct nft_lowered {
 	const struct ir_rule *rule; /* the IR rule; for a merged rule, its first */
 	const char *chain;          /* a subchain's name; NULL: the base chain of rule->hook */
 	struct nft_dispatch *disp;  /* a dispatch rule (no steps): its map, owned here */
 	struct { struct nft_step *v; uint32_t n, cap; } steps; /* matches in canonical order,
-								  * then statements */
-	char *log_prefix;
+								  * then statements (an NS_LOG step's
+								  * prefix is owned here) */
 	char *comment;              /* the provenance, cut and quote-safe */
-	size_t merged;              /* rules a merged rule stands for; 0 = just `rule` */
-	struct nft_setmatch *setm;  /* a merged rule's set */
-	struct { char **v; uint32_t n, cap; } elem_comments; /* the members' provenance, owned here */
+	struct nft_setmatch *setm;  /* a merged rule's set (and its members' provenance) */
 };
+
+/* The rules a merged rule stands for; 0 for any other rule. */
+static inline size_t nft_lowered_members(const struct nft_lowered *l)
+{
+	return l->setm ? l->setm->members.n : 0;
+}
+/* The rule an element of m stands for, and its provenance (the element's comment). */
+static inline const struct ir_rule *nft_elem_rule(const struct nft_setmatch *m, const struct nft_elem *e)
+{
+	return m->members.v[e->member].rule;
+}
+static inline const char *nft_elem_comment(const struct nft_setmatch *m, const struct nft_elem *e)
+{
+	return m->members.v[e->member].comment;
+}
 
 /* Lowers one rule. Returns false (with *why, caller frees) for IR nftables cannot express;
  * `out` is then still complete enough to free. */

@@ -200,8 +200,7 @@ static bool is_interval(enum nft_field f, const union nft_value *v)
 }
 
 struct cand {             /* one for each element of every member of a run: kept small */
-	struct nft_elem e;  /* its comment is set once merged (merge_run) */
-	uint32_t member;    /* which member of the run it comes from */
+	struct nft_elem e;  /* e.member: which member of the run it comes from */
 	bool dropped;       /* repeats an earlier member's element */
 };
 
@@ -277,9 +276,7 @@ static void add_member_elems(struct build_ctx *b, const struct nft_lowered *l, u
 	}
 	size_t idx[NFT_CONCAT_MAX] = {0};
 	for (;;) {
-		struct cand c = {.member = m};
-		c.e.comment = l->comment;
-		c.e.rule = l->rule;
+		struct cand c = {.e.member = m};
 		for (size_t f = 0; f < nf; f++)
 			c.e.v[f] = vals[f][idx[f]];
 		VEC_PUSH(b->c, c);
@@ -308,7 +305,7 @@ static int cand_cmp(const void *a, const void *b, void *field0)
 		: (u->ports.lo > v->ports.lo) - (u->ports.lo < v->ports.lo);
 	if (c)
 		return c;
-	return x->member < y->member ? -1 : x->member > y->member;
+	return x->e.member < y->e.member ? -1 : x->e.member > y->e.member;
 }
 
 /* Do two elements meet in every field; are they the same in every field? */
@@ -348,13 +345,13 @@ static size_t first_overlap(struct build_ctx *b, size_t n)
 				continue; /* ends before e starts: done with it */
 			active.v[keep++] = active.v[a];
 			bool same;
-			if (o->dropped || o->member == e->member || !cand_meets(b->shape, o, e, &same))
+			if (o->dropped || o->e.member == e->e.member || !cand_meets(b->shape, o, e, &same))
 				continue;
-			struct cand *later = o->member > e->member ? o : e;
+			struct cand *later = o->e.member > e->e.member ? o : e;
 			if (same)
 				later->dropped = true;
-			else if (later->member < worst)
-				worst = later->member;
+			else if (later->e.member < worst)
+				worst = later->e.member;
 		}
 		active.n = keep;
 		VEC_PUSH(active, ((struct act){i, first}));
@@ -419,7 +416,6 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	struct nft_lowered out = {0};
 	struct nft_lowered *base = &run[0];
 	out.rule = base->rule;
-	out.merged = n;
 	struct nft_setmatch *m = xcalloc(1, sizeof(*m));
 	*m = *b->shape;
 	m->user = base->rule;
@@ -428,15 +424,13 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	 * An element is smaller than a candidate, so element k is written over candidates
 	 * already read (each is copied out before anything is written). */
 	struct nft_elem *ev = (struct nft_elem *)(void *)b->c.v;
-	uint32_t *owner = xmalloc((b->c.n ? b->c.n : 1) * sizeof(*owner)); /* each one's member */
 	size_t nelems = 0;
 	for (size_t i = 0; i < b->c.n; i++) {
 		struct cand c = b->c.v[i];
-		if (c.member >= n || c.dropped)
+		if (c.e.member >= n || c.dropped)
 			continue;
 		for (size_t f = 0; f < m->nfields; f++)
 			m->interval |= is_interval(m->field[f], &c.e.v[f]);
-		owner[nelems] = c.member;
 		memcpy(&ev[nelems++], &c.e, sizeof(c.e));
 	}
 	m->elems.v = nelems ? xrealloc(ev, nelems * sizeof(*ev)) : (free(ev), NULL);
@@ -445,8 +439,8 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 	b->c.n = b->c.cap = 0;
 	out.steps.v = xmalloc(base->steps.n * sizeof(*out.steps.v)); /* exactly what it keeps */
 	out.steps.cap = base->steps.n;
-	out.elem_comments.v = xmalloc(n * sizeof(*out.elem_comments.v));
-	out.elem_comments.cap = n;
+	m->members.v = xmalloc(n * sizeof(*m->members.v));
+	m->members.cap = (uint32_t)n;
 	mask_prefixes(m);
 	out.setm = m;
 	/* The base's steps, the varying ones replaced by one lookup where the last was: every
@@ -464,23 +458,18 @@ static struct nft_lowered merge_run(struct nft_lowered *run, size_t n, uint64_t 
 			VEC_PUSH(out.steps, base->steps.v[k]);
 		}
 	}
-	out.log_prefix = base->log_prefix;
-	base->log_prefix = NULL;
-	for (size_t i = 0; i < out.steps.n; i++)
-		if (out.steps.v[i].kind == NS_LOG)
-			out.steps.v[i].u.log_prefix = out.log_prefix;
+	for (size_t k = 0; k < base->steps.n; k++) /* a log step's prefix is out's now */
+		if (base->steps.v[k].kind == NS_LOG)
+			base->steps.v[k].u.log_prefix = NULL;
 	/* The members' comments, worded now that the candidates are gone, each member's steps
-	 * freed as its comment is written: the elements point at them. */
+	 * freed as its comment is written. */
 	for (size_t i = 0; i < n; i++) {
 		char *c = run[i].comment ? run[i].comment : nft_rule_comment(run[i].rule);
 		run[i].comment = NULL;
-		VEC_PUSH(out.elem_comments, c);
+		VEC_PUSH(m->members, ((struct nft_member){run[i].rule, c}));
 		nft_lowered_free(&run[i]);
 	}
-	for (size_t k = 0; k < nelems; k++)
-		m->elems.v[k].comment = out.elem_comments.v[owner[k]];
-	free(owner);
-	const char *first = out.elem_comments.v[0];
+	const char *first = m->members.v[0].comment;
 	out.comment = xasprintf("%s +%zu", first, n - 1);
 	if (strlen(out.comment) > NFT_COMMENT_MAX) { /* keep the count, cut the first's words */
 		char *tail = xasprintf(".. +%zu", n - 1);

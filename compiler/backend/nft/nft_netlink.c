@@ -738,7 +738,7 @@ static void merged_spec(const struct nft_setmatch *m, struct set_spec *sp, krang
 			uint32_t fl = field_len(m, m->field[f]);
 			off += m->nfields > 1 ? (fl + 3) / 4 * 4 : fl;
 		}
-		k.comment = m->elems.v[i].comment;
+		k.comment = nft_elem_comment(m, &m->elems.v[i]);
 		VEC_PUSH(*v, k);
 	}
 }

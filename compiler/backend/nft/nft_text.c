@@ -149,7 +149,7 @@ static void put_elems(struct strbuf *sb, const struct nft_setmatch *m, const cha
 			put_value(sb, m->field[f], &e->v[f], m->masklen[f] != 0);
 		}
 		sb_puts(sb, " comment \"");
-		sb_puts(sb, e->comment);
+		sb_puts(sb, nft_elem_comment(m, e));
 		sb_putc(sb, '"');
 		sb_spill(sb);
 	}
@@ -445,7 +445,7 @@ static void put_elem(struct strbuf *sb, const struct nft_setmatch *m, const stru
 			sb_puts(sb, " . ");
 		put_value(sb, m->field[f], &e->v[f], m->masklen[f] != 0);
 	}
-	sb_printf(sb, " comment \"%s\"", e->comment);
+	sb_printf(sb, " comment \"%s\"", nft_elem_comment(m, e));
 }
 
 /* r's elements of m, those p hits if any does (a rule of several ports: the one it used). */
@@ -453,12 +453,12 @@ static char *shown_elements(const struct nft_setmatch *m, const struct ir_rule *
 {
 	bool any_hit = false;
 	for (size_t i = 0; p && i < m->elems.n; i++)
-		any_hit |= m->elems.v[i].rule == r && elem_hits(m, &m->elems.v[i], p);
+		any_hit |= nft_elem_rule(m, &m->elems.v[i]) == r && elem_hits(m, &m->elems.v[i], p);
 	struct strbuf sb = {0};
 	size_t shown = 0, more = 0;
 	for (size_t i = 0; i < m->elems.n; i++) {
 		const struct nft_elem *e = &m->elems.v[i];
-		if (e->rule != r || (any_hit && !elem_hits(m, e, p)))
+		if (nft_elem_rule(m, e) != r || (any_hit && !elem_hits(m, e, p)))
 			continue;
 		if (shown++ >= SHOWN_ELEMS_MAX) {
 			more++;
