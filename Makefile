@@ -18,9 +18,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 BDD_LIBS ?= -l:libbdd.a
 # libnftnl linked statically as well: its shared library's start (its relocations, and the
 # pages faulted in around them) cost every run about 200 KB of RSS (NFTNL_LIBS=-lnftnl links it
-# shared). No libm: BuDDy's only calls into it are never made (compiler/analysis/bdd_libm.c).
+# shared).
 NFTNL_LIBS ?= -l:libnftnl.a
-PKG_LIBS = $(NFTNL_LIBS) $(shell pkg-config --libs libmnl 2>/dev/null) $(BDD_LIBS)
+PKG_LIBS = $(NFTNL_LIBS) $(shell pkg-config --libs libmnl 2>/dev/null) $(BDD_LIBS) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
