@@ -736,7 +736,7 @@ def main():
         quad = [("sources", 1000, True), ("sources", 10000, True), ("applist", 1000, False),
                 ("applist", 4000, False), ("applist", 10000, False), ("portlist", 1000, False),
                 ("portlist", 8000, False)]
-        isizes, iround, isec = [10, 10000], 5, 3
+        isizes, iround, isec = [10, 10000], 9, 2
     try:
         if "compile" in only:
             bench_compile(sizes, rounds, res)
