@@ -92,21 +92,17 @@ static int bits_for(size_t n)
 	return b;
 }
 
-/* name as an atom unless it is one; ix (when not NULL) indexes the atoms */
+/* name as an atom unless it is one; ix indexes the atoms by name */
 static void atom_add(char ***v, size_t *n, size_t *cap, const char *name, struct pks_atoms *ix)
 {
-	if (ix && pks_atoms_find(ix, name, strlen(name)))
+	if (pks_atoms_find(ix, name, strlen(name)))
 		return;
-	for (size_t i = 1; !ix && i < *n; i++)
-		if ((*v)[i] && !strcmp((*v)[i], name))
-			return;
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 8;
 		*v = xrealloc(*v, *cap * sizeof(**v));
 	}
 	(*v)[(*n)++] = xstrdup(name);
-	if (ix)
-		pks_atoms_put(ix, *v, *n);
+	pks_atoms_put(ix, *v, *n);
 }
 
 /* Interface atoms: each name a rule names, and for each wildcard "p*" the name p + OTHER_NAME
@@ -140,12 +136,12 @@ static void collect_ifs(struct pktspace *ps, const struct ir_ruleset *rs)
 static void collect_names(struct pktspace *ps, const struct ir_ruleset *rs)
 {
 	VEC_PUSH(ps->helpers, NULL);
-	atom_add(&ps->helpers.v, &ps->helpers.n, &ps->helpers.cap, OTHER_NAME, NULL);
+	atom_add(&ps->helpers.v, &ps->helpers.n, &ps->helpers.cap, OTHER_NAME, &ps->helpers_index);
 	for (size_t i = 0; i < rs->rules.n; i++) {
 		const struct ir_rule *r = &rs->rules.v[i];
 		const struct ir_match *h = ir_match_get(r, IR_M_CT_HELPER);
 		if (h && h->u.helper)
-			atom_add(&ps->helpers.v, &ps->helpers.n, &ps->helpers.cap, h->u.helper, NULL);
+			atom_add(&ps->helpers.v, &ps->helpers.n, &ps->helpers.cap, h->u.helper, &ps->helpers_index);
 		const struct ir_setref *s = ir_rule_in_set(r);
 		if (!s || !s->name)
 			continue;
@@ -261,6 +257,7 @@ void pks_done(struct pktspace *ps)
 		free(ps->setv.v[i].name);
 	VEC_FREE(ps->ifs);
 	pks_atoms_free(&ps->ifs_index);
+	pks_atoms_free(&ps->helpers_index);
 	VEC_FREE(ps->helpers);
 	VEC_FREE(ps->setv);
 	free(ps->limv);
@@ -469,10 +466,8 @@ static uint32_t helper_atom(const struct pktspace *ps, const char *name)
 {
 	if (!name)
 		return 0;
-	for (size_t a = 2; a < ps->helpers.n; a++)
-		if (!strcmp(ps->helpers.v[a], name))
-			return (uint32_t)a;
-	return 1;
+	size_t a = pks_atoms_find(&ps->helpers_index, name, strlen(name));
+	return a >= 2 ? (uint32_t)a : 1;
 }
 
 static uint32_t ct_code(uint8_t ct)

@@ -30,6 +30,7 @@ struct pktspace {
 	VEC(char *) ifs;      /* interface atoms: [0] = no interface, [1] = a name no rule names */
 	struct pks_atoms ifs_index; /* ifs by name */
 	VEC(char *) helpers;  /* helper atoms: [0] = none, [1] = another */
+	struct pks_atoms helpers_index; /* helpers by name */
 	VEC(struct ir_setref) setv; /* one variable each (name and end) */
 	const struct ir_match **limv; /* the limited rules' IR_M_LIMIT matches: one variable each */
 	size_t nlim;

@@ -267,6 +267,20 @@ static const struct nftnl_set *set_with_id(const struct fixture *f, uint32_t id)
 	return NULL;
 }
 
+/* The forward chain's interface map rule as sent: metas, then the lookup as expression k. */
+static const struct nftnl_rule *forward_map_rule(const struct fixture *f, int k)
+{
+	for (size_t i = 0; i < f->got.rs.objs.n; i++) {
+		const struct nl_obj *o = &f->got.rs.objs.v[i];
+		if (o->kind == NL_RULE && !strcmp(nftnl_rule_get_str(o->o, NFTNL_RULE_CHAIN), "forward") &&
+		    !strcmp(nftnl_expr_get_str(expr_at(o->o, 0), NFTNL_EXPR_NAME), "meta") &&
+		    expr_at(o->o, k) && !strcmp(nftnl_expr_get_str(expr_at(o->o, k), NFTNL_EXPR_NAME), "lookup"))
+			return o->o;
+	}
+	fail_msg("no forward rule with a lookup as expression %d", k);
+	return NULL;
+}
+
 /* Elements of a set as "key[/end]" hex strings, in the order they were sent. */
 static char *elems_text(const struct nftnl_set *s)
 {
@@ -881,16 +895,7 @@ static void test_interface_dispatch(void **state)
 	nft_plan_free(&plan);
 
 	/* netlink: iifname, oifname, a lookup into the verdict register; the map jumps */
-	const struct nftnl_rule *r = NULL;
-	for (size_t i = 0; i < f.got.rs.objs.n && !r; i++) {
-		const struct nl_obj *o = &f.got.rs.objs.v[i];
-		if (o->kind == NL_RULE && !strcmp(nftnl_rule_get_str(o->o, NFTNL_RULE_CHAIN), "forward") &&
-		    !strcmp(nftnl_expr_get_str(expr_at(o->o, 0), NFTNL_EXPR_NAME), "meta") &&
-		    nftnl_rule_get_u32(o->o, NFTNL_RULE_FAMILY) && expr_at(o->o, 2) &&
-		    !strcmp(nftnl_expr_get_str(expr_at(o->o, 2), NFTNL_EXPR_NAME), "lookup"))
-			r = o->o;
-	}
-	assert_non_null(r);
+	const struct nftnl_rule *r = forward_map_rule(&f, 2);
 	static const char *const names[] = {"meta", "meta", "lookup", NULL};
 	expect_names(r, names);
 	assert_int_equal(nftnl_expr_get_u32(expr_at(r, 1), NFTNL_EXPR_META_DREG), NFT_REG_2);
@@ -928,14 +933,7 @@ static void test_interface_dispatch(void **state)
 	assert_int_equal(map->disp->jumps.v[1].family, IR_V6);
 	assert_string_equal(map->disp->jumps.v[1].chain, "forward_lan0_wan0_v6");
 	nft_plan_free(&plan);
-	r = NULL;
-	for (size_t i = 0; i < f.got.rs.objs.n && !r; i++) {
-		const struct nl_obj *o = &f.got.rs.objs.v[i];
-		if (o->kind == NL_RULE && !strcmp(nftnl_rule_get_str(o->o, NFTNL_RULE_CHAIN), "forward") &&
-		    expr_at(o->o, 3) && !strcmp(nftnl_expr_get_str(expr_at(o->o, 3), NFTNL_EXPR_NAME), "lookup"))
-			r = o->o;
-	}
-	assert_non_null(r);
+	r = forward_map_rule(&f, 3);
 	static const char *const names3[] = {"meta", "meta", "meta", "lookup", NULL};
 	expect_names(r, names3);
 	/* the protocol's byte padded to a register, then the two names */
