@@ -462,6 +462,53 @@ static void test_chains_and_table(void **state)
 	fixture_free(&f);
 }
 
+/* The input chain's rules in order: "map" for a dispatch, a built-in's name, else the app. */
+static void input_order(const char *policy, char *out, size_t size)
+{
+	struct fixture f;
+	build_text(&f, policy);
+	struct nft_plan plan;
+	nft_plan_build(&f.c->ir, &plan);
+	assert_null(nft_plan_rules(&f.c->ir, &plan, NULL));
+	const nft_rules *in = &plan.rules[IR_INPUT];
+	size_t w = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct ir_origin *o = &in->v[i].rule->origin;
+		const char *what = in->v[i].disp ? "map" : o->builtin ? o->builtin : o->app;
+		w += (size_t)snprintf(out + w, size - w, "%s%s", i ? "," : "", what);
+		assert_true(w < size);
+	}
+	nft_plan_free(&plan);
+	fixture_free(&f);
+}
+
+/* nft_sink.c: loopback and the ICMP map move down only past rules they cannot change the
+ * verdict of: loopback past accepts alone, the map past rules of another protocol. */
+static void test_rare_rules_sink(void **state)
+{
+	(void)state;
+	char got[256];
+	/* a log is no mere accept: loopback stops there; the map passes both TCP rules */
+	input_order("established only;\nallow tcp/22 server;\nallow tcp/80 server log;\n", got, sizeof got);
+	assert_string_equal(got, "tcp/22,loopback,tcp/80,map");
+	/* a drop stops loopback where it was */
+	input_order("established only;\ndeny tcp/23 server;\nallow tcp/22 server;\n", got, sizeof got);
+	assert_string_equal(got, "loopback,tcp/23,tcp/22,map");
+	/* so does a limit (it takes from its bucket) */
+	input_order("established only;\nallow tcp/22 server limit 10/minute;\nallow tcp/25 server;\n", got,
+		    sizeof got);
+	assert_string_equal(got, "loopback,tcp/22,tcp/22,tcp/22,tcp/22,tcp/25,map");
+	/* an ICMP rule stops the map, and the map stops loopback */
+	input_order("established only;\nallow tcp/22 server;\nallow ping server;\nallow tcp/25 server;\n", got,
+		    sizeof got);
+	assert_string_equal(got, "tcp/22,loopback,map,ping,ping,tcp/25");
+	/* with connection tracking: invalid's drop stops loopback; the map of the ICMP errors
+	 * of allowed connections goes after the policy's new TCP connections */
+	input_order("allow tcp/22 server;\n", got, sizeof got);
+	assert_string_equal(got, "loopback,invalid state,established connections,tcp/22,map");
+}
+
 /* ---- expressions ---- */
 
 static void test_address_and_port_match(void **state)
@@ -726,7 +773,11 @@ static void test_protocol_dispatch(void **state)
 			continue;
 		assert_null(map); /* one run, one map */
 		map = &in->v[i];
-		assert_true(i + 1 < in->n); /* the policy's rules follow, in the base chain */
+		/* after the policy's rule and loopback (nft_sink.c): a TCP packet meets its own
+		 * rule first, and no lookup */
+		assert_int_equal(i, 2);
+		assert_string_equal(in->v[0].rule->origin.app, "tcp/22");
+		assert_string_equal(in->v[1].rule->origin.builtin, "loopback");
 	}
 	assert_non_null(map);
 	const struct nft_dispatch *d = map->disp;
@@ -1359,6 +1410,7 @@ int main(void)
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_interface_dispatch),
 		cmocka_unit_test(test_protocol_dispatch),
+		cmocka_unit_test(test_rare_rules_sink),
 		cmocka_unit_test(test_helpers_and_ct),
 		cmocka_unit_test(test_reject_flavours),
 		cmocka_unit_test(test_hand_made_ir),

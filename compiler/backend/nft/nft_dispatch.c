@@ -257,6 +257,7 @@ void nft_dispatch_chain(struct nft_plan *p, enum ir_hook h, nft_rules *in, nft_r
 	in->n = w;
 	/* a map rule decides nothing itself: no merge moves a rule past it */
 	nft_merge_chain(in, out);
+	nft_sink_rare(out);
 }
 
 void nft_subchains_free(struct nft_plan *p)

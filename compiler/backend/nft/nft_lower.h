@@ -296,6 +296,9 @@ void nft_merge_chain(nft_rules *in, nft_rules *out);
  * pair); every chain is then merged (nft_merge_chain). `in` is emptied. */
 void nft_dispatch_chain(struct nft_plan *p, enum ir_hook h, nft_rules *in, nft_rules *out);
 void nft_subchains_free(struct nft_plan *p);
+/* nft_sink.c: a filter chain's built-in loopback and ICMP rules moved down past the rules
+ * they cannot change the verdict of, so bulk traffic meets its own rules first. */
+void nft_sink_rare(nft_rules *chain);
 /* Below this many rules, walking them costs no more than the jump. */
 #define DISPATCH_MIN 4
 /* For both dispatches: a map element's comment (its first rule's provenance, "+N" more), and
