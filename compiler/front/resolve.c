@@ -1093,8 +1093,7 @@ void rrule_more_free(struct rrule *rr)
 void resolved_free(struct resolved *r)
 {
 	for (size_t i = r->consumed; i < r->rules.n; i++) { /* never touching released pages */
-		if (!r->texts_lent)
-			free(r->rules.v[i].text);
+		free(r->rules.v[i].text);
 		VEC_FREE(r->rules.v[i].apps);
 		VEC_FREE(r->rules.v[i].client_side.addrs);
 		VEC_FREE(r->rules.v[i].server_side.addrs);

@@ -146,8 +146,6 @@ struct resolved {
 	/* `negotiated static;`: every negotiated channel is its (scoped) static fallback, none
 	 * a pinholed channel */
 	bool negotiated_static;
-	/* expand_policy gave the rules' texts to the IR (ir_ruleset.texts): they are its to free */
-	bool texts_lent;
 	/* expand_policy gives up each rule once it is expanded (compile_opts.ir_only): its apps
 	 * list, addresses and port literals are freed, and the rules array's pages that hold
 	 * only given-up rules are released (expand_consume.c) */

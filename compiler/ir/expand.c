@@ -115,6 +115,7 @@ void expand_push(struct exp *x, enum group g, struct ir_rule *r)
 	s->idx[i] = x->g[g].n;
 	s->gen[i] = x->gen;
 	s->n++;
+	ir_rule_pack(x->rs, r);
 	VEC_PUSH(x->g[g], *r);
 }
 
@@ -727,21 +728,20 @@ bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
 	struct exp x = {.r = r, .d = d, .rs = out, .gen = 1};
 	memset(out, 0, sizeof(*out));
 	out->stateless = r->stateless;
-	/* The statements' texts move to the ruleset (the resolved rules still point at them):
-	 * no second copy of each. */
+	/* Each statement's text is copied into the ruleset's strings as the statement is
+	 * expanded (a consumed rule's own copy goes with it): written one after the other, not
+	 * one allocation each between the front's. */
 	if (r->rules.n) {
-		out->texts.v = xmalloc(r->rules.n * sizeof(*out->texts.v));
-		out->texts.cap = r->rules.n;
+		out->texts.v = xcalloc(r->rules.n, sizeof(*out->texts.v));
+		out->texts.n = out->texts.cap = r->rules.n;
 	}
-	for (size_t i = 0; i < r->rules.n; i++)
-		VEC_PUSH(out->texts, r->rules.v[i].text);
-	r->texts_lent = true;
 	expand_builtins(&x);
 	size_t lit = 0;
 	for (size_t i = 0; i < r->rules.n; i++) {
 		if (i && r->consume)
 			expand_consume(r, i - 1, &lit);
 		const struct rrule *rr = &r->rules.v[i];
+		out->texts.v[i] = ir_keep(out, rr->text);
 		for (int g = 0; g < G_COUNT; g++) {
 			x.stmt_start[g] = x.g[g].n;
 			x.seen[g].n = 0;

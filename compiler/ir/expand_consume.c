@@ -24,6 +24,8 @@ void expand_consume(struct resolved *r, size_t i, size_t *lit)
 		free(l);
 		r->lit_apps.v[(*lit)++] = NULL;
 	}
+	free(rr->text); /* the ruleset has its copy */
+	rr->text = NULL;
 	VEC_FREE(rr->apps);
 	VEC_FREE(rr->client_side.addrs);
 	VEC_FREE(rr->server_side.addrs);
