@@ -23,6 +23,60 @@ bool compile_library(const struct compile_opts *o, struct compilation *c)
 	return ok;
 }
 
+/* The run's settings over the policy's. */
+static void settle(const struct compile_opts *o, struct resolved *res)
+{
+	if (o->mode != MODE_AS_POLICY)
+		res->stateless = o->mode == MODE_STATELESS;
+	if (o->negotiated_static)
+		res->negotiated_static = true;
+	res->consume = o->ir_only;
+}
+
+/* compile_opts.ir_only: each rule is expanded (and given up) as soon as it is resolved, so
+ * that the syntax tree, the resolved rules and the IR of a large policy are never all in
+ * memory. The output is the same as resolving everything first: expansion's diagnostics
+ * wait in `later` and follow resolve's, and are dropped with the IR if resolving fails
+ * (once it has, nothing more is expanded). */
+struct each {
+	const struct compile_opts *o;
+	struct compilation *c;
+	struct exp *x;
+	struct diags later;
+	size_t errors;   /* c->diags.errors before resolving */
+};
+
+static void expand_resolved(void *ctx, struct resolved *r, size_t i)
+{
+	struct each *e = ctx;
+	if (e->c->diags.errors != e->errors)
+		return;
+	if (!e->x) {
+		settle(e->o, r);
+		e->later.stage = e->c->diags.stage;
+		e->x = expand_begin(r, &e->c->ir, &e->later);
+	}
+	expand_rule(e->x, i);
+}
+
+static bool resolve_expanding(const struct compile_opts *o, struct compilation *c)
+{
+	struct each e = {.o = o, .c = c, .errors = c->diags.errors};
+	struct resolve_hook h = {expand_resolved, &e};
+	bool ok = resolve_policy_each(&c->policy, &c->lib, &c->res, &c->diags, &h);
+	if (ok && !e.x) { /* no rule statement */
+		settle(o, &c->res);
+		e.later.stage = c->diags.stage;
+		e.x = expand_begin(&c->res, &c->ir, &e.later);
+	}
+	if (e.x && !expand_end(e.x))
+		ok = false;
+	if (e.c->diags.errors == e.errors)
+		diag_append(&c->diags, &e.later);
+	diag_free(&e.later);
+	return ok;
+}
+
 /* The second half, once the library is in c->lib: the policy's sources from `first_src` on.
  * After a syntax error the remaining statements are still resolved, so that one run reports
  * every bad line; nothing is expanded then. */
@@ -42,13 +96,11 @@ static bool compile_loaded(bool ok, bool parsed, size_t first_src, const struct 
 	bool own = library_add_policy_apps(&c->lib, &c->policy, &c->diags);
 	bool bundles = library_resolve_uses(&c->lib, &c->diags); /* the policy's own apps */
 	c->diags.stage = DIAG_E_POLICY;
+	if (o->ir_only && !o->analyze && parsed && bundles && own)
+		return resolve_expanding(o, c);
 	if (!resolve_policy(&c->policy, &c->lib, &c->res, &c->diags) || !parsed || !bundles || !own)
 		return false;
-	if (o->mode != MODE_AS_POLICY)
-		c->res.stateless = o->mode == MODE_STATELESS;
-	if (o->negotiated_static)
-		c->res.negotiated_static = true;
-	c->res.consume = o->ir_only;
+	settle(o, &c->res);
 	if (!expand_policy(&c->res, &c->ir, &c->diags))
 		return false;
 	if (o->analyze)

@@ -239,3 +239,13 @@ void sources_free(struct sources *s)
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
+
+void diag_append(struct diags *to, struct diags *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		VEC_PUSH(*to, from->v[i]);
+	to->errors += from->errors;
+	to->warnings += from->warnings;
+	VEC_FREE(*from);
+	from->errors = from->warnings = 0;
+}

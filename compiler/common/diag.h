@@ -105,6 +105,8 @@ void diag_print(const struct diags *d, FILE *out);
 void diag_print_one(const struct diag *g, enum severity sev, bool tag, FILE *out);
 const char *diag_severity_name(enum severity s);
 void diag_free(struct diags *d);
+/* Moves every diagnostic of `from` to the end of `to`, counts too (`from` is left empty). */
+void diag_append(struct diags *to, struct diags *from);
 /* The one caret printer: `line` (len bytes, no newline) quoted after `indent`, then `indent`
  * and a caret under `column` (1-based), '~' under the rest of `width` columns. Long lines are
  * cut around the column. For text that is not a loaded source (explain's packets). */

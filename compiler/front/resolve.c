@@ -823,7 +823,7 @@ static void resolve_rule(struct resolved *r, const struct ast_stmt *s, const str
 	refuse_nat_words(ar, d);
 	resolve_limits(ar, &rr, d);
 	if (is_nat(ar->action)) {
-		if (r->stateless)
+		if (r->said_stateless)
 			diag_error(d, &s->loc, "address translation needs connection tracking; "
 				   "'established only' has none");
 		resolve_nat(r, ar, &rr, s, d);
@@ -938,7 +938,7 @@ static void collect_names(struct resolved *r, const struct ast_policy *p, struct
 				diag_warning_id(d, DIAG_W_REPEATED, &s->loc, "'established only' is already given (line %d)",
 					     stateless->loc.first_line);
 			stateless = s;
-			r->stateless = true;
+			r->stateless = r->said_stateless = true;
 		} else if (s->kind == STMT_LOG_UNMATCHED) {
 			if (logu)
 				diag_warning_id(d, DIAG_W_REPEATED, &s->loc, "'log unmatched' is already given (line %d)",
@@ -1028,6 +1028,12 @@ static void resolve_management(struct resolved *r, const struct ast_stmt *s, str
 bool resolve_policy(struct ast_policy *p, const struct library *lib, struct resolved *out,
 		    struct diags *d)
 {
+	return resolve_policy_each(p, lib, out, d, NULL);
+}
+
+bool resolve_policy_each(struct ast_policy *p, const struct library *lib, struct resolved *out,
+			 struct diags *d, const struct resolve_hook *h)
+{
 	size_t before = d->errors;
 	memset(out, 0, sizeof(*out));
 	collect_names(out, p, d);
@@ -1051,6 +1057,8 @@ bool resolve_policy(struct ast_policy *p, const struct library *lib, struct reso
 			resolve_rule(out, s, lib, d);
 			any_rule = true;
 			ast_stmt_free(s);
+			if (h)
+				h->rule(h->ctx, out, out->rules.n - 1);
 			continue;
 		}
 		p->stmts.v[kept++] = s;
@@ -1093,8 +1101,7 @@ void rrule_more_free(struct rrule *rr)
 void resolved_free(struct resolved *r)
 {
 	for (size_t i = r->consumed; i < r->rules.n; i++) { /* never touching released pages */
-		if (!r->texts_lent)
-			free(r->rules.v[i].text);
+		free(r->rules.v[i].text);
 		VEC_FREE(r->rules.v[i].apps);
 		VEC_FREE(r->rules.v[i].client_side.addrs);
 		VEC_FREE(r->rules.v[i].server_side.addrs);

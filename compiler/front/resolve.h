@@ -140,14 +140,14 @@ struct resolved {
 	VEC(struct ast_app *) port_apps; /* `any` written as an app, owned here */
 	VEC(struct lit_app *) lit_apps;  /* port literals, owned here */
 	bool stateless;
+	bool said_stateless;     /* the policy says `established only;` (stateless may be overridden
+				  * by the caller: resolve's own checks go by this) */
 	bool log_unmatched;
 	struct ir_logopt log_unmatched_opt;
 	struct ir_limit log_unmatched_limit; /* rate 0: every packet (`limit none`) */
 	/* `negotiated static;`: every negotiated channel is its (scoped) static fallback, none
 	 * a pinholed channel */
 	bool negotiated_static;
-	/* expand_policy gave the rules' texts to the IR (ir_ruleset.texts): they are its to free */
-	bool texts_lent;
 	/* expand_policy gives up each rule once it is expanded (compile_opts.ir_only): its apps
 	 * list, addresses and port literals are freed, and the rules array's pages that hold
 	 * only given-up rules are released (expand_consume.c) */
@@ -167,6 +167,14 @@ bool resolve_validate_app(const struct ast_app *a, struct diags *d);
  * other statements (defines, zones, apps) stay: the resolved policy points into them. */
 bool resolve_policy(struct ast_policy *p, const struct library *lib, struct resolved *out,
 		    struct diags *d);
+/* The same, calling `rule` with each rule's index in out->rules as soon as it is resolved
+ * (compile expands it there and then: expand_rule). */
+struct resolve_hook {
+	void (*rule)(void *ctx, struct resolved *r, size_t i);
+	void *ctx;
+};
+bool resolve_policy_each(struct ast_policy *p, const struct library *lib, struct resolved *out,
+			 struct diags *d, const struct resolve_hook *h);
 /* Normalized text of a rule statement, e.g. "allow nfs server from 10.0.0.0/8". */
 char *resolve_stmt_text(const struct ast_stmt *s);
 void resolved_free(struct resolved *r);

@@ -115,6 +115,7 @@ void expand_push(struct exp *x, enum group g, struct ir_rule *r)
 	s->idx[i] = x->g[g].n;
 	s->gen[i] = x->gen;
 	s->n++;
+	ir_rule_pack(x->rs, r);
 	VEC_PUSH(x->g[g], *r);
 }
 
@@ -721,110 +722,127 @@ static void expand_gateway_flow(struct exp *x, const struct rrule *rr, const str
 	}
 }
 
-bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
+struct exp *expand_begin(struct resolved *r, struct ir_ruleset *out, struct diags *d)
 {
-	size_t before = d->errors;
-	struct exp x = {.r = r, .d = d, .rs = out, .gen = 1};
+	struct exp *x = xcalloc(1, sizeof(*x));
+	*x = (struct exp){.r = r, .d = d, .rs = out, .gen = 1, .errors = d->errors};
 	memset(out, 0, sizeof(*out));
 	out->stateless = r->stateless;
-	/* The statements' texts move to the ruleset (the resolved rules still point at them):
-	 * no second copy of each. */
-	if (r->rules.n) {
-		out->texts.v = xmalloc(r->rules.n * sizeof(*out->texts.v));
-		out->texts.cap = r->rules.n;
+	/* one text per rule statement: resolve has room for exactly those */
+	if (r->rules.cap) {
+		out->texts.v = xmalloc(r->rules.cap * sizeof(*out->texts.v));
+		out->texts.cap = r->rules.cap;
 	}
-	for (size_t i = 0; i < r->rules.n; i++)
-		VEC_PUSH(out->texts, r->rules.v[i].text);
-	r->texts_lent = true;
-	expand_builtins(&x);
-	size_t lit = 0;
-	for (size_t i = 0; i < r->rules.n; i++) {
-		if (i && r->consume)
-			expand_consume(r, i - 1, &lit);
-		const struct rrule *rr = &r->rules.v[i];
-		for (int g = 0; g < G_COUNT; g++) {
-			x.stmt_start[g] = x.g[g].n;
-			x.seen[g].n = 0;
-		}
-		x.gen++;
-		for (size_t w = 0; w < x.warned.n; w++)
-			free(x.warned.v[w]);
-		x.warned.n = 0;
-		if (rr->action == ACT_MASQUERADE || rr->action == ACT_SNAT || rr->action == ACT_FORWARD) {
-			expand_nat(&x, rr);
-			continue;
-		}
-		if (rr->any && rr->action == ACT_ALLOW && r->stateless) {
-			/* Without conntrack, the answers of "every protocol" would be every packet
-			 * back: refuse rather than open the other direction too. */
-			diag_error(d, &rrule_more(rr)->any_loc, "'allow any' needs connection tracking: without it "
-				   "the answers would be every packet the other way ('established only' "
-				   "has none); name the apps instead");
-			continue;
-		}
+	expand_builtins(x);
+	return x;
+}
+
+void expand_rule(struct exp *x, size_t i)
+{
+	struct resolved *r = x->r;
+	const struct rrule *rr = &r->rules.v[i];
+	/* Each statement's text is copied into the ruleset's strings (a consumed rule's own copy
+	 * goes with it): written one after the other, not one allocation each between the
+	 * front's. */
+	VEC_PUSH(x->rs->texts, ir_keep(x->rs, rr->text));
+	for (int g = 0; g < G_COUNT; g++) {
+		x->stmt_start[g] = x->g[g].n;
+		x->seen[g].n = 0;
+	}
+	x->gen++;
+	for (size_t w = 0; w < x->warned.n; w++)
+		free(x->warned.v[w]);
+	x->warned.n = 0;
+	/* A consumed statement's names may be freed and their memory reused by the next one's:
+	 * the look-up caches start again. */
+	x->last_app = x->last_flow_file = NULL;
+	if (rr->action == ACT_MASQUERADE || rr->action == ACT_SNAT || rr->action == ACT_FORWARD) {
+		expand_nat(x, rr);
+	} else if (rr->any && rr->action == ACT_ALLOW && r->stateless) {
+		/* Without conntrack, the answers of "every protocol" would be every packet
+		 * back: refuse rather than open the other direction too. */
+		diag_error(x->d, &rrule_more(rr)->any_loc, "'allow any' needs connection tracking: without it "
+			   "the answers would be every packet the other way ('established only' "
+			   "has none); name the apps instead");
+	} else {
 		for (size_t a = 0; a < rr->apps.n; a++) {
 			const struct rapp *app = rr->apps.v[a];
 			/* A bundle's flows keep the app that defines them, for provenance. */
 			for (size_t k = 0; k < app->flows.n; k++) {
 				if (rr->role == ROLE_NONE)
-					expand_gateway_flow(&x, rr, app, &app->flows.v[k]);
+					expand_gateway_flow(x, rr, app, &app->flows.v[k]);
 				else
-					expand_host_flow(&x, rr, app, &app->flows.v[k]);
+					expand_host_flow(x, rr, app, &app->flows.v[k]);
 			}
 		}
 	}
-	if (r->rules.n && r->consume)
-		expand_consume(r, r->rules.n - 1, &lit);
-	for (size_t w = 0; w < x.warned.n; w++)
-		free(x.warned.v[w]);
-	VEC_FREE(x.warned);
+	if (r->consume)
+		expand_consume(r, i, &x->lit);
+}
+
+bool expand_end(struct exp *x)
+{
+	struct ir_ruleset *out = x->rs;
+	for (size_t w = 0; w < x->warned.n; w++)
+		free(x->warned.v[w]);
+	VEC_FREE(x->warned);
 	for (int g = 0; g < G_COUNT; g++) {
-		x.stmt_start[g] = x.g[g].n;
-		x.seen[g].n = 0;
+		x->stmt_start[g] = x->g[g].n;
+		x->seen[g].n = 0;
 	}
-	x.gen++;
-	if (r->log_unmatched)
-		expand_log_unmatched(&x); /* logs first: a zone's default reject decides after it */
-	expand_zone_defaults(&x);
-	expand_zone_owned(&x);
-	expand_reject_answers(&x);
+	x->gen++;
+	if (x->r->log_unmatched)
+		expand_log_unmatched(x); /* logs first: a zone's default reject decides after it */
+	expand_zone_defaults(x);
+	expand_zone_owned(x);
+	expand_reject_answers(x);
 	/* The groups one after the other, in a vector of exactly their size: the largest group's
 	 * own (resized, its rules moved up), so that the rules are never all there twice. */
 	size_t total = 0, ahead = 0;
 	int big = 0;
 	for (int g = 0; g < G_COUNT; g++) {
-		total += x.g[g].n;
-		if (x.g[g].n > x.g[big].n)
+		total += x->g[g].n;
+		if (x->g[g].n > x->g[big].n)
 			big = g;
 	}
 	for (int g = 0; g < big; g++)
-		ahead += x.g[g].n;
-	if (x.g[big].n) {
-		size_t nbig = x.g[big].n;
-		out->rules.v = xrealloc(x.g[big].v, total * sizeof(*out->rules.v));
+		ahead += x->g[g].n;
+	if (x->g[big].n) {
+		size_t nbig = x->g[big].n;
+		out->rules.v = xrealloc(x->g[big].v, total * sizeof(*out->rules.v));
 		memmove(out->rules.v + ahead, out->rules.v, nbig * sizeof(*out->rules.v));
 		out->rules.cap = total;
-		x.g[big].v = NULL;
-		x.g[big].n = x.g[big].cap = 0;
+		x->g[big].v = NULL;
+		x->g[big].n = x->g[big].cap = 0;
 		for (int g = 0; g < big; g++) {
-			if (x.g[g].n)
-				memcpy(out->rules.v + out->rules.n, x.g[g].v, x.g[g].n * sizeof(*x.g[g].v));
-			out->rules.n += x.g[g].n;
-			VEC_FREE(x.g[g]);
+			if (x->g[g].n)
+				memcpy(out->rules.v + out->rules.n, x->g[g].v, x->g[g].n * sizeof(*x->g[g].v));
+			out->rules.n += x->g[g].n;
+			VEC_FREE(x->g[g]);
 		}
 		out->rules.n += nbig;
 	}
 	for (int g = big + 1; g < G_COUNT; g++) {
-		if (x.g[g].n)
-			memcpy(out->rules.v + out->rules.n, x.g[g].v, x.g[g].n * sizeof(*x.g[g].v));
-		out->rules.n += x.g[g].n;
+		if (x->g[g].n)
+			memcpy(out->rules.v + out->rules.n, x->g[g].v, x->g[g].n * sizeof(*x->g[g].v));
+		out->rules.n += x->g[g].n;
 	}
 	for (int g = 0; g < G_COUNT; g++) {
-		VEC_FREE(x.g[g]);
-		free(x.seen[g].hash);
-		free(x.seen[g].idx);
-		free(x.seen[g].gen);
+		VEC_FREE(x->g[g]);
+		free(x->seen[g].hash);
+		free(x->seen[g].idx);
+		free(x->seen[g].gen);
 	}
 	ir_intern_done(out); /* only expansion interns: its table is a tenth of the IR's size */
-	return d->errors == before;
+	bool ok = x->d->errors == x->errors;
+	free(x);
+	return ok;
+}
+
+bool expand_policy(struct resolved *r, struct ir_ruleset *out, struct diags *d)
+{
+	struct exp *x = expand_begin(r, out, d);
+	for (size_t i = 0; i < r->rules.n; i++)
+		expand_rule(x, i);
+	return expand_end(x);
 }

@@ -153,7 +153,9 @@ void expand_zone_defaults(struct exp *x)
 		const struct zone *zn = &x->r->zones.v[z];
 		if (zn->deflt != ACT_REJECT)
 			continue;
-		char *text = xasprintf("zone %s default reject", zn->name);
+		char *own = xasprintf("zone %s default reject", zn->name);
+		const char *text = ir_keep(x->rs, own);
+		free(own);
 		VEC_PUSH(x->rs->texts, text);
 		for (size_t h = 0; h < 2; h++) {
 			for (int tcp = 1; tcp >= 0; tcp--) {
@@ -192,7 +194,9 @@ void expand_zone_owned(struct exp *x)
 		const struct zone *zn = &x->r->zones.v[z];
 		if (!zn->owned)
 			continue;
-		char *text = xasprintf("zone %s forward owned", zn->name);
+		char *own = xasprintf("zone %s forward owned", zn->name);
+		const char *text = ir_keep(x->rs, own);
+		free(own);
 		VEC_PUSH(x->rs->texts, text);
 		for (int dir = 0; dir < 2; dir++) {
 			struct ir_rule r;

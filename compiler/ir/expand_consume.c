@@ -24,6 +24,8 @@ void expand_consume(struct resolved *r, size_t i, size_t *lit)
 		free(l);
 		r->lit_apps.v[(*lit)++] = NULL;
 	}
+	free(rr->text); /* the ruleset has its copy */
+	rr->text = NULL;
 	VEC_FREE(rr->apps);
 	VEC_FREE(rr->client_side.addrs);
 	VEC_FREE(rr->server_side.addrs);
@@ -35,7 +37,8 @@ void expand_consume(struct resolved *r, size_t i, size_t *lit)
 	uintptr_t hi = (uintptr_t)(r->rules.v + r->consumed) & ~(page - 1);
 	if (lo < r->released)
 		lo = r->released;
-	if (hi >= lo + 64 * page || (r->consumed == r->rules.n && hi > lo)) {
+	/* (cap: compile hands the rules over as they are resolved, into an array sized for all) */
+	if (hi >= lo + 64 * page || (r->consumed == r->rules.cap && hi > lo)) {
 		madvise((void *)lo, hi - lo, MADV_DONTNEED);
 		r->released = hi;
 	}

@@ -17,7 +17,7 @@ struct seen {
 };
 
 struct exp {
-	const struct resolved *r;
+	struct resolved *r;          /* consumed as it is expanded when r->consume */
 	struct diags *d;
 	struct ir_ruleset *rs;
 	VEC(struct ir_rule) g[G_COUNT];
@@ -29,6 +29,8 @@ struct exp {
 	const char *file;
 	const char *last_app, *last_app_in;   /* origin_for's last app name, interned */
 	const char *last_flow_file, *last_flow_file_in;
+	size_t lit;                 /* resolved.consume: the next port literal of r->lit_apps */
+	size_t errors;              /* d->errors when expansion began */
 };
 
 /* The name of a policy source as rules' origins give it (cleaned, util_path_clean; interned). */

@@ -34,6 +34,22 @@ static void pool_put(struct ir_strpool *p, char *s, uint32_t h)
 	p->n++;
 }
 
+/* s written after the strings before it, in the pool's last block or a new one. */
+static char *pool_write(struct ir_strpool *p, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	if (len > p->left) { /* a new block; what the last one has left stays unused */
+		size_t size = len > 16384 ? len : 16384;
+		VEC_PUSH(p->blocks, xmalloc(size));
+		p->at = p->blocks.v[p->blocks.n - 1];
+		p->left = size;
+	}
+	char *copy = memcpy(p->at, s, len);
+	p->at += len;
+	p->left -= len;
+	return copy;
+}
+
 const char *ir_intern(struct ir_ruleset *rs, const char *s)
 {
 	if (!s)
@@ -55,18 +71,14 @@ const char *ir_intern(struct ir_ruleset *rs, const char *s)
 		free(old.v);
 		free(old.hash);
 	}
-	size_t len = strlen(s) + 1;
-	if (len > p->left) { /* a new block; what the last one has left stays unused */
-		size_t size = len > 16384 ? len : 16384;
-		VEC_PUSH(p->blocks, xmalloc(size));
-		p->at = p->blocks.v[p->blocks.n - 1];
-		p->left = size;
-	}
-	char *copy = memcpy(p->at, s, len);
-	p->at += len;
-	p->left -= len;
+	char *copy = pool_write(p, s);
 	pool_put(p, copy, h);
 	return copy;
+}
+
+const char *ir_keep(struct ir_ruleset *rs, const char *s)
+{
+	return pool_write(&rs->strs, s);
 }
 
 void ir_intern_done(struct ir_ruleset *rs)
@@ -303,6 +315,7 @@ const struct ir_match *ir_match_get(const struct ir_rule *r, enum ir_match_kind 
 
 struct ir_match *ir_match_put(struct ir_rule *r, enum ir_match_kind k)
 {
+	ir_rule_unpack(r);
 	size_t i = 0;
 	while (i < r->match.n && r->match.v[i].kind < k)
 		i++;
@@ -319,6 +332,7 @@ struct ir_match *ir_match_put(struct ir_rule *r, enum ir_match_kind k)
 
 void ir_match_del(struct ir_rule *r, enum ir_match_kind k)
 {
+	ir_rule_unpack(r);
 	for (size_t i = 0; i < r->match.n; i++) {
 		if (r->match.v[i].kind != k)
 			continue;
@@ -528,6 +542,7 @@ void ir_rule_mirror(struct ir_rule *r)
 struct ir_rule ir_rule_copy(const struct ir_rule *r)
 {
 	struct ir_rule c = *r;
+	c.packed = false;
 	c.match.v = NULL;
 	c.match.n = c.match.cap = 0;
 	for (size_t i = 0; i < r->match.n; i++) {
@@ -543,6 +558,10 @@ struct ir_rule ir_rule_copy(const struct ir_rule *r)
 
 void ir_rule_free(struct ir_rule *r)
 {
+	if (r->packed) { /* its parts are its ruleset's */
+		memset(r, 0, sizeof(*r));
+		return;
+	}
 	for (size_t i = 0; i < r->match.n; i++)
 		ir_match_free(&r->match.v[i]);
 	VEC_FREE(r->match);
@@ -573,10 +592,9 @@ void ir_ruleset_free(struct ir_ruleset *rs)
 	for (size_t i = 0; i < rs->dynsets.n; i++)
 		ir_dynset_free(&rs->dynsets.v[i]);
 	VEC_FREE(rs->dynsets);
-	for (size_t i = 0; i < rs->texts.n; i++)
-		free(rs->texts.v[i]);
-	VEC_FREE(rs->texts);
+	VEC_FREE(rs->texts); /* the texts are in the pool */
 	pool_free(&rs->strs);
+	ir_arena_free(&rs->parts);
 }
 
 void ir_dynset_free(struct ir_dynset *s)

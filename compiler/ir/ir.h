@@ -86,7 +86,7 @@ struct ir_origin {
 	const char *file;      /* policy file, NULL for built-in rules */
 	int line, col;
 	const char *stmt;/* the statement, normalized, e.g. "allow nfs server from 10.0.0.0/8";
-			  * owned by the ruleset (texts), as one statement makes many rules */
+			  * the ruleset's (texts), as one statement makes many rules */
 	const char *app;       /* app name, NULL for built-ins */
 	const char *flow;      /* flow name inside the app */
 	const char *flow_file; /* where the flow is defined */
@@ -212,6 +212,9 @@ struct ir_rule {
 	 * the bridge's owner (Docker, libvirt) decide: nft accept (not final across tables),
 	 * iptables RETURN (ACCEPT would be final within the filter table) */
 	bool owned;
+	/* Its matches and their arrays and strings are in its ruleset's parts (ir_rule_pack):
+	 * nothing of it is freed alone, and a change gives it parts of its own first. */
+	bool packed;
 	struct ir_origin origin;
 };
 
@@ -247,10 +250,21 @@ struct ir_strpool {
 	size_t left;
 };
 
+/* Blocks that packed rules' parts are written into one after the other, freed as a whole
+ * with the ruleset: a ruleset of tens of thousands of rules would otherwise hold three small
+ * allocations a rule (matches, addresses, ports), each with malloc's overhead and rounding,
+ * scattered between the front's freed blocks so that their pages cannot go back. */
+struct ir_arena {
+	VEC(char *) blocks;
+	char *at;        /* room left in the last block: [at, at + left) */
+	size_t left;
+};
+
 struct ir_ruleset {
 	VEC(struct ir_rule) rules;  /* evaluation order within each hook */
+	struct ir_arena parts;      /* what packed rules point to (ir_rule_pack) */
 	struct ir_strpool strs;     /* what the rules' origins point to (ir_intern) */
-	VEC(char *) texts;          /* each statement's text, by stmt_no - 1 */
+	VEC(const char *) texts;    /* each statement's text, by stmt_no - 1 (in strs: ir_keep) */
 	VEC(struct ir_dynset) dynsets;
 	bool stateless;
 };
@@ -327,12 +341,22 @@ const struct ir_dynset *ir_dynset_find(const struct ir_ruleset *rs, const char *
 
 /* The ruleset's one copy of s (NULL for NULL): for the strings of rules' origins. */
 const char *ir_intern(struct ir_ruleset *rs, const char *s);
+/* A copy of s in the ruleset's strings, not looked up (a statement's text: one of each). */
+const char *ir_keep(struct ir_ruleset *rs, const char *s);
 /* Expansion is done interning: the look-up table goes, the strings stay. (Interning again
  * starts a new table, which does not find the strings from before.) */
 void ir_intern_done(struct ir_ruleset *rs);
 
 /* Construction and teardown. */
 void ir_rule_init(struct ir_rule *r);
+/* Moves r's matches (exactly as many as it has), their arrays and strings, and its helper
+ * and set names into rs->parts: r owns nothing afterwards (r->packed). For a rule that goes
+ * into rs as it is; ir_rule_free then frees nothing of it, and ir_match_put or ir_match_del
+ * first copy its parts back out. */
+void ir_rule_pack(struct ir_ruleset *rs, struct ir_rule *r);
+/* A packed rule made one that owns its parts again (a copy of them); others stay as they are. */
+void ir_rule_unpack(struct ir_rule *r);
+void ir_arena_free(struct ir_arena *a);
 struct ir_rule ir_rule_copy(const struct ir_rule *r);
 void ir_rule_free(struct ir_rule *r);
 /* Same conditions, action, statements and log: the rule is the same (provenance aside). */

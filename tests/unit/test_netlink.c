@@ -1353,6 +1353,7 @@ static void test_refuses_what_nft_cannot_express(void **state)
 		if (ir_match_get(&c->ir.rules.v[i], IR_M_IIF) && c->ir.rules.v[i].origin.line == 3)
 			victim = &c->ir.rules.v[i];
 	assert_non_null(victim);
+	ir_rule_unpack(victim); /* its own parts, to change one */
 	iif = (struct ir_match *)ir_match_get(victim, IR_M_IIF);
 	assert_true(iif->u.ifs.n > 0);
 	free(iif->u.ifs.v[0]);

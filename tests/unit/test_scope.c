@@ -342,6 +342,7 @@ static void test_ipt_render(void **state)
 	char *why = NULL;
 	assert_null(ipt_check(&c->ir, IR_V6, &why));
 	struct ir_rule *r = (struct ir_rule *)rule_with(c, "ph_v_vid_servers_v6", false, IR_V6);
+	ir_rule_unpack(r); /* its own parts, to change one */
 	struct ir_match *m = (struct ir_match *)ir_match_get(r, IR_M_IN_SET);
 	assert_non_null(m);
 	free(m->u.set.name);
