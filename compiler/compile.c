@@ -46,16 +46,22 @@ struct each {
 	size_t errors;   /* c->diags.errors before resolving */
 };
 
+/* Expansion begins once: at the first rule, or at the end for a policy of none. */
+static void begin_once(struct each *e, struct resolved *r)
+{
+	if (e->x)
+		return;
+	settle(e->o, r);
+	e->later.stage = e->c->diags.stage;
+	e->x = expand_begin(r, &e->c->ir, &e->later);
+}
+
 static void expand_resolved(void *ctx, struct resolved *r, size_t i)
 {
 	struct each *e = ctx;
 	if (e->c->diags.errors != e->errors)
 		return;
-	if (!e->x) {
-		settle(e->o, r);
-		e->later.stage = e->c->diags.stage;
-		e->x = expand_begin(r, &e->c->ir, &e->later);
-	}
+	begin_once(e, r);
 	expand_rule(e->x, i);
 }
 
@@ -64,11 +70,8 @@ static bool resolve_expanding(const struct compile_opts *o, struct compilation *
 	struct each e = {.o = o, .c = c, .errors = c->diags.errors};
 	struct resolve_hook h = {expand_resolved, &e};
 	bool ok = resolve_policy_each(&c->policy, &c->lib, &c->res, &c->diags, &h);
-	if (ok && !e.x) { /* no rule statement */
-		settle(o, &c->res);
-		e.later.stage = c->diags.stage;
-		e.x = expand_begin(&c->res, &c->ir, &e.later);
-	}
+	if (ok)
+		begin_once(&e, &c->res); /* no rule statement */
 	if (e.x && !expand_end(e.x))
 		ok = false;
 	if (e.c->diags.errors == e.errors)
