@@ -296,11 +296,7 @@ rules=$("$bin" compile "$tmp/stateless.pin" | grep -c ' accept comment "' || tru
 # memory, not on time. wait4's figure is at least the child's own peak, and at least what the
 # child had before exec: the interpreter's (posix_spawn, no site modules: about 8 MB).
 peak_rss() {
-	python3 -S -I -c '
-import os, sys
-pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)
-_, status, ru = os.wait4(pid, 0)
-print(ru.ru_maxrss if os.waitstatus_to_exitcode(status) == 0 else -1)' "$@"
+	python3 -S -I tests/peak_rss.py "$@"
 }
 for n in 50000:65536 10000:10000; do
 	entries=${n%:*} most=${n#*:}

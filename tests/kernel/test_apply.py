@@ -245,13 +245,9 @@ APPLY_RSS_KB = 17000
 
 
 def peak_rss(argv):
-    """The command's peak RSS in KB (-1 if it failed), from wait4 in a bare interpreter: Linux
-    counts the child's high-water mark from before exec too, so the spawner must be small."""
-    code = ("import os, sys\n"
-            "pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ)\n"
-            "_, status, ru = os.wait4(pid, 0)\n"
-            "print(ru.ru_maxrss if os.waitstatus_to_exitcode(status) == 0 else -1)\n")
-    r = subprocess.run([sys.executable, "-S", "-I", "-c", code, *argv], capture_output=True, text=True)
+    """The command's peak RSS in KB (-1 if it failed): tests/peak_rss.py, as tests/cli does."""
+    r = subprocess.run([sys.executable, "-S", "-I", os.path.join(REPO, "tests", "peak_rss.py"), *argv],
+                       capture_output=True, text=True)
     return int(r.stdout) if r.stdout.strip() else -1
 
 
